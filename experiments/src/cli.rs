@@ -1,0 +1,90 @@
+//! The `commitlab` command line. Exit codes: 0 success, 1 a property failed (for commands
+//! that check one), 2 bad input.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sim_core::TraceLevel;
+
+use crate::bench;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "commitlab",
+    version,
+    about = "A deterministic testbed for distributed commit protocols"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Measure engine throughput on a reference workload.
+    Bench {
+        #[command(subcommand)]
+        workload: BenchWorkload,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWorkload {
+    /// W1: sequential 2PC commits, 5 nodes, 16 messages per transaction.
+    W1 {
+        #[arg(long, default_value_t = 1_000_000)]
+        txns: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = TraceArg::Off)]
+        trace: TraceArg,
+        /// Export the trace as JSON Lines (needs --trace full).
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TraceArg {
+    Off,
+    Observations,
+    Full,
+}
+
+impl From<TraceArg> for TraceLevel {
+    fn from(t: TraceArg) -> TraceLevel {
+        match t {
+            TraceArg::Off => TraceLevel::Off,
+            TraceArg::Observations => TraceLevel::Observations,
+            TraceArg::Full => TraceLevel::Full,
+        }
+    }
+}
+
+/// Parses the process arguments, runs, and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let command = cli.command.unwrap_or(Command::Bench {
+        workload: BenchWorkload::W1 { txns: 100_000, seed: 42, trace: TraceArg::Off, jsonl: None },
+    });
+    let result = match command {
+        Command::Bench { workload: BenchWorkload::W1 { txns, seed, trace, jsonl } } => {
+            bench::run_w1(&bench::W1Options { txns, seed, trace: trace.into(), jsonl }, &mut stdout)
+        }
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("commitlab: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! # experiments: the `commitlab` CLI
+//!
+//! Experiments only compose: they build simulations from `protocols`, judge them with
+//! `checkers`, and write what they measured (stdout lines, CSV, plots).
+
+pub mod bench;
+pub mod cli;
+pub mod output;

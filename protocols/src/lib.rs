@@ -1,0 +1,1 @@
+//! Commit and consensus protocols as sans-IO state machines over `sim-core`.

@@ -1,0 +1,292 @@
+//! The network model: per-link latency distributions, loss, duplication and ordering.
+//!
+//! Links are directed: `a -> b` and `b -> a` are configured, drawn and cut independently.
+//! Each link draws from its own RNG stream, so traffic on one link never perturbs another.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{SimError, check_node, check_probability};
+use crate::id::NodeId;
+use crate::rng::{Chance, SimRng, StreamDomain, exponential_us, stream, uniform_u64};
+use crate::time::{Duration, Time};
+
+/// One-way delay of a message on a link, in microseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    Constant {
+        us: u64,
+    },
+    /// Uniform over `[min_us, max_us]`, both inclusive.
+    Uniform {
+        min_us: u64,
+        max_us: u64,
+    },
+    /// `floor_us` plus an exponential with mean `mean_us`.
+    Exponential {
+        mean_us: u64,
+        floor_us: u64,
+    },
+}
+
+impl Latency {
+    pub fn validate(&self, field: &str) -> Result<(), SimError> {
+        match *self {
+            Latency::Uniform { min_us, max_us } if min_us > max_us => Err(SimError::invalid(
+                format!("{field}.min_us"),
+                format!("min_us = {min_us} exceeds max_us = {max_us}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    pub fn sample(&self, rng: &mut SimRng) -> Duration {
+        Duration::from_us(match *self {
+            Latency::Constant { us } => us,
+            Latency::Uniform { min_us, max_us } => uniform_u64(rng, min_us, max_us),
+            Latency::Exponential { mean_us, floor_us } => {
+                floor_us.saturating_add(exponential_us(rng, mean_us))
+            }
+        })
+    }
+
+    /// Largest delay this distribution can draw, if bounded.
+    pub fn max_us(&self) -> Option<u64> {
+        match *self {
+            Latency::Constant { us } => Some(us),
+            Latency::Uniform { max_us, .. } => Some(max_us),
+            Latency::Exponential { .. } => None,
+        }
+    }
+}
+
+/// Whether a link keeps messages in send order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ordering {
+    /// A message is never delivered before one sent earlier on the same link.
+    Fifo,
+    /// Each message takes its own drawn delay, so later sends can overtake earlier ones.
+    #[default]
+    Reorder,
+}
+
+/// How one directed link behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    pub latency: Latency,
+    #[serde(default)]
+    pub drop_prob: f64,
+    #[serde(default)]
+    pub dup_prob: f64,
+    #[serde(default)]
+    pub ordering: Ordering,
+}
+
+impl Default for LinkConfig {
+    /// A reliable, reordering link with 1–10 ms uniform latency (W1's network).
+    fn default() -> Self {
+        LinkConfig {
+            latency: Latency::Uniform { min_us: 1_000, max_us: 10_000 },
+            drop_prob: 0.0,
+            dup_prob: 0.0,
+            ordering: Ordering::Reorder,
+        }
+    }
+}
+
+impl LinkConfig {
+    pub fn validate(&self, field: &str) -> Result<(), SimError> {
+        check_probability(|| format!("{field}.drop_prob"), self.drop_prob)?;
+        check_probability(|| format!("{field}.dup_prob"), self.dup_prob)?;
+        self.latency.validate(&format!("{field}.latency"))
+    }
+}
+
+/// A per-link exception to the default.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub config: LinkConfig,
+}
+
+/// The whole network's configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    #[serde(default)]
+    pub default: LinkConfig,
+    #[serde(default)]
+    pub links: Vec<LinkOverride>,
+}
+
+impl NetworkConfig {
+    pub fn validate(&self, nodes: u32) -> Result<(), SimError> {
+        self.default.validate("network.default")?;
+        for (i, o) in self.links.iter().enumerate() {
+            check_node(|| format!("network.links[{i}].from"), o.from.0, nodes)?;
+            check_node(|| format!("network.links[{i}].to"), o.to.0, nodes)?;
+            o.config.validate(&format!("network.links[{i}].config"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Which links a network fault changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LinkSet {
+    All,
+    /// Both directions between `a` and `b`.
+    Between {
+        a: NodeId,
+        b: NodeId,
+    },
+    /// Only `from -> to`.
+    OneWay {
+        from: NodeId,
+        to: NodeId,
+    },
+    /// Every link into or out of `node`.
+    Touching {
+        node: NodeId,
+    },
+}
+
+impl LinkSet {
+    pub fn validate(&self, field: &str, nodes: u32) -> Result<(), SimError> {
+        let f = |s: &str| format!("{field}.{s}");
+        match *self {
+            LinkSet::All => Ok(()),
+            LinkSet::Between { a, b } => {
+                check_node(|| f("a"), a.0, nodes)?;
+                check_node(|| f("b"), b.0, nodes)
+            }
+            LinkSet::OneWay { from, to } => {
+                check_node(|| f("from"), from.0, nodes)?;
+                check_node(|| f("to"), to.0, nodes)
+            }
+            LinkSet::Touching { node } => check_node(|| f("node"), node.0, nodes),
+        }
+    }
+
+    pub fn contains(&self, from: NodeId, to: NodeId) -> bool {
+        match *self {
+            LinkSet::All => true,
+            LinkSet::Between { a, b } => (from == a && to == b) || (from == b && to == a),
+            LinkSet::OneWay { from: f, to: t } => from == f && to == t,
+            LinkSet::Touching { node } => from == node || to == node,
+        }
+    }
+}
+
+/// Live state of one directed link.
+struct Link {
+    config: LinkConfig,
+    drop: Chance,
+    dup: Chance,
+    rng: SimRng,
+    /// Latest delivery time scheduled on this link; FIFO links never deliver before it.
+    last_delivery: Time,
+}
+
+impl Link {
+    fn set_config(&mut self, config: LinkConfig) {
+        self.drop = Chance::new(config.drop_prob);
+        self.dup = Chance::new(config.dup_prob);
+        self.config = config;
+    }
+}
+
+/// What the network decided for one send (connectivity is checked separately).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transit {
+    Lost,
+    Delivered { at: Time, duplicate_at: Option<Time> },
+}
+
+/// All links of a cluster of `n` nodes, indexed `from * n + to`.
+pub(crate) struct Network {
+    n: usize,
+    links: Vec<Link>,
+    base: Vec<LinkConfig>,
+}
+
+impl Network {
+    pub(crate) fn new(nodes: u32, seed: u64, config: &NetworkConfig) -> Network {
+        let n = nodes as usize;
+        let mut base = vec![config.default; n * n];
+        for o in &config.links {
+            base[o.from.index() * n + o.to.index()] = o.config;
+        }
+        let links = base
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut l = Link {
+                    config: *c,
+                    drop: Chance::NEVER,
+                    dup: Chance::NEVER,
+                    rng: stream(seed, StreamDomain::Link, (i / n) as u64, (i % n) as u64),
+                    last_delivery: Time::ZERO,
+                };
+                l.set_config(*c);
+                l
+            })
+            .collect();
+        Network { n, links, base }
+    }
+
+    /// Draws loss, delay and duplication for one message sent `now` on `from -> to`.
+    #[inline]
+    pub(crate) fn transit(&mut self, now: Time, from: NodeId, to: NodeId) -> Transit {
+        let link = &mut self.links[from.index() * self.n + to.index()];
+        if link.drop.sample(&mut link.rng) {
+            return Transit::Lost;
+        }
+        let at = Self::arrival(link, now);
+        let duplicate_at =
+            if link.dup.sample(&mut link.rng) { Some(Self::arrival(link, now)) } else { None };
+        Transit::Delivered { at, duplicate_at }
+    }
+
+    #[inline]
+    fn arrival(link: &mut Link, now: Time) -> Time {
+        let mut at = now + link.config.latency.sample(&mut link.rng);
+        if link.config.ordering == Ordering::Fifo {
+            // Ties keep send order: the queue breaks equal times by insertion seq.
+            at = at.max(link.last_delivery);
+            link.last_delivery = at;
+        }
+        at
+    }
+
+    /// Applies `change` to every link in `set`.
+    pub(crate) fn update(&mut self, set: LinkSet, mut change: impl FnMut(&mut LinkConfig)) {
+        for i in 0..self.links.len() {
+            let (from, to) = (NodeId((i / self.n) as u32), NodeId((i % self.n) as u32));
+            if set.contains(from, to) {
+                let mut c = self.links[i].config;
+                change(&mut c);
+                self.links[i].set_config(c);
+            }
+        }
+    }
+
+    /// Makes every link reliable (no loss, no duplicates) with its configured latency:
+    /// the network of the liveness phase.
+    pub(crate) fn make_reliable(&mut self) {
+        for (l, b) in self.links.iter_mut().zip(&self.base) {
+            let c = LinkConfig { drop_prob: 0.0, dup_prob: 0.0, ..*b };
+            l.set_config(c);
+        }
+    }
+
+    pub(crate) fn config(&self, from: NodeId, to: NodeId) -> LinkConfig {
+        self.links[from.index() * self.n + to.index()].config
+    }
+}

@@ -1,0 +1,414 @@
+//! The trace: what happened in a run, in order, with virtual times.
+//!
+//! Every engine event (send, delivery, drop, duplicate, timer, crash, recovery, persist,
+//! mark, observation, fault) becomes one [`TraceEvent`]. Each is folded into a stable hash
+//! at *every* level, so the hash is the run's fingerprint whatever is kept; the level only
+//! decides what is kept in memory: nothing, the observations (what checkers read), or all.
+
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, Write};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+use crate::fault::Action;
+use crate::hash::StableHasher;
+use crate::id::NodeId;
+use crate::process::Protocol;
+use crate::time::Time;
+
+/// How much of a run is kept in memory.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceLevel {
+    /// Only the hash and counters: for large sweeps.
+    Off,
+    /// Observations (what checkers need), not the message-level trace.
+    #[default]
+    Observations,
+    /// Every event: for exports, diagrams and witnesses.
+    Full,
+}
+
+impl FromStr for TraceLevel {
+    type Err = SimError;
+    fn from_str(s: &str) -> Result<Self, SimError> {
+        match s {
+            "off" => Ok(TraceLevel::Off),
+            "observations" | "obs" => Ok(TraceLevel::Observations),
+            "full" => Ok(TraceLevel::Full),
+            other => Err(SimError::invalid(
+                "trace",
+                format!("unknown trace level {other:?} (expected off, observations or full)"),
+            )),
+        }
+    }
+}
+
+/// Why a message did not arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The link was cut (partition or cut) when the message was sent.
+    Cut,
+    /// The link's loss probability struck.
+    Loss,
+    /// The receiver was down when the message arrived.
+    ReceiverDown,
+}
+
+/// One thing that happened at `node`, at `time`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct TraceEvent<P: Protocol> {
+    pub time: Time,
+    pub node: NodeId,
+    #[serde(flatten)]
+    pub kind: TraceKind<P>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", bound = "")]
+pub enum TraceKind<P: Protocol> {
+    /// The node booted for the first time.
+    Start,
+    /// The node handed message `id` to the network (it may still be dropped).
+    Send {
+        to: NodeId,
+        id: u64,
+        msg: P::Msg,
+    },
+    /// Message `id` from `from` arrived and was handled.
+    Deliver {
+        from: NodeId,
+        id: u64,
+    },
+    /// Message `id` on `from -> to` was lost; recorded at the node where it was lost.
+    Drop {
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        reason: DropReason,
+    },
+    /// The network will deliver message `id` a second time, at `at`.
+    Duplicate {
+        to: NodeId,
+        id: u64,
+        at: Time,
+    },
+    TimerSet {
+        timer: P::Timer,
+        at: Time,
+    },
+    TimerCancel {
+        timer: P::Timer,
+    },
+    TimerFire {
+        timer: P::Timer,
+    },
+    Persist {
+        record: P::Record,
+    },
+    Mark {
+        name: Cow<'static, str>,
+    },
+    Observe {
+        obs: P::Obs,
+    },
+    /// The node stopped; `cut` of the current handler's effects were never applied.
+    Crash {
+        cut: u32,
+    },
+    /// The node was rebuilt from its disk and restarted.
+    Recover,
+    /// Fault `index` of the plan fired (recorded at node 0 for cluster-wide actions).
+    Fault {
+        index: u32,
+        action: Box<Action>,
+    },
+    /// The fault phase ended: everything recovered and healed, no further faults.
+    LivenessPhase,
+}
+
+// ----- the stable hash of an event --------------------------------------------------------
+//
+// Written out by hand rather than derived, because the hot path (send, deliver) hashes its
+// fields *without* building a `TraceEvent`; both paths call the same helpers, so a recorded
+// event and its fast-path twin always hash alike.
+
+/// Kind tag and node in one word (node ids are 32-bit), then the time.
+#[inline]
+fn hash_head(h: &mut StableHasher, tag: u8, time: Time, node: NodeId) {
+    h.write_pair(((tag as u64) << 56) ^ node.0 as u64, time.as_us());
+}
+
+#[inline]
+fn hash_send<M: Hash>(
+    h: &mut StableHasher,
+    time: Time,
+    node: NodeId,
+    to: NodeId,
+    id: u64,
+    msg: &M,
+) {
+    hash_head(h, 1, time, node);
+    h.write_pair(to.0 as u64, id);
+    msg.hash(h);
+}
+
+#[inline]
+fn hash_deliver(h: &mut StableHasher, time: Time, node: NodeId, from: NodeId, id: u64) {
+    hash_head(h, 2, time, node);
+    h.write_pair(from.0 as u64, id);
+}
+
+fn hash_event<P: Protocol>(h: &mut StableHasher, ev: &TraceEvent<P>) {
+    let (time, node) = (ev.time, ev.node);
+    match &ev.kind {
+        TraceKind::Send { to, id, msg } => hash_send(h, time, node, *to, *id, msg),
+        TraceKind::Deliver { from, id } => hash_deliver(h, time, node, *from, *id),
+        TraceKind::Start => hash_head(h, 0, time, node),
+        TraceKind::Drop { from, to, id, reason } => {
+            hash_head(h, 3, time, node);
+            (from, to, id, reason).hash(h);
+        }
+        TraceKind::Duplicate { to, id, at } => {
+            hash_head(h, 4, time, node);
+            (to, id, at).hash(h);
+        }
+        TraceKind::TimerSet { timer, at } => {
+            hash_head(h, 5, time, node);
+            (timer, at).hash(h);
+        }
+        TraceKind::TimerCancel { timer } => {
+            hash_head(h, 6, time, node);
+            timer.hash(h);
+        }
+        TraceKind::TimerFire { timer } => {
+            hash_head(h, 7, time, node);
+            timer.hash(h);
+        }
+        TraceKind::Persist { record } => {
+            hash_head(h, 8, time, node);
+            record.hash(h);
+        }
+        TraceKind::Mark { name } => {
+            hash_head(h, 9, time, node);
+            name.hash(h);
+        }
+        TraceKind::Observe { obs } => {
+            hash_head(h, 10, time, node);
+            obs.hash(h);
+        }
+        TraceKind::Crash { cut } => {
+            hash_head(h, 11, time, node);
+            cut.hash(h);
+        }
+        TraceKind::Recover => hash_head(h, 12, time, node),
+        TraceKind::Fault { index, action } => {
+            hash_head(h, 13, time, node);
+            (index, action).hash(h);
+        }
+        TraceKind::LivenessPhase => hash_head(h, 14, time, node),
+    }
+}
+
+/// A protocol fact with when and where it was reported.
+#[derive(Clone, Debug, PartialEq, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Observed<P: Protocol> {
+    pub time: Time,
+    pub node: NodeId,
+    pub obs: P::Obs,
+}
+
+/// Records a run at the configured level and keeps its hash.
+pub struct Trace<P: Protocol> {
+    level: TraceLevel,
+    hasher: StableHasher,
+    len: u64,
+    events: ChunkedLog<TraceEvent<P>>,
+    observations: Vec<Observed<P>>,
+}
+
+impl<P: Protocol> Trace<P> {
+    pub fn new(level: TraceLevel) -> Self {
+        Trace {
+            level,
+            hasher: StableHasher::default(),
+            len: 0,
+            events: ChunkedLog::default(),
+            observations: Vec::new(),
+        }
+    }
+
+    /// Hot path: a send, hashed from borrowed fields; the message is cloned only when kept.
+    #[inline]
+    pub(crate) fn send(&mut self, time: Time, node: NodeId, to: NodeId, id: u64, msg: &P::Msg) {
+        hash_send(&mut self.hasher, time, node, to, id, msg);
+        self.len += 1;
+        if self.level == TraceLevel::Full {
+            let kind = TraceKind::Send { to, id, msg: msg.clone() };
+            self.events.push(TraceEvent { time, node, kind });
+        }
+    }
+
+    /// Hot path: a delivery.
+    #[inline]
+    pub(crate) fn deliver(&mut self, time: Time, node: NodeId, from: NodeId, id: u64) {
+        hash_deliver(&mut self.hasher, time, node, from, id);
+        self.len += 1;
+        if self.level == TraceLevel::Full {
+            self.events.push(TraceEvent { time, node, kind: TraceKind::Deliver { from, id } });
+        }
+    }
+
+    pub(crate) fn record(&mut self, time: Time, node: NodeId, kind: TraceKind<P>) {
+        let ev = TraceEvent { time, node, kind };
+        hash_event(&mut self.hasher, &ev);
+        self.len += 1;
+        if self.level >= TraceLevel::Observations
+            && let TraceKind::Observe { obs } = &ev.kind
+        {
+            self.observations.push(Observed { time, node, obs: obs.clone() });
+        }
+        if self.level == TraceLevel::Full {
+            self.events.push(ev);
+        }
+    }
+
+    /// Whether recording `kind` would be kept; lets callers skip building costly payloads.
+    pub fn level(&self) -> TraceLevel {
+        self.level
+    }
+
+    /// The stable hash of every event so far, whatever the level.
+    pub fn hash(&self) -> u64 {
+        self.hasher.finish() ^ self.len
+    }
+
+    /// Number of events so far, whatever the level.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// All events, in order (none unless the level is `Full`).
+    pub fn events(&self) -> impl ExactSizeIterator<Item = &TraceEvent<P>> + Clone + '_ {
+        self.events.iter()
+    }
+
+    /// All events as one vector (a copy), e.g. to hand to [`hash_events`] or a checker.
+    pub fn events_vec(&self) -> Vec<TraceEvent<P>> {
+        self.events.iter().cloned().collect()
+    }
+
+    /// All observations (empty at level `Off`).
+    pub fn observations(&self) -> &[Observed<P>] {
+        &self.observations
+    }
+
+    /// Writes the kept events as JSON Lines, one event per line.
+    pub fn write_jsonl(&self, mut w: impl Write) -> std::io::Result<()> {
+        for ev in self.events.iter() {
+            serde_json::to_writer(&mut w, ev)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// An append-only log stored in fixed-size chunks. A full trace of a long run holds tens of
+/// millions of events; growing one `Vec` would copy gigabytes at each doubling, chunks never
+/// move what they hold.
+struct ChunkedLog<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for ChunkedLog<T> {
+    fn default() -> Self {
+        ChunkedLog { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> ChunkedLog<T> {
+    /// Chunks double from 1 Ki events up to 1 Mi events (tens of MiB), so a short run
+    /// allocates little and a long one makes few, large allocations.
+    const CHUNK_MIN: usize = 1 << 10;
+    const CHUNK_MAX: usize = 1 << 20;
+
+    #[inline]
+    fn push(&mut self, v: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < c.capacity() => c.push(v),
+            _ => {
+                let size = self.len.clamp(Self::CHUNK_MIN, Self::CHUNK_MAX);
+                let mut c = Vec::with_capacity(size);
+                c.push(v);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl ExactSizeIterator<Item = &T> + Clone + '_ {
+        ExactLen { inner: self.chunks.iter().flatten(), left: self.len }
+    }
+}
+
+/// `Flatten` does not know its length; the log does.
+#[derive(Clone)]
+struct ExactLen<I> {
+    inner: I,
+    left: usize,
+}
+
+impl<I: Iterator> Iterator for ExactLen<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let v = self.inner.next()?;
+        self.left -= 1;
+        Some(v)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
+
+/// The hash a run with these events has: equal to [`Trace::hash`] of the run that produced a
+/// full trace, so an exported trace can be checked against the run it came from.
+pub fn hash_events<'a, P: Protocol>(events: impl IntoIterator<Item = &'a TraceEvent<P>>) -> u64 {
+    let mut h = StableHasher::default();
+    let mut n = 0u64;
+    for ev in events {
+        hash_event(&mut h, ev);
+        n += 1;
+    }
+    h.finish() ^ n
+}
+
+/// Reads a JSON Lines trace written by [`Trace::write_jsonl`]; blank lines are skipped.
+pub fn read_jsonl<P: Protocol>(r: impl BufRead) -> Result<Vec<TraceEvent<P>>, SimError> {
+    let mut out = Vec::new();
+    for (i, line) in r.lines().enumerate() {
+        let line =
+            line.map_err(|e| SimError::MalformedTrace { line: i + 1, message: e.to_string() })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ev = serde_json::from_str(&line)
+            .map_err(|e| SimError::MalformedTrace { line: i + 1, message: e.to_string() })?;
+        out.push(ev);
+    }
+    Ok(out)
+}
