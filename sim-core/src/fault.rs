@@ -108,22 +108,23 @@ impl FaultPlan {
     /// the error names the offending field, e.g. `faults[2].node`.
     pub fn validate(&self, nodes: u32) -> Result<(), SimError> {
         for (i, f) in self.faults.iter().enumerate() {
-            let field = |s: &str| format!("faults[{i}].{s}");
+            let trig = |s: &str| format!("faults[{i}].trigger.{s}");
+            let field = |s: &str| format!("faults[{i}].action.{s}");
             match &f.trigger {
                 Trigger::Time { .. } => {}
                 Trigger::Mark { node, mark, nth } => {
-                    check_node(|| field("node"), node.0, nodes)?;
+                    check_node(|| trig("node"), node.0, nodes)?;
                     if mark.is_empty() {
-                        return Err(SimError::invalid(field("mark"), "mark name is empty"));
+                        return Err(SimError::invalid(trig("mark"), "mark name is empty"));
                     }
                     if *nth == 0 {
-                        return Err(SimError::invalid(field("nth"), "nth counts from 1"));
+                        return Err(SimError::invalid(trig("nth"), "nth counts from 1"));
                     }
                 }
                 Trigger::Sends { node, count } => {
-                    check_node(|| field("node"), node.0, nodes)?;
+                    check_node(|| trig("node"), node.0, nodes)?;
                     if *count == 0 {
-                        return Err(SimError::invalid(field("count"), "count counts from 1"));
+                        return Err(SimError::invalid(trig("count"), "count counts from 1"));
                     }
                 }
             }
@@ -162,11 +163,11 @@ impl FaultPlan {
                 }
                 Action::Heal => {}
                 Action::SetDrop { links, prob } | Action::SetDuplicate { links, prob } => {
-                    links.validate(&format!("faults[{i}]"), nodes)?;
+                    links.validate(&format!("faults[{i}].action.links"), nodes)?;
                     check_probability(|| field("prob"), prob.0)?;
                 }
                 Action::SetLatency { links, latency } => {
-                    links.validate(&format!("faults[{i}]"), nodes)?;
+                    links.validate(&format!("faults[{i}].action.links"), nodes)?;
                     latency.validate(&field("latency"))?;
                 }
                 Action::ClockDrift { node, ppm } => {

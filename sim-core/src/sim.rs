@@ -238,7 +238,8 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     }
 
     /// Runs until no event is left, the next event lies beyond `horizon`, or the event
-    /// budget is spent.
+    /// budget is spent. Unless the horizon is `Time::MAX`, the clock then stands at the
+    /// horizon even if the queue ran dry earlier: quiet time passes too.
     pub fn run_until(&mut self, horizon: Time) -> Stop {
         self.run_until_pred(horizon, |_| false)
     }
@@ -248,7 +249,12 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         let mut budget = self.max_events;
         loop {
             match self.queue.next_time() {
-                None => return Stop::Quiescent,
+                None => {
+                    if horizon != Time::MAX {
+                        self.now = self.now.max(horizon);
+                    }
+                    return Stop::Quiescent;
+                }
                 Some(t) if t > horizon => {
                     self.now = self.now.max(horizon);
                     return Stop::Horizon;
@@ -303,6 +309,13 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     fn deliver(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
         let now = self.now;
         let slot = &mut self.slots[to.index()];
+        // A partition drops what is in flight, not only what is sent while it holds.
+        if !self.topology.link_up(from, to) {
+            self.stats.dropped_cut += 1;
+            let reason = DropReason::Cut;
+            self.trace.record(now, to, TraceKind::Drop { from, to, id, reason });
+            return;
+        }
         let Some(node) = slot.node.as_mut() else {
             self.stats.dropped_receiver_down += 1;
             let reason = DropReason::ReceiverDown;

@@ -30,6 +30,9 @@ impl Time {
     pub const fn from_ms(ms: u64) -> Time {
         Time(ms * 1_000)
     }
+    pub const fn from_secs(s: u64) -> Time {
+        Time(s * 1_000_000)
+    }
     pub const fn as_us(self) -> u64 {
         self.0
     }

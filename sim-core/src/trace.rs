@@ -53,7 +53,7 @@ impl FromStr for TraceLevel {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
-    /// The link was cut (partition or cut) when the message was sent.
+    /// The link was cut (partition or cut) when the message was sent or when it arrived.
     Cut,
     /// The link's loss probability struck.
     Loss,
