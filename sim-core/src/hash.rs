@@ -37,7 +37,7 @@ fn folded_mul(a: u64, b: u64) -> u64 {
 }
 
 impl StableHasher {
-    #[inline]
+    #[inline(always)]
     fn mix(&mut self, word: u64) {
         if self.has_pending {
             self.state = folded_mul(self.state ^ self.pending ^ K, word ^ K2);

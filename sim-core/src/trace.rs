@@ -141,12 +141,12 @@ pub enum TraceKind<P: Protocol> {
 // event and its fast-path twin always hash alike.
 
 /// Kind tag and node in one word (node ids are 32-bit), then the time.
-#[inline]
+#[inline(always)]
 fn hash_head(h: &mut StableHasher, tag: u8, time: Time, node: NodeId) {
     h.write_pair(((tag as u64) << 56) ^ node.0 as u64, time.as_us());
 }
 
-#[inline]
+#[inline(always)]
 fn hash_send<M: Hash>(
     h: &mut StableHasher,
     time: Time,
@@ -160,7 +160,7 @@ fn hash_send<M: Hash>(
     msg.hash(h);
 }
 
-#[inline]
+#[inline(always)]
 fn hash_deliver(h: &mut StableHasher, time: Time, node: NodeId, from: NodeId, id: u64) {
     hash_head(h, 2, time, node);
     h.write_pair(from.0 as u64, id);
