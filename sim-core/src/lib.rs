@@ -10,6 +10,7 @@
 
 pub mod disk;
 pub mod error;
+pub mod export;
 pub mod fault;
 pub mod hash;
 pub mod id;

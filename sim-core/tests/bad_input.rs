@@ -6,8 +6,8 @@ use std::io::Write;
 
 use common::{Script, try_lab};
 use sim_core::{
-    Action, FaultPlan, HashableF64, LinkConfig, LinkOverride, LinkSet, NodeId, SimConfig,
-    SimError, Trigger,
+    Action, FaultPlan, HashableF64, LinkConfig, LinkOverride, LinkSet, NodeId, SimConfig, SimError,
+    Trigger,
 };
 
 fn build_error(config: SimConfig, plan: FaultPlan) -> SimError {
@@ -26,11 +26,15 @@ fn zero_node_cluster() {
 
 #[test]
 fn unknown_node_in_a_plan_names_the_field() {
-    let plan = FaultPlan::none()
-        .with(Trigger::Time { at_us: 1 }, Action::Heal)
-        .with(Trigger::Time { at_us: 2 }, Action::Crash { node: NodeId(7), recover_after_us: None });
+    let plan = FaultPlan::none().with(Trigger::Time { at_us: 1 }, Action::Heal).with(
+        Trigger::Time { at_us: 2 },
+        Action::Crash { node: NodeId(7), recover_after_us: None },
+    );
     let e = build_error(SimConfig::new(5, 1), plan);
-    assert_eq!(e, SimError::UnknownNode { field: "faults[1].action.node".into(), node: 7, nodes: 5 });
+    assert_eq!(
+        e,
+        SimError::UnknownNode { field: "faults[1].action.node".into(), node: 7, nodes: 5 }
+    );
     assert_eq!(
         e.to_string(),
         "faults[1].action.node = 7 names an unknown node (the cluster has 5 nodes: 0..4)"
@@ -39,8 +43,7 @@ fn unknown_node_in_a_plan_names_the_field() {
 
 #[test]
 fn unknown_node_in_a_trigger_a_partition_and_a_link_override() {
-    let plan = FaultPlan::none()
-        .with(Trigger::Sends { node: NodeId(9), count: 1 }, Action::Heal);
+    let plan = FaultPlan::none().with(Trigger::Sends { node: NodeId(9), count: 1 }, Action::Heal);
     assert!(matches!(build_error(SimConfig::new(3, 1), plan),
         SimError::UnknownNode { field, node: 9, .. } if field == "faults[0].trigger.node"));
 
@@ -50,7 +53,11 @@ fn unknown_node_in_a_trigger_a_partition_and_a_link_override() {
         SimError::UnknownNode { field, node: 3, .. } if field == "faults[0].action.groups[1][1]"));
 
     let mut config = SimConfig::new(3, 1);
-    config.network.links.push(LinkOverride { from: NodeId(0), to: NodeId(4), config: LinkConfig::default() });
+    config.network.links.push(LinkOverride {
+        from: NodeId(0),
+        to: NodeId(4),
+        config: LinkConfig::default(),
+    });
     assert!(matches!(build_error(config, FaultPlan::none()),
         SimError::UnknownNode { field, node: 4, .. } if field == "network.links[0].to"));
 }
@@ -74,9 +81,17 @@ fn probability_outside_unit_interval() {
 #[test]
 fn other_invalid_parameters_name_their_field() {
     let cases = [
-        (Trigger::Mark { node: NodeId(0), mark: "x".into(), nth: 0 }, Action::Heal, "faults[0].trigger.nth"),
+        (
+            Trigger::Mark { node: NodeId(0), mark: "x".into(), nth: 0 },
+            Action::Heal,
+            "faults[0].trigger.nth",
+        ),
         (Trigger::Sends { node: NodeId(0), count: 0 }, Action::Heal, "faults[0].trigger.count"),
-        (Trigger::Time { at_us: 0 }, Action::ClockDrift { node: NodeId(0), ppm: -1_000_000 }, "faults[0].action.ppm"),
+        (
+            Trigger::Time { at_us: 0 },
+            Action::ClockDrift { node: NodeId(0), ppm: -1_000_000 },
+            "faults[0].action.ppm",
+        ),
         (
             Trigger::Time { at_us: 0 },
             Action::Partition { groups: vec![vec![NodeId(0)], vec![NodeId(0)]] },
@@ -93,7 +108,8 @@ fn other_invalid_parameters_name_their_field() {
 #[test]
 fn malformed_plan_file_is_reported_with_its_path_and_position() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(br#"{"faults":[{"trigger":{"on":"time","at_us":5},"action":{"do":"explode"}}]}"#).unwrap();
+    f.write_all(br#"{"faults":[{"trigger":{"on":"time","at_us":5},"action":{"do":"explode"}}]}"#)
+        .unwrap();
     let e = FaultPlan::load(f.path(), 3).unwrap_err();
     let SimError::MalformedPlan { path, message } = &e else { panic!("{e:?}") };
     assert_eq!(path.as_deref(), Some(f.path().display().to_string().as_str()));
@@ -113,7 +129,10 @@ fn malformed_plan_file_is_reported_with_its_path_and_position() {
 #[test]
 fn a_valid_plan_file_that_names_an_unknown_node_fails_validation() {
     let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(br#"{"faults":[{"trigger":{"on":"time","at_us":5},"action":{"do":"crash","node":3}}]}"#).unwrap();
+    f.write_all(
+        br#"{"faults":[{"trigger":{"on":"time","at_us":5},"action":{"do":"crash","node":3}}]}"#,
+    )
+    .unwrap();
     let e = FaultPlan::load(f.path(), 3).unwrap_err();
     assert!(matches!(e, SimError::UnknownNode { node: 3, nodes: 3, .. }));
 }

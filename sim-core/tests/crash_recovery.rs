@@ -26,8 +26,10 @@ fn crash_loses_volatile_state_and_timers_keeps_disk_and_rebuilds_from_it() {
         persist_data: true,
         ..Script::default()
     };
-    let plan = FaultPlan::none()
-        .with(Trigger::Time { at_us: 20_000 }, Action::Crash { node: NodeId(1), recover_after_us: Some(10_000) });
+    let plan = FaultPlan::none().with(
+        Trigger::Time { at_us: 20_000 },
+        Action::Crash { node: NodeId(1), recover_after_us: Some(10_000) },
+    );
     let config = SimConfig::new(2, 5).with_link(constant_1ms()).with_trace(TraceLevel::Full);
     let (mut sim, boots) = lab(config, plan, script);
 
@@ -76,7 +78,10 @@ fn messages_arriving_while_down_are_lost() {
         ..Script::default()
     };
     let plan = FaultPlan::none()
-        .with(Trigger::Time { at_us: 25_000 }, Action::Crash { node: NodeId(1), recover_after_us: None })
+        .with(
+            Trigger::Time { at_us: 25_000 },
+            Action::Crash { node: NodeId(1), recover_after_us: None },
+        )
         .with(Trigger::Time { at_us: 55_000 }, Action::Recover { node: NodeId(1) });
     let config = SimConfig::new(2, 5).with_link(constant_1ms()).with_trace(TraceLevel::Full);
     let (mut sim, _) = lab(config, plan, script);
@@ -144,8 +149,14 @@ fn crash_after_the_first_send_lets_exactly_one_message_out() {
 fn a_crashed_node_stays_down_and_recovery_of_an_up_node_is_a_no_op() {
     let plan = FaultPlan::none()
         .with(Trigger::Time { at_us: 5 }, Action::Recover { node: NodeId(0) })
-        .with(Trigger::Time { at_us: 10 }, Action::Crash { node: NodeId(1), recover_after_us: None })
-        .with(Trigger::Time { at_us: 20 }, Action::Crash { node: NodeId(1), recover_after_us: None });
+        .with(
+            Trigger::Time { at_us: 10 },
+            Action::Crash { node: NodeId(1), recover_after_us: None },
+        )
+        .with(
+            Trigger::Time { at_us: 20 },
+            Action::Crash { node: NodeId(1), recover_after_us: None },
+        );
     let (mut sim, boots) = lab(SimConfig::new(2, 1), plan, Script::default());
     sim.run_to_quiescence();
     assert_eq!(boots.borrow().len(), 2, "no extra construction");

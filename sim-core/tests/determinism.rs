@@ -63,9 +63,16 @@ fn runs_under_generated_fault_plans_are_reproducible() {
         assert_eq!(plan, swarm.generate(seed), "the generator is a function of its seed");
         plan.validate(5).expect("generated plans are valid");
         distinct_plans.insert(plan.to_json_pretty());
-        assert_eq!(gossip_hash(seed, &plan, TraceLevel::Off), gossip_hash(seed, &plan, TraceLevel::Off));
+        assert_eq!(
+            gossip_hash(seed, &plan, TraceLevel::Off),
+            gossip_hash(seed, &plan, TraceLevel::Off)
+        );
     }
-    assert!(distinct_plans.len() >= 95, "the generator explores: {} distinct plans", distinct_plans.len());
+    assert!(
+        distinct_plans.len() >= 95,
+        "the generator explores: {} distinct plans",
+        distinct_plans.len()
+    );
 }
 
 #[test]
@@ -74,7 +81,9 @@ fn swarm_draws_every_class_and_respects_the_allowed_ones() {
     let crash_only = SwarmConfig { classes: vec![FaultClass::Crash], ..swarm() };
     for seed in 0..500 {
         for f in swarm().generate(seed).faults {
-            seen.insert(serde_json::to_value(&f.action).unwrap()["do"].as_str().unwrap().to_string());
+            seen.insert(
+                serde_json::to_value(&f.action).unwrap()["do"].as_str().unwrap().to_string(),
+            );
         }
         for f in crash_only.generate(seed).faults {
             assert!(

@@ -5,8 +5,8 @@ mod common;
 
 use common::{Msg, Script, Step, Timer, lab, received};
 use sim_core::{
-    Action, Duration, FaultPlan, HashableF64, LinkSet, NodeId, SimConfig, Stop, Time,
-    TraceLevel, Trigger,
+    Action, Duration, FaultPlan, HashableF64, LinkSet, NodeId, SimConfig, Stop, Time, TraceLevel,
+    Trigger,
 };
 
 #[test]
@@ -21,10 +21,16 @@ fn liveness_phase_repairs_every_failure_and_disarms_the_plan() {
     let plan = FaultPlan::none()
         .with(Trigger::Time { at_us: 0 }, Action::Crash { node: NodeId(2), recover_after_us: None })
         .with(Trigger::Time { at_us: 0 }, Action::CutOneWay { from: NodeId(1), to: NodeId(0) })
-        .with(Trigger::Time { at_us: 0 }, Action::SetDrop { links: LinkSet::All, prob: HashableF64(1.0) })
+        .with(
+            Trigger::Time { at_us: 0 },
+            Action::SetDrop { links: LinkSet::All, prob: HashableF64(1.0) },
+        )
         .with(Trigger::Time { at_us: 0 }, Action::ClockDrift { node: NodeId(1), ppm: 500_000 })
         // Would crash node 0 during the liveness phase: must not fire.
-        .with(Trigger::Time { at_us: 300_000 }, Action::Crash { node: NodeId(0), recover_after_us: None });
+        .with(
+            Trigger::Time { at_us: 300_000 },
+            Action::Crash { node: NodeId(0), recover_after_us: None },
+        );
     let config = SimConfig::new(3, 4).with_trace(TraceLevel::Observations);
     let (mut sim, boots) = lab(config, plan, script);
 

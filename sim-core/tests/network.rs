@@ -12,10 +12,8 @@ use sim_core::{
 const N: u64 = 100_000;
 
 fn burst_0_to_1(link: LinkConfig, seed: u64) -> Vec<(u64, NodeId, Msg)> {
-    let script = Script {
-        on_start: vec![vec![Step::Burst { to: 1, count: N }]],
-        ..Script::default()
-    };
+    let script =
+        Script { on_start: vec![vec![Step::Burst { to: 1, count: N }]], ..Script::default() };
     let config = SimConfig::new(2, seed).with_link(link);
     let (mut sim, _) = lab(config, FaultPlan::none(), script);
     assert_eq!(sim.run_to_quiescence(), Stop::Quiescent);
@@ -58,7 +56,10 @@ fn duplicate_probability_matches_configuration() {
 
 #[test]
 fn uniform_latency_matches_configuration() {
-    let link = LinkConfig { latency: Latency::Uniform { min_us: 1_000, max_us: 3_000 }, ..LinkConfig::default() };
+    let link = LinkConfig {
+        latency: Latency::Uniform { min_us: 1_000, max_us: 3_000 },
+        ..LinkConfig::default()
+    };
     let got = burst_0_to_1(link, 11);
     assert_eq!(got.len() as u64, N);
     // All sent at time 0, so arrival time is the drawn latency.
@@ -136,7 +137,8 @@ fn partition_blocks_both_directions_until_heal() {
             }
         }
         // After the heal every peer is heard again (ticks at 60..100 ms).
-        let late: Vec<u32> = received(&sim, node).iter().filter(|g| g.0 > 55_000).map(|g| g.1.0).collect();
+        let late: Vec<u32> =
+            received(&sim, node).iter().filter(|g| g.0 > 55_000).map(|g| g.1.0).collect();
         for peer in (0..4).filter(|&p| p != node) {
             assert!(late.contains(&peer), "n{node} never heard n{peer} after heal");
         }
@@ -150,13 +152,12 @@ fn partition_blocks_both_directions_until_heal() {
 
 #[test]
 fn one_way_cut_blocks_one_direction_only() {
-    let plan = FaultPlan::none().with(
-        Trigger::Time { at_us: 0 },
-        Action::CutOneWay { from: NodeId(0), to: NodeId(1) },
-    );
+    let plan = FaultPlan::none()
+        .with(Trigger::Time { at_us: 0 }, Action::CutOneWay { from: NodeId(0), to: NodeId(1) });
     let sim = ping_everyone(plan);
     let at1_from0 = received(&sim, 1).iter().filter(|g| g.1 == NodeId(0)).count();
-    let at0_from1: Vec<Msg> = received(&sim, 0).iter().filter(|g| g.1 == NodeId(1)).map(|g| g.2).collect();
+    let at0_from1: Vec<Msg> =
+        received(&sim, 0).iter().filter(|g| g.1 == NodeId(1)).map(|g| g.2).collect();
     assert_eq!(at1_from0, 0, "0 -> 1 is cut");
     // 1's ten pings reach 0; 0's pongs back are cut, and 0's pings never reach 1 to be answered.
     assert_eq!(at0_from1.len(), 10);
@@ -172,7 +173,8 @@ fn single_link_cut_and_heal_link() {
         .with(Trigger::Time { at_us: 45_000 }, Action::HealLink { a: NodeId(3), b: NodeId(2) });
     let sim = ping_everyone(plan);
     for (node, peer) in [(2, 3), (3, 2)] {
-        let times: Vec<u64> = received(&sim, node).iter().filter(|g| g.1.0 == peer).map(|g| g.0).collect();
+        let times: Vec<u64> =
+            received(&sim, node).iter().filter(|g| g.1.0 == peer).map(|g| g.0).collect();
         assert!(times.iter().all(|&t| t > 45_000));
         assert_eq!(times.len(), 12, "ticks 50..100 ms: 6 pings + 6 pongs");
     }

@@ -22,7 +22,10 @@ fn jsonl_round_trip_preserves_events_and_hash() {
         persist_data: true,
     };
     let plan = FaultPlan::none()
-        .with(Trigger::Time { at_us: 4_000 }, Action::Crash { node: NodeId(2), recover_after_us: Some(3_000) })
+        .with(
+            Trigger::Time { at_us: 4_000 },
+            Action::Crash { node: NodeId(2), recover_after_us: Some(3_000) },
+        )
         .with(
             Trigger::Mark { node: NodeId(0), mark: "tick".into(), nth: 2 },
             Action::Partition { groups: vec![vec![NodeId(0)]] },
@@ -49,10 +52,29 @@ fn jsonl_round_trip_preserves_events_and_hash() {
     // The run exercised every kind of event worth exporting.
     let kinds: std::collections::BTreeSet<String> = text
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    for k in ["start", "send", "deliver", "drop", "duplicate", "timer_set", "timer_fire", "persist",
-              "mark", "observe", "crash", "recover", "fault", "liveness_phase"] {
+    for k in [
+        "start",
+        "send",
+        "deliver",
+        "drop",
+        "duplicate",
+        "timer_set",
+        "timer_fire",
+        "persist",
+        "mark",
+        "observe",
+        "crash",
+        "recover",
+        "fault",
+        "liveness_phase",
+    ] {
         assert!(kinds.contains(k), "no {k} event in the trace");
     }
     assert!(back.iter().any(|e| matches!(e.kind, TraceKind::Fault { index: 1, .. })));

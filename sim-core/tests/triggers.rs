@@ -25,7 +25,9 @@ fn ticking(plan: FaultPlan) -> sim_core::Simulation<common::Lab, common::LabNode
     sim
 }
 
-fn faults(sim: &sim_core::Simulation<common::Lab, common::LabNode>) -> Vec<TraceEvent<common::Lab>> {
+fn faults(
+    sim: &sim_core::Simulation<common::Lab, common::LabNode>,
+) -> Vec<TraceEvent<common::Lab>> {
     sim.trace().events().filter(|e| matches!(e.kind, TraceKind::Fault { .. })).cloned().collect()
 }
 
@@ -60,7 +62,8 @@ fn time_trigger_fires_once_at_its_time() {
 #[test]
 fn mark_trigger_fires_once_right_after_the_nth_mark() {
     let action = Action::SetDrop { links: LinkSet::All, prob: HashableF64(1.0) };
-    let plan = FaultPlan::none().with(Trigger::Mark { node: NodeId(1), mark: "tick".into(), nth: 3 }, action);
+    let plan = FaultPlan::none()
+        .with(Trigger::Mark { node: NodeId(1), mark: "tick".into(), nth: 3 }, action);
     let sim = ticking(plan);
     let f = faults(&sim);
     assert_eq!(f.len(), 1, "fires once although node 1 marks tick ten times");

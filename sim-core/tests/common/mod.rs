@@ -27,10 +27,15 @@ pub enum Timer {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Obs {
-    Got { from: NodeId, msg: Msg },
+    Got {
+        from: NodeId,
+        msg: Msg,
+    },
     Fired(Timer),
     /// Reported by `on_start`: how many disk records the node was rebuilt from.
-    Booted { from_disk: usize },
+    Booted {
+        from_disk: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Hash)]
@@ -48,7 +53,10 @@ impl Protocol for Lab {
 pub enum Step {
     Send(u32, Msg),
     /// `count` Data messages to `to`, numbered from 0.
-    Burst { to: u32, count: u64 },
+    Burst {
+        to: u32,
+        count: u64,
+    },
     Persist(u64),
     Mark(&'static str),
     SetTimer(u64, Timer),
@@ -124,7 +132,10 @@ impl Process<Lab> for LabNode {
                     }
                 }
                 if n + 1 < self.script.ticks {
-                    ctx.set_timer(Duration::from_us(self.script.tick_period_us), Timer::Tick(n + 1));
+                    ctx.set_timer(
+                        Duration::from_us(self.script.tick_period_us),
+                        Timer::Tick(n + 1),
+                    );
                 }
             }
             Timer::Gossip => self.gossip(ctx),
@@ -150,7 +161,11 @@ impl LabNode {
 /// Every time the factory ran: (node, disk records it was given, was it a recovery).
 pub type BootLog = Rc<RefCell<Vec<(NodeId, usize, bool)>>>;
 
-pub fn lab(config: SimConfig, plan: FaultPlan, script: Script) -> (Simulation<Lab, LabNode>, BootLog) {
+pub fn lab(
+    config: SimConfig,
+    plan: FaultPlan,
+    script: Script,
+) -> (Simulation<Lab, LabNode>, BootLog) {
     try_lab(config, plan, script).expect("valid lab config")
 }
 

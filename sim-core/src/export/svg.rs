@@ -1,0 +1,201 @@
+//! SVG space-time diagram: one vertical lane per node, simulated time downwards. Delivered
+//! messages are arrows from send to arrival; lost messages end in a red cross (at the
+//! receiver for "receiver down", a short way along for cut or lost links); a node's crashed
+//! interval is shaded grey on its lane; an impaired network (partition or cut) is a pale red
+//! band across the diagram. Observations are dots with their label.
+//!
+//! Written as plain SVG text: the picture is lanes, lines and labels, not a chart, so a
+//! plotting library would add weight without adding anything.
+
+use std::fmt::Write;
+
+use super::{NodeNames, Sends, label};
+use crate::fault::Action;
+use crate::process::Protocol;
+use crate::trace::{DropReason, TraceEvent, TraceKind};
+
+const LANE_W: f64 = 170.0;
+const LEFT: f64 = 110.0;
+const TOP: f64 = 60.0;
+const BOTTOM: f64 = 40.0;
+
+/// Renders `events` with the time axis scaled to about `height_px` pixels.
+pub fn render<P: Protocol>(
+    events: &[TraceEvent<P>],
+    nodes: u32,
+    names: NodeNames<'_>,
+    height_px: u32,
+) -> String {
+    let sends = Sends::index(events);
+    let t_end = events.last().map(|e| e.time.as_us()).unwrap_or(0);
+    let scale = (height_px.max(100) as f64) / (t_end.max(1) as f64);
+    let y = |t: u64| TOP + t as f64 * scale;
+    let x = |n: crate::NodeId| LEFT + n.0 as f64 * LANE_W;
+    let width = LEFT + nodes as f64 * LANE_W;
+    let height = y(t_end) + BOTTOM;
+
+    let mut bands = String::new();
+    let mut body = String::new();
+    let mut down_since: Vec<Option<u64>> = vec![None; nodes as usize];
+    let mut impaired_since: Option<(u64, String)> = None;
+    let close_band = |bands: &mut String, from: u64, to: u64, what: &str| {
+        let _ = writeln!(
+            bands,
+            r##"<rect x="0" y="{:.1}" width="{width:.1}" height="{:.1}" fill="#fbe3e3"/><text x="4" y="{:.1}" class="band">{}</text>"##,
+            y(from),
+            (y(to) - y(from)).max(1.0),
+            y(from) + 12.0,
+            xml(what)
+        );
+    };
+
+    for ev in events {
+        let t = ev.time.as_us();
+        match &ev.kind {
+            TraceKind::Deliver { from, id } => {
+                if let Some((_, s)) = sends.get(*id) {
+                    let TraceKind::Send { msg, .. } = &s.kind else { unreachable!() };
+                    let (x1, y1, x2, y2) = (x(*from), y(s.time.as_us()), x(ev.node), y(t));
+                    let _ = writeln!(
+                        body,
+                        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="msg" marker-end="url(#arrow)"/><text x="{:.1}" y="{:.1}" class="lbl">{}</text>"#,
+                        (x1 + x2) / 2.0 + 3.0,
+                        (y1 + y2) / 2.0 - 2.0,
+                        xml(&label(msg, 28))
+                    );
+                }
+            }
+            TraceKind::Drop { from, to, id, reason } => {
+                let sent_at = sends.get(*id).map(|(_, s)| s.time.as_us()).unwrap_or(t);
+                let (x1, y1) = (x(*from), y(sent_at));
+                let (x2, y2) = match reason {
+                    DropReason::ReceiverDown | DropReason::Cut if t > sent_at => (x(*to), y(t)),
+                    _ => (x1 + (x(*to) - x1) * 0.4, y1 + 14.0),
+                };
+                let _ = writeln!(
+                    body,
+                    r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="lost"/>{}"#,
+                    cross(x2, y2)
+                );
+            }
+            TraceKind::Crash { .. } => down_since[ev.node.index()] = Some(t),
+            TraceKind::Recover => {
+                if let Some(since) = down_since[ev.node.index()].take() {
+                    body.push_str(&crashed(x(ev.node), y(since), y(t)));
+                }
+            }
+            TraceKind::Fault { action, .. } => {
+                match action.as_ref() {
+                    Action::Partition { .. }
+                    | Action::CutOneWay { .. }
+                    | Action::CutLink { .. }
+                        if impaired_since.is_none() =>
+                    {
+                        impaired_since = Some((t, label(action, 60)));
+                    }
+                    Action::Heal => {
+                        if let Some((from, what)) = impaired_since.take() {
+                            close_band(&mut bands, from, t, &what);
+                        }
+                    }
+                    _ => {}
+                }
+                let _ = writeln!(
+                    body,
+                    r#"<text x="4" y="{:.1}" class="fault">⚡ {}</text>"#,
+                    y(t),
+                    xml(&label(action, 40))
+                );
+            }
+            TraceKind::LivenessPhase => {
+                if let Some((from, what)) = impaired_since.take() {
+                    close_band(&mut bands, from, t, &what);
+                }
+                let _ = writeln!(
+                    body,
+                    r#"<line x1="0" y1="{0:.1}" x2="{width:.1}" y2="{0:.1}" class="phase"/><text x="4" y="{1:.1}" class="fault">liveness phase</text>"#,
+                    y(t),
+                    y(t) - 3.0
+                );
+            }
+            TraceKind::Observe { obs } => {
+                let (cx, cy) = (x(ev.node), y(t));
+                let _ = writeln!(
+                    body,
+                    r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="obs"/><text x="{:.1}" y="{:.1}" class="obs">{}</text>"#,
+                    cx + 5.0,
+                    cy + 3.0,
+                    xml(&label(obs, 30))
+                );
+            }
+            _ => {}
+        }
+    }
+    for (i, since) in down_since.iter().enumerate() {
+        if let Some(s) = since {
+            body.push_str(&crashed(x(crate::NodeId(i as u32)), y(*s), y(t_end) + BOTTOM / 2.0));
+        }
+    }
+    if let Some((from, what)) = impaired_since {
+        close_band(&mut bands, from, t_end, &what);
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif">"#
+    );
+    out.push_str(concat!(
+        r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#335"/></marker></defs>"##,
+        "\n<style>.msg{stroke:#335;stroke-width:1} .lost{stroke:#c22;stroke-width:1;stroke-dasharray:4 2} ",
+        ".x{stroke:#c22;stroke-width:2} .lane{stroke:#999;stroke-width:1} .lbl{font-size:9px;fill:#335} ",
+        ".obs{font-size:9px;fill:#070} circle.obs{fill:#070} .fault{font-size:10px;fill:#a40} .band{font-size:10px;fill:#a44} ",
+        ".down{fill:#bbb;opacity:0.7} .phase{stroke:#a40;stroke-dasharray:6 3} .name{font-size:13px;font-weight:bold}</style>\n",
+    ));
+    out.push_str(&bands);
+    for n in 0..nodes {
+        let id = crate::NodeId(n);
+        let _ = writeln!(
+            out,
+            r#"<text x="{0:.1}" y="{1:.1}" text-anchor="middle" class="name">{2}</text><line x1="{0:.1}" y1="{3:.1}" x2="{0:.1}" y2="{4:.1}" class="lane"/>"#,
+            x(id),
+            TOP - 25.0,
+            xml(&names(id)),
+            TOP - 15.0,
+            height - 10.0
+        );
+    }
+    out.push_str(&body);
+    let _ = writeln!(
+        out,
+        r#"<text x="4" y="{:.1}" class="fault">time flows down; 0 to {t_end} us</text></svg>"#,
+        height - 4.0
+    );
+    out
+}
+
+fn cross(x: f64, y: f64) -> String {
+    format!(
+        r#"<path d="M {:.1} {:.1} L {:.1} {:.1} M {:.1} {:.1} L {:.1} {:.1}" class="x"/>"#,
+        x - 4.0,
+        y - 4.0,
+        x + 4.0,
+        y + 4.0,
+        x - 4.0,
+        y + 4.0,
+        x + 4.0,
+        y - 4.0
+    )
+}
+
+fn crashed(x: f64, y1: f64, y2: f64) -> String {
+    format!(
+        "<rect x=\"{:.1}\" y=\"{y1:.1}\" width=\"14\" height=\"{:.1}\" class=\"down\"/>\n",
+        x - 7.0,
+        (y2 - y1).max(2.0)
+    )
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
