@@ -1,1 +1,20 @@
-//! Commit and consensus protocols as sans-IO state machines over `sim-core`.
+//! Commit protocols as sans-IO state machines over `sim-core`, with the shared transaction
+//! vocabulary ([`txn`]), the workloads ([`workload`], [`client`], [`store`]) and the seam
+//! checkers read through ([`durable`]).
+
+pub mod backoff;
+pub mod catalog;
+pub mod client;
+pub mod durable;
+pub mod scenario;
+pub mod store;
+pub mod timing;
+pub mod two_pc;
+pub mod txn;
+pub mod workload;
+
+pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
+pub use scenario::{
+    MessageCounts, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot, TxnObserved,
+};
+pub use txn::{Layout, Observation, Outcome, Role, Txn, TxnId, Vote, Write};

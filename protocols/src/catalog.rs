@@ -1,0 +1,122 @@
+//! The protocols by name: what studies, property tests and (later) the CLI select from.
+//!
+//! A name is a protocol family plus a variant, i.e. a config; broken variants are listed
+//! apart so that a study over "the correct protocols" can never pick one up by accident.
+
+use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
+use crate::timing::Timing;
+use crate::two_pc::{Broken2pc, Presumption, TwoPc, TwoPcConfig};
+use crate::workload::VotePolicy;
+
+/// One runnable protocol variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolSpec {
+    pub name: &'static str,
+    /// False for the deliberately broken variants.
+    pub correct: bool,
+    pub summary: &'static str,
+    variant: Variant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Variant {
+    TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
+}
+
+const fn two_pc(
+    name: &'static str,
+    summary: &'static str,
+    presumption: Presumption,
+    cooperative: bool,
+    broken: Option<Broken2pc>,
+) -> ProtocolSpec {
+    ProtocolSpec {
+        name,
+        correct: broken.is_none(),
+        summary,
+        variant: Variant::TwoPc { presumption, cooperative, broken },
+    }
+}
+
+const CATALOG: &[ProtocolSpec] = &[
+    two_pc(
+        "2pc",
+        "two-phase commit, presumed nothing, cooperative termination",
+        Presumption::Nothing,
+        true,
+        None,
+    ),
+    two_pc(
+        "2pc-presumed-abort",
+        "two-phase commit, presumed abort (no acks, no forced records on abort)",
+        Presumption::Abort,
+        true,
+        None,
+    ),
+    two_pc(
+        "2pc-no-cooperative-termination",
+        "two-phase commit; uncertain participants ask only the coordinator",
+        Presumption::Nothing,
+        false,
+        None,
+    ),
+    two_pc(
+        "broken-2pc-unilateral-abort",
+        "BROKEN: an uncertain participant aborts on timeout",
+        Presumption::Nothing,
+        true,
+        Some(Broken2pc::UnilateralAbort),
+    ),
+    two_pc(
+        "broken-2pc-unlogged-decision",
+        "BROKEN: the coordinator sends its decision before logging it",
+        Presumption::Nothing,
+        true,
+        Some(Broken2pc::UnloggedDecision),
+    ),
+];
+
+/// Every protocol variant, correct and broken.
+pub fn catalog() -> &'static [ProtocolSpec] {
+    CATALOG
+}
+
+/// Names of the correct protocols (what studies sweep over).
+pub fn correct_protocols() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().filter(|s| s.correct).map(|s| s.name)
+}
+
+/// Names of the deliberately broken variants (what checker tests must catch).
+pub fn broken_protocols() -> impl Iterator<Item = &'static str> {
+    CATALOG.iter().filter(|s| !s.correct).map(|s| s.name)
+}
+
+pub fn lookup(name: &str) -> Result<&'static ProtocolSpec, ScenarioError> {
+    CATALOG.iter().find(|s| s.name == name).ok_or_else(|| ScenarioError::UnknownProtocol {
+        name: name.to_string(),
+        known: CATALOG.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Builds and runs `scenario` with the protocol it names.
+pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let spec = lookup(&scenario.protocol)?;
+    scenario.validate()?;
+    let timing = Timing::for_network(&scenario.network);
+    let client = scenario.client_config(&timing);
+    let votes: VotePolicy = scenario.votes.clone();
+    match spec.variant {
+        Variant::TwoPc { presumption, cooperative, broken } => {
+            let config = TwoPcConfig {
+                layout: scenario.layout(),
+                presumption,
+                cooperative_termination: cooperative,
+                broken,
+                timing,
+                votes,
+                client,
+            };
+            run_with::<TwoPc>(scenario, timing, config)
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Running a commit scenario by protocol name and reading the result in the shared
+//! vocabulary, whatever the protocol.
+//!
+//! Each protocol has its own [`sim_core::Protocol`] type, so a run is generic; the report is
+//! not. The seam is two traits: [`CommitProtocol`] (how to build a protocol's nodes from one
+//! config, and that its records implement [`TxnRecord`]) and [`NodeView`] (what a live node
+//! shows: its doubts and its locks). Everything a checker needs is copied out into
+//! [`RunReport`]; the full trace stays behind [`RunOutcome::write_trace_jsonl`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{
+    Boot, Duration, FaultPlan, NetworkConfig, NodeId, Process, RunStats, SimConfig, SimError,
+    Simulation, Time, TraceLevel,
+};
+
+use crate::client::{ClientConfig, ClientWire};
+use crate::durable::{DiskView, TxnRecord, replay};
+use crate::timing::Timing;
+use crate::txn::{Key, Layout, Observation, Role, TxnId};
+use crate::workload::{VotePolicy, Workload};
+
+/// A protocol the scenario runner can drive.
+pub trait CommitProtocol: ClientWire
+where
+    Self::Record: TxnRecord,
+{
+    type Node: Process<Self> + NodeView + 'static;
+    type Config: Clone + 'static;
+    fn build(config: &Self::Config, id: NodeId, boot: Boot<'_, Self::Record>) -> Self::Node;
+}
+
+/// What a live node shows the report (participants; other roles show nothing).
+pub trait NodeView {
+    /// Transactions the node voted yes on and has not decided.
+    fn in_doubt(&self) -> Vec<TxnId>;
+    /// Locked keys and their holders.
+    fn locks(&self) -> BTreeMap<Key, TxnId>;
+}
+
+/// Everything that defines a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A name from [`crate::catalog`].
+    pub protocol: String,
+    pub participants: u32,
+    pub txns: u64,
+    #[serde(default = "one")]
+    pub max_in_flight: u32,
+    #[serde(default)]
+    pub workload: Workload,
+    #[serde(default)]
+    pub votes: VotePolicy,
+    pub seed: u64,
+    #[serde(default)]
+    pub network: NetworkConfig,
+    #[serde(default)]
+    pub plan: FaultPlan,
+    /// End of the fault phase (virtual microseconds from the start).
+    pub fault_horizon_us: u64,
+    /// Length of the liveness phase (everything recovered and healed); none: no such phase.
+    #[serde(default)]
+    pub liveness_bound_us: Option<u64>,
+    #[serde(default)]
+    pub trace: TraceLevel,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Scenario {
+    /// A fault-free scenario of `txns` spread transactions over `participants`, 10 s horizon,
+    /// 10 s liveness phase.
+    pub fn new(protocol: &str, participants: u32, txns: u64, seed: u64) -> Scenario {
+        Scenario {
+            protocol: protocol.to_string(),
+            participants,
+            txns,
+            max_in_flight: 1,
+            workload: Workload::default(),
+            votes: VotePolicy::default(),
+            seed,
+            network: NetworkConfig::default(),
+            plan: FaultPlan::none(),
+            fault_horizon_us: 10_000_000,
+            liveness_bound_us: Some(10_000_000),
+            trace: TraceLevel::Observations,
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        Layout { participants: self.participants }
+    }
+
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let bad =
+            |field: &str, reason: String| ScenarioError::Invalid { field: field.into(), reason };
+        if self.participants == 0 {
+            return Err(bad("participants", "must be at least 1".into()));
+        }
+        if self.max_in_flight == 0 {
+            return Err(bad("max_in_flight", "must be at least 1".into()));
+        }
+        self.workload.validate(self.layout()).map_err(|r| bad("workload", r))?;
+        self.votes.validate().map_err(|r| bad("votes", r))?;
+        Ok(())
+    }
+
+    pub(crate) fn client_config(&self, timing: &Timing) -> ClientConfig {
+        // The client waits long enough for a whole transaction, termination included.
+        let initial_us = 30 * timing.latency_bound_us;
+        let retry = crate::backoff::Backoff::new(initial_us, 8 * initial_us);
+        ClientConfig {
+            txns: self.txns,
+            max_in_flight: self.max_in_flight,
+            workload: self.workload,
+            retry,
+            think_us: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("unknown protocol {name:?} (known: {known})")]
+    UnknownProtocol { name: String, known: String },
+    #[error("{field} is invalid: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// An observation with when and where, in the shared vocabulary.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxnObserved {
+    pub time: Time,
+    pub node: NodeId,
+    pub obs: Observation,
+}
+
+/// The cluster at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub time: Time,
+    /// Per node: whether it is up.
+    pub up: Vec<bool>,
+    /// Per node: its disk read back in the shared vocabulary.
+    pub disks: Vec<DiskView>,
+    /// Per node: the applied store rebuilt from its disk (participants only).
+    pub applied: Vec<Option<BTreeMap<Key, i64>>>,
+    /// Per node: transactions in doubt right now (up nodes only).
+    pub in_doubt: Vec<Vec<TxnId>>,
+    /// Per node: locks held right now (up nodes only).
+    pub locks: Vec<BTreeMap<Key, TxnId>>,
+    /// Sum of every participant's applied values (the bank total).
+    pub applied_total: i64,
+}
+
+/// Messages, split by who talked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageCounts {
+    /// Every send effect applied (dropped ones included).
+    pub total: u64,
+    /// Client requests (retries included) and the coordinator's replies to the client. The
+    /// replies are counted from `ReportedToClient` observations, so they need a trace level
+    /// of at least `observations`.
+    pub client: u64,
+    /// Everything else: coordinator–participant and participant–participant.
+    pub protocol: u64,
+}
+
+/// A finished run, in the shared vocabulary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub protocol: String,
+    pub layout: Layout,
+    /// Per node.
+    pub roles: Vec<Role>,
+    pub timing: Timing,
+    pub observations: Vec<TxnObserved>,
+    /// At the end of the fault phase (what blocking is judged on).
+    pub fault_phase: Snapshot,
+    /// At the end of the run (after the liveness phase, if any).
+    pub end: Snapshot,
+    /// Sum of the participants' initial values.
+    pub initial_total: i64,
+    pub stats: RunStats,
+    pub messages: MessageCounts,
+    pub trace_hash: u64,
+}
+
+impl RunReport {
+    pub fn participants(&self) -> impl Iterator<Item = NodeId> + Clone {
+        self.layout.participant_ids()
+    }
+
+    /// Observations of `node`.
+    pub fn observed_at(&self, node: NodeId) -> impl Iterator<Item = &Observation> {
+        self.observations.iter().filter(move |o| o.node == node).map(|o| &o.obs)
+    }
+}
+
+/// A type-erased, finished simulation that can still export its trace.
+trait TraceExport {
+    fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+impl<P: CommitProtocol> TraceExport for Simulation<P, P::Node>
+where
+    P::Record: TxnRecord,
+{
+    fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.trace().write_jsonl(w)
+    }
+}
+
+/// The report and the run it came from.
+pub struct RunOutcome {
+    pub report: RunReport,
+    sim: Box<dyn TraceExport>,
+}
+
+impl RunOutcome {
+    /// Writes the trace as JSON Lines (every event only at trace level `full`).
+    pub fn write_trace_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        self.sim.write_jsonl(w)?;
+        w.flush()
+    }
+}
+
+/// Runs `scenario` with protocol `P` configured by `config`: the fault phase to its
+/// horizon, then the liveness phase if one is asked for.
+pub fn run_with<P: CommitProtocol>(
+    scenario: &Scenario,
+    timing: Timing,
+    config: P::Config,
+) -> Result<RunOutcome, ScenarioError>
+where
+    P::Record: TxnRecord,
+{
+    scenario.validate()?;
+    let layout = scenario.layout();
+    let sim_config = SimConfig {
+        nodes: layout.nodes(),
+        seed: scenario.seed,
+        network: scenario.network.clone(),
+        trace: scenario.trace,
+        max_events: 1 << 40,
+    };
+    let factory =
+        Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));
+    let mut sim: Simulation<P, P::Node> =
+        Simulation::new(sim_config, scenario.plan.clone(), factory)?;
+    sim.run_until(Time::from_us(scenario.fault_horizon_us));
+    let fault_phase = snapshot(&sim, scenario);
+    if let Some(bound) = scenario.liveness_bound_us {
+        sim.run_liveness_phase(Duration::from_us(bound));
+    }
+    let end = snapshot(&sim, scenario);
+    let observations: Vec<TxnObserved> = sim
+        .trace()
+        .observations()
+        .iter()
+        .map(|o| TxnObserved { time: o.time, node: o.node, obs: o.obs.clone() })
+        .collect();
+    let stats = sim.stats();
+    let replies = observations
+        .iter()
+        .filter(|o| matches!(o.obs, Observation::ReportedToClient { .. }))
+        .count() as u64;
+    let client = sim.sends_by(layout.client()) + replies;
+    let messages = MessageCounts { total: stats.sent, client, protocol: stats.sent - client };
+    let initial_total = layout
+        .participant_ids()
+        .map(|p| scenario.workload.initial_values(p).values().sum::<i64>())
+        .sum();
+    let report = RunReport {
+        protocol: scenario.protocol.clone(),
+        layout,
+        roles: (0..layout.nodes()).map(|i| layout.role(NodeId(i))).collect(),
+        timing,
+        observations,
+        fault_phase,
+        end,
+        initial_total,
+        stats,
+        messages,
+        trace_hash: sim.trace_hash(),
+    };
+    Ok(RunOutcome { report, sim: Box::new(sim) })
+}
+
+fn snapshot<P: CommitProtocol>(sim: &Simulation<P, P::Node>, scenario: &Scenario) -> Snapshot
+where
+    P::Record: TxnRecord,
+{
+    let layout = scenario.layout();
+    let nodes: Vec<NodeId> = (0..layout.nodes()).map(NodeId).collect();
+    let applied: Vec<Option<BTreeMap<Key, i64>>> = nodes
+        .iter()
+        .map(|&n| {
+            (layout.role(n) == Role::Participant).then(|| {
+                let w = &scenario.workload;
+                let r = replay(w.initial_values(n), w.allows_negative(), sim.disk(n).records());
+                r.store.values().clone()
+            })
+        })
+        .collect();
+    let applied_total = applied.iter().flatten().flat_map(|m| m.values()).sum();
+    Snapshot {
+        time: sim.now(),
+        up: nodes.iter().map(|&n| sim.is_up(n)).collect(),
+        disks: nodes.iter().map(|&n| DiskView::read(sim.disk(n).records())).collect(),
+        applied,
+        in_doubt: nodes
+            .iter()
+            .map(|&n| sim.node(n).map(|x| x.in_doubt()).unwrap_or_default())
+            .collect(),
+        locks: nodes.iter().map(|&n| sim.node(n).map(|x| x.locks()).unwrap_or_default()).collect(),
+        applied_total,
+    }
+}

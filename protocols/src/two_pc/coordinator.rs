@@ -1,0 +1,294 @@
+//! The 2PC coordinator (transaction manager).
+//!
+//! States per transaction, as in BHG: *collecting* votes, then *decided* (waiting for acks),
+//! then ended (forgotten, its outcome kept only to answer late questions). A decision is
+//! forced to disk before anyone hears of it (except in the broken unlogged variant), and
+//! re-sent with backoff until every participant has acknowledged it.
+//!
+//! Recovery: decisions on disk without an end record are re-sent; a transaction with no
+//! decision on disk is aborted (the coordinator never told anyone "commit", since commit is
+//! logged first), which is what it answers when asked about it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::{Broken2pc, Msg, Record, Timer, TwoPc, TwoPcConfig};
+use crate::client::ClientMsg;
+use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
+
+enum Phase {
+    /// Waiting for votes; `yes` holds who voted yes so far.
+    Collecting { yes: BTreeSet<NodeId> },
+    /// Decided; waiting for acks from `awaiting` (re-sent `attempts` times so far).
+    Decided { outcome: Outcome, awaiting: BTreeSet<NodeId>, attempts: u32 },
+}
+
+struct Active {
+    participants: Vec<NodeId>,
+    phase: Phase,
+}
+
+pub struct Coordinator {
+    config: TwoPcConfig,
+    active: BTreeMap<TxnId, Active>,
+    /// Outcomes of ended (and presumed-abort forgotten) transactions, for late questions.
+    finished: BTreeMap<TxnId, Outcome>,
+    /// A recovered coordinator cannot tell a lost request from one it started before its
+    /// crash: a retried request it has no record of is aborted, never started.
+    recovered: bool,
+}
+
+impl Coordinator {
+    pub fn new(config: &TwoPcConfig, boot: Boot<'_, Record>) -> Coordinator {
+        let mut c = Coordinator {
+            config: config.clone(),
+            active: BTreeMap::new(),
+            finished: BTreeMap::new(),
+            recovered: boot.is_recovery(),
+        };
+        for r in boot.disk() {
+            match r {
+                Record::Decision { txn, outcome, participants } => {
+                    let awaiting = participants.iter().copied().collect();
+                    let phase = Phase::Decided { outcome: *outcome, awaiting, attempts: 0 };
+                    c.active.insert(*txn, Active { participants: participants.clone(), phase });
+                }
+                Record::End { txn, outcome } => {
+                    c.active.remove(txn);
+                    c.finished.insert(*txn, *outcome);
+                }
+                Record::Prepared { .. } => unreachable!("a coordinator never prepares"),
+            }
+        }
+        c
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, TwoPc>) {
+        let logged: Vec<(TxnId, Outcome, Vec<NodeId>)> = self
+            .active
+            .iter()
+            .map(|(t, a)| match a.phase {
+                Phase::Decided { outcome, .. } => (*t, outcome, a.participants.clone()),
+                Phase::Collecting { .. } => unreachable!("only decisions are rebuilt"),
+            })
+            .collect();
+        for (txn, outcome, participants) in logged {
+            ctx.observe(Observation::Decided { txn, outcome });
+            ctx.broadcast(participants, Msg::Decision { txn, outcome });
+            self.arm_resend(ctx, txn, 0);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
+            Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
+            Msg::Ack { txn } => self.on_ack(ctx, from, txn),
+            Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
+            other => unreachable!("the 2PC coordinator got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, TwoPc>, timer: Timer) {
+        match timer {
+            Timer::Votes(txn) => {
+                if let Some(Active { phase: Phase::Collecting { .. }, .. }) = self.active.get(&txn)
+                {
+                    self.decide(ctx, txn, Outcome::Abort);
+                }
+            }
+            Timer::Resend(txn) => {
+                let Some(a) = self.active.get_mut(&txn) else { return };
+                let Phase::Decided { outcome, awaiting, attempts } = &mut a.phase else { return };
+                *attempts += 1;
+                let (outcome, attempt) = (*outcome, *attempts);
+                ctx.broadcast(awaiting.iter().copied(), Msg::Decision { txn, outcome });
+                self.arm_resend(ctx, txn, attempt);
+            }
+            other => unreachable!("the 2PC coordinator got timer {other:?}"),
+        }
+    }
+
+    // ----- phase 1 -----------------------------------------------------------------------
+
+    fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn, attempt: u32) {
+        let id = txn.id;
+        if let Some(&outcome) = self.finished.get(&id) {
+            return self.reply(ctx, id, outcome);
+        }
+        if self.active.contains_key(&id) {
+            return; // in progress: the reply comes when it ends
+        }
+        let participants = txn.participants();
+        if self.recovered && attempt > 0 {
+            // Possibly started before the crash, with no decision logged: abort it, telling
+            // every participant (any of them may be prepared).
+            let yes = participants.iter().copied().collect();
+            self.active.insert(id, Active { participants, phase: Phase::Collecting { yes } });
+            return self.decide(ctx, id, Outcome::Abort);
+        }
+        assert!(!participants.is_empty(), "{id} touches no participant");
+        for &p in &participants {
+            let msg = Msg::Prepare {
+                txn: id,
+                participants: participants.clone(),
+                writes: txn.writes_at(p),
+            };
+            ctx.send(p, msg);
+        }
+        ctx.mark("prepare-sent");
+        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
+        self.active
+            .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });
+    }
+
+    fn on_vote(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId, vote: Vote) {
+        let Some(a) = self.active.get_mut(&txn) else {
+            // Ended or unknown: a late yes voter still needs the outcome.
+            if vote == Vote::Yes {
+                let outcome = self.finished.get(&txn).copied().unwrap_or(Outcome::Abort);
+                ctx.send(from, Msg::Decision { txn, outcome });
+            }
+            return;
+        };
+        assert!(a.participants.contains(&from), "{from} voted on {txn} but takes no part");
+        match &mut a.phase {
+            Phase::Collecting { yes } => match vote {
+                Vote::No => self.decide(ctx, txn, Outcome::Abort),
+                Vote::Yes => {
+                    yes.insert(from);
+                    if yes.len() == a.participants.len() {
+                        ctx.mark("all-votes-in");
+                        ctx.cancel_timer(Timer::Votes(txn));
+                        self.decide(ctx, txn, Outcome::Commit);
+                    }
+                }
+            },
+            Phase::Decided { outcome, awaiting, .. } => {
+                // A vote after the decision (abort on an earlier no, or a duplicate).
+                if vote == Vote::Yes {
+                    let outcome = *outcome;
+                    if self.config.acknowledged(outcome) {
+                        awaiting.insert(from);
+                    }
+                    ctx.send(from, Msg::Decision { txn, outcome });
+                }
+            }
+        }
+    }
+
+    // ----- phase 2 -----------------------------------------------------------------------
+
+    fn decide(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+        let a = self.active.get_mut(&txn).expect("deciding an active transaction");
+        let Phase::Collecting { yes } = &a.phase else { unreachable!("{txn} decided twice") };
+        // Commit goes to everyone; abort only to those who may be prepared (the yes voters
+        // so far; later yes voters get it as their vote arrives, no-voters aborted already).
+        let targets: Vec<NodeId> = match outcome {
+            Outcome::Commit => a.participants.clone(),
+            Outcome::Abort => yes.iter().copied().collect(),
+        };
+        let acknowledged = self.config.acknowledged(outcome);
+        let record = Record::Decision { txn, outcome, participants: a.participants.clone() };
+        let unlogged = self.config.broken == Some(Broken2pc::UnloggedDecision);
+        if acknowledged && !unlogged {
+            ctx.persist(record.clone());
+            ctx.mark("decision-logged");
+        }
+        ctx.observe(Observation::Decided { txn, outcome });
+        send_decision(ctx, &targets, txn, outcome);
+        if acknowledged && unlogged {
+            ctx.persist(record);
+            ctx.mark("decision-logged");
+        }
+        if acknowledged {
+            let awaiting = targets.into_iter().collect();
+            a.phase = Phase::Decided { outcome, awaiting, attempts: 0 };
+            if self.is_complete(txn) {
+                self.end(ctx, txn);
+            } else {
+                self.arm_resend(ctx, txn, 0);
+            }
+        } else {
+            // Presumed abort: nothing logged, nothing to wait for; forget at once.
+            self.active.remove(&txn);
+            self.finished.insert(txn, outcome);
+            self.reply(ctx, txn, outcome);
+        }
+    }
+
+    fn on_ack(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+        let Some(Active { phase: Phase::Decided { awaiting, .. }, .. }) = self.active.get_mut(&txn)
+        else {
+            return; // a duplicate ack, after the end
+        };
+        awaiting.remove(&from);
+        if self.is_complete(txn) {
+            self.end(ctx, txn);
+        }
+    }
+
+    fn is_complete(&self, txn: TxnId) -> bool {
+        matches!(&self.active[&txn].phase, Phase::Decided { awaiting, .. } if awaiting.is_empty())
+    }
+
+    /// Every participant acknowledged: log the end, forget, tell the client.
+    fn end(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+        let a = self.active.remove(&txn).expect("ending an active transaction");
+        let Phase::Decided { outcome, .. } = a.phase else { unreachable!() };
+        ctx.cancel_timer(Timer::Resend(txn));
+        ctx.persist(Record::End { txn, outcome });
+        self.finished.insert(txn, outcome);
+        self.reply(ctx, txn, outcome);
+    }
+
+    fn arm_resend(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, attempt: u32) {
+        if let Some(after) = self.config.timing.resend.delay(attempt) {
+            ctx.set_timer(after, Timer::Resend(txn));
+        }
+    }
+
+    /// A participant asks what was decided (it is uncertain, or recovering).
+    fn on_decision_request(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+        let outcome = match self.active.get(&txn) {
+            Some(Active { phase: Phase::Decided { outcome, .. }, .. }) => *outcome,
+            Some(Active { phase: Phase::Collecting { .. }, .. }) => return, // deciding soon
+            None => match self.finished.get(&txn) {
+                Some(o) => *o,
+                // No record: never committed (commit is logged first). Say abort, and stick
+                // to it should the client ask again.
+                None => {
+                    self.finished.insert(txn, Outcome::Abort);
+                    Outcome::Abort
+                }
+            },
+        };
+        ctx.send(from, Msg::Decision { txn, outcome });
+    }
+
+    fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+        // Observed before the send: no trigger fires between an observation and a send, so
+        // the count of replies is exact.
+        ctx.observe(Observation::ReportedToClient { txn, outcome });
+        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
+        ctx.send(self.config.layout.client(), msg);
+    }
+
+    /// Transactions the coordinator is still working on.
+    pub fn active(&self) -> Vec<TxnId> {
+        self.active.keys().copied().collect()
+    }
+}
+
+/// Sends the decision to `targets` in order, marking the first and the last send so a fault
+/// plan can crash the coordinator between them.
+fn send_decision(ctx: &mut Context<'_, TwoPc>, targets: &[NodeId], txn: TxnId, outcome: Outcome) {
+    for (i, &p) in targets.iter().enumerate() {
+        ctx.send(p, Msg::Decision { txn, outcome });
+        if i == 0 {
+            ctx.mark("decision-sent-to-first");
+        }
+    }
+    ctx.mark("decision-sent-to-all");
+}

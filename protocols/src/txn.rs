@@ -1,0 +1,171 @@
+//! The shared transaction vocabulary: ids, votes, outcomes, writes, and the one observation
+//! type every commit protocol reports.
+//!
+//! Checkers are written once against this module, never against a protocol's own messages:
+//! a protocol is correct for the checkers exactly when its observations (and its disk, see
+//! [`crate::durable`]) say so.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
+
+/// A transaction, numbered by the client that submits it (from 1, in submission order).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct TxnId(pub u64);
+
+impl fmt::Display for TxnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{}", self.0)
+    }
+}
+
+/// A participant's vote on a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vote {
+    Yes,
+    No,
+}
+
+/// The fate of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Commit,
+    Abort,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Commit => "commit",
+            Outcome::Abort => "abort",
+        })
+    }
+}
+
+/// A key of a participant's store (an account, in the bank workload).
+pub type Key = u32;
+
+/// One update a transaction makes: add `delta` to `key` at participant `node`.
+/// Deltas commute, so the applied state is independent of commit order and the bank total
+/// is a plain sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Write {
+    pub node: NodeId,
+    pub key: Key,
+    pub delta: i64,
+}
+
+/// A transaction as the client submits it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Txn {
+    pub id: TxnId,
+    pub writes: Vec<Write>,
+}
+
+impl Txn {
+    /// The participants the transaction touches, ascending and without repeats.
+    pub fn participants(&self) -> Vec<NodeId> {
+        let mut p: Vec<NodeId> = self.writes.iter().map(|w| w.node).collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    }
+
+    /// The writes addressed to `node`.
+    pub fn writes_at(&self, node: NodeId) -> Vec<Write> {
+        self.writes.iter().copied().filter(|w| w.node == node).collect()
+    }
+}
+
+/// What a node is in a commit scenario. Node ids are laid out by [`Layout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Coordinator,
+    Participant,
+    Client,
+}
+
+/// Where each role lives: the coordinator is node 0, participants are nodes `1..=n`, the
+/// client is node `n + 1`. Participant ids are the lowest after the coordinator's, so "lowest
+/// live id" elections among participants are plain comparisons.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Layout {
+    pub participants: u32,
+}
+
+impl Layout {
+    pub const COORDINATOR: NodeId = NodeId(0);
+
+    pub fn nodes(&self) -> u32 {
+        self.participants + 2
+    }
+    pub fn client(&self) -> NodeId {
+        NodeId(self.participants + 1)
+    }
+    pub fn participant_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
+        (1..=self.participants).map(NodeId)
+    }
+    pub fn role(&self, id: NodeId) -> Role {
+        match id.0 {
+            0 => Role::Coordinator,
+            i if i <= self.participants => Role::Participant,
+            _ => Role::Client,
+        }
+    }
+}
+
+/// A protocol fact, reported by the node it concerns (the engine adds time and node).
+///
+/// `Uncertain` carries its start implicitly: the observation's time is the "uncertain since"
+/// of the node; it ends at the node's next `Decided` for the same transaction (or at a crash).
+/// A node re-reports `Uncertain` after a recovery that finds it still in doubt, and may
+/// re-report a `Decided` it read back from its disk (never a different outcome).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "obs", rename_all = "snake_case")]
+pub enum Observation {
+    /// The client handed a transaction to the coordinator (first attempt only).
+    Submitted { txn: TxnId, participants: Vec<NodeId> },
+    /// A participant voted; a yes vote is durable (forced) before it is reported.
+    Voted { txn: TxnId, vote: Vote },
+    /// A participant voted yes and cannot decide alone from now on.
+    Uncertain { txn: TxnId },
+    /// A 3PC participant entered the committable (pre-committed) state.
+    PreCommitted { txn: TxnId },
+    /// A node reached (or, after recovery, re-read) a decision.
+    Decided { txn: TxnId, outcome: Outcome },
+    /// A participant applied a committed transaction's writes to its store.
+    Applied { txn: TxnId },
+    /// A participant locked `keys` keys for the transaction (at prepare).
+    LocksAcquired { txn: TxnId, keys: u32 },
+    /// A participant released every lock the transaction held.
+    LocksReleased { txn: TxnId },
+    /// The coordinator told the client the outcome.
+    ReportedToClient { txn: TxnId, outcome: Outcome },
+    /// The client learnt the outcome (first reply only).
+    ClientLearned { txn: TxnId, outcome: Outcome },
+}
+
+impl Observation {
+    /// The transaction the fact is about.
+    pub fn txn(&self) -> TxnId {
+        match self {
+            Observation::Submitted { txn, .. }
+            | Observation::Voted { txn, .. }
+            | Observation::Uncertain { txn }
+            | Observation::PreCommitted { txn }
+            | Observation::Decided { txn, .. }
+            | Observation::Applied { txn }
+            | Observation::LocksAcquired { txn, .. }
+            | Observation::LocksReleased { txn }
+            | Observation::ReportedToClient { txn, .. }
+            | Observation::ClientLearned { txn, .. } => *txn,
+        }
+    }
+}
