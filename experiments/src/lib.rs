@@ -6,3 +6,4 @@
 pub mod bench;
 pub mod cli;
 pub mod output;
+pub mod search;

@@ -1,0 +1,3 @@
+//! Searching fault plans for counterexamples, and shrinking them to minimal ones.
+
+pub mod plan_strategy;
