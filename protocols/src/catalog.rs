@@ -4,6 +4,7 @@
 //! apart so that a study over "the correct protocols" can never pick one up by accident.
 
 use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
+use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
 use crate::timing::Timing;
 use crate::two_pc::{Broken2pc, Presumption, TwoPc, TwoPcConfig};
 use crate::workload::VotePolicy;
@@ -21,6 +22,7 @@ pub struct ProtocolSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
     TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
+    ThreePc { broken: Option<Broken3pc> },
 }
 
 const fn two_pc(
@@ -36,6 +38,14 @@ const fn two_pc(
         summary,
         variant: Variant::TwoPc { presumption, cooperative, broken },
     }
+}
+
+const fn three_pc(
+    name: &'static str,
+    summary: &'static str,
+    broken: Option<Broken3pc>,
+) -> ProtocolSpec {
+    ProtocolSpec { name, correct: broken.is_none(), summary, variant: Variant::ThreePc { broken } }
 }
 
 const CATALOG: &[ProtocolSpec] = &[
@@ -60,6 +70,11 @@ const CATALOG: &[ProtocolSpec] = &[
         false,
         None,
     ),
+    three_pc(
+        "3pc",
+        "three-phase commit with the BHG termination protocol (non-blocking under crashes)",
+        None,
+    ),
     two_pc(
         "broken-2pc-unilateral-abort",
         "BROKEN: an uncertain participant aborts on timeout",
@@ -73,6 +88,11 @@ const CATALOG: &[ProtocolSpec] = &[
         Presumption::Nothing,
         true,
         Some(Broken2pc::UnloggedDecision),
+    ),
+    three_pc(
+        "broken-3pc-all-uncertain-commit",
+        "BROKEN: the 3PC termination protocol commits when all are uncertain",
+        Some(Broken3pc::AllUncertainCommit),
     ),
 ];
 
@@ -117,6 +137,10 @@ pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
                 client,
             };
             run_with::<TwoPc>(scenario, timing, config)
+        }
+        Variant::ThreePc { broken } => {
+            let config = ThreePcConfig { layout: scenario.layout(), broken, timing, votes, client };
+            run_with::<ThreePc>(scenario, timing, config)
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod durable;
 pub mod scenario;
 pub mod store;
+pub mod three_pc;
 pub mod timing;
 pub mod two_pc;
 pub mod txn;

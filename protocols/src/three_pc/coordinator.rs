@@ -1,0 +1,298 @@
+//! The 3PC coordinator.
+//!
+//! States per transaction (BHG): *waiting* for votes, *pre-committing* (PreCommit sent,
+//! waiting for acks), *decided* (waiting for decision acks); plus *inquiring*, the state of
+//! a recovered coordinator asked about a transaction it has no record of: unlike 2PC it may
+//! not presume abort, since a backup may have committed meanwhile, so it asks.
+//!
+//! A PreCommit ack that never comes means a crashed participant (delays are bounded): the
+//! coordinator commits without it, and the participant learns the outcome when it recovers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::{Msg, Record, ThreePc, ThreePcConfig, Timer};
+use crate::client::ClientMsg;
+use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
+
+enum Phase {
+    Waiting { yes: BTreeSet<NodeId> },
+    PreCommitting { acked: BTreeSet<NodeId> },
+    Decided { outcome: Outcome, awaiting: BTreeSet<NodeId>, attempts: u32 },
+    Inquiring { attempts: u32 },
+}
+
+struct Active {
+    participants: Vec<NodeId>,
+    phase: Phase,
+}
+
+pub struct Coordinator {
+    config: ThreePcConfig,
+    active: BTreeMap<TxnId, Active>,
+    finished: BTreeMap<TxnId, Outcome>,
+    recovered: bool,
+}
+
+impl Coordinator {
+    pub fn new(config: &ThreePcConfig, boot: Boot<'_, Record>) -> Coordinator {
+        let mut c = Coordinator {
+            config: config.clone(),
+            active: BTreeMap::new(),
+            finished: BTreeMap::new(),
+            recovered: boot.is_recovery(),
+        };
+        for r in boot.disk() {
+            match r {
+                Record::Decision { txn, outcome, participants } => {
+                    let awaiting = participants.iter().copied().collect();
+                    let phase = Phase::Decided { outcome: *outcome, awaiting, attempts: 0 };
+                    c.active.insert(*txn, Active { participants: participants.clone(), phase });
+                }
+                Record::End { txn, outcome } => {
+                    c.active.remove(txn);
+                    c.finished.insert(*txn, *outcome);
+                }
+                Record::Prepared { .. } => unreachable!("a coordinator never prepares"),
+            }
+        }
+        c
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
+        let logged: Vec<(TxnId, Outcome, Vec<NodeId>)> = self
+            .active
+            .iter()
+            .filter_map(|(t, a)| match a.phase {
+                Phase::Decided { outcome, .. } => Some((*t, outcome, a.participants.clone())),
+                _ => None,
+            })
+            .collect();
+        for (txn, outcome, participants) in logged {
+            ctx.observe(Observation::Decided { txn, outcome });
+            ctx.broadcast(participants, Msg::Decision { txn, outcome });
+            self.arm(ctx, Timer::Resend(txn), 0);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
+            Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
+            Msg::PreCommitAck { txn } => self.on_precommit_ack(ctx, from, txn),
+            Msg::Ack { txn } => self.on_ack(ctx, from, txn),
+            Msg::Decision { txn, outcome } => self.on_learned(ctx, txn, outcome),
+            Msg::DecisionRequest { txn } => {
+                let outcome = match self.active.get(&txn).map(|a| &a.phase) {
+                    Some(Phase::Decided { outcome, .. }) => Some(*outcome),
+                    _ => self.finished.get(&txn).copied(),
+                };
+                if let Some(outcome) = outcome {
+                    ctx.send(from, Msg::Decision { txn, outcome });
+                }
+            }
+            // Termination traffic among participants does not concern the coordinator.
+            Msg::Elect { .. } | Msg::StateReq { .. } => {}
+            other => unreachable!("the 3PC coordinator got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+        match timer {
+            Timer::Round(txn) => match self.active.get(&txn).map(|a| &a.phase) {
+                Some(Phase::Waiting { .. }) => self.decide(ctx, txn, Outcome::Abort),
+                // Missing acks are crashed participants: commit without them.
+                Some(Phase::PreCommitting { .. }) => self.decide(ctx, txn, Outcome::Commit),
+                _ => {}
+            },
+            Timer::Resend(txn) => {
+                let Some(a) = self.active.get_mut(&txn) else { return };
+                let Phase::Decided { outcome, awaiting, attempts } = &mut a.phase else { return };
+                *attempts += 1;
+                let (outcome, attempt) = (*outcome, *attempts);
+                ctx.broadcast(awaiting.iter().copied(), Msg::Decision { txn, outcome });
+                self.arm(ctx, Timer::Resend(txn), attempt);
+            }
+            Timer::Inquire(txn) => {
+                let Some(a) = self.active.get_mut(&txn) else { return };
+                let Phase::Inquiring { attempts } = &mut a.phase else { return };
+                *attempts += 1;
+                let attempt = *attempts;
+                let to = a.participants.clone();
+                ctx.broadcast(to, Msg::DecisionRequest { txn });
+                self.arm(ctx, Timer::Inquire(txn), attempt);
+            }
+            other => unreachable!("the 3PC coordinator got timer {other:?}"),
+        }
+    }
+
+    fn arm(&self, ctx: &mut Context<'_, ThreePc>, timer: Timer, attempt: u32) {
+        let backoff = match timer {
+            Timer::Resend(_) => self.config.timing.resend,
+            _ => self.config.timing.inquiry,
+        };
+        if let Some(after) = backoff.delay(attempt) {
+            ctx.set_timer(after, timer);
+        }
+    }
+
+    fn round_timer(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Round(txn));
+    }
+
+    fn on_request(&mut self, ctx: &mut Context<'_, ThreePc>, txn: Txn, attempt: u32) {
+        let id = txn.id;
+        if let Some(&outcome) = self.finished.get(&id) {
+            return self.reply(ctx, id, outcome);
+        }
+        if self.active.contains_key(&id) {
+            return;
+        }
+        let participants = txn.participants();
+        assert!(!participants.is_empty(), "{id} touches no participant");
+        if self.recovered && attempt > 0 {
+            // Perhaps started before the crash: ask before deciding anything.
+            ctx.broadcast(participants.iter().copied(), Msg::DecisionRequest { txn: id });
+            self.arm(ctx, Timer::Inquire(id), 0);
+            let phase = Phase::Inquiring { attempts: 0 };
+            self.active.insert(id, Active { participants, phase });
+            return;
+        }
+        for &p in &participants {
+            let writes = txn.writes_at(p);
+            ctx.send(p, Msg::CanCommit { txn: id, participants: participants.clone(), writes });
+        }
+        ctx.mark("can-commit-sent");
+        self.round_timer(ctx, id);
+        let phase = Phase::Waiting { yes: BTreeSet::new() };
+        self.active.insert(id, Active { participants, phase });
+    }
+
+    fn on_vote(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId, vote: Vote) {
+        let Some(a) = self.active.get_mut(&txn) else {
+            if let (Vote::Yes, Some(&outcome)) = (vote, self.finished.get(&txn)) {
+                ctx.send(from, Msg::Decision { txn, outcome });
+            }
+            return;
+        };
+        match &mut a.phase {
+            Phase::Waiting { yes } => match vote {
+                Vote::No => self.decide(ctx, txn, Outcome::Abort),
+                Vote::Yes => {
+                    yes.insert(from);
+                    if yes.len() == a.participants.len() {
+                        ctx.mark("all-votes-in");
+                        send_marked(ctx, &a.participants, Msg::PreCommit { txn }, "precommit");
+                        a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
+                        self.round_timer(ctx, txn);
+                    }
+                }
+            },
+            Phase::Decided { outcome: Outcome::Abort, awaiting, .. } if vote == Vote::Yes => {
+                awaiting.insert(from);
+                ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
+            }
+            _ => {}
+        }
+    }
+
+    fn on_precommit_ack(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+        let Some(a) = self.active.get_mut(&txn) else { return };
+        let Phase::PreCommitting { acked } = &mut a.phase else { return };
+        acked.insert(from);
+        if acked.len() == a.participants.len() {
+            ctx.mark("all-acks-in");
+            self.decide(ctx, txn, Outcome::Commit);
+        }
+    }
+
+    fn decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+        let a = self.active.get_mut(&txn).expect("deciding an active transaction");
+        let targets: Vec<NodeId> = match (&a.phase, outcome) {
+            (Phase::Waiting { yes }, Outcome::Abort) => yes.iter().copied().collect(),
+            (Phase::PreCommitting { .. }, Outcome::Commit) => a.participants.clone(),
+            _ => unreachable!("{txn}: no {outcome} from this phase"),
+        };
+        ctx.cancel_timer(Timer::Round(txn));
+        let participants = a.participants.clone();
+        ctx.persist(Record::Decision { txn, outcome, participants });
+        ctx.mark("decision-logged");
+        ctx.observe(Observation::Decided { txn, outcome });
+        send_marked(ctx, &targets, Msg::Decision { txn, outcome }, "decision");
+        a.phase = Phase::Decided { outcome, awaiting: targets.into_iter().collect(), attempts: 0 };
+        if self.is_complete(txn) {
+            self.end(ctx, txn);
+        } else {
+            self.arm(ctx, Timer::Resend(txn), 0);
+        }
+    }
+
+    fn on_ack(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+        let Some(Active { phase: Phase::Decided { awaiting, .. }, .. }) = self.active.get_mut(&txn)
+        else {
+            return;
+        };
+        awaiting.remove(&from);
+        if self.is_complete(txn) {
+            self.end(ctx, txn);
+        }
+    }
+
+    /// A recovered coordinator hears the outcome it asked for.
+    fn on_learned(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+        let Some(Active { phase: Phase::Inquiring { .. }, participants }) = self.active.get(&txn)
+        else {
+            return;
+        };
+        let participants = participants.clone();
+        ctx.cancel_timer(Timer::Inquire(txn));
+        ctx.persist(Record::Decision { txn, outcome, participants });
+        ctx.observe(Observation::Decided { txn, outcome });
+        self.active.get_mut(&txn).expect("checked above").phase =
+            Phase::Decided { outcome, awaiting: BTreeSet::new(), attempts: 0 };
+        self.end(ctx, txn);
+    }
+
+    fn is_complete(&self, txn: TxnId) -> bool {
+        matches!(&self.active[&txn].phase, Phase::Decided { awaiting, .. } if awaiting.is_empty())
+    }
+
+    fn end(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+        let a = self.active.remove(&txn).expect("ending an active transaction");
+        let Phase::Decided { outcome, .. } = a.phase else { unreachable!() };
+        ctx.cancel_timer(Timer::Resend(txn));
+        ctx.persist(Record::End { txn, outcome });
+        self.finished.insert(txn, outcome);
+        self.reply(ctx, txn, outcome);
+    }
+
+    fn reply(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+        ctx.observe(Observation::ReportedToClient { txn, outcome });
+        ctx.send(self.config.layout.client(), Msg::Client(ClientMsg::Reply { txn, outcome }));
+    }
+}
+
+/// Sends `msg` to `targets` in order, marking `{what}-sent-to-first` after the first send
+/// and `{what}-sent-to-all` after the last.
+pub(super) fn send_marked(
+    ctx: &mut Context<'_, ThreePc>,
+    targets: &[NodeId],
+    msg: Msg,
+    what: &'static str,
+) {
+    let (first, all) = match what {
+        "precommit" => ("precommit-sent-to-first", "precommit-sent-to-all"),
+        "decision" => ("decision-sent-to-first", "decision-sent-to-all"),
+        "backup-precommit" => ("backup-precommit-sent-to-first", "backup-precommit-sent-to-all"),
+        "backup-decision" => ("backup-decision-sent-to-first", "backup-decision-sent-to-all"),
+        other => unreachable!("no marks for {other}"),
+    };
+    for (i, &p) in targets.iter().enumerate() {
+        ctx.send(p, msg.clone());
+        if i == 0 {
+            ctx.mark(first);
+        }
+    }
+    ctx.mark(all);
+}

@@ -1,0 +1,245 @@
+//! Three-phase commit (Skeen 1981; Bernstein, Hadzilacos & Goodman ch. 7).
+//!
+//! Normal case, N participants: CanCommit → vote, PreCommit → ack, DoCommit → ack: exactly
+//! 6N coordinator–participant messages. Forced writes as in 2PC: each participant's prepared
+//! record (before its yes vote) and decision record, the coordinator's decision and its end
+//! record: 2N + 2.
+//!
+//! The extra round buys non-blocking under crash failures with bounded message delays: no
+//! operational participant can be uncertain while another has committed, so when the
+//! coordinator is suspected the operational participants elect a backup (lowest live id)
+//! that collects their states and decides by BHG's rules (see [`participant`]'s termination
+//! code). Timeouts come from the network's latency bound ([`crate::timing`]); with unbounded
+//! delays or partitions a timeout is not a crash and 3PC may lose atomicity, a finding for
+//! the studies rather than something this module hides.
+//!
+//! Recovered nodes, the coordinator included, never decide alone nor take part in a
+//! termination round: they ask until someone who knows answers.
+
+mod coordinator;
+mod participant;
+mod termination;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Boot, Context, NodeId, Process, Protocol};
+
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::durable::TxnRecord;
+use crate::timing::Timing;
+use crate::txn::{Layout, Observation, Outcome, Role, TxnId, Vote, Write};
+use crate::workload::VotePolicy;
+
+pub use coordinator::Coordinator;
+pub use participant::Participant;
+
+/// Textbook mistakes, for the checkers to catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Broken3pc {
+    /// The termination protocol commits when every operational participant is uncertain.
+    AllUncertainCommit,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreePcConfig {
+    pub layout: Layout,
+    pub broken: Option<Broken3pc>,
+    pub timing: Timing,
+    pub votes: VotePolicy,
+    pub client: ClientConfig,
+}
+
+/// The 3PC vocabulary.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct ThreePc;
+
+/// A participant's state as reported to a backup coordinator (BHG's q, w, p, c, a).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermState {
+    Aborted,
+    Uncertain,
+    Committable,
+    Committed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Msg {
+    Client(ClientMsg),
+    CanCommit {
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+    },
+    Vote {
+        txn: TxnId,
+        vote: Vote,
+    },
+    /// From the coordinator or a backup.
+    PreCommit {
+        txn: TxnId,
+    },
+    PreCommitAck {
+        txn: TxnId,
+    },
+    /// DoCommit (outcome commit) or Abort; from the coordinator, a backup, or a peer that
+    /// answers a question.
+    Decision {
+        txn: TxnId,
+        outcome: Outcome,
+    },
+    Ack {
+        txn: TxnId,
+    },
+    /// A participant that suspects the coordinator asks the lowest participant it does not
+    /// suspect to act as backup; `suspected` are the nodes it found dead.
+    Elect {
+        txn: TxnId,
+        suspected: Vec<NodeId>,
+    },
+    /// A backup asks for a participant's state.
+    StateReq {
+        txn: TxnId,
+    },
+    StateReport {
+        txn: TxnId,
+        state: TermState,
+    },
+    /// A recovered node asks what was decided.
+    DecisionRequest {
+        txn: TxnId,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Timer {
+    Client(ClientTimer),
+    /// Coordinator: votes (or PreCommit acks) are late.
+    Round(TxnId),
+    /// Coordinator: decision acks are late; re-send.
+    Resend(TxnId),
+    /// Participant: the coordinator is silent.
+    Coordinator(TxnId),
+    /// Participant following a backup: the backup is silent.
+    Backup(TxnId),
+    /// Backup: state reports (or PreCommit acks) are late.
+    Collect(TxnId),
+    /// Recovered node: ask again.
+    Inquire(TxnId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// Participant, forced before voting yes.
+    Prepared { txn: TxnId, participants: Vec<NodeId>, writes: Vec<Write> },
+    /// Any node, forced before the decision is sent or acknowledged.
+    Decision { txn: TxnId, outcome: Outcome, participants: Vec<NodeId> },
+    /// Coordinator: every participant acknowledged.
+    End { txn: TxnId, outcome: Outcome },
+}
+
+impl Protocol for ThreePc {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = Observation;
+}
+
+impl ClientWire for ThreePc {
+    fn wrap_msg(m: ClientMsg) -> Msg {
+        Msg::Client(m)
+    }
+    fn wrap_timer(t: ClientTimer) -> Timer {
+        Timer::Client(t)
+    }
+}
+
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[Write])> {
+        match self {
+            Record::Prepared { txn, writes, .. } => Some((*txn, writes)),
+            _ => None,
+        }
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        match self {
+            Record::Decision { txn, outcome, .. } => Some((*txn, *outcome)),
+            _ => None,
+        }
+    }
+}
+
+/// One node of a 3PC cluster.
+pub enum Node {
+    Coordinator(Coordinator),
+    Participant(Participant),
+    Client(Client),
+}
+
+impl Node {
+    pub fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        match config.layout.role(id) {
+            Role::Coordinator => Node::Coordinator(Coordinator::new(config, boot)),
+            Role::Participant => Node::Participant(Participant::new(config, id, boot)),
+            Role::Client => {
+                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+            }
+        }
+    }
+
+    pub fn participant(&self) -> Option<&Participant> {
+        match self {
+            Node::Participant(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl Process<ThreePc> for Node {
+    fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
+        match self {
+            Node::Coordinator(c) => c.on_start(ctx),
+            Node::Participant(p) => p.on_start(ctx),
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Coordinator(c), msg) => c.on_message(ctx, from, msg),
+            (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
+            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+        match (self, timer) {
+            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Coordinator(c), t) => c.on_timer(ctx, t),
+            (Node::Participant(p), t) => p.on_timer(ctx, t),
+            (Node::Client(_), t) => unreachable!("the client got timer {t:?}"),
+        }
+    }
+}
+
+impl crate::scenario::NodeView for Node {
+    fn in_doubt(&self) -> Vec<TxnId> {
+        self.participant().map(Participant::in_doubt).unwrap_or_default()
+    }
+    fn locks(&self) -> std::collections::BTreeMap<crate::txn::Key, TxnId> {
+        self.participant().map(|p| p.locks().clone()).unwrap_or_default()
+    }
+}
+
+impl crate::scenario::CommitProtocol for ThreePc {
+    type Node = Node;
+    type Config = ThreePcConfig;
+    fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        Node::build(config, id, boot)
+    }
+}

@@ -1,0 +1,287 @@
+//! The 3PC participant: states *initial* (unknown here), *uncertain* (voted yes),
+//! *committable* (pre-committed), *committed*, *aborted* (BHG's q, w, p, c, a).
+//!
+//! The normal-case handlers live here; what a participant does when the coordinator falls
+//! silent (elect a backup, or be one) lives in [`super::termination`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::rng::Chance;
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
+use crate::durable::replay;
+use crate::store::Store;
+use crate::txn::{Key, Layout, Observation, Outcome, TxnId, Vote, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    Uncertain,
+    Committable,
+    Decided(Outcome),
+}
+
+/// Where a participant stands in a termination round.
+pub(super) enum TermRole {
+    /// Waiting for `backup` to decide.
+    Follower { backup: NodeId },
+    /// Backup: collecting the operational participants' states.
+    Collecting { reports: BTreeMap<NodeId, TermState> },
+    /// Backup: pre-committing the uncertain ones before committing.
+    PreCommitting { awaiting: BTreeSet<NodeId> },
+}
+
+pub(super) struct Termination {
+    /// Nodes found dead (crash faults and bounded delays: a timeout is a crash).
+    pub(super) suspected: BTreeSet<NodeId>,
+    pub(super) role: TermRole,
+}
+
+pub(super) struct Entry {
+    pub(super) participants: Vec<NodeId>,
+    pub(super) state: State,
+    /// In doubt after a recovery: not operational for termination, asks instead.
+    pub(super) recovered: bool,
+    pub(super) asked: u32,
+    pub(super) term: Option<Termination>,
+}
+
+pub struct Participant {
+    pub(super) id: NodeId,
+    pub(super) config: ThreePcConfig,
+    no_vote: Chance,
+    store: Store,
+    pub(super) txns: BTreeMap<TxnId, Entry>,
+}
+
+impl Participant {
+    pub fn new(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Participant {
+        let workload = &config.client.workload;
+        let disk = boot.disk();
+        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
+        let entry = |participants: Vec<NodeId>, state, recovered| Entry {
+            participants,
+            state,
+            recovered,
+            asked: 0,
+            term: None,
+        };
+        let mut txns: BTreeMap<TxnId, Entry> = r
+            .decided
+            .into_iter()
+            .map(|(t, o)| (t, entry(vec![], State::Decided(o), true)))
+            .collect();
+        for (txn, index) in r.in_doubt {
+            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
+            txns.insert(txn, entry(participants.clone(), State::Uncertain, true));
+        }
+        Participant {
+            id,
+            config: config.clone(),
+            no_vote: config.votes.chance(id),
+            store: r.store,
+            txns,
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
+        for txn in self.in_doubt() {
+            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
+            ctx.observe(Observation::LocksAcquired { txn, keys });
+            ctx.observe(Observation::Uncertain { txn });
+            self.ask(ctx, txn);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::CanCommit { txn, participants, writes } => {
+                self.on_can_commit(ctx, from, txn, participants, writes)
+            }
+            Msg::PreCommit { txn } => self.on_precommit(ctx, from, txn),
+            Msg::Decision { txn, outcome } => self.on_decision(ctx, from, txn, outcome),
+            Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
+            Msg::Elect { txn, suspected } => self.on_elect(ctx, from, txn, suspected),
+            Msg::StateReq { txn } => self.on_state_req(ctx, from, txn),
+            Msg::StateReport { txn, state } => self.on_state_report(ctx, from, txn, state),
+            Msg::PreCommitAck { txn } => self.on_backup_precommit_ack(ctx, from, txn),
+            other => unreachable!("a 3PC participant got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+        match timer {
+            Timer::Coordinator(txn) => self.on_coordinator_silent(ctx, txn),
+            Timer::Backup(txn) => self.on_backup_silent(ctx, txn),
+            Timer::Collect(txn) => self.on_collect_timeout(ctx, txn),
+            Timer::Inquire(txn) => self.ask(ctx, txn),
+            other => unreachable!("a 3PC participant got timer {other:?}"),
+        }
+    }
+
+    fn on_can_commit(
+        &mut self,
+        ctx: &mut Context<'_, ThreePc>,
+        coordinator: NodeId,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+    ) {
+        if let Some(e) = self.txns.get(&txn) {
+            let vote = if e.state == State::Decided(Outcome::Abort) { Vote::No } else { Vote::Yes };
+            return ctx.send(coordinator, Msg::Vote { txn, vote });
+        }
+        let entry = |state| Entry {
+            participants: participants.clone(),
+            state,
+            recovered: false,
+            asked: 0,
+            term: None,
+        };
+        if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+            self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
+            ctx.observe(Observation::Voted { txn, vote: Vote::No });
+            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+            ctx.mark("decided");
+            return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
+        }
+        self.txns.insert(txn, entry(State::Uncertain));
+        let keys = writes.len() as u32;
+        ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
+        ctx.mark("prepared-logged");
+        ctx.observe(Observation::LocksAcquired { txn, keys });
+        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+        ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
+        ctx.mark("voted-yes");
+        ctx.observe(Observation::Uncertain { txn });
+        self.wait_for(ctx, Timer::Coordinator(txn));
+    }
+
+    pub(super) fn wait_for(&self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+        ctx.set_timer(Duration::from_us(self.config.timing.participant_timeout_us), timer);
+    }
+
+    fn on_precommit(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+        let Some(e) = self.txns.get_mut(&txn) else { return };
+        if e.recovered {
+            return; // not operational: it asks instead
+        }
+        match e.state {
+            State::Uncertain => {
+                e.state = State::Committable;
+                ctx.observe(Observation::PreCommitted { txn });
+                ctx.mark("precommitted");
+            }
+            State::Committable => {}
+            State::Decided(_) => return,
+        }
+        ctx.send(from, Msg::PreCommitAck { txn });
+        let timer =
+            if from == Layout::COORDINATOR { Timer::Coordinator(txn) } else { Timer::Backup(txn) };
+        self.wait_for(ctx, timer);
+    }
+
+    fn on_decision(
+        &mut self,
+        ctx: &mut Context<'_, ThreePc>,
+        from: NodeId,
+        txn: TxnId,
+        outcome: Outcome,
+    ) {
+        let from_coordinator = from == Layout::COORDINATOR;
+        match self.txns.get(&txn).map(|e| e.state) {
+            Some(State::Uncertain | State::Committable) => self.decide(ctx, txn, outcome),
+            Some(State::Decided(_)) | None => {}
+        }
+        if from_coordinator {
+            ctx.send(from, Msg::Ack { txn });
+        }
+    }
+
+    /// Forces the decision, applies or drops the writes, releases the locks.
+    pub(super) fn decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+        let e = self.txns.get_mut(&txn).expect("deciding a known transaction");
+        assert!(!matches!(e.state, State::Decided(_)), "{txn} decided twice at {}", self.id);
+        e.state = State::Decided(outcome);
+        e.term = None;
+        ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
+        match outcome {
+            Outcome::Commit => {
+                assert!(self.store.commit(txn), "{txn} committed without its writes");
+                ctx.observe(Observation::Applied { txn });
+            }
+            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
+        }
+        ctx.observe(Observation::LocksReleased { txn });
+        ctx.observe(Observation::Decided { txn, outcome });
+        ctx.mark("decided");
+        for t in
+            [Timer::Coordinator(txn), Timer::Backup(txn), Timer::Collect(txn), Timer::Inquire(txn)]
+        {
+            ctx.cancel_timer(t);
+        }
+    }
+
+    /// A transaction this participant never voted on: abort it unilaterally (BHG: a process
+    /// that has not voted may), durably, since a late CanCommit must be answered no.
+    pub(super) fn abort_unknown(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+        let e = Entry {
+            participants: vec![],
+            state: State::Decided(Outcome::Abort),
+            recovered: false,
+            asked: 0,
+            term: None,
+        };
+        self.txns.insert(txn, e);
+        ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
+        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+        ctx.mark("decided");
+    }
+
+    /// A recovered participant in doubt asks everyone (coordinator and peers), with backoff.
+    fn ask(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+        let Some(e) = self.txns.get_mut(&txn) else { return };
+        if matches!(e.state, State::Decided(_)) {
+            return;
+        }
+        let others = e.participants.iter().copied().filter(|&p| p != self.id);
+        ctx.broadcast(
+            std::iter::once(Layout::COORDINATOR).chain(others),
+            Msg::DecisionRequest { txn },
+        );
+        if let Some(after) = self.config.timing.inquiry.delay(e.asked) {
+            ctx.set_timer(after, Timer::Inquire(txn));
+        }
+        e.asked += 1;
+    }
+
+    fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+        match self.txns.get(&txn).map(|e| e.state) {
+            Some(State::Decided(outcome)) => ctx.send(from, Msg::Decision { txn, outcome }),
+            Some(_) => {}
+            None => {
+                self.abort_unknown(ctx, txn);
+                ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
+            }
+        }
+    }
+
+    // ----- inspection -----------------------------------------------------------------------
+
+    pub fn in_doubt(&self) -> Vec<TxnId> {
+        let open = |(t, e): (&TxnId, &Entry)| (!matches!(e.state, State::Decided(_))).then_some(*t);
+        self.txns.iter().filter_map(open).collect()
+    }
+    pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
+        self.store.locks()
+    }
+    pub fn values(&self) -> &BTreeMap<Key, i64> {
+        self.store.values()
+    }
+    pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
+        match self.txns.get(&txn).map(|e| e.state) {
+            Some(State::Decided(o)) => Some(o),
+            _ => None,
+        }
+    }
+}
