@@ -82,6 +82,13 @@ pub fn main() -> i32 {
     };
     match result {
         Ok(()) => 0,
+        // A closed stdout (`commitlab ... | head -1`) is the reader's choice, not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>().map(|io| io.kind())
+                == Some(std::io::ErrorKind::BrokenPipe) =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("commitlab: {e}");
             2

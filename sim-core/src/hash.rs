@@ -48,12 +48,33 @@ impl StableHasher {
         }
     }
 
-    /// Absorbs two words at once (the common case on the hot path).
+    /// Absorbs two words at once.
     #[inline]
     pub fn write_pair(&mut self, a: u64, b: u64) {
         self.mix(a);
         self.mix(b);
     }
+
+    /// Absorbs one already-mixed 64-bit digest with a single folded multiply. Trace events
+    /// are digested independently (their multiplies overlap) and only the digests are
+    /// chained, so the serial dependency is one multiply per event.
+    #[inline(always)]
+    pub fn absorb(&mut self, digest: u64) {
+        self.state = folded_mul(self.state ^ digest, K);
+    }
+
+    /// The state with any pending word folded in, without the final avalanche: a digest
+    /// for [`absorb`](Self::absorb) or for combining with other digests.
+    #[inline(always)]
+    pub fn finish_raw(&self) -> u64 {
+        if self.has_pending { folded_mul(self.state ^ self.pending ^ K, K2) } else { self.state }
+    }
+}
+
+/// Two words mixed into one digest.
+#[inline(always)]
+pub fn digest2(a: u64, b: u64) -> u64 {
+    folded_mul(a ^ K, b ^ K2)
 }
 
 /// splitmix64's output function: a bijective avalanche on 64 bits.

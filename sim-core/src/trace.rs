@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
 use crate::fault::Action;
-use crate::hash::StableHasher;
+use crate::hash::{StableHasher, digest2};
 use crate::id::NodeId;
 use crate::process::Protocol;
 use crate::time::Time;
@@ -136,84 +136,59 @@ pub enum TraceKind<P: Protocol> {
 
 // ----- the stable hash of an event --------------------------------------------------------
 //
-// Written out by hand rather than derived, because the hot path (send, deliver) hashes its
-// fields *without* building a `TraceEvent`; both paths call the same helpers, so a recorded
-// event and its fast-path twin always hash alike.
+// Each event is reduced to a 64-bit digest from its parts (independent multiplies, so they
+// overlap in the CPU), and the trace hash chains only the digests. Written out by hand
+// rather than derived, because the hot path (send, deliver) digests borrowed fields without
+// building a `TraceEvent`; both paths call the same helpers, so a recorded event and its
+// fast-path twin always hash alike.
 
-/// Kind tag and node in one word (node ids are 32-bit), then the time.
+/// Kind tag and node in one word (node ids are 32-bit), mixed with the time.
 #[inline(always)]
-fn hash_head(h: &mut StableHasher, tag: u8, time: Time, node: NodeId) {
-    h.write_pair(((tag as u64) << 56) ^ node.0 as u64, time.as_us());
+fn head(tag: u8, time: Time, node: NodeId) -> u64 {
+    digest2(((tag as u64) << 56) ^ node.0 as u64, time.as_us())
+}
+
+/// The digest of a value through its `Hash` impl.
+#[inline(always)]
+fn digest_of<T: Hash + ?Sized>(v: &T) -> u64 {
+    let mut s = StableHasher::default();
+    v.hash(&mut s);
+    s.finish_raw()
 }
 
 #[inline(always)]
-fn hash_send<M: Hash>(
-    h: &mut StableHasher,
-    time: Time,
-    node: NodeId,
-    to: NodeId,
-    id: u64,
-    msg: &M,
-) {
-    hash_head(h, 1, time, node);
-    h.write_pair(to.0 as u64, id);
-    msg.hash(h);
+fn digest_send<M: Hash>(time: Time, node: NodeId, to: NodeId, id: u64, msg: &M) -> u64 {
+    head(1, time, node) ^ digest2(to.0 as u64, id).rotate_left(21) ^ digest_of(msg).rotate_left(42)
 }
 
 #[inline(always)]
-fn hash_deliver(h: &mut StableHasher, time: Time, node: NodeId, from: NodeId, id: u64) {
-    hash_head(h, 2, time, node);
-    h.write_pair(from.0 as u64, id);
+fn digest_deliver(time: Time, node: NodeId, from: NodeId, id: u64) -> u64 {
+    head(2, time, node) ^ digest2(from.0 as u64, id).rotate_left(21)
 }
 
-fn hash_event<P: Protocol>(h: &mut StableHasher, ev: &TraceEvent<P>) {
-    let (time, node) = (ev.time, ev.node);
+fn digest_with<T: Hash + ?Sized>(tag: u8, time: Time, node: NodeId, fields: &T) -> u64 {
+    head(tag, time, node) ^ digest_of(fields).rotate_left(42)
+}
+
+/// One event's digest. The hot path computes the same digests from borrowed fields.
+fn digest_event<P: Protocol>(ev: &TraceEvent<P>) -> u64 {
+    let (t, n) = (ev.time, ev.node);
     match &ev.kind {
-        TraceKind::Send { to, id, msg } => hash_send(h, time, node, *to, *id, msg),
-        TraceKind::Deliver { from, id } => hash_deliver(h, time, node, *from, *id),
-        TraceKind::Start => hash_head(h, 0, time, node),
-        TraceKind::Drop { from, to, id, reason } => {
-            hash_head(h, 3, time, node);
-            (from, to, id, reason).hash(h);
-        }
-        TraceKind::Duplicate { to, id, at } => {
-            hash_head(h, 4, time, node);
-            (to, id, at).hash(h);
-        }
-        TraceKind::TimerSet { timer, at } => {
-            hash_head(h, 5, time, node);
-            (timer, at).hash(h);
-        }
-        TraceKind::TimerCancel { timer } => {
-            hash_head(h, 6, time, node);
-            timer.hash(h);
-        }
-        TraceKind::TimerFire { timer } => {
-            hash_head(h, 7, time, node);
-            timer.hash(h);
-        }
-        TraceKind::Persist { record } => {
-            hash_head(h, 8, time, node);
-            record.hash(h);
-        }
-        TraceKind::Mark { name } => {
-            hash_head(h, 9, time, node);
-            name.hash(h);
-        }
-        TraceKind::Observe { obs } => {
-            hash_head(h, 10, time, node);
-            obs.hash(h);
-        }
-        TraceKind::Crash { cut } => {
-            hash_head(h, 11, time, node);
-            cut.hash(h);
-        }
-        TraceKind::Recover => hash_head(h, 12, time, node),
-        TraceKind::Fault { index, action } => {
-            hash_head(h, 13, time, node);
-            (index, action).hash(h);
-        }
-        TraceKind::LivenessPhase => hash_head(h, 14, time, node),
+        TraceKind::Send { to, id, msg } => digest_send(t, n, *to, *id, msg),
+        TraceKind::Deliver { from, id } => digest_deliver(t, n, *from, *id),
+        TraceKind::Start => head(0, t, n),
+        TraceKind::Drop { from, to, id, reason } => digest_with(3, t, n, &(from, to, id, reason)),
+        TraceKind::Duplicate { to, id, at } => digest_with(4, t, n, &(to, id, at)),
+        TraceKind::TimerSet { timer, at } => digest_with(5, t, n, &(timer, at)),
+        TraceKind::TimerCancel { timer } => digest_with(6, t, n, timer),
+        TraceKind::TimerFire { timer } => digest_with(7, t, n, timer),
+        TraceKind::Persist { record } => digest_with(8, t, n, record),
+        TraceKind::Mark { name } => digest_with(9, t, n, name),
+        TraceKind::Observe { obs } => digest_with(10, t, n, obs),
+        TraceKind::Crash { cut } => digest_with(11, t, n, cut),
+        TraceKind::Recover => head(12, t, n),
+        TraceKind::Fault { index, action } => digest_with(13, t, n, &(index, action)),
+        TraceKind::LivenessPhase => head(14, t, n),
     }
 }
 
@@ -249,7 +224,7 @@ impl<P: Protocol> Trace<P> {
     /// Hot path: a send, hashed from borrowed fields; the message is cloned only when kept.
     #[inline]
     pub(crate) fn send(&mut self, time: Time, node: NodeId, to: NodeId, id: u64, msg: &P::Msg) {
-        hash_send(&mut self.hasher, time, node, to, id, msg);
+        self.hasher.absorb(digest_send(time, node, to, id, msg));
         self.len += 1;
         if self.level == TraceLevel::Full {
             let kind = TraceKind::Send { to, id, msg: msg.clone() };
@@ -260,7 +235,7 @@ impl<P: Protocol> Trace<P> {
     /// Hot path: a delivery.
     #[inline]
     pub(crate) fn deliver(&mut self, time: Time, node: NodeId, from: NodeId, id: u64) {
-        hash_deliver(&mut self.hasher, time, node, from, id);
+        self.hasher.absorb(digest_deliver(time, node, from, id));
         self.len += 1;
         if self.level == TraceLevel::Full {
             self.events.push(TraceEvent { time, node, kind: TraceKind::Deliver { from, id } });
@@ -269,7 +244,7 @@ impl<P: Protocol> Trace<P> {
 
     pub(crate) fn record(&mut self, time: Time, node: NodeId, kind: TraceKind<P>) {
         let ev = TraceEvent { time, node, kind };
-        hash_event(&mut self.hasher, &ev);
+        self.hasher.absorb(digest_event(&ev));
         self.len += 1;
         if self.level >= TraceLevel::Observations
             && let TraceKind::Observe { obs } = &ev.kind
@@ -391,7 +366,7 @@ pub fn hash_events<'a, P: Protocol>(events: impl IntoIterator<Item = &'a TraceEv
     let mut h = StableHasher::default();
     let mut n = 0u64;
     for ev in events {
-        hash_event(&mut h, ev);
+        h.absorb(digest_event(ev));
         n += 1;
     }
     h.finish() ^ n
