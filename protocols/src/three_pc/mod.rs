@@ -65,7 +65,7 @@ pub enum TermState {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {
     Client(ClientMsg),
     CanCommit {
@@ -114,7 +114,7 @@ pub enum Msg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Timer {
     Client(ClientTimer),
     /// Coordinator: votes (or PreCommit acks) are late.

@@ -75,7 +75,7 @@ impl TwoPcConfig {
 pub struct TwoPc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {
     Client(ClientMsg),
     /// Phase 1: the participant's writes, and who else takes part (for termination).
@@ -103,7 +103,7 @@ pub enum Msg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Timer {
     Client(ClientTimer),
     /// Coordinator: votes are late; abort.
