@@ -147,6 +147,12 @@ pub struct Snapshot {
     pub time: Time,
     /// Per node: whether it is up.
     pub up: Vec<bool>,
+    /// Per node: since when it has been down (None while up).
+    #[serde(default)]
+    pub down_since: Vec<Option<Time>>,
+    /// Directed links cut at this instant (partitions, cuts), as (from, to).
+    #[serde(default)]
+    pub cut_links: Vec<(NodeId, NodeId)>,
     /// Per node: its disk read back in the shared vocabulary.
     pub disks: Vec<DiskView>,
     /// Per node: the applied store rebuilt from its disk (participants only).
@@ -313,6 +319,8 @@ where
     Snapshot {
         time: sim.now(),
         up: nodes.iter().map(|&n| sim.is_up(n)).collect(),
+        down_since: nodes.iter().map(|&n| sim.down_since(n)).collect(),
+        cut_links: sim.topology().cut_links(),
         disks: nodes.iter().map(|&n| DiskView::read(sim.disk(n).records())).collect(),
         applied,
         in_doubt: nodes
