@@ -193,6 +193,12 @@ pub struct RunReport {
     pub end: Snapshot,
     /// Sum of the participants' initial values.
     pub initial_total: i64,
+    /// The workload, so checkers know whether the total is an oracle (bank) or not.
+    #[serde(default)]
+    pub workload: Workload,
+    /// Whether a liveness phase ran after the fault phase (AC5 is judged only then).
+    #[serde(default)]
+    pub liveness_phase: bool,
     pub stats: RunStats,
     pub messages: MessageCounts,
     pub trace_hash: u64,
@@ -292,6 +298,8 @@ where
         fault_phase,
         end,
         initial_total,
+        workload: scenario.workload,
+        liveness_phase: scenario.liveness_bound_us.is_some(),
         stats,
         messages,
         trace_hash: sim.trace_hash(),
