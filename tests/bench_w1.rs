@@ -37,6 +37,14 @@ fn prints_the_raw_loop_line_with_16_messages_per_transaction() {
     assert_eq!(f[1].1, "32000");
     assert!(f[2].1.parse::<u64>().unwrap() > 2000 * 4 * 1_000, "4 delays of >= 1 ms each");
     assert!(f[3].1.parse::<f64>().is_ok() && f[4].1.parse::<f64>().is_ok());
+    // Second line: checking a real 2PC history of the same size.
+    let c = fields(out.lines().nth(1).unwrap());
+    let keys: Vec<&str> = c.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["check_txns", "observations", "disk_records", "check_ms"]);
+    assert_eq!(c[0].1, "2000");
+    // 4 participants: each logs prepared + decision, the coordinator decision + end.
+    assert_eq!(c[2].1, (2000 * 10).to_string());
+    assert!(c[3].1.parse::<f64>().is_ok());
 }
 
 #[test]
@@ -57,9 +65,11 @@ fn the_trace_of_a_small_run_exports_to_jsonl_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w1.jsonl");
     let p = path.to_str().unwrap();
-    let (code, out, err) = commitlab(&["bench", "w1", "--txns", "3", "--trace", "full", "--jsonl", p]);
+    let (code, out, err) =
+        commitlab(&["bench", "w1", "--txns", "3", "--trace", "full", "--jsonl", p]);
     assert_eq!(code, 0, "{err}");
-    let events = read_jsonl::<W1>(std::io::BufReader::new(std::fs::File::open(&path).unwrap())).unwrap();
+    let events =
+        read_jsonl::<W1>(std::io::BufReader::new(std::fs::File::open(&path).unwrap())).unwrap();
     // 5 starts + 48 sends + 48 deliveries.
     assert_eq!(events.len(), 5 + 48 + 48);
     let printed = out.lines().find_map(|l| l.strip_prefix("trace_hash=")).unwrap();
@@ -83,7 +93,8 @@ fn bad_flags_exit_2_with_a_message_and_write_nothing() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.jsonl");
-    let (code, _, err) = commitlab(&["bench", "w1", "--txns", "3", "--jsonl", path.to_str().unwrap()]);
+    let (code, _, err) =
+        commitlab(&["bench", "w1", "--txns", "3", "--jsonl", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("--jsonl needs --trace full"), "{err}");
     assert!(!path.exists());

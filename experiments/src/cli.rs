@@ -41,6 +41,10 @@ pub enum BenchWorkload {
         /// Export the trace as JSON Lines (needs --trace full).
         #[arg(long)]
         jsonl: Option<PathBuf>,
+        /// Transactions in the 2PC history whose checking is timed on the second line
+        /// (default: as many as --txns, at most 100000; 0 skips the line).
+        #[arg(long)]
+        check_txns: Option<u64>,
     },
 }
 
@@ -73,11 +77,19 @@ pub fn main() -> i32 {
     };
     let mut stdout = std::io::stdout().lock();
     let command = cli.command.unwrap_or(Command::Bench {
-        workload: BenchWorkload::W1 { txns: 100_000, seed: 42, trace: TraceArg::Off, jsonl: None },
+        workload: BenchWorkload::W1 {
+            txns: 100_000,
+            seed: 42,
+            trace: TraceArg::Off,
+            jsonl: None,
+            check_txns: None,
+        },
     });
     let result = match command {
-        Command::Bench { workload: BenchWorkload::W1 { txns, seed, trace, jsonl } } => {
-            bench::run_w1(&bench::W1Options { txns, seed, trace: trace.into(), jsonl }, &mut stdout)
+        Command::Bench { workload: BenchWorkload::W1 { txns, seed, trace, jsonl, check_txns } } => {
+            let check_txns = check_txns.unwrap_or(txns.min(100_000));
+            let opts = bench::W1Options { txns, seed, trace: trace.into(), jsonl, check_txns };
+            bench::run_w1(&opts, &mut stdout)
         }
     };
     match result {

@@ -17,6 +17,8 @@ pub struct W1Options {
     pub seed: u64,
     pub trace: TraceLevel,
     pub jsonl: Option<PathBuf>,
+    /// Transactions in the checked 2PC history of the second line (0: skip it).
+    pub check_txns: u64,
 }
 
 /// Runs W1 and prints the raw loop's line: `txns= messages= sim_time_us= wall_ms= events_per_sec=`.
@@ -36,11 +38,38 @@ pub fn run_w1(opts: &W1Options, out: &mut impl Write) -> anyhow_lite::Result<()>
         "txns={} messages={} sim_time_us={} wall_ms={wall_ms:.3} events_per_sec={eps:.0}",
         r.committed, r.messages, r.sim_time_us
     )?;
+    if opts.check_txns > 0 {
+        check_line(opts.check_txns, opts.seed, out)?;
+    }
     writeln!(out, "trace_hash={:016x}", r.trace_hash)?;
     if let Some(path) = &opts.jsonl {
         write_atomically(path, |w| sim.trace().write_jsonl(w))?;
         writeln!(out, "trace written to {}", path.display())?;
     }
+    Ok(())
+}
+
+/// The cost of checking: W1's shape (4 participants, every transaction at all of them,
+/// W1's latencies) run as real 2PC with logging and observations, then every checker over
+/// its history. Prints `check_txns= observations= disk_records= check_ms=`.
+fn check_line(txns: u64, seed: u64, out: &mut impl Write) -> anyhow_lite::Result<()> {
+    let mut s = protocols::Scenario::new("2pc", 4, txns, seed);
+    s.fault_horizon_us = u64::MAX / 4;
+    s.liveness_bound_us = None;
+    let report = protocols::run(&s)?.report;
+    let disk_records: usize = report.end.disks.iter().map(|d| d.records).sum();
+    let start = Instant::now();
+    let verdicts = checkers::check(&report, &s.plan);
+    let check_ms = start.elapsed().as_secs_f64() * 1e3;
+    let violated = verdicts.violated().count();
+    if violated > 0 {
+        return Err(format!("the fault-free 2PC history has {violated} violations").into());
+    }
+    writeln!(
+        out,
+        "check_txns={txns} observations={} disk_records={disk_records} check_ms={check_ms:.3}",
+        report.observations.len()
+    )?;
     Ok(())
 }
 

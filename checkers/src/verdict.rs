@@ -1,0 +1,147 @@
+//! Verdicts and their witnesses.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{FaultPlan, NodeId, Time};
+
+use protocols::{Outcome, TxnId, TxnObserved};
+
+/// A property a checker decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    /// AC1: all processes that decide reach the same decision.
+    Agreement,
+    /// AC2: a process never reverses its decision (across crash and recovery too).
+    Irreversibility,
+    /// AC3: commit is decided only if all processes voted yes.
+    CommitNeedsAllYes,
+    /// AC4: with no failures and all votes yes, the decision is commit.
+    CommitWithoutFailures,
+    /// AC5: once failures are repaired long enough, all processes decide.
+    Termination,
+    /// No operational participant that voted yes is left undecided by a failure.
+    NonBlocking,
+    /// What the client was told is what every participant ends with.
+    Durability,
+    /// The bank total is unchanged once every transaction is decided and applied.
+    Conservation,
+}
+
+impl Property {
+    pub const ALL: [Property; 8] = [
+        Property::Agreement,
+        Property::Irreversibility,
+        Property::CommitNeedsAllYes,
+        Property::CommitWithoutFailures,
+        Property::Termination,
+        Property::NonBlocking,
+        Property::Durability,
+        Property::Conservation,
+    ];
+
+    /// The short name used on the command line and in CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Agreement => "ac1-agreement",
+            Property::Irreversibility => "ac2-irreversibility",
+            Property::CommitNeedsAllYes => "ac3-commit-needs-all-yes",
+            Property::CommitWithoutFailures => "ac4-commit-without-failures",
+            Property::Termination => "ac5-termination",
+            Property::NonBlocking => "non-blocking",
+            Property::Durability => "durability",
+            Property::Conservation => "conservation",
+        }
+    }
+
+    /// AC1–AC4: the safety half of atomic commitment.
+    pub fn is_atomicity(self) -> bool {
+        matches!(
+            self,
+            Property::Agreement
+                | Property::Irreversibility
+                | Property::CommitNeedsAllYes
+                | Property::CommitWithoutFailures
+        )
+    }
+}
+
+/// Why a node is blocked: the failures still in force when the fault phase ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingOn {
+    pub down: Vec<NodeId>,
+    /// Directed links that were cut.
+    pub cut_links: Vec<(NodeId, NodeId)>,
+}
+
+/// One violation of one property.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub property: Property,
+    pub txn: Option<TxnId>,
+    /// The nodes the violation is about (e.g. one that committed and one that aborted).
+    pub nodes: Vec<NodeId>,
+    /// One line a person can read.
+    pub detail: String,
+    /// For blocking: since when the node has been uncertain, and what it waits on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<WaitingOn>,
+    /// The decisions involved, per node, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<(NodeId, Outcome)>,
+}
+
+/// Whether a property was checked on a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verdict {
+    Holds,
+    Violated {
+        violations: Vec<Violation>,
+    },
+    /// The property says nothing about this run (e.g. AC4 when failures happened).
+    NotApplicable {
+        reason: String,
+    },
+}
+
+impl Verdict {
+    pub fn from_violations(violations: Vec<Violation>) -> Verdict {
+        if violations.is_empty() { Verdict::Holds } else { Verdict::Violated { violations } }
+    }
+    pub fn is_violated(&self) -> bool {
+        matches!(self, Verdict::Violated { .. })
+    }
+    pub fn violations(&self) -> &[Violation] {
+        match self {
+            Verdict::Violated { violations } => violations,
+            _ => &[],
+        }
+    }
+}
+
+/// Every property's verdict on one run, with the evidence a reader needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdicts {
+    pub verdicts: Vec<(Property, Verdict)>,
+    /// The fault plan of the run: with the seed, enough to replay it.
+    pub plan: FaultPlan,
+}
+
+impl Verdicts {
+    pub fn get(&self, p: Property) -> &Verdict {
+        &self.verdicts.iter().find(|(q, _)| *q == p).expect("every property is checked").1
+    }
+    pub fn violated(&self) -> impl Iterator<Item = &Violation> {
+        self.verdicts.iter().flat_map(|(_, v)| v.violations())
+    }
+    /// Observations of the transactions a violation concerns: the trace slice to read.
+    pub fn witness<'a>(
+        &self,
+        v: &Violation,
+        observations: &'a [TxnObserved],
+    ) -> Vec<&'a TxnObserved> {
+        observations.iter().filter(|o| Some(o.obs.txn()) == v.txn).collect()
+    }
+}
