@@ -1,5 +1,9 @@
 //! The `commitlab` command line. Exit codes: 0 success, 1 a property failed (for commands
 //! that check one), 2 bad input.
+//!
+//! Each subcommand lives in its own module and returns `Result<Exit, Error>`: `Ok` carries
+//! the exit code it chose (0, or 1 for a found counterexample); `Err` is bad input or an
+//! I/O failure, printed as one line naming the problem, exit 2.
 
 use std::path::PathBuf;
 
@@ -7,6 +11,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use sim_core::TraceLevel;
 
 use crate::bench;
+use crate::error;
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    /// A property was violated: a counterexample was found.
+    PropertyFailed = 1,
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -85,15 +98,15 @@ pub fn main() -> i32 {
             check_txns: None,
         },
     });
-    let result = match command {
+    let result: error::Result<Exit> = match command {
         Command::Bench { workload: BenchWorkload::W1 { txns, seed, trace, jsonl, check_txns } } => {
             let check_txns = check_txns.unwrap_or(txns.min(100_000));
             let opts = bench::W1Options { txns, seed, trace: trace.into(), jsonl, check_txns };
-            bench::run_w1(&opts, &mut stdout)
+            bench::run_w1(&opts, &mut stdout).map(|()| Exit::Success)
         }
     };
     match result {
-        Ok(()) => 0,
+        Ok(exit) => exit as i32,
         // A closed stdout (`commitlab ... | head -1`) is the reader's choice, not an error.
         Err(e)
             if e.downcast_ref::<std::io::Error>().map(|io| io.kind())

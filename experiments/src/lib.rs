@@ -5,5 +5,6 @@
 
 pub mod bench;
 pub mod cli;
+pub mod error;
 pub mod output;
 pub mod search;

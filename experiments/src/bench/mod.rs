@@ -22,7 +22,7 @@ pub struct W1Options {
 }
 
 /// Runs W1 and prints the raw loop's line: `txns= messages= sim_time_us= wall_ms= events_per_sec=`.
-pub fn run_w1(opts: &W1Options, out: &mut impl Write) -> anyhow_lite::Result<()> {
+pub fn run_w1(opts: &W1Options, out: &mut impl Write) -> crate::error::Result<()> {
     if opts.jsonl.is_some() && opts.trace != TraceLevel::Full {
         return Err("--jsonl needs --trace full (only a full trace holds every event)".into());
     }
@@ -52,7 +52,7 @@ pub fn run_w1(opts: &W1Options, out: &mut impl Write) -> anyhow_lite::Result<()>
 /// The cost of checking: W1's shape (4 participants, every transaction at all of them,
 /// W1's latencies) run as real 2PC with logging and observations, then every checker over
 /// its history. Prints `check_txns= observations= disk_records= check_ms=`.
-fn check_line(txns: u64, seed: u64, out: &mut impl Write) -> anyhow_lite::Result<()> {
+fn check_line(txns: u64, seed: u64, out: &mut impl Write) -> crate::error::Result<()> {
     let mut s = protocols::Scenario::new("2pc", 4, txns, seed);
     s.fault_horizon_us = u64::MAX / 4;
     s.liveness_bound_us = None;
@@ -71,10 +71,4 @@ fn check_line(txns: u64, seed: u64, out: &mut impl Write) -> anyhow_lite::Result
         report.observations.len()
     )?;
     Ok(())
-}
-
-/// A tiny boxed-error result for CLI plumbing (no extra dependency for it).
-pub mod anyhow_lite {
-    pub type Error = Box<dyn std::error::Error + Send + Sync>;
-    pub type Result<T> = std::result::Result<T, Error>;
 }
