@@ -16,6 +16,6 @@ pub mod workload;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
 pub use scenario::{
-    MessageCounts, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot, TxnObserved,
+    MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot, TxnObserved,
 };
 pub use txn::{Layout, Observation, Outcome, Role, Txn, TxnId, Vote, Write};

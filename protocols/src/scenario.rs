@@ -215,9 +215,10 @@ impl RunReport {
     }
 }
 
-/// A type-erased, finished simulation that can still export its trace.
+/// A type-erased, finished simulation that can still export and draw its trace.
 trait TraceExport {
     fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
+    fn render(&self, rendering: Rendering, names: &dyn Fn(NodeId) -> String) -> String;
 }
 
 impl<P: CommitProtocol> TraceExport for Simulation<P, P::Node>
@@ -227,6 +228,28 @@ where
     fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         self.trace().write_jsonl(w)
     }
+
+    fn render(&self, rendering: Rendering, names: &dyn Fn(NodeId) -> String) -> String {
+        use sim_core::export::{mermaid, shiviz, svg};
+        let events = self.trace().events_vec();
+        let nodes = self.node_count();
+        match rendering {
+            Rendering::Mermaid => mermaid::render(&events, nodes, names, Default::default()),
+            Rendering::Svg { height_px } => svg::render(&events, nodes, names, height_px),
+            Rendering::ShiViz => shiviz::render(&events, nodes, names),
+        }
+    }
+}
+
+/// A picture of a run's full trace (see `sim_core::export`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rendering {
+    /// Mermaid `sequenceDiagram`, for short runs.
+    Mermaid,
+    /// SVG space-time diagram, simulated time downwards.
+    Svg { height_px: u32 },
+    /// ShiViz log with vector clocks.
+    ShiViz,
 }
 
 /// The report and the run it came from.
@@ -240,6 +263,18 @@ impl RunOutcome {
     pub fn write_trace_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         self.sim.write_jsonl(w)?;
         w.flush()
+    }
+
+    /// Draws the trace (empty unless the run's trace level was `full`), naming nodes by
+    /// role: `coord`, `p1`..`pN`, `client`.
+    pub fn render(&self, rendering: Rendering) -> String {
+        let layout = self.report.layout;
+        let names = move |id: NodeId| match layout.role(id) {
+            Role::Coordinator => "coord".to_string(),
+            Role::Participant => format!("p{}", id.0),
+            Role::Client => "client".to_string(),
+        };
+        self.sim.render(rendering, &names)
     }
 }
 
