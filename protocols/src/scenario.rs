@@ -296,6 +296,7 @@ where
         network: scenario.network.clone(),
         trace: scenario.trace,
         max_events: 1 << 40,
+        hosts: None,
     };
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));

@@ -17,6 +17,13 @@ pub(crate) enum Pending<P: Protocol> {
         id: u64,
         msg: P::Msg,
     },
+    /// A message between two processes of one host (never crosses the network).
+    DeliverLocal {
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        msg: P::Msg,
+    },
     /// Fires only if `token` is still the node's armed token for `timer`.
     Timer {
         node: NodeId,

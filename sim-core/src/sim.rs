@@ -4,6 +4,28 @@
 //! node's effects in order. Fault triggers are checked as effects are applied, so a fault
 //! can land between any two effects of one handler. Parallelism is across runs, never
 //! inside one.
+//!
+//! # Co-location: several processes on one host
+//!
+//! By default every node is its own machine. [`SimConfig::hosts`] maps node `i` to a host id
+//! (`hosts[i]`), so several processes (e.g. a transaction manager, a resource manager and an
+//! acceptor, as in Gray & Lamport's co-located case) can share one host:
+//!
+//! - A message between two processes on the same host is **local**: it never touches the
+//!   network (no latency, loss, duplication, partition or cut applies to it and no link RNG is
+//!   drawn); it is delivered at the same virtual time, after every event already queued for
+//!   that time (ties break by queue seq, so local messages are FIFO). It is counted in
+//!   [`RunStats::local_messages`] / [`RunStats::local_delivered`], never in `sent` /
+//!   `delivered`, which count network messages only. It is still traced as an ordinary
+//!   `send` / `deliver` pair; [`Simulation::is_local`] tells a trace reader which is which.
+//!   A self-send is local too when hosts are configured.
+//! - **A host is the unit of failure.** [`Action::Crash`] of any node crashes every process on
+//!   its host (in ascending id order; each gets its own `crash` trace event), and
+//!   [`Action::Recover`] (or a crash's `recover_after_us`) recovers all of them. Fault plans
+//!   keep naming nodes, so a mark trigger on one process can take its whole machine down.
+//!
+//! Without `hosts` the engine behaves exactly as before; the only cost on the hot path is one
+//! predictable branch per send.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +57,10 @@ pub struct SimConfig {
     /// Safety bound on events processed by one `run_*` call.
     #[serde(default = "default_max_events")]
     pub max_events: u64,
+    /// Co-location: `hosts[i]` is the host node `i` runs on (see the module docs). `None`:
+    /// every node is its own host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<Vec<u32>>,
 }
 
 fn default_max_events() -> u64 {
@@ -49,6 +75,19 @@ impl SimConfig {
             network: NetworkConfig::default(),
             trace: TraceLevel::default(),
             max_events: default_max_events(),
+            hosts: None,
+        }
+    }
+    /// Places node `i` on host `hosts[i]`.
+    pub fn with_hosts(mut self, hosts: Vec<u32>) -> Self {
+        self.hosts = Some(hosts);
+        self
+    }
+    /// Whether `a` and `b` run on the same host (always false without `hosts`).
+    pub fn same_host(&self, a: NodeId, b: NodeId) -> bool {
+        match &self.hosts {
+            Some(h) => h.get(a.index()).is_some_and(|ha| Some(ha) == h.get(b.index())),
+            None => false,
         }
     }
     pub fn with_trace(mut self, level: TraceLevel) -> Self {
@@ -65,6 +104,18 @@ impl SimConfig {
         }
         if self.max_events == 0 {
             return Err(SimError::invalid("max_events", "must be at least 1"));
+        }
+        if let Some(hosts) = &self.hosts
+            && hosts.len() != self.nodes as usize
+        {
+            return Err(SimError::invalid(
+                "hosts",
+                format!(
+                    "has {} entries but the cluster has {} nodes (one host id per node)",
+                    hosts.len(),
+                    self.nodes
+                ),
+            ));
         }
         self.network.validate(self.nodes)
     }
@@ -94,6 +145,12 @@ pub struct RunStats {
     pub dropped_loss: u64,
     pub dropped_receiver_down: u64,
     pub duplicated: u64,
+    /// Messages between processes on one host (see co-location); not in `sent`.
+    #[serde(default)]
+    pub local_messages: u64,
+    /// Local messages delivered; not in `delivered`.
+    #[serde(default)]
+    pub local_delivered: u64,
     pub timers_fired: u64,
     pub disk_writes: u64,
     pub crashes: u64,
@@ -140,6 +197,10 @@ pub struct Simulation<P: Protocol, N: Process<P>> {
     factory: Factory<P, N>,
     network: Network,
     topology: Topology,
+    /// Host of each node; meaningful only when `colocated`.
+    hosts: Vec<u32>,
+    /// Some hosts run several processes: sends check locality, crashes take hosts down.
+    colocated: bool,
     plan: FaultPlan,
     triggers: Triggers,
     trace: Trace<P>,
@@ -204,6 +265,8 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             factory,
             network: Network::new(config.nodes, config.seed, &config.network),
             topology: Topology::new(config.nodes),
+            colocated: config.hosts.is_some(),
+            hosts: config.hosts.clone().unwrap_or_default(),
             plan,
             triggers,
             trace: Trace::new(config.trace),
@@ -215,7 +278,15 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             in_liveness: false,
         };
         for i in 0..config.nodes {
-            sim.boot(NodeId(i), false);
+            let id = NodeId(i);
+            if sim.colocated && sim.host_mates(id).iter().any(|m| sim.down_since(*m).is_some()) {
+                // A host mate's start crashed the host: this process never starts either.
+                sim.slots[id.index()].down_since = Some(sim.now);
+                sim.stats.crashes += 1;
+                sim.trace.record(sim.now, id, TraceKind::Crash { cut: 0 });
+                continue;
+            }
+            sim.boot(id, false);
         }
         Ok(sim)
     }
@@ -230,6 +301,7 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         self.stats.events += 1;
         match entry.what {
             Pending::Deliver { from, to, id, msg } => self.deliver(from, to, id, msg),
+            Pending::DeliverLocal { from, to, id, msg } => self.deliver_local(from, to, id, msg),
             Pending::Timer { node, timer, token } => self.fire_timer(node, timer, token),
             Pending::Fault { index } => self.fire_fault(index),
             Pending::Recover { node } => self.recover(node),
@@ -323,6 +395,23 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             return;
         };
         self.stats.delivered += 1;
+        self.trace.deliver(now, to, from, id);
+        let mut ctx = Context::new(to, now, self.nodes, &mut slot.rng, &mut self.effects);
+        node.on_message(&mut ctx, from, msg);
+        self.apply_effects(to);
+    }
+
+    /// A message between two processes of one host: no network, so no cut applies.
+    fn deliver_local(&mut self, from: NodeId, to: NodeId, id: u64, msg: P::Msg) {
+        let now = self.now;
+        let slot = &mut self.slots[to.index()];
+        let Some(node) = slot.node.as_mut() else {
+            self.stats.dropped_receiver_down += 1;
+            let reason = DropReason::ReceiverDown;
+            self.trace.record(now, to, TraceKind::Drop { from, to, id, reason });
+            return;
+        };
+        self.stats.local_delivered += 1;
         self.trace.deliver(now, to, from, id);
         let mut ctx = Context::new(to, now, self.nodes, &mut slot.rng, &mut self.effects);
         node.on_message(&mut ctx, from, msg);
@@ -456,6 +545,9 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
 
     #[inline]
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+        if self.colocated && self.hosts[from.index()] == self.hosts[to.index()] {
+            return self.send_local(from, to, msg);
+        }
         let now = self.now;
         self.next_msg_id += 1;
         let id = self.next_msg_id;
@@ -482,6 +574,18 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
                 self.queue.push(at, Pending::Deliver { from, to, id, msg });
             }
         }
+    }
+
+    /// A send between processes of one host: delivered at the same virtual time, after
+    /// everything already queued for it; no network draw, no cut.
+    #[cold]
+    fn send_local(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+        let now = self.now;
+        self.next_msg_id += 1;
+        let id = self.next_msg_id;
+        self.stats.local_messages += 1;
+        self.trace.send(now, from, to, id, &msg);
+        self.queue.push(now, Pending::DeliverLocal { from, to, id, msg });
     }
 
     // ----- faults ------------------------------------------------------------------------
@@ -532,7 +636,24 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         }
     }
 
+    /// Crashes `id`, and with co-location every process on its host.
     fn crash(&mut self, id: NodeId) {
+        if self.colocated {
+            for other in self.host_mates(id) {
+                self.crash_process(other);
+            }
+        } else {
+            self.crash_process(id);
+        }
+    }
+
+    /// The nodes on `id`'s host, ascending (`id` included).
+    fn host_mates(&self, id: NodeId) -> Vec<NodeId> {
+        let host = self.hosts[id.index()];
+        (0..self.nodes).map(NodeId).filter(|n| self.hosts[n.index()] == host).collect()
+    }
+
+    fn crash_process(&mut self, id: NodeId) {
         let slot = &mut self.slots[id.index()];
         if slot.node.is_none() {
             return;
@@ -548,7 +669,18 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         self.trace.record(self.now, id, TraceKind::Crash { cut });
     }
 
+    /// Recovers `id`, and with co-location every process on its host.
     fn recover(&mut self, id: NodeId) {
+        if self.colocated {
+            for other in self.host_mates(id) {
+                self.recover_process(other);
+            }
+        } else {
+            self.recover_process(id);
+        }
+    }
+
+    fn recover_process(&mut self, id: NodeId) {
         if self.slots[id.index()].node.is_some() {
             return;
         }
@@ -563,6 +695,14 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     }
     pub fn node_count(&self) -> u32 {
         self.nodes
+    }
+    /// The host `id` runs on: its own id unless hosts are configured.
+    pub fn host_of(&self, id: NodeId) -> u32 {
+        if self.colocated { self.hosts[id.index()] } else { id.0 }
+    }
+    /// Whether a message from `from` to `to` is local (same host, co-location configured).
+    pub fn is_local(&self, from: NodeId, to: NodeId) -> bool {
+        self.colocated && self.hosts[from.index()] == self.hosts[to.index()]
     }
     /// The node's live state, `None` while it is down.
     pub fn node(&self, id: NodeId) -> Option<&N> {
