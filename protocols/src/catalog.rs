@@ -4,6 +4,8 @@
 //! apart so that a study over "the correct protocols" can never pick one up by accident.
 
 use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
+use crate::client::Entry;
+use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
 use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
 use crate::timing::Timing;
 use crate::two_pc::{Broken2pc, Presumption, TwoPc, TwoPcConfig};
@@ -23,6 +25,7 @@ pub struct ProtocolSpec {
 enum Variant {
     TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
     ThreePc { broken: Option<Broken3pc> },
+    PaxosCommit { faster: bool },
 }
 
 const fn two_pc(
@@ -46,6 +49,10 @@ const fn three_pc(
     broken: Option<Broken3pc>,
 ) -> ProtocolSpec {
     ProtocolSpec { name, correct: broken.is_none(), summary, variant: Variant::ThreePc { broken } }
+}
+
+const fn paxos_commit(name: &'static str, summary: &'static str, faster: bool) -> ProtocolSpec {
+    ProtocolSpec { name, correct: true, summary, variant: Variant::PaxosCommit { faster } }
 }
 
 const CATALOG: &[ProtocolSpec] = &[
@@ -75,6 +82,16 @@ const CATALOG: &[ProtocolSpec] = &[
         "three-phase commit with the BHG termination protocol (non-blocking under crashes)",
         None,
     ),
+    paxos_commit(
+        "paxos-commit",
+        "Paxos Commit (Gray & Lamport): one Paxos instance per RM, 2F+1 acceptors (config f)",
+        false,
+    ),
+    paxos_commit(
+        "faster-paxos-commit",
+        "Faster Paxos Commit: acceptors send phase 2b straight to the RMs",
+        true,
+    ),
     two_pc(
         "broken-2pc-unilateral-abort",
         "BROKEN: an uncertain participant aborts on timeout",
@@ -95,6 +112,13 @@ const CATALOG: &[ProtocolSpec] = &[
         Some(Broken3pc::AllUncertainCommit),
     ),
 ];
+
+impl ProtocolSpec {
+    /// Whether the protocol runs acceptors (laid out after the client, 2F + 1 of them).
+    pub fn uses_acceptors(&self) -> bool {
+        matches!(self.variant, Variant::PaxosCommit { .. })
+    }
+}
 
 /// Every protocol variant, correct and broken.
 pub fn catalog() -> &'static [ProtocolSpec] {
@@ -141,6 +165,12 @@ pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
         Variant::ThreePc { broken } => {
             let config = ThreePcConfig { layout: scenario.layout(), broken, timing, votes, client };
             run_with::<ThreePc>(scenario, timing, config)
+        }
+        Variant::PaxosCommit { faster } => {
+            let client = crate::client::ClientConfig { entry: Entry::FirstParticipant, ..client };
+            let layout = scenario.layout();
+            let config = PaxosCommitConfig { layout, f: scenario.f, faster, timing, votes, client };
+            run_with::<PaxosCommit>(scenario, timing, config)
         }
     }
 }

@@ -43,6 +43,18 @@ pub trait ClientWire: Protocol<Obs = Observation> {
     fn wrap_timer(t: ClientTimer) -> Self::Timer;
 }
 
+/// Where the client submits a transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entry {
+    /// To the coordinator (node 0), which replies.
+    #[default]
+    Coordinator,
+    /// To the transaction's first (lowest-id) participant, the *initiating RM* of Gray &
+    /// Lamport, which starts the commit and replies.
+    FirstParticipant,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
@@ -53,6 +65,8 @@ pub struct ClientConfig {
     pub retry: Backoff,
     /// Microseconds between one reply and the next submission.
     pub think_us: u64,
+    #[serde(default)]
+    pub entry: Entry,
 }
 
 impl Default for ClientConfig {
@@ -63,6 +77,7 @@ impl Default for ClientConfig {
             workload: Workload::default(),
             retry: Backoff { initial_us: 500_000, max_us: 2_000_000, max_attempts: 1_000 },
             think_us: 0,
+            entry: Entry::Coordinator,
         }
     }
 }
@@ -122,7 +137,11 @@ impl Client {
 
     fn send<P: ClientWire>(&self, ctx: &mut Context<'_, P>, txn: &Txn, attempt: u32) {
         let msg = ClientMsg::Request { txn: txn.clone(), attempt };
-        ctx.send(Layout::COORDINATOR, P::wrap_msg(msg));
+        let to = match self.config.entry {
+            Entry::Coordinator => Layout::COORDINATOR,
+            Entry::FirstParticipant => txn.participants()[0],
+        };
+        ctx.send(to, P::wrap_msg(msg));
         if let Some(after) = self.config.retry.delay(attempt) {
             ctx.set_timer(after, P::wrap_timer(ClientTimer::Retry(txn.id)));
         }

@@ -65,6 +65,13 @@ pub struct Scenario {
     pub liveness_bound_us: Option<u64>,
     #[serde(default)]
     pub trace: TraceLevel,
+    /// Faults tolerated by protocols with acceptors (Paxos Commit: 2F + 1 acceptors);
+    /// ignored by the others.
+    #[serde(default = "one")]
+    pub f: u32,
+    /// Co-locate processes as Gray & Lamport do (see [`Layout::hosts`]).
+    #[serde(default)]
+    pub colocated: bool,
 }
 
 fn one() -> u32 {
@@ -88,11 +95,15 @@ impl Scenario {
             fault_horizon_us: 10_000_000,
             liveness_bound_us: Some(10_000_000),
             trace: TraceLevel::Observations,
+            f: 1,
+            colocated: false,
         }
     }
 
     pub fn layout(&self) -> Layout {
-        Layout { participants: self.participants }
+        let acceptors = crate::catalog::lookup(&self.protocol)
+            .map_or(0, |spec| if spec.uses_acceptors() { 2 * self.f + 1 } else { 0 });
+        Layout { participants: self.participants, acceptors, colocated: self.colocated }
     }
 
     pub fn validate(&self) -> Result<(), ScenarioError> {
@@ -119,6 +130,7 @@ impl Scenario {
             workload: self.workload,
             retry,
             think_us: 0,
+            entry: crate::client::Entry::Coordinator,
         }
     }
 }
@@ -273,6 +285,7 @@ impl RunOutcome {
             Role::Coordinator => "coord".to_string(),
             Role::Participant => format!("p{}", id.0),
             Role::Client => "client".to_string(),
+            Role::Acceptor => format!("a{}", id.0),
         };
         self.sim.render(rendering, &names)
     }
@@ -296,7 +309,7 @@ where
         network: scenario.network.clone(),
         trace: scenario.trace,
         max_events: 1 << 40,
-        hosts: None,
+        hosts: layout.hosts(),
     };
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));

@@ -90,21 +90,37 @@ pub enum Role {
     Coordinator,
     Participant,
     Client,
+    /// A Paxos Commit acceptor (only in layouts with acceptors).
+    Acceptor,
 }
 
 /// Where each role lives: the coordinator is node 0, participants are nodes `1..=n`, the
-/// client is node `n + 1`. Participant ids are the lowest after the coordinator's, so "lowest
-/// live id" elections among participants are plain comparisons.
+/// client is node `n + 1`, and acceptors (Paxos Commit only; none for the other protocols)
+/// follow the client: nodes `n + 2 ..= n + 1 + acceptors`. Participant ids are the lowest
+/// after the coordinator's, so "lowest live id" elections among participants are plain
+/// comparisons.
+///
+/// With `colocated`, processes share hosts as in Gray & Lamport's co-located case (see
+/// [`Layout::hosts`]); otherwise every node is its own host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Layout {
     pub participants: u32,
+    #[serde(default)]
+    pub acceptors: u32,
+    #[serde(default)]
+    pub colocated: bool,
 }
 
 impl Layout {
     pub const COORDINATOR: NodeId = NodeId(0);
 
+    /// `participants` participants, no acceptors, one host per node.
+    pub const fn new(participants: u32) -> Layout {
+        Layout { participants, acceptors: 0, colocated: false }
+    }
+
     pub fn nodes(&self) -> u32 {
-        self.participants + 2
+        self.participants + 2 + self.acceptors
     }
     pub fn client(&self) -> NodeId {
         NodeId(self.participants + 1)
@@ -112,12 +128,38 @@ impl Layout {
     pub fn participant_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
         (1..=self.participants).map(NodeId)
     }
+    pub fn acceptor_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
+        let first = self.participants + 2;
+        (first..first + self.acceptors).map(NodeId)
+    }
     pub fn role(&self, id: NodeId) -> Role {
         match id.0 {
             0 => Role::Coordinator,
             i if i <= self.participants => Role::Participant,
-            _ => Role::Client,
+            i if i == self.participants + 1 => Role::Client,
+            _ => Role::Acceptor,
         }
+    }
+
+    /// The host of every node when `colocated` (`None` otherwise), for
+    /// [`sim_core::SimConfig::hosts`]: participant `i` runs on host `i`; the coordinator
+    /// shares participant 1's host (the initiating RM's, in Gray & Lamport's terms);
+    /// acceptor `j` (0-based) runs on participant `j + 1`'s host while there are
+    /// participants left, and on a host of its own after that (two acceptors on one host
+    /// would fail together, which F-tolerance forbids); the client has its own host.
+    pub fn hosts(&self) -> Option<Vec<u32>> {
+        if !self.colocated {
+            return None;
+        }
+        let host = |id: NodeId| match self.role(id) {
+            Role::Coordinator => 1,
+            Role::Participant | Role::Client => id.0,
+            Role::Acceptor => {
+                let j = id.0 - (self.participants + 2);
+                if j < self.participants { j + 1 } else { id.0 }
+            }
+        };
+        Some((0..self.nodes()).map(|i| host(NodeId(i))).collect())
     }
 }
 

@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn bank_transfers_cross_participants_and_sum_to_zero() {
-        let layout = Layout { participants: 3 };
+        let layout = Layout::new(3);
         let mut rng = stream(7, StreamDomain::User, 0, 0);
         for i in 1..200 {
             let t = Workload::bank().generate(layout, TxnId(i), &mut rng);

@@ -13,7 +13,17 @@ use sim_core::{Action, NodeId, TraceLevel, Trigger};
 #[test]
 fn catalog_lists_correct_and_broken_apart() {
     let correct: Vec<_> = protocols::correct_protocols().collect();
-    assert_eq!(correct, ["2pc", "2pc-presumed-abort", "2pc-no-cooperative-termination", "3pc"]);
+    assert_eq!(
+        correct,
+        [
+            "2pc",
+            "2pc-presumed-abort",
+            "2pc-no-cooperative-termination",
+            "3pc",
+            "paxos-commit",
+            "faster-paxos-commit"
+        ]
+    );
     let broken: Vec<_> = protocols::broken_protocols().collect();
     assert_eq!(
         broken,

@@ -188,6 +188,7 @@ impl Node {
             Role::Client => {
                 Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
             }
+            Role::Acceptor => unreachable!("3PC has no acceptors"),
         }
     }
 

@@ -171,6 +171,7 @@ impl Node {
             crate::txn::Role::Client => {
                 Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
             }
+            crate::txn::Role::Acceptor => unreachable!("2PC has no acceptors"),
         }
     }
 

@@ -1,0 +1,183 @@
+//! The acceptor: one Paxos acceptor for every instance of every transaction.
+//!
+//! Per transaction it keeps Gray & Lamport's `mbal` (here `promised`: no ballot below it is
+//! accepted any more) and, per instance, `bal`/`val` (here `accepted`). Everything it answers
+//! is forced first ([`Record::Acceptor`]), so a recovered acceptor never contradicts itself.
+//!
+//! Ballot 0 is batched as in the paper's cost analysis: the RMs' ballot-0 phase 2a messages
+//! are held until every instance of the transaction has one, then accepted in one forced
+//! write and answered with one phase 2b covering all instances. A phase 1a that arrives first
+//! accepts what is held (it is still ballot 0 and nothing higher was promised) in the same
+//! write as the promise, so the new leader sees it.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Boot, Context, NodeId};
+
+use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Value};
+use crate::txn::TxnId;
+
+struct Instances {
+    participants: Vec<NodeId>,
+    promised: Ballot,
+    accepted: Vec<Accepted>,
+    /// Ballot-0 proposals received but not yet accepted (waiting for the rest).
+    held: Vec<Option<Value>>,
+}
+
+impl Instances {
+    fn index(&self, rm: NodeId) -> usize {
+        self.participants.iter().position(|&p| p == rm).expect("an instance of this transaction")
+    }
+    fn values(&self) -> Vec<(NodeId, Value)> {
+        let accepted = self.accepted.iter().map(|a| a.expect("every instance accepted").1);
+        self.participants.iter().copied().zip(accepted).collect()
+    }
+}
+
+pub struct Acceptor {
+    config: PaxosCommitConfig,
+    txns: BTreeMap<TxnId, Instances>,
+}
+
+impl Acceptor {
+    pub fn new(config: &PaxosCommitConfig, boot: Boot<'_, Record>) -> Acceptor {
+        let mut txns = BTreeMap::new();
+        for r in boot.disk() {
+            if let Record::Acceptor { txn, participants, promised, accepted } = r {
+                let held = vec![None; participants.len()];
+                let state = Instances {
+                    participants: participants.clone(),
+                    promised: *promised,
+                    accepted: accepted.clone(),
+                    held,
+                };
+                txns.insert(*txn, state);
+            }
+        }
+        Acceptor { config: config.clone(), txns }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Phase2a { txn, ballot, participants, values } => {
+                self.on_phase2a(ctx, from, txn, ballot, participants, values)
+            }
+            Msg::Phase1a { txn, ballot, participants } => {
+                self.on_phase1a(ctx, from, txn, ballot, participants)
+            }
+            other => unreachable!("an acceptor got {other:?}"),
+        }
+    }
+
+    fn instances(&mut self, txn: TxnId, participants: Vec<NodeId>) -> &mut Instances {
+        self.txns.entry(txn).or_insert_with(|| Instances {
+            accepted: vec![None; participants.len()],
+            held: vec![None; participants.len()],
+            participants,
+            promised: Ballot::ZERO,
+        })
+    }
+
+    fn persist(&self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+        let s = &self.txns[&txn];
+        ctx.persist(Record::Acceptor {
+            txn,
+            participants: s.participants.clone(),
+            promised: s.promised,
+            accepted: s.accepted.clone(),
+        });
+    }
+
+    fn on_phase2a(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        ballot: Ballot,
+        participants: Vec<NodeId>,
+        values: Vec<(NodeId, Value)>,
+    ) {
+        let s = self.instances(txn, participants);
+        if ballot < s.promised {
+            if ballot != Ballot::ZERO {
+                ctx.send(from, Msg::Nack { txn, ballot, promised: s.promised });
+            }
+            return;
+        }
+        if ballot == Ballot::ZERO {
+            let already_complete = s.accepted.iter().all(Option::is_some);
+            for (rm, v) in values {
+                let i = s.index(rm);
+                if s.accepted[i].is_none() {
+                    s.held[i] = Some(v);
+                }
+            }
+            let complete =
+                (0..s.participants.len()).all(|i| s.accepted[i].is_some() || s.held[i].is_some());
+            if !complete {
+                return;
+            }
+            if !already_complete {
+                for i in 0..s.participants.len() {
+                    if let Some(v) = s.held[i].take() {
+                        s.accepted[i] = Some((Ballot::ZERO, v));
+                    }
+                }
+                self.persist(ctx, txn);
+            }
+            // Every instance accepted in ballot 0 (nothing higher was promised, so nothing
+            // else was accepted); a duplicate 2a re-sends the answer.
+            let s = &self.txns[&txn];
+            let values = s.values();
+            let msg = Msg::Phase2b { txn, ballot, values };
+            if self.config.faster {
+                ctx.broadcast(s.participants.clone(), msg);
+            } else {
+                ctx.send(crate::txn::Layout::COORDINATOR, msg);
+            }
+            ctx.mark("phase2b-sent");
+            return;
+        }
+        // A leader's ballot: accept every instance's value.
+        s.promised = ballot;
+        for (rm, v) in &values {
+            let i = s.index(*rm);
+            s.accepted[i] = Some((ballot, *v));
+            s.held[i] = None;
+        }
+        self.persist(ctx, txn);
+        ctx.send(NodeId(ballot.leader), Msg::Phase2b { txn, ballot, values });
+        ctx.mark("phase2b-sent");
+    }
+
+    fn on_phase1a(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        ballot: Ballot,
+        participants: Vec<NodeId>,
+    ) {
+        assert_ne!(ballot, Ballot::ZERO, "ballot 0 has no phase 1");
+        let s = self.instances(txn, participants);
+        if ballot < s.promised {
+            ctx.send(from, Msg::Nack { txn, ballot, promised: s.promised });
+            return;
+        }
+        if ballot > s.promised {
+            // Ballot 0 proposals held so far are accepted now, in the promise's write.
+            for i in 0..s.participants.len() {
+                if let Some(v) = s.held[i].take() {
+                    s.accepted[i] = Some((Ballot::ZERO, v));
+                }
+            }
+            s.promised = ballot;
+            self.persist(ctx, txn);
+        }
+        let s = &self.txns[&txn];
+        let accepted = s.participants.iter().copied().zip(s.accepted.iter().copied()).collect();
+        ctx.send(from, Msg::Phase1b { txn, ballot, accepted });
+        ctx.mark("phase1b-sent");
+    }
+}

@@ -1,0 +1,173 @@
+//! Ballots above 0: the leader's side of Paxos, run for every instance of a transaction at
+//! once. The TM runs it when ballot 0 stalls; the backup leaders (the transaction's RMs) run
+//! it when an RM asks them for help. A node runs at most one ballot per transaction at a time.
+//!
+//! Phase 1: send 1a to all 2F + 1 acceptors; with F + 1 promises, propose per instance the
+//! value of the highest ballot any of them accepted, or `Aborted` where none did. Phase 2:
+//! send 2a to all acceptors; F + 1 phase 2b replies choose the values. A refusal (`Nack`)
+//! or a timeout restarts with a higher round, at most `Backoff::max_attempts` times.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{Context, NodeId};
+
+use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Timer, Value};
+use crate::backoff::Backoff;
+use crate::txn::{Outcome, TxnId};
+
+enum Phase {
+    /// Phase 1: promises received so far, with what each acceptor had accepted.
+    Promising { promises: BTreeMap<NodeId, Vec<(NodeId, Accepted)>> },
+    /// Phase 2: the proposed values and who accepted them.
+    Accepting { values: Vec<(NodeId, Value)>, accepted: BTreeSet<NodeId> },
+}
+
+struct Run {
+    participants: Vec<NodeId>,
+    ballot: Ballot,
+    phase: Phase,
+    attempts: u32,
+}
+
+pub struct Ballots {
+    me: NodeId,
+    incarnation: u32,
+    acceptors: Vec<NodeId>,
+    quorum: usize,
+    retry: Backoff,
+    /// Highest round seen anywhere (own or refused), so the next ballot is above it.
+    max_round: u32,
+    runs: BTreeMap<TxnId, Run>,
+}
+
+impl Ballots {
+    pub fn new(config: &PaxosCommitConfig, me: NodeId, incarnation: u32) -> Ballots {
+        // A ballot needs two round trips; wait for both plus slack before retrying.
+        let d = config.timing.latency_bound_us;
+        Ballots {
+            me,
+            incarnation,
+            acceptors: config.acceptors(),
+            quorum: config.quorum(),
+            retry: Backoff::new(5 * d, 40 * d),
+            max_round: 0,
+            runs: BTreeMap::new(),
+        }
+    }
+
+    pub fn running(&self, txn: TxnId) -> bool {
+        self.runs.contains_key(&txn)
+    }
+
+    /// Starts a ballot for `txn` above every ballot this node has seen.
+    pub fn start(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+    ) {
+        let attempts = self.runs.get(&txn).map_or(0, |r| r.attempts + 1);
+        let Some(after) = self.retry.delay(attempts) else {
+            self.runs.remove(&txn); // retry budget spent: give up (a later Help restarts)
+            return;
+        };
+        self.max_round += 1;
+        let ballot =
+            Ballot { round: self.max_round, incarnation: self.incarnation, leader: self.me.0 };
+        let msg = Msg::Phase1a { txn, ballot, participants: participants.clone() };
+        ctx.broadcast(self.acceptors.clone(), msg);
+        ctx.mark("phase1a-sent");
+        ctx.set_timer(after, Timer::Ballot(txn));
+        let phase = Phase::Promising { promises: BTreeMap::new() };
+        self.runs.insert(txn, Run { participants, ballot, phase, attempts });
+    }
+
+    /// The ballot timer fired: retry higher if still running.
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+        if let Some(r) = self.runs.get(&txn) {
+            let participants = r.participants.clone();
+            self.start(ctx, txn, participants);
+        }
+    }
+
+    /// An acceptor promised a higher ballot: retry above it.
+    pub fn on_nack(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        ballot: Ballot,
+        promised: Ballot,
+    ) {
+        self.max_round = self.max_round.max(promised.round);
+        if let Some(r) = self.runs.get(&txn)
+            && r.ballot == ballot
+        {
+            let participants = r.participants.clone();
+            self.start(ctx, txn, participants);
+        }
+    }
+
+    pub fn on_phase1b(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        ballot: Ballot,
+        accepted: Vec<(NodeId, Accepted)>,
+    ) {
+        let Some(r) = self.runs.get_mut(&txn) else { return };
+        let Phase::Promising { promises } = &mut r.phase else { return };
+        if r.ballot != ballot {
+            return; // a late answer to an earlier ballot
+        }
+        promises.insert(from, accepted);
+        if promises.len() < self.quorum {
+            return;
+        }
+        // Per instance: the value of the highest ballot reported, else Aborted.
+        let values: Vec<(NodeId, Value)> = r
+            .participants
+            .iter()
+            .map(|&rm| {
+                let best = promises
+                    .values()
+                    .filter_map(|acc| acc.iter().find(|(i, _)| *i == rm).and_then(|(_, a)| *a))
+                    .max_by_key(|(b, _)| *b);
+                (rm, best.map_or(Value::Aborted, |(_, v)| v))
+            })
+            .collect();
+        let msg = Msg::Phase2a {
+            txn,
+            ballot,
+            participants: r.participants.clone(),
+            values: values.clone(),
+        };
+        ctx.broadcast(self.acceptors.clone(), msg);
+        ctx.mark("phase2a-sent");
+        r.phase = Phase::Accepting { values, accepted: BTreeSet::new() };
+    }
+
+    /// A phase 2b for one of this node's ballots; returns the outcome once F + 1 acceptors
+    /// accepted (the run is then over).
+    pub fn on_phase2b(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        ballot: Ballot,
+    ) -> Option<(Outcome, Vec<NodeId>)> {
+        let r = self.runs.get_mut(&txn)?;
+        let Phase::Accepting { values, accepted } = &mut r.phase else { return None };
+        if r.ballot != ballot {
+            return None;
+        }
+        accepted.insert(from);
+        if accepted.len() < self.quorum {
+            return None;
+        }
+        let outcome = super::outcome_of(values);
+        let run = self.runs.remove(&txn).expect("the run just completed");
+        ctx.cancel_timer(Timer::Ballot(txn));
+        Some((outcome, run.participants))
+    }
+}

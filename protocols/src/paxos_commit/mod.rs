@@ -1,0 +1,335 @@
+//! Paxos Commit and Faster Paxos Commit (Gray & Lamport, *Consensus on Transaction Commit*).
+//!
+//! Two-phase commit blocks because one process, the transaction manager, holds the decision.
+//! Paxos Commit replaces that single point of failure with consensus: each resource manager
+//! (RM, a participant) has its own Paxos instance that chooses `Prepared` or `Aborted`, and
+//! the transaction commits iff every instance chooses `Prepared`. The instances share
+//! 2F + 1 acceptors, so the outcome survives any F acceptor failures and any number of leader
+//! failures: whoever leads next reads it back from a majority.
+//!
+//! Roles (files): [`rm`] the resource managers, [`acceptor`] the acceptors, [`tm`] the
+//! transaction manager (the leader of ballot 0's instances), [`leader`] the ballot machinery
+//! (phases 1a/1b/2a/2b of higher ballots) the TM and the backup leaders share.
+//!
+//! Normal case (Gray & Lamport's message flow, N RMs):
+//! 1. The client hands the transaction to its *initiating RM* (its lowest participant). That
+//!    RM prepares (forces its prepared record), sends `BeginCommit` to the TM and, as the
+//!    owner of its instance, proposes `Prepared` directly in ballot 0 (phase 2a, no phase 1).
+//! 2. The TM sends `Prepare` to the other N − 1 RMs; each prepares and sends its own ballot-0
+//!    phase 2a. In the normal case only F + 1 acceptors are addressed (the other F stand by).
+//! 3. Each acceptor waits for all N instances' ballot-0 phase 2a, forces them in one write,
+//!    and sends one phase 2b message covering every instance: to the TM (Paxos Commit), or
+//!    straight to every RM (Faster Paxos Commit, one message delay less).
+//! 4. Paxos Commit: the TM, with F + 1 phase 2b messages, knows every instance's choice and
+//!    sends `Commit`/`Abort` (an [`Msg::Outcome`]) to the RMs. Faster: each RM learns on its
+//!    own from F + 1 phase 2b messages. The TM writes nothing: the acceptors hold the outcome.
+//!
+//! Failures: an RM that does not learn the outcome asks a leader (`Help`); leaders are tried
+//! in a fixed order — the TM, then the transaction's RMs by id — one more per retry
+//! (bounded backoff), so backups take over deterministically. A leader starts a ballot higher
+//! than any it saw: phase 1a to all 2F + 1 acceptors; with F + 1 phase 1b replies it proposes,
+//! per instance, the value accepted in the highest ballot reported, or `Aborted` if none was
+//! (the RM may never have voted); phase 2b from F + 1 acceptors decides. The TM starts such a
+//! ballot itself when ballot 0 stalls. Ballots are `(round, incarnation, leader)`: the
+//! incarnation (persisted on recovery) keeps a recovered leader from reusing a ballot.
+//!
+//! Safety holds under any asynchrony; progress needs F + 1 acceptors and one leader up. With
+//! F + 1 acceptors down no ballot completes and the RMs stay uncertain: that is blocking, and
+//! the tests show it.
+
+mod acceptor;
+mod leader;
+mod rm;
+mod tm;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Boot, Context, NodeId, Process, Protocol};
+
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::durable::TxnRecord;
+use crate::timing::Timing;
+use crate::txn::{Key, Layout, Observation, Outcome, Role, Txn, TxnId, Write};
+use crate::workload::VotePolicy;
+
+pub use acceptor::Acceptor;
+pub use rm::ResourceManager;
+pub use tm::TransactionManager;
+
+/// The value one RM's Paxos instance chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Prepared,
+    Aborted,
+}
+
+/// A ballot number. Ballot 0 ([`Ballot::ZERO`]) belongs to each instance's own RM; leaders use
+/// rounds from 1. Ordered lexicographically, unique per (leader, incarnation, round).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Ballot {
+    pub round: u32,
+    pub incarnation: u32,
+    pub leader: u32,
+}
+
+impl Ballot {
+    pub const ZERO: Ballot = Ballot { round: 0, incarnation: 0, leader: 0 };
+}
+
+/// What an acceptor accepted for one instance: the ballot and the value.
+pub type Accepted = Option<(Ballot, Value)>;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaxosCommitConfig {
+    pub layout: Layout,
+    /// Faults tolerated: 2F + 1 acceptors.
+    pub f: u32,
+    /// Faster Paxos Commit: acceptors send ballot-0 phase 2b straight to the RMs.
+    pub faster: bool,
+    pub timing: Timing,
+    pub votes: VotePolicy,
+    pub client: ClientConfig,
+}
+
+impl PaxosCommitConfig {
+    pub fn acceptors(&self) -> Vec<NodeId> {
+        self.layout.acceptor_ids().collect()
+    }
+    /// The F + 1 acceptors the normal case uses (ballot 0).
+    pub fn ballot0_acceptors(&self) -> Vec<NodeId> {
+        self.layout.acceptor_ids().take(self.quorum()).collect()
+    }
+    /// A majority of the 2F + 1 acceptors.
+    pub fn quorum(&self) -> usize {
+        self.f as usize + 1
+    }
+    /// Leaders in takeover order for a transaction: the TM, then its RMs by id.
+    pub fn leaders(&self, participants: &[NodeId]) -> Vec<NodeId> {
+        std::iter::once(Layout::COORDINATOR).chain(participants.iter().copied()).collect()
+    }
+}
+
+/// The Paxos Commit vocabulary (both variants).
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct PaxosCommit;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum Msg {
+    Client(ClientMsg),
+    /// Initiating RM → TM: start the commit (the whole transaction, so the TM can hand each
+    /// RM its writes).
+    BeginCommit {
+        txn: Txn,
+    },
+    /// TM → RM: prepare your part.
+    Prepare {
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+    },
+    /// Phase 2a: from an RM in ballot 0 (its own instance only), from a leader in a higher
+    /// ballot (every instance).
+    Phase2a {
+        txn: TxnId,
+        ballot: Ballot,
+        participants: Vec<NodeId>,
+        values: Vec<(NodeId, Value)>,
+    },
+    /// Phase 2b: an acceptor accepted `values` (every instance) in `ballot`.
+    Phase2b {
+        txn: TxnId,
+        ballot: Ballot,
+        values: Vec<(NodeId, Value)>,
+    },
+    /// Phase 1a: a leader asks for promises not to accept below `ballot`.
+    Phase1a {
+        txn: TxnId,
+        ballot: Ballot,
+        participants: Vec<NodeId>,
+    },
+    /// Phase 1b: the promise, with what the acceptor accepted per instance.
+    Phase1b {
+        txn: TxnId,
+        ballot: Ballot,
+        accepted: Vec<(NodeId, Accepted)>,
+    },
+    /// An acceptor refuses `ballot`: it promised `promised`.
+    Nack {
+        txn: TxnId,
+        ballot: Ballot,
+        promised: Ballot,
+    },
+    /// The outcome (Gray & Lamport's Commit / Abort messages), from a leader.
+    Outcome {
+        txn: TxnId,
+        outcome: Outcome,
+    },
+    /// An RM that has not learnt the outcome asks a leader to find it.
+    Help {
+        txn: TxnId,
+        participants: Vec<NodeId>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Client(ClientTimer),
+    /// TM (Paxos Commit): ballot 0 has not chosen every instance in time.
+    Ballot0(TxnId),
+    /// Leader: the current ballot is late; start a higher one.
+    Ballot(TxnId),
+    /// RM: the outcome is late; ask the next leader.
+    Outcome(TxnId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// RM, forced before its ballot-0 phase 2a `Prepared`.
+    Prepared { txn: TxnId, participants: Vec<NodeId>, writes: Vec<Write> },
+    /// RM: the outcome it learnt (or its unilateral abort, forced before its phase 2a
+    /// `Aborted`, so it can never propose two values in ballot 0).
+    Decision { txn: TxnId, outcome: Outcome },
+    /// Acceptor, forced before any phase 1b or 2b: its whole state for one transaction
+    /// (the last such record wins at recovery).
+    Acceptor { txn: TxnId, participants: Vec<NodeId>, promised: Ballot, accepted: Vec<Accepted> },
+    /// TM or RM, at each recovery: its ballots from now on carry this incarnation.
+    Incarnation { incarnation: u32 },
+}
+
+impl Protocol for PaxosCommit {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = Observation;
+}
+
+impl ClientWire for PaxosCommit {
+    fn wrap_msg(m: ClientMsg) -> Msg {
+        Msg::Client(m)
+    }
+    fn wrap_timer(t: ClientTimer) -> Timer {
+        Timer::Client(t)
+    }
+}
+
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[Write])> {
+        match self {
+            Record::Prepared { txn, writes, .. } => Some((*txn, writes)),
+            _ => None,
+        }
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        match self {
+            Record::Decision { txn, outcome } => Some((*txn, *outcome)),
+            _ => None,
+        }
+    }
+}
+
+/// The incarnation a node boots with: one more than the last it persisted, 0 when fresh.
+fn next_incarnation(disk: &[Record]) -> u32 {
+    let last = disk.iter().rev().find_map(|r| match r {
+        Record::Incarnation { incarnation } => Some(*incarnation),
+        _ => None,
+    });
+    match (last, disk.is_empty()) {
+        (Some(i), _) => i + 1,
+        (None, true) => 0,
+        (None, false) => 1,
+    }
+}
+
+/// The outcome the chosen values imply.
+pub fn outcome_of(values: &[(NodeId, Value)]) -> Outcome {
+    if values.iter().all(|(_, v)| *v == Value::Prepared) { Outcome::Commit } else { Outcome::Abort }
+}
+
+/// One node of a Paxos Commit cluster.
+pub enum Node {
+    Tm(TransactionManager),
+    Rm(ResourceManager),
+    Acceptor(Acceptor),
+    Client(Client),
+}
+
+impl Node {
+    pub fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        match config.layout.role(id) {
+            Role::Coordinator => Node::Tm(TransactionManager::new(config, boot)),
+            Role::Participant => Node::Rm(ResourceManager::new(config, id, boot)),
+            Role::Acceptor => Node::Acceptor(Acceptor::new(config, boot)),
+            Role::Client => {
+                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+            }
+        }
+    }
+
+    pub fn rm(&self) -> Option<&ResourceManager> {
+        match self {
+            Node::Rm(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+impl Process<PaxosCommit> for Node {
+    fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
+        match self {
+            Node::Tm(t) => t.on_start(ctx),
+            Node::Rm(r) => r.on_start(ctx),
+            Node::Acceptor(_) => {}
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Tm(t), msg) => t.on_message(ctx, from, msg),
+            (Node::Rm(r), msg) => r.on_message(ctx, from, msg),
+            (Node::Acceptor(a), msg) => a.on_message(ctx, from, msg),
+            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+        match (self, timer) {
+            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Tm(t), timer) => t.on_timer(ctx, timer),
+            (Node::Rm(r), timer) => r.on_timer(ctx, timer),
+            (node, t) => {
+                let role = match node {
+                    Node::Acceptor(_) => "an acceptor",
+                    _ => "the client",
+                };
+                unreachable!("{role} got timer {t:?}")
+            }
+        }
+    }
+}
+
+impl crate::scenario::NodeView for Node {
+    fn in_doubt(&self) -> Vec<TxnId> {
+        self.rm().map(ResourceManager::in_doubt).unwrap_or_default()
+    }
+    fn locks(&self) -> BTreeMap<Key, TxnId> {
+        self.rm().map(|r| r.locks().clone()).unwrap_or_default()
+    }
+}
+
+impl crate::scenario::CommitProtocol for PaxosCommit {
+    type Node = Node;
+    type Config = PaxosCommitConfig;
+    fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        Node::build(config, id, boot)
+    }
+}

@@ -1,0 +1,347 @@
+//! The resource manager: a participant, the proposer of its own instance in ballot 0, the
+//! initiator of the transactions the client hands it, and a backup leader.
+//!
+//! Gray & Lamport's RM states per transaction: *working* (unknown here), *prepared* (proposed
+//! `Prepared`: may not decide alone), *committed* / *aborted*. The prepared record (with the
+//! writes, under lock) is forced before the phase 2a `Prepared`; a no vote forces an abort
+//! decision before the phase 2a `Aborted`, so the RM can never propose two values in ballot 0.
+//!
+//! A prepared RM that hears nothing asks the leaders in takeover order, one more per retry
+//! (bounded backoff): the TM first, then the transaction's RMs by id. When its own turn
+//! comes it runs the ballot itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::rng::Chance;
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::leader::Ballots;
+use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use crate::client::ClientMsg;
+use crate::durable::replay;
+use crate::store::Store;
+use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
+
+enum State {
+    /// Proposed `Prepared`; `asked` counts help requests; `chosen_by` the acceptors whose
+    /// ballot-0 phase 2b arrived (Faster).
+    Prepared {
+        participants: Vec<NodeId>,
+        asked: u32,
+        chosen_by: BTreeSet<NodeId>,
+    },
+    Decided(Outcome),
+}
+
+pub struct ResourceManager {
+    id: NodeId,
+    config: PaxosCommitConfig,
+    no_vote: Chance,
+    store: Store,
+    txns: BTreeMap<TxnId, State>,
+    /// Transactions this RM initiated for the client (it replies when it learns).
+    initiated: BTreeSet<TxnId>,
+    incarnation: u32,
+    ballots: Ballots,
+}
+
+impl ResourceManager {
+    pub fn new(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Self {
+        let workload = &config.client.workload;
+        let disk = boot.disk();
+        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
+        let mut txns: BTreeMap<TxnId, State> =
+            r.decided.into_iter().map(|(t, o)| (t, State::Decided(o))).collect();
+        for (txn, index) in r.in_doubt {
+            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
+            let state = State::Prepared {
+                participants: participants.clone(),
+                asked: 0,
+                chosen_by: BTreeSet::new(),
+            };
+            txns.insert(txn, state);
+        }
+        let incarnation = super::next_incarnation(disk);
+        ResourceManager {
+            id,
+            config: config.clone(),
+            no_vote: config.votes.chance(id),
+            store: r.store,
+            txns,
+            initiated: BTreeSet::new(),
+            incarnation,
+            ballots: Ballots::new(config, id, incarnation),
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
+        if self.incarnation > 0 {
+            ctx.persist(Record::Incarnation { incarnation: self.incarnation });
+        }
+        // After a recovery: still in doubt, locks re-taken; ask at once.
+        for txn in self.in_doubt() {
+            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
+            ctx.observe(Observation::LocksAcquired { txn, keys });
+            ctx.observe(Observation::Uncertain { txn });
+            self.ask(ctx, txn);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
+            Msg::Prepare { txn, participants, writes } => {
+                self.on_prepare(ctx, from, txn, participants, writes)
+            }
+            Msg::Outcome { txn, outcome } => self.learn(ctx, txn, outcome),
+            Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
+                self.on_ballot0_phase2b(ctx, from, txn, values)
+            }
+            Msg::Phase2b { txn, ballot, .. } => {
+                if let Some((outcome, participants)) =
+                    self.ballots.on_phase2b(ctx, from, txn, ballot)
+                {
+                    self.lead_to_outcome(ctx, txn, outcome, participants);
+                }
+            }
+            Msg::Phase1b { txn, ballot, accepted } => {
+                self.ballots.on_phase1b(ctx, from, txn, ballot, accepted)
+            }
+            Msg::Nack { txn, ballot, promised } => self.ballots.on_nack(ctx, txn, ballot, promised),
+            Msg::Help { txn, participants } => self.on_help(ctx, from, txn, participants),
+            other => unreachable!("an RM got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+        match timer {
+            Timer::Outcome(txn) => self.ask(ctx, txn),
+            Timer::Ballot(txn) => self.ballots.on_timer(ctx, txn),
+            other => unreachable!("an RM got timer {other:?}"),
+        }
+    }
+
+    // ----- ballot 0: voting ------------------------------------------------------------------
+
+    /// The client hands this RM a transaction it takes part in: start the commit.
+    fn on_request(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: Txn) {
+        let id = txn.id;
+        assert_eq!(txn.participants()[0], self.id, "{id} sent to a non-initiating RM");
+        self.initiated.insert(id);
+        match self.txns.get(&id) {
+            Some(State::Decided(outcome)) => return self.reply(ctx, id, *outcome),
+            Some(State::Prepared { .. }) => return, // in progress: the reply comes with it
+            None => {}
+        }
+        // A no vote ends it here: no other RM has heard of the transaction.
+        let participants = txn.participants();
+        if self.vote(ctx, id, participants.clone(), txn.writes_at(self.id)) == Vote::Yes {
+            ctx.send(Layout::COORDINATOR, Msg::BeginCommit { txn });
+            self.propose(ctx, id, participants, Value::Prepared);
+        }
+    }
+
+    fn on_prepare(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        _tm: NodeId,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+    ) {
+        if self.txns.contains_key(&txn) {
+            return; // voted already (a duplicate, or a TM that recovered)
+        }
+        let vote = self.vote(ctx, txn, participants.clone(), writes);
+        let value = if vote == Vote::Yes { Value::Prepared } else { Value::Aborted };
+        self.propose(ctx, txn, participants, value);
+    }
+
+    /// Decides this RM's vote and makes it durable: a yes vote forces the prepared record,
+    /// a no vote forces an abort decision.
+    fn vote(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+    ) -> Vote {
+        assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
+        if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+            ctx.persist(Record::Decision { txn, outcome: Outcome::Abort });
+            self.txns.insert(txn, State::Decided(Outcome::Abort));
+            ctx.observe(Observation::Voted { txn, vote: Vote::No });
+            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+            ctx.mark("decided");
+            if self.initiated.contains(&txn) {
+                self.reply(ctx, txn, Outcome::Abort);
+            }
+            return Vote::No;
+        }
+        let keys = writes.len() as u32;
+        ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
+        ctx.mark("prepared-logged");
+        ctx.observe(Observation::LocksAcquired { txn, keys });
+        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+        let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
+        self.txns.insert(txn, state);
+        Vote::Yes
+    }
+
+    /// Phase 2a in ballot 0: this RM proposes its own instance's value to F + 1 acceptors.
+    /// After `Prepared` it is uncertain until it learns the outcome; `Aborted` (a no vote)
+    /// is already its decision and only speeds up everyone else's.
+    fn propose(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        value: Value,
+    ) {
+        let msg = Msg::Phase2a {
+            txn,
+            ballot: Ballot::ZERO,
+            participants,
+            values: vec![(self.id, value)],
+        };
+        ctx.broadcast(self.config.ballot0_acceptors(), msg);
+        if value == Value::Prepared {
+            ctx.mark("voted-yes");
+            ctx.observe(Observation::Uncertain { txn });
+            let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
+            ctx.set_timer(timeout, Timer::Outcome(txn));
+        }
+    }
+
+    // ----- learning the outcome ------------------------------------------------------------
+
+    /// Faster Paxos Commit: an acceptor accepted every instance in ballot 0.
+    fn on_ballot0_phase2b(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        values: Vec<(NodeId, Value)>,
+    ) {
+        let quorum = self.config.quorum();
+        let Some(State::Prepared { chosen_by, .. }) = self.txns.get_mut(&txn) else { return };
+        chosen_by.insert(from);
+        if chosen_by.len() >= quorum {
+            self.learn(ctx, txn, super::outcome_of(&values));
+        }
+    }
+
+    /// The outcome is known: force it, apply or drop the writes, release the locks.
+    fn learn(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId, outcome: Outcome) {
+        match self.txns.get(&txn) {
+            Some(State::Decided(d)) => {
+                assert_eq!(*d, outcome, "{txn}: {} learnt {outcome} after deciding {d}", self.id);
+                return;
+            }
+            Some(State::Prepared { .. }) => {}
+            None => {
+                // Never voted (the Prepare is late or lost): only an abort can come of it.
+                // Force it, so a late Prepare is answered no.
+                assert_eq!(outcome, Outcome::Abort, "{txn} committed without {}'s vote", self.id);
+                ctx.persist(Record::Decision { txn, outcome });
+                self.txns.insert(txn, State::Decided(outcome));
+                ctx.observe(Observation::Decided { txn, outcome });
+                return;
+            }
+        }
+        ctx.persist(Record::Decision { txn, outcome });
+        self.txns.insert(txn, State::Decided(outcome));
+        match outcome {
+            Outcome::Commit => {
+                assert!(self.store.commit(txn), "{txn} committed without its writes");
+                ctx.observe(Observation::Applied { txn });
+            }
+            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
+        }
+        ctx.observe(Observation::LocksReleased { txn });
+        ctx.observe(Observation::Decided { txn, outcome });
+        ctx.mark("decided");
+        ctx.cancel_timer(Timer::Outcome(txn));
+        if self.initiated.contains(&txn) {
+            self.reply(ctx, txn, outcome);
+        }
+    }
+
+    fn reply(&self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId, outcome: Outcome) {
+        ctx.observe(Observation::ReportedToClient { txn, outcome });
+        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
+        ctx.send(self.config.layout.client(), msg);
+    }
+
+    // ----- failures: asking leaders, and leading ---------------------------------------------
+
+    /// The outcome is late: ask the next leader in takeover order (or lead, on our turn).
+    fn ask(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+        let Some(State::Prepared { participants, asked, .. }) = self.txns.get_mut(&txn) else {
+            return;
+        };
+        let leaders = self.config.leaders(participants);
+        let leader = leaders[*asked as usize % leaders.len()];
+        let participants = participants.clone();
+        let attempt = *asked;
+        *asked += 1;
+        if let Some(after) = self.config.timing.inquiry.delay(attempt) {
+            ctx.set_timer(after, Timer::Outcome(txn));
+        }
+        if leader == self.id {
+            if !self.ballots.running(txn) {
+                self.ballots.start(ctx, txn, participants);
+            }
+        } else {
+            ctx.send(leader, Msg::Help { txn, participants });
+        }
+    }
+
+    /// Another RM asks this one, as a backup leader, for the outcome.
+    fn on_help(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+    ) {
+        match self.txns.get(&txn) {
+            Some(State::Decided(outcome)) => {
+                let outcome = *outcome;
+                ctx.send(from, Msg::Outcome { txn, outcome });
+            }
+            _ if self.ballots.running(txn) => {}
+            _ => self.ballots.start(ctx, txn, participants),
+        }
+    }
+
+    /// A ballot this RM led chose every instance: learn, and tell the other RMs.
+    fn lead_to_outcome(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        outcome: Outcome,
+        participants: Vec<NodeId>,
+    ) {
+        let others: Vec<NodeId> = participants.into_iter().filter(|&p| p != self.id).collect();
+        ctx.broadcast(others, Msg::Outcome { txn, outcome });
+        self.learn(ctx, txn, outcome);
+    }
+
+    // ----- inspection ----------------------------------------------------------------------
+
+    /// Transactions this RM proposed `Prepared` for and has not decided.
+    pub fn in_doubt(&self) -> Vec<TxnId> {
+        let prepared = |(t, s): (&TxnId, &State)| matches!(s, State::Prepared { .. }).then_some(*t);
+        self.txns.iter().filter_map(prepared).collect()
+    }
+    pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
+        self.store.locks()
+    }
+    pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
+        match self.txns.get(&txn) {
+            Some(State::Decided(o)) => Some(*o),
+            _ => None,
+        }
+    }
+}

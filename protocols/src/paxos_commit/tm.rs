@@ -1,0 +1,188 @@
+//! The transaction manager: the leader of the normal case.
+//!
+//! Gray & Lamport's TM states per transaction: *init* (sent Prepare, waiting for every
+//! instance to be chosen), then *committed* / *aborted*. It writes nothing to disk (apart
+//! from its incarnation at recovery): the acceptors hold the outcome, which any leader can
+//! read back. In Faster Paxos Commit the acceptors answer the RMs directly, so the TM only
+//! sends Prepare and steps in when an RM asks for help.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::leader::Ballots;
+use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use crate::txn::{Observation, Outcome, Txn, TxnId};
+
+enum State {
+    /// Waiting for ballot 0 to choose every instance (Paxos Commit only).
+    Init {
+        participants: Vec<NodeId>,
+        chosen_by: Vec<NodeId>,
+        values: Vec<(NodeId, Value)>,
+    },
+    /// Prepare sent; the RMs learn on their own (Faster).
+    Delegated,
+    Decided(Outcome),
+}
+
+pub struct TransactionManager {
+    config: PaxosCommitConfig,
+    incarnation: u32,
+    txns: BTreeMap<TxnId, State>,
+    ballots: Ballots,
+}
+
+impl TransactionManager {
+    pub fn new(config: &PaxosCommitConfig, boot: Boot<'_, Record>) -> TransactionManager {
+        let incarnation = super::next_incarnation(boot.disk());
+        TransactionManager {
+            config: config.clone(),
+            incarnation,
+            txns: BTreeMap::new(),
+            ballots: Ballots::new(config, crate::txn::Layout::COORDINATOR, incarnation),
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
+        if self.incarnation > 0 {
+            ctx.persist(Record::Incarnation { incarnation: self.incarnation });
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::BeginCommit { txn } => self.on_begin_commit(ctx, from, txn),
+            Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
+                self.on_ballot0_phase2b(ctx, from, txn, values)
+            }
+            Msg::Phase2b { txn, ballot, .. } => {
+                if let Some((outcome, participants)) =
+                    self.ballots.on_phase2b(ctx, from, txn, ballot)
+                {
+                    self.decide(ctx, txn, outcome, participants);
+                }
+            }
+            Msg::Phase1b { txn, ballot, accepted } => {
+                self.ballots.on_phase1b(ctx, from, txn, ballot, accepted)
+            }
+            Msg::Nack { txn, ballot, promised } => self.ballots.on_nack(ctx, txn, ballot, promised),
+            Msg::Help { txn, participants } => self.on_help(ctx, from, txn, participants),
+            other => unreachable!("the TM got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+        match timer {
+            Timer::Ballot0(txn) => {
+                if let Some(State::Init { participants, .. }) = self.txns.get(&txn) {
+                    let participants = participants.clone();
+                    self.ballots.start(ctx, txn, participants);
+                }
+            }
+            Timer::Ballot(txn) => self.ballots.on_timer(ctx, txn),
+            other => unreachable!("the TM got timer {other:?}"),
+        }
+    }
+
+    /// The initiating RM asks to commit: send Prepare to the others.
+    fn on_begin_commit(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, txn: Txn) {
+        let id = txn.id;
+        match self.txns.get(&id) {
+            Some(State::Decided(outcome)) => {
+                let outcome = *outcome;
+                return ctx.send(from, Msg::Outcome { txn: id, outcome });
+            }
+            Some(_) => return, // a duplicate
+            None => {}
+        }
+        let participants = txn.participants();
+        for &p in participants.iter().filter(|&&p| p != from) {
+            let msg = Msg::Prepare {
+                txn: id,
+                participants: participants.clone(),
+                writes: txn.writes_at(p),
+            };
+            ctx.send(p, msg);
+        }
+        ctx.mark("prepare-sent");
+        let state = if self.config.faster {
+            State::Delegated
+        } else {
+            // Prepare (d), phase 2a (d), phase 2b (d), the acceptors' wait for the slowest
+            // RM (d), plus d of slack.
+            let timeout = Duration::from_us(5 * self.config.timing.latency_bound_us);
+            ctx.set_timer(timeout, Timer::Ballot0(id));
+            State::Init { participants, chosen_by: Vec::new(), values: Vec::new() }
+        };
+        self.txns.insert(id, state);
+    }
+
+    /// An acceptor accepted every instance in ballot 0 (Paxos Commit).
+    fn on_ballot0_phase2b(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        values: Vec<(NodeId, Value)>,
+    ) {
+        let Some(State::Init { chosen_by, values: known, participants }) = self.txns.get_mut(&txn)
+        else {
+            return; // decided already, or unknown after a crash (an RM will ask for help)
+        };
+        if !chosen_by.contains(&from) {
+            chosen_by.push(from);
+        }
+        *known = values;
+        if chosen_by.len() < self.config.quorum() {
+            return;
+        }
+        ctx.mark("all-instances-chosen");
+        let outcome = super::outcome_of(known);
+        let participants = participants.clone();
+        ctx.cancel_timer(Timer::Ballot0(txn));
+        self.decide(ctx, txn, outcome, participants);
+    }
+
+    fn decide(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        txn: TxnId,
+        outcome: Outcome,
+        participants: Vec<NodeId>,
+    ) {
+        if matches!(self.txns.get(&txn), Some(State::Decided(_))) {
+            return;
+        }
+        self.txns.insert(txn, State::Decided(outcome));
+        ctx.observe(Observation::Decided { txn, outcome });
+        for (i, &p) in participants.iter().enumerate() {
+            ctx.send(p, Msg::Outcome { txn, outcome });
+            if i == 0 {
+                ctx.mark("decision-sent-to-first");
+            }
+        }
+        ctx.mark("decision-sent-to-all");
+    }
+
+    /// An RM has not learnt the outcome: tell it, or find it out with a new ballot.
+    fn on_help(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+    ) {
+        match self.txns.get(&txn) {
+            Some(State::Decided(outcome)) => {
+                let outcome = *outcome;
+                ctx.send(from, Msg::Outcome { txn, outcome });
+            }
+            _ if self.ballots.running(txn) => {}
+            Some(State::Init { .. } | State::Delegated) | None => {
+                self.txns.entry(txn).or_insert(State::Delegated);
+                self.ballots.start(ctx, txn, participants)
+            }
+        }
+    }
+}
