@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod catalog;
 pub mod client;
 pub mod durable;
+pub mod gray_lamport;
 pub mod paxos_commit;
 pub mod scenario;
 pub mod store;
