@@ -3,17 +3,16 @@
 //! atomicity under crashes and recoveries, and never blocks under crash-stop faults.
 
 use checkers::{Property, check};
+use protocols::Scenario;
 use protocols::workload::Workload;
-use protocols::{Layout, Scenario};
 use sim_core::{FaultClass, FaultPlan, NodeId, SwarmConfig};
 
 const PARTICIPANTS: u32 = 3;
 
 fn marks(coordinator: &[&str], participant: &[&str]) -> Vec<(NodeId, String)> {
-    let layout = Layout { participants: PARTICIPANTS };
     let mut m: Vec<(NodeId, String)> =
         coordinator.iter().map(|k| (NodeId(0), k.to_string())).collect();
-    for p in layout.participant_ids() {
+    for p in (1..=PARTICIPANTS).map(NodeId) {
         m.extend(participant.iter().map(|k| (p, k.to_string())));
     }
     m

@@ -39,6 +39,10 @@ pub enum Command {
         #[command(subcommand)]
         workload: BenchWorkload,
     },
+    /// Search a protocol for a counterexample to a property; print the minimal one.
+    Check(crate::check::CheckArgs),
+    /// Re-run a counterexample file exactly: same trace hash, same verdict.
+    Replay(crate::replay::ReplayArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +108,8 @@ pub fn main() -> i32 {
             let opts = bench::W1Options { txns, seed, trace: trace.into(), jsonl, check_txns };
             bench::run_w1(&opts, &mut stdout).map(|()| Exit::Success)
         }
+        Command::Check(args) => crate::check::main(&args, &mut stdout),
+        Command::Replay(args) => crate::replay::main(&args, &mut stdout),
     };
     match result {
         Ok(exit) => exit as i32,

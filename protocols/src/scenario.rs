@@ -211,6 +211,9 @@ pub struct RunReport {
     /// Whether a liveness phase ran after the fault phase (AC5 is judged only then).
     #[serde(default)]
     pub liveness_phase: bool,
+    /// Per fault of the plan: whether it fired.
+    #[serde(default)]
+    pub faults_fired: Vec<bool>,
     pub stats: RunStats,
     pub messages: MessageCounts,
     pub trace_hash: u64,
@@ -246,7 +249,11 @@ where
         let events = self.trace().events_vec();
         let nodes = self.node_count();
         match rendering {
-            Rendering::Mermaid => mermaid::render(&events, nodes, names, Default::default()),
+            Rendering::Mermaid { max_lines, stop_at_liveness } => {
+                let opts =
+                    mermaid::MermaidOptions { max_lines, stop_at_liveness, ..Default::default() };
+                mermaid::render(&events, nodes, names, opts)
+            }
             Rendering::Svg { height_px } => svg::render(&events, nodes, names, height_px),
             Rendering::ShiViz => shiviz::render(&events, nodes, names),
         }
@@ -256,8 +263,9 @@ where
 /// A picture of a run's full trace (see `sim_core::export`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rendering {
-    /// Mermaid `sequenceDiagram`, for short runs.
-    Mermaid,
+    /// Mermaid `sequenceDiagram`, for short runs: at most `max_lines` lines, optionally
+    /// stopping where the liveness phase begins.
+    Mermaid { max_lines: usize, stop_at_liveness: bool },
     /// SVG space-time diagram, simulated time downwards.
     Svg { height_px: u32 },
     /// ShiViz log with vector clocks.
@@ -349,6 +357,7 @@ where
         initial_total,
         workload: scenario.workload,
         liveness_phase: scenario.liveness_bound_us.is_some(),
+        faults_fired: sim.fired().to_vec(),
         stats,
         messages,
         trace_hash: sim.trace_hash(),

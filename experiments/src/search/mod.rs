@@ -1,3 +1,11 @@
-//! Searching fault plans for counterexamples, and shrinking them to minimal ones.
+//! Searching fault plans for counterexamples, shrinking them to minimal ones, and the
+//! counterexample files `commitlab replay` reads.
 
+pub mod counterexample;
 pub mod plan_strategy;
+pub mod property;
+pub mod runner;
+
+pub use counterexample::Counterexample;
+pub use property::Target;
+pub use runner::{Found, Outcome, SearchConfig, SearchStats, search};

@@ -16,11 +16,19 @@ pub struct MermaidOptions {
     pub timers: bool,
     /// Stop after this many diagram lines (a note says how many events were left out).
     pub max_lines: usize,
+    /// Stop at the liveness phase: for a counterexample, the fault phase is the story.
+    pub stop_at_liveness: bool,
 }
 
 impl Default for MermaidOptions {
     fn default() -> Self {
-        MermaidOptions { observations: true, marks: false, timers: true, max_lines: 400 }
+        MermaidOptions {
+            observations: true,
+            marks: false,
+            timers: true,
+            max_lines: 400,
+            stop_at_liveness: false,
+        }
     }
 }
 
@@ -73,6 +81,14 @@ pub fn render<P: Protocol>(
                 span(nodes, names),
                 esc(&label(action, 80))
             )),
+            TraceKind::LivenessPhase if opts.stop_at_liveness => {
+                let _ = writeln!(
+                    out,
+                    "    Note over {}: liveness phase @{t}us: all recovered, network healed (not shown)",
+                    span(nodes, names)
+                );
+                break;
+            }
             TraceKind::LivenessPhase => Some(format!(
                 "Note over {}: liveness phase: all recovered, network healed @{t}us",
                 span(nodes, names)

@@ -4,6 +4,11 @@
 //! interval is shaded grey on its lane; an impaired network (partition or cut) is a pale red
 //! band across the diagram. Observations are dots with their label.
 //!
+//! The time axis is monotone but compressed: runs are mostly quiet (a blocked node retries
+//! every few hundred milliseconds; the action takes a few milliseconds), so each step
+//! between consecutive event times takes a height proportional to its length, clamped to
+//! [`STEP_MIN_PX`, `STEP_MAX_PX`]; a clamped gap is labelled with the time it skips.
+//!
 //! Written as plain SVG text: the picture is lanes, lines and labels, not a chart, so a
 //! plotting library would add weight without adding anything.
 
@@ -18,8 +23,58 @@ const LANE_W: f64 = 170.0;
 const LEFT: f64 = 110.0;
 const TOP: f64 = 60.0;
 const BOTTOM: f64 = 40.0;
+/// One millisecond of simulated time is this many pixels, between the clamps below.
+const PX_PER_MS: f64 = 10.0;
+const STEP_MIN_PX: f64 = 5.0;
+const STEP_MAX_PX: f64 = 36.0;
 
-/// Renders `events` with the time axis scaled to about `height_px` pixels.
+/// The compressed time axis: the y of every event time, and the gaps it shortened.
+struct Axis {
+    y_of: std::collections::BTreeMap<u64, f64>,
+    breaks: Vec<(f64, u64)>,
+}
+
+impl Axis {
+    fn new<P: Protocol>(events: &[TraceEvent<P>], height_px_max: f64) -> Axis {
+        let mut y_of = std::collections::BTreeMap::new();
+        let mut breaks = Vec::new();
+        let (mut y, mut prev) = (TOP, None::<u64>);
+        for t in events.iter().map(|e| e.time.as_us()) {
+            if prev == Some(t) {
+                continue;
+            }
+            if let Some(p) = prev {
+                let natural = (t - p) as f64 / 1_000.0 * PX_PER_MS;
+                let step = natural.clamp(STEP_MIN_PX, STEP_MAX_PX);
+                if natural > STEP_MAX_PX {
+                    breaks.push((y + step / 2.0, t - p));
+                }
+                y += step;
+            }
+            y_of.insert(t, y);
+            prev = Some(t);
+        }
+        // Shrink uniformly if the drawing would exceed the height asked for.
+        let span = y - TOP;
+        if span > height_px_max {
+            let k = height_px_max / span;
+            for v in y_of.values_mut() {
+                *v = TOP + (*v - TOP) * k;
+            }
+            for b in &mut breaks {
+                b.0 = TOP + (b.0 - TOP) * k;
+            }
+        }
+        Axis { y_of, breaks }
+    }
+
+    fn y(&self, t: u64) -> f64 {
+        // Every time drawn is an event time; a time between events takes the next one's y.
+        self.y_of.range(t..).next().or_else(|| self.y_of.iter().next_back()).map(|(_, y)| *y).unwrap_or(TOP)
+    }
+}
+
+/// Renders `events`; `height_px` bounds the height of the time axis.
 pub fn render<P: Protocol>(
     events: &[TraceEvent<P>],
     nodes: u32,
@@ -28,8 +83,8 @@ pub fn render<P: Protocol>(
 ) -> String {
     let sends = Sends::index(events);
     let t_end = events.last().map(|e| e.time.as_us()).unwrap_or(0);
-    let scale = (height_px.max(100) as f64) / (t_end.max(1) as f64);
-    let y = |t: u64| TOP + t as f64 * scale;
+    let axis = Axis::new(events, height_px.max(100) as f64);
+    let y = |t: u64| axis.y(t);
     let x = |n: crate::NodeId| LEFT + n.0 as f64 * LANE_W;
     let width = LEFT + nodes as f64 * LANE_W;
     let height = y(t_end) + BOTTOM;
@@ -37,6 +92,7 @@ pub fn render<P: Protocol>(
     let mut bands = String::new();
     let mut body = String::new();
     let mut down_since: Vec<Option<u64>> = vec![None; nodes as usize];
+    let mut label_y: Vec<f64> = vec![f64::MIN; nodes as usize];
     let mut impaired_since: Option<(u64, String)> = None;
     let close_band = |bands: &mut String, from: u64, to: u64, what: &str| {
         let _ = writeln!(
@@ -119,7 +175,13 @@ pub fn render<P: Protocol>(
                 );
             }
             TraceKind::Observe { obs } => {
-                let (cx, cy) = (x(ev.node), y(t));
+                // Several facts at one instant stack downwards instead of overprinting.
+                let (cx, mut cy) = (x(ev.node), y(t));
+                let last = &mut label_y[ev.node.index()];
+                if cy < *last + 10.0 {
+                    cy = *last + 10.0;
+                }
+                *last = cy;
                 let _ = writeln!(
                     body,
                     r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="obs"/><text x="{:.1}" y="{:.1}" class="obs">{}</text>"#,
@@ -140,6 +202,15 @@ pub fn render<P: Protocol>(
         close_band(&mut bands, from, t_end, &what);
     }
 
+    for (by, skipped_us) in &axis.breaks {
+        let _ = writeln!(
+            body,
+            r#"<text x="{:.1}" y="{:.1}" class="gap">≈ {:.1} ms</text>"#,
+            width - 70.0,
+            by + 3.0,
+            *skipped_us as f64 / 1_000.0
+        );
+    }
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -150,7 +221,7 @@ pub fn render<P: Protocol>(
         "\n<style>.msg{stroke:#335;stroke-width:1} .lost{stroke:#c22;stroke-width:1;stroke-dasharray:4 2} ",
         ".x{stroke:#c22;stroke-width:2} .lane{stroke:#999;stroke-width:1} .lbl{font-size:9px;fill:#335} ",
         ".obs{font-size:9px;fill:#070} circle.obs{fill:#070} .fault{font-size:10px;fill:#a40} .band{font-size:10px;fill:#a44} ",
-        ".down{fill:#bbb;opacity:0.7} .phase{stroke:#a40;stroke-dasharray:6 3} .name{font-size:13px;font-weight:bold}</style>\n",
+        ".down{fill:#bbb;opacity:0.7} .phase{stroke:#a40;stroke-dasharray:6 3} .name{font-size:13px;font-weight:bold} .gap{font-size:9px;fill:#888}</style>\n",
     ));
     out.push_str(&bands);
     for n in 0..nodes {
@@ -168,7 +239,7 @@ pub fn render<P: Protocol>(
     out.push_str(&body);
     let _ = writeln!(
         out,
-        r#"<text x="4" y="{:.1}" class="fault">time flows down; 0 to {t_end} us</text></svg>"#,
+        r#"<text x="4" y="{:.1}" class="fault">time flows down (quiet gaps shortened, marked ≈); 0 to {t_end} us</text></svg>"#,
         height - 4.0
     );
     out

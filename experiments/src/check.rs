@@ -1,0 +1,140 @@
+//! `commitlab check`: search a protocol for a counterexample to a property and print the
+//! minimal one, with its witness, a Mermaid diagram and the command that replays it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use protocols::Rendering;
+use sim_core::FaultClass;
+
+use crate::cli::Exit;
+use crate::error::Result;
+use crate::output::write_atomically;
+use crate::search::counterexample::replay;
+use crate::search::{Counterexample, Outcome, SearchConfig, Target, search};
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Protocol name (see `commitlab list`).
+    #[arg(long)]
+    pub protocol: String,
+    /// atomicity | non-blocking | termination | durability | conservation
+    #[arg(long)]
+    pub property: String,
+    /// Fault classes to draw from, comma-separated: crash, recover, partition, one-way-cut,
+    /// drop, duplicate, delay, clock-drift, or `all`. Default: `crash` (crash-stop) for
+    /// non-blocking, `all` otherwise.
+    #[arg(long)]
+    pub faults: Option<String>,
+    #[arg(long, default_value_t = 3)]
+    pub participants: u32,
+    /// Transactions per case.
+    #[arg(long, default_value_t = 1)]
+    pub txns: u64,
+    /// How many cases to try before giving up.
+    #[arg(long, default_value_t = 10_000)]
+    pub cases: u32,
+    /// Seeds the search (which cases are drawn).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// At most this many faults per plan.
+    #[arg(long, default_value_t = 4)]
+    pub max_faults: usize,
+    /// Directory for the counterexample (JSON) and its diagrams.
+    #[arg(long, default_value = "results/counterexamples")]
+    pub out: PathBuf,
+}
+
+pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass>> {
+    let list = list.unwrap_or(if target == Target::NonBlocking { "crash" } else { "all" });
+    if list == "all" {
+        return Ok(FaultClass::ALL.to_vec());
+    }
+    let mut classes = Vec::new();
+    for name in list.split(',').map(str::trim) {
+        let c = FaultClass::parse(name).map_err(|e| format!("--faults: {e}"))?;
+        if !classes.contains(&c) {
+            classes.push(c);
+        }
+    }
+    if classes.is_empty() {
+        return Err("--faults: name at least one fault class".into());
+    }
+    Ok(classes)
+}
+
+pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
+    let target = Target::parse(&args.property)?;
+    protocols::catalog::lookup(&args.protocol).map_err(|e| format!("--protocol: {e}"))?;
+    if args.participants == 0 || args.participants > 64 {
+        return Err("--participants must be within 1..=64".into());
+    }
+    if args.cases == 0 || args.max_faults == 0 {
+        return Err("--cases and --max-faults must be at least 1".into());
+    }
+    let classes = parse_faults(args.faults.as_deref(), target)?;
+    let mut cfg = SearchConfig::new(&args.protocol, target, classes.clone());
+    cfg.participants = args.participants;
+    cfg.txns = args.txns;
+    cfg.cases = args.cases;
+    cfg.seed = args.seed;
+    cfg.max_faults = args.max_faults;
+
+    let bar = ProgressBar::new(args.cases as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} searching {pos}/{len} runs {elapsed} {msg}")
+            .expect("static template"),
+    );
+    let outcome = search(&cfg, &|n| {
+        if n % 64 == 0 {
+            bar.set_position(n);
+        }
+    });
+    bar.finish_and_clear();
+    let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
+    let header = format!(
+        "{} / {}: faults {}, {} participants, {} txn(s), search seed {}",
+        args.protocol,
+        target.name(),
+        names.join(","),
+        args.participants,
+        args.txns,
+        args.seed
+    );
+    match outcome? {
+        Outcome::NotFound { stats } => {
+            writeln!(out, "{header}")?;
+            writeln!(out, "no counterexample in {} cases: {} held", stats.cases_run, target.name())?;
+            Ok(Exit::Success)
+        }
+        Outcome::Found(found) => {
+            let replayed = replay(&found.scenario, target)?;
+            let c = Counterexample::new(target, found.scenario.clone(), &replayed, Some(found.stats));
+            let stem = format!("{}-{}", args.protocol, target.name());
+            let json_path = args.out.join(format!("{stem}.json"));
+            let mmd_path = args.out.join(format!("{stem}.mmd"));
+            let svg_path = args.out.join(format!("{stem}.svg"));
+            // The fault phase is the story; a blocked run's endless retries are not.
+            let mermaid =
+                replayed.outcome.render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
+            write_atomically(&json_path, |w| w.write_all(c.to_json().as_bytes()))?;
+            write_atomically(&mmd_path, |w| w.write_all(mermaid.as_bytes()))?;
+            let svg = replayed.outcome.render(Rendering::Svg { height_px: 1600 });
+            write_atomically(&svg_path, |w| w.write_all(svg.as_bytes()))?;
+            writeln!(out, "{header}")?;
+            writeln!(
+                out,
+                "COUNTEREXAMPLE after {} cases, shrunk in {} more runs",
+                found.stats.cases_to_find, found.stats.shrink_runs
+            )?;
+            crate::report::print_counterexample(&c, out)?;
+            writeln!(out, "\nmermaid sequence diagram of the minimal run ({}):", mmd_path.display())?;
+            writeln!(out, "```mermaid\n{}```", mermaid)?;
+            writeln!(out, "space-time diagram: {}", svg_path.display())?;
+            writeln!(out, "replay: commitlab replay {}", json_path.display())?;
+            Ok(Exit::PropertyFailed)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Text renderings of fault plans and verdicts for people.
+
+use std::io::Write;
+
+use sim_core::{Action, Fault, Trigger};
+
+use crate::error::Result;
+use crate::search::Counterexample;
+
+/// One line per fault: "on n0's 1st all-votes-in: crash n0 (no recovery)".
+pub fn describe_fault(f: &Fault) -> String {
+    let when = match &f.trigger {
+        Trigger::Time { at_us } => format!("at {at_us}us"),
+        Trigger::Mark { node, mark, nth } => format!("at {node}'s {} {mark}", ordinal(*nth as u64)),
+        Trigger::Sends { node, count } => format!("after {node}'s {} send", ordinal(*count)),
+    };
+    let what = match &f.action {
+        Action::Crash { node, recover_after_us: None } => format!("crash {node} (no recovery)"),
+        Action::Crash { node, recover_after_us: Some(d) } => format!("crash {node}, recover {d}us later"),
+        Action::Recover { node } => format!("recover {node}"),
+        Action::Partition { groups } => {
+            let sides: Vec<String> = groups.iter().map(|g| nodes(g)).collect();
+            format!("partition {} | everyone else", sides.join(" | "))
+        }
+        Action::CutOneWay { from, to } => format!("cut {from} -> {to}"),
+        Action::CutLink { a, b } => format!("cut {a} <-> {b}"),
+        Action::HealLink { a, b } => format!("heal {a} <-> {b}"),
+        Action::Heal => "heal the network".into(),
+        other => format!("{other:?}"),
+    };
+    format!("{when}: {what}")
+}
+
+fn nodes(g: &[sim_core::NodeId]) -> String {
+    let v: Vec<String> = g.iter().map(|n| n.to_string()).collect();
+    format!("{{{}}}", v.join(","))
+}
+
+fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+pub fn print_counterexample(c: &Counterexample, out: &mut dyn Write) -> Result<()> {
+    let s = &c.scenario;
+    writeln!(out, "minimal fault plan ({} fault(s)), run seed {}:", s.plan.faults.len(), s.seed)?;
+    for (i, f) in s.plan.faults.iter().enumerate() {
+        writeln!(out, "  {}. {}", i + 1, describe_fault(f))?;
+    }
+    if !s.votes.per_node.is_empty() {
+        let no: Vec<String> = s.votes.per_node.iter().map(|(n, _)| n.to_string()).collect();
+        writeln!(out, "  votes: {} votes no", no.join(", "))?;
+    }
+    if c.violations.is_empty() {
+        writeln!(out, "verdict: {} holds on this run", c.property)?;
+    } else {
+        writeln!(out, "verdict: {} VIOLATED", c.property)?;
+        for v in &c.violations {
+            writeln!(out, "  - [{}] {}", v.property.name(), v.detail)?;
+        }
+    }
+    writeln!(out, "trace_hash={}", c.trace_hash)?;
+    Ok(())
+}

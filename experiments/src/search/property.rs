@@ -1,0 +1,89 @@
+//! The properties a search can target, by their command-line names, and how each is judged
+//! on one run.
+
+use checkers::{Property, Verdicts, Violation};
+use protocols::RunReport;
+use sim_core::{Action, FaultPlan, NodeId};
+
+use crate::error::Result;
+
+/// What `commitlab check --property` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// AC1-AC4.
+    Atomicity,
+    NonBlocking,
+    /// AC5.
+    Termination,
+    Durability,
+    Conservation,
+}
+
+impl Target {
+    pub const ALL: [Target; 5] =
+        [Target::Atomicity, Target::NonBlocking, Target::Termination, Target::Durability, Target::Conservation];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Atomicity => "atomicity",
+            Target::NonBlocking => "non-blocking",
+            Target::Termination => "termination",
+            Target::Durability => "durability",
+            Target::Conservation => "conservation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == s).ok_or_else(|| {
+            let known: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+            format!("--property: unknown property {s:?} (known: {})", known.join(", ")).into()
+        })
+    }
+
+    /// The checker properties this target stands for.
+    pub fn properties(self) -> &'static [Property] {
+        match self {
+            Target::Atomicity => &[
+                Property::Agreement,
+                Property::Irreversibility,
+                Property::CommitNeedsAllYes,
+                Property::CommitWithoutFailures,
+            ],
+            Target::NonBlocking => &[Property::NonBlocking],
+            Target::Termination => &[Property::Termination],
+            Target::Durability => &[Property::Durability],
+            Target::Conservation => &[Property::Conservation],
+        }
+    }
+
+    /// The violations of this target in a checked run. For non-blocking, a node that
+    /// crashed and recovered during the run is not counted as blocked: no commit protocol
+    /// lets a recovered node decide alone, so waiting for others is its correct behaviour.
+    /// Under crash-stop plans (no recovery) nothing is excluded.
+    pub fn violations(self, verdicts: &Verdicts, report: &RunReport, plan: &FaultPlan) -> Vec<Violation> {
+        let mut found: Vec<Violation> =
+            self.properties().iter().flat_map(|p| verdicts.get(*p).violations().to_vec()).collect();
+        if self == Target::NonBlocking {
+            let recovered = crashed_nodes(report, plan);
+            found.retain(|v| !v.nodes.iter().any(|n| recovered.contains(n)));
+        }
+        found
+    }
+}
+
+/// Nodes some fired fault crashed (and that are therefore up again if they are up now).
+pub fn crashed_nodes(report: &RunReport, plan: &FaultPlan) -> Vec<NodeId> {
+    let mut nodes: Vec<NodeId> = plan
+        .faults
+        .iter()
+        .zip(&report.faults_fired)
+        .filter(|(_, fired)| **fired)
+        .filter_map(|(f, _)| match f.action {
+            Action::Crash { node, .. } => Some(node),
+            _ => None,
+        })
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+}

@@ -1,0 +1,198 @@
+//! The search: proptest's `TestRunner`, driven programmatically, over (seed, votes, plan)
+//! cases for one protocol and one property. The same function serves `commitlab check` and
+//! the test suite, so there is one search and one shrinker.
+//!
+//! A case is a scenario: the protocol with N participants and K transactions, a run seed
+//! (never shrunk: shrinking it would change every draw of the run at once), optionally one
+//! participant that votes no (shrinks to "everyone votes yes"), and a fault plan from
+//! [`plan_strategy`](super::plan_strategy) (shrinks to fewer, simpler faults).
+
+use std::cell::Cell;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde::{Deserialize, Serialize};
+use sim_core::{FaultClass, FaultPlan, NodeId, TraceLevel};
+
+use protocols::workload::{VotePolicy, Workload};
+use protocols::{RunReport, Scenario};
+
+use super::plan_strategy::{PlanSpace, plans};
+use super::property::Target;
+use crate::error::Result;
+
+/// What to search.
+#[derive(Clone, Debug)]
+pub struct SearchConfig {
+    pub protocol: String,
+    pub target: Target,
+    pub classes: Vec<FaultClass>,
+    pub participants: u32,
+    pub txns: u64,
+    pub cases: u32,
+    /// Seeds the search itself (which cases are drawn), not the runs.
+    pub seed: u64,
+    pub max_faults: usize,
+    /// Whether a case may make one participant vote no.
+    pub vary_votes: bool,
+}
+
+impl SearchConfig {
+    pub fn new(protocol: &str, target: Target, classes: Vec<FaultClass>) -> SearchConfig {
+        SearchConfig {
+            protocol: protocol.to_string(),
+            target,
+            classes,
+            participants: 3,
+            txns: 1,
+            cases: 10_000,
+            seed: 1,
+            max_faults: 4,
+            vary_votes: true,
+        }
+    }
+
+    /// Time triggers fall while the transactions run (about 50 ms each at most).
+    pub fn horizon_us(&self) -> u64 {
+        50_000 * self.txns.max(1) + 50_000
+    }
+
+    /// The scenario of one case.
+    pub fn scenario(&self, seed: u64, no_voter: Option<u32>, plan: FaultPlan) -> Scenario {
+        let mut s = Scenario::new(&self.protocol, self.participants, self.txns, seed);
+        if self.target == Target::Conservation {
+            s.workload = Workload::bank();
+        }
+        if let Some(p) = no_voter {
+            s.votes = VotePolicy::always_no(NodeId(1 + p % self.participants));
+        }
+        s.plan = plan;
+        // The fault phase ends well after the last fault and every timeout and retry it
+        // causes (the settle bound); the liveness phase then repairs everything.
+        s.fault_horizon_us = self.horizon_us() + 5_000_000;
+        s.liveness_bound_us = Some(10_000_000);
+        s.trace = TraceLevel::Observations;
+        s
+    }
+
+    fn space(&self, marks: Vec<(NodeId, String)>) -> PlanSpace {
+        PlanSpace {
+            // Faults hit the coordinator (node 0) and the participants (1..=N), not the client.
+            nodes: self.participants + 1,
+            horizon_us: self.horizon_us(),
+            classes: self.classes.clone(),
+            max_faults: self.max_faults,
+            marks,
+        }
+    }
+}
+
+/// How the search went.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchStats {
+    /// Cases run before the first failing one (that one included).
+    pub cases_to_find: u64,
+    /// Runs spent shrinking.
+    pub shrink_runs: u64,
+    /// Cases run in all.
+    pub cases_run: u64,
+}
+
+/// A minimal failing case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Found {
+    pub scenario: Scenario,
+    pub stats: SearchStats,
+}
+
+pub enum Outcome {
+    Found(Box<Found>),
+    NotFound { stats: SearchStats },
+}
+
+/// The protocol's marks at the coordinator and participants, in the order a fault-free run
+/// first emits them: discovered, not listed by hand, so every protocol is searchable.
+pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
+    let mut s = cfg.scenario(cfg.seed, None, FaultPlan::none());
+    s.trace = TraceLevel::Full;
+    let out = protocols::run(&s)?;
+    let mut jsonl = Vec::new();
+    out.write_trace_jsonl(&mut jsonl)?;
+    let mut marks: Vec<(NodeId, String)> = Vec::new();
+    for line in jsonl.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_slice(line)?;
+        if v["event"] != "mark" {
+            continue;
+        }
+        let node = NodeId(v["node"].as_u64().unwrap_or(u64::MAX) as u32);
+        let name = v["name"].as_str().unwrap_or_default().to_string();
+        if node.0 <= cfg.participants && !marks.iter().any(|m| m.0 == node && m.1 == name) {
+            marks.push((node, name));
+        }
+    }
+    Ok(marks)
+}
+
+/// Whether the case violates the target: `Some(report)` if it does.
+pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<Option<RunReport>> {
+    let report = protocols::run(scenario)?.report;
+    let verdicts = checkers::check(&report, &scenario.plan);
+    let bad = !cfg.target.violations(&verdicts, &report, &scenario.plan).is_empty();
+    Ok(bad.then_some(report))
+}
+
+/// Runs up to `cfg.cases` cases; on the first failure, shrinks it to a minimal one.
+/// `tick` is called after every run (for a progress bar).
+pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
+    let marks = discover_marks(cfg)?;
+    let no_voter: BoxedStrategy<Option<u32>> =
+        if cfg.vary_votes { proptest::option::of(any::<u32>()).boxed() } else { Just(None).boxed() };
+    let strategy = (any::<u64>().no_shrink(), no_voter, plans(&cfg.space(marks)));
+    let config = Config {
+        cases: cfg.cases,
+        failure_persistence: None,
+        max_shrink_iters: 4_096,
+        max_global_rejects: 0,
+        ..Config::default()
+    };
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&cfg.seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let runs = Cell::new(0u64);
+    let first_failure = Cell::new(0u64);
+    let error = std::cell::RefCell::new(None);
+    let result = runner.run(&strategy, |(seed, no_voter, plan)| {
+        runs.set(runs.get() + 1);
+        tick(runs.get());
+        let scenario = cfg.scenario(seed, no_voter, plan);
+        match judge(cfg, &scenario) {
+            Ok(None) => Ok(()),
+            Ok(Some(_)) => {
+                if first_failure.get() == 0 {
+                    first_failure.set(runs.get());
+                }
+                Err(TestCaseError::fail("violated"))
+            }
+            Err(e) => {
+                error.borrow_mut().get_or_insert(e.to_string());
+                Err(TestCaseError::fail("error"))
+            }
+        }
+    });
+    if let Some(e) = error.into_inner() {
+        return Err(e.into());
+    }
+    let stats = |found: bool| SearchStats {
+        cases_to_find: if found { first_failure.get() } else { 0 },
+        shrink_runs: if found { runs.get() - first_failure.get() } else { 0 },
+        cases_run: runs.get(),
+    };
+    match result {
+        Ok(()) => Ok(Outcome::NotFound { stats: stats(false) }),
+        Err(TestError::Fail(_, (seed, no_voter, plan))) => {
+            let scenario = cfg.scenario(seed, no_voter, plan);
+            Ok(Outcome::Found(Box::new(Found { scenario, stats: stats(true) })))
+        }
+        Err(TestError::Abort(why)) => Err(format!("the search was aborted: {why}").into()),
+    }
+}
