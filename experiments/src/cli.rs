@@ -43,6 +43,20 @@ pub enum Command {
     Check(crate::check::CheckArgs),
     /// Re-run a counterexample file exactly: same trace hash, same verdict.
     Replay(crate::replay::ReplayArgs),
+    /// Run one scenario (flags or a TOML file), check it, print a summary.
+    Run(Box<crate::run::RunArgs>),
+    /// List protocols (with variants), properties, fault kinds and experiments.
+    List,
+    /// Run a named study (default command: `study coordinator-failure`).
+    Study {
+        #[command(subcommand)]
+        study: crate::study::StudyName,
+    },
+    /// Sweep one parameter for every correct protocol: partition, scaling, throughput.
+    Sweep {
+        #[command(subcommand)]
+        sweep: crate::sweep::SweepName,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,15 +107,10 @@ pub fn main() -> i32 {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    let command = cli.command.unwrap_or(Command::Bench {
-        workload: BenchWorkload::W1 {
-            txns: 100_000,
-            seed: 42,
-            trace: TraceArg::Off,
-            jsonl: None,
-            check_txns: None,
-        },
-    });
+    // No subcommand: the project's main job, the coordinator-failure study with defaults.
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Study { study: crate::study::StudyName::default_study() });
     let result: error::Result<Exit> = match command {
         Command::Bench { workload: BenchWorkload::W1 { txns, seed, trace, jsonl, check_txns } } => {
             let check_txns = check_txns.unwrap_or(txns.min(100_000));
@@ -110,6 +119,10 @@ pub fn main() -> i32 {
         }
         Command::Check(args) => crate::check::main(&args, &mut stdout),
         Command::Replay(args) => crate::replay::main(&args, &mut stdout),
+        Command::Run(args) => crate::run::run(&args, &mut stdout),
+        Command::List => crate::list::run(&mut stdout),
+        Command::Study { study } => crate::study::main(&study, &mut stdout),
+        Command::Sweep { sweep } => crate::sweep::main(&sweep, &mut stdout),
     };
     match result {
         Ok(exit) => exit as i32,

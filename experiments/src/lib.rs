@@ -6,8 +6,16 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod csv_out;
 pub mod error;
+pub mod list;
+pub mod metrics;
 pub mod output;
+pub mod parallel;
+pub mod plots;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod search;
+pub mod study;
+pub mod sweep;

@@ -3,9 +3,9 @@
 //! A name is a protocol family plus a variant, i.e. a config; broken variants are listed
 //! apart so that a study over "the correct protocols" can never pick one up by accident.
 
-use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
 use crate::client::Entry;
 use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
 use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
 use crate::timing::Timing;
 use crate::two_pc::{Broken2pc, Presumption, TwoPc, TwoPcConfig};
@@ -26,6 +26,47 @@ enum Variant {
     TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
     ThreePc { broken: Option<Broken3pc> },
     PaxosCommit { faster: bool },
+}
+
+/// The marks a 2PC coordinator emits, in protocol order (crash points of studies).
+pub const TWO_PC_COORDINATOR_MARKS: &[&str] = &[
+    "prepare-sent",
+    "all-votes-in",
+    "decision-logged",
+    "decision-sent-to-first",
+    "decision-sent-to-all",
+];
+
+/// The marks a 3PC coordinator emits, in protocol order.
+pub const THREE_PC_COORDINATOR_MARKS: &[&str] = &[
+    "can-commit-sent",
+    "all-votes-in",
+    "precommit-sent-to-first",
+    "precommit-sent-to-all",
+    "all-acks-in",
+    "decision-logged",
+    "decision-sent-to-first",
+    "decision-sent-to-all",
+];
+
+/// The marks the Paxos Commit TM (leader, node 0) emits on a commit, in protocol order.
+pub const PAXOS_COMMIT_LEADER_MARKS: &[&str] =
+    &["prepare-sent", "all-instances-chosen", "decision-sent-to-first", "decision-sent-to-all"];
+
+/// Faster Paxos Commit's TM only sends Prepare: the acceptors answer the RMs.
+pub const FASTER_PAXOS_COMMIT_LEADER_MARKS: &[&str] = &["prepare-sent"];
+
+impl ProtocolSpec {
+    /// The marks this protocol's coordinator (node 0) emits on every transaction, in
+    /// protocol order: where a study crashes it.
+    pub fn coordinator_marks(&self) -> &'static [&'static str] {
+        match self.variant {
+            Variant::TwoPc { .. } => TWO_PC_COORDINATOR_MARKS,
+            Variant::ThreePc { .. } => THREE_PC_COORDINATOR_MARKS,
+            Variant::PaxosCommit { faster: false } => PAXOS_COMMIT_LEADER_MARKS,
+            Variant::PaxosCommit { faster: true } => FASTER_PAXOS_COMMIT_LEADER_MARKS,
+        }
+    }
 }
 
 const fn two_pc(

@@ -1,0 +1,49 @@
+//! `commitlab list`: what there is to run — protocols (correct and broken variants, with
+//! their coordinator marks), properties the checkers decide, fault kinds, and the named
+//! studies and sweeps. Read from the catalogs themselves, so it never goes stale.
+
+use std::io::Write;
+
+use checkers::Property;
+use sim_core::FaultClass;
+
+use crate::cli::Exit;
+use crate::error::Result;
+
+/// Named experiments: `(command, what it measures)`.
+pub const EXPERIMENTS: &[(&str, &str)] = &[
+    (
+        "study coordinator-failure",
+        "crash the coordinator at every mark, recovery never/10ms/100ms/1s (the default command)",
+    ),
+    ("sweep partition", "random partitions and heals: atomicity violations and blocking"),
+    ("sweep scaling", "N = 2..64 participants: messages, delays, disk writes vs. textbook"),
+    ("sweep throughput", "coordinator crash/recover with growing MTTR: commits/s, lock time"),
+    ("bench w1", "engine throughput on the W1 reference workload"),
+];
+
+pub fn run(out: &mut impl Write) -> Result<Exit> {
+    writeln!(out, "protocols (correct):")?;
+    for spec in protocols::catalog().iter().filter(|s| s.correct) {
+        writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
+        writeln!(out, "  {:<34} coordinator marks: {}", "", spec.coordinator_marks().join(", "))?;
+    }
+    writeln!(out, "protocols (broken on purpose; checkers must catch them):")?;
+    for spec in protocols::catalog().iter().filter(|s| !s.correct) {
+        writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
+    }
+    writeln!(out, "properties:")?;
+    for p in Property::ALL {
+        let kind = if p.is_atomicity() { "safety (atomicity)" } else { "" };
+        writeln!(out, "  {:<34} {kind}", p.name())?;
+    }
+    writeln!(out, "fault kinds:")?;
+    for f in FaultClass::ALL {
+        writeln!(out, "  {}", f.name())?;
+    }
+    writeln!(out, "experiments:")?;
+    for (name, what) in EXPERIMENTS {
+        writeln!(out, "  {name:<34} {what}")?;
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,182 @@
+//! SVG plots of study results, drawn with plotters' SVG backend into memory and written
+//! atomically (no half-drawn file after an interruption). Plots read the same rows the CSV
+//! holds, so a figure never shows a number the CSV does not.
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::Result;
+use crate::output::write_atomically;
+use crate::study::coordinator_failure::{FAULT_HORIZON_US, Row};
+
+fn save(path: &Path, svg: &str) -> Result<()> {
+    write_atomically(path, |w| std::io::Write::write_all(w, svg.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> crate::error::Error {
+    format!("plot: {e}").into()
+}
+
+/// Protocols in row order, without repeats.
+fn protocols_of(rows: &[Row]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        if out.last() != Some(&r.protocol) {
+            out.push(r.protocol.clone());
+        }
+    }
+    out
+}
+
+/// Writes `blocked_by_crash_point.svg` and `in_doubt_vs_recovery.svg` into `dir`.
+pub fn coordinator_failure(rows: &[Row], dir: &Path) -> Result<Vec<PathBuf>> {
+    let blocked = dir.join("blocked_by_crash_point.svg");
+    save(&blocked, &blocked_by_crash_point(rows)?)?;
+    let in_doubt = dir.join("in_doubt_vs_recovery.svg");
+    save(&in_doubt, &in_doubt_vs_recovery(rows)?)?;
+    Ok(vec![blocked, in_doubt])
+}
+
+/// One panel per protocol: the share of runs blocked, per crash point, recovery never.
+pub fn blocked_by_crash_point(rows: &[Row]) -> Result<String> {
+    let protocols = protocols_of(rows);
+    let cols = 2usize;
+    let panel_rows = protocols.len().div_ceil(cols).max(1);
+    let mut svg = String::new();
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (1000, 360 * panel_rows as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let root = root
+            .titled(
+                "Runs blocked when the coordinator crashes and never recovers",
+                ("sans-serif", 20),
+            )
+            .map_err(plot_err)?;
+        let panels = root.split_evenly((panel_rows, cols));
+        for (protocol, panel) in protocols.iter().zip(panels.iter()) {
+            let mine: Vec<&Row> = rows
+                .iter()
+                .filter(|r| &r.protocol == protocol && r.recovery_ms.is_none())
+                .collect();
+            draw_blocked_panel(panel, protocol, &mine)?;
+        }
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+fn draw_blocked_panel(
+    panel: &DrawingArea<SVGBackend<'_>, Shift>,
+    protocol: &str,
+    rows: &[&Row],
+) -> Result<()> {
+    let marks: Vec<String> = rows.iter().map(|r| r.crash_point.clone()).collect();
+    let n = marks.len().max(1);
+    let mut chart = ChartBuilder::on(panel)
+        .caption(protocol, ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(110)
+        .y_label_area_size(50)
+        .build_cartesian_2d((0..n).into_segmented(), 0f64..100f64)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .y_desc("% of runs blocked")
+        .x_labels(n)
+        .x_label_style(("sans-serif", 11).into_text_style(panel).transform(FontTransform::Rotate90))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                marks.get(*i).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        })
+        .draw()
+        .map_err(plot_err)?;
+    // Rectangles, not `Histogram`: its bins live in a hash map, so the element order (and
+    // the bytes of the SVG) would change from run to run.
+    chart
+        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let pct = 100.0 * r.blocked_runs as f64 / r.runs.max(1) as f64;
+            let mut bar = Rectangle::new(
+                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), pct)],
+                RED.mix(0.7).filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }))
+        .map_err(plot_err)?;
+    Ok(())
+}
+
+/// Per protocol, the mean (over crash points) of the per-run longest in-doubt interval,
+/// against the coordinator's recovery delay; "never" is drawn at the fault-phase horizon.
+pub fn in_doubt_vs_recovery(rows: &[Row]) -> Result<String> {
+    let protocols = protocols_of(rows);
+    let horizon_ms = (FAULT_HORIZON_US / 1000) as f64;
+    let series: Vec<(String, Vec<(f64, f64)>)> = protocols
+        .iter()
+        .map(|p| {
+            let mut points: Vec<(f64, f64)> = Vec::new();
+            for rec in crate::study::coordinator_failure::RECOVERIES_MS {
+                let vals: Vec<f64> = rows
+                    .iter()
+                    .filter(|r| &r.protocol == p && r.recovery_ms == rec)
+                    .filter_map(|r| r.mean_in_doubt_ms.parse::<f64>().ok())
+                    .collect();
+                if !vals.is_empty() {
+                    let x = rec.map_or(horizon_ms, |ms| ms as f64);
+                    points.push((x, vals.iter().sum::<f64>() / vals.len() as f64));
+                }
+            }
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (p.clone(), points)
+        })
+        .collect();
+    let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Longest in-doubt interval vs. coordinator recovery delay", ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d((5f64..5000f64).log_scale(), (0.5f64..y_max * 2.0).log_scale())
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("recovery delay, ms (never = the {horizon_ms} ms fault phase)"))
+            .y_desc("mean longest in-doubt, ms")
+            .draw()
+            .map_err(plot_err)?;
+        for (i, (protocol, points)) in series.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(protocol.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                .map_err(plot_err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_err)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}

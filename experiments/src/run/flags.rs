@@ -1,0 +1,311 @@
+//! `commitlab run` flags and scenario files: turning what a person typed into a validated
+//! [`Scenario`]. A scenario file is the base; every flag given on the command line overrides
+//! its field. Every mistake is an error that names the flag or the file field.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use protocols::workload::Workload;
+use protocols::{Layout, Scenario};
+use sim_core::{Action, Fault, FaultPlan, Latency, NodeId, Ordering, TraceLevel, Trigger};
+
+use crate::error::Result;
+
+/// Everything `commitlab run` accepts.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// A TOML scenario file (format: README.md); flags below override its fields.
+    #[arg(long, value_name = "FILE.toml")]
+    pub scenario: Option<PathBuf>,
+    /// Protocol name (`commitlab list`). Default: 2pc.
+    #[arg(long)]
+    pub protocol: Option<String>,
+    /// Participants (resource managers). Default: 3.
+    #[arg(long)]
+    pub participants: Option<u32>,
+    /// Transactions the client submits. Default: 10.
+    #[arg(long)]
+    pub txns: Option<u64>,
+    /// Transactions the client keeps in flight at once. Default: 1.
+    #[arg(long)]
+    pub in_flight: Option<u32>,
+    /// `bank` (transfers between two participants; conservation is checked) or `spread`
+    /// (every transaction writes at every participant). Default: bank.
+    #[arg(long, value_name = "bank|spread")]
+    pub workload: Option<String>,
+    /// Root seed. Default: 1.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Length of the fault phase, in simulated ms (blocking is judged at its end). Default: 10000.
+    #[arg(long)]
+    pub horizon_ms: Option<u64>,
+    /// Length of the liveness phase (all recovered and healed) in ms; 0: none. Default: 10000.
+    #[arg(long)]
+    pub liveness_ms: Option<u64>,
+    /// One-way latency of every link, in ms: `5` (constant), `1-10` (uniform),
+    /// `exp:MEAN` or `exp:MEAN+FLOOR` (exponential). Default: 1-10.
+    #[arg(long, value_name = "SPEC")]
+    pub latency_ms: Option<String>,
+    /// Probability that a message is lost, on every link.
+    #[arg(long)]
+    pub drop: Option<f64>,
+    /// Probability that a message is delivered twice, on every link.
+    #[arg(long)]
+    pub dup: Option<f64>,
+    /// Links keep messages in send order (default: they may reorder).
+    #[arg(long)]
+    pub fifo: bool,
+    /// Crash a node right after its n-th emission of a mark, optionally recovering after a
+    /// delay: `NODE@MARK[#NTH][+RECOVER_MS]`, NODE = `coord`, `pK` (participant K), `client`
+    /// or a node number. Repeatable; appended to the plan.
+    #[arg(long, value_name = "NODE@MARK[#NTH][+MS]")]
+    pub crash: Vec<String>,
+    /// A JSON fault plan (format: README.md, "Fault plans"); replaces the scenario's plan.
+    #[arg(long, value_name = "FILE.json")]
+    pub plan: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the full trace as JSON Lines.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub trace: Option<PathBuf>,
+    /// Draw the run: `.svg` space-time diagram or `.mmd` Mermaid sequence diagram.
+    #[arg(long, value_name = "FILE.svg|FILE.mmd")]
+    pub diagram: Option<PathBuf>,
+    /// Write a ShiViz log (vector clocks) for https://bestchai.bitbucket.io/shiviz/.
+    #[arg(long, value_name = "FILE.log")]
+    pub shiviz: Option<PathBuf>,
+    /// Write the resolved scenario (file and flags merged) as TOML.
+    #[arg(long, value_name = "FILE.toml")]
+    pub save_scenario: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Whether any output needs every event kept.
+    pub fn needs_full_trace(&self) -> bool {
+        self.trace.is_some() || self.diagram.is_some() || self.shiviz.is_some()
+    }
+}
+
+/// The defaults of `commitlab run` without a scenario file.
+pub fn default_scenario() -> Scenario {
+    let mut s = Scenario::new("2pc", 3, 10, 1);
+    s.workload = Workload::bank();
+    s
+}
+
+/// Reads a TOML scenario file; errors name the file and the field.
+pub fn load_scenario(path: &Path) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--scenario {}: cannot read: {e}", path.display()))?;
+    toml::from_str::<Scenario>(&text)
+        .map_err(|e| format!("--scenario {}: {}", path.display(), e.to_string().trim_end()).into())
+}
+
+/// A scenario as TOML text (what `--save-scenario` writes and `--scenario` reads back).
+pub fn scenario_to_toml(s: &Scenario) -> Result<String> {
+    toml::to_string(s).map_err(|e| format!("the scenario cannot be written as TOML: {e}").into())
+}
+
+/// The scenario the flags describe, validated (protocol, network, plan against the cluster).
+pub fn resolve(args: &RunArgs) -> Result<Scenario> {
+    let mut s = match &args.scenario {
+        Some(path) => load_scenario(path)?,
+        None => default_scenario(),
+    };
+    if let Some(p) = &args.protocol {
+        s.protocol = p.clone();
+    }
+    if let Some(n) = args.participants {
+        s.participants = n;
+    }
+    if let Some(t) = args.txns {
+        s.txns = t;
+    }
+    if let Some(k) = args.in_flight {
+        s.max_in_flight = k;
+    }
+    if let Some(w) = &args.workload {
+        s.workload = match w.as_str() {
+            "bank" => Workload::bank(),
+            "spread" => Workload::default(),
+            other => {
+                return Err(format!("--workload {other:?}: expected bank or spread").into());
+            }
+        };
+    }
+    if let Some(seed) = args.seed {
+        s.seed = seed;
+    }
+    if let Some(h) = args.horizon_ms {
+        s.fault_horizon_us = ms_to_us("--horizon-ms", h)?;
+    }
+    if let Some(l) = args.liveness_ms {
+        s.liveness_bound_us = if l == 0 { None } else { Some(ms_to_us("--liveness-ms", l)?) };
+    }
+    if let Some(spec) = &args.latency_ms {
+        s.network.default.latency = parse_latency(spec)?;
+    }
+    if let Some(p) = args.drop {
+        s.network.default.drop_prob = probability("--drop", p)?;
+    }
+    if let Some(p) = args.dup {
+        s.network.default.dup_prob = probability("--dup", p)?;
+    }
+    if args.fifo {
+        s.network.default.ordering = Ordering::Fifo;
+    }
+    let layout = s.layout();
+    if let Some(path) = &args.plan {
+        s.plan = FaultPlan::load(path, layout.nodes()).map_err(|e| format!("--plan: {e}"))?;
+    }
+    for spec in &args.crash {
+        s.plan.faults.push(parse_crash(spec, layout)?);
+    }
+    if args.needs_full_trace() {
+        s.trace = TraceLevel::Full;
+    }
+    protocols::catalog::lookup(&s.protocol).map_err(|e| format!("protocol: {e}"))?;
+    s.validate()?;
+    s.network.validate(layout.nodes())?;
+    s.plan.validate(layout.nodes()).map_err(|e| format!("fault plan: {e}"))?;
+    Ok(s)
+}
+
+fn ms_to_us(flag: &str, ms: u64) -> Result<u64> {
+    ms.checked_mul(1000)
+        .filter(|&us| us <= i64::MAX as u64)
+        .ok_or_else(|| format!("{flag} {ms}: too large").into())
+}
+
+fn probability(flag: &str, p: f64) -> Result<f64> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{flag} {p}: not a probability (expected 0..=1)").into())
+    }
+}
+
+/// A latency spec in milliseconds (fractions allowed): `5`, `1-10`, `exp:4`, `exp:4+1`.
+pub fn parse_latency(spec: &str) -> Result<Latency> {
+    let bad = || format!("--latency-ms {spec:?}: expected MS, MIN-MAX, exp:MEAN or exp:MEAN+FLOOR");
+    let us = |x: &str| -> Result<u64> {
+        let v: f64 = x.trim().parse().map_err(|_| bad())?;
+        if !(0.0..=1e9).contains(&v) {
+            return Err(bad().into());
+        }
+        Ok((v * 1000.0).round() as u64)
+    };
+    let latency = if let Some(rest) = spec.strip_prefix("exp:") {
+        let (mean, floor) = rest.split_once('+').unwrap_or((rest, "0"));
+        Latency::Exponential { mean_us: us(mean)?, floor_us: us(floor)? }
+    } else if let Some((lo, hi)) = spec.split_once('-') {
+        let (min_us, max_us) = (us(lo)?, us(hi)?);
+        if min_us > max_us {
+            return Err(format!("--latency-ms {spec:?}: minimum exceeds maximum").into());
+        }
+        Latency::Uniform { min_us, max_us }
+    } else {
+        Latency::Constant { us: us(spec)? }
+    };
+    Ok(latency)
+}
+
+/// `NODE@MARK[#NTH][+RECOVER_MS]` as a fault.
+pub fn parse_crash(spec: &str, layout: Layout) -> Result<Fault> {
+    let bad = |why: String| format!("--crash {spec:?}: {why}");
+    let (node, rest) =
+        spec.split_once('@').ok_or_else(|| bad("expected NODE@MARK[#NTH][+RECOVER_MS]".into()))?;
+    let node = parse_node(node, layout).map_err(bad)?;
+    let (rest, recover_after_us) = match rest.split_once('+') {
+        Some((r, ms)) => {
+            let ms: u64 =
+                ms.parse().map_err(|_| bad(format!("recovery {ms:?} is not whole ms")))?;
+            (r, Some(ms_to_us("--crash recovery", ms)?))
+        }
+        None => (rest, None),
+    };
+    let (mark, nth) = match rest.split_once('#') {
+        Some((m, n)) => {
+            let nth: u32 = n.parse().map_err(|_| bad(format!("#{n} is not a count")))?;
+            if nth == 0 {
+                return Err(bad("#NTH counts from 1".into()).into());
+            }
+            (m, nth)
+        }
+        None => (rest, 1),
+    };
+    if mark.is_empty() {
+        return Err(bad("the mark is empty".into()).into());
+    }
+    Ok(Fault {
+        trigger: Trigger::Mark { node, mark: mark.to_string(), nth },
+        action: Action::Crash { node, recover_after_us },
+    })
+}
+
+/// `coord`, `client`, `pK` or a node number.
+pub fn parse_node(s: &str, layout: Layout) -> std::result::Result<NodeId, String> {
+    let id =
+        match s {
+            "coord" | "coordinator" => Layout::COORDINATOR,
+            "client" => layout.client(),
+            _ => match s.strip_prefix('p') {
+                Some(k) => {
+                    let k: u32 = k.parse().map_err(|_| format!("node {s:?}: expected pK"))?;
+                    if k == 0 || k > layout.participants {
+                        return Err(format!(
+                            "node {s:?}: participants are p1..p{}",
+                            layout.participants
+                        ));
+                    }
+                    NodeId(k)
+                }
+                None => NodeId(s.parse().map_err(|_| {
+                    format!("node {s:?}: expected coord, client, pK or a node number")
+                })?),
+            },
+        };
+    if id.0 >= layout.nodes() {
+        return Err(format!("node {s:?}: the cluster has nodes 0..{}", layout.nodes() - 1));
+    }
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_specs_parse_and_name_their_mistakes() {
+        let l = Scenario::new("2pc", 3, 1, 1).layout();
+        let f = parse_crash("coord@all-votes-in+100", l).unwrap();
+        assert_eq!(
+            f.trigger,
+            Trigger::Mark { node: NodeId(0), mark: "all-votes-in".into(), nth: 1 }
+        );
+        assert_eq!(f.action, Action::Crash { node: NodeId(0), recover_after_us: Some(100_000) });
+        let f = parse_crash("p2@voted-yes#3", l).unwrap();
+        assert_eq!(f.trigger, Trigger::Mark { node: NodeId(2), mark: "voted-yes".into(), nth: 3 });
+        assert!(parse_crash("p9@x", l).unwrap_err().to_string().contains("p1..p3"));
+        assert!(parse_crash("coord", l).unwrap_err().to_string().contains("NODE@MARK"));
+        assert!(parse_crash("coord@x#0", l).is_err());
+        assert_eq!(parse_node("client", l), Ok(NodeId(4)));
+        assert!(parse_node("7", l).is_err());
+    }
+
+    #[test]
+    fn latency_specs_parse() {
+        assert_eq!(parse_latency("5").unwrap(), Latency::Constant { us: 5000 });
+        assert_eq!(
+            parse_latency("1-10").unwrap(),
+            Latency::Uniform { min_us: 1000, max_us: 10000 }
+        );
+        assert_eq!(
+            parse_latency("exp:2.5+1").unwrap(),
+            Latency::Exponential { mean_us: 2500, floor_us: 1000 }
+        );
+        assert!(parse_latency("10-1").is_err());
+        assert!(parse_latency("fast").is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! `commitlab run`: one scenario, from flags or a TOML file, checked by every checker and
+//! summarised (text or one JSON object), with optional trace exports and diagrams.
+//!
+//! Exit code: 0 when atomicity held, 1 when a safety property failed (AC1–AC4, durability,
+//! conservation). Blocking and termination failures are reported but are not exit 1: they
+//! are the expected behaviour of a blocking protocol, not a bug in it.
+
+pub mod flags;
+
+use std::io::Write;
+use std::path::Path;
+
+use protocols::{Rendering, Scenario};
+use serde::Serialize;
+
+pub use flags::RunArgs;
+
+use crate::cli::Exit;
+use crate::error::Result;
+use crate::metrics::{RunMetrics, mean, percentile};
+use crate::output::write_atomically;
+
+/// The summary of one run: what `--json` prints.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub protocol: String,
+    pub seed: u64,
+    pub participants: u32,
+    pub txns: u64,
+    /// The run's trace hash, 16 hex digits: same scenario, same hash.
+    pub trace_hash: String,
+    /// Every send, client traffic included.
+    pub messages: u64,
+    /// Coordinator–participant and participant–participant messages only.
+    pub protocol_messages: u64,
+    pub disk_writes: u64,
+    pub crashes: u64,
+    pub committed: u64,
+    pub aborted: u64,
+    /// Submitted but never reported to the client.
+    pub undecided: u64,
+    /// Some up participant was still in doubt at the end of the fault phase.
+    pub blocked: bool,
+    /// One line per blocked participant: who, on what, since when, waiting on what.
+    pub blocked_participants: Vec<String>,
+    /// Submitted to ClientLearned, per transaction.
+    pub decision_mean_ms: f64,
+    pub decision_median_ms: f64,
+    pub decision_p99_ms: f64,
+    /// Longest and summed in-doubt intervals of the participants.
+    pub in_doubt_max_ms: f64,
+    pub in_doubt_total_ms: f64,
+    pub lock_held_max_ms: f64,
+    pub lock_held_mean_ms: f64,
+    /// Property name to `holds`, `violated` or `not-applicable`.
+    pub verdicts: std::collections::BTreeMap<String, String>,
+    /// One line per violation.
+    pub violations: Vec<String>,
+}
+
+fn to_ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+impl Summary {
+    fn new(s: &Scenario, report: &protocols::RunReport, verdicts: &checkers::Verdicts) -> Self {
+        let m = RunMetrics::of(report, verdicts, u64::MAX);
+        let status = |v: &checkers::Verdict| match v {
+            checkers::Verdict::Holds => "holds",
+            checkers::Verdict::Violated { .. } => "violated",
+            checkers::Verdict::NotApplicable { .. } => "not-applicable",
+        };
+        Summary {
+            protocol: s.protocol.clone(),
+            seed: s.seed,
+            participants: s.participants,
+            txns: s.txns,
+            trace_hash: format!("{:016x}", report.trace_hash),
+            messages: report.messages.total,
+            protocol_messages: report.messages.protocol,
+            disk_writes: m.disk_writes,
+            crashes: m.crashes,
+            committed: m.committed,
+            aborted: m.aborted,
+            undecided: m.txns_submitted.saturating_sub(m.committed + m.aborted)
+                + s.txns.saturating_sub(m.txns_submitted),
+            blocked: m.blocked,
+            blocked_participants: verdicts
+                .get(checkers::Property::NonBlocking)
+                .violations()
+                .iter()
+                .map(|v| v.detail.clone())
+                .collect(),
+            decision_mean_ms: mean(&m.decision_latencies_us) / 1000.0,
+            decision_median_ms: to_ms(percentile(&m.decision_latencies_us, 50.0)),
+            decision_p99_ms: to_ms(percentile(&m.decision_latencies_us, 99.0)),
+            in_doubt_max_ms: to_ms(m.worst_in_doubt_us()),
+            in_doubt_total_ms: to_ms(m.in_doubt_us.iter().sum()),
+            lock_held_max_ms: to_ms(m.worst_lock_held_us()),
+            lock_held_mean_ms: mean(&m.lock_held_us) / 1000.0,
+            verdicts: verdicts
+                .verdicts
+                .iter()
+                .map(|(p, v)| (p.name().to_string(), status(v).to_string()))
+                .collect(),
+            violations: verdicts
+                .violated()
+                .map(|v| format!("{}: {}", v.property.name(), v.detail))
+                .collect(),
+        }
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} seed={} participants={} txns={} trace_hash={}",
+            self.protocol, self.seed, self.participants, self.txns, self.trace_hash
+        )?;
+        writeln!(
+            out,
+            "outcomes: committed={} aborted={} undecided={} blocked={}",
+            self.committed, self.aborted, self.undecided, self.blocked
+        )?;
+        writeln!(
+            out,
+            "cost: messages={} (protocol {}) disk_writes={} crashes={}",
+            self.messages, self.protocol_messages, self.disk_writes, self.crashes
+        )?;
+        writeln!(
+            out,
+            "decision latency (submitted -> client learned): mean={:.3}ms median={:.3}ms p99={:.3}ms",
+            self.decision_mean_ms, self.decision_median_ms, self.decision_p99_ms
+        )?;
+        writeln!(
+            out,
+            "in doubt: longest={:.3}ms total={:.3}ms; locks held: longest={:.3}ms mean={:.3}ms",
+            self.in_doubt_max_ms,
+            self.in_doubt_total_ms,
+            self.lock_held_max_ms,
+            self.lock_held_mean_ms
+        )?;
+        writeln!(out, "verdicts:")?;
+        for (p, v) in &self.verdicts {
+            writeln!(out, "  {p:<28} {v}")?;
+        }
+        for v in &self.violations {
+            writeln!(out, "  ! {v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What `--diagram PATH` draws, from its extension.
+fn diagram_kind(path: &Path) -> Result<Rendering> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("svg") => Ok(Rendering::Svg { height_px: 1200 }),
+        Some("mmd") => Ok(Rendering::Mermaid { max_lines: 400, stop_at_liveness: false }),
+        _ => Err(format!("--diagram {}: expected a .svg or .mmd file", path.display()).into()),
+    }
+}
+
+/// Runs `commitlab run`.
+pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<Exit> {
+    // Every input is checked before anything runs or is written.
+    let diagram = args.diagram.as_deref().map(|p| diagram_kind(p).map(|k| (p, k))).transpose()?;
+    let scenario = flags::resolve(args)?;
+    let outcome = protocols::run(&scenario)?;
+    let verdicts = checkers::check(&outcome.report, &scenario.plan);
+    let summary = Summary::new(&scenario, &outcome.report, &verdicts);
+    if let Some(path) = &args.save_scenario {
+        let text = flags::scenario_to_toml(&scenario)?;
+        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    if let Some(path) = &args.trace {
+        write_atomically(path, |w| outcome.write_trace_jsonl(w))?;
+    }
+    if let Some((path, kind)) = diagram {
+        let text = outcome.render(kind);
+        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    if let Some(path) = &args.shiviz {
+        let text = outcome.render(Rendering::ShiViz);
+        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    if args.json {
+        serde_json::to_writer(&mut *out, &summary)?;
+        writeln!(out)?;
+    } else {
+        summary.write_text(out)?;
+    }
+    let safety_failed = RunMetrics::of(&outcome.report, &verdicts, 0).atomicity_violated;
+    Ok(if safety_failed { Exit::PropertyFailed } else { Exit::Success })
+}
