@@ -8,7 +8,7 @@ use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
 use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
 use crate::timing::Timing;
-use crate::two_pc::{Broken2pc, Presumption, TwoPc, TwoPcConfig};
+use crate::two_pc::{Broken2pc, Presumption, Shape, TwoPc, TwoPcConfig};
 use crate::workload::VotePolicy;
 
 /// One runnable protocol variant.
@@ -197,6 +197,7 @@ pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
                 presumption,
                 cooperative_termination: cooperative,
                 broken,
+                shape: Shape::Classic,
                 timing,
                 votes,
                 client,

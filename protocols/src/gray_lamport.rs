@@ -33,18 +33,29 @@
 //!   shares the TM's host, phase 2b is local and the commit takes 2PC's 3 delays, not 4 (the
 //!   paper's "F = 0 is 2PC" made literal); likewise with N = 2, F = 1, where the only remote
 //!   acceptor sits on the only prepared RM's host. Messages and disk writes match there.
+//! - 2PC is measured in Gray & Lamport's shape ([`crate::two_pc::Shape::GrayLamport`]: the
+//!   initiating RM prepares first and sends Prepared to the TM, no acks), the shape their
+//!   3N − 1 / 4 and 3N − 3 / 3 count; it runs as a configuration of the `2pc` module, not a
+//!   catalog name (listing it would add rows to every catalog-wide study and sweep). Its
+//!   forced writes are the N prepared records and the TM's decision, N + 1. With N = 1 there
+//!   is no Prepare round: 2 delays (0 co-located), outside the delay formula like Paxos
+//!   Commit's N = 1 rows; messages still match 3N − 1 and 3N − 3.
 //! - Faster Paxos Commit's TM learns nothing in the normal case (the acceptors answer the
 //!   RMs), which is what makes (N − 1)(2F + 3) co-located; the paper gives no non-co-located
 //!   message count, so none is expected.
 
 use serde::{Deserialize, Serialize};
-use sim_core::trace::read_jsonl;
-use sim_core::{NodeId, TraceKind, TraceLevel};
+use sim_core::trace::{TraceEvent, read_jsonl};
+use sim_core::{NodeId, Protocol, TraceKind, TraceLevel};
 
 use crate::durable::TxnRecord;
 use crate::paxos_commit::PaxosCommit;
 use crate::scenario::{Scenario, ScenarioError};
-use crate::txn::{Observation, Role};
+use crate::two_pc::TwoPc;
+use crate::txn::{Layout, Observation, Role};
+
+/// The protocols of the table, in column order.
+pub const PROTOCOLS: [&str; 3] = ["2pc", "paxos-commit", "faster-paxos-commit"];
 
 /// One row of the table: what was measured and what the paper predicts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +89,8 @@ pub struct Expected {
 
 /// The paper's formulas, and whether they apply (see the module docs).
 pub fn expected(protocol: &str, n: u64, f: u64, colocated: bool) -> Expected {
-    let enough_hosts = !colocated || n > f;
+    // Hosts matter only to the acceptors' placement; 2PC has none.
+    let enough_hosts = !colocated || n > f || protocol == "2pc";
     // With one RM there is no Prepare round; with F = 0 co-located Paxos Commit's only
     // acceptor shares the TM's host, so phase 2b is local (it is 2PC, 3 delays).
     // With N = 2, F = 1 the only remote acceptor shares the only prepared RM's host, so
@@ -90,12 +102,17 @@ pub fn expected(protocol: &str, n: u64, f: u64, colocated: bool) -> Expected {
         ("paxos-commit", true) => (Some(n * (f + 3) - 3), Some(4)),
         ("faster-paxos-commit", false) => (None, Some(4)),
         ("faster-paxos-commit", true) => (Some((n - 1) * (2 * f + 3)), Some(3)),
+        ("2pc", false) => (Some(3 * n - 1), Some(4)),
+        ("2pc", true) => (Some(3 * n - 3), Some(3)),
         _ => (None, None),
     };
+    // 2PC: N prepared records and the TM's decision; Paxos Commit: the acceptors' F + 1
+    // batched phase 2b writes instead of the TM's.
+    let writes = if protocol == "2pc" { n + 1 } else { n + f + 1 };
     Expected {
         messages,
         delays,
-        disk_writes: messages.or(delays).map(|_| n + f + 1),
+        disk_writes: messages.or(delays).map(|_| writes),
         messages_formula_applies: messages.is_some() && enough_hosts,
         delays_formula_applies: delays.is_some() && delays_apply,
     }
@@ -114,10 +131,46 @@ pub fn measure(
     s.trace = TraceLevel::Full;
     s.liveness_bound_us = None;
     let layout = s.layout();
-    let outcome = crate::run(&s)?;
+    let two_pc = protocol == "2pc";
+    let outcome = if two_pc { crate::two_pc::run_gray_lamport_shape(&s)? } else { crate::run(&s)? };
     let mut jsonl = Vec::new();
     outcome.write_trace_jsonl(&mut jsonl).expect("writing to memory");
-    let events = read_jsonl::<PaxosCommit>(jsonl.as_slice())?;
+    let counts = if two_pc {
+        count(&read_jsonl::<TwoPc>(jsonl.as_slice())?, layout)
+    } else {
+        count(&read_jsonl::<PaxosCommit>(jsonl.as_slice())?, layout)
+    };
+    let e = expected(protocol, u64::from(rms), u64::from(f), colocated);
+    Ok(CostRow {
+        protocol: protocol.to_string(),
+        rms,
+        f,
+        colocated,
+        messages: counts.messages,
+        message_delays: counts.message_delays,
+        disk_writes: counts.disk_writes,
+        disk_writes_total: counts.disk_writes_total,
+        expected_messages: e.messages,
+        expected_delays: e.delays,
+        expected_disk_writes: e.disk_writes,
+        messages_formula_applies: e.messages_formula_applies,
+        delays_formula_applies: e.delays_formula_applies,
+    })
+}
+
+/// What one run's trace shows (see the module docs).
+struct Counts {
+    messages: u64,
+    message_delays: u64,
+    disk_writes: u64,
+    disk_writes_total: u64,
+}
+
+fn count<P>(events: &[TraceEvent<P>], layout: Layout) -> Counts
+where
+    P: Protocol<Obs = Observation>,
+    P::Record: TxnRecord,
+{
     let hosts = layout.hosts();
     let local = |a: NodeId, b: NodeId| hosts.as_ref().is_some_and(|h| h[a.index()] == h[b.index()]);
     let is_client = |n: NodeId| layout.role(n) == Role::Client;
@@ -127,7 +180,7 @@ pub fn measure(
     let mut current = vec![0u64; layout.nodes() as usize];
     let (mut messages, mut delays) = (0, 0);
     let (mut writes, mut writes_total, mut learnt) = (0, 0, false);
-    for ev in &events {
+    for ev in events {
         let node = ev.node;
         match &ev.kind {
             // A node's depth is the longest chain that has reached it so far (a Lamport
@@ -156,28 +209,20 @@ pub fn measure(
             _ => {}
         }
     }
-    let e = expected(protocol, u64::from(rms), u64::from(f), colocated);
-    Ok(CostRow {
-        protocol: protocol.to_string(),
-        rms,
-        f,
-        colocated,
+    Counts {
         messages,
         message_delays: delays,
         disk_writes: writes,
         disk_writes_total: writes_total,
-        expected_messages: e.messages,
-        expected_delays: e.delays,
-        expected_disk_writes: e.disk_writes,
-        messages_formula_applies: e.messages_formula_applies,
-        delays_formula_applies: e.delays_formula_applies,
-    })
+    }
 }
 
-/// The whole table: both Paxos Commit variants, N = 1..=8, F = 0..=2, co-located or not.
+/// The whole table: 2PC (Gray & Lamport's shape) and both Paxos Commit variants,
+/// N = 1..=8, F = 0..=2, co-located or not. 2PC ignores F; its rows repeat for every F so
+/// that the table is a full grid (the CSV compares protocols at equal N and F).
 pub fn table() -> Result<Vec<CostRow>, ScenarioError> {
     let mut rows = Vec::new();
-    for protocol in ["paxos-commit", "faster-paxos-commit"] {
+    for protocol in PROTOCOLS {
         for colocated in [false, true] {
             for f in 0..=2 {
                 for rms in 1..=8 {

@@ -8,12 +8,19 @@
 //! Recovery: decisions on disk without an end record are re-sent; a transaction with no
 //! decision on disk is aborted (the coordinator never told anyone "commit", since commit is
 //! logged first), which is what it answers when asked about it.
+//!
+//! In Gray & Lamport's shape ([`Shape::GrayLamport`]) the transaction arrives with the
+//! initiating RM's Prepared, that RM counts as a yes vote, Prepare goes to the others only,
+//! and nothing is acknowledged: a decided transaction is finished at once and its outcome
+//! kept (from the disk, after a crash) for the RMs' inquiries. An inquiry about a transaction
+//! it never heard of forces an abort record first, so a Prepared arriving later (or after a
+//! crash) finds the transaction aborted instead of starting it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::{Broken2pc, Msg, Record, Timer, TwoPc, TwoPcConfig};
+use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -49,6 +56,9 @@ impl Coordinator {
         };
         for r in boot.disk() {
             match r {
+                Record::Decision { txn, outcome, .. } if config.shape == Shape::GrayLamport => {
+                    c.finished.insert(*txn, *outcome); // no acks to wait for
+                }
                 Record::Decision { txn, outcome, participants } => {
                     let awaiting = participants.iter().copied().collect();
                     let phase = Phase::Decided { outcome: *outcome, awaiting, attempts: 0 };
@@ -84,6 +94,7 @@ impl Coordinator {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
             Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
+            Msg::InitiatorPrepared { txn } => self.on_initiator_prepared(ctx, from, txn),
             Msg::Ack { txn } => self.on_ack(ctx, from, txn),
             Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
             other => unreachable!("the 2PC coordinator got {other:?}"),
@@ -143,11 +154,43 @@ impl Coordinator {
             .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });
     }
 
+    /// Gray & Lamport's shape: the initiating RM prepared; prepare the others.
+    fn on_initiator_prepared(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: Txn) {
+        let id = txn.id;
+        if let Some(&outcome) = self.finished.get(&id) {
+            // Decided already (aborted on an inquiry, or a duplicate): the initiator is
+            // prepared and needs the outcome.
+            return ctx.send(from, Msg::Decision { txn: id, outcome });
+        }
+        if self.active.contains_key(&id) {
+            return; // a duplicate
+        }
+        let participants = txn.participants();
+        assert_eq!(participants.first(), Some(&from), "{id}: Prepared from a non-initiating RM");
+        for &p in participants.iter().filter(|&&p| p != from) {
+            let msg = Msg::Prepare {
+                txn: id,
+                participants: participants.clone(),
+                writes: txn.writes_at(p),
+            };
+            ctx.send(p, msg);
+        }
+        ctx.mark("prepare-sent");
+        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
+        let yes = BTreeSet::new();
+        self.active.insert(id, Active { participants, phase: Phase::Collecting { yes } });
+        self.on_vote(ctx, from, id, Vote::Yes);
+    }
+
     fn on_vote(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId, vote: Vote) {
         let Some(a) = self.active.get_mut(&txn) else {
             // Ended or unknown: a late yes voter still needs the outcome.
             if vote == Vote::Yes {
-                let outcome = self.finished.get(&txn).copied().unwrap_or(Outcome::Abort);
+                let outcome = match self.finished.get(&txn) {
+                    Some(&o) => o,
+                    None if self.config.shape == Shape::GrayLamport => self.presume_abort(ctx, txn),
+                    None => Outcome::Abort,
+                };
                 ctx.send(from, Msg::Decision { txn, outcome });
             }
             return;
@@ -189,16 +232,17 @@ impl Coordinator {
             Outcome::Commit => a.participants.clone(),
             Outcome::Abort => yes.iter().copied().collect(),
         };
+        let logged = self.config.logged(outcome);
         let acknowledged = self.config.acknowledged(outcome);
         let record = Record::Decision { txn, outcome, participants: a.participants.clone() };
         let unlogged = self.config.broken == Some(Broken2pc::UnloggedDecision);
-        if acknowledged && !unlogged {
+        if logged && !unlogged {
             ctx.persist(record.clone());
             ctx.mark("decision-logged");
         }
         ctx.observe(Observation::Decided { txn, outcome });
         send_decision(ctx, &targets, txn, outcome);
-        if acknowledged && unlogged {
+        if logged && unlogged {
             ctx.persist(record);
             ctx.mark("decision-logged");
         }
@@ -211,10 +255,13 @@ impl Coordinator {
                 self.arm_resend(ctx, txn, 0);
             }
         } else {
-            // Presumed abort: nothing logged, nothing to wait for; forget at once.
+            // Presumed abort, or no acks at all (Gray & Lamport's shape): nothing to wait
+            // for; finish at once. In that shape the initiating RM tells the client.
             self.active.remove(&txn);
             self.finished.insert(txn, outcome);
-            self.reply(ctx, txn, outcome);
+            if self.config.shape == Shape::Classic {
+                self.reply(ctx, txn, outcome);
+            }
         }
     }
 
@@ -258,13 +305,23 @@ impl Coordinator {
                 Some(o) => *o,
                 // No record: never committed (commit is logged first). Say abort, and stick
                 // to it should the client ask again.
-                None => {
-                    self.finished.insert(txn, Outcome::Abort);
-                    Outcome::Abort
-                }
+                None => self.presume_abort(ctx, txn),
             },
         };
         ctx.send(from, Msg::Decision { txn, outcome });
+    }
+
+    /// A transaction with no record here never committed (commit is logged first): it is
+    /// aborted, and stays so should anyone ask again. In Gray & Lamport's shape the abort is
+    /// forced first: the initiating RM's Prepared may still arrive (or arrive after a crash
+    /// of ours), and must find it.
+    fn presume_abort(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) -> Outcome {
+        if self.config.shape == Shape::GrayLamport {
+            let participants = vec![];
+            ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
+        }
+        self.finished.insert(txn, Outcome::Abort);
+        Outcome::Abort
     }
 
     fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {

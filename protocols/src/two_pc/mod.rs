@@ -12,6 +12,20 @@
 //! who answer what they know; if all are uncertain it waits for the coordinator's recovery.
 //!
 //! Variants are configuration ([`TwoPcConfig`]), including the deliberately broken ones.
+//!
+//! [`Shape::GrayLamport`] is the message flow Gray & Lamport cost in *Consensus on
+//! Transaction Commit* (§3, Table 1), so that the testbed can put 2PC beside Paxos Commit on
+//! equal terms: the client hands the transaction to its *initiating RM* (its lowest
+//! participant), which prepares and sends its Prepared message ([`Msg::InitiatorPrepared`],
+//! carrying the transaction) to the TM; the TM sends Prepare to the other N − 1 RMs, they
+//! answer Prepared, and the TM forces its decision and sends it to all N. No acks: 3N − 1
+//! messages, 4 message delays (3N − 3 and 3 with the TM on the initiating RM's host), and
+//! N + 1 forced writes on the critical path (N prepared records, the TM's decision; the RMs'
+//! decision records come after the outcome is fixed). Without acks the TM never learns that
+//! every RM knows, so it keeps every outcome to answer the RMs' inquiries, and it forces an
+//! abort record before answering "abort" for a transaction it never heard of (a late
+//! Prepared from the initiating RM must then find it aborted, even across a TM crash).
+//! Termination is the classic shape's: inquiries to the TM, and to the peers when cooperative.
 
 mod coordinator;
 mod participant;
@@ -22,7 +36,7 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -50,6 +64,18 @@ pub enum Broken2pc {
     UnloggedDecision,
 }
 
+/// The message flow (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// The client asks the coordinator, which sends Prepare to every participant; decisions
+    /// are acknowledged as the presumption says.
+    #[default]
+    Classic,
+    /// Gray & Lamport's: the initiating RM prepares first and tells the TM; no acks.
+    GrayLamport,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TwoPcConfig {
@@ -58,15 +84,23 @@ pub struct TwoPcConfig {
     /// Uncertain participants also ask each other, not only the coordinator.
     pub cooperative_termination: bool,
     pub broken: Option<Broken2pc>,
+    #[serde(default)]
+    pub shape: Shape,
     pub timing: Timing,
     pub votes: VotePolicy,
     pub client: ClientConfig,
 }
 
 impl TwoPcConfig {
-    /// Whether the coordinator logs and collects acks for `outcome`.
-    pub(crate) fn acknowledged(&self, outcome: Outcome) -> bool {
+    /// Whether decisions on `outcome` are forced to disk (the coordinator's before it sends
+    /// it, a participant's when it learns it).
+    pub(crate) fn logged(&self, outcome: Outcome) -> bool {
         outcome == Outcome::Commit || self.presumption == Presumption::Nothing
+    }
+
+    /// Whether participants acknowledge `outcome` and the coordinator waits for the acks.
+    pub(crate) fn acknowledged(&self, outcome: Outcome) -> bool {
+        self.logged(outcome) && self.shape == Shape::Classic
     }
 }
 
@@ -87,6 +121,11 @@ pub enum Msg {
     Vote {
         txn: TxnId,
         vote: Vote,
+    },
+    /// Gray & Lamport's shape: the initiating RM prepared and tells the TM, handing it the
+    /// transaction so the TM can send the other RMs their Prepare.
+    InitiatorPrepared {
+        txn: Txn,
     },
     /// Phase 2, from the coordinator; also a participant's answer to a termination query.
     Decision {
@@ -154,6 +193,32 @@ impl TxnRecord for Record {
             _ => None,
         }
     }
+}
+
+/// Runs `scenario` as 2PC in Gray & Lamport's shape (presumed nothing, cooperative
+/// termination): the client enters at the initiating RM. Not a catalog name: it exists for
+/// the cost table ([`crate::gray_lamport`]) and its own tests; `scenario.protocol` names the
+/// catalog's `2pc`, whose layout it shares.
+pub fn run_gray_lamport_shape(
+    scenario: &crate::scenario::Scenario,
+) -> Result<crate::scenario::RunOutcome, crate::scenario::ScenarioError> {
+    scenario.validate()?;
+    let timing = Timing::for_network(&scenario.network);
+    let client = ClientConfig {
+        entry: crate::client::Entry::FirstParticipant,
+        ..scenario.client_config(&timing)
+    };
+    let config = TwoPcConfig {
+        layout: scenario.layout(),
+        presumption: Presumption::Nothing,
+        cooperative_termination: true,
+        broken: None,
+        shape: Shape::GrayLamport,
+        timing,
+        votes: scenario.votes.clone(),
+        client,
+    };
+    crate::scenario::run_with::<TwoPc>(scenario, timing, config)
 }
 
 /// One node of a 2PC cluster; a single enum so the engine needs no dynamic dispatch.

@@ -8,16 +8,24 @@
 //! When the coordinator is silent after a yes vote, the participant asks it again, and with
 //! cooperative termination asks the other participants too; a peer that has decided answers,
 //! a peer that has not even voted aborts and answers abort, an uncertain peer stays silent.
+//!
+//! In Gray & Lamport's shape the client hands the transaction to its initiating RM (its
+//! lowest participant), which prepares first and sends its Prepared, with the transaction,
+//! to the TM (a no vote ends the transaction there: nobody else has heard of it); that RM
+//! answers the client when it learns the outcome. Decisions are still forced, but never
+//! acknowledged; a no vote is forced too (an abort decision), because no coordinator holds
+//! the initiating RM's unilateral abort, and a recovered RM must not vote again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::{Broken2pc, Msg, Record, Timer, TwoPc, TwoPcConfig};
+use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use crate::client::ClientMsg;
 use crate::durable::replay;
 use crate::store::Store;
-use crate::txn::{Key, Layout, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
 
 enum State {
     /// Voted yes (or found prepared at recovery); `asked` counts termination rounds.
@@ -34,6 +42,8 @@ pub struct Participant {
     no_vote: Chance,
     store: Store,
     txns: BTreeMap<TxnId, State>,
+    /// Transactions the client handed this RM (Gray & Lamport's shape): it replies.
+    initiated: BTreeSet<TxnId>,
 }
 
 impl Participant {
@@ -53,6 +63,7 @@ impl Participant {
             no_vote: config.votes.chance(id),
             store: r.store,
             txns,
+            initiated: BTreeSet::new(),
         }
     }
 
@@ -69,6 +80,7 @@ impl Participant {
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
         match msg {
+            Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Prepare { txn, participants, writes } => {
                 self.on_prepare(ctx, from, txn, participants, writes)
             }
@@ -90,6 +102,23 @@ impl Participant {
         self.inquire(ctx, txn);
     }
 
+    /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
+    fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn) {
+        let id = txn.id;
+        assert_eq!(txn.participants()[0], self.id, "{id} sent to a non-initiating RM");
+        self.initiated.insert(id);
+        match self.txns.get(&id) {
+            Some(State::Decided(outcome)) => return self.reply(ctx, id, *outcome),
+            Some(State::Uncertain { .. }) => return, // in progress: the reply comes with it
+            None => {}
+        }
+        let (participants, writes) = (txn.participants(), txn.writes_at(self.id));
+        if self.vote(ctx, id, participants, writes, None) == Vote::Yes {
+            ctx.send(Layout::COORDINATOR, Msg::InitiatorPrepared { txn });
+            self.await_decision(ctx, id);
+        }
+    }
+
     fn on_prepare(
         &mut self,
         ctx: &mut Context<'_, TwoPc>,
@@ -109,25 +138,64 @@ impl Participant {
             Some(State::Decided(Outcome::Commit)) => return, // a stale duplicate
             None => {}
         }
+        if self.vote(ctx, txn, participants, writes, Some(coordinator)) == Vote::Yes {
+            ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
+            self.await_decision(ctx, txn);
+        }
+    }
+
+    /// Decides this participant's vote: a no vote aborts unilaterally and is sent to `tell`
+    /// (if anyone is to be told) — nothing to log in the classic shape (no record means
+    /// abort), forced in Gray & Lamport's; a yes vote forces the prepared record, the writes
+    /// under lock. The caller sends the yes vote.
+    fn vote(
+        &mut self,
+        ctx: &mut Context<'_, TwoPc>,
+        txn: TxnId,
+        participants: Vec<NodeId>,
+        writes: Vec<Write>,
+        tell: Option<NodeId>,
+    ) -> Vote {
         if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
-            // No vote: abort unilaterally, nothing to log (no record means abort).
+            if self.config.shape == Shape::GrayLamport {
+                // No coordinator holds this abort for us (the initiating RM's no vote ends the
+                // transaction here) and a Prepared may come again after a crash: force it.
+                ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
+            }
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });
             ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
             ctx.mark("decided");
-            return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
+            if let Some(to) = tell {
+                ctx.send(to, Msg::Vote { txn, vote: Vote::No });
+            }
+            if self.initiated.contains(&txn) {
+                self.reply(ctx, txn, Outcome::Abort);
+            }
+            return Vote::No;
         }
         let keys = writes.len() as u32;
         ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
         ctx.mark("prepared-logged");
         ctx.observe(Observation::LocksAcquired { txn, keys });
         ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
-        ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
+        self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
+        Vote::Yes
+    }
+
+    /// The yes vote is sent: uncertain from now on, until the decision (or an inquiry) comes.
+    fn await_decision(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
         ctx.mark("voted-yes");
         ctx.observe(Observation::Uncertain { txn });
         let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
         ctx.set_timer(timeout, Timer::Inquire(txn));
-        self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
+    }
+
+    fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+        // Observed before the send, as the coordinator does: the count of replies is exact.
+        ctx.observe(Observation::ReportedToClient { txn, outcome });
+        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
+        ctx.send(self.config.layout.client(), msg);
     }
 
     fn on_decision(
@@ -168,7 +236,7 @@ impl Participant {
             unreachable!("{txn} decided twice at {}", self.id)
         };
         let acknowledged = self.config.acknowledged(outcome);
-        if acknowledged {
+        if self.config.logged(outcome) {
             ctx.persist(Record::Decision { txn, outcome, participants });
         }
         match outcome {
@@ -186,6 +254,9 @@ impl Participant {
             && acknowledged
         {
             ctx.send(c, Msg::Ack { txn });
+        }
+        if self.initiated.contains(&txn) {
+            self.reply(ctx, txn, outcome);
         }
     }
 
