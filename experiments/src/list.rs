@@ -32,10 +32,15 @@ pub fn run(out: &mut impl Write) -> Result<Exit> {
     for spec in protocols::catalog().iter().filter(|s| !s.correct) {
         writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
     }
-    writeln!(out, "properties:")?;
+    writeln!(out, "properties (checker verdicts):")?;
     for p in Property::ALL {
         let kind = if p.is_atomicity() { "safety (atomicity)" } else { "" };
         writeln!(out, "  {:<34} {kind}", p.name())?;
+    }
+    writeln!(out, "check --property (search targets):")?;
+    for t in crate::search::Target::ALL {
+        let covers: Vec<&str> = t.properties().iter().map(|p| p.name()).collect();
+        writeln!(out, "  {:<34} {}", t.name(), covers.join(", "))?;
     }
     writeln!(out, "fault kinds:")?;
     for f in FaultClass::ALL {
