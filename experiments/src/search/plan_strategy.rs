@@ -8,6 +8,10 @@
 //!   up node, healing a whole network) is a no-op in the engine, so every shrink step yields
 //!   a runnable plan and shrinking never stalls on rejections.
 //! - Faults are a `Vec`, so shrinking first drops whole faults, then simplifies the rest.
+//! - Nodes beyond `0..nodes` (Paxos Commit's acceptors, laid out after the client) are
+//!   reachable through `extra_nodes`; a [`CrashLimit`] bounds how many distinct nodes of a
+//!   set a plan may crash (e.g. "at most F acceptors"), by dropping the crashes past the
+//!   limit — a map, not a filter, so nothing is rejected and shrinking still works.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -25,11 +29,51 @@ pub struct PlanSpace {
     pub max_faults: usize,
     /// `(node, mark)` pairs a fault may be triggered on.
     pub marks: Vec<(NodeId, String)>,
+    /// Nodes outside `0..nodes` that faults may also hit (after those, in shrink order).
+    pub extra_nodes: Vec<NodeId>,
+    /// At most this many distinct nodes of a set crash in one plan.
+    pub crash_limit: Option<CrashLimit>,
+}
+
+/// At most `max` distinct nodes of `nodes` crash in one plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrashLimit {
+    pub nodes: Vec<NodeId>,
+    pub max: usize,
+}
+
+impl CrashLimit {
+    /// Drops every crash of a limited node past the first `max` such nodes (in plan order);
+    /// every other fault stays.
+    pub fn apply(&self, faults: Vec<Fault>) -> Vec<Fault> {
+        let mut crashed: Vec<NodeId> = Vec::new();
+        faults
+            .into_iter()
+            .filter(|f| match f.action {
+                Action::Crash { node, .. } if self.nodes.contains(&node) => {
+                    if crashed.contains(&node) {
+                        true
+                    } else if crashed.len() < self.max {
+                        crashed.push(node);
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => true,
+            })
+            .collect()
+    }
 }
 
 impl PlanSpace {
     fn allows(&self, c: FaultClass) -> bool {
         self.classes.contains(&c)
+    }
+
+    /// Every node a fault may hit, in shrink order.
+    fn targets(&self) -> Vec<NodeId> {
+        (0..self.nodes).map(NodeId).chain(self.extra_nodes.iter().copied()).collect()
     }
 }
 
@@ -37,7 +81,13 @@ impl PlanSpace {
 pub fn plans(space: &PlanSpace) -> BoxedStrategy<FaultPlan> {
     assert!(space.nodes > 0 && space.horizon_us > 0 && space.max_faults > 0);
     assert!(!space.classes.is_empty(), "at least one fault class");
-    vec(fault(space), 1..=space.max_faults).prop_map(FaultPlan::new).boxed()
+    let limit = space.crash_limit.clone();
+    vec(fault(space), 1..=space.max_faults)
+        .prop_map(move |faults| match &limit {
+            Some(l) => FaultPlan::new(l.apply(faults)),
+            None => FaultPlan::new(faults),
+        })
+        .boxed()
 }
 
 fn trigger(space: &PlanSpace) -> BoxedStrategy<Trigger> {
@@ -54,12 +104,14 @@ fn trigger(space: &PlanSpace) -> BoxedStrategy<Trigger> {
     prop_oneof![mark, time].boxed()
 }
 
-fn node(n: u32) -> impl Strategy<Value = NodeId> + Clone {
-    any::<u32>().prop_map(move |raw| NodeId(raw % n))
+fn node(targets: &[NodeId]) -> impl Strategy<Value = NodeId> + Clone + use<> {
+    let targets = targets.to_vec();
+    any::<u32>().prop_map(move |raw| targets[raw as usize % targets.len()])
 }
 
 fn action(space: &PlanSpace) -> BoxedStrategy<Action> {
-    let n = space.nodes;
+    let targets = space.targets();
+    let n = &targets[..];
     let h = space.horizon_us;
     let mut options: Vec<BoxedStrategy<Action>> = Vec::new();
     if space.allows(FaultClass::Crash) {
@@ -80,11 +132,14 @@ fn action(space: &PlanSpace) -> BoxedStrategy<Action> {
     }
     if space.allows(FaultClass::Partition) {
         // A side is a bit mask over the nodes; the others form the other side.
+        let targets = targets.clone();
         options.push(
             any::<u64>()
                 .prop_map(move |mask| {
-                    let side: Vec<NodeId> =
-                        (0..n).filter(|i| mask >> (i % 64) & 1 == 1).map(NodeId).collect();
+                    let side: Vec<NodeId> = (0..targets.len())
+                        .filter(|i| mask >> (i % 64) & 1 == 1)
+                        .map(|i| targets[i])
+                        .collect();
                     Action::Partition {
                         groups: vec![if side.is_empty() { vec![NodeId(0)] } else { side }],
                     }
@@ -98,7 +153,9 @@ fn action(space: &PlanSpace) -> BoxedStrategy<Action> {
             .push((node(n), node(n)).prop_map(|(from, to)| Action::CutOneWay { from, to }).boxed());
         options.push((node(n), node(n)).prop_map(|(a, b)| Action::HealLink { a, b }).boxed());
     }
+    let links_to = n.to_vec();
     let links = move || {
+        let n = &links_to[..];
         prop_oneof![Just(LinkSet::All), node(n).prop_map(|node| LinkSet::Touching { node })]
     };
     if space.allows(FaultClass::Drop) {
@@ -162,6 +219,8 @@ mod tests {
             classes,
             max_faults: 5,
             marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(1), "voted-yes".into())],
+            extra_nodes: vec![],
+            crash_limit: None,
         }
     }
 
@@ -181,6 +240,34 @@ mod tests {
         for _ in 0..500 {
             all.new_tree(&mut runner).unwrap().current().validate(4).unwrap();
         }
+    }
+
+    #[test]
+    fn extra_nodes_are_reachable_and_the_crash_limit_holds() {
+        let mut runner = TestRunner::deterministic();
+        let acceptors = vec![NodeId(6), NodeId(7), NodeId(8)];
+        let mut sp = space(vec![FaultClass::Crash]);
+        sp.extra_nodes = acceptors.clone();
+        sp.crash_limit = Some(CrashLimit { nodes: acceptors.clone(), max: 1 });
+        let s = plans(&sp);
+        let mut hit_extra = false;
+        for _ in 0..2_000 {
+            let plan = s.new_tree(&mut runner).unwrap().current();
+            let mut crashed: Vec<NodeId> = plan
+                .faults
+                .iter()
+                .filter_map(|f| match f.action {
+                    Action::Crash { node, .. } => Some(node),
+                    _ => None,
+                })
+                .collect();
+            assert!(crashed.iter().all(|n| n.0 < 4 || acceptors.contains(n)), "{plan:?}");
+            crashed.retain(|n| acceptors.contains(n));
+            crashed.dedup();
+            hit_extra |= !crashed.is_empty();
+            assert!(crashed.len() <= 1, "at most one acceptor crashes: {plan:?}");
+        }
+        assert!(hit_extra, "the extra nodes are reachable");
     }
 
     #[test]

@@ -6,17 +6,23 @@
 //! (never shrunk: shrinking it would change every draw of the run at once), optionally one
 //! participant that votes no (shrinks to "everyone votes yes"), and a fault plan from
 //! [`plan_strategy`](super::plan_strategy) (shrinks to fewer, simpler faults).
+//!
+//! Faults hit the coordinator, the participants and, for protocols with acceptors (Paxos
+//! Commit), the acceptors; never the client. A statement like "with up to F acceptors
+//! crashed, nobody blocks" is searched with a [`CrashLimit`] on the acceptors, and "with the
+//! leader crashed at its mark M" with that crash as a fixed fault every case starts with.
 
 use std::cell::Cell;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
-use sim_core::{FaultClass, FaultPlan, NodeId, TraceLevel};
+use sim_core::{Fault, FaultClass, FaultPlan, NodeId, TraceLevel};
 
 use protocols::workload::{VotePolicy, Workload};
 use protocols::{RunReport, Scenario};
 
+pub use super::plan_strategy::CrashLimit;
 use super::plan_strategy::{PlanSpace, plans};
 use super::property::Target;
 use crate::error::Result;
@@ -35,6 +41,12 @@ pub struct SearchConfig {
     pub max_faults: usize,
     /// Whether a case may make one participant vote no.
     pub vary_votes: bool,
+    /// Faults tolerated by protocols with acceptors (the scenario's `f`).
+    pub f: u32,
+    /// At most this many distinct nodes of a set crash in a generated plan.
+    pub crash_limit: Option<CrashLimit>,
+    /// Faults every case starts with, before the generated ones; never shrunk away.
+    pub fixed_faults: Vec<Fault>,
 }
 
 impl SearchConfig {
@@ -49,6 +61,9 @@ impl SearchConfig {
             seed: 1,
             max_faults: 4,
             vary_votes: true,
+            f: 1,
+            crash_limit: None,
+            fixed_faults: Vec::new(),
         }
     }
 
@@ -66,7 +81,10 @@ impl SearchConfig {
         if let Some(p) = no_voter {
             s.votes = VotePolicy::always_no(NodeId(1 + p % self.participants));
         }
-        s.plan = plan;
+        s.f = self.f;
+        let mut faults = self.fixed_faults.clone();
+        faults.extend(plan.faults);
+        s.plan = FaultPlan::new(faults);
         // The fault phase ends well after the last fault and every timeout and retry it
         // causes (the settle bound); the liveness phase then repairs everything.
         s.fault_horizon_us = self.horizon_us() + 5_000_000;
@@ -75,14 +93,22 @@ impl SearchConfig {
         s
     }
 
+    /// The acceptors (none unless the protocol has them), laid out after the client.
+    pub fn acceptors(&self) -> Vec<NodeId> {
+        self.scenario(0, None, FaultPlan::none()).layout().acceptor_ids().collect()
+    }
+
     fn space(&self, marks: Vec<(NodeId, String)>) -> PlanSpace {
         PlanSpace {
-            // Faults hit the coordinator (node 0) and the participants (1..=N), not the client.
+            // Faults hit the coordinator (node 0), the participants (1..=N) and the
+            // acceptors, not the client.
             nodes: self.participants + 1,
             horizon_us: self.horizon_us(),
             classes: self.classes.clone(),
             max_faults: self.max_faults,
             marks,
+            extra_nodes: self.acceptors(),
+            crash_limit: self.crash_limit.clone(),
         }
     }
 }
