@@ -11,6 +11,12 @@ use crate::verdict::{Property, Verdict, Violation};
 /// An outcome reported to the client is what every participant ends with (durably), and a
 /// committed transaction's writes are on every participant's disk.
 pub fn durability(h: &History<'_>) -> Verdict {
+    // Participants may legitimately learn the outcome after the client does (the decision
+    // is already durable elsewhere, e.g. at the acceptors): judge only once failures were
+    // repaired and the run settled.
+    if !h.report.liveness_phase {
+        return Verdict::NotApplicable { reason: "no liveness phase ran".into() };
+    }
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let told: Vec<Outcome> = f
@@ -84,7 +90,13 @@ pub fn conservation(h: &History<'_>) -> Verdict {
     let undecided_on_disk = h
         .txns()
         .any(|(_, f)| f.durable_yes.iter().any(|n| !f.durable_decisions.iter().any(|d| d.0 == *n)));
-    if in_doubt > 0 || undecided_on_disk {
+    // A committed transaction some participant has not applied yet (its decision is still on
+    // the way) leaves the total legitimately short: wait for everyone to decide.
+    let unapplied_commit = h.txns().any(|(_, f)| {
+        f.all_decisions().any(|d| d.1 == protocols::Outcome::Commit)
+            && f.participants.iter().any(|p| !f.durable_decisions.iter().any(|d| d.0 == *p))
+    });
+    if in_doubt > 0 || undecided_on_disk || unapplied_commit {
         return Verdict::NotApplicable {
             reason: "some transaction is still in doubt at the end (see termination)".into(),
         };
