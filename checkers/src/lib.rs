@@ -20,6 +20,7 @@ pub mod end_to_end;
 pub mod exposure;
 pub mod history;
 pub mod liveness;
+pub mod saga;
 pub mod verdict;
 
 use protocols::RunReport;
@@ -27,6 +28,7 @@ use sim_core::FaultPlan;
 
 pub use exposure::{Exposure, exposure};
 pub use history::History;
+pub use saga::{AnomalyWindow, anomaly};
 pub use verdict::{Property, Verdict, Verdicts, Violation, WaitingOn};
 
 /// Every property's verdict on `report`, the run of `plan`.
@@ -38,6 +40,9 @@ pub fn check(report: &RunReport, plan: &FaultPlan) -> Verdicts {
 
 /// One property's verdict.
 pub fn check_one(h: &History<'_>, p: Property) -> Verdict {
+    if let Some(v) = saga::for_sagas(h, p) {
+        return v;
+    }
     match p {
         Property::Agreement => atomicity::agreement(h),
         Property::Irreversibility => atomicity::irreversibility(h),
@@ -47,5 +52,6 @@ pub fn check_one(h: &History<'_>, p: Property) -> Verdict {
         Property::NonBlocking => liveness::non_blocking(h),
         Property::Durability => end_to_end::durability(h),
         Property::Conservation => end_to_end::conservation(h),
+        Property::SagaAtomicity => saga::saga_atomicity(h),
     }
 }

@@ -25,10 +25,13 @@ pub enum Property {
     Durability,
     /// The bank total is unchanged once every transaction is decided and applied.
     Conservation,
+    /// Every saga ends as T1..Tn or T1..Tj, Cj..C1, each step and compensation applied
+    /// once, in order (Garcia-Molina & Salem; see `checkers::saga`).
+    SagaAtomicity,
 }
 
 impl Property {
-    pub const ALL: [Property; 8] = [
+    pub const ALL: [Property; 9] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
@@ -37,6 +40,7 @@ impl Property {
         Property::NonBlocking,
         Property::Durability,
         Property::Conservation,
+        Property::SagaAtomicity,
     ];
 
     /// The short name used on the command line and in CSV.
@@ -50,10 +54,11 @@ impl Property {
             Property::NonBlocking => "non-blocking",
             Property::Durability => "durability",
             Property::Conservation => "conservation",
+            Property::SagaAtomicity => "saga-atomicity",
         }
     }
 
-    /// AC1–AC4: the safety half of atomic commitment.
+    /// AC1–AC4, the safety half of atomic commitment, and a saga's semantic atomicity.
     pub fn is_atomicity(self) -> bool {
         matches!(
             self,
@@ -61,6 +66,7 @@ impl Property {
                 | Property::Irreversibility
                 | Property::CommitNeedsAllYes
                 | Property::CommitWithoutFailures
+                | Property::SagaAtomicity
         )
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::client::Entry;
 use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
+use crate::saga::orchestration::{BrokenOrchestration, OrchestrationConfig, SagaOrchestration};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
 use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
 use crate::timing::Timing;
@@ -26,6 +27,7 @@ enum Variant {
     TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
     ThreePc { broken: Option<Broken3pc> },
     PaxosCommit { faster: bool },
+    SagaOrchestration { broken: Option<BrokenOrchestration> },
 }
 
 /// The marks a 2PC coordinator emits, in protocol order (crash points of studies).
@@ -56,6 +58,11 @@ pub const PAXOS_COMMIT_LEADER_MARKS: &[&str] =
 /// Faster Paxos Commit's TM only sends Prepare: the acceptors answer the RMs.
 pub const FASTER_PAXOS_COMMIT_LEADER_MARKS: &[&str] = &["prepare-sent"];
 
+/// The marks a saga orchestrator emits on every saga, in protocol order (it also emits
+/// `step-failed`, `compensating` and `compensated`, but only on sagas that fail a step).
+pub const SAGA_ORCHESTRATOR_MARKS: &[&str] =
+    &["saga-begun", "step-started", "step-done", "saga-ended"];
+
 impl ProtocolSpec {
     /// The marks this protocol's coordinator (node 0) emits on every transaction, in
     /// protocol order: where a study crashes it.
@@ -65,6 +72,7 @@ impl ProtocolSpec {
             Variant::ThreePc { .. } => THREE_PC_COORDINATOR_MARKS,
             Variant::PaxosCommit { faster: false } => PAXOS_COMMIT_LEADER_MARKS,
             Variant::PaxosCommit { faster: true } => FASTER_PAXOS_COMMIT_LEADER_MARKS,
+            Variant::SagaOrchestration { .. } => SAGA_ORCHESTRATOR_MARKS,
         }
     }
 }
@@ -94,6 +102,15 @@ const fn three_pc(
 
 const fn paxos_commit(name: &'static str, summary: &'static str, faster: bool) -> ProtocolSpec {
     ProtocolSpec { name, correct: true, summary, variant: Variant::PaxosCommit { faster } }
+}
+
+const fn saga_orchestration(
+    name: &'static str,
+    summary: &'static str,
+    broken: Option<BrokenOrchestration>,
+) -> ProtocolSpec {
+    let variant = Variant::SagaOrchestration { broken };
+    ProtocolSpec { name, correct: broken.is_none(), summary, variant }
 }
 
 const CATALOG: &[ProtocolSpec] = &[
@@ -133,6 +150,11 @@ const CATALOG: &[ProtocolSpec] = &[
         "Faster Paxos Commit: acceptors send phase 2b straight to the RMs",
         true,
     ),
+    saga_orchestration(
+        "saga-orchestration",
+        "orchestrated saga: durable saga log, idempotent services, compensation in reverse",
+        None,
+    ),
     two_pc(
         "broken-2pc-unilateral-abort",
         "BROKEN: an uncertain participant aborts on timeout",
@@ -151,6 +173,11 @@ const CATALOG: &[ProtocolSpec] = &[
         "broken-3pc-all-uncertain-commit",
         "BROKEN: the 3PC termination protocol commits when all are uncertain",
         Some(Broken3pc::AllUncertainCommit),
+    ),
+    saga_orchestration(
+        "broken-saga-volatile-orchestrator",
+        "BROKEN: the saga orchestrator keeps its saga log in memory only",
+        Some(BrokenOrchestration::VolatileOrchestrator),
     ),
 ];
 
@@ -213,6 +240,11 @@ pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
             let layout = scenario.layout();
             let config = PaxosCommitConfig { layout, f: scenario.f, faster, timing, votes, client };
             run_with::<PaxosCommit>(scenario, timing, config)
+        }
+        Variant::SagaOrchestration { broken } => {
+            let layout = scenario.layout();
+            let config = OrchestrationConfig { layout, broken, timing, refusals: votes, client };
+            run_with::<SagaOrchestration>(scenario, timing, config)
         }
     }
 }

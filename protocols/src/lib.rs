@@ -8,6 +8,7 @@ pub mod client;
 pub mod durable;
 pub mod gray_lamport;
 pub mod paxos_commit;
+pub mod saga;
 pub mod scenario;
 pub mod store;
 pub mod three_pc;
@@ -20,4 +21,4 @@ pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, ru
 pub use scenario::{
     MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot, TxnObserved,
 };
-pub use txn::{Layout, Observation, Outcome, Role, Txn, TxnId, Vote, Write};
+pub use txn::{Layout, Observation, Outcome, Role, SagaOutcome, Txn, TxnId, Vote, Write};

@@ -29,6 +29,14 @@ where
     type Node: Process<Self> + NodeView + 'static;
     type Config: Clone + 'static;
     fn build(config: &Self::Config, id: NodeId, boot: Boot<'_, Self::Record>) -> Self::Node;
+
+    /// The data participant `node`'s disk holds (the report's `applied`). By default the
+    /// commit-protocol [`replay`] of prepared and decision records; protocols whose
+    /// participants write their data otherwise (a saga's steps are local commits) say so.
+    fn applied(workload: &Workload, node: NodeId, records: &[Self::Record]) -> BTreeMap<Key, i64> {
+        let r = replay(workload.initial_values(node), workload.allows_negative(), records);
+        r.store.values().clone()
+    }
 }
 
 /// What a live node shows the report (participants; other roles show nothing).
@@ -374,11 +382,8 @@ where
     let applied: Vec<Option<BTreeMap<Key, i64>>> = nodes
         .iter()
         .map(|&n| {
-            (layout.role(n) == Role::Participant).then(|| {
-                let w = &scenario.workload;
-                let r = replay(w.initial_values(n), w.allows_negative(), sim.disk(n).records());
-                r.store.values().clone()
-            })
+            (layout.role(n) == Role::Participant)
+                .then(|| P::applied(&scenario.workload, n, sim.disk(n).records()))
         })
         .collect();
     let applied_total = applied.iter().flatten().flat_map(|m| m.values()).sum();

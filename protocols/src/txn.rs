@@ -192,6 +192,44 @@ pub enum Observation {
     ReportedToClient { txn: TxnId, outcome: Outcome },
     /// The client learnt the outcome (first reply only).
     ClientLearned { txn: TxnId, outcome: Outcome },
+    /// A saga's orchestrator began it: local transactions T1..Tn, `steps` = n (sagas number
+    /// their steps from 1, as Garcia-Molina & Salem do).
+    SagaBegun { txn: TxnId, steps: u32 },
+    /// A service applied step T`step` of the saga, changing its balances by `delta`.
+    StepApplied { txn: TxnId, step: u32, delta: i64 },
+    /// A service refused step T`step` (a business failure): nothing was applied.
+    StepRefused { txn: TxnId, step: u32 },
+    /// A service applied compensation C`step`, changing its balances by `delta`.
+    CompensationApplied { txn: TxnId, step: u32, delta: i64 },
+    /// The saga ended: every step ran, or the steps that ran were compensated.
+    SagaEnded { txn: TxnId, outcome: SagaOutcome },
+}
+
+/// How a saga ends (Garcia-Molina & Salem): T1..Tn, or T1..Tj, Cj..C1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SagaOutcome {
+    Completed,
+    Compensated,
+}
+
+impl SagaOutcome {
+    /// The outcome a client is told: a completed saga committed, a compensated one aborted.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            SagaOutcome::Completed => Outcome::Commit,
+            SagaOutcome::Compensated => Outcome::Abort,
+        }
+    }
+}
+
+impl fmt::Display for SagaOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SagaOutcome::Completed => "completed",
+            SagaOutcome::Compensated => "compensated",
+        })
+    }
 }
 
 impl Observation {
@@ -207,7 +245,24 @@ impl Observation {
             | Observation::LocksAcquired { txn, .. }
             | Observation::LocksReleased { txn }
             | Observation::ReportedToClient { txn, .. }
-            | Observation::ClientLearned { txn, .. } => *txn,
+            | Observation::ClientLearned { txn, .. }
+            | Observation::SagaBegun { txn, .. }
+            | Observation::StepApplied { txn, .. }
+            | Observation::StepRefused { txn, .. }
+            | Observation::CompensationApplied { txn, .. }
+            | Observation::SagaEnded { txn, .. } => *txn,
         }
+    }
+
+    /// Whether the fact is one only sagas report.
+    pub fn is_saga(&self) -> bool {
+        matches!(
+            self,
+            Observation::SagaBegun { .. }
+                | Observation::StepApplied { .. }
+                | Observation::StepRefused { .. }
+                | Observation::CompensationApplied { .. }
+                | Observation::SagaEnded { .. }
+        )
     }
 }

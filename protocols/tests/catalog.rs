@@ -21,7 +21,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "2pc-no-cooperative-termination",
             "3pc",
             "paxos-commit",
-            "faster-paxos-commit"
+            "faster-paxos-commit",
+            "saga-orchestration"
         ]
     );
     let broken: Vec<_> = protocols::broken_protocols().collect();
@@ -30,7 +31,8 @@ fn catalog_lists_correct_and_broken_apart() {
         [
             "broken-2pc-unilateral-abort",
             "broken-2pc-unlogged-decision",
-            "broken-3pc-all-uncertain-commit"
+            "broken-3pc-all-uncertain-commit",
+            "broken-saga-volatile-orchestrator"
         ]
     );
     assert!(broken.iter().all(|b| b.starts_with("broken-")));

@@ -1,0 +1,335 @@
+//! Sagas (Garcia-Molina & Salem): semantic atomicity, and the isolation anomaly it allows.
+//!
+//! A saga gives up atomic commitment on purpose — each step Ti is a local commit, nobody
+//! votes, nobody waits in doubt — so AC3, AC4 and durability (which speak of votes and of
+//! every participant holding the decision) say nothing about it. What a saga promises
+//! instead, per saga, judged from the services' and the orchestrator's observations:
+//!
+//! - no step and no compensation is applied twice;
+//! - steps run in order (Ti only after T(i-1)), none after compensation began, and none
+//!   after its own compensation (nor a compensation without its step before it);
+//! - compensations run in reverse order (Cj only once every later step done is undone);
+//! - a saga that ended is in one of the two forms, T1..Tn (completed) or T1..Tj, Cj..C1
+//!   with j < n (compensated), matching the outcome it reported, and the client was told
+//!   that outcome (commit for completed, abort for compensated);
+//! - after the liveness phase every saga has ended.
+//!
+//! [`anomaly`] is a metric, not a verdict: how long the bank total was off while sagas were
+//! between their debit and their credit or compensation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{NodeId, Time};
+
+use protocols::{Observation, Outcome, RunReport, SagaOutcome, TxnId};
+
+use crate::history::History;
+use crate::verdict::{Property, Verdict, Violation};
+
+/// Whether the run is a saga run (some node reported a saga fact).
+pub fn is_saga_run(report: &RunReport) -> bool {
+    report.observations.iter().any(|o| o.obs.is_saga())
+}
+
+/// On a saga run, the verdict of a commit-protocol property that reads differently there:
+/// AC3, AC4 and durability do not apply, and conservation waits for sagas to end rather than
+/// for decisions on every participant's disk. `None`: judge `p` as for any protocol.
+pub fn for_sagas(h: &History<'_>, p: Property) -> Option<Verdict> {
+    if !is_saga_run(h.report) {
+        return None;
+    }
+    match p {
+        Property::CommitNeedsAllYes | Property::CommitWithoutFailures | Property::Durability => {
+            Some(Verdict::NotApplicable {
+                reason: "a saga has no votes and commits step by step: see saga-atomicity".into(),
+            })
+        }
+        Property::Conservation => Some(conservation(h.report)),
+        _ => None,
+    }
+}
+
+/// Bank workload: once every saga has ended, the services' balances (rebuilt from their
+/// disks) add up to the initial total — every transfer either ran whole or was undone.
+fn conservation(r: &RunReport) -> Verdict {
+    if !matches!(r.workload, protocols::workload::Workload::Bank { .. }) {
+        return Verdict::NotApplicable {
+            reason: "only the bank workload conserves a total".into(),
+        };
+    }
+    if facts(r).values().any(|f| f.ended.is_empty()) {
+        return Verdict::NotApplicable {
+            reason: "some saga is still running at the end (see saga-atomicity)".into(),
+        };
+    }
+    if r.end.applied_total == r.initial_total {
+        return Verdict::Holds;
+    }
+    Verdict::Violated {
+        violations: vec![Violation {
+            property: Property::Conservation,
+            txn: None,
+            nodes: Vec::new(),
+            detail: format!(
+                "the bank total is {} at the end, {} at the start, every saga ended",
+                r.end.applied_total, r.initial_total
+            ),
+            since: None,
+            waiting_on: None,
+            decisions: Vec::new(),
+        }],
+    }
+}
+
+/// One applied step or compensation: its step, its position in the trace, where and when.
+#[derive(Clone, Copy, Debug)]
+struct Applied {
+    step: u32,
+    at: usize,
+    node: NodeId,
+}
+
+#[derive(Clone, Debug, Default)]
+struct SagaFacts {
+    submitted: bool,
+    steps: Option<u32>,
+    applied: Vec<Applied>,
+    compensated: Vec<Applied>,
+    ended: Vec<(SagaOutcome, NodeId)>,
+    learned: Option<Outcome>,
+}
+
+impl SagaFacts {
+    fn nodes(&self) -> Vec<NodeId> {
+        let mut v: Vec<NodeId> = self
+            .applied
+            .iter()
+            .chain(&self.compensated)
+            .map(|a| a.node)
+            .chain(self.ended.iter().map(|e| e.1))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn first(list: &[Applied], step: u32) -> Option<usize> {
+        list.iter().find(|a| a.step == step).map(|a| a.at)
+    }
+
+    /// Distinct steps in `list`, ascending.
+    fn distinct(list: &[Applied]) -> Vec<u32> {
+        let mut v: Vec<u32> = list.iter().map(|a| a.step).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Why the saga is in neither final form (None: it is in the one `outcome` names).
+    fn form_error(&self, outcome: SagaOutcome) -> Option<String> {
+        let done = Self::distinct(&self.applied);
+        let undone = Self::distinct(&self.compensated);
+        let prefix = done.iter().enumerate().all(|(i, &s)| s == i as u32 + 1);
+        let j = done.len() as u32;
+        match outcome {
+            SagaOutcome::Completed => {
+                let n = self.steps.unwrap_or(0);
+                if prefix && j == n && n > 0 && undone.is_empty() {
+                    None
+                } else {
+                    Some(format!("ended completed as {}, not T1..T{n}", sequence(&done, &undone)))
+                }
+            }
+            SagaOutcome::Compensated => {
+                let short = self.steps.is_none_or(|n| j < n);
+                if prefix && short && undone == done {
+                    None
+                } else {
+                    Some(format!(
+                        "ended compensated as {}, not T1..Tj, Cj..C1",
+                        sequence(&done, &undone)
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn sequence(done: &[u32], undone: &[u32]) -> String {
+    let t = done.iter().map(|s| format!("T{s}"));
+    let c = undone.iter().rev().map(|s| format!("C{s}"));
+    let all: Vec<String> = t.chain(c).collect();
+    if all.is_empty() { "nothing applied".into() } else { all.join(" ") }
+}
+
+fn facts(report: &RunReport) -> BTreeMap<TxnId, SagaFacts> {
+    let mut sagas: BTreeMap<TxnId, SagaFacts> = BTreeMap::new();
+    let saga_ids: Vec<TxnId> =
+        report.observations.iter().filter(|o| o.obs.is_saga()).map(|o| o.obs.txn()).collect();
+    for (at, o) in report.observations.iter().enumerate() {
+        let node = o.node;
+        let f = || Applied { step: 0, at, node };
+        match o.obs {
+            Observation::Submitted { txn, .. } => sagas.entry(txn).or_default().submitted = true,
+            Observation::SagaBegun { txn, steps } => {
+                sagas.entry(txn).or_default().steps = Some(steps)
+            }
+            Observation::StepApplied { txn, step, .. } => {
+                sagas.entry(txn).or_default().applied.push(Applied { step, ..f() })
+            }
+            Observation::CompensationApplied { txn, step, .. } => {
+                sagas.entry(txn).or_default().compensated.push(Applied { step, ..f() })
+            }
+            Observation::SagaEnded { txn, outcome } => {
+                sagas.entry(txn).or_default().ended.push((outcome, node))
+            }
+            Observation::ClientLearned { txn, outcome } => {
+                sagas.entry(txn).or_default().learned.get_or_insert(outcome);
+            }
+            _ => {}
+        }
+    }
+    // A submitted transaction is a saga in a saga run; nothing else needs keeping.
+    sagas.retain(|t, f| f.submitted || saga_ids.contains(t));
+    sagas
+}
+
+/// Saga atomicity: every rule of the module docs, per saga.
+pub fn saga_atomicity(h: &History<'_>) -> Verdict {
+    let report = h.report;
+    if !is_saga_run(report) {
+        return Verdict::NotApplicable { reason: "no saga ran".into() };
+    }
+    let mut out = Vec::new();
+    for (txn, f) in facts(report) {
+        let mut why: Vec<String> = Vec::new();
+        for (list, kind) in [(&f.applied, 'T'), (&f.compensated, 'C')] {
+            for s in SagaFacts::distinct(list) {
+                let times = list.iter().filter(|a| a.step == s).count();
+                if times > 1 {
+                    why.push(format!("{kind}{s} applied {times} times"));
+                }
+            }
+        }
+        let first_compensation = f.compensated.iter().map(|c| c.at).min();
+        for a in &f.applied {
+            if a.step > 1 && SagaFacts::first(&f.applied, a.step - 1).is_none_or(|p| p > a.at) {
+                why.push(format!("T{} applied before T{}", a.step, a.step - 1));
+            }
+            if let Some(c) = SagaFacts::first(&f.compensated, a.step).filter(|&c| c < a.at) {
+                why.push(format!("T{} applied after its compensation (trace #{c})", a.step));
+            } else if first_compensation.is_some_and(|c| c < a.at) {
+                why.push(format!("T{} applied after compensation began", a.step));
+            }
+        }
+        for c in &f.compensated {
+            if SagaFacts::first(&f.applied, c.step).is_none_or(|t| t > c.at) {
+                why.push(format!("C{} applied without T{} before it", c.step, c.step));
+            }
+            for later in SagaFacts::distinct(&f.applied).into_iter().filter(|&s| s > c.step) {
+                if SagaFacts::first(&f.compensated, later).is_none_or(|l| l > c.at) {
+                    why.push(format!("C{} applied before C{later} (not in reverse order)", c.step));
+                }
+            }
+        }
+        let mut outcomes: Vec<SagaOutcome> = f.ended.iter().map(|e| e.0).collect();
+        outcomes.dedup();
+        if outcomes.len() > 1 {
+            why.push("ended both completed and compensated".into());
+        }
+        match f.ended.first() {
+            Some(&(outcome, _)) => {
+                why.extend(f.form_error(outcome));
+                if let Some(told) = f.learned.filter(|&o| o != outcome.outcome()) {
+                    why.push(format!("ended {outcome}, but the client was told {told}"));
+                }
+            }
+            None if report.liveness_phase => {
+                let done = SagaFacts::distinct(&f.applied);
+                let undone = SagaFacts::distinct(&f.compensated);
+                why.push(format!(
+                    "never ended, even after the liveness phase ({})",
+                    sequence(&done, &undone)
+                ));
+            }
+            None => {}
+        }
+        if !why.is_empty() {
+            why.dedup();
+            out.push(Violation {
+                property: Property::SagaAtomicity,
+                txn: Some(txn),
+                nodes: f.nodes(),
+                detail: format!("saga {txn}: {}", why.join("; ")),
+                since: None,
+                waiting_on: None,
+                decisions: f.ended.iter().map(|&(o, n)| (n, o.outcome())).collect(),
+            });
+        }
+    }
+    Verdict::from_violations(out)
+}
+
+/// The isolation anomaly a saga allows, measured on a run (a metric, not a verdict).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomalyWindow {
+    /// Total time the sum of every service's balances differed from the initial total
+    /// because some saga was between steps (in the bank, money missing: a transfer debits
+    /// first). Open intervals are closed at the end of the run.
+    pub unbalanced_us: u64,
+    /// The largest amount off the total at any instant.
+    pub max_off: i64,
+    /// Sum over sagas of the time each one's own effects did not net to zero.
+    pub saga_exposure_us: u64,
+    /// Sagas whose effects were ever off balance.
+    pub sagas_exposed: u32,
+}
+
+/// Measures the anomaly window from the services' step and compensation observations.
+pub fn anomaly(report: &RunReport) -> AnomalyWindow {
+    let end = report.end.time;
+    let mut w = AnomalyWindow::default();
+    let mut total: i64 = 0;
+    let mut off_since: Option<Time> = None;
+    // Per saga: its net effect and since when it has been off (if it is).
+    let mut per: BTreeMap<TxnId, (i64, Option<Time>)> = BTreeMap::new();
+    let mut exposed: Vec<TxnId> = Vec::new();
+    for o in &report.observations {
+        let (txn, delta) = match o.obs {
+            Observation::StepApplied { txn, delta, .. }
+            | Observation::CompensationApplied { txn, delta, .. } => (txn, delta),
+            _ => continue,
+        };
+        total += delta;
+        w.max_off = w.max_off.max(total.abs());
+        match (total != 0, off_since) {
+            (true, None) => off_since = Some(o.time),
+            (false, Some(since)) => {
+                w.unbalanced_us += o.time.since(since).as_us();
+                off_since = None;
+            }
+            _ => {}
+        }
+        let (net, since) = per.entry(txn).or_insert((0, None));
+        *net += delta;
+        match (*net != 0, *since) {
+            (true, None) => {
+                *since = Some(o.time);
+                if !exposed.contains(&txn) {
+                    exposed.push(txn);
+                }
+            }
+            (false, Some(s)) => {
+                w.saga_exposure_us += o.time.since(s).as_us();
+                *since = None;
+            }
+            _ => {}
+        }
+    }
+    w.sagas_exposed = exposed.len() as u32;
+    w.unbalanced_us += off_since.map_or(0, |s| end.since(s).as_us());
+    w.saga_exposure_us +=
+        per.values().filter_map(|p| p.1).map(|s| end.since(s).as_us()).sum::<u64>();
+    w
+}

@@ -1,0 +1,234 @@
+//! The orchestrated saga: one orchestrator (node 0) drives each saga step by step; services
+//! (the participants) own the accounts and apply what they are asked, once.
+//!
+//! - The orchestrator forces its *saga log* before it acts: the saga begun (with its steps),
+//!   each step started and done (or failed), each compensation started and done, the saga
+//!   ended. After a crash it resumes every saga from the last record: forward if no step
+//!   failed, backward otherwise. The log is what lets a recovered orchestrator tell "never
+//!   begun" from "begun and forgotten".
+//! - Every request carries an idempotency key, `(saga, step)`: a service forces what it did
+//!   under the key before it answers, and answers a retry or a duplicate from its disk
+//!   without acting again. So the orchestrator can retry freely — exponential backoff with a
+//!   cap and jitter from its own stream ([`super::jittered`]) — until it hears an answer.
+//! - A refused step (a business failure) turns the saga around: the steps done so far are
+//!   compensated in reverse order, each retried until acknowledged.
+//!
+//! Nothing here blocks: a service never waits in doubt (its steps are local commits) and
+//! holds no lock. The price is isolation: while a saga is between its debit and its credit
+//! or compensation, the money is missing from the bank total.
+//!
+//! The broken variant [`BrokenOrchestration::VolatileOrchestrator`] keeps the saga log in
+//! memory only. Everything else is the same code, including the reasoning the durable log
+//! makes sound: "a retried saga I have no record of was never begun, so it ended with
+//! nothing to undo". Without the log that strands the debits of sagas begun before a crash,
+//! and can even report as compensated a saga it had already completed.
+
+mod orchestrator;
+mod service;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Boot, Context, NodeId, Process, Protocol};
+
+use super::{LedgerRecord, StepResult};
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::durable::TxnRecord;
+use crate::scenario::{CommitProtocol, NodeView};
+use crate::timing::Timing;
+use crate::txn::{Key, Layout, Outcome, Role, SagaOutcome, Txn, TxnId, Write};
+use crate::workload::{VotePolicy, Workload};
+
+pub use orchestrator::Orchestrator;
+pub use service::Service;
+
+/// Textbook mistakes, for the checkers to catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokenOrchestration {
+    /// The orchestrator keeps its saga log in memory: a crash forgets every saga.
+    VolatileOrchestrator,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestrationConfig {
+    pub layout: Layout,
+    pub broken: Option<BrokenOrchestration>,
+    /// Request retries back off as `timing.resend` says.
+    pub timing: Timing,
+    /// A service refuses a step with the probability this policy gives it (beyond
+    /// overdrafts, which it always refuses).
+    pub refusals: VotePolicy,
+    pub client: ClientConfig,
+}
+
+/// The orchestrated saga's vocabulary.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct SagaOrchestration;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum Msg {
+    Client(ClientMsg),
+    /// Run step T`step` of saga `txn`: apply `write`. `(txn, step)` is the idempotency key.
+    Step {
+        txn: TxnId,
+        step: u32,
+        write: Write,
+    },
+    StepReply {
+        txn: TxnId,
+        step: u32,
+        result: StepResult,
+    },
+    /// Run compensation C`step`: undo what T`step` applied here (if it ran).
+    Compensate {
+        txn: TxnId,
+        step: u32,
+    },
+    Compensated {
+        txn: TxnId,
+        step: u32,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Client(ClientTimer),
+    /// Orchestrator: the answer to the saga's outstanding request is late; ask again.
+    Retry(TxnId),
+}
+
+/// The orchestrator's saga log and the services' ledgers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// Orchestrator, before T1 is requested: the saga and its steps.
+    Begun {
+        saga: Txn,
+    },
+    StepStarted {
+        txn: TxnId,
+        step: u32,
+    },
+    StepDone {
+        txn: TxnId,
+        step: u32,
+    },
+    StepFailed {
+        txn: TxnId,
+        step: u32,
+    },
+    Compensating {
+        txn: TxnId,
+        step: u32,
+    },
+    Compensated {
+        txn: TxnId,
+        step: u32,
+    },
+    /// Orchestrator, before anyone is told.
+    Ended {
+        txn: TxnId,
+        outcome: SagaOutcome,
+    },
+    /// A service's ledger.
+    Service(LedgerRecord),
+}
+
+impl Protocol for SagaOrchestration {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = crate::txn::Observation;
+}
+
+impl ClientWire for SagaOrchestration {
+    fn wrap_msg(m: ClientMsg) -> Msg {
+        Msg::Client(m)
+    }
+    fn wrap_timer(t: ClientTimer) -> Timer {
+        Timer::Client(t)
+    }
+}
+
+/// A saga has no prepared records (no service ever waits in doubt); its one decision is the
+/// orchestrator's end record: completed is commit, compensated is abort.
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[Write])> {
+        None
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        match self {
+            Record::Ended { txn, outcome } => Some((*txn, outcome.outcome())),
+            _ => None,
+        }
+    }
+}
+
+/// One node of an orchestrated-saga cluster.
+pub enum Node {
+    Orchestrator(Orchestrator),
+    Service(Service),
+    Client(Client),
+}
+
+impl Process<SagaOrchestration> for Node {
+    fn on_start(&mut self, ctx: &mut Context<'_, SagaOrchestration>) {
+        match self {
+            Node::Orchestrator(o) => o.on_start(ctx),
+            Node::Service(_) => {}
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Orchestrator(o), msg) => o.on_message(ctx, from, msg),
+            (Node::Service(s), msg) => s.on_message(ctx, from, msg),
+            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
+        match (self, timer) {
+            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Orchestrator(o), t) => o.on_timer(ctx, t),
+            (_, t) => unreachable!("a node without timers got {t:?}"),
+        }
+    }
+}
+
+impl NodeView for Node {
+    /// Nobody in a saga is ever in doubt: each step is a local commit.
+    fn in_doubt(&self) -> Vec<TxnId> {
+        Vec::new()
+    }
+    /// Services hold no locks across steps (that is the isolation a saga gives up).
+    fn locks(&self) -> BTreeMap<Key, TxnId> {
+        BTreeMap::new()
+    }
+}
+
+impl CommitProtocol for SagaOrchestration {
+    type Node = Node;
+    type Config = OrchestrationConfig;
+
+    fn build(config: &OrchestrationConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        match config.layout.role(id) {
+            Role::Coordinator => Node::Orchestrator(Orchestrator::new(config, boot)),
+            Role::Participant => Node::Service(Service::new(config, id, boot)),
+            Role::Client => {
+                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+            }
+            Role::Acceptor => unreachable!("sagas have no acceptors"),
+        }
+    }
+
+    fn applied(workload: &Workload, node: NodeId, records: &[Record]) -> BTreeMap<Key, i64> {
+        service::ledger(workload, node, records).values().clone()
+    }
+}
