@@ -17,11 +17,13 @@ pub enum Target {
     Termination,
     Durability,
     Conservation,
+    /// A saga's semantic atomicity (Garcia-Molina & Salem).
+    SagaAtomicity,
 }
 
 impl Target {
-    pub const ALL: [Target; 5] =
-        [Target::Atomicity, Target::NonBlocking, Target::Termination, Target::Durability, Target::Conservation];
+    pub const ALL: [Target; 6] =
+        [Target::Atomicity, Target::NonBlocking, Target::Termination, Target::Durability, Target::Conservation, Target::SagaAtomicity];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -30,6 +32,7 @@ impl Target {
             Target::Termination => "termination",
             Target::Durability => "durability",
             Target::Conservation => "conservation",
+            Target::SagaAtomicity => "saga-atomicity",
         }
     }
 
@@ -53,6 +56,7 @@ impl Target {
             Target::Termination => &[Property::Termination],
             Target::Durability => &[Property::Durability],
             Target::Conservation => &[Property::Conservation],
+            Target::SagaAtomicity => &[Property::SagaAtomicity],
         }
     }
 
