@@ -17,7 +17,15 @@ fn a_counterexample_exits_1_writes_its_files_and_replays_to_the_same_hash() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().to_str().unwrap();
     let (code, out, err) = commitlab(&[
-        "check", "--protocol", "2pc", "--property", "non-blocking", "--faults", "crash", "--out", out_dir,
+        "check",
+        "--protocol",
+        "2pc",
+        "--property",
+        "non-blocking",
+        "--faults",
+        "crash",
+        "--out",
+        out_dir,
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("COUNTEREXAMPLE after"), "{out}");
@@ -41,7 +49,15 @@ fn a_counterexample_exits_1_writes_its_files_and_replays_to_the_same_hash() {
 #[test]
 fn no_counterexample_exits_0_and_says_how_many_cases_ran() {
     let (code, out, err) = commitlab(&[
-        "check", "--protocol", "3pc", "--property", "non-blocking", "--faults", "crash", "--cases", "500",
+        "check",
+        "--protocol",
+        "3pc",
+        "--property",
+        "non-blocking",
+        "--faults",
+        "crash",
+        "--cases",
+        "500",
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("no counterexample in 500 cases: non-blocking held"), "{out}");
@@ -50,9 +66,18 @@ fn no_counterexample_exits_0_and_says_how_many_cases_ran() {
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
     let cases: [(&[&str], &str); 5] = [
-        (&["check", "--protocol", "4pc", "--property", "atomicity"], "--protocol: unknown protocol \"4pc\""),
-        (&["check", "--protocol", "2pc", "--property", "liveness"], "--property: unknown property \"liveness\""),
-        (&["check", "--protocol", "2pc", "--property", "atomicity", "--faults", "meteor"], "--faults"),
+        (
+            &["check", "--protocol", "4pc", "--property", "atomicity"],
+            "--protocol: unknown protocol \"4pc\"",
+        ),
+        (
+            &["check", "--protocol", "2pc", "--property", "liveness"],
+            "--property: unknown property \"liveness\"",
+        ),
+        (
+            &["check", "--protocol", "2pc", "--property", "atomicity", "--faults", "meteor"],
+            "--faults",
+        ),
         (&["check", "--protocol", "2pc", "--property", "atomicity", "--cases", "0"], "--cases"),
         (&["replay", "/nonexistent/cx.json"], "cannot read /nonexistent/cx.json"),
     ];

@@ -104,3 +104,50 @@ fn throughput_falls_as_the_coordinator_takes_longer_to_repair() {
     assert!(slowest < failure_free / 2.0, "{slowest} vs {failure_free}");
     assert!(rows.iter().all(|r| num(r, "atomicity_violations") == 0.0));
 }
+
+#[test]
+fn gray_lamport_reproduces_the_papers_table() {
+    let d = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_commitlab"))
+        .args(["sweep", "gray-lamport", "--out", d.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(d.path().join("gray_lamport.csv")).unwrap();
+    let rows = rows(&csv);
+    assert_eq!(rows.len(), 3 * 8 * 3 * 2, "3 protocols x N 1..8 x F 0..2 x co-located or not");
+    // The paper's text example: 5 RMs, F = 1, co-located: 12, 17, 20 messages.
+    for (p, m) in [("2pc", 12.0), ("paxos-commit", 17.0), ("faster-paxos-commit", 20.0)] {
+        let r = rows
+            .iter()
+            .find(|r| {
+                r["protocol"] == p && r["rms"] == "5" && r["f"] == "1" && r["colocated"] == "true"
+            })
+            .unwrap();
+        assert_eq!(num(r, "messages"), m, "{p}");
+    }
+    // Every co-located row and every 2PC row: measured = expected where the formula applies.
+    for r in rows.iter().filter(|r| r["colocated"] == "true" || r["protocol"] == "2pc") {
+        if r["messages_formula_applies"] == "true" && !r["expected_messages"].is_empty() {
+            assert_eq!(num(r, "messages"), num(r, "expected_messages"), "{r:?}");
+        }
+        if r["delays_formula_applies"] == "true" && !r["expected_delays"].is_empty() {
+            assert_eq!(num(r, "message_delays"), num(r, "expected_delays"), "{r:?}");
+        }
+        if !r["expected_disk_writes"].is_empty() {
+            assert_eq!(num(r, "disk_writes"), num(r, "expected_disk_writes"), "{r:?}");
+        }
+    }
+    // Disk writes: N+1 for 2PC, N+F+1 for Paxos Commit, in every row.
+    for r in &rows {
+        let (n, f) = (num(r, "rms"), num(r, "f"));
+        let expected = if r["protocol"] == "2pc" {
+            n + 1.0
+        } else if r["protocol"] == "paxos-commit" {
+            n + f + 1.0
+        } else {
+            continue;
+        };
+        assert_eq!(num(r, "disk_writes"), expected, "{r:?}");
+    }
+}

@@ -106,19 +106,26 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
     match outcome? {
         Outcome::NotFound { stats } => {
             writeln!(out, "{header}")?;
-            writeln!(out, "no counterexample in {} cases: {} held", stats.cases_run, target.name())?;
+            writeln!(
+                out,
+                "no counterexample in {} cases: {} held",
+                stats.cases_run,
+                target.name()
+            )?;
             Ok(Exit::Success)
         }
         Outcome::Found(found) => {
             let replayed = replay(&found.scenario, target)?;
-            let c = Counterexample::new(target, found.scenario.clone(), &replayed, Some(found.stats));
+            let c =
+                Counterexample::new(target, found.scenario.clone(), &replayed, Some(found.stats));
             let stem = format!("{}-{}", args.protocol, target.name());
             let json_path = args.out.join(format!("{stem}.json"));
             let mmd_path = args.out.join(format!("{stem}.mmd"));
             let svg_path = args.out.join(format!("{stem}.svg"));
             // The fault phase is the story; a blocked run's endless retries are not.
-            let mermaid =
-                replayed.outcome.render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
+            let mermaid = replayed
+                .outcome
+                .render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
             write_atomically(&json_path, |w| w.write_all(c.to_json().as_bytes()))?;
             write_atomically(&mmd_path, |w| w.write_all(mermaid.as_bytes()))?;
             let svg = replayed.outcome.render(Rendering::Svg { height_px: 1600 });
@@ -130,7 +137,11 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
                 found.stats.cases_to_find, found.stats.shrink_runs
             )?;
             crate::report::print_counterexample(&c, out)?;
-            writeln!(out, "\nmermaid sequence diagram of the minimal run ({}):", mmd_path.display())?;
+            writeln!(
+                out,
+                "\nmermaid sequence diagram of the minimal run ({}):",
+                mmd_path.display()
+            )?;
             writeln!(out, "```mermaid\n{}```", mermaid)?;
             writeln!(out, "space-time diagram: {}", svg_path.display())?;
             writeln!(out, "replay: commitlab replay {}", json_path.display())?;

@@ -20,6 +20,10 @@ pub const EXPERIMENTS: &[(&str, &str)] = &[
     ("sweep scaling", "N = 2..64 participants: messages, delays, disk writes vs. textbook"),
     ("sweep throughput", "coordinator crash/recover with growing MTTR: commits/s, lock time"),
     ("bench w1", "engine throughput on the W1 reference workload"),
+    (
+        "sweep gray-lamport",
+        "Gray & Lamport's Table 1 measured: 2PC, Paxos Commit, Faster Paxos Commit, N = 1..8, F = 0..2",
+    ),
 ];
 
 pub fn run(out: &mut impl Write) -> Result<Exit> {

@@ -16,7 +16,9 @@ pub fn describe_fault(f: &Fault) -> String {
     };
     let what = match &f.action {
         Action::Crash { node, recover_after_us: None } => format!("crash {node} (no recovery)"),
-        Action::Crash { node, recover_after_us: Some(d) } => format!("crash {node}, recover {d}us later"),
+        Action::Crash { node, recover_after_us: Some(d) } => {
+            format!("crash {node}, recover {d}us later")
+        }
         Action::Recover { node } => format!("recover {node}"),
         Action::Partition { groups } => {
             let sides: Vec<String> = groups.iter().map(|g| nodes(g)).collect();

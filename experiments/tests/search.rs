@@ -20,7 +20,9 @@ fn found(protocol: &str, target: Target, classes: Vec<FaultClass>) -> Counterexa
             assert!(!r.violations.is_empty(), "the minimal case still fails");
             Counterexample::new(target, f.scenario, &r, Some(f.stats))
         }
-        Outcome::NotFound { stats } => panic!("{protocol}: no counterexample in {} cases", stats.cases_run),
+        Outcome::NotFound { stats } => {
+            panic!("{protocol}: no counterexample in {} cases", stats.cases_run)
+        }
     }
 }
 
@@ -52,9 +54,10 @@ fn assert_single_coordinator_crash(c: &Counterexample) -> &Trigger {
 fn assert_all_uncertain_with_coordinator_down(r: &RunReport) {
     let fault_end = r.fault_phase.time;
     for p in r.participants() {
-        let voted_yes = r.observations.iter().any(|o| {
-            o.node == p && o.obs == Observation::Voted { txn: TxnId(1), vote: Vote::Yes }
-        });
+        let voted_yes = r
+            .observations
+            .iter()
+            .any(|o| o.node == p && o.obs == Observation::Voted { txn: TxnId(1), vote: Vote::Yes });
         assert!(voted_yes, "{p} voted yes");
         let decided_in_fault_phase = r.observations.iter().any(|o| {
             o.node == p && o.time <= fault_end && matches!(o.obs, Observation::Decided { .. })
@@ -122,8 +125,10 @@ fn three_pc_loses_atomicity_under_a_partition_with_at_most_two_faults() {
     let side: Vec<NodeId> = groups[0].clone();
     let ac1 = c.violations.iter().find(|v| v.property == Property::Agreement).expect("AC1");
     // One side of the partition committed, the other aborted.
-    let committed: Vec<NodeId> = ac1.decisions.iter().filter(|d| d.1 == Decision::Commit).map(|d| d.0).collect();
-    let aborted: Vec<NodeId> = ac1.decisions.iter().filter(|d| d.1 == Decision::Abort).map(|d| d.0).collect();
+    let committed: Vec<NodeId> =
+        ac1.decisions.iter().filter(|d| d.1 == Decision::Commit).map(|d| d.0).collect();
+    let aborted: Vec<NodeId> =
+        ac1.decisions.iter().filter(|d| d.1 == Decision::Abort).map(|d| d.0).collect();
     assert!(!committed.is_empty() && !aborted.is_empty());
     let in_side = |n: &NodeId| side.contains(n);
     assert!(

@@ -47,7 +47,12 @@ pub fn replay(scenario: &Scenario, target: Target) -> Result<Replayed> {
 }
 
 impl Counterexample {
-    pub fn new(target: Target, scenario: Scenario, replayed: &Replayed, search: Option<SearchStats>) -> Self {
+    pub fn new(
+        target: Target,
+        scenario: Scenario,
+        replayed: &Replayed,
+        search: Option<SearchStats>,
+    ) -> Self {
         Counterexample {
             property: target.name().to_string(),
             scenario,
@@ -62,9 +67,10 @@ impl Counterexample {
     }
 
     pub fn load(path: &Path) -> Result<Counterexample> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let c: Counterexample =
-            serde_json::from_str(&text).map_err(|e| format!("{} is not a counterexample file: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let c: Counterexample = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not a counterexample file: {e}", path.display()))?;
         c.target()?;
         c.scenario.validate().map_err(|e| format!("{}: scenario: {e}", path.display()))?;
         c.scenario

@@ -22,8 +22,14 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 6] =
-        [Target::Atomicity, Target::NonBlocking, Target::Termination, Target::Durability, Target::Conservation, Target::SagaAtomicity];
+    pub const ALL: [Target; 6] = [
+        Target::Atomicity,
+        Target::NonBlocking,
+        Target::Termination,
+        Target::Durability,
+        Target::Conservation,
+        Target::SagaAtomicity,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -64,7 +70,12 @@ impl Target {
     /// crashed and recovered during the run is not counted as blocked: no commit protocol
     /// lets a recovered node decide alone, so waiting for others is its correct behaviour.
     /// Under crash-stop plans (no recovery) nothing is excluded.
-    pub fn violations(self, verdicts: &Verdicts, report: &RunReport, plan: &FaultPlan) -> Vec<Violation> {
+    pub fn violations(
+        self,
+        verdicts: &Verdicts,
+        report: &RunReport,
+        plan: &FaultPlan,
+    ) -> Vec<Violation> {
         let mut found: Vec<Violation> =
             self.properties().iter().flat_map(|p| verdicts.get(*p).violations().to_vec()).collect();
         if self == Target::NonBlocking {

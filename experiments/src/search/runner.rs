@@ -171,8 +171,11 @@ pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<Option<RunReport
 /// `tick` is called after every run (for a progress bar).
 pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
     let marks = discover_marks(cfg)?;
-    let no_voter: BoxedStrategy<Option<u32>> =
-        if cfg.vary_votes { proptest::option::of(any::<u32>()).boxed() } else { Just(None).boxed() };
+    let no_voter: BoxedStrategy<Option<u32>> = if cfg.vary_votes {
+        proptest::option::of(any::<u32>()).boxed()
+    } else {
+        Just(None).boxed()
+    };
     let strategy = (any::<u64>().no_shrink(), no_voter, plans(&cfg.space(marks)));
     let config = Config {
         cases: cfg.cases,
@@ -183,7 +186,8 @@ pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
     };
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&cfg.seed.to_le_bytes());
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let runs = Cell::new(0u64);
     let first_failure = Cell::new(0u64);
     let error = std::cell::RefCell::new(None);

@@ -3,6 +3,7 @@
 //! in a fixed order and each is derived only from its own seeds, so the CSV does not depend
 //! on `--threads`.
 
+pub mod gray_lamport;
 pub mod partition;
 pub mod scaling;
 pub mod throughput;
@@ -26,6 +27,9 @@ pub enum SweepName {
     /// Several transactions in flight while the coordinator crashes and recovers with a
     /// growing mean time to repair: committed transactions per simulated second, lock time.
     Throughput(SweepArgs),
+    /// Gray & Lamport's Table 1 measured: 2PC, Paxos Commit, Faster Paxos Commit, N = 1..8,
+    /// F = 0..2, co-located or not; messages, message delays, disk writes vs. the paper.
+    GrayLamport(SweepArgs),
 }
 
 /// Flags every sweep takes.
@@ -82,6 +86,8 @@ pub fn main(sweep: &SweepName, out: &mut impl Write) -> Result<Exit> {
         SweepName::Partition(a) => partition::run(&a.options(partition::DEFAULT_SEEDS)?, out)?,
         SweepName::Scaling(a) => scaling::run(&a.options(scaling::DEFAULT_SEEDS)?, out)?,
         SweepName::Throughput(a) => throughput::run(&a.options(throughput::DEFAULT_SEEDS)?, out)?,
+        // Deterministic fault-free commits: no seeds, one run per row.
+        SweepName::GrayLamport(a) => gray_lamport::run(&a.options(1)?, out)?,
     }
     writeln!(out, "wall time: {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(Exit::Success)

@@ -70,7 +70,12 @@ impl Axis {
 
     fn y(&self, t: u64) -> f64 {
         // Every time drawn is an event time; a time between events takes the next one's y.
-        self.y_of.range(t..).next().or_else(|| self.y_of.iter().next_back()).map(|(_, y)| *y).unwrap_or(TOP)
+        self.y_of
+            .range(t..)
+            .next()
+            .or_else(|| self.y_of.iter().next_back())
+            .map(|(_, y)| *y)
+            .unwrap_or(TOP)
     }
 }
 
