@@ -49,7 +49,8 @@ fn json_summary_has_the_documented_fields_and_is_reproducible() {
     assert_eq!(v["committed"].as_u64().unwrap() + v["aborted"].as_u64().unwrap(), 6);
     assert_eq!(v["blocked"], false);
     assert_eq!(v["verdicts"]["ac1-agreement"], "holds");
-    assert_eq!(v["verdicts"].as_object().unwrap().len(), 8);
+    assert_eq!(v["verdicts"].as_object().unwrap().len(), checkers::Property::ALL.len());
+    assert_eq!(v["verdicts"]["saga-atomicity"], "not-applicable", "no saga in a 2PC run");
     assert_eq!(v["trace_hash"].as_str().unwrap().len(), 16);
     let again = json(&["--protocol", "2pc", "--txns", "6", "--seed", "3"]);
     assert_eq!(v, again, "same flags, same run");
