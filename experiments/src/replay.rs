@@ -25,7 +25,11 @@ pub fn main(args: &ReplayArgs, out: &mut dyn Write) -> Result<Exit> {
     let target = c.target()?;
     let r = replay(&c.scenario, target)?;
     writeln!(out, "trace_hash={}", r.trace_hash)?;
+    let replayed = Counterexample::new(target, c.scenario.clone(), &r, c.search);
     if r.trace_hash != c.trace_hash {
+        // Show what the run does now, then fail: the recorded run was not reproduced (the
+        // protocol or engine changed since the file was written).
+        crate::report::print_counterexample(&replayed, out)?;
         return Err(format!(
             "trace hash {} differs from the file's {}: the run was not reproduced",
             r.trace_hash, c.trace_hash
@@ -33,7 +37,6 @@ pub fn main(args: &ReplayArgs, out: &mut dyn Write) -> Result<Exit> {
         .into());
     }
     writeln!(out, "same trace hash as recorded")?;
-    let replayed = Counterexample::new(target, c.scenario.clone(), &r, c.search);
     crate::report::print_counterexample(&replayed, out)?;
     Ok(if r.violations.is_empty() { Exit::Success } else { Exit::PropertyFailed })
 }

@@ -122,11 +122,6 @@ pub enum Msg {
         txn: TxnId,
         vote: Vote,
     },
-    /// Gray & Lamport's shape: the initiating RM prepared and tells the TM, handing it the
-    /// transaction so the TM can send the other RMs their Prepare.
-    InitiatorPrepared {
-        txn: Txn,
-    },
     /// Phase 2, from the coordinator; also a participant's answer to a termination query.
     Decision {
         txn: TxnId,
@@ -138,6 +133,13 @@ pub enum Msg {
     /// An uncertain (or recovering) participant asks what was decided.
     DecisionRequest {
         txn: TxnId,
+    },
+    // New variants go last: a variant's position is part of every trace hash it appears in,
+    // and the recorded counterexamples under tests/regressions pin those hashes.
+    /// Gray & Lamport's shape: the initiating RM prepared and tells the TM, handing it the
+    /// transaction so the TM can send the other RMs their Prepare.
+    InitiatorPrepared {
+        txn: Txn,
     },
 }
 
