@@ -12,6 +12,10 @@
 //!   stayed blocked counts until the liveness phase (if any) repaired its coordinator.
 //! - **outcome** of a transaction: what the client learned; a transaction nobody told the
 //!   client about is undecided.
+//! - **anomaly window**: [`checkers::anomaly`]'s `unbalanced_us`, the time the sum of the
+//!   services' balances was off the initial total because a saga was between steps. It is
+//!   built from saga step and compensation observations only, so it is 0 for every commit
+//!   protocol (2PC, 3PC, Paxos Commit: their writes are applied only once decided).
 
 use std::collections::BTreeMap;
 
@@ -47,6 +51,8 @@ pub struct RunMetrics {
     pub atomicity_violated: bool,
     /// AC5 failed: still undecided after the liveness phase.
     pub termination_failed: bool,
+    /// How long the bank total was off while sagas were between steps (0 without sagas).
+    pub anomaly_us: u64,
 }
 
 impl RunMetrics {
@@ -74,6 +80,7 @@ impl RunMetrics {
                         || matches!(p, Property::Durability | Property::Conservation))
             }),
             termination_failed: verdicts.get(Property::Termination).is_violated(),
+            anomaly_us: checkers::anomaly(report).unbalanced_us,
             ..RunMetrics::default()
         };
         let end = report.end.time;

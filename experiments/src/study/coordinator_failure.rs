@@ -125,6 +125,10 @@ pub struct Row {
     /// Every send (client traffic included) over submitted transactions.
     pub messages_per_txn: String,
     pub disk_writes_per_txn: String,
+    /// Per run, the time the bank total was off because a saga was between its debit and
+    /// its credit or compensation (`checkers::anomaly`'s `unbalanced_us`); mean over runs.
+    /// Always 0 for the commit protocols, which apply writes only once decided.
+    pub mean_anomaly_ms: String,
 }
 
 /// Aggregates the runs of one cell (in seed order).
@@ -135,6 +139,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         runs.iter().flat_map(|m| m.decision_latencies_us.iter().copied()).collect();
     let worst_doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
     let worst_locks: Vec<u64> = runs.iter().map(RunMetrics::worst_lock_held_us).collect();
+    let anomaly: Vec<u64> = runs.iter().map(|m| m.anomaly_us).collect();
     let txns: u64 = runs.iter().map(|m| m.txns_submitted).sum::<u64>().max(1);
     let per_txn = |x: u64| format!("{:.3}", x as f64 / txns as f64);
     Row {
@@ -157,6 +162,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         mean_lock_held_ms: ms(mean(&worst_locks)),
         messages_per_txn: per_txn(runs.iter().map(|m| m.messages).sum()),
         disk_writes_per_txn: per_txn(runs.iter().map(|m| m.disk_writes).sum()),
+        mean_anomaly_ms: ms(mean(&anomaly)),
     }
 }
 
