@@ -5,6 +5,7 @@
 
 use crate::client::Entry;
 use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
+use crate::saga::choreography::{BrokenChoreography, ChoreographyConfig, SagaChoreography};
 use crate::saga::orchestration::{BrokenOrchestration, OrchestrationConfig, SagaOrchestration};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
 use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
@@ -28,6 +29,7 @@ enum Variant {
     ThreePc { broken: Option<Broken3pc> },
     PaxosCommit { faster: bool },
     SagaOrchestration { broken: Option<BrokenOrchestration> },
+    SagaChoreography { broken: Option<BrokenChoreography> },
 }
 
 /// The marks a 2PC coordinator emits, in protocol order (crash points of studies).
@@ -63,6 +65,10 @@ pub const FASTER_PAXOS_COMMIT_LEADER_MARKS: &[&str] = &["prepare-sent"];
 pub const SAGA_ORCHESTRATOR_MARKS: &[&str] =
     &["saga-begun", "step-started", "step-done", "saga-ended"];
 
+/// The marks a saga choreography's broker emits on every saga, in protocol order.
+pub const SAGA_BROKER_MARKS: &[&str] =
+    &["saga-begun", "event-delivered", "event-stored", "saga-ended"];
+
 impl ProtocolSpec {
     /// The marks this protocol's coordinator (node 0) emits on every transaction, in
     /// protocol order: where a study crashes it.
@@ -73,6 +79,7 @@ impl ProtocolSpec {
             Variant::PaxosCommit { faster: false } => PAXOS_COMMIT_LEADER_MARKS,
             Variant::PaxosCommit { faster: true } => FASTER_PAXOS_COMMIT_LEADER_MARKS,
             Variant::SagaOrchestration { .. } => SAGA_ORCHESTRATOR_MARKS,
+            Variant::SagaChoreography { .. } => SAGA_BROKER_MARKS,
         }
     }
 }
@@ -110,6 +117,15 @@ const fn saga_orchestration(
     broken: Option<BrokenOrchestration>,
 ) -> ProtocolSpec {
     let variant = Variant::SagaOrchestration { broken };
+    ProtocolSpec { name, correct: broken.is_none(), summary, variant }
+}
+
+const fn saga_choreography(
+    name: &'static str,
+    summary: &'static str,
+    broken: Option<BrokenChoreography>,
+) -> ProtocolSpec {
+    let variant = Variant::SagaChoreography { broken };
     ProtocolSpec { name, correct: broken.is_none(), summary, variant }
 }
 
@@ -155,6 +171,11 @@ const CATALOG: &[ProtocolSpec] = &[
         "orchestrated saga: durable saga log, idempotent services, compensation in reverse",
         None,
     ),
+    saga_choreography(
+        "saga-choreography",
+        "choreographed saga: durable broker, at-least-once delivery, services dedup by event id",
+        None,
+    ),
     two_pc(
         "broken-2pc-unilateral-abort",
         "BROKEN: an uncertain participant aborts on timeout",
@@ -178,6 +199,11 @@ const CATALOG: &[ProtocolSpec] = &[
         "broken-saga-volatile-orchestrator",
         "BROKEN: the saga orchestrator keeps its saga log in memory only",
         Some(BrokenOrchestration::VolatileOrchestrator),
+    ),
+    saga_choreography(
+        "broken-saga-lossy-bus",
+        "BROKEN: an in-memory event bus that drops events for a subscriber whose buffer is full",
+        Some(BrokenChoreography::LossyBus),
     ),
 ];
 
@@ -245,6 +271,11 @@ pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
             let layout = scenario.layout();
             let config = OrchestrationConfig { layout, broken, timing, refusals: votes, client };
             run_with::<SagaOrchestration>(scenario, timing, config)
+        }
+        Variant::SagaChoreography { broken } => {
+            let layout = scenario.layout();
+            let config = ChoreographyConfig { layout, broken, timing, refusals: votes, client };
+            run_with::<SagaChoreography>(scenario, timing, config)
         }
     }
 }

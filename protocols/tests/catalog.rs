@@ -22,7 +22,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "3pc",
             "paxos-commit",
             "faster-paxos-commit",
-            "saga-orchestration"
+            "saga-orchestration",
+            "saga-choreography"
         ]
     );
     let broken: Vec<_> = protocols::broken_protocols().collect();
@@ -32,7 +33,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "broken-2pc-unilateral-abort",
             "broken-2pc-unlogged-decision",
             "broken-3pc-all-uncertain-commit",
-            "broken-saga-volatile-orchestrator"
+            "broken-saga-volatile-orchestrator",
+            "broken-saga-lossy-bus"
         ]
     );
     assert!(broken.iter().all(|b| b.starts_with("broken-")));

@@ -15,8 +15,10 @@
 //!
 //! This module holds what both styles share: the services' ledger with its durable
 //! deduplication ([`Ledger`]), which is what makes retried and duplicated requests harmless,
-//! and the jittered backoff of every retry loop. [`orchestration`] is the orchestrated style.
+//! and the jittered backoff of every retry loop. [`orchestration`] is the orchestrated style,
+//! [`choreography`] the choreographed one (services reacting to events through a broker).
 
+pub mod choreography;
 pub mod orchestration;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,183 @@
+//! The event broker: stores each published event, delivers it to its subscriber until
+//! acknowledged, and takes the saga's last event itself — it ends the saga and tells the
+//! client.
+//!
+//! Marks, in protocol order on every saga: `saga-begun` (the saga's `started` event stored),
+//! `event-delivered` (an event's first delivery sent), `event-stored` (a service's event
+//! stored), `saga-ended` (the end record forced, before the client is told). The lossy bus
+//! also marks `event-dropped`.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Boot, Context, NodeId};
+
+use super::{
+    BrokenChoreography, ChoreographyConfig, Event, EventId, EventKind, LOSSY_BUS_BUFFER, Msg,
+    Reaction, Record, SagaChoreography, Timer, reaction, subscriber,
+};
+use crate::client::ClientMsg;
+use crate::saga::{jittered, steps};
+use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
+
+pub struct Broker {
+    config: ChoreographyConfig,
+    /// Every event published so far (on disk, unless the bus is lossy).
+    stored: BTreeMap<EventId, Event>,
+    ended: BTreeMap<TxnId, SagaOutcome>,
+    /// Deliveries not acknowledged yet: the subscriber and the re-deliveries so far.
+    pending: BTreeMap<EventId, (NodeId, u32)>,
+    /// Read back at recovery; routed again by `on_start`.
+    to_resume: Vec<Event>,
+}
+
+impl Broker {
+    pub fn new(config: &ChoreographyConfig, boot: Boot<'_, Record>) -> Broker {
+        let mut b = Broker {
+            config: config.clone(),
+            stored: BTreeMap::new(),
+            ended: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            to_resume: Vec::new(),
+        };
+        for r in boot.disk() {
+            match r {
+                Record::Event { event } => {
+                    b.stored.insert(event.id(), event.clone());
+                    b.to_resume.push(event.clone());
+                }
+                Record::Ended { txn, outcome } => {
+                    b.ended.insert(*txn, *outcome);
+                }
+                Record::Handled { .. } => unreachable!("the broker handles no events"),
+            }
+        }
+        b
+    }
+
+    fn lossy(&self) -> bool {
+        self.config.broken == Some(BrokenChoreography::LossyBus)
+    }
+
+    /// After a recovery: every saga not ended gets its events again (acks are not logged;
+    /// services deduplicate), and a saga whose last event was stored but not its end ends.
+    pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
+        for event in std::mem::take(&mut self.to_resume) {
+            if !self.ended.contains_key(&event.saga.id) {
+                self.route(ctx, event);
+            }
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
+            Msg::Publish { event } => {
+                let id = event.id();
+                if !self.stored.contains_key(&id) {
+                    self.store(ctx, event.clone());
+                    ctx.mark("event-stored");
+                    ctx.send(from, Msg::Stored { id });
+                    self.route(ctx, event);
+                } else {
+                    ctx.send(from, Msg::Stored { id });
+                }
+            }
+            Msg::Ack { id } => {
+                if self.pending.remove(&id).is_some() {
+                    ctx.cancel_timer(Timer::Redeliver(id));
+                }
+            }
+            other => unreachable!("the broker got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
+        let Timer::Redeliver(id) = timer else { unreachable!("the broker got {timer:?}") };
+        let Some((node, attempts)) = self.pending.get_mut(&id) else { return };
+        *attempts += 1;
+        let (node, attempt) = (*node, *attempts);
+        ctx.send(node, Msg::Deliver { event: self.stored[&id].clone() });
+        self.arm(ctx, id, attempt);
+    }
+
+    fn on_request(&mut self, ctx: &mut Context<'_, SagaChoreography>, saga: Txn) {
+        let txn = saga.id;
+        if let Some(&outcome) = self.ended.get(&txn) {
+            return self.reply(ctx, txn, outcome);
+        }
+        if self.stored.contains_key(&EventId { txn, kind: EventKind::Started }) {
+            return; // under way: the reply comes when it ends
+        }
+        assert!(!saga.writes.is_empty(), "{txn} has no steps");
+        let n = steps(&saga);
+        let event = Event { saga, kind: EventKind::Started };
+        self.store(ctx, event.clone());
+        ctx.observe(Observation::SagaBegun { txn, steps: n });
+        ctx.mark("saga-begun");
+        self.route(ctx, event);
+    }
+
+    /// Forces `event` to the broker's disk (the lossy bus keeps it in memory only).
+    fn store(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+        if !self.lossy() {
+            ctx.persist(Record::Event { event: event.clone() });
+        }
+        self.stored.insert(event.id(), event);
+    }
+
+    /// Hands `event` to its subscriber, or ends the saga if it is the last.
+    fn route(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+        match (reaction(&event), subscriber(&event)) {
+            (Reaction::End(outcome), _) => {
+                if !self.ended.contains_key(&event.saga.id) {
+                    self.end(ctx, event.saga.id, outcome);
+                }
+            }
+            (_, Some(node)) => self.deliver(ctx, event, node),
+            (_, None) => unreachable!("every step has an owner"),
+        }
+    }
+
+    fn deliver(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event, node: NodeId) {
+        let id = event.id();
+        if self.lossy() {
+            let buffered = self.pending.values().filter(|p| p.0 == node).count();
+            if buffered >= LOSSY_BUS_BUFFER {
+                ctx.mark("event-dropped");
+                return;
+            }
+        }
+        ctx.send(node, Msg::Deliver { event });
+        ctx.mark("event-delivered");
+        self.pending.insert(id, (node, 0));
+        self.arm(ctx, id, 0);
+    }
+
+    /// Re-delivery after a jittered, bounded backoff (never on the lossy bus). Past the
+    /// budget the event waits for a recovery of the broker to be delivered again.
+    fn arm(&self, ctx: &mut Context<'_, SagaChoreography>, id: EventId, attempt: u32) {
+        if self.lossy() {
+            return;
+        }
+        if let Some(after) = jittered(&self.config.timing.resend, attempt, ctx.rng()) {
+            ctx.set_timer(after, Timer::Redeliver(id));
+        }
+    }
+
+    fn end(&mut self, ctx: &mut Context<'_, SagaChoreography>, txn: TxnId, outcome: SagaOutcome) {
+        if !self.lossy() {
+            ctx.persist(Record::Ended { txn, outcome });
+        }
+        ctx.observe(Observation::SagaEnded { txn, outcome });
+        ctx.observe(Observation::Decided { txn, outcome: outcome.outcome() });
+        ctx.mark("saga-ended");
+        self.ended.insert(txn, outcome);
+        self.reply(ctx, txn, outcome);
+    }
+
+    fn reply(&self, ctx: &mut Context<'_, SagaChoreography>, txn: TxnId, outcome: SagaOutcome) {
+        let outcome = outcome.outcome();
+        ctx.observe(Observation::ReportedToClient { txn, outcome });
+        ctx.send(self.config.layout.client(), Msg::Client(ClientMsg::Reply { txn, outcome }));
+    }
+}

@@ -1,0 +1,286 @@
+//! The choreographed saga: no orchestrator. Services react to each other's events through a
+//! broker (node 0), and the saga moves forward — or backward — one event at a time.
+//!
+//! - The saga travels with its events. The broker turns a client's request into the saga's
+//!   first event, `started`; the service owning T1 reacts with `done(1)` or `failed(1)`; the
+//!   owner of T2 reacts to `done(1)`, and so on. A refusal flows backwards: the owner of
+//!   T(i-1) reacts to `failed(i)` (or `compensated(i)`) by compensating and publishing
+//!   `compensated(i-1)`. The last event of a saga — `done(n)`, `failed(1)` or
+//!   `compensated(1)` — is the broker's own subscription: it ends the saga and tells the
+//!   client. Who reacts to what is one function, [`reaction`], shared by everyone.
+//! - The broker forces every event to its disk before it acknowledges the publish, and
+//!   delivers it *at least once*: it re-delivers (jittered, bounded backoff) until the
+//!   subscriber acknowledges. A recovered broker re-delivers everything it stored (acks are
+//!   not logged: deduplication makes the extra deliveries harmless).
+//! - A service forces, in one record, the event it handled (its id), what it did to its
+//!   ledger, and the event it will publish; only then does it acknowledge the delivery. A
+//!   re-delivered event is recognised by its id and only acknowledged. Its own publishes sit
+//!   in an outbox, re-sent until the broker acknowledges them (a recovered service re-sends
+//!   all of them; the broker deduplicates by id too).
+//!
+//! So no event is lost (durable on both sides, retried until acknowledged) and none is acted
+//! on twice (deduplicated by id): each saga ends as T1..Tn or T1..Tj, Cj..C1, with the same
+//! observations as the orchestrated saga, judged by the same checker.
+//!
+//! The broken variant [`BrokenChoreography::LossyBus`] is the seed's in-memory event bus:
+//! nothing stored, every event delivered once, and an event for a subscriber whose buffer
+//! (deliveries not yet acknowledged) is full is dropped. One lost delivery, or one lost
+//! acknowledgement that keeps a buffer slot taken, strands a saga half done.
+
+mod broker;
+mod service;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Boot, Context, NodeId, Process, Protocol};
+
+use super::{LedgerRecord, StepResult, step_write, steps};
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::durable::TxnRecord;
+use crate::scenario::{CommitProtocol, NodeView};
+use crate::timing::Timing;
+use crate::txn::{Key, Layout, Outcome, Role, SagaOutcome, Txn, TxnId};
+use crate::workload::{VotePolicy, Workload};
+
+pub use broker::Broker;
+pub use service::Service;
+
+/// Textbook mistakes, for the checkers to catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokenChoreography {
+    /// An in-memory bus: no durable events, no re-delivery, and an event for a subscriber
+    /// with [`LOSSY_BUS_BUFFER`] unacknowledged deliveries is dropped.
+    LossyBus,
+}
+
+/// A lossy-bus subscriber's buffer: deliveries it has not acknowledged yet.
+pub const LOSSY_BUS_BUFFER: usize = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoreographyConfig {
+    pub layout: Layout,
+    pub broken: Option<BrokenChoreography>,
+    /// Re-deliveries and re-publishes back off as `timing.resend` says.
+    pub timing: Timing,
+    /// A service refuses a step with the probability this policy gives it (beyond
+    /// overdrafts, which it always refuses).
+    pub refusals: VotePolicy,
+    pub client: ClientConfig,
+}
+
+/// What an event says happened to its saga.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "step", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The client asked for the saga (published by the broker).
+    Started,
+    Done(u32),
+    Failed(u32),
+    Compensated(u32),
+}
+
+/// An event's id: its saga and what happened, unique since each happens once per saga.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EventId {
+    pub txn: TxnId,
+    pub kind: EventKind,
+}
+
+/// An event, carrying its saga's definition (the steps) so that every subscriber can act.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Event {
+    pub saga: Txn,
+    pub kind: EventKind,
+}
+
+impl Event {
+    pub fn id(&self) -> EventId {
+        EventId { txn: self.saga.id, kind: self.kind }
+    }
+}
+
+/// What an event calls for, and so who subscribes to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reaction {
+    /// The owner of T`step` runs it.
+    Step(u32),
+    /// The owner of T`step` compensates it.
+    Compensate(u32),
+    /// The saga is over (the broker's subscription).
+    End(SagaOutcome),
+}
+
+/// The choreography itself: what each event makes happen next.
+pub fn reaction(event: &Event) -> Reaction {
+    let n = steps(&event.saga);
+    match event.kind {
+        EventKind::Started => Reaction::Step(1),
+        EventKind::Done(i) if i < n => Reaction::Step(i + 1),
+        EventKind::Done(_) => Reaction::End(SagaOutcome::Completed),
+        EventKind::Failed(i) | EventKind::Compensated(i) if i > 1 => Reaction::Compensate(i - 1),
+        EventKind::Failed(_) | EventKind::Compensated(_) => Reaction::End(SagaOutcome::Compensated),
+    }
+}
+
+/// The service subscribed to `event`, if a service is (the broker takes the rest).
+pub fn subscriber(event: &Event) -> Option<NodeId> {
+    match reaction(event) {
+        Reaction::Step(s) | Reaction::Compensate(s) => Some(step_write(&event.saga, s).node),
+        Reaction::End(_) => None,
+    }
+}
+
+/// The choreographed saga's vocabulary.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct SagaChoreography;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum Msg {
+    Client(ClientMsg),
+    /// Broker to subscriber.
+    Deliver {
+        event: Event,
+    },
+    /// Subscriber to broker: the event is handled (durably); stop re-delivering.
+    Ack {
+        id: EventId,
+    },
+    /// Service to broker.
+    Publish {
+        event: Event,
+    },
+    /// Broker to publisher: the event is stored; stop re-publishing.
+    Stored {
+        id: EventId,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Client(ClientTimer),
+    /// Broker: the event's delivery is unacknowledged; deliver it again.
+    Redeliver(EventId),
+    /// Service: the event's publish is unacknowledged; publish it again.
+    Republish(EventId),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// Broker: an event, stored before its publish is acknowledged.
+    Event { event: Event },
+    /// Broker, before the client is told.
+    Ended { txn: TxnId, outcome: SagaOutcome },
+    /// Service: one event handled — what it did and what it publishes — in one record.
+    Handled { id: EventId, ledger: LedgerRecord, publish: Event },
+}
+
+impl Protocol for SagaChoreography {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = crate::txn::Observation;
+}
+
+impl ClientWire for SagaChoreography {
+    fn wrap_msg(m: ClientMsg) -> Msg {
+        Msg::Client(m)
+    }
+    fn wrap_timer(t: ClientTimer) -> Timer {
+        Timer::Client(t)
+    }
+}
+
+/// As in the orchestrated saga: no prepared records; the broker's end record is the saga's
+/// one decision (completed is commit, compensated is abort).
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[crate::txn::Write])> {
+        None
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        match self {
+            Record::Ended { txn, outcome } => Some((*txn, outcome.outcome())),
+            _ => None,
+        }
+    }
+}
+
+/// What a step's outcome publishes.
+fn step_event(saga: &Txn, step: u32, result: StepResult) -> Event {
+    let kind = match result {
+        StepResult::Done => EventKind::Done(step),
+        StepResult::Refused => EventKind::Failed(step),
+    };
+    Event { saga: saga.clone(), kind }
+}
+
+/// One node of a choreographed-saga cluster.
+pub enum Node {
+    Broker(Broker),
+    Service(Service),
+    Client(Client),
+}
+
+impl Process<SagaChoreography> for Node {
+    fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
+        match self {
+            Node::Broker(b) => b.on_start(ctx),
+            Node::Service(s) => s.on_start(ctx),
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Broker(b), msg) => b.on_message(ctx, from, msg),
+            (Node::Service(s), msg) => s.on_message(ctx, msg),
+            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
+        match (self, timer) {
+            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Broker(b), t) => b.on_timer(ctx, t),
+            (Node::Service(s), t) => s.on_timer(ctx, t),
+            (Node::Client(_), t) => unreachable!("the client got {t:?}"),
+        }
+    }
+}
+
+impl NodeView for Node {
+    /// Nobody in a saga is ever in doubt: each step is a local commit.
+    fn in_doubt(&self) -> Vec<TxnId> {
+        Vec::new()
+    }
+    /// Services hold no locks across steps (that is the isolation a saga gives up).
+    fn locks(&self) -> BTreeMap<Key, TxnId> {
+        BTreeMap::new()
+    }
+}
+
+impl CommitProtocol for SagaChoreography {
+    type Node = Node;
+    type Config = ChoreographyConfig;
+
+    fn build(config: &ChoreographyConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        match config.layout.role(id) {
+            Role::Coordinator => Node::Broker(Broker::new(config, boot)),
+            Role::Participant => Node::Service(Service::new(config, id, boot)),
+            Role::Client => {
+                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+            }
+            Role::Acceptor => unreachable!("sagas have no acceptors"),
+        }
+    }
+
+    fn applied(workload: &Workload, node: NodeId, records: &[Record]) -> BTreeMap<Key, i64> {
+        service::ledger(workload, node, records).values().clone()
+    }
+}

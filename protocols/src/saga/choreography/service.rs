@@ -1,0 +1,157 @@
+//! A choreographed saga service: reacts to the events it subscribes to — runs its step, or
+//! compensates it — and publishes what it did.
+//!
+//! Handling an event is one forced record: the event's id, the ledger change, and the event
+//! to publish. Only then is the delivery acknowledged, so a crash either loses the delivery
+//! (the broker re-delivers) or keeps all three. A re-delivered event is recognised by its id
+//! and only acknowledged again. The event to publish waits in an outbox until the broker says
+//! it is stored, re-sent with jittered, bounded backoff; a recovered service re-sends its
+//! whole outbox (the broker deduplicates by id).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::rng::Chance;
+use sim_core::{Boot, Context, NodeId};
+
+use super::{
+    ChoreographyConfig, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography, Timer,
+    reaction, step_event,
+};
+use crate::saga::{Ledger, LedgerRecord, StepResult, jittered, step_write};
+use crate::timing::Timing;
+use crate::txn::{Layout, Observation};
+use crate::workload::Workload;
+
+pub struct Service {
+    id: NodeId,
+    refuse: Chance,
+    timing: Timing,
+    ledger: Ledger,
+    /// Ids of the events handled (durable: the deduplication).
+    handled: BTreeSet<EventId>,
+    /// Events published and not yet acknowledged, with their re-sends so far.
+    outbox: BTreeMap<EventId, (Event, u32)>,
+}
+
+/// A service's ledger as its disk holds it (recovery and the report both read it so).
+pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> Ledger {
+    let own = records.iter().filter_map(|r| match r {
+        Record::Handled { ledger, .. } => Some(ledger),
+        _ => None,
+    });
+    Ledger::replay(workload.initial_values(node), workload.allows_negative(), own)
+}
+
+impl Service {
+    pub fn new(config: &ChoreographyConfig, id: NodeId, boot: Boot<'_, Record>) -> Service {
+        let mut handled = BTreeSet::new();
+        let mut outbox = BTreeMap::new();
+        for r in boot.disk() {
+            if let Record::Handled { id, publish, .. } = r {
+                handled.insert(*id);
+                outbox.insert(publish.id(), (publish.clone(), 0));
+            }
+        }
+        Service {
+            id,
+            refuse: config.refusals.chance(id),
+            timing: config.timing,
+            ledger: ledger(&config.client.workload, id, boot.disk()),
+            handled,
+            outbox,
+        }
+    }
+
+    /// After a recovery: the outbox read back from the disk is published again.
+    pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
+        let events: Vec<Event> = self.outbox.values().map(|e| e.0.clone()).collect();
+        for event in events {
+            self.send_publish(ctx, event, 0);
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, msg: Msg) {
+        match msg {
+            Msg::Deliver { event } => {
+                let id = event.id();
+                if !self.handled.contains(&id) {
+                    self.handle(ctx, event);
+                }
+                ctx.send(Layout::COORDINATOR, Msg::Ack { id });
+            }
+            Msg::Stored { id } => {
+                if self.outbox.remove(&id).is_some() {
+                    ctx.cancel_timer(Timer::Republish(id));
+                }
+            }
+            other => unreachable!("a saga service got {other:?}"),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
+        let Timer::Republish(id) = timer else { unreachable!("a service got {timer:?}") };
+        let Some((event, attempts)) = self.outbox.get_mut(&id) else { return };
+        *attempts += 1;
+        let (event, attempt) = (event.clone(), *attempts);
+        self.send_publish(ctx, event, attempt);
+    }
+
+    /// The first delivery of `event`: act, force what was done with what to publish, report.
+    fn handle(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+        let (txn, saga) = (event.saga.id, &event.saga);
+        let (record, publish) = match reaction(&event) {
+            Reaction::Step(step) => {
+                let write = step_write(saga, step);
+                assert_eq!(write.node, self.id, "{txn}: T{step} delivered to another service");
+                // The overdraft first, so the business-failure chance is drawn only for a
+                // step that could run (as the orchestrated service does).
+                let refused = !self.ledger.can_apply(&write) || self.refuse.sample(ctx.rng());
+                if refused {
+                    let publish = step_event(saga, step, StepResult::Refused);
+                    (LedgerRecord::StepRefused { txn, step }, publish)
+                } else {
+                    let publish = step_event(saga, step, StepResult::Done);
+                    (LedgerRecord::StepApplied { txn, step, write }, publish)
+                }
+            }
+            Reaction::Compensate(step) => {
+                let write = self.ledger.applied_write(txn, step);
+                let publish = Event { saga: saga.clone(), kind: EventKind::Compensated(step) };
+                (LedgerRecord::Compensated { txn, step, write }, publish)
+            }
+            Reaction::End(_) => unreachable!("the broker takes a saga's last event"),
+        };
+        let id = event.id();
+        let handled = Record::Handled { id, ledger: record.clone(), publish: publish.clone() };
+        ctx.persist(handled);
+        self.ledger.apply(&record);
+        self.handled.insert(id);
+        match record {
+            LedgerRecord::StepApplied { step, write, .. } => {
+                ctx.observe(Observation::StepApplied { txn, step, delta: write.delta });
+                ctx.mark("step-applied");
+            }
+            LedgerRecord::StepRefused { step, .. } => {
+                ctx.observe(Observation::StepRefused { txn, step });
+                ctx.mark("step-refused");
+            }
+            LedgerRecord::Compensated { step, write, .. } => {
+                if let Some(w) = write {
+                    ctx.observe(Observation::CompensationApplied { txn, step, delta: -w.delta });
+                    ctx.mark("compensation-applied");
+                }
+            }
+        }
+        self.outbox.insert(publish.id(), (publish.clone(), 0));
+        self.send_publish(ctx, publish, 0);
+    }
+
+    fn send_publish(&self, ctx: &mut Context<'_, SagaChoreography>, event: Event, attempt: u32) {
+        let id = event.id();
+        ctx.send(Layout::COORDINATOR, Msg::Publish { event });
+        // Past the budget the event waits for a recovery of this service to be re-sent.
+        if let Some(after) = jittered(&self.timing.resend, attempt, ctx.rng()) {
+            ctx.set_timer(after, Timer::Republish(id));
+        }
+    }
+}
