@@ -476,8 +476,9 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
                 slot.sends += 1;
                 if !self.triggers.sends[id.index()].is_empty() {
                     let sends = slot.sends;
-                    self.check_triggers(|t| {
-                        t.sends[id.index()].iter().filter(|s| s.0 == sends).map(|s| s.1).collect()
+                    self.fire_matching(|t, k| {
+                        let (count, index) = *t.sends[id.index()].get(k)?;
+                        Some((count == sends).then_some(index))
                     });
                 }
             }
@@ -516,12 +517,9 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
                             1
                         }
                     };
-                    self.check_triggers(|t| {
-                        t.mark[id.index()]
-                            .iter()
-                            .filter(|(m, nth, _)| m == name && *nth == count)
-                            .map(|s| s.2)
-                            .collect()
+                    self.fire_matching(|t, k| {
+                        let (mark, nth, index) = t.mark[id.index()].get(k)?;
+                        Some((mark == name && *nth == count).then_some(*index))
                     });
                 }
             }
@@ -534,12 +532,19 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         self.next_timer_token
     }
 
-    fn check_triggers(&mut self, matching: impl FnOnce(&Triggers) -> Vec<u32>) {
-        if !self.triggers.armed {
-            return;
-        }
-        for index in matching(&self.triggers) {
-            self.fire_fault(index);
+    /// Fires, in plan order, the faults whose trigger matches. `at(triggers, k)` looks at the
+    /// k-th trigger of the list being checked: `None` past its end, `Some(Some(fault))` when it
+    /// matches. Indexing (rather than collecting the matches) keeps this allocation-free; the
+    /// lists never change while a fault fires.
+    fn fire_matching(&mut self, at: impl Fn(&Triggers, usize) -> Option<Option<u32>>) {
+        let mut k = 0;
+        while self.triggers.armed {
+            match at(&self.triggers, k) {
+                None => return,
+                Some(Some(index)) => self.fire_fault(index),
+                Some(None) => {}
+            }
+            k += 1;
         }
     }
 
