@@ -13,7 +13,7 @@ fn commitlab(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const COLUMNS: &str = "protocol,participants,crash_point,recovery_ms,runs,crashed_runs,committed,aborted,blocked_runs,atomicity_violations,termination_failures,mean_decision_ms,median_decision_ms,p99_decision_ms,mean_in_doubt_ms,max_in_doubt_ms,mean_lock_held_ms,messages_per_txn,disk_writes_per_txn,mean_anomaly_ms";
+const COLUMNS: &str = "protocol,participants,crash_point,recovery_ms,runs,crashed_runs,committed,aborted,blocked_runs,atomicity_violations,termination_failures,mean_decision_ms,median_decision_ms,p99_decision_ms,mean_in_doubt_ms,max_in_doubt_ms,mean_lock_held_ms,messages_per_txn,disk_writes_per_txn,mean_anomaly_ms,anomalous_reads_per_run";
 
 fn study(dir: &std::path::Path, threads: &str) -> (String, String, String) {
     let out = dir.to_str().unwrap();

@@ -15,7 +15,9 @@
 //! - after the liveness phase every saga has ended.
 //!
 //! [`anomaly`] is a metric, not a verdict: how long the bank total was off while sagas were
-//! between their debit and their credit or compensation.
+//! between their debit and their credit or compensation, and how many concurrent reads of the
+//! total (the saga scenario's auditor, `protocols::saga::audit`) saw it off. The window says
+//! the money was missing; the reads say whether anybody was fooled by it.
 
 use std::collections::BTreeMap;
 
@@ -284,9 +286,15 @@ pub struct AnomalyWindow {
     pub saga_exposure_us: u64,
     /// Sagas whose effects were ever off balance.
     pub sagas_exposed: u32,
+    /// Concurrent reads of the bank total: the audit rounds the saga scenario's reader
+    /// completed ([`Observation::AuditRead`]; none outside saga runs on the bank workload).
+    pub reads: u32,
+    /// Reads that saw the anomaly: their total differs from the initial total.
+    pub reads_off: u32,
 }
 
-/// Measures the anomaly window from the services' step and compensation observations.
+/// Measures the anomaly window from the services' step and compensation observations, and
+/// counts the concurrent reads of the total that saw it (the auditor's reads).
 pub fn anomaly(report: &RunReport) -> AnomalyWindow {
     let end = report.end.time;
     let mut w = AnomalyWindow::default();
@@ -299,6 +307,11 @@ pub fn anomaly(report: &RunReport) -> AnomalyWindow {
         let (txn, delta) = match o.obs {
             Observation::StepApplied { txn, delta, .. }
             | Observation::CompensationApplied { txn, delta, .. } => (txn, delta),
+            Observation::AuditRead { total: read } => {
+                w.reads += 1;
+                w.reads_off += u32::from(read != report.initial_total);
+                continue;
+            }
             _ => continue,
         };
         total += delta;

@@ -205,7 +205,14 @@ fn the_anomaly_window_is_the_time_money_is_missing() {
     let w = anomaly(&r);
     assert_eq!(
         w,
-        AnomalyWindow { unbalanced_us: 50, max_off: 70, saga_exposure_us: 60, sagas_exposed: 2 }
+        AnomalyWindow {
+            unbalanced_us: 50,
+            max_off: 70,
+            saga_exposure_us: 60,
+            sagas_exposed: 2,
+            reads: 0,
+            reads_off: 0,
+        }
     );
 
     // On a real bank run every transfer is off balance between its debit and its credit.
@@ -214,4 +221,63 @@ fn the_anomaly_window_is_the_time_money_is_missing() {
     assert_eq!(w.sagas_exposed, 10);
     assert!(w.unbalanced_us > 0 && w.unbalanced_us == w.saga_exposure_us, "sequential: {w:?}");
     assert!(w.max_off <= 100, "one transfer at a time, at most 100: {w:?}");
+}
+
+/// The reads the auditor made, and how many of them saw the total off.
+fn reads(r: &RunReport) -> (u32, u32) {
+    let w = anomaly(r);
+    (w.reads, w.reads_off)
+}
+
+#[test]
+fn concurrent_reads_see_the_missing_money_on_both_saga_styles() {
+    for protocol in ["saga-orchestration", "saga-choreography"] {
+        let (mut reads_on, mut reads_off) = (0, 0);
+        for seed in 0..3 {
+            let r = run(&bank(protocol, 10, seed));
+            let w = anomaly(&r);
+            assert!(w.unbalanced_us > 0, "{protocol} seed {seed}: a saga window: {w:?}");
+            assert!(w.reads_off <= w.reads, "{protocol} seed {seed}: {w:?}");
+            reads_off += w.reads_off;
+            reads_on += w.reads - w.reads_off;
+            // A read's total is the initial one, or off by what sagas in flight moved.
+            for o in &r.observations {
+                if let Observation::AuditRead { total } = o.obs {
+                    assert!((total - r.initial_total).abs() <= 100, "one transfer at a time");
+                }
+            }
+        }
+        assert!(reads_off > 0, "{protocol}: some reads saw money missing");
+        assert!(reads_on > 0, "{protocol}: some reads saw the total whole");
+    }
+}
+
+#[test]
+fn commit_protocols_are_not_audited() {
+    for protocol in ["2pc", "3pc"] {
+        let r = run(&bank(protocol, 5, 1));
+        assert_eq!(reads(&r), (0, 0), "{protocol}");
+        assert!(!r.observations.iter().any(|o| matches!(o.obs, Observation::AuditRead { .. })));
+    }
+    // Nor is a saga off the bank workload: there is no total to read.
+    let r = run(&Scenario::new("saga-orchestration", 3, 5, 1));
+    assert_eq!(reads(&r), (0, 0));
+}
+
+#[test]
+fn a_longer_orchestrator_outage_after_a_debit_fools_more_readers() {
+    let off = |recover_after_us: u64| -> u32 {
+        (0..5)
+            .map(|seed| {
+                let mut s = bank("saga-orchestration", 6, seed);
+                s.plan = crash_orchestrator("step-done", 1, Some(recover_after_us));
+                let r = run(&s);
+                assert_eq!(r.stats.crashes, 1, "seed {seed}: the crash fired");
+                reads(&r).1
+            })
+            .sum()
+    };
+    let (short, long) = (off(10_000), off(1_000_000));
+    eprintln!("reads off: recovery after 10 ms {short}, after 1 s {long}");
+    assert!(long > short, "after 1 s: {long} reads off, after 10 ms: {short}");
 }

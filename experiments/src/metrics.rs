@@ -16,6 +16,10 @@
 //!   services' balances was off the initial total because a saga was between steps. It is
 //!   built from saga step and compensation observations only, so it is 0 for every commit
 //!   protocol (2PC, 3PC, Paxos Commit: their writes are applied only once decided).
+//! - **anomalous reads**: [`checkers::anomaly`]'s `reads_off`, the concurrent reads of the
+//!   bank total (a saga scenario's audit rounds) whose total differed from the initial one.
+//!   Only saga scenarios on the bank workload audit, so it is 0 for every commit protocol —
+//!   not because their reads would be consistent, but because nobody reads there.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +57,8 @@ pub struct RunMetrics {
     pub termination_failed: bool,
     /// How long the bank total was off while sagas were between steps (0 without sagas).
     pub anomaly_us: u64,
+    /// Concurrent reads of the bank total that saw it off (0 without sagas: nobody reads).
+    pub anomalous_reads: u64,
 }
 
 impl RunMetrics {
@@ -80,9 +86,11 @@ impl RunMetrics {
                         || matches!(p, Property::Durability | Property::Conservation))
             }),
             termination_failed: verdicts.get(Property::Termination).is_violated(),
-            anomaly_us: checkers::anomaly(report).unbalanced_us,
             ..RunMetrics::default()
         };
+        let anomaly = checkers::anomaly(report);
+        m.anomaly_us = anomaly.unbalanced_us;
+        m.anomalous_reads = u64::from(anomaly.reads_off);
         let end = report.end.time;
         let mut submitted: BTreeMap<TxnId, Time> = BTreeMap::new();
         let mut learned: BTreeMap<TxnId, (Time, Outcome)> = BTreeMap::new();

@@ -203,6 +203,11 @@ pub enum Observation {
     CompensationApplied { txn: TxnId, step: u32, delta: i64 },
     /// The saga ended: every step ran, or the steps that ran were compensated.
     SagaEnded { txn: TxnId, outcome: SagaOutcome },
+    /// A saga scenario's auditor (the client node, bank workload only) summed one round of
+    /// the services' applied balances: a concurrent read of the bank total. It concerns no
+    /// transaction. Last, so that the variants before it keep their position, which is
+    /// hashed into traces and recorded counterexamples.
+    AuditRead { total: i64 },
 }
 
 /// How a saga ends (Garcia-Molina & Salem): T1..Tn, or T1..Tj, Cj..C1.
@@ -251,6 +256,8 @@ impl Observation {
             | Observation::StepRefused { txn, .. }
             | Observation::CompensationApplied { txn, .. }
             | Observation::SagaEnded { txn, .. } => *txn,
+            // No transaction: ids count from 1, so 0 is nobody's.
+            Observation::AuditRead { .. } => TxnId(0),
         }
     }
 

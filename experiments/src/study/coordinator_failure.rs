@@ -129,6 +129,11 @@ pub struct Row {
     /// its credit or compensation (`checkers::anomaly`'s `unbalanced_us`); mean over runs.
     /// Always 0 for the commit protocols, which apply writes only once decided.
     pub mean_anomaly_ms: String,
+    /// Per run, the concurrent reads of the bank total (a saga scenario's audit rounds, one
+    /// every 3d) that saw it off; mean over runs. Always 0 for the commit protocols: only
+    /// saga scenarios audit (nobody reads there, so nobody is counted, rather than reads
+    /// found consistent).
+    pub anomalous_reads_per_run: String,
 }
 
 /// Aggregates the runs of one cell (in seed order).
@@ -140,6 +145,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
     let worst_doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
     let worst_locks: Vec<u64> = runs.iter().map(RunMetrics::worst_lock_held_us).collect();
     let anomaly: Vec<u64> = runs.iter().map(|m| m.anomaly_us).collect();
+    let anomalous_reads: Vec<u64> = runs.iter().map(|m| m.anomalous_reads).collect();
     let txns: u64 = runs.iter().map(|m| m.txns_submitted).sum::<u64>().max(1);
     let per_txn = |x: u64| format!("{:.3}", x as f64 / txns as f64);
     Row {
@@ -163,6 +169,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         messages_per_txn: per_txn(runs.iter().map(|m| m.messages).sum()),
         disk_writes_per_txn: per_txn(runs.iter().map(|m| m.disk_writes).sum()),
         mean_anomaly_ms: ms(mean(&anomaly)),
+        anomalous_reads_per_run: format!("{:.3}", mean(&anomalous_reads)),
     }
 }
 

@@ -17,7 +17,10 @@
 //! deduplication ([`Ledger`]), which is what makes retried and duplicated requests harmless,
 //! and the jittered backoff of every retry loop. [`orchestration`] is the orchestrated style,
 //! [`choreography`] the choreographed one (services reacting to events through a broker).
+//! [`audit`] is the reader both styles carry on the bank workload: periodic reads of the
+//! total, to count how many of them the missing money fools.
 
+pub mod audit;
 pub mod choreography;
 pub mod orchestration;
 
@@ -143,6 +146,11 @@ impl Ledger {
 
     pub fn values(&self) -> &BTreeMap<Key, i64> {
         &self.values
+    }
+
+    /// The sum of the balances applied so far: what a service answers an audit.
+    pub fn total(&self) -> i64 {
+        self.values.values().sum()
     }
 }
 

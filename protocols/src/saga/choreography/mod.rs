@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
+use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
@@ -157,6 +158,14 @@ pub enum Msg {
     Stored {
         id: EventId,
     },
+    /// Auditor to service: your applied balance sum, for audit round `round`.
+    BalanceQuery {
+        round: u64,
+    },
+    BalanceReply {
+        round: u64,
+        total: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -167,6 +176,8 @@ pub enum Timer {
     Redeliver(EventId),
     /// Service: the event's publish is unacknowledged; publish it again.
     Republish(EventId),
+    /// Client node: the audit period is over (see [`crate::saga::audit`]).
+    Audit,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -185,6 +196,15 @@ impl Protocol for SagaChoreography {
     type Timer = Timer;
     type Record = Record;
     type Obs = crate::txn::Observation;
+}
+
+impl AuditWire for SagaChoreography {
+    fn balance_query(round: u64) -> Msg {
+        Msg::BalanceQuery { round }
+    }
+    fn audit_tick() -> Timer {
+        Timer::Audit
+    }
 }
 
 impl ClientWire for SagaChoreography {
@@ -223,7 +243,8 @@ fn step_event(saga: &Txn, step: u32, result: StepResult) -> Event {
 pub enum Node {
     Broker(Broker),
     Service(Service),
-    Client(Client),
+    /// The client, with the auditor that reads the bank total beside it.
+    Client(Client, Auditor),
 }
 
 impl Process<SagaChoreography> for Node {
@@ -231,25 +252,35 @@ impl Process<SagaChoreography> for Node {
         match self {
             Node::Broker(b) => b.on_start(ctx),
             Node::Service(s) => s.on_start(ctx),
-            Node::Client(c) => c.on_start(ctx),
+            Node::Client(c, a) => {
+                c.on_start(ctx);
+                a.on_start(ctx);
+            }
         }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, from: NodeId, msg: Msg) {
         match (self, msg) {
-            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Client(_, a), Msg::BalanceReply { round, total }) => {
+                a.on_reply(ctx, from, round, total)
+            }
+            (Node::Service(s), Msg::BalanceQuery { round }) => {
+                ctx.send(from, Msg::BalanceReply { round, total: s.ledger().total() })
+            }
             (Node::Broker(b), msg) => b.on_message(ctx, from, msg),
             (Node::Service(s), msg) => s.on_message(ctx, msg),
-            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+            (Node::Client(..), msg) => unreachable!("the client got {msg:?}"),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
         match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
             (Node::Broker(b), t) => b.on_timer(ctx, t),
             (Node::Service(s), t) => s.on_timer(ctx, t),
-            (Node::Client(_), t) => unreachable!("the client got {t:?}"),
+            (Node::Client(..), t) => unreachable!("the client got {t:?}"),
         }
     }
 }
@@ -274,7 +305,11 @@ impl CommitProtocol for SagaChoreography {
             Role::Coordinator => Node::Broker(Broker::new(config, boot)),
             Role::Participant => Node::Service(Service::new(config, id, boot)),
             Role::Client => {
-                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+                let recovered = boot.is_recovery();
+                let client = Client::new(config.layout, config.client.clone(), recovered);
+                let auditor =
+                    Auditor::new(config.layout, &config.client, &config.timing, recovered);
+                Node::Client(client, auditor)
             }
             Role::Acceptor => unreachable!("sagas have no acceptors"),
         }

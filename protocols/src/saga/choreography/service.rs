@@ -63,6 +63,10 @@ impl Service {
     }
 
     /// After a recovery: the outbox read back from the disk is published again.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
     pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
         let events: Vec<Event> = self.outbox.values().map(|e| e.0.clone()).collect();
         for event in events {

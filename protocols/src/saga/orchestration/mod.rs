@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
+use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
@@ -91,6 +92,14 @@ pub enum Msg {
         txn: TxnId,
         step: u32,
     },
+    /// Auditor to service: your applied balance sum, for audit round `round`.
+    BalanceQuery {
+        round: u64,
+    },
+    BalanceReply {
+        round: u64,
+        total: i64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -99,6 +108,8 @@ pub enum Timer {
     Client(ClientTimer),
     /// Orchestrator: the answer to the saga's outstanding request is late; ask again.
     Retry(TxnId),
+    /// Client node: the audit period is over (see [`crate::saga::audit`]).
+    Audit,
 }
 
 /// The orchestrator's saga log and the services' ledgers.
@@ -145,6 +156,15 @@ impl Protocol for SagaOrchestration {
     type Obs = crate::txn::Observation;
 }
 
+impl AuditWire for SagaOrchestration {
+    fn balance_query(round: u64) -> Msg {
+        Msg::BalanceQuery { round }
+    }
+    fn audit_tick() -> Timer {
+        Timer::Audit
+    }
+}
+
 impl ClientWire for SagaOrchestration {
     fn wrap_msg(m: ClientMsg) -> Msg {
         Msg::Client(m)
@@ -172,7 +192,8 @@ impl TxnRecord for Record {
 pub enum Node {
     Orchestrator(Orchestrator),
     Service(Service),
-    Client(Client),
+    /// The client, with the auditor that reads the bank total beside it.
+    Client(Client, Auditor),
 }
 
 impl Process<SagaOrchestration> for Node {
@@ -180,22 +201,32 @@ impl Process<SagaOrchestration> for Node {
         match self {
             Node::Orchestrator(o) => o.on_start(ctx),
             Node::Service(_) => {}
-            Node::Client(c) => c.on_start(ctx),
+            Node::Client(c, a) => {
+                c.on_start(ctx);
+                a.on_start(ctx);
+            }
         }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {
         match (self, msg) {
-            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
+            (Node::Client(_, a), Msg::BalanceReply { round, total }) => {
+                a.on_reply(ctx, from, round, total)
+            }
+            (Node::Service(s), Msg::BalanceQuery { round }) => {
+                ctx.send(from, Msg::BalanceReply { round, total: s.ledger().total() })
+            }
             (Node::Orchestrator(o), msg) => o.on_message(ctx, from, msg),
             (Node::Service(s), msg) => s.on_message(ctx, from, msg),
-            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
+            (Node::Client(..), msg) => unreachable!("the client got {msg:?}"),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
         match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
+            (Node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
             (Node::Orchestrator(o), t) => o.on_timer(ctx, t),
             (_, t) => unreachable!("a node without timers got {t:?}"),
         }
@@ -222,7 +253,11 @@ impl CommitProtocol for SagaOrchestration {
             Role::Coordinator => Node::Orchestrator(Orchestrator::new(config, boot)),
             Role::Participant => Node::Service(Service::new(config, id, boot)),
             Role::Client => {
-                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
+                let recovered = boot.is_recovery();
+                let client = Client::new(config.layout, config.client.clone(), recovered);
+                let auditor =
+                    Auditor::new(config.layout, &config.client, &config.timing, recovered);
+                Node::Client(client, auditor)
             }
             Role::Acceptor => unreachable!("sagas have no acceptors"),
         }
