@@ -122,7 +122,10 @@ pub struct Row {
     pub max_in_doubt_ms: String,
     /// Per run, the longest lock-held interval of any participant; mean over runs.
     pub mean_lock_held_ms: String,
-    /// Every send (client traffic included) over submitted transactions.
+    /// Every send (client traffic included) over submitted transactions. On saga rows this
+    /// includes the auditor's reads (a query and an answer per service every 3d while a saga
+    /// is unlearned, see `protocols::saga::audit`): the run's message counts cannot tell them
+    /// apart yet, so compare saga rows' message costs with the commit protocols' with care.
     pub messages_per_txn: String,
     pub disk_writes_per_txn: String,
     /// Per run, the time the bank total was off because a saga was between its debit and
