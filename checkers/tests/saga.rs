@@ -201,7 +201,11 @@ fn the_anomaly_window_is_the_time_money_is_missing() {
         at(20, 2, Observation::StepApplied { txn: t2, step: 1, delta: -20 }),
         at(30, 3, Observation::StepApplied { txn: t1, step: 2, delta: 50 }),
         at(60, 2, Observation::CompensationApplied { txn: t2, step: 1, delta: 20 }),
+        // Two reads of the total: one during saga 1's window, one after everything settled.
+        at(15, 4, Observation::AuditRead { total: r.initial_total - 50 }),
+        at(70, 4, Observation::AuditRead { total: r.initial_total }),
     ];
+    r.observations.sort_by_key(|o| o.time);
     let w = anomaly(&r);
     assert_eq!(
         w,
@@ -210,8 +214,8 @@ fn the_anomaly_window_is_the_time_money_is_missing() {
             max_off: 70,
             saga_exposure_us: 60,
             sagas_exposed: 2,
-            reads: 0,
-            reads_off: 0,
+            reads: 2,
+            reads_off: 1,
         }
     );
 
