@@ -190,9 +190,8 @@ pub struct Snapshot {
 pub struct MessageCounts {
     /// Every send effect applied (dropped ones included).
     pub total: u64,
-    /// Client requests (retries included) and the coordinator's replies to the client. The
-    /// replies are counted from `ReportedToClient` observations, so they need a trace level
-    /// of at least `observations`.
+    /// Everything the client node sent or was sent (requests and retries, replies to it, and
+    /// in saga scenarios the audit reads), counted by the engine at any trace level.
     pub client: u64,
     /// Everything else: coordinator–participant and participant–participant.
     pub protocol: u64,
@@ -344,11 +343,9 @@ where
         .map(|o| TxnObserved { time: o.time, node: o.node, obs: o.obs.clone() })
         .collect();
     let stats = sim.stats();
-    let replies = observations
-        .iter()
-        .filter(|o| matches!(o.obs, Observation::ReportedToClient { .. }))
-        .count() as u64;
-    let client = sim.sends_by(layout.client()) + replies;
+    // Everything the client node sent or was sent: requests and retries, replies, and the
+    // saga audit reads. Counted by the engine, so exact at any trace level.
+    let client = sim.sends_by(layout.client()) + sim.sends_to(layout.client());
     let messages = MessageCounts { total: stats.sent, client, protocol: stats.sent - client };
     let initial_total = layout
         .participant_ids()

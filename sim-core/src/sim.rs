@@ -171,6 +171,8 @@ struct Slot<P: Protocol, N> {
     timers: BTreeMap<P::Timer, u64>,
     drift_ppm: i64,
     sends: u64,
+    /// Send effects addressed to this node, by anyone (dropped messages included).
+    sends_to: u64,
     /// Mark counts, kept only for nodes that a mark trigger watches.
     marks: Vec<(&'static str, u32)>,
     down_since: Option<Time>,
@@ -231,6 +233,7 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
                 timers: BTreeMap::new(),
                 drift_ppm: 0,
                 sends: 0,
+                sends_to: 0,
                 marks: Vec::new(),
                 down_since: None,
             })
@@ -472,6 +475,7 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             Effect::Send { to, msg } => {
                 assert!(to.0 < self.nodes, "{id} sent to unknown node {to}: a protocol bug");
                 self.send(id, to, msg);
+                self.slots[to.index()].sends_to += 1;
                 let slot = &mut self.slots[id.index()];
                 slot.sends += 1;
                 if !self.triggers.sends[id.index()].is_empty() {
@@ -729,6 +733,10 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     /// Send effects `id` has applied so far (including dropped messages).
     pub fn sends_by(&self, id: NodeId) -> u64 {
         self.slots[id.index()].sends
+    }
+    /// Send effects addressed to `id` so far, by any node (including dropped messages).
+    pub fn sends_to(&self, id: NodeId) -> u64 {
+        self.slots[id.index()].sends_to
     }
     pub fn topology(&self) -> &Topology {
         &self.topology

@@ -122,10 +122,9 @@ pub struct Row {
     pub max_in_doubt_ms: String,
     /// Per run, the longest lock-held interval of any participant; mean over runs.
     pub mean_lock_held_ms: String,
-    /// Every send (client traffic included) over submitted transactions. On saga rows this
-    /// includes the auditor's reads (a query and an answer per service every 3d while a saga
-    /// is unlearned, see `protocols::saga::audit`): the run's message counts cannot tell them
-    /// apart yet, so compare saga rows' message costs with the commit protocols' with care.
+    /// Protocol messages (coordinator, participants, acceptors, broker; retries and
+    /// termination included) over submitted transactions. Everything to or from the client
+    /// node is left out: its requests and replies, and on saga rows the auditor's reads.
     pub messages_per_txn: String,
     pub disk_writes_per_txn: String,
     /// Per run, the time the bank total was off because a saga was between its debit and
@@ -169,7 +168,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         mean_in_doubt_ms: ms(mean(&worst_doubt)),
         max_in_doubt_ms: ms(worst_doubt.iter().copied().max().unwrap_or(0) as f64),
         mean_lock_held_ms: ms(mean(&worst_locks)),
-        messages_per_txn: per_txn(runs.iter().map(|m| m.messages).sum()),
+        messages_per_txn: per_txn(runs.iter().map(|m| m.protocol_messages).sum()),
         disk_writes_per_txn: per_txn(runs.iter().map(|m| m.disk_writes).sum()),
         mean_anomaly_ms: ms(mean(&anomaly)),
         anomalous_reads_per_run: format!("{:.3}", mean(&anomalous_reads)),
