@@ -45,13 +45,9 @@
 //!   message count, so none is expected.
 
 use serde::{Deserialize, Serialize};
-use sim_core::trace::{TraceEvent, read_jsonl};
-use sim_core::{NodeId, Protocol, TraceKind, TraceLevel};
+use sim_core::{NodeId, TraceLevel};
 
-use crate::durable::TxnRecord;
-use crate::paxos_commit::PaxosCommit;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::two_pc::TwoPc;
+use crate::scenario::{Fact, Scenario, ScenarioError, TraceFact};
 use crate::txn::{Layout, Observation, Role};
 
 /// The protocols of the table, in column order.
@@ -133,13 +129,7 @@ pub fn measure(
     let layout = s.layout();
     let two_pc = protocol == "2pc";
     let outcome = if two_pc { crate::two_pc::run_gray_lamport_shape(&s)? } else { crate::run(&s)? };
-    let mut jsonl = Vec::new();
-    outcome.write_trace_jsonl(&mut jsonl).expect("writing to memory");
-    let counts = if two_pc {
-        count(&read_jsonl::<TwoPc>(jsonl.as_slice())?, layout)
-    } else {
-        count(&read_jsonl::<PaxosCommit>(jsonl.as_slice())?, layout)
-    };
+    let counts = count(&outcome.facts(), layout);
     let e = expected(protocol, u64::from(rms), u64::from(f), colocated);
     Ok(CostRow {
         protocol: protocol.to_string(),
@@ -166,11 +156,7 @@ struct Counts {
     disk_writes_total: u64,
 }
 
-fn count<P>(events: &[TraceEvent<P>], layout: Layout) -> Counts
-where
-    P: Protocol<Obs = Observation>,
-    P::Record: TxnRecord,
-{
+fn count(events: &[TraceFact], layout: Layout) -> Counts {
     let hosts = layout.hosts();
     let local = |a: NodeId, b: NodeId| hosts.as_ref().is_some_and(|h| h[a.index()] == h[b.index()]);
     let is_client = |n: NodeId| layout.role(n) == Role::Client;
@@ -182,27 +168,27 @@ where
     let (mut writes, mut writes_total, mut learnt) = (0, 0, false);
     for ev in events {
         let node = ev.node;
-        match &ev.kind {
+        match &ev.what {
             // A node's depth is the longest chain that has reached it so far (a Lamport
             // clock that ticks only on network messages): an acceptor's batched phase 2b
             // depends on every phase 2a before it, not only the last.
-            TraceKind::Deliver { id, .. } => {
+            Fact::Deliver { id, .. } => {
                 let d = &mut current[node.index()];
                 *d = (*d).max(depth_of_msg[id]);
             }
-            TraceKind::Send { to, id, .. } => {
+            Fact::Send { to, id } => {
                 let network = !local(node, *to) && !is_client(node) && !is_client(*to);
                 depth_of_msg.insert(*id, current[node.index()] + u64::from(network));
                 messages += u64::from(network);
             }
-            TraceKind::Persist { record } => {
+            Fact::Persist { decision } => {
                 writes_total += 1;
-                let rm_decision = is_rm(node) && record.decision().is_some();
+                let rm_decision = is_rm(node) && decision.is_some();
                 if !learnt && !rm_decision {
                     writes += 1;
                 }
             }
-            TraceKind::Observe { obs: Observation::Decided { .. } } if is_rm(node) => {
+            Fact::Observe(Observation::Decided { .. }) if is_rm(node) => {
                 learnt = true;
                 delays = delays.max(current[node.index()]);
             }

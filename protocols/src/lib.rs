@@ -19,6 +19,7 @@ pub mod workload;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
 pub use scenario::{
-    MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot, TxnObserved,
+    Fact, MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot,
+    TraceFact, TxnObserved,
 };
 pub use txn::{Layout, Observation, Outcome, Role, SagaOutcome, Txn, TxnId, Vote, Write};

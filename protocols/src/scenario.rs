@@ -237,10 +237,41 @@ impl RunReport {
     }
 }
 
-/// A type-erased, finished simulation that can still export and draw its trace.
+/// A type-erased, finished simulation that can still export, draw and read its trace.
 trait TraceExport {
     fn write_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()>;
     fn render(&self, rendering: Rendering, names: &dyn Fn(NodeId) -> String) -> String;
+    fn facts(&self) -> Vec<TraceFact>;
+}
+
+/// One full-trace event in the shared vocabulary: what every commit protocol's trace says,
+/// with the protocol's own payloads (message bodies, timers, record bodies) left out. Lets
+/// code that measures traces work for every protocol without naming its types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceFact {
+    pub time: Time,
+    pub node: NodeId,
+    pub what: Fact,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fact {
+    Send {
+        to: NodeId,
+        id: u64,
+    },
+    Deliver {
+        from: NodeId,
+        id: u64,
+    },
+    /// A forced write; `decision` if the record is a durable decision.
+    Persist {
+        decision: Option<(TxnId, crate::txn::Outcome)>,
+    },
+    Observe(Observation),
+    Mark(String),
+    /// Drops, timers, crashes, faults and the rest.
+    Other,
 }
 
 impl<P: CommitProtocol> TraceExport for Simulation<P, P::Node>
@@ -264,6 +295,25 @@ where
             Rendering::Svg { height_px } => svg::render(&events, nodes, names, height_px),
             Rendering::ShiViz => shiviz::render(&events, nodes, names),
         }
+    }
+
+    fn facts(&self) -> Vec<TraceFact> {
+        use sim_core::TraceKind;
+        self.trace()
+            .events()
+            .map(|e| TraceFact {
+                time: e.time,
+                node: e.node,
+                what: match &e.kind {
+                    TraceKind::Send { to, id, .. } => Fact::Send { to: *to, id: *id },
+                    TraceKind::Deliver { from, id } => Fact::Deliver { from: *from, id: *id },
+                    TraceKind::Persist { record } => Fact::Persist { decision: record.decision() },
+                    TraceKind::Observe { obs } => Fact::Observe(obs.clone()),
+                    TraceKind::Mark { name } => Fact::Mark(name.to_string()),
+                    _ => Fact::Other,
+                },
+            })
+            .collect()
     }
 }
 
@@ -290,6 +340,11 @@ impl RunOutcome {
     pub fn write_trace_jsonl(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         self.sim.write_jsonl(w)?;
         w.flush()
+    }
+
+    /// The trace in the shared vocabulary (empty unless the run's trace level was `full`).
+    pub fn facts(&self) -> Vec<TraceFact> {
+        self.sim.facts()
     }
 
     /// Draws the trace (empty unless the run's trace level was `full`), naming nodes by

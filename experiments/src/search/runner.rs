@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Fault, FaultClass, FaultPlan, NodeId, TraceLevel};
 
 use protocols::workload::{VotePolicy, Workload};
-use protocols::{RunReport, Scenario};
+use protocols::{Fact, RunReport, Scenario};
 
 pub use super::plan_strategy::CrashLimit;
 use super::plan_strategy::{PlanSpace, plans};
@@ -141,17 +141,9 @@ pub enum Outcome {
 pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
     let mut s = cfg.scenario(cfg.seed, None, FaultPlan::none());
     s.trace = TraceLevel::Full;
-    let out = protocols::run(&s)?;
-    let mut jsonl = Vec::new();
-    out.write_trace_jsonl(&mut jsonl)?;
     let mut marks: Vec<(NodeId, String)> = Vec::new();
-    for line in jsonl.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let v: serde_json::Value = serde_json::from_slice(line)?;
-        if v["event"] != "mark" {
-            continue;
-        }
-        let node = NodeId(v["node"].as_u64().unwrap_or(u64::MAX) as u32);
-        let name = v["name"].as_str().unwrap_or_default().to_string();
+    for fact in protocols::run(&s)?.facts() {
+        let (node, Fact::Mark(name)) = (fact.node, fact.what) else { continue };
         if node.0 <= cfg.participants && !marks.iter().any(|m| m.0 == node && m.1 == name) {
             marks.push((node, name));
         }
