@@ -27,7 +27,9 @@ fn check_finds_blocking_when_f_plus_one_acceptors_crash() {
     let json = std::fs::read_to_string(dir.path().join("paxos-commit-non-blocking.json")).unwrap();
     let cx: serde_json::Value = serde_json::from_str(&json).unwrap();
     let scenario = &cx["scenario"];
-    let (n, f) = (scenario["participants"].as_u64().unwrap(), scenario["f"].as_u64().unwrap());
+    // The family's default F = 1: the file records only settings that were set.
+    let n = scenario["participants"].as_u64().unwrap();
+    let f = scenario.get("family").and_then(|s| s.get("f")).map_or(1, |f| f.as_u64().unwrap());
     assert_eq!(f, 1);
     // Acceptors follow the RMs (1..=n) and the client (n + 1).
     let acceptors = (n + 2)..(n + 2 + 2 * f + 1);

@@ -42,6 +42,10 @@ pub struct CheckArgs {
     /// At most this many faults per plan.
     #[arg(long, default_value_t = 4)]
     pub max_faults: usize,
+    /// A setting of the protocol family's own section, e.g. `--set f=2` for Paxos Commit
+    /// (`commitlab list` shows each family's settings). Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Directory for the counterexample (JSON) and its diagrams.
     #[arg(long, default_value = "results/counterexamples")]
     pub out: PathBuf,
@@ -67,7 +71,17 @@ pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass
 
 pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
     let target = Target::parse(&args.property)?;
-    protocols::catalog::lookup(&args.protocol).map_err(|e| format!("--protocol: {e}"))?;
+    let spec =
+        protocols::catalog::lookup(&args.protocol).map_err(|e| format!("--protocol: {e}"))?;
+    if !spec.has_property(target.name()) {
+        return Err(format!(
+            "--property {}: does not apply to {} (its properties: {})",
+            target.name(),
+            spec.name,
+            spec.family.properties.join(", ")
+        )
+        .into());
+    }
     if args.participants == 0 || args.participants > 64 {
         return Err("--participants must be within 1..=64".into());
     }
@@ -81,6 +95,12 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
     cfg.cases = args.cases;
     cfg.seed = args.seed;
     cfg.max_faults = args.max_faults;
+    for kv in &args.set {
+        let (key, value) =
+            protocols::family::parse_setting(kv).map_err(|e| format!("--set {e}"))?;
+        cfg.family.insert(key, value);
+    }
+    cfg.roles().map_err(|e| format!("--set: {e}"))?;
 
     let bar = ProgressBar::new(args.cases as u64);
     bar.set_style(

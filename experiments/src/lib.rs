@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod csv_out;
 pub mod error;
+pub mod gray_lamport;
 pub mod list;
 pub mod metrics;
 pub mod output;

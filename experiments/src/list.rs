@@ -36,6 +36,25 @@ pub fn run(out: &mut impl Write) -> Result<Exit> {
     for spec in protocols::catalog().iter().filter(|s| !s.correct) {
         writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
     }
+    writeln!(out, "families (roles and their crash points; settings: --set KEY=VALUE):")?;
+    for family in protocols::catalog::FAMILIES {
+        let variants: Vec<&str> = (family.variants)().iter().map(|v| v.name).collect();
+        writeln!(out, "  {} ({})", family.name, variants.join(", "))?;
+        for role in family.roles {
+            let mut marks: Vec<&str> = role.crash_points.to_vec();
+            for m in role.failure_points {
+                if !marks.contains(m) {
+                    marks.push(m);
+                }
+            }
+            let marks = if marks.is_empty() { "-".to_string() } else { marks.join(", ") };
+            writeln!(out, "    role {:<28} {marks}", role.name)?;
+        }
+        for setting in family.settings {
+            writeln!(out, "    setting {:<25} {}", setting.key, setting.help)?;
+        }
+        writeln!(out, "    {:<33} {}", "properties", family.properties.join(", "))?;
+    }
     writeln!(out, "properties (checker verdicts):")?;
     for p in Property::ALL {
         let kind = if p.is_atomicity() { "safety (atomicity)" } else { "" };

@@ -8,7 +8,6 @@ use std::time::Instant;
 use experiments::search::counterexample::replay;
 use experiments::search::runner::CrashLimit;
 use experiments::search::{Outcome, SearchConfig, Target, search};
-use protocols::catalog::PAXOS_COMMIT_LEADER_MARKS;
 use sim_core::{Action, Fault, FaultClass, NodeId, Trigger};
 
 /// Runs the search and asserts it found nothing in exactly `cfg.cases` cases.
@@ -30,8 +29,9 @@ fn the_search_reaches_the_acceptors_and_passes_f_through() {
     let mut cfg = SearchConfig::new("paxos-commit", Target::NonBlocking, vec![FaultClass::Crash]);
     // 3 RMs (nodes 1..=3), the client (4), 2F + 1 = 3 acceptors after it.
     assert_eq!(cfg.acceptors(), [NodeId(5), NodeId(6), NodeId(7)]);
-    cfg.f = 2;
-    assert_eq!(cfg.scenario(1, None, Default::default()).f, 2);
+    cfg.family.insert("f".into(), 2.into());
+    assert_eq!(cfg.scenario(1, None, Default::default()).family["f"], 2.into());
+    assert_eq!(cfg.setting("f").unwrap(), 2);
     assert_eq!(cfg.acceptors().len(), 5);
     // Protocols without acceptors: nothing beyond the coordinator and the participants.
     assert!(SearchConfig::new("2pc", Target::NonBlocking, vec![]).acceptors().is_empty());
@@ -42,13 +42,15 @@ fn paxos_commit_does_not_block_with_the_leader_crashed_at_any_mark_and_f_accepto
     // 4 leader marks × 5,000 generated plans = 20,000 plans. Each plan starts with the TM
     // (the ballot-0 leader, node 0) crash-stopped at one of its marks; the generated faults
     // are crash-stops of any node but the client, at most F = 1 of them acceptors.
-    assert_eq!(PAXOS_COMMIT_LEADER_MARKS.len(), 4);
-    for (i, &mark) in PAXOS_COMMIT_LEADER_MARKS.iter().enumerate() {
+    let leader_marks = protocols::catalog::lookup("paxos-commit").unwrap().coordinator_marks();
+    assert_eq!(leader_marks.len(), 4);
+    for (i, &mark) in leader_marks.iter().enumerate() {
         let mut cfg =
             SearchConfig::new("paxos-commit", Target::NonBlocking, vec![FaultClass::Crash]);
         cfg.cases = 5_000;
         cfg.seed = 100 + i as u64;
-        cfg.crash_limit = Some(CrashLimit { nodes: cfg.acceptors(), max: cfg.f as usize });
+        cfg.crash_limit =
+            Some(CrashLimit { nodes: cfg.acceptors(), max: cfg.setting("f").unwrap() as usize });
         cfg.fixed_faults = vec![Fault {
             trigger: Trigger::Mark { node: NodeId(0), mark: mark.into(), nth: 1 },
             action: Action::Crash { node: NodeId(0), recover_after_us: None },
@@ -58,7 +60,10 @@ fn paxos_commit_does_not_block_with_the_leader_crashed_at_any_mark_and_f_accepto
         // space with one more acceptor crash allowed finds blocking.
         let marks = experiments::search::runner::discover_marks(&cfg).unwrap();
         assert!(marks.contains(&(NodeId(0), mark.to_string())), "{mark}: {marks:?}");
-        cfg.crash_limit = Some(CrashLimit { nodes: cfg.acceptors(), max: cfg.f as usize + 1 });
+        cfg.crash_limit = Some(CrashLimit {
+            nodes: cfg.acceptors(),
+            max: cfg.setting("f").unwrap() as usize + 1,
+        });
         cfg.cases = 10_000;
         let Outcome::Found(found) = search(&cfg, &|_| {}).unwrap() else {
             panic!("{mark}: F + 1 acceptor crashes allowed, yet no blocking found")
@@ -80,7 +85,7 @@ fn with_f_plus_one_acceptors_down_the_search_finds_blocking_and_shrinks_to_those
     for f in [1u32, 2] {
         let mut cfg =
             SearchConfig::new("paxos-commit", Target::NonBlocking, vec![FaultClass::Crash]);
-        cfg.f = f;
+        cfg.family.insert("f".into(), f.into());
         cfg.cases = 10_000;
         let acceptors = cfg.acceptors();
         let Outcome::Found(found) = search(&cfg, &|_| {}).unwrap() else {
@@ -88,7 +93,7 @@ fn with_f_plus_one_acceptors_down_the_search_finds_blocking_and_shrinks_to_those
         };
         let plan = &found.scenario.plan;
         let ctx = serde_json::to_string_pretty(&found.scenario).unwrap();
-        assert_eq!(found.scenario.f, f, "{ctx}");
+        assert_eq!(found.scenario.family["f"], f.into(), "{ctx}");
         assert_eq!(plan.faults.len(), f as usize + 1, "F + 1 faults: {ctx}");
         let mut crashed: Vec<NodeId> = plan
             .faults

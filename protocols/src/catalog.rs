@@ -1,281 +1,131 @@
-//! The protocols by name: what studies, property tests and (later) the CLI select from.
+//! The protocols by name: what studies, property tests and the CLI select from.
 //!
-//! A name is a protocol family plus a variant, i.e. a config; broken variants are listed
-//! apart so that a study over "the correct protocols" can never pick one up by accident.
+//! The catalog is a list of families ([`FAMILIES`]); a protocol name is one variant of one
+//! family. Nothing here names a protocol's types: a new protocol is its module plus one line
+//! in [`FAMILIES`]. Broken variants are listed after the correct ones, so that a study over
+//! "the correct protocols" can never pick one up by accident.
 
-use crate::client::Entry;
-use crate::paxos_commit::{PaxosCommit, PaxosCommitConfig};
-use crate::saga::choreography::{BrokenChoreography, ChoreographyConfig, SagaChoreography};
-use crate::saga::orchestration::{BrokenOrchestration, OrchestrationConfig, SagaOrchestration};
-use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
-use crate::three_pc::{Broken3pc, ThreePc, ThreePcConfig};
-use crate::timing::Timing;
-use crate::two_pc::{Broken2pc, Presumption, Shape, TwoPc, TwoPcConfig};
-use crate::workload::VotePolicy;
+use std::sync::OnceLock;
 
-/// One runnable protocol variant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use crate::family::{Family, Roles, SettingsView, VariantSpec, unknown_name};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+
+/// Every protocol family, in the order studies and tables list them.
+pub const FAMILIES: &[Family] = &[
+    crate::two_pc::FAMILY,
+    crate::three_pc::FAMILY,
+    crate::paxos_commit::FAMILY,
+    crate::saga::orchestration::FAMILY,
+    crate::saga::choreography::FAMILY,
+];
+
+/// One runnable protocol: a variant of a family.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ProtocolSpec {
     pub name: &'static str,
     /// False for the deliberately broken variants.
     pub correct: bool,
     pub summary: &'static str,
-    variant: Variant,
+    pub variant: VariantSpec,
+    pub family: &'static Family,
 }
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Variant {
-    TwoPc { presumption: Presumption, cooperative: bool, broken: Option<Broken2pc> },
-    ThreePc { broken: Option<Broken3pc> },
-    PaxosCommit { faster: bool },
-    SagaOrchestration { broken: Option<BrokenOrchestration> },
-    SagaChoreography { broken: Option<BrokenChoreography> },
-}
-
-/// The marks a 2PC coordinator emits, in protocol order (crash points of studies).
-pub const TWO_PC_COORDINATOR_MARKS: &[&str] = &[
-    "prepare-sent",
-    "all-votes-in",
-    "decision-logged",
-    "decision-sent-to-first",
-    "decision-sent-to-all",
-];
-
-/// The marks a 3PC coordinator emits, in protocol order.
-pub const THREE_PC_COORDINATOR_MARKS: &[&str] = &[
-    "can-commit-sent",
-    "all-votes-in",
-    "precommit-sent-to-first",
-    "precommit-sent-to-all",
-    "all-acks-in",
-    "decision-logged",
-    "decision-sent-to-first",
-    "decision-sent-to-all",
-];
-
-/// The marks the Paxos Commit TM (leader, node 0) emits on a commit, in protocol order.
-pub const PAXOS_COMMIT_LEADER_MARKS: &[&str] =
-    &["prepare-sent", "all-instances-chosen", "decision-sent-to-first", "decision-sent-to-all"];
-
-/// Faster Paxos Commit's TM only sends Prepare: the acceptors answer the RMs.
-pub const FASTER_PAXOS_COMMIT_LEADER_MARKS: &[&str] = &["prepare-sent"];
-
-/// The marks a saga orchestrator emits on every saga, in protocol order (it also emits
-/// `step-failed`, `compensating` and `compensated`, but only on sagas that fail a step).
-pub const SAGA_ORCHESTRATOR_MARKS: &[&str] =
-    &["saga-begun", "step-started", "step-done", "saga-ended"];
-
-/// The marks a saga choreography's broker emits on every saga, in protocol order.
-pub const SAGA_BROKER_MARKS: &[&str] =
-    &["saga-begun", "event-delivered", "event-stored", "saga-ended"];
 
 impl ProtocolSpec {
-    /// The marks this protocol's coordinator (node 0) emits on every transaction, in
-    /// protocol order: where a study crashes it.
-    pub fn coordinator_marks(&self) -> &'static [&'static str] {
-        match self.variant {
-            Variant::TwoPc { .. } => TWO_PC_COORDINATOR_MARKS,
-            Variant::ThreePc { .. } => THREE_PC_COORDINATOR_MARKS,
-            Variant::PaxosCommit { faster: false } => PAXOS_COMMIT_LEADER_MARKS,
-            Variant::PaxosCommit { faster: true } => FASTER_PAXOS_COMMIT_LEADER_MARKS,
-            Variant::SagaOrchestration { .. } => SAGA_ORCHESTRATOR_MARKS,
-            Variant::SagaChoreography { .. } => SAGA_BROKER_MARKS,
+    /// The marks nodes of `role` emit on every transaction of this variant, in protocol
+    /// order: where studies crash them.
+    pub fn crash_points(&self, role: &str) -> &'static [&'static str] {
+        if let Some((_, points)) = self.variant.crash_points.iter().find(|(r, _)| *r == role) {
+            return points;
         }
+        self.family.roles.iter().find(|r| r.name == role).map_or(&[], |r| r.crash_points)
+    }
+
+    /// The coordinator's crash points (the role whose failure the studies explore).
+    pub fn coordinator_marks(&self) -> &'static [&'static str] {
+        self.crash_points("coordinator")
+    }
+
+    /// Every mark a node of `role` may emit: this variant's normal path, then the family's
+    /// (a variant's narrower normal path still reaches the rest on failure paths), then the
+    /// failure paths.
+    pub fn all_marks(&self, role: &str) -> Vec<&'static str> {
+        let spec = self.family.roles.iter().find(|r| r.name == role);
+        let family = spec.map_or(&[][..], |r| r.crash_points);
+        let failure = spec.map_or(&[][..], |r| r.failure_points);
+        let mut all: Vec<&'static str> = self.crash_points(role).to_vec();
+        for m in family.iter().chain(failure) {
+            if !all.contains(m) {
+                all.push(m);
+            }
+        }
+        all
+    }
+
+    /// Which node plays which role in `scenario`, after checking the family section.
+    pub fn roles(&self, scenario: &Scenario) -> Result<Roles, ScenarioError> {
+        SettingsView::new(self.family.settings, &scenario.family).validate(self.name)?;
+        Ok((self.family.layout)(scenario))
+    }
+
+    /// Whether `property` (a checker property's name) applies to this protocol.
+    pub fn has_property(&self, property: &str) -> bool {
+        self.family.properties.contains(&property)
+    }
+
+    /// Validates `scenario` (its shared fields and its family section) and runs it.
+    pub fn run(&self, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+        scenario.validate()?;
+        self.roles(scenario)?;
+        (self.family.run)(self.name, scenario)
     }
 }
 
-const fn two_pc(
-    name: &'static str,
-    summary: &'static str,
-    presumption: Presumption,
-    cooperative: bool,
-    broken: Option<Broken2pc>,
-) -> ProtocolSpec {
-    ProtocolSpec {
-        name,
-        correct: broken.is_none(),
-        summary,
-        variant: Variant::TwoPc { presumption, cooperative, broken },
-    }
-}
-
-const fn three_pc(
-    name: &'static str,
-    summary: &'static str,
-    broken: Option<Broken3pc>,
-) -> ProtocolSpec {
-    ProtocolSpec { name, correct: broken.is_none(), summary, variant: Variant::ThreePc { broken } }
-}
-
-const fn paxos_commit(name: &'static str, summary: &'static str, faster: bool) -> ProtocolSpec {
-    ProtocolSpec { name, correct: true, summary, variant: Variant::PaxosCommit { faster } }
-}
-
-const fn saga_orchestration(
-    name: &'static str,
-    summary: &'static str,
-    broken: Option<BrokenOrchestration>,
-) -> ProtocolSpec {
-    let variant = Variant::SagaOrchestration { broken };
-    ProtocolSpec { name, correct: broken.is_none(), summary, variant }
-}
-
-const fn saga_choreography(
-    name: &'static str,
-    summary: &'static str,
-    broken: Option<BrokenChoreography>,
-) -> ProtocolSpec {
-    let variant = Variant::SagaChoreography { broken };
-    ProtocolSpec { name, correct: broken.is_none(), summary, variant }
-}
-
-const CATALOG: &[ProtocolSpec] = &[
-    two_pc(
-        "2pc",
-        "two-phase commit, presumed nothing, cooperative termination",
-        Presumption::Nothing,
-        true,
-        None,
-    ),
-    two_pc(
-        "2pc-presumed-abort",
-        "two-phase commit, presumed abort (no acks, no forced records on abort)",
-        Presumption::Abort,
-        true,
-        None,
-    ),
-    two_pc(
-        "2pc-no-cooperative-termination",
-        "two-phase commit; uncertain participants ask only the coordinator",
-        Presumption::Nothing,
-        false,
-        None,
-    ),
-    three_pc(
-        "3pc",
-        "three-phase commit with the BHG termination protocol (non-blocking under crashes)",
-        None,
-    ),
-    paxos_commit(
-        "paxos-commit",
-        "Paxos Commit (Gray & Lamport): one Paxos instance per RM, 2F+1 acceptors (config f)",
-        false,
-    ),
-    paxos_commit(
-        "faster-paxos-commit",
-        "Faster Paxos Commit: acceptors send phase 2b straight to the RMs",
-        true,
-    ),
-    saga_orchestration(
-        "saga-orchestration",
-        "orchestrated saga: durable saga log, idempotent services, compensation in reverse",
-        None,
-    ),
-    saga_choreography(
-        "saga-choreography",
-        "choreographed saga: durable broker, at-least-once delivery, services dedup by event id",
-        None,
-    ),
-    two_pc(
-        "broken-2pc-unilateral-abort",
-        "BROKEN: an uncertain participant aborts on timeout",
-        Presumption::Nothing,
-        true,
-        Some(Broken2pc::UnilateralAbort),
-    ),
-    two_pc(
-        "broken-2pc-unlogged-decision",
-        "BROKEN: the coordinator sends its decision before logging it",
-        Presumption::Nothing,
-        true,
-        Some(Broken2pc::UnloggedDecision),
-    ),
-    three_pc(
-        "broken-3pc-all-uncertain-commit",
-        "BROKEN: the 3PC termination protocol commits when all are uncertain",
-        Some(Broken3pc::AllUncertainCommit),
-    ),
-    saga_orchestration(
-        "broken-saga-volatile-orchestrator",
-        "BROKEN: the saga orchestrator keeps its saga log in memory only",
-        Some(BrokenOrchestration::VolatileOrchestrator),
-    ),
-    saga_choreography(
-        "broken-saga-lossy-bus",
-        "BROKEN: an in-memory event bus that drops events for a subscriber whose buffer is full",
-        Some(BrokenChoreography::LossyBus),
-    ),
-];
-
-impl ProtocolSpec {
-    /// Whether the protocol runs acceptors (laid out after the client, 2F + 1 of them).
-    pub fn uses_acceptors(&self) -> bool {
-        matches!(self.variant, Variant::PaxosCommit { .. })
-    }
-}
-
-/// Every protocol variant, correct and broken.
+/// Every protocol variant, correct ones first (in family order), then the broken ones.
 pub fn catalog() -> &'static [ProtocolSpec] {
-    CATALOG
+    static CATALOG: OnceLock<Vec<ProtocolSpec>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let all: Vec<ProtocolSpec> = FAMILIES
+            .iter()
+            .flat_map(|family| {
+                (family.variants)().into_iter().map(move |variant| ProtocolSpec {
+                    name: variant.name,
+                    correct: variant.correct,
+                    summary: variant.summary,
+                    variant,
+                    family,
+                })
+            })
+            .collect();
+        let (mut correct, broken): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.correct);
+        correct.extend(broken);
+        correct
+    })
 }
 
 /// Names of the correct protocols (what studies sweep over).
 pub fn correct_protocols() -> impl Iterator<Item = &'static str> {
-    CATALOG.iter().filter(|s| s.correct).map(|s| s.name)
+    catalog().iter().filter(|s| s.correct).map(|s| s.name)
 }
 
 /// Names of the deliberately broken variants (what checker tests must catch).
 pub fn broken_protocols() -> impl Iterator<Item = &'static str> {
-    CATALOG.iter().filter(|s| !s.correct).map(|s| s.name)
+    catalog().iter().filter(|s| !s.correct).map(|s| s.name)
 }
 
+/// The protocol named `name`; unknown names get the closest known one as a hint.
 pub fn lookup(name: &str) -> Result<&'static ProtocolSpec, ScenarioError> {
-    CATALOG.iter().find(|s| s.name == name).ok_or_else(|| ScenarioError::UnknownProtocol {
+    catalog().iter().find(|s| s.name == name).ok_or_else(|| ScenarioError::UnknownProtocol {
         name: name.to_string(),
-        known: CATALOG.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        message: unknown_name("protocol", name, catalog().iter().map(|s| s.name)),
     })
+}
+
+/// Which node plays which role in `scenario` (its protocol looked up by name).
+pub fn roles(scenario: &Scenario) -> Result<Roles, ScenarioError> {
+    lookup(&scenario.protocol)?.roles(scenario)
 }
 
 /// Builds and runs `scenario` with the protocol it names.
 pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let spec = lookup(&scenario.protocol)?;
-    scenario.validate()?;
-    let timing = Timing::for_network(&scenario.network);
-    let client = scenario.client_config(&timing);
-    let votes: VotePolicy = scenario.votes.clone();
-    match spec.variant {
-        Variant::TwoPc { presumption, cooperative, broken } => {
-            let config = TwoPcConfig {
-                layout: scenario.layout(),
-                presumption,
-                cooperative_termination: cooperative,
-                broken,
-                shape: Shape::Classic,
-                timing,
-                votes,
-                client,
-            };
-            run_with::<TwoPc>(scenario, timing, config)
-        }
-        Variant::ThreePc { broken } => {
-            let config = ThreePcConfig { layout: scenario.layout(), broken, timing, votes, client };
-            run_with::<ThreePc>(scenario, timing, config)
-        }
-        Variant::PaxosCommit { faster } => {
-            let client = crate::client::ClientConfig { entry: Entry::FirstParticipant, ..client };
-            let layout = scenario.layout();
-            let config = PaxosCommitConfig { layout, f: scenario.f, faster, timing, votes, client };
-            run_with::<PaxosCommit>(scenario, timing, config)
-        }
-        Variant::SagaOrchestration { broken } => {
-            let layout = scenario.layout();
-            let config = OrchestrationConfig { layout, broken, timing, refusals: votes, client };
-            run_with::<SagaOrchestration>(scenario, timing, config)
-        }
-        Variant::SagaChoreography { broken } => {
-            let layout = scenario.layout();
-            let config = ChoreographyConfig { layout, broken, timing, refusals: votes, client };
-            run_with::<SagaChoreography>(scenario, timing, config)
-        }
-    }
+    lookup(&scenario.protocol)?.run(scenario)
 }

@@ -138,7 +138,7 @@ impl Client {
     fn send<P: ClientWire>(&self, ctx: &mut Context<'_, P>, txn: &Txn, attempt: u32) {
         let msg = ClientMsg::Request { txn: txn.clone(), attempt };
         let to = match self.config.entry {
-            Entry::Coordinator => Layout::COORDINATOR,
+            Entry::Coordinator => self.layout.coordinator(),
             Entry::FirstParticipant => txn.participants()[0],
         };
         ctx.send(to, P::wrap_msg(msg));

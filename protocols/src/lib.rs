@@ -5,8 +5,9 @@
 pub mod backoff;
 pub mod catalog;
 pub mod client;
+pub mod crash_point;
 pub mod durable;
-pub mod gray_lamport;
+pub mod family;
 pub mod paxos_commit;
 pub mod saga;
 pub mod scenario;
@@ -18,8 +19,9 @@ pub mod txn;
 pub mod workload;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
+pub use family::{Family, Roles};
 pub use scenario::{
     Fact, MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot,
     TraceFact, TxnObserved,
 };
-pub use txn::{Layout, Observation, Outcome, Role, SagaOutcome, Txn, TxnId, Vote, Write};
+pub use txn::{Layout, Observation, Outcome, SagaOutcome, Txn, TxnId, Vote, Write};

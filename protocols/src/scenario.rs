@@ -17,8 +17,9 @@ use sim_core::{
 
 use crate::client::{ClientConfig, ClientWire};
 use crate::durable::{DiskView, TxnRecord, replay};
+use crate::family::{Roles, SettingValue, Settings};
 use crate::timing::Timing;
-use crate::txn::{Key, Layout, Observation, Role, TxnId};
+use crate::txn::{Key, Observation, TxnId};
 use crate::workload::{VotePolicy, Workload};
 
 /// A protocol the scenario runner can drive.
@@ -73,17 +74,36 @@ pub struct Scenario {
     pub liveness_bound_us: Option<u64>,
     #[serde(default)]
     pub trace: TraceLevel,
-    /// Faults tolerated by protocols with acceptors (Paxos Commit: 2F + 1 acceptors);
-    /// ignored by the others.
-    #[serde(default = "one")]
-    pub f: u32,
-    /// Co-locate processes as Gray & Lamport do (see [`Layout::hosts`]).
-    #[serde(default)]
-    pub colocated: bool,
+    /// The protocol family's own configuration section (`[family]` in a scenario file,
+    /// `--set KEY=VALUE` on the command line): e.g. Paxos Commit's `f`. Keys and values are
+    /// checked against the family's [`crate::family::SettingSpec`]s.
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub family: Settings,
 }
 
 fn one() -> u32 {
     1
+}
+
+impl From<bool> for SettingValue {
+    fn from(b: bool) -> Self {
+        SettingValue::Bool(b)
+    }
+}
+impl From<i32> for SettingValue {
+    fn from(i: i32) -> Self {
+        SettingValue::Int(i64::from(i))
+    }
+}
+impl From<i64> for SettingValue {
+    fn from(i: i64) -> Self {
+        SettingValue::Int(i)
+    }
+}
+impl From<u32> for SettingValue {
+    fn from(i: u32) -> Self {
+        SettingValue::Int(i64::from(i))
+    }
 }
 
 impl Scenario {
@@ -103,17 +123,17 @@ impl Scenario {
             fault_horizon_us: 10_000_000,
             liveness_bound_us: Some(10_000_000),
             trace: TraceLevel::Observations,
-            f: 1,
-            colocated: false,
+            family: Settings::new(),
         }
     }
 
-    pub fn layout(&self) -> Layout {
-        let acceptors = crate::catalog::lookup(&self.protocol)
-            .map_or(0, |spec| if spec.uses_acceptors() { 2 * self.f + 1 } else { 0 });
-        Layout { participants: self.participants, acceptors, colocated: self.colocated }
+    /// Sets `key` of the family section (builder style, for tests and experiments).
+    pub fn with(mut self, key: &str, value: impl Into<SettingValue>) -> Scenario {
+        self.family.insert(key.to_string(), value.into());
+        self
     }
 
+    /// The fields every family shares (the family section is checked by the family).
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let bad =
             |field: &str, reason: String| ScenarioError::Invalid { field: field.into(), reason };
@@ -123,7 +143,7 @@ impl Scenario {
         if self.max_in_flight == 0 {
             return Err(bad("max_in_flight", "must be at least 1".into()));
         }
-        self.workload.validate(self.layout()).map_err(|r| bad("workload", r))?;
+        self.workload.validate(self.participants).map_err(|r| bad("workload", r))?;
         self.votes.validate().map_err(|r| bad("votes", r))?;
         Ok(())
     }
@@ -145,8 +165,8 @@ impl Scenario {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("unknown protocol {name:?} (known: {known})")]
-    UnknownProtocol { name: String, known: String },
+    #[error("{message}")]
+    UnknownProtocol { name: String, message: String },
     #[error("{field} is invalid: {reason}")]
     Invalid { field: String, reason: String },
     #[error(transparent)]
@@ -201,9 +221,8 @@ pub struct MessageCounts {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     pub protocol: String,
-    pub layout: Layout,
-    /// Per node.
-    pub roles: Vec<Role>,
+    /// Which node plays which role (and co-location).
+    pub roles: Roles,
     pub timing: Timing,
     pub observations: Vec<TxnObserved>,
     /// At the end of the fault phase (what blocking is judged on).
@@ -227,8 +246,8 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub fn participants(&self) -> impl Iterator<Item = NodeId> + Clone {
-        self.layout.participant_ids()
+    pub fn participants(&self) -> impl Iterator<Item = NodeId> + Clone + '_ {
+        self.roles.ids("participant")
     }
 
     /// Observations of `node`.
@@ -348,15 +367,10 @@ impl RunOutcome {
     }
 
     /// Draws the trace (empty unless the run's trace level was `full`), naming nodes by
-    /// role: `coord`, `p1`..`pN`, `client`.
+    /// their role labels (`coord`, `p1`..`pN`, `client`, ...).
     pub fn render(&self, rendering: Rendering) -> String {
-        let layout = self.report.layout;
-        let names = move |id: NodeId| match layout.role(id) {
-            Role::Coordinator => "coord".to_string(),
-            Role::Participant => format!("p{}", id.0),
-            Role::Client => "client".to_string(),
-            Role::Acceptor => format!("a{}", id.0),
-        };
+        let roles = &self.report.roles;
+        let names = |id: NodeId| roles.label(id);
         self.sim.render(rendering, &names)
     }
 }
@@ -365,6 +379,7 @@ impl RunOutcome {
 /// horizon, then the liveness phase if one is asked for.
 pub fn run_with<P: CommitProtocol>(
     scenario: &Scenario,
+    roles: Roles,
     timing: Timing,
     config: P::Config,
 ) -> Result<RunOutcome, ScenarioError>
@@ -372,25 +387,24 @@ where
     P::Record: TxnRecord,
 {
     scenario.validate()?;
-    let layout = scenario.layout();
     let sim_config = SimConfig {
-        nodes: layout.nodes(),
+        nodes: roles.nodes(),
         seed: scenario.seed,
         network: scenario.network.clone(),
         trace: scenario.trace,
         max_events: 1 << 40,
-        hosts: layout.hosts(),
+        hosts: roles.hosts.clone(),
     };
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));
     let mut sim: Simulation<P, P::Node> =
         Simulation::new(sim_config, scenario.plan.clone(), factory)?;
     sim.run_until(Time::from_us(scenario.fault_horizon_us));
-    let fault_phase = snapshot(&sim, scenario);
+    let fault_phase = snapshot(&sim, scenario, &roles);
     if let Some(bound) = scenario.liveness_bound_us {
         sim.run_liveness_phase(Duration::from_us(bound));
     }
-    let end = snapshot(&sim, scenario);
+    let end = snapshot(&sim, scenario, &roles);
     let observations: Vec<TxnObserved> = sim
         .trace()
         .observations()
@@ -400,16 +414,15 @@ where
     let stats = sim.stats();
     // Everything the client node sent or was sent: requests and retries, replies, and the
     // saga audit reads. Counted by the engine, so exact at any trace level.
-    let client = sim.sends_by(layout.client()) + sim.sends_to(layout.client());
+    let client: u64 = roles.ids("client").map(|c| sim.sends_by(c) + sim.sends_to(c)).sum();
     let messages = MessageCounts { total: stats.sent, client, protocol: stats.sent - client };
-    let initial_total = layout
-        .participant_ids()
+    let initial_total = roles
+        .ids("participant")
         .map(|p| scenario.workload.initial_values(p).values().sum::<i64>())
         .sum();
     let report = RunReport {
         protocol: scenario.protocol.clone(),
-        layout,
-        roles: (0..layout.nodes()).map(|i| layout.role(NodeId(i))).collect(),
+        roles,
         timing,
         observations,
         fault_phase,
@@ -425,16 +438,20 @@ where
     Ok(RunOutcome { report, sim: Box::new(sim) })
 }
 
-fn snapshot<P: CommitProtocol>(sim: &Simulation<P, P::Node>, scenario: &Scenario) -> Snapshot
+fn snapshot<P: CommitProtocol>(
+    sim: &Simulation<P, P::Node>,
+    scenario: &Scenario,
+    roles: &Roles,
+) -> Snapshot
 where
     P::Record: TxnRecord,
 {
-    let layout = scenario.layout();
-    let nodes: Vec<NodeId> = (0..layout.nodes()).map(NodeId).collect();
+    let nodes: Vec<NodeId> = (0..roles.nodes()).map(NodeId).collect();
     let applied: Vec<Option<BTreeMap<Key, i64>>> = nodes
         .iter()
         .map(|&n| {
-            (layout.role(n) == Role::Participant)
+            roles
+                .is(n, "participant")
                 .then(|| P::applied(&scenario.workload, n, sim.disk(n).records()))
         })
         .collect();

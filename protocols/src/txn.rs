@@ -83,80 +83,95 @@ impl Txn {
     }
 }
 
-/// What a node is in a commit scenario. Node ids are laid out by [`Layout`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Coordinator,
-    Participant,
-    Client,
-    /// A Paxos Commit acceptor (only in layouts with acceptors).
-    Acceptor,
-}
-
-/// Where each role lives: the coordinator is node 0, participants are nodes `1..=n`, the
-/// client is node `n + 1`, and acceptors (Paxos Commit only; none for the other protocols)
-/// follow the client: nodes `n + 2 ..= n + 1 + acceptors`. Participant ids are the lowest
-/// after the coordinator's, so "lowest live id" elections among participants are plain
-/// comparisons.
+/// Where the nodes of a commit scenario live: the coordinator is node 0, participants are
+/// nodes `1..=n`, the client is node `n + 1`, and a family's own extra nodes (Paxos Commit's
+/// acceptors; none for the others) follow the client: nodes `n + 2 ..= n + 1 + extra`.
+/// Participant ids are the lowest after the coordinator's, so "lowest live id" elections
+/// among participants are plain comparisons. Which *role* each node plays is the family's
+/// to say ([`crate::family::Roles`]); this is only the numbering commit families share.
 ///
 /// With `colocated`, processes share hosts as in Gray & Lamport's co-located case (see
 /// [`Layout::hosts`]); otherwise every node is its own host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Layout {
     pub participants: u32,
+    /// Nodes the family adds after the client (Paxos Commit: its 2F + 1 acceptors).
     #[serde(default)]
-    pub acceptors: u32,
+    pub extra: u32,
     #[serde(default)]
     pub colocated: bool,
 }
 
 impl Layout {
-    pub const COORDINATOR: NodeId = NodeId(0);
-
-    /// `participants` participants, no acceptors, one host per node.
+    /// `participants` participants, no extra nodes, one host per node.
     pub const fn new(participants: u32) -> Layout {
-        Layout { participants, acceptors: 0, colocated: false }
+        Layout { participants, extra: 0, colocated: false }
     }
 
     pub fn nodes(&self) -> u32 {
-        self.participants + 2 + self.acceptors
+        self.participants + 2 + self.extra
+    }
+    /// The node that coordinates (2PC/3PC coordinator, Paxos Commit TM, saga orchestrator
+    /// or broker).
+    pub const fn coordinator(&self) -> NodeId {
+        NodeId(0)
     }
     pub fn client(&self) -> NodeId {
         NodeId(self.participants + 1)
     }
+    pub fn is_participant(&self, id: NodeId) -> bool {
+        (1..=self.participants).contains(&id.0)
+    }
     pub fn participant_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
         (1..=self.participants).map(NodeId)
     }
-    pub fn acceptor_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
+    /// The family's extra nodes (after the client).
+    pub fn extra_ids(&self) -> impl Iterator<Item = NodeId> + Clone {
         let first = self.participants + 2;
-        (first..first + self.acceptors).map(NodeId)
+        (first..first + self.extra).map(NodeId)
     }
-    pub fn role(&self, id: NodeId) -> Role {
-        match id.0 {
-            0 => Role::Coordinator,
-            i if i <= self.participants => Role::Participant,
-            i if i == self.participants + 1 => Role::Client,
-            _ => Role::Acceptor,
-        }
+    pub fn is_extra(&self, id: NodeId) -> bool {
+        id.0 >= self.participants + 2 && id.0 < self.nodes()
+    }
+
+    /// The roles of a layout whose extra nodes play `extra_role`, named by `specs`.
+    pub fn roles(
+        &self,
+        specs: &[crate::family::RoleSpec],
+        extra_role: &str,
+    ) -> crate::family::Roles {
+        let mut r = crate::family::Roles::from_groups(
+            specs,
+            &[("coordinator", 1), ("participant", self.participants), ("client", 1)],
+        );
+        let tail = crate::family::Roles::from_groups(specs, &[(extra_role, self.extra)]);
+        let first = r.nodes();
+        r.names.extend(tail.names);
+        // Extra nodes are labelled by their own id, like participants.
+        let label = specs.iter().find(|s| s.name == extra_role).map_or(extra_role, |s| s.label);
+        r.labels.extend((0..self.extra).map(|j| format!("{label}{}", first + j)));
+        r.hosts = self.hosts();
+        r
     }
 
     /// The host of every node when `colocated` (`None` otherwise), for
     /// [`sim_core::SimConfig::hosts`]: participant `i` runs on host `i`; the coordinator
-    /// shares participant 1's host (the initiating RM's, in Gray & Lamport's terms);
-    /// acceptor `j` (0-based) runs on participant `j + 1`'s host while there are
+    /// shares participant 1's host (the initiating RM's, in Gray & Lamport's terms); extra
+    /// node `j` (0-based; an acceptor) runs on participant `j + 1`'s host while there are
     /// participants left, and on a host of its own after that (two acceptors on one host
     /// would fail together, which F-tolerance forbids); the client has its own host.
     pub fn hosts(&self) -> Option<Vec<u32>> {
         if !self.colocated {
             return None;
         }
-        let host = |id: NodeId| match self.role(id) {
-            Role::Coordinator => 1,
-            Role::Participant | Role::Client => id.0,
-            Role::Acceptor => {
+        let host = |id: NodeId| {
+            if id == self.coordinator() {
+                1
+            } else if self.is_extra(id) {
                 let j = id.0 - (self.participants + 2);
                 if j < self.participants { j + 1 } else { id.0 }
+            } else {
+                id.0 // participants and the client
             }
         };
         Some((0..self.nodes()).map(|i| host(NodeId(i))).collect())

@@ -34,13 +34,13 @@ impl Workload {
         Workload::Bank { accounts_per_participant: 4, initial_balance: 1_000, max_amount: 100 }
     }
 
-    pub fn validate(&self, layout: Layout) -> Result<(), String> {
+    pub fn validate(&self, participants: u32) -> Result<(), String> {
         match *self {
             Workload::Spread { keys_per_participant: 0 } => {
                 Err("workload.keys_per_participant must be at least 1".into())
             }
             Workload::Bank { accounts_per_participant, initial_balance, max_amount } => {
-                if layout.participants < 2 {
+                if participants < 2 {
                     return Err("workload bank needs at least 2 participants".into());
                 }
                 if accounts_per_participant == 0 {

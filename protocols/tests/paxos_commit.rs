@@ -14,7 +14,7 @@ fn all_commit_when_all_vote_yes_all_abort_when_one_votes_no() {
     for protocol in BOTH {
         for colocated in [false, true] {
             let mut s = Scenario::new(protocol, 3, 5, 11);
-            s.colocated = colocated;
+            s.family.insert("colocated".into(), colocated.into());
             let r = protocols::run(&s).unwrap().report;
             let all = decisions(&r);
             assert_eq!(all.len(), 5, "{protocol}: {all:?}");
@@ -25,7 +25,7 @@ fn all_commit_when_all_vote_yes_all_abort_when_one_votes_no() {
             assert_all_participants_settled(&r);
 
             let mut s = Scenario::new(protocol, 3, 4, 12);
-            s.colocated = colocated;
+            s.family.insert("colocated".into(), colocated.into());
             s.votes = protocols::workload::VotePolicy::always_no(NodeId(2));
             let r = protocols::run(&s).unwrap().report;
             let all = decisions(&r);
@@ -60,11 +60,12 @@ fn leader_crash_at_every_mark_with_up_to_f_acceptors_down_blocks_no_rm() {
             for &mark in &marks {
                 for down in 0..=f {
                     let mut s = Scenario::new(protocol, 3, 6, 100 + u64::from(f));
-                    s.f = f;
+                    s.family.insert("f".into(), f.into());
                     s.workload = protocols::workload::Workload::bank();
                     s.max_in_flight = 2;
                     s.liveness_bound_us = None;
-                    let acceptors: Vec<NodeId> = s.layout().acceptor_ids().collect();
+                    let acceptors: Vec<NodeId> =
+                        protocols::catalog::roles(&s).unwrap().ids("acceptor").collect();
                     // The acceptors the normal case uses go down first: the hardest case.
                     s.plan = leader_crash_plan(mark, &acceptors[..down as usize]);
                     let r = protocols::run(&s).unwrap().report;
@@ -100,9 +101,10 @@ fn leader_crash_at_every_mark_with_up_to_f_acceptors_down_blocks_no_rm() {
 fn with_f_plus_one_acceptors_down_prepared_rms_stay_uncertain() {
     for protocol in BOTH {
         let mut s = Scenario::new(protocol, 3, 1, 5);
-        s.f = 1;
+        s.family.insert("f".into(), 1.into());
         s.liveness_bound_us = Some(10_000_000);
-        let acceptors: Vec<NodeId> = s.layout().acceptor_ids().collect();
+        let acceptors: Vec<NodeId> =
+            protocols::catalog::roles(&s).unwrap().ids("acceptor").collect();
         s.plan = leader_crash_plan("prepare-sent", &acceptors[1..3]);
         let r = protocols::run(&s).unwrap().report;
         let txn = TxnId(1);
@@ -131,7 +133,7 @@ fn same_seed_and_plan_same_trace_hash() {
         for colocated in [false, true] {
             let run = |seed| {
                 let mut s = Scenario::new(protocol, 4, 6, seed);
-                s.colocated = colocated;
+                s.family.insert("colocated".into(), colocated.into());
                 s.workload = protocols::workload::Workload::bank();
                 s.max_in_flight = 2;
                 s.plan = crash_at(0, "prepare-sent", Some(50_000));

@@ -77,7 +77,7 @@ fn fault_free_sagas_complete_and_conserve_money() {
     assert_eq!(r.end.disks[0].records, 4 * 20);
     assert_eq!(r.end.disks[0].decisions.len(), 20, "the end record is the saga's decision");
     assert!(r.end.in_doubt.iter().all(Vec::is_empty), "nobody is ever in doubt");
-    for mark in protocols::catalog::SAGA_BROKER_MARKS {
+    for mark in protocols::catalog::lookup("saga-choreography").unwrap().coordinator_marks() {
         let crash = crash_at(0, mark, Some(1));
         let mut s = bank("saga-choreography", 1, 5);
         s.plan = crash;
@@ -108,7 +108,7 @@ fn a_refused_step_flows_back_as_compensation_events_in_reverse_order() {
 #[test]
 fn the_broker_redelivers_from_its_disk_after_a_crash_at_any_mark() {
     let mut crashed = 0;
-    for mark in protocols::catalog::SAGA_BROKER_MARKS {
+    for mark in protocols::catalog::lookup("saga-choreography").unwrap().coordinator_marks() {
         for (nth, recover) in [(1, Some(20_000)), (2, Some(300_000)), (3, None)] {
             for seed in 0..4 {
                 let mut s = bank("saga-choreography", 8, seed);

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use protocols::catalog::ProtocolSpec;
+use protocols::family::{parse_setting, unknown_name};
 use protocols::workload::Workload;
-use protocols::{Layout, Scenario};
+use protocols::{Roles, Scenario};
 use sim_core::{Action, Fault, FaultPlan, Latency, NodeId, Ordering, TraceLevel, Trigger};
 
 use crate::error::Result;
@@ -60,6 +62,10 @@ pub struct RunArgs {
     /// or a node number. Repeatable; appended to the plan.
     #[arg(long, value_name = "NODE@MARK[#NTH][+MS]")]
     pub crash: Vec<String>,
+    /// A setting of the protocol family's own section, e.g. `--set f=2` for Paxos Commit
+    /// (`commitlab list` shows each family's settings). Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// A JSON fault plan (format: README.md, "Fault plans"); replaces the scenario's plan.
     #[arg(long, value_name = "FILE.json")]
     pub plan: Option<PathBuf>,
@@ -155,20 +161,24 @@ pub fn resolve(args: &RunArgs) -> Result<Scenario> {
     if args.fifo {
         s.network.default.ordering = Ordering::Fifo;
     }
-    let layout = s.layout();
+    for kv in &args.set {
+        let (key, value) = parse_setting(kv).map_err(|e| format!("--set {e}"))?;
+        s.family.insert(key, value);
+    }
+    let protocol = protocols::catalog::lookup(&s.protocol).map_err(|e| format!("protocol: {e}"))?;
+    s.validate()?;
+    let roles = protocol.roles(&s)?;
     if let Some(path) = &args.plan {
-        s.plan = FaultPlan::load(path, layout.nodes()).map_err(|e| format!("--plan: {e}"))?;
+        s.plan = FaultPlan::load(path, roles.nodes()).map_err(|e| format!("--plan: {e}"))?;
     }
     for spec in &args.crash {
-        s.plan.faults.push(parse_crash(spec, layout)?);
+        s.plan.faults.push(parse_crash(spec, &roles, protocol)?);
     }
     if args.needs_full_trace() {
         s.trace = TraceLevel::Full;
     }
-    protocols::catalog::lookup(&s.protocol).map_err(|e| format!("protocol: {e}"))?;
-    s.validate()?;
-    s.network.validate(layout.nodes())?;
-    s.plan.validate(layout.nodes()).map_err(|e| format!("fault plan: {e}"))?;
+    s.network.validate(roles.nodes())?;
+    s.plan.validate(roles.nodes()).map_err(|e| format!("fault plan: {e}"))?;
     Ok(s)
 }
 
@@ -211,12 +221,13 @@ pub fn parse_latency(spec: &str) -> Result<Latency> {
     Ok(latency)
 }
 
-/// `NODE@MARK[#NTH][+RECOVER_MS]` as a fault.
-pub fn parse_crash(spec: &str, layout: Layout) -> Result<Fault> {
+/// `NODE@MARK[#NTH][+RECOVER_MS]` as a fault. The mark must be one that the node's role emits
+/// in `protocol` (a mistyped mark would never fire: the user would believe they tested a crash).
+pub fn parse_crash(spec: &str, roles: &Roles, protocol: &ProtocolSpec) -> Result<Fault> {
     let bad = |why: String| format!("--crash {spec:?}: {why}");
     let (node, rest) =
         spec.split_once('@').ok_or_else(|| bad("expected NODE@MARK[#NTH][+RECOVER_MS]".into()))?;
-    let node = parse_node(node, layout).map_err(bad)?;
+    let node = parse_node(node, roles).map_err(bad)?;
     let (rest, recover_after_us) = match rest.split_once('+') {
         Some((r, ms)) => {
             let ms: u64 =
@@ -238,38 +249,40 @@ pub fn parse_crash(spec: &str, layout: Layout) -> Result<Fault> {
     if mark.is_empty() {
         return Err(bad("the mark is empty".into()).into());
     }
+    let role = roles.of(node);
+    let marks = protocol.all_marks(role);
+    if !marks.contains(&mark) {
+        let what = format!("mark for a {} {role} ({})", protocol.name, roles.label(node));
+        return Err(bad(unknown_name(&what, mark, marks)).into());
+    }
     Ok(Fault {
         trigger: Trigger::Mark { node, mark: mark.to_string(), nth },
         action: Action::Crash { node, recover_after_us },
     })
 }
 
-/// `coord`, `client`, `pK` or a node number.
-pub fn parse_node(s: &str, layout: Layout) -> std::result::Result<NodeId, String> {
-    let id =
-        match s {
-            "coord" | "coordinator" => Layout::COORDINATOR,
-            "client" => layout.client(),
-            _ => match s.strip_prefix('p') {
-                Some(k) => {
-                    let k: u32 = k.parse().map_err(|_| format!("node {s:?}: expected pK"))?;
-                    if k == 0 || k > layout.participants {
-                        return Err(format!(
-                            "node {s:?}: participants are p1..p{}",
-                            layout.participants
-                        ));
-                    }
-                    NodeId(k)
-                }
-                None => NodeId(s.parse().map_err(|_| {
-                    format!("node {s:?}: expected coord, client, pK or a node number")
-                })?),
-            },
-        };
-    if id.0 >= layout.nodes() {
-        return Err(format!("node {s:?}: the cluster has nodes 0..{}", layout.nodes() - 1));
+/// A node by its label (`coord`, `client`, `pK`, `aK`, ...) or its number.
+pub fn parse_node(s: &str, roles: &Roles) -> std::result::Result<NodeId, String> {
+    if s == "coordinator"
+        && let Some(c) = roles.first("coordinator")
+    {
+        return Ok(c);
     }
-    Ok(id)
+    if let Some(id) = roles.find(s) {
+        return Ok(id);
+    }
+    let participants: Vec<NodeId> = roles.ids("participant").collect();
+    if let (Some(k), Some(last)) = (s.strip_prefix('p'), participants.last())
+        && k.parse::<u32>().is_ok()
+    {
+        return Err(format!("node {s:?}: participants are p1..p{}", last.0));
+    }
+    let labels: Vec<&str> = roles.labels.iter().map(String::as_str).collect();
+    Err(format!(
+        "node {s:?}: expected a node label ({}) or a node number 0..{}",
+        labels.join(", "),
+        roles.nodes() - 1
+    ))
 }
 
 #[cfg(test)]
@@ -278,18 +291,25 @@ mod tests {
 
     #[test]
     fn crash_specs_parse_and_name_their_mistakes() {
-        let l = Scenario::new("2pc", 3, 1, 1).layout();
-        let f = parse_crash("coord@all-votes-in+100", l).unwrap();
+        let s = Scenario::new("2pc", 3, 1, 1);
+        let spec = protocols::catalog::lookup("2pc").unwrap();
+        let l = &spec.roles(&s).unwrap();
+        let f = parse_crash("coord@all-votes-in+100", l, spec).unwrap();
         assert_eq!(
             f.trigger,
             Trigger::Mark { node: NodeId(0), mark: "all-votes-in".into(), nth: 1 }
         );
         assert_eq!(f.action, Action::Crash { node: NodeId(0), recover_after_us: Some(100_000) });
-        let f = parse_crash("p2@voted-yes#3", l).unwrap();
+        let f = parse_crash("p2@voted-yes#3", l, spec).unwrap();
         assert_eq!(f.trigger, Trigger::Mark { node: NodeId(2), mark: "voted-yes".into(), nth: 3 });
-        assert!(parse_crash("p9@x", l).unwrap_err().to_string().contains("p1..p3"));
-        assert!(parse_crash("coord", l).unwrap_err().to_string().contains("NODE@MARK"));
-        assert!(parse_crash("coord@x#0", l).is_err());
+        assert!(parse_crash("p9@x", l, spec).unwrap_err().to_string().contains("p1..p3"));
+        assert!(parse_crash("coord", l, spec).unwrap_err().to_string().contains("NODE@MARK"));
+        assert!(parse_crash("coord@x#0", l, spec).is_err());
+        // A mark the role never emits is refused, with the closest one suggested.
+        let err = parse_crash("coord@all-vote-in", l, spec).unwrap_err().to_string();
+        assert!(err.contains("did you mean \"all-votes-in\""), "{err}");
+        let three_pc = protocols::catalog::lookup("3pc").unwrap();
+        assert!(parse_crash("coord@prepare-sent", l, three_pc).is_err());
         assert_eq!(parse_node("client", l), Ok(NodeId(4)));
         assert!(parse_node("7", l).is_err());
     }

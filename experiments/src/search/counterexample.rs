@@ -73,9 +73,11 @@ impl Counterexample {
             .map_err(|e| format!("{} is not a counterexample file: {e}", path.display()))?;
         c.target()?;
         c.scenario.validate().map_err(|e| format!("{}: scenario: {e}", path.display()))?;
+        let roles = protocols::catalog::roles(&c.scenario)
+            .map_err(|e| format!("{}: scenario: {e}", path.display()))?;
         c.scenario
             .plan
-            .validate(c.scenario.layout().nodes())
+            .validate(roles.nodes())
             .map_err(|e| format!("{}: scenario.plan: {e}", path.display()))?;
         Ok(c)
     }

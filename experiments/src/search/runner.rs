@@ -19,8 +19,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::{Deserialize, Serialize};
 use sim_core::{Fault, FaultClass, FaultPlan, NodeId, TraceLevel};
 
+use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
-use protocols::{Fact, RunReport, Scenario};
+use protocols::{Fact, Roles, RunReport, Scenario};
 
 pub use super::plan_strategy::CrashLimit;
 use super::plan_strategy::{PlanSpace, plans};
@@ -41,8 +42,8 @@ pub struct SearchConfig {
     pub max_faults: usize,
     /// Whether a case may make one participant vote no.
     pub vary_votes: bool,
-    /// Faults tolerated by protocols with acceptors (the scenario's `f`).
-    pub f: u32,
+    /// The protocol family's settings for every case (e.g. Paxos Commit's `f`).
+    pub family: Settings,
     /// At most this many distinct nodes of a set crash in a generated plan.
     pub crash_limit: Option<CrashLimit>,
     /// Faults every case starts with, before the generated ones; never shrunk away.
@@ -61,7 +62,7 @@ impl SearchConfig {
             seed: 1,
             max_faults: 4,
             vary_votes: true,
-            f: 1,
+            family: Settings::new(),
             crash_limit: None,
             fixed_faults: Vec::new(),
         }
@@ -81,7 +82,7 @@ impl SearchConfig {
         if let Some(p) = no_voter {
             s.votes = VotePolicy::always_no(NodeId(1 + p % self.participants));
         }
-        s.f = self.f;
+        s.family = self.family.clone();
         let mut faults = self.fixed_faults.clone();
         faults.extend(plan.faults);
         s.plan = FaultPlan::new(faults);
@@ -93,23 +94,43 @@ impl SearchConfig {
         s
     }
 
-    /// The acceptors (none unless the protocol has them), laid out after the client.
-    pub fn acceptors(&self) -> Vec<NodeId> {
-        self.scenario(0, None, FaultPlan::none()).layout().acceptor_ids().collect()
+    /// Which node plays which role in this search's cases.
+    pub fn roles(&self) -> Result<Roles> {
+        Ok(protocols::catalog::roles(&self.scenario(0, None, FaultPlan::none()))?)
     }
 
-    fn space(&self, marks: Vec<(NodeId, String)>) -> PlanSpace {
-        PlanSpace {
-            // Faults hit the coordinator (node 0), the participants (1..=N) and the
-            // acceptors, not the client.
-            nodes: self.participants + 1,
+    /// The nodes playing `role`, ascending (none if the protocol has no such role).
+    pub fn nodes_of(&self, role: &str) -> Vec<NodeId> {
+        self.roles().map(|r| r.ids(role).collect()).unwrap_or_default()
+    }
+
+    /// The acceptors (none unless the protocol has them).
+    pub fn acceptors(&self) -> Vec<NodeId> {
+        self.nodes_of("acceptor")
+    }
+
+    /// An integer setting of the protocol's family (its default when not set).
+    pub fn setting(&self, key: &str) -> Result<i64> {
+        let spec = protocols::catalog::lookup(&self.protocol)?;
+        Ok(protocols::family::SettingsView::new(spec.family.settings, &self.family).int(key))
+    }
+
+    /// Faults hit every node but the client(s), whatever roles the protocol has: the
+    /// leading run of ids in `nodes`, the rest (in id order) as extra targets.
+    fn space(&self, marks: Vec<(NodeId, String)>) -> Result<PlanSpace> {
+        let roles = self.roles()?;
+        let targets: Vec<NodeId> =
+            (0..roles.nodes()).map(NodeId).filter(|&n| !roles.is(n, "client")).collect();
+        let leading = targets.iter().enumerate().take_while(|(i, n)| n.index() == *i).count();
+        Ok(PlanSpace {
+            nodes: leading as u32,
             horizon_us: self.horizon_us(),
             classes: self.classes.clone(),
             max_faults: self.max_faults,
             marks,
-            extra_nodes: self.acceptors(),
+            extra_nodes: targets[leading..].to_vec(),
             crash_limit: self.crash_limit.clone(),
-        }
+        })
     }
 }
 
@@ -168,7 +189,7 @@ pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
     } else {
         Just(None).boxed()
     };
-    let strategy = (any::<u64>().no_shrink(), no_voter, plans(&cfg.space(marks)));
+    let strategy = (any::<u64>().no_shrink(), no_voter, plans(&cfg.space(marks)?));
     let config = Config {
         cases: cfg.cases,
         failure_persistence: None,

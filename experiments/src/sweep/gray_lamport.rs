@@ -2,14 +2,14 @@
 //! Commit*), measured. For 2PC in their shape, Paxos Commit and Faster Paxos Commit, N = 1..8
 //! resource managers, F = 0..2, co-located or not: one fault-free commit each, messages,
 //! message delays and forced writes counted from the trace (never from a formula;
-//! `protocols::gray_lamport` documents the counting conventions), beside the paper's values.
+//! `crate::gray_lamport` documents the counting conventions), beside the paper's values.
 //! The runs are deterministic and fault-free, so there are no seeds to sweep.
 
 use std::io::Write;
 
 use serde::Serialize;
 
-use protocols::gray_lamport::{CostRow, table};
+use crate::gray_lamport::{CostRow, table};
 
 use super::Options;
 use crate::error::Result;

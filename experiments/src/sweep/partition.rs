@@ -9,7 +9,7 @@ use std::io::Write;
 use protocols::Scenario;
 use protocols::workload::Workload;
 use serde::Serialize;
-use sim_core::{FaultClass, NodeId, SwarmConfig};
+use sim_core::{FaultClass, SwarmConfig};
 
 use super::Options;
 use crate::error::Result;
@@ -55,12 +55,14 @@ fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenar
     s.fault_horizon_us = 3_000_000;
     s.liveness_bound_us = Some(3_000_000);
     let spec = protocols::catalog::lookup(protocol).expect("a catalog name");
+    let roles = spec.roles(&s).expect("the sweep's scenarios are valid");
+    let coordinator = roles.first("coordinator").expect("commit families have a coordinator");
     let swarm = SwarmConfig {
-        nodes: s.layout().nodes(),
+        nodes: roles.nodes(),
         horizon_us: FAULT_WINDOW_US,
         classes: classes.to_vec(),
         max_faults: 4,
-        marks: spec.coordinator_marks().iter().map(|m| (NodeId(0), m.to_string())).collect(),
+        marks: spec.coordinator_marks().iter().map(|m| (coordinator, m.to_string())).collect(),
     };
     s.plan = swarm.generate(seed);
     s

@@ -16,6 +16,7 @@
 use std::io::Write;
 
 use protocols::Scenario;
+use protocols::family::CostFormula;
 use protocols::workload::Workload;
 use serde::Serialize;
 use sim_core::Latency;
@@ -31,36 +32,9 @@ const TXNS: u64 = 10;
 pub const DELAY_US: u64 = 5_000;
 
 /// Per transaction, as functions of N.
-pub struct Formula {
-    pub messages: fn(u64) -> u64,
-    pub delays: u64,
-    pub disk_writes: fn(u64) -> u64,
-    pub text: &'static str,
-}
-
-/// The formula for a catalog protocol, by family.
-pub fn formula(protocol: &str) -> Option<Formula> {
-    if protocol == "2pc-presumed-abort" {
-        // Commits look like presumed nothing: acked decisions, forced records.
-        return formula("2pc");
-    }
-    if protocol.starts_with("2pc") {
-        Some(Formula {
-            messages: |n| 4 * n,
-            delays: 6,
-            disk_writes: |n| 2 * n + 2,
-            text: "4N msgs, 6 delays, 2N+2 writes",
-        })
-    } else if protocol.starts_with("3pc") {
-        Some(Formula {
-            messages: |n| 6 * n,
-            delays: 8,
-            disk_writes: |n| 2 * n + 2,
-            text: "6N msgs, 8 delays, 2N+2 writes",
-        })
-    } else {
-        None
-    }
+/// The cost a protocol's family claims for it (see `protocols::family::CostFormula`).
+pub fn formula(protocol: &str) -> Option<CostFormula> {
+    protocols::catalog::lookup(protocol).ok()?.variant.cost
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -17,6 +17,14 @@ use sim_core::{Boot, Context, NodeId};
 use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Value};
 use crate::txn::TxnId;
 
+crate::crash_points! {
+    /// An acceptor's crash points.
+    pub enum Point {
+        Phase2bSent = "phase2b-sent",
+        Phase1bSent = "phase1b-sent",
+    }
+}
+
 struct Instances {
     participants: Vec<NodeId>,
     promised: Ballot,
@@ -134,9 +142,9 @@ impl Acceptor {
             if self.config.faster {
                 ctx.broadcast(s.participants.clone(), msg);
             } else {
-                ctx.send(crate::txn::Layout::COORDINATOR, msg);
+                ctx.send(self.config.layout.coordinator(), msg);
             }
-            ctx.mark("phase2b-sent");
+            ctx.mark(Point::Phase2bSent.name());
             return;
         }
         // A leader's ballot: accept every instance's value.
@@ -148,7 +156,7 @@ impl Acceptor {
         }
         self.persist(ctx, txn);
         ctx.send(NodeId(ballot.leader), Msg::Phase2b { txn, ballot, values });
-        ctx.mark("phase2b-sent");
+        ctx.mark(Point::Phase2bSent.name());
     }
 
     fn on_phase1a(
@@ -178,6 +186,6 @@ impl Acceptor {
         let s = &self.txns[&txn];
         let accepted = s.participants.iter().copied().zip(s.accepted.iter().copied()).collect();
         ctx.send(from, Msg::Phase1b { txn, ballot, accepted });
-        ctx.mark("phase1b-sent");
+        ctx.mark(Point::Phase1bSent.name());
     }
 }

@@ -15,6 +15,14 @@ use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Timer, Value}
 use crate::backoff::Backoff;
 use crate::txn::{Outcome, TxnId};
 
+crate::crash_points! {
+    /// Crash points of a leader running a higher ballot (failure paths only).
+    pub enum LeaderPoint {
+        Phase1aSent = "phase1a-sent",
+        Phase2aSent = "phase2a-sent",
+    }
+}
+
 enum Phase {
     /// Phase 1: promises received so far, with what each acceptor had accepted.
     Promising { promises: BTreeMap<NodeId, Vec<(NodeId, Accepted)>> },
@@ -76,7 +84,7 @@ impl Ballots {
             Ballot { round: self.max_round, incarnation: self.incarnation, leader: self.me.0 };
         let msg = Msg::Phase1a { txn, ballot, participants: participants.clone() };
         ctx.broadcast(self.acceptors.clone(), msg);
-        ctx.mark("phase1a-sent");
+        ctx.mark(LeaderPoint::Phase1aSent.name());
         ctx.set_timer(after, Timer::Ballot(txn));
         let phase = Phase::Promising { promises: BTreeMap::new() };
         self.runs.insert(txn, Run { participants, ballot, phase, attempts });
@@ -143,7 +151,7 @@ impl Ballots {
             values: values.clone(),
         };
         ctx.broadcast(self.acceptors.clone(), msg);
-        ctx.mark("phase2a-sent");
+        ctx.mark(LeaderPoint::Phase2aSent.name());
         r.phase = Phase::Accepting { values, accepted: BTreeSet::new() };
     }
 

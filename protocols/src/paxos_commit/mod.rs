@@ -49,8 +49,10 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
+use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Key, Layout, Observation, Outcome, Role, Txn, TxnId, Write};
+use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Write};
 use crate::workload::VotePolicy;
 
 pub use acceptor::Acceptor;
@@ -98,11 +100,11 @@ pub struct PaxosCommitConfig {
 
 impl PaxosCommitConfig {
     pub fn acceptors(&self) -> Vec<NodeId> {
-        self.layout.acceptor_ids().collect()
+        self.layout.extra_ids().collect()
     }
     /// The F + 1 acceptors the normal case uses (ballot 0).
     pub fn ballot0_acceptors(&self) -> Vec<NodeId> {
-        self.layout.acceptor_ids().take(self.quorum()).collect()
+        self.layout.extra_ids().take(self.quorum()).collect()
     }
     /// A majority of the 2F + 1 acceptors.
     pub fn quorum(&self) -> usize {
@@ -110,7 +112,7 @@ impl PaxosCommitConfig {
     }
     /// Leaders in takeover order for a transaction: the TM, then its RMs by id.
     pub fn leaders(&self, participants: &[NodeId]) -> Vec<NodeId> {
-        std::iter::once(Layout::COORDINATOR).chain(participants.iter().copied()).collect()
+        std::iter::once(self.layout.coordinator()).chain(participants.iter().copied()).collect()
     }
 }
 
@@ -263,13 +265,16 @@ pub enum Node {
 
 impl Node {
     pub fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        match config.layout.role(id) {
-            Role::Coordinator => Node::Tm(TransactionManager::new(config, boot)),
-            Role::Participant => Node::Rm(ResourceManager::new(config, id, boot)),
-            Role::Acceptor => Node::Acceptor(Acceptor::new(config, boot)),
-            Role::Client => {
-                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
-            }
+        let layout = &config.layout;
+        if id == layout.coordinator() {
+            Node::Tm(TransactionManager::new(config, boot))
+        } else if layout.is_participant(id) {
+            Node::Rm(ResourceManager::new(config, id, boot))
+        } else if layout.is_extra(id) {
+            Node::Acceptor(Acceptor::new(config, boot))
+        } else {
+            debug_assert_eq!(id, layout.client());
+            Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
         }
     }
 
@@ -332,4 +337,103 @@ impl crate::scenario::CommitProtocol for PaxosCommit {
     fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
         Node::build(config, id, boot)
     }
+}
+
+/// The Paxos Commit family (Gray & Lamport), both variants.
+pub const FAMILY: Family = Family {
+    name: "Paxos Commit",
+    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
+    roles: ROLES,
+    settings: SETTINGS,
+    properties: crate::family::COMMIT_PROPERTIES,
+    layout: |s| layout_of(s).roles(ROLES, "acceptor"),
+    run,
+};
+
+const VARIANTS: &[(VariantSpec, bool)] = &[
+    (
+        VariantSpec::new(
+            "paxos-commit",
+            true,
+            "Paxos Commit (Gray & Lamport): one Paxos instance per RM, 2F+1 acceptors (setting f)",
+        ),
+        false,
+    ),
+    (
+        VariantSpec {
+            // Faster Paxos Commit's TM only sends Prepare: the acceptors answer the RMs.
+            crash_points: &[("coordinator", tm::Point::NAMES.split_at(1).0)],
+            ..VariantSpec::new(
+                "faster-paxos-commit",
+                true,
+                "Faster Paxos Commit: acceptors send phase 2b straight to the RMs",
+            )
+        },
+        true,
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: tm::Point::NAMES,
+        failure_points: leader::LeaderPoint::NAMES,
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: rm::Point::NAMES,
+        failure_points: leader::LeaderPoint::NAMES,
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+    RoleSpec {
+        name: "acceptor",
+        label: "a",
+        crash_points: acceptor::Point::NAMES,
+        failure_points: &[],
+    },
+];
+
+const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "f",
+        kind: SettingKind::Int { min: 0, max: 16, default: 1 },
+        help: "faults tolerated: 2F+1 acceptors",
+    },
+    SettingSpec {
+        key: "colocated",
+        kind: SettingKind::Bool { default: false },
+        help: "TM, RMs and acceptors share hosts as in Gray & Lamport's co-located case",
+    },
+];
+
+fn layout_of(scenario: &Scenario) -> Layout {
+    let settings = SettingsView::new(SETTINGS, &scenario.family);
+    let acceptors = 2 * settings.int("f") as u32 + 1;
+    Layout {
+        participants: scenario.participants,
+        extra: acceptors,
+        colocated: settings.flag("colocated"),
+    }
+}
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let (_, faster) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a variant");
+    let timing = Timing::for_network(&scenario.network);
+    let client = ClientConfig {
+        entry: crate::client::Entry::FirstParticipant,
+        ..scenario.client_config(&timing)
+    };
+    let f = SettingsView::new(SETTINGS, &scenario.family).int("f") as u32;
+    let config = PaxosCommitConfig {
+        layout: layout_of(scenario),
+        f,
+        faster: *faster,
+        timing,
+        votes: scenario.votes.clone(),
+        client,
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<PaxosCommit>(scenario, roles, timing, config)
 }

@@ -20,7 +20,16 @@ use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
 use crate::durable::replay;
 use crate::store::Store;
-use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
+
+crate::crash_points! {
+    /// An RM's crash points.
+    pub enum Point {
+        PreparedLogged = "prepared-logged",
+        VotedYes = "voted-yes",
+        Decided = "decided",
+    }
+}
 
 enum State {
     /// Proposed `Prepared`; `asked` counts help requests; `chosen_by` the acceptors whose
@@ -136,7 +145,7 @@ impl ResourceManager {
         // A no vote ends it here: no other RM has heard of the transaction.
         let participants = txn.participants();
         if self.vote(ctx, id, participants.clone(), txn.writes_at(self.id)) == Vote::Yes {
-            ctx.send(Layout::COORDINATOR, Msg::BeginCommit { txn });
+            ctx.send(self.config.layout.coordinator(), Msg::BeginCommit { txn });
             self.propose(ctx, id, participants, Value::Prepared);
         }
     }
@@ -172,7 +181,7 @@ impl ResourceManager {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });
             ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark("decided");
+            ctx.mark(Point::Decided.name());
             if self.initiated.contains(&txn) {
                 self.reply(ctx, txn, Outcome::Abort);
             }
@@ -180,7 +189,7 @@ impl ResourceManager {
         }
         let keys = writes.len() as u32;
         ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark("prepared-logged");
+        ctx.mark(Point::PreparedLogged.name());
         ctx.observe(Observation::LocksAcquired { txn, keys });
         ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
         let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
@@ -206,7 +215,7 @@ impl ResourceManager {
         };
         ctx.broadcast(self.config.ballot0_acceptors(), msg);
         if value == Value::Prepared {
-            ctx.mark("voted-yes");
+            ctx.mark(Point::VotedYes.name());
             ctx.observe(Observation::Uncertain { txn });
             let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
             ctx.set_timer(timeout, Timer::Outcome(txn));
@@ -260,7 +269,7 @@ impl ResourceManager {
         }
         ctx.observe(Observation::LocksReleased { txn });
         ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark("decided");
+        ctx.mark(Point::Decided.name());
         ctx.cancel_timer(Timer::Outcome(txn));
         if self.initiated.contains(&txn) {
             self.reply(ctx, txn, outcome);

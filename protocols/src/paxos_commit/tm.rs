@@ -14,6 +14,16 @@ use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::txn::{Observation, Outcome, Txn, TxnId};
 
+crate::crash_points! {
+    /// The TM's crash points on a commit, in protocol order.
+    pub enum Point {
+        PrepareSent = "prepare-sent",
+        AllInstancesChosen = "all-instances-chosen",
+        DecisionSentToFirst = "decision-sent-to-first",
+        DecisionSentToAll = "decision-sent-to-all",
+    }
+}
+
 enum State {
     /// Waiting for ballot 0 to choose every instance (Paxos Commit only).
     Init {
@@ -40,7 +50,7 @@ impl TransactionManager {
             config: config.clone(),
             incarnation,
             txns: BTreeMap::new(),
-            ballots: Ballots::new(config, crate::txn::Layout::COORDINATOR, incarnation),
+            ballots: Ballots::new(config, config.layout.coordinator(), incarnation),
         }
     }
 
@@ -105,7 +115,7 @@ impl TransactionManager {
             };
             ctx.send(p, msg);
         }
-        ctx.mark("prepare-sent");
+        ctx.mark(Point::PrepareSent.name());
         let state = if self.config.faster {
             State::Delegated
         } else {
@@ -137,7 +147,7 @@ impl TransactionManager {
         if chosen_by.len() < self.config.quorum() {
             return;
         }
-        ctx.mark("all-instances-chosen");
+        ctx.mark(Point::AllInstancesChosen.name());
         let outcome = super::outcome_of(known);
         let participants = participants.clone();
         ctx.cancel_timer(Timer::Ballot0(txn));
@@ -159,10 +169,10 @@ impl TransactionManager {
         for (i, &p) in participants.iter().enumerate() {
             ctx.send(p, Msg::Outcome { txn, outcome });
             if i == 0 {
-                ctx.mark("decision-sent-to-first");
+                ctx.mark(Point::DecisionSentToFirst.name());
             }
         }
-        ctx.mark("decision-sent-to-all");
+        ctx.mark(Point::DecisionSentToAll.name());
     }
 
     /// An RM has not learnt the outcome: tell it, or find it out with a new ballot.

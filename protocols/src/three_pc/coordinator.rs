@@ -16,6 +16,25 @@ use super::{Msg, Record, ThreePc, ThreePcConfig, Timer};
 use crate::client::ClientMsg;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
+crate::crash_points! {
+    /// The 3PC coordinator's crash points (normal path, in protocol order).
+    pub enum Point {
+        CanCommitSent = "can-commit-sent",
+        AllVotesIn = "all-votes-in",
+        PrecommitSentToFirst = "precommit-sent-to-first",
+        PrecommitSentToAll = "precommit-sent-to-all",
+        AllAcksIn = "all-acks-in",
+        DecisionLogged = "decision-logged",
+        DecisionSentToFirst = "decision-sent-to-first",
+        DecisionSentToAll = "decision-sent-to-all",
+    }
+}
+
+const PRECOMMIT_SENT: (&str, &str) =
+    (Point::PrecommitSentToFirst.name(), Point::PrecommitSentToAll.name());
+const DECISION_SENT: (&str, &str) =
+    (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
+
 enum Phase {
     Waiting { yes: BTreeSet<NodeId> },
     PreCommitting { acked: BTreeSet<NodeId> },
@@ -163,7 +182,7 @@ impl Coordinator {
             let writes = txn.writes_at(p);
             ctx.send(p, Msg::CanCommit { txn: id, participants: participants.clone(), writes });
         }
-        ctx.mark("can-commit-sent");
+        ctx.mark(Point::CanCommitSent.name());
         self.round_timer(ctx, id);
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });
@@ -182,8 +201,8 @@ impl Coordinator {
                 Vote::Yes => {
                     yes.insert(from);
                     if yes.len() == a.participants.len() {
-                        ctx.mark("all-votes-in");
-                        send_marked(ctx, &a.participants, Msg::PreCommit { txn }, "precommit");
+                        ctx.mark(Point::AllVotesIn.name());
+                        send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
                         a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
                         self.round_timer(ctx, txn);
                     }
@@ -202,7 +221,7 @@ impl Coordinator {
         let Phase::PreCommitting { acked } = &mut a.phase else { return };
         acked.insert(from);
         if acked.len() == a.participants.len() {
-            ctx.mark("all-acks-in");
+            ctx.mark(Point::AllAcksIn.name());
             self.decide(ctx, txn, Outcome::Commit);
         }
     }
@@ -217,9 +236,9 @@ impl Coordinator {
         ctx.cancel_timer(Timer::Round(txn));
         let participants = a.participants.clone();
         ctx.persist(Record::Decision { txn, outcome, participants });
-        ctx.mark("decision-logged");
+        ctx.mark(Point::DecisionLogged.name());
         ctx.observe(Observation::Decided { txn, outcome });
-        send_marked(ctx, &targets, Msg::Decision { txn, outcome }, "decision");
+        send_marked(ctx, &targets, Msg::Decision { txn, outcome }, DECISION_SENT);
         a.phase = Phase::Decided { outcome, awaiting: targets.into_iter().collect(), attempts: 0 };
         if self.is_complete(txn) {
             self.end(ctx, txn);
@@ -273,21 +292,14 @@ impl Coordinator {
     }
 }
 
-/// Sends `msg` to `targets` in order, marking `{what}-sent-to-first` after the first send
-/// and `{what}-sent-to-all` after the last.
+/// Sends `msg` to `targets` in order, marking `first` after the first send and `all` after
+/// the last (the names of a `*SentToFirst` / `*SentToAll` pair of crash points).
 pub(super) fn send_marked(
     ctx: &mut Context<'_, ThreePc>,
     targets: &[NodeId],
     msg: Msg,
-    what: &'static str,
+    (first, all): (&'static str, &'static str),
 ) {
-    let (first, all) = match what {
-        "precommit" => ("precommit-sent-to-first", "precommit-sent-to-all"),
-        "decision" => ("decision-sent-to-first", "decision-sent-to-all"),
-        "backup-precommit" => ("backup-precommit-sent-to-first", "backup-precommit-sent-to-all"),
-        "backup-decision" => ("backup-decision-sent-to-first", "backup-decision-sent-to-all"),
-        other => unreachable!("no marks for {other}"),
-    };
     for (i, &p) in targets.iter().enumerate() {
         ctx.send(p, msg.clone());
         if i == 0 {

@@ -25,8 +25,10 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
+use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, Role, TxnId, Vote, Write};
+use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -182,13 +184,14 @@ pub enum Node {
 
 impl Node {
     pub fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        match config.layout.role(id) {
-            Role::Coordinator => Node::Coordinator(Coordinator::new(config, boot)),
-            Role::Participant => Node::Participant(Participant::new(config, id, boot)),
-            Role::Client => {
-                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
-            }
-            Role::Acceptor => unreachable!("3PC has no acceptors"),
+        let layout = &config.layout;
+        if id == layout.coordinator() {
+            Node::Coordinator(Coordinator::new(config, boot))
+        } else if layout.is_participant(id) {
+            Node::Participant(Participant::new(config, id, boot))
+        } else {
+            debug_assert_eq!(id, layout.client(), "3PC lays out no other nodes");
+            Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
         }
     }
 
@@ -243,4 +246,71 @@ impl crate::scenario::CommitProtocol for ThreePc {
     fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
         Node::build(config, id, boot)
     }
+}
+
+/// The three-phase commit family.
+pub const FAMILY: Family = Family {
+    name: "three-phase commit",
+    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
+    roles: ROLES,
+    settings: &[],
+    properties: crate::family::COMMIT_PROPERTIES,
+    layout: |s| Layout::new(s.participants).roles(ROLES, ""),
+    run,
+};
+
+const VARIANTS: &[(VariantSpec, Option<Broken3pc>)] = &[
+    (
+        VariantSpec {
+            name: "3pc",
+            correct: true,
+            summary: "three-phase commit with the BHG termination protocol (non-blocking under crashes)",
+            cost: Some(CostFormula {
+                messages: |n| 6 * n,
+                delays: 8,
+                disk_writes: |n| 2 * n + 2,
+                text: "6N msgs, 8 delays, 2N+2 writes",
+            }),
+            crash_points: &[],
+        },
+        None,
+    ),
+    (
+        VariantSpec::new(
+            "broken-3pc-all-uncertain-commit",
+            false,
+            "BROKEN: the 3PC termination protocol commits when all are uncertain",
+        ),
+        Some(Broken3pc::AllUncertainCommit),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: coordinator::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: participant::Point::NAMES,
+        failure_points: termination::BackupPoint::NAMES,
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+];
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a 3PC variant");
+    let timing = Timing::for_network(&scenario.network);
+    let config = ThreePcConfig {
+        layout: Layout::new(scenario.participants),
+        broken: *broken,
+        timing,
+        votes: scenario.votes.clone(),
+        client: scenario.client_config(&timing),
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<ThreePc>(scenario, roles, timing, config)
 }

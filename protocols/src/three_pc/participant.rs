@@ -12,7 +12,17 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::durable::replay;
 use crate::store::Store;
-use crate::txn::{Key, Layout, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
+
+crate::crash_points! {
+    /// A 3PC participant's crash points (normal path).
+    pub enum Point {
+        PreparedLogged = "prepared-logged",
+        VotedYes = "voted-yes",
+        Precommitted = "precommitted",
+        Decided = "decided",
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum State {
@@ -142,17 +152,17 @@ impl Participant {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });
             ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark("decided");
+            ctx.mark(Point::Decided.name());
             return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
         }
         self.txns.insert(txn, entry(State::Uncertain));
         let keys = writes.len() as u32;
         ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark("prepared-logged");
+        ctx.mark(Point::PreparedLogged.name());
         ctx.observe(Observation::LocksAcquired { txn, keys });
         ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
         ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
-        ctx.mark("voted-yes");
+        ctx.mark(Point::VotedYes.name());
         ctx.observe(Observation::Uncertain { txn });
         self.wait_for(ctx, Timer::Coordinator(txn));
     }
@@ -170,14 +180,17 @@ impl Participant {
             State::Uncertain => {
                 e.state = State::Committable;
                 ctx.observe(Observation::PreCommitted { txn });
-                ctx.mark("precommitted");
+                ctx.mark(Point::Precommitted.name());
             }
             State::Committable => {}
             State::Decided(_) => return,
         }
         ctx.send(from, Msg::PreCommitAck { txn });
-        let timer =
-            if from == Layout::COORDINATOR { Timer::Coordinator(txn) } else { Timer::Backup(txn) };
+        let timer = if from == self.config.layout.coordinator() {
+            Timer::Coordinator(txn)
+        } else {
+            Timer::Backup(txn)
+        };
         self.wait_for(ctx, timer);
     }
 
@@ -188,7 +201,7 @@ impl Participant {
         txn: TxnId,
         outcome: Outcome,
     ) {
-        let from_coordinator = from == Layout::COORDINATOR;
+        let from_coordinator = from == self.config.layout.coordinator();
         match self.txns.get(&txn).map(|e| e.state) {
             Some(State::Uncertain | State::Committable) => self.decide(ctx, txn, outcome),
             Some(State::Decided(_)) | None => {}
@@ -214,7 +227,7 @@ impl Participant {
         }
         ctx.observe(Observation::LocksReleased { txn });
         ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark("decided");
+        ctx.mark(Point::Decided.name());
         for t in
             [Timer::Coordinator(txn), Timer::Backup(txn), Timer::Collect(txn), Timer::Inquire(txn)]
         {
@@ -235,7 +248,7 @@ impl Participant {
         self.txns.insert(txn, e);
         ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
         ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-        ctx.mark("decided");
+        ctx.mark(Point::Decided.name());
     }
 
     /// A recovered participant in doubt asks everyone (coordinator and peers), with backoff.
@@ -246,7 +259,7 @@ impl Participant {
         }
         let others = e.participants.iter().copied().filter(|&p| p != self.id);
         ctx.broadcast(
-            std::iter::once(Layout::COORDINATOR).chain(others),
+            std::iter::once(self.config.layout.coordinator()).chain(others),
             Msg::DecisionRequest { txn },
         );
         if let Some(after) = self.config.timing.inquiry.delay(e.asked) {

@@ -16,9 +16,27 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Context, NodeId};
 
 use super::coordinator::send_marked;
+
+const BACKUP_PRECOMMIT_SENT: (&str, &str) =
+    (BackupPoint::PrecommitSentToFirst.name(), BackupPoint::PrecommitSentToAll.name());
+const BACKUP_DECISION_SENT: (&str, &str) =
+    (BackupPoint::DecisionSentToFirst.name(), BackupPoint::DecisionSentToAll.name());
 use super::participant::{Participant, State, TermRole, Termination};
 use super::{Broken3pc, Msg, TermState, ThreePc, Timer};
-use crate::txn::{Layout, Observation, Outcome, TxnId};
+use crate::txn::{Observation, Outcome, TxnId};
+
+crate::crash_points! {
+    /// Crash points of the termination protocol (failure paths only).
+    pub enum BackupPoint {
+        Elected = "backup-elected",
+        Precommitted = "precommitted",
+        DecisionLogged = "backup-decision-logged",
+        PrecommitSentToFirst = "backup-precommit-sent-to-first",
+        PrecommitSentToAll = "backup-precommit-sent-to-all",
+        DecisionSentToFirst = "backup-decision-sent-to-first",
+        DecisionSentToAll = "backup-decision-sent-to-all",
+    }
+}
 
 impl Participant {
     fn term_state(&self, txn: TxnId) -> TermState {
@@ -41,7 +59,8 @@ impl Participant {
         if !self.operational_in_doubt(txn) || self.txns[&txn].term.is_some() {
             return;
         }
-        self.join_termination(ctx, txn, [Layout::COORDINATOR]);
+        let coordinator = self.config.layout.coordinator();
+        self.join_termination(ctx, txn, [coordinator]);
     }
 
     /// Enters (or widens) the termination round on `txn` with more suspects, then elects.
@@ -52,9 +71,10 @@ impl Participant {
         suspects: impl IntoIterator<Item = NodeId>,
     ) {
         let id = self.id;
+        let coordinator = self.config.layout.coordinator();
         let e = self.txns.get_mut(&txn).expect("a known transaction");
         let term = e.term.get_or_insert_with(|| Termination {
-            suspected: BTreeSet::from([Layout::COORDINATOR]),
+            suspected: BTreeSet::from([coordinator]),
             role: TermRole::Follower { backup: id },
         });
         term.suspected.extend(suspects.into_iter().filter(|&s| s != id));
@@ -83,7 +103,7 @@ impl Participant {
         if !matches!(term.role, TermRole::Follower { .. }) {
             return; // already leading this round
         }
-        ctx.mark("backup-elected");
+        ctx.mark(BackupPoint::Elected.name());
         let others: Vec<NodeId> = e
             .participants
             .iter()
@@ -229,7 +249,7 @@ impl Participant {
         if e.state == State::Uncertain {
             e.state = State::Committable;
             ctx.observe(Observation::PreCommitted { txn });
-            ctx.mark("precommitted");
+            ctx.mark(BackupPoint::Precommitted.name());
         }
         let others: Vec<NodeId> = uncertain.into_iter().filter(|&p| p != id).collect();
         let term = e.term.as_mut().expect("in a termination round");
@@ -237,7 +257,7 @@ impl Participant {
         if others.is_empty() {
             return self.backup_decide(ctx, txn, Outcome::Commit);
         }
-        send_marked(ctx, &others, Msg::PreCommit { txn }, "backup-precommit");
+        send_marked(ctx, &others, Msg::PreCommit { txn }, BACKUP_PRECOMMIT_SENT);
         self.collect_timer(ctx, txn);
     }
 
@@ -262,8 +282,8 @@ impl Participant {
         let others: Vec<NodeId> =
             self.txns[&txn].participants.iter().copied().filter(|&p| p != self.id).collect();
         self.decide(ctx, txn, outcome);
-        ctx.mark("backup-decision-logged");
-        send_marked(ctx, &others, Msg::Decision { txn, outcome }, "backup-decision");
+        ctx.mark(BackupPoint::DecisionLogged.name());
+        send_marked(ctx, &others, Msg::Decision { txn, outcome }, BACKUP_DECISION_SENT);
     }
 
     pub(super) fn on_backup_silent(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {

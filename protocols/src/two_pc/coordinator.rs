@@ -24,6 +24,17 @@ use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
+crate::crash_points! {
+    /// The 2PC coordinator's crash points (normal path, in protocol order).
+    pub enum Point {
+        PrepareSent = "prepare-sent",
+        AllVotesIn = "all-votes-in",
+        DecisionLogged = "decision-logged",
+        DecisionSentToFirst = "decision-sent-to-first",
+        DecisionSentToAll = "decision-sent-to-all",
+    }
+}
+
 enum Phase {
     /// Waiting for votes; `yes` holds who voted yes so far.
     Collecting { yes: BTreeSet<NodeId> },
@@ -148,7 +159,7 @@ impl Coordinator {
             };
             ctx.send(p, msg);
         }
-        ctx.mark("prepare-sent");
+        ctx.mark(Point::PrepareSent.name());
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
         self.active
             .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });
@@ -175,7 +186,7 @@ impl Coordinator {
             };
             ctx.send(p, msg);
         }
-        ctx.mark("prepare-sent");
+        ctx.mark(Point::PrepareSent.name());
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
         let yes = BTreeSet::new();
         self.active.insert(id, Active { participants, phase: Phase::Collecting { yes } });
@@ -202,7 +213,7 @@ impl Coordinator {
                 Vote::Yes => {
                     yes.insert(from);
                     if yes.len() == a.participants.len() {
-                        ctx.mark("all-votes-in");
+                        ctx.mark(Point::AllVotesIn.name());
                         ctx.cancel_timer(Timer::Votes(txn));
                         self.decide(ctx, txn, Outcome::Commit);
                     }
@@ -238,13 +249,13 @@ impl Coordinator {
         let unlogged = self.config.broken == Some(Broken2pc::UnloggedDecision);
         if logged && !unlogged {
             ctx.persist(record.clone());
-            ctx.mark("decision-logged");
+            ctx.mark(Point::DecisionLogged.name());
         }
         ctx.observe(Observation::Decided { txn, outcome });
         send_decision(ctx, &targets, txn, outcome);
         if logged && unlogged {
             ctx.persist(record);
-            ctx.mark("decision-logged");
+            ctx.mark(Point::DecisionLogged.name());
         }
         if acknowledged {
             let awaiting = targets.into_iter().collect();
@@ -344,8 +355,8 @@ fn send_decision(ctx: &mut Context<'_, TwoPc>, targets: &[NodeId], txn: TxnId, o
     for (i, &p) in targets.iter().enumerate() {
         ctx.send(p, Msg::Decision { txn, outcome });
         if i == 0 {
-            ctx.mark("decision-sent-to-first");
+            ctx.mark(Point::DecisionSentToFirst.name());
         }
     }
-    ctx.mark("decision-sent-to-all");
+    ctx.mark(Point::DecisionSentToAll.name());
 }

@@ -42,6 +42,11 @@ use crate::workload::VotePolicy;
 pub use coordinator::Coordinator;
 pub use participant::Participant;
 
+use crate::family::{
+    CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
+};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+
 /// What the coordinator presumes about a transaction it has no record of.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,32 +202,6 @@ impl TxnRecord for Record {
     }
 }
 
-/// Runs `scenario` as 2PC in Gray & Lamport's shape (presumed nothing, cooperative
-/// termination): the client enters at the initiating RM. Not a catalog name: it exists for
-/// the cost table ([`crate::gray_lamport`]) and its own tests; `scenario.protocol` names the
-/// catalog's `2pc`, whose layout it shares.
-pub fn run_gray_lamport_shape(
-    scenario: &crate::scenario::Scenario,
-) -> Result<crate::scenario::RunOutcome, crate::scenario::ScenarioError> {
-    scenario.validate()?;
-    let timing = Timing::for_network(&scenario.network);
-    let client = ClientConfig {
-        entry: crate::client::Entry::FirstParticipant,
-        ..scenario.client_config(&timing)
-    };
-    let config = TwoPcConfig {
-        layout: scenario.layout(),
-        presumption: Presumption::Nothing,
-        cooperative_termination: true,
-        broken: None,
-        shape: Shape::GrayLamport,
-        timing,
-        votes: scenario.votes.clone(),
-        client,
-    };
-    crate::scenario::run_with::<TwoPc>(scenario, timing, config)
-}
-
 /// One node of a 2PC cluster; a single enum so the engine needs no dynamic dispatch.
 pub enum Node {
     Coordinator(Coordinator),
@@ -232,13 +211,14 @@ pub enum Node {
 
 impl Node {
     pub fn build(config: &TwoPcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        match config.layout.role(id) {
-            crate::txn::Role::Coordinator => Node::Coordinator(Coordinator::new(config, boot)),
-            crate::txn::Role::Participant => Node::Participant(Participant::new(config, id, boot)),
-            crate::txn::Role::Client => {
-                Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
-            }
-            crate::txn::Role::Acceptor => unreachable!("2PC has no acceptors"),
+        let layout = &config.layout;
+        if id == layout.coordinator() {
+            Node::Coordinator(Coordinator::new(config, boot))
+        } else if layout.is_participant(id) {
+            Node::Participant(Participant::new(config, id, boot))
+        } else {
+            debug_assert_eq!(id, layout.client(), "2PC lays out no other nodes");
+            Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
         }
     }
 
@@ -293,4 +273,139 @@ impl crate::scenario::CommitProtocol for TwoPc {
     fn build(config: &TwoPcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
         Node::build(config, id, boot)
     }
+}
+
+struct Variant {
+    spec: VariantSpec,
+    presumption: Presumption,
+    cooperative: bool,
+    broken: Option<Broken2pc>,
+}
+
+/// 4N messages, 6 delays, 2N + 2 forced writes (see the module docs).
+const CLASSIC_COST: CostFormula = CostFormula {
+    messages: |n| 4 * n,
+    delays: 6,
+    disk_writes: |n| 2 * n + 2,
+    text: "4N msgs, 6 delays, 2N+2 writes",
+};
+
+const fn variant(
+    name: &'static str,
+    summary: &'static str,
+    presumption: Presumption,
+    cooperative: bool,
+    broken: Option<Broken2pc>,
+) -> Variant {
+    let cost = if broken.is_none() { Some(CLASSIC_COST) } else { None };
+    let spec = VariantSpec { cost, ..VariantSpec::new(name, broken.is_none(), summary) };
+    Variant { spec, presumption, cooperative, broken }
+}
+
+const VARIANTS: &[Variant] = &[
+    variant(
+        "2pc",
+        "two-phase commit, presumed nothing, cooperative termination",
+        Presumption::Nothing,
+        true,
+        None,
+    ),
+    variant(
+        "2pc-presumed-abort",
+        "two-phase commit, presumed abort (no acks, no forced records on abort)",
+        Presumption::Abort,
+        true,
+        None,
+    ),
+    variant(
+        "2pc-no-cooperative-termination",
+        "two-phase commit; uncertain participants ask only the coordinator",
+        Presumption::Nothing,
+        false,
+        None,
+    ),
+    variant(
+        "broken-2pc-unilateral-abort",
+        "BROKEN: an uncertain participant aborts on timeout",
+        Presumption::Nothing,
+        true,
+        Some(Broken2pc::UnilateralAbort),
+    ),
+    variant(
+        "broken-2pc-unlogged-decision",
+        "BROKEN: the coordinator sends its decision before logging it",
+        Presumption::Nothing,
+        true,
+        Some(Broken2pc::UnloggedDecision),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: coordinator::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: participant::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+];
+
+const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "colocated",
+        kind: SettingKind::Bool { default: false },
+        help: "the coordinator shares participant 1's host (Gray & Lamport's co-located case)",
+    },
+    SettingSpec {
+        key: "gray_lamport_shape",
+        kind: SettingKind::Bool { default: false },
+        help: "Gray & Lamport's message flow: the initiating RM prepares first, no acks",
+    },
+];
+
+/// The two-phase commit family: its variants, roles, settings and claimed costs.
+pub const FAMILY: Family = Family {
+    name: "two-phase commit",
+    variants: || VARIANTS.iter().map(|v| v.spec).collect(),
+    roles: ROLES,
+    settings: SETTINGS,
+    properties: crate::family::COMMIT_PROPERTIES,
+    layout: |s| layout_of(s).roles(ROLES, ""),
+    run,
+};
+
+fn layout_of(scenario: &Scenario) -> Layout {
+    let colocated = SettingsView::new(SETTINGS, &scenario.family).flag("colocated");
+    Layout { participants: scenario.participants, extra: 0, colocated }
+}
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let v = VARIANTS.iter().find(|v| v.spec.name == variant).expect("a 2PC variant");
+    let settings = SettingsView::new(SETTINGS, &scenario.family);
+    let timing = Timing::for_network(&scenario.network);
+    let mut client = scenario.client_config(&timing);
+    let shape = if settings.flag("gray_lamport_shape") {
+        client.entry = crate::client::Entry::FirstParticipant;
+        Shape::GrayLamport
+    } else {
+        Shape::Classic
+    };
+    let config = TwoPcConfig {
+        layout: layout_of(scenario),
+        presumption: v.presumption,
+        cooperative_termination: v.cooperative,
+        broken: v.broken,
+        shape,
+        timing,
+        votes: scenario.votes.clone(),
+        client,
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<TwoPc>(scenario, roles, timing, config)
 }

@@ -25,7 +25,16 @@ use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::durable::replay;
 use crate::store::Store;
-use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
+
+crate::crash_points! {
+    /// A 2PC participant's crash points.
+    pub enum Point {
+        PreparedLogged = "prepared-logged",
+        VotedYes = "voted-yes",
+        Decided = "decided",
+    }
+}
 
 enum State {
     /// Voted yes (or found prepared at recovery); `asked` counts termination rounds.
@@ -114,7 +123,7 @@ impl Participant {
         }
         let (participants, writes) = (txn.participants(), txn.writes_at(self.id));
         if self.vote(ctx, id, participants, writes, None) == Vote::Yes {
-            ctx.send(Layout::COORDINATOR, Msg::InitiatorPrepared { txn });
+            ctx.send(self.config.layout.coordinator(), Msg::InitiatorPrepared { txn });
             self.await_decision(ctx, id);
         }
     }
@@ -165,7 +174,7 @@ impl Participant {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });
             ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark("decided");
+            ctx.mark(Point::Decided.name());
             if let Some(to) = tell {
                 ctx.send(to, Msg::Vote { txn, vote: Vote::No });
             }
@@ -176,7 +185,7 @@ impl Participant {
         }
         let keys = writes.len() as u32;
         ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark("prepared-logged");
+        ctx.mark(Point::PreparedLogged.name());
         ctx.observe(Observation::LocksAcquired { txn, keys });
         ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
         self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
@@ -185,7 +194,7 @@ impl Participant {
 
     /// The yes vote is sent: uncertain from now on, until the decision (or an inquiry) comes.
     fn await_decision(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
-        ctx.mark("voted-yes");
+        ctx.mark(Point::VotedYes.name());
         ctx.observe(Observation::Uncertain { txn });
         let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
         ctx.set_timer(timeout, Timer::Inquire(txn));
@@ -205,7 +214,7 @@ impl Participant {
         txn: TxnId,
         outcome: Outcome,
     ) {
-        let from_coordinator = from == Layout::COORDINATOR;
+        let from_coordinator = from == self.config.layout.coordinator();
         match self.txns.get(&txn) {
             Some(State::Uncertain { .. }) => {
                 let ack_to = from_coordinator.then_some(from);
@@ -248,7 +257,7 @@ impl Participant {
         }
         ctx.observe(Observation::LocksReleased { txn });
         ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark("decided");
+        ctx.mark(Point::Decided.name());
         ctx.cancel_timer(Timer::Inquire(txn));
         if let Some(c) = ack_to
             && acknowledged
@@ -266,7 +275,7 @@ impl Participant {
         let Some(State::Uncertain { participants, asked }) = self.txns.get_mut(&txn) else {
             return;
         };
-        ctx.send(Layout::COORDINATOR, Msg::DecisionRequest { txn });
+        ctx.send(self.config.layout.coordinator(), Msg::DecisionRequest { txn });
         if self.config.cooperative_termination {
             let peers = participants.iter().copied().filter(|&p| p != self.id);
             ctx.broadcast(peers, Msg::DecisionRequest { txn });
@@ -293,7 +302,7 @@ impl Participant {
                     participants: vec![],
                 });
                 ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-                ctx.mark("decided");
+                ctx.mark(Point::Decided.name());
                 ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
             }
         }

@@ -19,6 +19,17 @@ use crate::client::ClientMsg;
 use crate::saga::{jittered, steps};
 use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 
+crate::crash_points! {
+    /// The broker's crash points on every saga, in protocol order (then the lossy bus's drop).
+    pub enum Point {
+        SagaBegun = "saga-begun",
+        EventDelivered = "event-delivered",
+        EventStored = "event-stored",
+        SagaEnded = "saga-ended",
+        EventDropped = "event-dropped",
+    }
+}
+
 pub struct Broker {
     config: ChoreographyConfig,
     /// Every event published so far (on disk, unless the bus is lossy).
@@ -75,7 +86,7 @@ impl Broker {
                 let id = event.id();
                 if !self.stored.contains_key(&id) {
                     self.store(ctx, event.clone());
-                    ctx.mark("event-stored");
+                    ctx.mark(Point::EventStored.name());
                     ctx.send(from, Msg::Stored { id });
                     self.route(ctx, event);
                 } else {
@@ -113,7 +124,7 @@ impl Broker {
         let event = Event { saga, kind: EventKind::Started };
         self.store(ctx, event.clone());
         ctx.observe(Observation::SagaBegun { txn, steps: n });
-        ctx.mark("saga-begun");
+        ctx.mark(Point::SagaBegun.name());
         self.route(ctx, event);
     }
 
@@ -143,12 +154,12 @@ impl Broker {
         if self.lossy() {
             let buffered = self.pending.values().filter(|p| p.0 == node).count();
             if buffered >= LOSSY_BUS_BUFFER {
-                ctx.mark("event-dropped");
+                ctx.mark(Point::EventDropped.name());
                 return;
             }
         }
         ctx.send(node, Msg::Deliver { event });
-        ctx.mark("event-delivered");
+        ctx.mark(Point::EventDelivered.name());
         self.pending.insert(id, (node, 0));
         self.arm(ctx, id, 0);
     }
@@ -170,7 +181,7 @@ impl Broker {
         }
         ctx.observe(Observation::SagaEnded { txn, outcome });
         ctx.observe(Observation::Decided { txn, outcome: outcome.outcome() });
-        ctx.mark("saga-ended");
+        ctx.mark(Point::SagaEnded.name());
         self.ended.insert(txn, outcome);
         self.reply(ctx, txn, outcome);
     }

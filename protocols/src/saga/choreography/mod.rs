@@ -39,9 +39,10 @@ use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
-use crate::scenario::{CommitProtocol, NodeView};
+use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Key, Layout, Outcome, Role, SagaOutcome, Txn, TxnId};
+use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId};
 use crate::workload::{VotePolicy, Workload};
 
 pub use broker::Broker;
@@ -301,21 +302,81 @@ impl CommitProtocol for SagaChoreography {
     type Config = ChoreographyConfig;
 
     fn build(config: &ChoreographyConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        match config.layout.role(id) {
-            Role::Coordinator => Node::Broker(Broker::new(config, boot)),
-            Role::Participant => Node::Service(Service::new(config, id, boot)),
-            Role::Client => {
-                let recovered = boot.is_recovery();
-                let client = Client::new(config.layout, config.client.clone(), recovered);
-                let auditor =
-                    Auditor::new(config.layout, &config.client, &config.timing, recovered);
-                Node::Client(client, auditor)
-            }
-            Role::Acceptor => unreachable!("sagas have no acceptors"),
+        let layout = &config.layout;
+        if id == layout.coordinator() {
+            Node::Broker(Broker::new(config, boot))
+        } else if layout.is_participant(id) {
+            Node::Service(Service::new(config, id, boot))
+        } else {
+            debug_assert_eq!(id, layout.client(), "sagas lay out no other nodes");
+            let recovered = boot.is_recovery();
+            let client = Client::new(config.layout, config.client.clone(), recovered);
+            let auditor = Auditor::new(config.layout, &config.client, &config.timing, recovered);
+            Node::Client(client, auditor)
         }
     }
 
     fn applied(workload: &Workload, node: NodeId, records: &[Record]) -> BTreeMap<Key, i64> {
         service::ledger(workload, node, records).values().clone()
     }
+}
+
+/// The saga choreography family.
+pub const FAMILY: Family = Family {
+    name: "saga choreography",
+    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
+    roles: ROLES,
+    settings: &[],
+    properties: crate::family::SAGA_PROPERTIES,
+    layout: |s| Layout::new(s.participants).roles(ROLES, ""),
+    run,
+};
+
+const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[
+    (
+        VariantSpec::new(
+            "saga-choreography",
+            true,
+            "choreographed saga: durable broker, at-least-once delivery, services dedup by event id",
+        ),
+        None,
+    ),
+    (
+        VariantSpec::new(
+            "broken-saga-lossy-bus",
+            false,
+            "BROKEN: an in-memory event bus that drops events for a subscriber whose buffer is full",
+        ),
+        Some(BrokenChoreography::LossyBus),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: broker::Point::NAMES.split_at(4).0,
+        failure_points: broker::Point::NAMES.split_at(4).1,
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: service::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+];
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
+    let timing = Timing::for_network(&scenario.network);
+    let config = ChoreographyConfig {
+        layout: Layout::new(scenario.participants),
+        broken: *broken,
+        timing,
+        refusals: scenario.votes.clone(),
+        client: scenario.client_config(&timing),
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<SagaChoreography>(scenario, roles, timing, config)
 }

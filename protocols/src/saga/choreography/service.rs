@@ -19,11 +19,22 @@ use super::{
 };
 use crate::saga::{Ledger, LedgerRecord, StepResult, jittered, step_write};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation};
+use crate::txn::Observation;
 use crate::workload::Workload;
+
+crate::crash_points! {
+    /// A service's crash points.
+    pub enum Point {
+        StepApplied = "step-applied",
+        StepRefused = "step-refused",
+        CompensationApplied = "compensation-applied",
+    }
+}
 
 pub struct Service {
     id: NodeId,
+    /// The broker, where events are published and acknowledged.
+    broker: NodeId,
     refuse: Chance,
     timing: Timing,
     ledger: Ledger,
@@ -54,6 +65,7 @@ impl Service {
         }
         Service {
             id,
+            broker: config.layout.coordinator(),
             refuse: config.refusals.chance(id),
             timing: config.timing,
             ledger: ledger(&config.client.workload, id, boot.disk()),
@@ -81,7 +93,7 @@ impl Service {
                 if !self.handled.contains(&id) {
                     self.handle(ctx, event);
                 }
-                ctx.send(Layout::COORDINATOR, Msg::Ack { id });
+                ctx.send(self.broker, Msg::Ack { id });
             }
             Msg::Stored { id } => {
                 if self.outbox.remove(&id).is_some() {
@@ -133,16 +145,16 @@ impl Service {
         match record {
             LedgerRecord::StepApplied { step, write, .. } => {
                 ctx.observe(Observation::StepApplied { txn, step, delta: write.delta });
-                ctx.mark("step-applied");
+                ctx.mark(Point::StepApplied.name());
             }
             LedgerRecord::StepRefused { step, .. } => {
                 ctx.observe(Observation::StepRefused { txn, step });
-                ctx.mark("step-refused");
+                ctx.mark(Point::StepRefused.name());
             }
             LedgerRecord::Compensated { step, write, .. } => {
                 if let Some(w) = write {
                     ctx.observe(Observation::CompensationApplied { txn, step, delta: -w.delta });
-                    ctx.mark("compensation-applied");
+                    ctx.mark(Point::CompensationApplied.name());
                 }
             }
         }
@@ -152,7 +164,7 @@ impl Service {
 
     fn send_publish(&self, ctx: &mut Context<'_, SagaChoreography>, event: Event, attempt: u32) {
         let id = event.id();
-        ctx.send(Layout::COORDINATOR, Msg::Publish { event });
+        ctx.send(self.broker, Msg::Publish { event });
         // Past the budget the event waits for a recovery of this service to be re-sent.
         if let Some(after) = jittered(&self.timing.resend, attempt, ctx.rng()) {
             ctx.set_timer(after, Timer::Republish(id));

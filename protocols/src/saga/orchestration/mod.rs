@@ -35,9 +35,10 @@ use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
-use crate::scenario::{CommitProtocol, NodeView};
+use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Key, Layout, Outcome, Role, SagaOutcome, Txn, TxnId, Write};
+use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId, Write};
 use crate::workload::{VotePolicy, Workload};
 
 pub use orchestrator::Orchestrator;
@@ -249,21 +250,81 @@ impl CommitProtocol for SagaOrchestration {
     type Config = OrchestrationConfig;
 
     fn build(config: &OrchestrationConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        match config.layout.role(id) {
-            Role::Coordinator => Node::Orchestrator(Orchestrator::new(config, boot)),
-            Role::Participant => Node::Service(Service::new(config, id, boot)),
-            Role::Client => {
-                let recovered = boot.is_recovery();
-                let client = Client::new(config.layout, config.client.clone(), recovered);
-                let auditor =
-                    Auditor::new(config.layout, &config.client, &config.timing, recovered);
-                Node::Client(client, auditor)
-            }
-            Role::Acceptor => unreachable!("sagas have no acceptors"),
+        let layout = &config.layout;
+        if id == layout.coordinator() {
+            Node::Orchestrator(Orchestrator::new(config, boot))
+        } else if layout.is_participant(id) {
+            Node::Service(Service::new(config, id, boot))
+        } else {
+            debug_assert_eq!(id, layout.client(), "sagas lay out no other nodes");
+            let recovered = boot.is_recovery();
+            let client = Client::new(config.layout, config.client.clone(), recovered);
+            let auditor = Auditor::new(config.layout, &config.client, &config.timing, recovered);
+            Node::Client(client, auditor)
         }
     }
 
     fn applied(workload: &Workload, node: NodeId, records: &[Record]) -> BTreeMap<Key, i64> {
         service::ledger(workload, node, records).values().clone()
     }
+}
+
+/// The saga orchestration family.
+pub const FAMILY: Family = Family {
+    name: "saga orchestration",
+    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
+    roles: ROLES,
+    settings: &[],
+    properties: crate::family::SAGA_PROPERTIES,
+    layout: |s| Layout::new(s.participants).roles(ROLES, ""),
+    run,
+};
+
+const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
+    (
+        VariantSpec::new(
+            "saga-orchestration",
+            true,
+            "orchestrated saga: durable saga log, idempotent services, compensation in reverse",
+        ),
+        None,
+    ),
+    (
+        VariantSpec::new(
+            "broken-saga-volatile-orchestrator",
+            false,
+            "BROKEN: the saga orchestrator keeps its saga log in memory only",
+        ),
+        Some(BrokenOrchestration::VolatileOrchestrator),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: orchestrator::Point::NAMES.split_at(4).0,
+        failure_points: orchestrator::Point::NAMES.split_at(4).1,
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: service::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+];
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
+    let timing = Timing::for_network(&scenario.network);
+    let config = OrchestrationConfig {
+        layout: Layout::new(scenario.participants),
+        broken: *broken,
+        timing,
+        refusals: scenario.votes.clone(),
+        client: scenario.client_config(&timing),
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<SagaOrchestration>(scenario, roles, timing, config)
 }

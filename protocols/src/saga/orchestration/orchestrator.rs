@@ -19,6 +19,19 @@ use crate::client::ClientMsg;
 use crate::saga::{StepResult, jittered, step_write, steps};
 use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 
+crate::crash_points! {
+    /// The orchestrator's crash points: the first four on every saga, in protocol order; the rest only on sagas that fail a step.
+    pub enum Point {
+        SagaBegun = "saga-begun",
+        StepStarted = "step-started",
+        StepDone = "step-done",
+        SagaEnded = "saga-ended",
+        StepFailed = "step-failed",
+        Compensating = "compensating",
+        Compensated = "compensated",
+    }
+}
+
 enum Phase {
     /// T`step` was requested; its answer is awaited (re-requested `attempts` times).
     Executing {
@@ -151,7 +164,7 @@ impl Orchestrator {
         let n = steps(&txn);
         self.log(ctx, Record::Begun { saga: txn.clone() });
         ctx.observe(Observation::SagaBegun { txn: id, steps: n });
-        ctx.mark("saga-begun");
+        ctx.mark(Point::SagaBegun.name());
         self.sagas.insert(id, Saga { def: txn, phase: Phase::Executing { step: 1, attempts: 0 } });
         self.after(ctx, id, Logged::Begun);
     }
@@ -181,12 +194,12 @@ impl Orchestrator {
         let logged = match result {
             StepResult::Done => {
                 self.log(ctx, Record::StepDone { txn, step });
-                ctx.mark("step-done");
+                ctx.mark(Point::StepDone.name());
                 Logged::StepDone(step)
             }
             StepResult::Refused => {
                 self.log(ctx, Record::StepFailed { txn, step });
-                ctx.mark("step-failed");
+                ctx.mark(Point::StepFailed.name());
                 Logged::StepFailed(step)
             }
         };
@@ -200,7 +213,7 @@ impl Orchestrator {
         }
         ctx.cancel_timer(Timer::Retry(txn));
         self.log(ctx, Record::Compensated { txn, step });
-        ctx.mark("compensated");
+        ctx.mark(Point::Compensated.name());
         self.after(ctx, txn, Logged::Compensated(step));
     }
 
@@ -232,7 +245,7 @@ impl Orchestrator {
 
     fn start_step(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, step: u32) {
         self.log(ctx, Record::StepStarted { txn, step });
-        ctx.mark("step-started");
+        ctx.mark(Point::StepStarted.name());
         self.set_phase(ctx, txn, Phase::Executing { step, attempts: 0 });
     }
 
@@ -243,7 +256,7 @@ impl Orchestrator {
         step: u32,
     ) {
         self.log(ctx, Record::Compensating { txn, step });
-        ctx.mark("compensating");
+        ctx.mark(Point::Compensating.name());
         self.set_phase(ctx, txn, Phase::Compensating { step, attempts: 0 });
     }
 
@@ -292,7 +305,7 @@ impl Orchestrator {
         self.log(ctx, Record::Ended { txn, outcome });
         ctx.observe(Observation::SagaEnded { txn, outcome });
         ctx.observe(Observation::Decided { txn, outcome: outcome.outcome() });
-        ctx.mark("saga-ended");
+        ctx.mark(Point::SagaEnded.name());
         self.sagas.get_mut(&txn).expect("known").phase = Phase::Ended(outcome);
         self.reply(ctx, txn, outcome);
     }

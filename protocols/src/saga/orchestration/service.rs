@@ -17,6 +17,15 @@ use crate::saga::{Ledger, LedgerRecord, StepResult};
 use crate::txn::{Observation, TxnId, Write};
 use crate::workload::Workload;
 
+crate::crash_points! {
+    /// A service's crash points.
+    pub enum Point {
+        StepApplied = "step-applied",
+        StepRefused = "step-refused",
+        CompensationApplied = "compensation-applied",
+    }
+}
+
 pub struct Service {
     id: NodeId,
     refuse: Chance,
@@ -82,11 +91,11 @@ impl Service {
         self.ledger.apply(&record);
         if refused {
             ctx.observe(Observation::StepRefused { txn, step });
-            ctx.mark("step-refused");
+            ctx.mark(Point::StepRefused.name());
             StepResult::Refused
         } else {
             ctx.observe(Observation::StepApplied { txn, step, delta: write.delta });
-            ctx.mark("step-applied");
+            ctx.mark(Point::StepApplied.name());
             StepResult::Done
         }
     }
@@ -98,7 +107,7 @@ impl Service {
         self.ledger.apply(&record);
         if let Some(w) = write {
             ctx.observe(Observation::CompensationApplied { txn, step, delta: -w.delta });
-            ctx.mark("compensation-applied");
+            ctx.mark(Point::CompensationApplied.name());
         }
     }
 }

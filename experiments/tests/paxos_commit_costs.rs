@@ -2,7 +2,7 @@
 //! measurement equals the paper's formula wherever the formula applies, and the documented
 //! convention where it does not.
 
-use protocols::gray_lamport::{CostRow, measure, table};
+use experiments::gray_lamport::{CostRow, measure, table};
 
 fn row(protocol: &str, n: u32, f: u32, colocated: bool) -> CostRow {
     measure(protocol, n, f, colocated).unwrap()

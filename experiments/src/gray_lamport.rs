@@ -47,8 +47,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::{NodeId, TraceLevel};
 
-use crate::scenario::{Fact, Scenario, ScenarioError, TraceFact};
-use crate::txn::{Layout, Observation, Role};
+use protocols::{Fact, Observation, Roles, Scenario, ScenarioError, TraceFact};
 
 /// The protocols of the table, in column order.
 pub const PROTOCOLS: [&str; 3] = ["2pc", "paxos-commit", "faster-paxos-commit"];
@@ -121,15 +120,18 @@ pub fn measure(
     f: u32,
     colocated: bool,
 ) -> Result<CostRow, ScenarioError> {
-    let mut s = Scenario::new(protocol, rms, 1, 1);
-    s.f = f;
-    s.colocated = colocated;
+    let mut s = Scenario::new(protocol, rms, 1, 1).with("colocated", colocated);
+    if protocol == "2pc" {
+        // 2PC in Gray & Lamport's shape: the initiating RM prepares first, no acks. 2PC
+        // tolerates no faults, so F only labels the row.
+        s = s.with("gray_lamport_shape", true);
+    } else {
+        s = s.with("f", f);
+    }
     s.trace = TraceLevel::Full;
     s.liveness_bound_us = None;
-    let layout = s.layout();
-    let two_pc = protocol == "2pc";
-    let outcome = if two_pc { crate::two_pc::run_gray_lamport_shape(&s)? } else { crate::run(&s)? };
-    let counts = count(&outcome.facts(), layout);
+    let outcome = protocols::run(&s)?;
+    let counts = count(&outcome.facts(), &outcome.report.roles);
     let e = expected(protocol, u64::from(rms), u64::from(f), colocated);
     Ok(CostRow {
         protocol: protocol.to_string(),
@@ -156,14 +158,13 @@ struct Counts {
     disk_writes_total: u64,
 }
 
-fn count(events: &[TraceFact], layout: Layout) -> Counts {
-    let hosts = layout.hosts();
-    let local = |a: NodeId, b: NodeId| hosts.as_ref().is_some_and(|h| h[a.index()] == h[b.index()]);
-    let is_client = |n: NodeId| layout.role(n) == Role::Client;
-    let is_rm = |n: NodeId| layout.role(n) == Role::Participant;
+fn count(events: &[TraceFact], roles: &Roles) -> Counts {
+    let local = |a: NodeId, b: NodeId| roles.same_host(a, b);
+    let is_client = |n: NodeId| roles.is(n, "client");
+    let is_rm = |n: NodeId| roles.is(n, "participant");
 
     let mut depth_of_msg = std::collections::BTreeMap::new();
-    let mut current = vec![0u64; layout.nodes() as usize];
+    let mut current = vec![0u64; roles.nodes() as usize];
     let (mut messages, mut delays) = (0, 0);
     let (mut writes, mut writes_total, mut learnt) = (0, 0, false);
     for ev in events {
