@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Rendering;
 use sim_core::FaultClass;
 
-use crate::cli::Exit;
 use crate::error::Result;
+use crate::exit::Exit;
 use crate::output::write_atomically;
 use crate::search::counterexample::replay;
 use crate::search::{Counterexample, Outcome, SearchConfig, Target, search};

@@ -13,13 +13,7 @@ use sim_core::TraceLevel;
 use crate::bench;
 use crate::error;
 
-/// How a command ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    Success = 0,
-    /// A property was violated: a counterexample was found.
-    PropertyFailed = 1,
-}
+pub use crate::exit::Exit;
 
 #[derive(Parser, Debug)]
 #[command(

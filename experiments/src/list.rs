@@ -7,8 +7,8 @@ use std::io::Write;
 use checkers::Property;
 use sim_core::FaultClass;
 
-use crate::cli::Exit;
 use crate::error::Result;
+use crate::exit::Exit;
 
 /// Named experiments: `(command, what it measures)`.
 pub const EXPERIMENTS: &[(&str, &str)] = &[

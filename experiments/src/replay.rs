@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::Exit;
 use crate::error::Result;
+use crate::exit::Exit;
 use crate::search::Counterexample;
 use crate::search::counterexample::replay;
 

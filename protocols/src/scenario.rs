@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sim_core::{
-    Boot, Duration, FaultPlan, NetworkConfig, NodeId, Process, RunStats, SimConfig, SimError,
-    Simulation, Time, TraceLevel,
+    Boot, Duration, FaultPlan, NetworkConfig, NodeId, Process, RunStats, SimConfig, Simulation,
+    Time, TraceLevel,
 };
 
 use crate::client::{ClientConfig, ClientWire};
 use crate::durable::{DiskView, TxnRecord, replay};
-use crate::family::{Roles, SettingValue, Settings};
+pub use crate::error::ScenarioError;
+use crate::roles::Roles;
+use crate::settings::{SettingValue, Settings};
 use crate::timing::Timing;
 use crate::txn::{Key, Observation, TxnId};
 use crate::workload::{VotePolicy, Workload};
@@ -161,16 +163,6 @@ impl Scenario {
             entry: crate::client::Entry::Coordinator,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ScenarioError {
-    #[error("{message}")]
-    UnknownProtocol { name: String, message: String },
-    #[error("{field} is invalid: {reason}")]
-    Invalid { field: String, reason: String },
-    #[error(transparent)]
-    Sim(#[from] SimError),
 }
 
 /// An observation with when and where, in the shared vocabulary.

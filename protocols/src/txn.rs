@@ -134,26 +134,6 @@ impl Layout {
         id.0 >= self.participants + 2 && id.0 < self.nodes()
     }
 
-    /// The roles of a layout whose extra nodes play `extra_role`, named by `specs`.
-    pub fn roles(
-        &self,
-        specs: &[crate::family::RoleSpec],
-        extra_role: &str,
-    ) -> crate::family::Roles {
-        let mut r = crate::family::Roles::from_groups(
-            specs,
-            &[("coordinator", 1), ("participant", self.participants), ("client", 1)],
-        );
-        let tail = crate::family::Roles::from_groups(specs, &[(extra_role, self.extra)]);
-        let first = r.nodes();
-        r.names.extend(tail.names);
-        // Extra nodes are labelled by their own id, like participants.
-        let label = specs.iter().find(|s| s.name == extra_role).map_or(extra_role, |s| s.label);
-        r.labels.extend((0..self.extra).map(|j| format!("{label}{}", first + j)));
-        r.hosts = self.hosts();
-        r
-    }
-
     /// The host of every node when `colocated` (`None` otherwise), for
     /// [`sim_core::SimConfig::hosts`]: participant `i` runs on host `i`; the coordinator
     /// shares participant 1's host (the initiating RM's, in Gray & Lamport's terms); extra

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 pub use flags::RunArgs;
 
-use crate::cli::Exit;
 use crate::error::Result;
+use crate::exit::Exit;
 use crate::metrics::{RunMetrics, mean, percentile};
 use crate::output::write_atomically;
 

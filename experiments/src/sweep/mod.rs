@@ -13,8 +13,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::Exit;
 use crate::error::Result;
+use crate::exit::Exit;
 
 #[derive(Subcommand, Debug, Clone, PartialEq)]
 pub enum SweepName {

@@ -50,6 +50,7 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Write};
@@ -346,7 +347,7 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: SETTINGS,
     properties: crate::family::COMMIT_PROPERTIES,
-    layout: |s| layout_of(s).roles(ROLES, "acceptor"),
+    layout: |s| commit_roles(&layout_of(s), ROLES, "acceptor"),
     run,
 };
 

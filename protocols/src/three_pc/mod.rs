@@ -26,6 +26,7 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
+use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
@@ -255,7 +256,7 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: &[],
     properties: crate::family::COMMIT_PROPERTIES,
-    layout: |s| Layout::new(s.participants).roles(ROLES, ""),
+    layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
 };
 

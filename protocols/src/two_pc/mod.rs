@@ -45,6 +45,7 @@ pub use participant::Participant;
 use crate::family::{
     CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
 };
+use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 
 /// What the coordinator presumes about a transaction it has no record of.
@@ -376,7 +377,7 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: SETTINGS,
     properties: crate::family::COMMIT_PROPERTIES,
-    layout: |s| layout_of(s).roles(ROLES, ""),
+    layout: |s| commit_roles(&layout_of(s), ROLES, ""),
     run,
 };
 

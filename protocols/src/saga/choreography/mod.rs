@@ -40,6 +40,7 @@ use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::roles::commit_roles;
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId};
@@ -328,7 +329,7 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: &[],
     properties: crate::family::SAGA_PROPERTIES,
-    layout: |s| Layout::new(s.participants).roles(ROLES, ""),
+    layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
 };
 

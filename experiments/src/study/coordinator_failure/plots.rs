@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::row::{FAULT_HORIZON_US, Row};
 use crate::error::Result;
 use crate::output::write_atomically;
-use crate::study::coordinator_failure::{FAULT_HORIZON_US, Row};
 
 fn save(path: &Path, svg: &str) -> Result<()> {
     write_atomically(path, |w| std::io::Write::write_all(w, svg.as_bytes()))
