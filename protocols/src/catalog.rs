@@ -31,6 +31,14 @@ pub struct ProtocolSpec {
 }
 
 impl ProtocolSpec {
+    /// Variant `name` of `family`: how a protocol defined outside this crate (its own
+    /// `Family`) is run, checked and searched like the catalog's.
+    pub fn of(family: &'static Family, name: &str) -> Option<ProtocolSpec> {
+        let variant = (family.variants)().into_iter().find(|v| v.name == name)?;
+        let (name, correct, summary) = (variant.name, variant.correct, variant.summary);
+        Some(ProtocolSpec { name, correct, summary, variant, family })
+    }
+
     /// The marks nodes of `role` emit on every transaction of this variant, in protocol
     /// order: where studies crash them.
     pub fn crash_points(&self, role: &str) -> &'static [&'static str] {

@@ -150,7 +150,9 @@ impl Scenario {
         Ok(())
     }
 
-    pub(crate) fn client_config(&self, timing: &Timing) -> ClientConfig {
+    /// The client every commit family runs: this scenario's transactions and workload, retries
+    /// timed from `timing`.
+    pub fn client_config(&self, timing: &Timing) -> ClientConfig {
         // The client waits long enough for a whole transaction, termination included.
         let initial_us = 30 * timing.latency_bound_us;
         let retry = crate::backoff::Backoff::new(initial_us, 8 * initial_us);

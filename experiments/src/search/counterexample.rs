@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use checkers::Violation;
+use protocols::catalog::ProtocolSpec;
 use protocols::{RunOutcome, Scenario};
 use serde::{Deserialize, Serialize};
 use sim_core::TraceLevel;
@@ -37,9 +38,14 @@ pub struct Replayed {
 
 /// Runs `scenario` with a full trace (for diagrams) and judges `target`.
 pub fn replay(scenario: &Scenario, target: Target) -> Result<Replayed> {
+    replay_spec(protocols::catalog::lookup(&scenario.protocol)?, scenario, target)
+}
+
+/// [`replay`] for a protocol given by its spec (one from outside the catalog, too).
+pub fn replay_spec(spec: &ProtocolSpec, scenario: &Scenario, target: Target) -> Result<Replayed> {
     let mut s = scenario.clone();
     s.trace = TraceLevel::Full;
-    let outcome = protocols::run(&s)?;
+    let outcome = spec.run(&s)?;
     let verdicts = checkers::check(&outcome.report, &s.plan);
     let violations = target.violations(&verdicts, &outcome.report, &s.plan);
     let trace_hash = format!("{:016x}", outcome.report.trace_hash);

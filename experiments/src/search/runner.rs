@@ -19,6 +19,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde::{Deserialize, Serialize};
 use sim_core::{Fault, FaultClass, FaultPlan, NodeId, TraceLevel};
 
+use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
 use protocols::{Fact, Roles, RunReport, Scenario};
@@ -48,6 +49,9 @@ pub struct SearchConfig {
     pub crash_limit: Option<CrashLimit>,
     /// Faults every case starts with, before the generated ones; never shrunk away.
     pub fixed_faults: Vec<Fault>,
+    /// A protocol from outside the catalog (see [`SearchConfig::for_spec`]); `None`: the
+    /// catalog's protocol named `protocol`.
+    pub external: Option<ProtocolSpec>,
 }
 
 impl SearchConfig {
@@ -65,6 +69,21 @@ impl SearchConfig {
             family: Settings::new(),
             crash_limit: None,
             fixed_faults: Vec::new(),
+            external: None,
+        }
+    }
+
+    /// A search over a protocol defined outside the catalog (e.g. by a user's own crate):
+    /// the same cases, runner, checkers and shrinking as for the built-in ones.
+    pub fn for_spec(spec: ProtocolSpec, target: Target, classes: Vec<FaultClass>) -> SearchConfig {
+        SearchConfig { external: Some(spec), ..SearchConfig::new(spec.name, target, classes) }
+    }
+
+    /// The protocol searched.
+    pub fn spec(&self) -> Result<ProtocolSpec> {
+        match self.external {
+            Some(spec) => Ok(spec),
+            None => Ok(*protocols::catalog::lookup(&self.protocol)?),
         }
     }
 
@@ -96,7 +115,7 @@ impl SearchConfig {
 
     /// Which node plays which role in this search's cases.
     pub fn roles(&self) -> Result<Roles> {
-        Ok(protocols::catalog::roles(&self.scenario(0, None, FaultPlan::none()))?)
+        Ok(self.spec()?.roles(&self.scenario(0, None, FaultPlan::none()))?)
     }
 
     /// The nodes playing `role`, ascending (none if the protocol has no such role).
@@ -111,7 +130,7 @@ impl SearchConfig {
 
     /// An integer setting of the protocol's family (its default when not set).
     pub fn setting(&self, key: &str) -> Result<i64> {
-        let spec = protocols::catalog::lookup(&self.protocol)?;
+        let spec = self.spec()?;
         Ok(protocols::family::SettingsView::new(spec.family.settings, &self.family).int(key))
     }
 
@@ -157,15 +176,21 @@ pub enum Outcome {
     NotFound { stats: SearchStats },
 }
 
-/// The protocol's marks at the coordinator and participants, in the order a fault-free run
-/// first emits them: discovered, not listed by hand, so every protocol is searchable.
+/// The protocol's marks at its coordinator and participants, in the order a fault-free run
+/// first emits them: discovered, not listed by hand, so every protocol is searchable. Other
+/// roles (Paxos Commit's acceptors) are crashed by time triggers only, as before roles were
+/// data: widening the pool changes every search's draws and recorded minimal plans, so it is
+/// left to the change that reshapes the plan distribution.
 pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
     let mut s = cfg.scenario(cfg.seed, None, FaultPlan::none());
     s.trace = TraceLevel::Full;
     let mut marks: Vec<(NodeId, String)> = Vec::new();
-    for fact in protocols::run(&s)?.facts() {
+    let outcome = cfg.spec()?.run(&s)?;
+    let roles = &outcome.report.roles;
+    for fact in outcome.facts() {
         let (node, Fact::Mark(name)) = (fact.node, fact.what) else { continue };
-        if node.0 <= cfg.participants && !marks.iter().any(|m| m.0 == node && m.1 == name) {
+        let target = roles.is(node, "coordinator") || roles.is(node, "participant");
+        if target && !marks.iter().any(|m| m.0 == node && m.1 == name) {
             marks.push((node, name));
         }
     }
@@ -174,7 +199,7 @@ pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
 
 /// Whether the case violates the target: `Some(report)` if it does.
 pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<Option<RunReport>> {
-    let report = protocols::run(scenario)?.report;
+    let report = cfg.spec()?.run(scenario)?.report;
     let verdicts = checkers::check(&report, &scenario.plan);
     let bad = !cfg.target.violations(&verdicts, &report, &scenario.plan).is_empty();
     Ok(bad.then_some(report))
