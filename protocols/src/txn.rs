@@ -200,8 +200,7 @@ pub enum Observation {
     SagaEnded { txn: TxnId, outcome: SagaOutcome },
     /// A saga scenario's auditor (the client node, bank workload only) summed one round of
     /// the services' applied balances: a concurrent read of the bank total. It concerns no
-    /// transaction. Last, so that the variants before it keep their position, which is
-    /// hashed into traces and recorded counterexamples.
+    /// transaction.
     AuditRead { total: i64 },
 }
 

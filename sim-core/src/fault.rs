@@ -59,7 +59,8 @@ pub enum Action {
     ClockDrift { node: NodeId, ppm: i64 },
 }
 
-/// An `f64` that hashes by its bits, so plans can be hashed into the trace.
+/// An `f64` that hashes by its bits, so that actions and plans can derive `Hash`. (The trace
+/// hash digests the serde form, where every `f64` counts by its bits.)
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct HashableF64(pub f64);

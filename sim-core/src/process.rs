@@ -16,8 +16,10 @@ use crate::id::NodeId;
 use crate::rng::SimRng;
 use crate::time::{Duration, Time};
 
-/// What every value that crosses the engine must be: cloneable (duplicates, trace),
-/// hashable with a stable hash (trace hash), and serialisable (JSON Lines export and read-back).
+/// What every value that crosses the engine must be: cloneable (duplicates, trace), comparable
+/// and `Hash` (for maps and sets of them; the trace hash does not use `Hash`), and serialisable
+/// (JSON Lines export and read-back, and the trace hash, which digests the serde form so that
+/// enum variants count by name, not position: see [`crate::hash::stable_digest`]).
 pub trait Payload:
     Clone + Debug + PartialEq + Hash + Serialize + DeserializeOwned + Send + 'static
 {

@@ -6,7 +6,7 @@
 //! decides what is kept in memory: nothing, the observations (what checkers read), or all.
 
 use std::borrow::Cow;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::io::{BufRead, Write};
 use std::str::FromStr;
 
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
 use crate::fault::Action;
-use crate::hash::{StableHasher, digest2};
+use crate::hash::{StableHasher, digest2, stable_digest};
 use crate::id::NodeId;
 use crate::process::Protocol;
 use crate::time::Time;
@@ -141,6 +141,11 @@ pub enum TraceKind<P: Protocol> {
 // rather than derived, because the hot path (send, deliver) digests borrowed fields without
 // building a `TraceEvent`; both paths call the same helpers, so a recorded event and its
 // fast-path twin always hash alike.
+//
+// The event kinds are the explicit tags written in `digest_event`, never a derived position.
+// Payloads (messages, timers, records, observations, fault actions) are digested through
+// serde (`stable_digest`), which names enum variants by their serde name: a protocol may
+// add a variant anywhere in its enums without changing any recorded trace hash.
 
 /// Kind tag and node in one word (node ids are 32-bit), mixed with the time.
 #[inline(always)]
@@ -148,16 +153,14 @@ fn head(tag: u8, time: Time, node: NodeId) -> u64 {
     digest2(((tag as u64) << 56) ^ node.0 as u64, time.as_us())
 }
 
-/// The digest of a value through its `Hash` impl.
+/// The digest of a value through its serde form, variants by name.
 #[inline(always)]
-fn digest_of<T: Hash + ?Sized>(v: &T) -> u64 {
-    let mut s = StableHasher::default();
-    v.hash(&mut s);
-    s.finish_raw()
+fn digest_of<T: Serialize + ?Sized>(v: &T) -> u64 {
+    stable_digest(v)
 }
 
 #[inline(always)]
-fn digest_send<M: Hash>(time: Time, node: NodeId, to: NodeId, id: u64, msg: &M) -> u64 {
+fn digest_send<M: Serialize>(time: Time, node: NodeId, to: NodeId, id: u64, msg: &M) -> u64 {
     head(1, time, node) ^ digest2(to.0 as u64, id).rotate_left(21) ^ digest_of(msg).rotate_left(42)
 }
 
@@ -166,7 +169,8 @@ fn digest_deliver(time: Time, node: NodeId, from: NodeId, id: u64) -> u64 {
     head(2, time, node) ^ digest2(from.0 as u64, id).rotate_left(21)
 }
 
-fn digest_with<T: Hash + ?Sized>(tag: u8, time: Time, node: NodeId, fields: &T) -> u64 {
+#[inline(always)]
+fn digest_with<T: Serialize + ?Sized>(tag: u8, time: Time, node: NodeId, fields: &T) -> u64 {
     head(tag, time, node) ^ digest_of(fields).rotate_left(42)
 }
 

@@ -140,8 +140,8 @@ pub enum Msg {
     DecisionRequest {
         txn: TxnId,
     },
-    // New variants go last: a variant's position is part of every trace hash it appears in,
-    // and the recorded counterexamples under tests/regressions pin those hashes.
+    // Trace hashes name variants by their serde name, not their position: a new variant may
+    // go anywhere without changing the hashes tests/regressions pins; renaming one changes them.
     /// Gray & Lamport's shape: the initiating RM prepared and tells the TM, handing it the
     /// transaction so the TM can send the other RMs their Prepare.
     InitiatorPrepared {
