@@ -20,6 +20,7 @@ pub mod three_pc;
 pub mod timing;
 pub mod two_pc;
 pub mod txn;
+pub mod wiring;
 pub mod workload;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};

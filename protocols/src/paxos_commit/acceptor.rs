@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{Boot, Context, NodeId};
 
-use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Value};
+use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::txn::TxnId;
 
 crate::crash_points! {
@@ -64,6 +64,14 @@ impl Acceptor {
             }
         }
         Acceptor { config: config.clone(), txns }
+    }
+
+    /// An acceptor only answers: nothing to start.
+    pub fn on_start(&mut self, _ctx: &mut Context<'_, PaxosCommit>) {}
+
+    /// An acceptor arms no timers; one firing is a protocol bug.
+    pub fn on_timer(&mut self, _ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+        panic!("an acceptor got timer {timer:?}: acceptors arm none")
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {

@@ -42,18 +42,15 @@ mod leader;
 mod rm;
 mod tm;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use sim_core::{Boot, Context, NodeId, Process, Protocol};
+use sim_core::{NodeId, Protocol};
 
-use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
-use crate::durable::TxnRecord;
+use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Key, Layout, Observation, Outcome, Txn, TxnId, Write};
+use crate::txn::{Layout, Observation, Outcome, Txn, TxnId, Write};
 use crate::workload::VotePolicy;
 
 pub use acceptor::Acceptor;
@@ -214,27 +211,16 @@ impl Protocol for PaxosCommit {
     type Obs = Observation;
 }
 
-impl ClientWire for PaxosCommit {
-    fn wrap_msg(m: ClientMsg) -> Msg {
-        Msg::Client(m)
-    }
-    fn wrap_timer(t: ClientTimer) -> Timer {
-        Timer::Client(t)
-    }
-}
+crate::client_wire!(PaxosCommit, Msg, Timer);
+crate::txn_record!(Record);
 
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[Write])> {
-        match self {
-            Record::Prepared { txn, writes, .. } => Some((*txn, writes)),
-            _ => None,
-        }
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        match self {
-            Record::Decision { txn, outcome } => Some((*txn, *outcome)),
-            _ => None,
-        }
+crate::commit_node! {
+    /// One node of a Paxos Commit cluster.
+    pub enum Node {
+        protocol: PaxosCommit, config: PaxosCommitConfig, msg: Msg, timer: Timer,
+        Tm(TransactionManager),
+        Rm(ResourceManager),
+        Acceptor(Acceptor),
     }
 }
 
@@ -254,90 +240,6 @@ fn next_incarnation(disk: &[Record]) -> u32 {
 /// The outcome the chosen values imply.
 pub fn outcome_of(values: &[(NodeId, Value)]) -> Outcome {
     if values.iter().all(|(_, v)| *v == Value::Prepared) { Outcome::Commit } else { Outcome::Abort }
-}
-
-/// One node of a Paxos Commit cluster.
-pub enum Node {
-    Tm(TransactionManager),
-    Rm(ResourceManager),
-    Acceptor(Acceptor),
-    Client(Client),
-}
-
-impl Node {
-    pub fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        let layout = &config.layout;
-        if id == layout.coordinator() {
-            Node::Tm(TransactionManager::new(config, boot))
-        } else if layout.is_participant(id) {
-            Node::Rm(ResourceManager::new(config, id, boot))
-        } else if layout.is_extra(id) {
-            Node::Acceptor(Acceptor::new(config, boot))
-        } else {
-            debug_assert_eq!(id, layout.client());
-            Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
-        }
-    }
-
-    pub fn rm(&self) -> Option<&ResourceManager> {
-        match self {
-            Node::Rm(r) => Some(r),
-            _ => None,
-        }
-    }
-}
-
-impl Process<PaxosCommit> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
-        match self {
-            Node::Tm(t) => t.on_start(ctx),
-            Node::Rm(r) => r.on_start(ctx),
-            Node::Acceptor(_) => {}
-            Node::Client(c) => c.on_start(ctx),
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
-            (Node::Tm(t), msg) => t.on_message(ctx, from, msg),
-            (Node::Rm(r), msg) => r.on_message(ctx, from, msg),
-            (Node::Acceptor(a), msg) => a.on_message(ctx, from, msg),
-            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
-        match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
-            (Node::Tm(t), timer) => t.on_timer(ctx, timer),
-            (Node::Rm(r), timer) => r.on_timer(ctx, timer),
-            (node, t) => {
-                let role = match node {
-                    Node::Acceptor(_) => "an acceptor",
-                    _ => "the client",
-                };
-                unreachable!("{role} got timer {t:?}")
-            }
-        }
-    }
-}
-
-impl crate::scenario::NodeView for Node {
-    fn in_doubt(&self) -> Vec<TxnId> {
-        self.rm().map(ResourceManager::in_doubt).unwrap_or_default()
-    }
-    fn locks(&self) -> BTreeMap<Key, TxnId> {
-        self.rm().map(|r| r.locks().clone()).unwrap_or_default()
-    }
-}
-
-impl crate::scenario::CommitProtocol for PaxosCommit {
-    type Node = Node;
-    type Config = PaxosCommitConfig;
-    fn build(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        Node::build(config, id, boot)
-    }
 }
 
 /// The Paxos Commit family (Gray & Lamport), both variants.

@@ -21,10 +21,9 @@ mod participant;
 mod termination;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Boot, Context, NodeId, Process, Protocol};
+use sim_core::{NodeId, Protocol};
 
-use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
-use crate::durable::TxnRecord;
+use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
@@ -152,100 +151,15 @@ impl Protocol for ThreePc {
     type Obs = Observation;
 }
 
-impl ClientWire for ThreePc {
-    fn wrap_msg(m: ClientMsg) -> Msg {
-        Msg::Client(m)
-    }
-    fn wrap_timer(t: ClientTimer) -> Timer {
-        Timer::Client(t)
-    }
-}
+crate::client_wire!(ThreePc, Msg, Timer);
+crate::txn_record!(Record);
 
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[Write])> {
-        match self {
-            Record::Prepared { txn, writes, .. } => Some((*txn, writes)),
-            _ => None,
-        }
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        match self {
-            Record::Decision { txn, outcome, .. } => Some((*txn, *outcome)),
-            _ => None,
-        }
-    }
-}
-
-/// One node of a 3PC cluster.
-pub enum Node {
-    Coordinator(Coordinator),
-    Participant(Participant),
-    Client(Client),
-}
-
-impl Node {
-    pub fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        let layout = &config.layout;
-        if id == layout.coordinator() {
-            Node::Coordinator(Coordinator::new(config, boot))
-        } else if layout.is_participant(id) {
-            Node::Participant(Participant::new(config, id, boot))
-        } else {
-            debug_assert_eq!(id, layout.client(), "3PC lays out no other nodes");
-            Node::Client(Client::new(config.layout, config.client.clone(), boot.is_recovery()))
-        }
-    }
-
-    pub fn participant(&self) -> Option<&Participant> {
-        match self {
-            Node::Participant(p) => Some(p),
-            _ => None,
-        }
-    }
-}
-
-impl Process<ThreePc> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
-        match self {
-            Node::Coordinator(c) => c.on_start(ctx),
-            Node::Participant(p) => p.on_start(ctx),
-            Node::Client(c) => c.on_start(ctx),
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
-            (Node::Coordinator(c), msg) => c.on_message(ctx, from, msg),
-            (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
-            (Node::Client(_), msg) => unreachable!("the client got {msg:?}"),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
-        match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
-            (Node::Coordinator(c), t) => c.on_timer(ctx, t),
-            (Node::Participant(p), t) => p.on_timer(ctx, t),
-            (Node::Client(_), t) => unreachable!("the client got timer {t:?}"),
-        }
-    }
-}
-
-impl crate::scenario::NodeView for Node {
-    fn in_doubt(&self) -> Vec<TxnId> {
-        self.participant().map(Participant::in_doubt).unwrap_or_default()
-    }
-    fn locks(&self) -> std::collections::BTreeMap<crate::txn::Key, TxnId> {
-        self.participant().map(|p| p.locks().clone()).unwrap_or_default()
-    }
-}
-
-impl crate::scenario::CommitProtocol for ThreePc {
-    type Node = Node;
-    type Config = ThreePcConfig;
-    fn build(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        Node::build(config, id, boot)
+crate::commit_node! {
+    /// One node of a 3PC cluster.
+    pub enum Node {
+        protocol: ThreePc, config: ThreePcConfig, msg: Msg, timer: Timer,
+        Coordinator(Coordinator),
+        Participant(Participant),
     }
 }
 

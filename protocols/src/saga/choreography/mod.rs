@@ -37,7 +37,7 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
 use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult, step_write, steps};
-use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
@@ -209,14 +209,7 @@ impl AuditWire for SagaChoreography {
     }
 }
 
-impl ClientWire for SagaChoreography {
-    fn wrap_msg(m: ClientMsg) -> Msg {
-        Msg::Client(m)
-    }
-    fn wrap_timer(t: ClientTimer) -> Timer {
-        Timer::Client(t)
-    }
-}
+crate::client_wire!(SagaChoreography, Msg, Timer);
 
 /// As in the orchestrated saga: no prepared records; the broker's end record is the saga's
 /// one decision (completed is commit, compensated is abort).

@@ -33,7 +33,7 @@ use sim_core::{Boot, Context, NodeId, Process, Protocol};
 
 use super::audit::{AuditWire, Auditor};
 use super::{LedgerRecord, StepResult};
-use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
@@ -167,14 +167,7 @@ impl AuditWire for SagaOrchestration {
     }
 }
 
-impl ClientWire for SagaOrchestration {
-    fn wrap_msg(m: ClientMsg) -> Msg {
-        Msg::Client(m)
-    }
-    fn wrap_timer(t: ClientTimer) -> Timer {
-        Timer::Client(t)
-    }
-}
+crate::client_wire!(SagaOrchestration, Msg, Timer);
 
 /// A saga has no prepared records (no service ever waits in doubt); its one decision is the
 /// orchestrator's end record: completed is commit, compensated is abort.

@@ -1,0 +1,179 @@
+//! Per-family wiring, written once.
+//!
+//! Every commit family plugs the same parts together: the client's messages and timers ride
+//! inside the family's own (`ClientWire`), its disk records say which one is a durable yes vote
+//! and which a durable decision (`TxnRecord`), and one node enum dispatches each handler to the
+//! role a node plays (`Process`, `NodeView`, `CommitProtocol::build`). These macros write that
+//! code from a one-line description, so a family module holds only what is its own: states,
+//! messages and the protocol's rules.
+
+/// `impl ClientWire` for a protocol whose message and timer enums carry the client's in a
+/// `Client` variant: `client_wire!(TwoPc, Msg, Timer);`.
+#[macro_export]
+macro_rules! client_wire {
+    ($proto:ty, $msg:ident, $timer:ident) => {
+        impl $crate::client::ClientWire for $proto {
+            fn wrap_msg(m: $crate::client::ClientMsg) -> $msg {
+                $msg::Client(m)
+            }
+            fn wrap_timer(t: $crate::client::ClientTimer) -> $timer {
+                $timer::Client(t)
+            }
+        }
+    };
+}
+
+/// `impl TxnRecord` for a record enum whose durable yes vote is `Prepared { txn, writes, .. }`
+/// and whose durable decision is `Decision { txn, outcome, .. }`: `txn_record!(Record);`.
+#[macro_export]
+macro_rules! txn_record {
+    ($record:ident) => {
+        impl $crate::durable::TxnRecord for $record {
+            fn prepared(&self) -> Option<($crate::txn::TxnId, &[$crate::txn::Write])> {
+                match self {
+                    $record::Prepared { txn, writes, .. } => Some((*txn, writes)),
+                    _ => None,
+                }
+            }
+            fn decision(&self) -> Option<($crate::txn::TxnId, $crate::txn::Outcome)> {
+                match self {
+                    $record::Decision { txn, outcome, .. } => Some((*txn, *outcome)),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// The node enum of a commit family laid out by [`crate::txn::Layout`] (coordinator, the
+/// participants, the client, and optionally the family's extra nodes), with its `Process`
+/// dispatch, its `NodeView` (the participant's doubts and locks) and `CommitProtocol`:
+///
+/// ```ignore
+/// commit_node! {
+///     /// One node of a 2PC cluster.
+///     pub enum Node {
+///         protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer,
+///         Coordinator(Coordinator),
+///         Participant(Participant),
+///     }
+/// }
+/// ```
+///
+/// Each role type has `new(config, boot)` (the participant `new(config, id, boot)`) and the
+/// three handlers `on_start`, `on_message(ctx, from, msg)`, `on_timer(ctx, timer)`; the
+/// participant also `in_doubt()` and `locks()`. An optional third role, `Extra(Type)`, plays the
+/// layout's extra nodes (Paxos Commit's acceptors). The client's own messages and timers go to
+/// the built-in client; anything else addressed to it is a protocol bug and panics (the search
+/// reports a panic as a finding).
+#[macro_export]
+macro_rules! commit_node {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $node:ident {
+            protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
+            $coord:ident($coord_ty:ty),
+            $part:ident($part_ty:ty)
+            $(, $extra:ident($extra_ty:ty))? $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $node {
+            $coord($coord_ty),
+            $part($part_ty),
+            $($extra($extra_ty),)?
+            Client($crate::client::Client),
+        }
+
+        impl $node {
+            pub fn build(
+                config: &$config,
+                id: sim_core::NodeId,
+                boot: sim_core::Boot<'_, <$proto as sim_core::Protocol>::Record>,
+            ) -> $node {
+                let layout = &config.layout;
+                if id == layout.coordinator() {
+                    return $node::$coord(<$coord_ty>::new(config, boot));
+                }
+                if layout.is_participant(id) {
+                    return $node::$part(<$part_ty>::new(config, id, boot));
+                }
+                $(if layout.is_extra(id) {
+                    return $node::$extra(<$extra_ty>::new(config, boot));
+                })?
+                debug_assert_eq!(id, layout.client(), "the layout has no node {id}");
+                let recovered = boot.is_recovery();
+                $node::Client($crate::client::Client::new(
+                    config.layout,
+                    config.client.clone(),
+                    recovered,
+                ))
+            }
+
+            /// The participant this node is, if it is one.
+            pub fn participant(&self) -> Option<&$part_ty> {
+                match self {
+                    $node::$part(p) => Some(p),
+                    _ => None,
+                }
+            }
+        }
+
+        impl sim_core::Process<$proto> for $node {
+            fn on_start(&mut self, ctx: &mut sim_core::Context<'_, $proto>) {
+                match self {
+                    $node::$coord(n) => n.on_start(ctx),
+                    $node::$part(n) => n.on_start(ctx),
+                    $($node::$extra(n) => n.on_start(ctx),)?
+                    $node::Client(c) => c.on_start(ctx),
+                }
+            }
+
+            fn on_message(
+                &mut self,
+                ctx: &mut sim_core::Context<'_, $proto>,
+                from: sim_core::NodeId,
+                msg: $msg,
+            ) {
+                match (self, msg) {
+                    ($node::$coord(n), msg) => n.on_message(ctx, from, msg),
+                    ($node::$part(n), msg) => n.on_message(ctx, from, msg),
+                    $(($node::$extra(n), msg) => n.on_message(ctx, from, msg),)?
+                    ($node::Client(c), $msg::Client(m)) => c.on_message(ctx, m),
+                    ($node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
+                }
+            }
+
+            fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, $proto>, timer: $timer) {
+                match (self, timer) {
+                    ($node::$coord(n), t) => n.on_timer(ctx, t),
+                    ($node::$part(n), t) => n.on_timer(ctx, t),
+                    $(($node::$extra(n), t) => n.on_timer(ctx, t),)?
+                    ($node::Client(c), $timer::Client(t)) => c.on_timer(ctx, t),
+                    ($node::Client(_), t) => panic!("the client got timer {t:?}: a protocol bug"),
+                }
+            }
+        }
+
+        impl $crate::scenario::NodeView for $node {
+            fn in_doubt(&self) -> Vec<$crate::txn::TxnId> {
+                self.participant().map(<$part_ty>::in_doubt).unwrap_or_default()
+            }
+            fn locks(&self) -> std::collections::BTreeMap<$crate::txn::Key, $crate::txn::TxnId> {
+                self.participant().map(|p| p.locks().clone()).unwrap_or_default()
+            }
+        }
+
+        impl $crate::scenario::CommitProtocol for $proto {
+            type Node = $node;
+            type Config = $config;
+            fn build(
+                config: &$config,
+                id: sim_core::NodeId,
+                boot: sim_core::Boot<'_, <$proto as sim_core::Protocol>::Record>,
+            ) -> $node {
+                $node::build(config, id, boot)
+            }
+        }
+    };
+}
