@@ -22,11 +22,12 @@ use checkers::Property;
 use experiments::search::counterexample::replay_spec;
 use experiments::search::{Outcome as SearchOutcome, SearchConfig, Target, search};
 use protocols::catalog::ProtocolSpec;
-use protocols::client::{Client, ClientConfig, ClientMsg, ClientTimer, ClientWire};
+use protocols::client::{ClientConfig, ClientMsg, ClientTimer};
 use protocols::durable::TxnRecord;
 use protocols::family::{COMMIT_PROPERTIES, Family, RoleSpec, VariantSpec};
 use protocols::roles::commit_roles;
-use protocols::scenario::{CommitProtocol, NodeView, run_with};
+use protocols::scenario::run_with;
+use protocols::shared::Shared;
 use protocols::store::Store;
 use protocols::timing::Timing;
 use protocols::txn::{Key, Layout, Observation, Outcome, TxnId, Vote, Write};
@@ -82,29 +83,10 @@ impl Protocol for Lean {
     type Obs = Observation;
 }
 
-impl ClientWire for Lean {
-    fn wrap_msg(m: ClientMsg) -> Msg {
-        Msg::Client(m)
-    }
-    fn wrap_timer(t: ClientTimer) -> Timer {
-        Timer::Client(t)
-    }
-}
-
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[Write])> {
-        match self {
-            Record::Prepared { txn, writes } => Some((*txn, writes)),
-            Record::Decision { .. } => None,
-        }
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        match self {
-            Record::Decision { txn, outcome } => Some((*txn, *outcome)),
-            Record::Prepared { .. } => None,
-        }
-    }
-}
+// The client's traffic rides in `Msg::Client` / `Timer::Client`; `Prepared` is a durable
+// yes vote and `Decision` a durable decision (what the checkers read from disks).
+protocols::client_wire!(Lean, Msg, Timer);
+protocols::txn_record!(Record);
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -127,8 +109,10 @@ protocols::crash_points! {
 
 // ----- the coordinator ---------------------------------------------------------------------
 
+/// Node state is a value (`Clone + Eq + Hash`), so schedulers can copy and fingerprint it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {
-    config: Config,
+    config: Shared<Config>,
     /// Decisions this coordinator knows (rebuilt from its disk after a crash).
     decided: BTreeMap<TxnId, Outcome>,
     /// Transactions collecting votes: who has not voted yet.
@@ -136,7 +120,7 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    fn new(config: &Config, boot: Boot<'_, Record>) -> Self {
+    fn new(config: &Shared<Config>, boot: Boot<'_, Record>) -> Self {
         let decided = boot.disk().iter().filter_map(|r| r.decision()).collect();
         Coordinator { config: config.clone(), decided, waiting: BTreeMap::new() }
     }
@@ -215,6 +199,7 @@ impl Process<Lean> for Coordinator {
 
 // ----- a participant -----------------------------------------------------------------------
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Participant {
     coordinator: NodeId,
     store: Store,
@@ -226,7 +211,7 @@ pub struct Participant {
 }
 
 impl Participant {
-    fn new(config: &Config, id: NodeId, boot: Boot<'_, Record>) -> Self {
+    fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> Self {
         let workload = config.client.workload;
         let replay = protocols::durable::replay(
             workload.initial_values(id),
@@ -319,65 +304,23 @@ impl Process<Lean> for Participant {
 
 // ----- the cluster -------------------------------------------------------------------------
 
-pub enum Node {
-    Coordinator(Coordinator),
-    Participant(Participant),
-    Client(Client),
-}
-
-impl Process<Lean> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, Lean>) {
-        match self {
-            Node::Coordinator(c) => c.on_start(ctx),
-            Node::Participant(p) => p.on_start(ctx),
-            Node::Client(c) => c.on_start(ctx),
-        }
-    }
-    fn on_message(&mut self, ctx: &mut Context<'_, Lean>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Client(c), Msg::Client(m)) => c.on_message(ctx, m),
-            (Node::Coordinator(c), m) => c.on_message(ctx, from, m),
-            (Node::Participant(p), m) => p.on_message(ctx, from, m),
-            (Node::Client(_), _) => {} // nothing else is addressed to the client
-        }
-    }
-    fn on_timer(&mut self, ctx: &mut Context<'_, Lean>, timer: Timer) {
-        match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
-            (Node::Coordinator(c), t) => c.on_timer(ctx, t),
-            (Node::Participant(p), t) => p.on_timer(ctx, t),
-            (Node::Client(_), _) => {}
-        }
-    }
-}
-
-impl NodeView for Node {
+impl Participant {
     fn in_doubt(&self) -> Vec<TxnId> {
-        match self {
-            Node::Participant(p) => p.uncertain.iter().copied().collect(),
-            _ => Vec::new(),
-        }
+        self.uncertain.iter().copied().collect()
     }
-    fn locks(&self) -> BTreeMap<Key, TxnId> {
-        match self {
-            Node::Participant(p) => p.store.locks().clone(),
-            _ => BTreeMap::new(),
-        }
+    fn locks(&self) -> &BTreeMap<Key, TxnId> {
+        self.store.locks()
     }
 }
 
-impl CommitProtocol for Lean {
-    type Node = Node;
-    type Config = Config;
-    fn build(config: &Config, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        let layout = config.layout;
-        if id == layout.coordinator() {
-            Node::Coordinator(Coordinator::new(config, boot))
-        } else if layout.is_participant(id) {
-            Node::Participant(Participant::new(config, id, boot))
-        } else {
-            Node::Client(Client::new(layout, config.client.clone(), boot.is_recovery()))
-        }
+// The node enum, its dispatch to each role, what a participant shows (doubts and locks) and
+// how a node is built, written by the same macro the built-in families use.
+protocols::commit_node! {
+    /// One node of a lean-2PC cluster.
+    pub enum Node {
+        protocol: Lean, config: Config, msg: Msg, timer: Timer,
+        Coordinator(Coordinator),
+        Participant(Participant),
     }
 }
 

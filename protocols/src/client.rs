@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Context, Duration, NodeId, Protocol};
 
 use crate::backoff::Backoff;
+use crate::shared::Shared;
 use crate::txn::{Layout, Observation, Outcome, Txn, TxnId};
 use crate::workload::Workload;
 
@@ -82,14 +83,17 @@ impl Default for ClientConfig {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Outstanding {
     txn: Txn,
     attempts: u32,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Client {
     layout: Layout,
-    config: ClientConfig,
+    /// Configuration, not state (see [`Shared`]).
+    config: Shared<ClientConfig>,
     next: u64,
     outstanding: BTreeMap<TxnId, Outstanding>,
     learned: BTreeMap<TxnId, Outcome>,
@@ -101,7 +105,7 @@ impl Client {
     pub fn new(layout: Layout, config: ClientConfig, recovered: bool) -> Client {
         Client {
             layout,
-            config,
+            config: Shared::new(config),
             next: 1,
             outstanding: BTreeMap::new(),
             learned: BTreeMap::new(),

@@ -14,6 +14,7 @@ pub mod roles;
 pub mod saga;
 pub mod scenario;
 pub mod settings;
+pub mod shared;
 pub mod store;
 pub mod suggest;
 pub mod three_pc;

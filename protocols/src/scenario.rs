@@ -20,6 +20,7 @@ use crate::durable::{DiskView, TxnRecord, replay};
 pub use crate::error::ScenarioError;
 use crate::roles::Roles;
 use crate::settings::{SettingValue, Settings};
+use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, Observation, TxnId};
 use crate::workload::{VotePolicy, Workload};
@@ -31,7 +32,9 @@ where
 {
     type Node: Process<Self> + NodeView + 'static;
     type Config: Clone + 'static;
-    fn build(config: &Self::Config, id: NodeId, boot: Boot<'_, Self::Record>) -> Self::Node;
+    /// Builds node `id` (fresh or from its disk); `config` is shared by every node of the run.
+    fn build(config: &Shared<Self::Config>, id: NodeId, boot: Boot<'_, Self::Record>)
+    -> Self::Node;
 
     /// The data participant `node`'s disk holds (the report's `applied`). By default the
     /// commit-protocol [`replay`] of prepared and decision records; protocols whose
@@ -389,6 +392,7 @@ where
         max_events: 1 << 40,
         hosts: roles.hosts.clone(),
     };
+    let config = Shared::new(config);
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));
     let mut sim: Simulation<P, P::Node> =

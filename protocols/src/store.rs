@@ -24,7 +24,7 @@ pub enum NoReason {
 }
 
 /// Values, locks and the writes of prepared transactions at one participant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Store {
     values: BTreeMap<Key, i64>,
     locks: BTreeMap<Key, TxnId>,

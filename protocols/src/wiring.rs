@@ -78,6 +78,7 @@ macro_rules! commit_node {
         }
     ) => {
         $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         $vis enum $node {
             $coord($coord_ty),
             $part($part_ty),
@@ -87,7 +88,7 @@ macro_rules! commit_node {
 
         impl $node {
             pub fn build(
-                config: &$config,
+                config: &$crate::shared::Shared<$config>,
                 id: sim_core::NodeId,
                 boot: sim_core::Boot<'_, <$proto as sim_core::Protocol>::Record>,
             ) -> $node {
@@ -168,7 +169,7 @@ macro_rules! commit_node {
             type Node = $node;
             type Config = $config;
             fn build(
-                config: &$config,
+                config: &$crate::shared::Shared<$config>,
                 id: sim_core::NodeId,
                 boot: sim_core::Boot<'_, <$proto as sim_core::Protocol>::Record>,
             ) -> $node {

@@ -129,3 +129,47 @@ fn the_catalog_is_the_list_of_families() {
         assert!(!family.properties.is_empty(), "{}", family.name);
     }
 }
+
+/// Node state is a value: every family's node type is `Clone + Eq + Hash` (configuration is
+/// shared behind `Shared`, not part of the state), so a scheduler can copy a whole world and
+/// fingerprint it; two nodes built from the same disk are equal and hash alike.
+#[test]
+fn node_states_are_values() {
+    fn value<T: Clone + Eq + std::hash::Hash + std::fmt::Debug>() {}
+    value::<protocols::two_pc::Node>();
+    value::<protocols::three_pc::Node>();
+    value::<protocols::paxos_commit::Node>();
+    value::<protocols::saga::orchestration::Node>();
+    value::<protocols::saga::choreography::Node>();
+
+    use protocols::scenario::CommitProtocol;
+    use protocols::shared::Shared;
+    use protocols::two_pc::{Presumption, Shape, TwoPc, TwoPcConfig};
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let timing = protocols::timing::Timing::from_bound(10_000, true);
+    let s = Scenario::new("2pc", 3, 1, 1);
+    let config = Shared::new(TwoPcConfig {
+        layout: protocols::Layout::new(3),
+        presumption: Presumption::Nothing,
+        cooperative_termination: true,
+        broken: None,
+        shape: Shape::Classic,
+        timing,
+        votes: s.votes.clone(),
+        client: s.client_config(&timing),
+    });
+    let disk = vec![protocols::two_pc::Record::Prepared {
+        txn: protocols::TxnId(1),
+        participants: vec![NodeId(1)],
+        writes: vec![],
+    }];
+    let boot = || sim_core::Boot::Recovered { disk: &disk };
+    let a = TwoPc::build(&config, NodeId(1), boot());
+    let b = TwoPc::build(&config, NodeId(1), boot());
+    let hasher = BuildHasherDefault::<sim_core::hash::StableHasher>::default();
+    assert_eq!(a, b);
+    assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+    let fresh = TwoPc::build(&config, NodeId(1), sim_core::Boot::Fresh);
+    assert_ne!(a, fresh, "a participant in doubt is not a fresh one");
+    assert_eq!(a.clone(), a);
+}

@@ -35,7 +35,7 @@ pub fn stream(seed: u64, domain: StreamDomain, a: u64, b: u64) -> SimRng {
 
 /// A probability compiled to a 64-bit threshold, so a Bernoulli draw is one integer
 /// compare with no floating point (bit-identical everywhere, and cheap on the hot path).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Chance {
     /// `None` = never; `Some(u64::MAX)` with `always` = every time.
     threshold: u64,

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use sim_core::{Boot, Context, NodeId};
 
 use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use crate::shared::Shared;
 use crate::txn::TxnId;
 
 crate::crash_points! {
@@ -25,6 +26,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Instances {
     participants: Vec<NodeId>,
     promised: Ballot,
@@ -43,13 +45,14 @@ impl Instances {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Acceptor {
-    config: PaxosCommitConfig,
+    config: Shared<PaxosCommitConfig>,
     txns: BTreeMap<TxnId, Instances>,
 }
 
 impl Acceptor {
-    pub fn new(config: &PaxosCommitConfig, boot: Boot<'_, Record>) -> Acceptor {
+    pub fn new(config: &Shared<PaxosCommitConfig>, boot: Boot<'_, Record>) -> Acceptor {
         let mut txns = BTreeMap::new();
         for r in boot.disk() {
             if let Record::Acceptor { txn, participants, promised, accepted } = r {

@@ -13,6 +13,7 @@ use sim_core::{Context, NodeId};
 
 use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Timer, Value};
 use crate::backoff::Backoff;
+use crate::shared::Shared;
 use crate::txn::{Outcome, TxnId};
 
 crate::crash_points! {
@@ -23,6 +24,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// Phase 1: promises received so far, with what each acceptor had accepted.
     Promising { promises: BTreeMap<NodeId, Vec<(NodeId, Accepted)>> },
@@ -30,6 +32,7 @@ enum Phase {
     Accepting { values: Vec<(NodeId, Value)>, accepted: BTreeSet<NodeId> },
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Run {
     participants: Vec<NodeId>,
     ballot: Ballot,
@@ -37,6 +40,7 @@ struct Run {
     attempts: u32,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ballots {
     me: NodeId,
     incarnation: u32,
@@ -49,7 +53,7 @@ pub struct Ballots {
 }
 
 impl Ballots {
-    pub fn new(config: &PaxosCommitConfig, me: NodeId, incarnation: u32) -> Ballots {
+    pub fn new(config: &Shared<PaxosCommitConfig>, me: NodeId, incarnation: u32) -> Ballots {
         // A ballot needs two round trips; wait for both plus slack before retrying.
         let d = config.timing.latency_bound_us;
         Ballots {

@@ -19,6 +19,7 @@ use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
 use crate::durable::replay;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
 
@@ -31,6 +32,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum State {
     /// Proposed `Prepared`; `asked` counts help requests; `chosen_by` the acceptors whose
     /// ballot-0 phase 2b arrived (Faster).
@@ -42,9 +44,10 @@ enum State {
     Decided(Outcome),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceManager {
     id: NodeId,
-    config: PaxosCommitConfig,
+    config: Shared<PaxosCommitConfig>,
     no_vote: Chance,
     store: Store,
     txns: BTreeMap<TxnId, State>,
@@ -55,7 +58,7 @@ pub struct ResourceManager {
 }
 
 impl ResourceManager {
-    pub fn new(config: &PaxosCommitConfig, id: NodeId, boot: Boot<'_, Record>) -> Self {
+    pub fn new(config: &Shared<PaxosCommitConfig>, id: NodeId, boot: Boot<'_, Record>) -> Self {
         let workload = &config.client.workload;
         let disk = boot.disk();
         let r = replay(workload.initial_values(id), workload.allows_negative(), disk);

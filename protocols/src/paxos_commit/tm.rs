@@ -12,6 +12,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId};
 
 crate::crash_points! {
@@ -24,6 +25,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum State {
     /// Waiting for ballot 0 to choose every instance (Paxos Commit only).
     Init {
@@ -36,15 +38,16 @@ enum State {
     Decided(Outcome),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TransactionManager {
-    config: PaxosCommitConfig,
+    config: Shared<PaxosCommitConfig>,
     incarnation: u32,
     txns: BTreeMap<TxnId, State>,
     ballots: Ballots,
 }
 
 impl TransactionManager {
-    pub fn new(config: &PaxosCommitConfig, boot: Boot<'_, Record>) -> TransactionManager {
+    pub fn new(config: &Shared<PaxosCommitConfig>, boot: Boot<'_, Record>) -> TransactionManager {
         let incarnation = super::next_incarnation(boot.disk());
         TransactionManager {
             config: config.clone(),

@@ -45,6 +45,7 @@ pub fn audit_period(timing: &Timing) -> Duration {
 }
 
 /// The reader of the bank total (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Auditor {
     /// False off the bank workload and in a recovered client.
     enabled: bool,

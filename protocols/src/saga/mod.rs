@@ -66,7 +66,7 @@ pub enum LedgerRecord {
 }
 
 /// A service's balances and the idempotency keys it has answered, rebuilt from its disk.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ledger {
     values: BTreeMap<Key, i64>,
     allow_negative: bool,

@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, ThreePc, ThreePcConfig, Timer};
 use crate::client::ClientMsg;
+use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
 crate::crash_points! {
@@ -35,6 +36,7 @@ const PRECOMMIT_SENT: (&str, &str) =
 const DECISION_SENT: (&str, &str) =
     (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     Waiting { yes: BTreeSet<NodeId> },
     PreCommitting { acked: BTreeSet<NodeId> },
@@ -42,20 +44,22 @@ enum Phase {
     Inquiring { attempts: u32 },
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Active {
     participants: Vec<NodeId>,
     phase: Phase,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {
-    config: ThreePcConfig,
+    config: Shared<ThreePcConfig>,
     active: BTreeMap<TxnId, Active>,
     finished: BTreeMap<TxnId, Outcome>,
     recovered: bool,
 }
 
 impl Coordinator {
-    pub fn new(config: &ThreePcConfig, boot: Boot<'_, Record>) -> Coordinator {
+    pub fn new(config: &Shared<ThreePcConfig>, boot: Boot<'_, Record>) -> Coordinator {
         let mut c = Coordinator {
             config: config.clone(),
             active: BTreeMap::new(),

@@ -11,6 +11,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::durable::replay;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
 
@@ -24,7 +25,7 @@ crate::crash_points! {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum State {
     Uncertain,
     Committable,
@@ -32,6 +33,7 @@ pub(super) enum State {
 }
 
 /// Where a participant stands in a termination round.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum TermRole {
     /// Waiting for `backup` to decide.
     Follower { backup: NodeId },
@@ -41,12 +43,14 @@ pub(super) enum TermRole {
     PreCommitting { awaiting: BTreeSet<NodeId> },
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Termination {
     /// Nodes found dead (crash faults and bounded delays: a timeout is a crash).
     pub(super) suspected: BTreeSet<NodeId>,
     pub(super) role: TermRole,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Entry {
     pub(super) participants: Vec<NodeId>,
     pub(super) state: State,
@@ -56,16 +60,17 @@ pub(super) struct Entry {
     pub(super) term: Option<Termination>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Participant {
     pub(super) id: NodeId,
-    pub(super) config: ThreePcConfig,
+    pub(super) config: Shared<ThreePcConfig>,
     no_vote: Chance,
     store: Store,
     pub(super) txns: BTreeMap<TxnId, Entry>,
 }
 
 impl Participant {
-    pub fn new(config: &ThreePcConfig, id: NodeId, boot: Boot<'_, Record>) -> Participant {
+    pub fn new(config: &Shared<ThreePcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
         let workload = &config.client.workload;
         let disk = boot.disk();
         let r = replay(workload.initial_values(id), workload.allows_negative(), disk);

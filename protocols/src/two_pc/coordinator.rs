@@ -22,6 +22,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
+use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
 crate::crash_points! {
@@ -35,6 +36,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// Waiting for votes; `yes` holds who voted yes so far.
     Collecting { yes: BTreeSet<NodeId> },
@@ -42,13 +44,15 @@ enum Phase {
     Decided { outcome: Outcome, awaiting: BTreeSet<NodeId>, attempts: u32 },
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Active {
     participants: Vec<NodeId>,
     phase: Phase,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {
-    config: TwoPcConfig,
+    config: Shared<TwoPcConfig>,
     active: BTreeMap<TxnId, Active>,
     /// Outcomes of ended (and presumed-abort forgotten) transactions, for late questions.
     finished: BTreeMap<TxnId, Outcome>,
@@ -58,7 +62,7 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-    pub fn new(config: &TwoPcConfig, boot: Boot<'_, Record>) -> Coordinator {
+    pub fn new(config: &Shared<TwoPcConfig>, boot: Boot<'_, Record>) -> Coordinator {
         let mut c = Coordinator {
             config: config.clone(),
             active: BTreeMap::new(),

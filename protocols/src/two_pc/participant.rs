@@ -24,6 +24,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::durable::replay;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
 
@@ -36,6 +37,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum State {
     /// Voted yes (or found prepared at recovery); `asked` counts termination rounds.
     Uncertain {
@@ -45,9 +47,10 @@ enum State {
     Decided(Outcome),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Participant {
     id: NodeId,
-    config: TwoPcConfig,
+    config: Shared<TwoPcConfig>,
     no_vote: Chance,
     store: Store,
     txns: BTreeMap<TxnId, State>,
@@ -56,7 +59,7 @@ pub struct Participant {
 }
 
 impl Participant {
-    pub fn new(config: &TwoPcConfig, id: NodeId, boot: Boot<'_, Record>) -> Participant {
+    pub fn new(config: &Shared<TwoPcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
         let workload = &config.client.workload;
         let disk = boot.disk();
         let r = replay(workload.initial_values(id), workload.allows_negative(), disk);

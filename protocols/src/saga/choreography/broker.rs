@@ -17,6 +17,7 @@ use super::{
 };
 use crate::client::ClientMsg;
 use crate::saga::{jittered, steps};
+use crate::shared::Shared;
 use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 
 crate::crash_points! {
@@ -30,8 +31,9 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Broker {
-    config: ChoreographyConfig,
+    config: Shared<ChoreographyConfig>,
     /// Every event published so far (on disk, unless the bus is lossy).
     stored: BTreeMap<EventId, Event>,
     ended: BTreeMap<TxnId, SagaOutcome>,
@@ -42,7 +44,7 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(config: &ChoreographyConfig, boot: Boot<'_, Record>) -> Broker {
+    pub fn new(config: &Shared<ChoreographyConfig>, boot: Boot<'_, Record>) -> Broker {
         let mut b = Broker {
             config: config.clone(),
             stored: BTreeMap::new(),

@@ -42,6 +42,7 @@ use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId};
 use crate::workload::{VotePolicy, Workload};
@@ -235,6 +236,7 @@ fn step_event(saga: &Txn, step: u32, result: StepResult) -> Event {
 }
 
 /// One node of a choreographed-saga cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     Broker(Broker),
     Service(Service),
@@ -295,7 +297,7 @@ impl CommitProtocol for SagaChoreography {
     type Node = Node;
     type Config = ChoreographyConfig;
 
-    fn build(config: &ChoreographyConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+    fn build(config: &Shared<ChoreographyConfig>, id: NodeId, boot: Boot<'_, Record>) -> Node {
         let layout = &config.layout;
         if id == layout.coordinator() {
             Node::Broker(Broker::new(config, boot))

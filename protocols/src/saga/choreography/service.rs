@@ -18,6 +18,7 @@ use super::{
     reaction, step_event,
 };
 use crate::saga::{Ledger, LedgerRecord, StepResult, jittered, step_write};
+use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::Observation;
 use crate::workload::Workload;
@@ -31,6 +32,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {
     id: NodeId,
     /// The broker, where events are published and acknowledged.
@@ -54,7 +56,7 @@ pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> L
 }
 
 impl Service {
-    pub fn new(config: &ChoreographyConfig, id: NodeId, boot: Boot<'_, Record>) -> Service {
+    pub fn new(config: &Shared<ChoreographyConfig>, id: NodeId, boot: Boot<'_, Record>) -> Service {
         let mut handled = BTreeSet::new();
         let mut outbox = BTreeMap::new();
         for r in boot.disk() {

@@ -38,6 +38,7 @@ use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId, Write};
 use crate::workload::{VotePolicy, Workload};
@@ -184,6 +185,7 @@ impl TxnRecord for Record {
 }
 
 /// One node of an orchestrated-saga cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     Orchestrator(Orchestrator),
     Service(Service),
@@ -243,7 +245,7 @@ impl CommitProtocol for SagaOrchestration {
     type Node = Node;
     type Config = OrchestrationConfig;
 
-    fn build(config: &OrchestrationConfig, id: NodeId, boot: Boot<'_, Record>) -> Node {
+    fn build(config: &Shared<OrchestrationConfig>, id: NodeId, boot: Boot<'_, Record>) -> Node {
         let layout = &config.layout;
         if id == layout.coordinator() {
             Node::Orchestrator(Orchestrator::new(config, boot))

@@ -17,6 +17,7 @@ use sim_core::{Boot, Context, NodeId};
 use super::{BrokenOrchestration, Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
 use crate::client::ClientMsg;
 use crate::saga::{StepResult, jittered, step_write, steps};
+use crate::shared::Shared;
 use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 
 crate::crash_points! {
@@ -32,6 +33,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// T`step` was requested; its answer is awaited (re-requested `attempts` times).
     Executing {
@@ -46,13 +48,14 @@ enum Phase {
     Ended(SagaOutcome),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Saga {
     def: Txn,
     phase: Phase,
 }
 
 /// The saga log's last word on a saga: what recovery resumes from.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Logged {
     Begun,
     StepStarted(u32),
@@ -63,8 +66,9 @@ enum Logged {
     Ended(SagaOutcome),
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Orchestrator {
-    config: OrchestrationConfig,
+    config: Shared<OrchestrationConfig>,
     sagas: BTreeMap<TxnId, Saga>,
     /// Read back from the disk at recovery, resumed by `on_start`.
     to_resume: Vec<(TxnId, Logged)>,
@@ -72,7 +76,7 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
-    pub fn new(config: &OrchestrationConfig, boot: Boot<'_, Record>) -> Orchestrator {
+    pub fn new(config: &Shared<OrchestrationConfig>, boot: Boot<'_, Record>) -> Orchestrator {
         let mut defs: BTreeMap<TxnId, Txn> = BTreeMap::new();
         let mut last: BTreeMap<TxnId, Logged> = BTreeMap::new();
         for r in boot.disk() {

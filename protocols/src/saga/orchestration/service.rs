@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, NodeId};
 
 use super::{Msg, OrchestrationConfig, Record, SagaOrchestration};
 use crate::saga::{Ledger, LedgerRecord, StepResult};
+use crate::shared::Shared;
 use crate::txn::{Observation, TxnId, Write};
 use crate::workload::Workload;
 
@@ -26,6 +27,7 @@ crate::crash_points! {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {
     id: NodeId,
     refuse: Chance,
@@ -42,7 +44,11 @@ pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> L
 }
 
 impl Service {
-    pub fn new(config: &OrchestrationConfig, id: NodeId, boot: Boot<'_, Record>) -> Service {
+    pub fn new(
+        config: &Shared<OrchestrationConfig>,
+        id: NodeId,
+        boot: Boot<'_, Record>,
+    ) -> Service {
         let ledger = ledger(&config.client.workload, id, boot.disk());
         Service { id, refuse: config.refusals.chance(id), ledger }
     }
