@@ -23,6 +23,7 @@
 pub mod audit;
 pub mod choreography;
 pub mod orchestration;
+pub mod wiring;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -88,7 +88,7 @@ impl Service {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, _from: NodeId, msg: Msg) {
         match msg {
             Msg::Deliver { event } => {
                 let id = event.id();

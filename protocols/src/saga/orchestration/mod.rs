@@ -26,22 +26,17 @@
 mod orchestrator;
 mod service;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use sim_core::{Boot, Context, NodeId, Process, Protocol};
+use sim_core::Protocol;
 
-use super::audit::{AuditWire, Auditor};
+use super::audit::AuditWire;
 use super::{LedgerRecord, StepResult};
-use crate::client::{Client, ClientConfig, ClientMsg, ClientTimer};
+use crate::client::{ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
 use crate::roles::commit_roles;
-use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
-use crate::shared::Shared;
-use crate::timing::Timing;
-use crate::txn::{Key, Layout, Outcome, SagaOutcome, Txn, TxnId, Write};
-use crate::workload::{VotePolicy, Workload};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::txn::{Layout, Outcome, SagaOutcome, Txn, TxnId, Write};
 
 pub use orchestrator::Orchestrator;
 pub use service::Service;
@@ -54,18 +49,7 @@ pub enum BrokenOrchestration {
     VolatileOrchestrator,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OrchestrationConfig {
-    pub layout: Layout,
-    pub broken: Option<BrokenOrchestration>,
-    /// Request retries back off as `timing.resend` says.
-    pub timing: Timing,
-    /// A service refuses a step with the probability this policy gives it (beyond
-    /// overdrafts, which it always refuses).
-    pub refusals: VotePolicy,
-    pub client: ClientConfig,
-}
+pub type OrchestrationConfig = crate::saga::wiring::SagaConfig<BrokenOrchestration>;
 
 /// The orchestrated saga's vocabulary.
 #[derive(Clone, Debug, PartialEq, Hash)]
@@ -184,84 +168,12 @@ impl TxnRecord for Record {
     }
 }
 
-/// One node of an orchestrated-saga cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Node {
-    Orchestrator(Orchestrator),
-    Service(Service),
-    /// The client, with the auditor that reads the bank total beside it.
-    Client(Client, Auditor),
-}
-
-impl Process<SagaOrchestration> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, SagaOrchestration>) {
-        match self {
-            Node::Orchestrator(o) => o.on_start(ctx),
-            Node::Service(_) => {}
-            Node::Client(c, a) => {
-                c.on_start(ctx);
-                a.on_start(ctx);
-            }
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
-            (Node::Client(_, a), Msg::BalanceReply { round, total }) => {
-                a.on_reply(ctx, from, round, total)
-            }
-            (Node::Service(s), Msg::BalanceQuery { round }) => {
-                ctx.send(from, Msg::BalanceReply { round, total: s.ledger().total() })
-            }
-            (Node::Orchestrator(o), msg) => o.on_message(ctx, from, msg),
-            (Node::Service(s), msg) => s.on_message(ctx, from, msg),
-            (Node::Client(..), msg) => unreachable!("the client got {msg:?}"),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
-        match (self, timer) {
-            (Node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
-            (Node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
-            (Node::Orchestrator(o), t) => o.on_timer(ctx, t),
-            (_, t) => unreachable!("a node without timers got {t:?}"),
-        }
-    }
-}
-
-impl NodeView for Node {
-    /// Nobody in a saga is ever in doubt: each step is a local commit.
-    fn in_doubt(&self) -> Vec<TxnId> {
-        Vec::new()
-    }
-    /// Services hold no locks across steps (that is the isolation a saga gives up).
-    fn locks(&self) -> BTreeMap<Key, TxnId> {
-        BTreeMap::new()
-    }
-}
-
-impl CommitProtocol for SagaOrchestration {
-    type Node = Node;
-    type Config = OrchestrationConfig;
-
-    fn build(config: &Shared<OrchestrationConfig>, id: NodeId, boot: Boot<'_, Record>) -> Node {
-        let layout = &config.layout;
-        if id == layout.coordinator() {
-            Node::Orchestrator(Orchestrator::new(config, boot))
-        } else if layout.is_participant(id) {
-            Node::Service(Service::new(config, id, boot))
-        } else {
-            debug_assert_eq!(id, layout.client(), "sagas lay out no other nodes");
-            let recovered = boot.is_recovery();
-            let client = Client::new(config.layout, config.client.clone(), recovered);
-            let auditor = Auditor::new(config.layout, &config.client, &config.timing, recovered);
-            Node::Client(client, auditor)
-        }
-    }
-
-    fn applied(workload: &Workload, node: NodeId, records: &[Record]) -> BTreeMap<Key, i64> {
-        service::ledger(workload, node, records).values().clone()
+crate::saga::wiring::saga_node! {
+    /// One node of an orchestrated-saga cluster.
+    pub enum Node {
+        protocol: SagaOrchestration, config: OrchestrationConfig,
+        Orchestrator(Orchestrator),
+        Service(Service),
     }
 }
 
@@ -295,32 +207,12 @@ const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
     ),
 ];
 
-const ROLES: &[RoleSpec] = &[
-    RoleSpec {
-        name: "coordinator",
-        label: "coord",
-        crash_points: orchestrator::Point::NAMES.split_at(4).0,
-        failure_points: orchestrator::Point::NAMES.split_at(4).1,
-    },
-    RoleSpec {
-        name: "participant",
-        label: "p",
-        crash_points: service::Point::NAMES,
-        failure_points: &[],
-    },
-    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
-];
+const ROLES: &[RoleSpec] =
+    &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4, service::Point::NAMES);
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
-    let timing = Timing::for_network(&scenario.network);
-    let config = OrchestrationConfig {
-        layout: Layout::new(scenario.participants),
-        broken: *broken,
-        timing,
-        refusals: scenario.votes.clone(),
-        client: scenario.client_config(&timing),
-    };
     let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<SagaOrchestration>(scenario, roles, timing, config)
+    crate::saga::wiring::run_variant::<SagaOrchestration, BrokenOrchestration>(
+        VARIANTS, roles, variant, scenario,
+    )
 }

@@ -12,7 +12,7 @@
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, NodeId};
 
-use super::{Msg, OrchestrationConfig, Record, SagaOrchestration};
+use super::{Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
 use crate::saga::{Ledger, LedgerRecord, StepResult};
 use crate::shared::Shared;
 use crate::txn::{Observation, TxnId, Write};
@@ -55,6 +55,14 @@ impl Service {
 
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// A service only answers the orchestrator: nothing to start.
+    pub fn on_start(&mut self, _ctx: &mut Context<'_, SagaOrchestration>) {}
+
+    /// A service arms no timers; one firing is a protocol bug.
+    pub fn on_timer(&mut self, _ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
+        panic!("a service got timer {timer:?}: services arm none")
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {

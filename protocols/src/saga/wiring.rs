@@ -1,0 +1,184 @@
+//! What both saga styles share: their configuration, their node enum (a coordinating node —
+//! orchestrator or broker — the services, and the client with its auditor beside it), how a
+//! service's applied data is read from its disk, and how a variant is run. Each style's module
+//! keeps only its own rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::ClientConfig;
+use crate::family::VariantSpec;
+use crate::roles::{RoleSpec, Roles};
+use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError, run_with};
+use crate::timing::Timing;
+use crate::txn::Layout;
+use crate::workload::VotePolicy;
+
+/// A saga style's configuration; `B` names its deliberately broken variants.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SagaConfig<B> {
+    pub layout: Layout,
+    pub broken: Option<B>,
+    /// Retries (requests, re-deliveries, re-publishes) back off as `timing.resend` says.
+    pub timing: Timing,
+    /// A service refuses a step with the probability this policy gives it (beyond
+    /// overdrafts, which it always refuses).
+    pub refusals: VotePolicy,
+    pub client: ClientConfig,
+}
+
+/// A saga family's roles: the coordinating node's points on every saga, then those of failing
+/// sagas only, and the services'.
+pub const fn saga_roles(
+    coordinator: &'static [&'static str],
+    normal_points: usize,
+    services: &'static [&'static str],
+) -> [RoleSpec; 3] {
+    let (crash_points, failure_points) = coordinator.split_at(normal_points);
+    [
+        RoleSpec { name: "coordinator", label: "coord", crash_points, failure_points },
+        RoleSpec { name: "participant", label: "p", crash_points: services, failure_points: &[] },
+        RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+    ]
+}
+
+/// Runs `scenario` as the saga `variant` of `variants` (its name and broken flag).
+pub fn run_variant<P, B>(
+    variants: &[(VariantSpec, Option<B>)],
+    roles: Roles,
+    variant: &str,
+    scenario: &Scenario,
+) -> Result<RunOutcome, ScenarioError>
+where
+    B: Copy,
+    P: CommitProtocol<Config = SagaConfig<B>>,
+    P::Record: crate::durable::TxnRecord,
+{
+    let (_, broken) = variants.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
+    let timing = Timing::for_network(&scenario.network);
+    let config = SagaConfig {
+        layout: Layout::new(scenario.participants),
+        broken: *broken,
+        timing,
+        refusals: scenario.votes.clone(),
+        client: scenario.client_config(&timing),
+    };
+    run_with::<P>(scenario, roles, timing, config)
+}
+
+/// The node enum of a saga style, its `Process` dispatch (the client's traffic to the client,
+/// audit replies to the auditor, audit queries answered from a service's ledger), its
+/// `NodeView` (nobody in a saga is in doubt, and services hold no locks across steps: that is
+/// the isolation a saga gives up) and `CommitProtocol` (a service's applied data is its
+/// ledger as its disk holds it).
+macro_rules! saga_node {
+    (
+        $(#[$meta:meta])*
+        pub enum $node:ident {
+            protocol: $proto:ty, config: $config:ty,
+            $coord:ident($coord_ty:ty),
+            Service(Service) $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $node {
+            $coord($coord_ty),
+            Service(Service),
+            /// The client, with the auditor that reads the bank total beside it.
+            Client(crate::client::Client, crate::saga::audit::Auditor),
+        }
+
+        impl sim_core::Process<$proto> for $node {
+            fn on_start(&mut self, ctx: &mut sim_core::Context<'_, $proto>) {
+                match self {
+                    $node::$coord(n) => n.on_start(ctx),
+                    $node::Service(s) => s.on_start(ctx),
+                    $node::Client(c, a) => {
+                        c.on_start(ctx);
+                        a.on_start(ctx);
+                    }
+                }
+            }
+
+            fn on_message(
+                &mut self,
+                ctx: &mut sim_core::Context<'_, $proto>,
+                from: sim_core::NodeId,
+                msg: Msg,
+            ) {
+                match (self, msg) {
+                    ($node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
+                    ($node::Client(_, a), Msg::BalanceReply { round, total }) => {
+                        a.on_reply(ctx, from, round, total)
+                    }
+                    ($node::Service(s), Msg::BalanceQuery { round }) => {
+                        ctx.send(from, Msg::BalanceReply { round, total: s.ledger().total() })
+                    }
+                    ($node::$coord(n), msg) => n.on_message(ctx, from, msg),
+                    ($node::Service(s), msg) => s.on_message(ctx, from, msg),
+                    ($node::Client(..), msg) => panic!("the client got {msg:?}: a protocol bug"),
+                }
+            }
+
+            fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, $proto>, timer: Timer) {
+                match (self, timer) {
+                    ($node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
+                    ($node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
+                    ($node::$coord(n), t) => n.on_timer(ctx, t),
+                    ($node::Service(s), t) => s.on_timer(ctx, t),
+                    ($node::Client(..), t) => panic!("the client got timer {t:?}: a protocol bug"),
+                }
+            }
+        }
+
+        impl crate::scenario::NodeView for $node {
+            fn in_doubt(&self) -> Vec<crate::txn::TxnId> {
+                Vec::new()
+            }
+            fn locks(&self) -> std::collections::BTreeMap<crate::txn::Key, crate::txn::TxnId> {
+                std::collections::BTreeMap::new()
+            }
+        }
+
+        impl crate::scenario::CommitProtocol for $proto {
+            type Node = $node;
+            type Config = $config;
+
+            fn build(
+                config: &crate::shared::Shared<$config>,
+                id: sim_core::NodeId,
+                boot: sim_core::Boot<'_, Record>,
+            ) -> $node {
+                let layout = &config.layout;
+                if id == layout.coordinator() {
+                    return $node::$coord(<$coord_ty>::new(config, boot));
+                }
+                if layout.is_participant(id) {
+                    return $node::Service(Service::new(config, id, boot));
+                }
+                debug_assert_eq!(id, layout.client(), "sagas lay out no other nodes");
+                let recovered = boot.is_recovery();
+                let client =
+                    crate::client::Client::new(config.layout, config.client.clone(), recovered);
+                let auditor = crate::saga::audit::Auditor::new(
+                    config.layout,
+                    &config.client,
+                    &config.timing,
+                    recovered,
+                );
+                $node::Client(client, auditor)
+            }
+
+            fn applied(
+                workload: &crate::workload::Workload,
+                node: sim_core::NodeId,
+                records: &[Record],
+            ) -> std::collections::BTreeMap<crate::txn::Key, i64> {
+                service::ledger(workload, node, records).values().clone()
+            }
+        }
+    };
+}
+
+pub(crate) use saga_node;
