@@ -31,7 +31,7 @@ pub struct CheckArgs {
     #[arg(long, default_value_t = 3)]
     pub participants: u32,
     /// Transactions per case.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub txns: u64,
     /// How many cases to try before giving up.
     #[arg(long, default_value_t = 10_000)]

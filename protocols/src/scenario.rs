@@ -145,6 +145,12 @@ impl Scenario {
         if self.participants == 0 {
             return Err(bad("participants", "must be at least 1".into()));
         }
+        if self.txns == 0 {
+            return Err(bad(
+                "txns",
+                "must be at least 1 (a run with no transaction checks nothing)".into(),
+            ));
+        }
         if self.max_in_flight == 0 {
             return Err(bad("max_in_flight", "must be at least 1".into()));
         }

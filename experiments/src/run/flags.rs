@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use protocols::catalog::ProtocolSpec;
-use protocols::family::{parse_setting, unknown_name};
+use protocols::family::{closest, parse_setting};
 use protocols::workload::Workload;
 use protocols::{Roles, Scenario};
 use sim_core::{Action, Fault, FaultPlan, Latency, NodeId, Ordering, TraceLevel, Trigger};
@@ -23,13 +23,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub protocol: Option<String>,
     /// Participants (resource managers). Default: 3.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub participants: Option<u32>,
     /// Transactions the client submits. Default: 10.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub txns: Option<u64>,
     /// Transactions the client keeps in flight at once. Default: 1.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub in_flight: Option<u32>,
     /// `bank` (transfers between two participants; conservation is checked) or `spread`
     /// (every transaction writes at every participant). Default: bank.
@@ -252,8 +252,17 @@ pub fn parse_crash(spec: &str, roles: &Roles, protocol: &ProtocolSpec) -> Result
     let role = roles.of(node);
     let marks = protocol.all_marks(role);
     if !marks.contains(&mark) {
-        let what = format!("mark for a {} {role} ({})", protocol.name, roles.label(node));
-        return Err(bad(unknown_name(&what, mark, marks)).into());
+        let hint = closest(mark, marks.iter().copied())
+            .map(|c| format!("did you mean {c:?}? "))
+            .unwrap_or_default();
+        let why = format!(
+            "{} (a {} {role}) never emits mark {mark:?}, so the crash would never happen \
+             ({hint}its marks: {})",
+            roles.label(node),
+            protocol.name,
+            marks.join(", ")
+        );
+        return Err(bad(why).into());
     }
     Ok(Fault {
         trigger: Trigger::Mark { node, mark: mark.to_string(), nth },

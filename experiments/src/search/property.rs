@@ -44,8 +44,8 @@ impl Target {
 
     pub fn parse(s: &str) -> Result<Target> {
         Target::ALL.into_iter().find(|t| t.name() == s).ok_or_else(|| {
-            let known: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-            format!("--property: unknown property {s:?} (known: {})", known.join(", ")).into()
+            let known = Target::ALL.iter().map(|t| t.name());
+            format!("--property: {}", protocols::family::unknown_name("property", s, known)).into()
         })
     }
 

@@ -28,16 +28,16 @@ impl StudyName {
 #[derive(Args, Debug, Clone, PartialEq)]
 pub struct CoordinatorFailureArgs {
     /// Seeds per (protocol, crash point, recovery) row.
-    #[arg(long, default_value_t = coordinator_failure::DEFAULT_SEEDS)]
+    #[arg(long, default_value_t = coordinator_failure::DEFAULT_SEEDS, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: u64,
     /// First seed; rows use seeds FIRST..FIRST+SEEDS.
     #[arg(long, default_value_t = 1)]
     pub first_seed: u64,
     /// Participants per run (the bank workload needs at least 2).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=64))]
     pub participants: u32,
     /// Transactions per run (the coordinator crashes during the first).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
     pub txns: u64,
     /// Worker threads (default: every core). Results do not depend on it.
     #[arg(long)]

@@ -29,14 +29,26 @@ pub enum SweepName {
     Throughput(SweepArgs),
     /// Gray & Lamport's Table 1 measured: 2PC, Paxos Commit, Faster Paxos Commit, N = 1..8,
     /// F = 0..2, co-located or not; messages, message delays, disk writes vs. the paper.
-    GrayLamport(SweepArgs),
+    /// Deterministic fault-free commits: no seeds to choose.
+    GrayLamport(FixedSweepArgs),
+}
+
+/// Flags of a sweep whose runs are fully determined (no seeds).
+#[derive(Args, Debug, Clone, PartialEq)]
+pub struct FixedSweepArgs {
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Directory for the CSV.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
 }
 
 /// Flags every sweep takes.
 #[derive(Args, Debug, Clone, PartialEq)]
 pub struct SweepArgs {
     /// Seeds per row (default: the sweep's own).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: Option<u64>,
     /// First seed; rows use seeds FIRST..FIRST+SEEDS.
     #[arg(long, default_value_t = 1)]
@@ -87,7 +99,11 @@ pub fn main(sweep: &SweepName, out: &mut impl Write) -> Result<Exit> {
         SweepName::Scaling(a) => scaling::run(&a.options(scaling::DEFAULT_SEEDS)?, out)?,
         SweepName::Throughput(a) => throughput::run(&a.options(throughput::DEFAULT_SEEDS)?, out)?,
         // Deterministic fault-free commits: no seeds, one run per row.
-        SweepName::GrayLamport(a) => gray_lamport::run(&a.options(1)?, out)?,
+        SweepName::GrayLamport(a) => {
+            let threads = crate::parallel::thread_count(a.threads)?;
+            let opts = Options { seeds: 1, first_seed: 1, threads, out: a.out.clone() };
+            gray_lamport::run(&opts, out)?
+        }
     }
     writeln!(out, "wall time: {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(Exit::Success)
