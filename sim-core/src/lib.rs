@@ -9,7 +9,9 @@
 //! This crate knows nothing of commit protocols; it is the layer they all stand on.
 
 pub mod disk;
+mod effects;
 pub mod error;
+pub mod event;
 pub mod export;
 pub mod fault;
 pub mod hash;
@@ -18,21 +20,27 @@ pub mod network;
 pub mod process;
 mod queue;
 pub mod rng;
+pub mod schedule;
 pub mod sim;
 pub mod swarm;
 pub mod time;
+mod timed;
 pub mod topology;
 pub mod trace;
+pub mod world;
 
 pub use disk::Disk;
 pub use error::SimError;
+pub use event::{DIRECT_FAULT, Event, Outcome, Steering, StepError};
 pub use fault::{Action, Fault, FaultPlan, HashableF64, Trigger};
 pub use id::NodeId;
-pub use network::{Latency, LinkConfig, LinkOverride, LinkSet, NetworkConfig, Ordering};
-pub use process::{Boot, Context, Effect, Payload, Process, Protocol};
+pub use network::{Fate, Latency, LinkConfig, LinkOverride, LinkSet, NetworkConfig, Ordering};
+pub use process::{Boot, Choice, Context, Effect, Payload, Process, Protocol};
 pub use rng::{SimRng, StreamDomain};
-pub use sim::{Factory, RunStats, SimConfig, Simulation, Stop};
+pub use schedule::{Envelope, Schedule};
+pub use sim::{QUEUE_BOUND, RunStats, SimConfig, Simulation, Stop};
 pub use swarm::{FaultClass, SwarmConfig};
 pub use time::{Duration, Time};
 pub use topology::Topology;
 pub use trace::{DropReason, Observed, Trace, TraceEvent, TraceKind, TraceLevel};
+pub use world::{Factory, IN_FLIGHT_BOUND, World};

@@ -2,6 +2,13 @@
 //!
 //! Links are directed: `a -> b` and `b -> a` are configured, drawn and cut independently.
 //! Each link draws from its own RNG stream, so traffic on one link never perturbs another.
+//!
+//! The configuration of every link is part of the world: faults change it and a state's
+//! fingerprint includes it. The draws (one PCG stream per link, and the FIFO high-water
+//! mark) belong to the time-ordered runner: an explorer abstracts time away and makes loss
+//! and duplication explicit fault events instead.
+
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -184,8 +191,95 @@ impl LinkSet {
     }
 }
 
-/// Live state of one directed link.
-struct Link {
+/// What the network decided for one message (connectivity is checked separately).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Lost.
+    Lost,
+    /// Arrives at `at`; with `duplicate_at`, a second copy arrives then. A scheduler without
+    /// time answers `at: now` and no duplicate (duplicates are explicit fault events there).
+    Arrives { at: Time, duplicate_at: Option<Time> },
+}
+
+/// Every link's configuration in a cluster of `n` nodes, indexed `from * n + to`: part of the
+/// world (faults change it, fingerprints include it).
+#[derive(Clone, Debug)]
+pub(crate) struct Links {
+    n: usize,
+    links: Vec<LinkConfig>,
+    /// The configuration before any fault, restored (made reliable) by the liveness phase.
+    base: Vec<LinkConfig>,
+}
+
+impl Links {
+    pub(crate) fn new(nodes: u32, config: &NetworkConfig) -> Links {
+        let n = nodes as usize;
+        let mut base = vec![config.default; n * n];
+        for o in &config.links {
+            base[o.from.index() * n + o.to.index()] = o.config;
+        }
+        Links { n, links: base.clone(), base }
+    }
+
+    fn link(&self, i: usize) -> (NodeId, NodeId) {
+        (NodeId((i / self.n) as u32), NodeId((i % self.n) as u32))
+    }
+
+    /// Applies `change` to every link in `set`, telling `changed` about each.
+    pub(crate) fn update(
+        &mut self,
+        set: LinkSet,
+        mut change: impl FnMut(&mut LinkConfig),
+        mut changed: impl FnMut(NodeId, NodeId, &LinkConfig),
+    ) {
+        for i in 0..self.links.len() {
+            let (from, to) = self.link(i);
+            if set.contains(from, to) {
+                change(&mut self.links[i]);
+                changed(from, to, &self.links[i]);
+            }
+        }
+    }
+
+    /// Makes every link reliable (no loss, no duplicates) with its configured latency:
+    /// the network of the liveness phase. Tells `changed` about every link.
+    pub(crate) fn make_reliable(&mut self, mut changed: impl FnMut(NodeId, NodeId, &LinkConfig)) {
+        for i in 0..self.links.len() {
+            self.links[i] = LinkConfig { drop_prob: 0.0, dup_prob: 0.0, ..self.base[i] };
+            let (from, to) = self.link(i);
+            changed(from, to, &self.links[i]);
+        }
+    }
+
+    pub(crate) fn config(&self, from: NodeId, to: NodeId) -> LinkConfig {
+        self.links[from.index() * self.n + to.index()]
+    }
+
+    /// Feeds every link's configuration to `h`, by value and by name (never by enum
+    /// position), for the world's fingerprint.
+    pub(crate) fn hash_into(&self, h: &mut impl Hasher) {
+        for c in &self.links {
+            match c.latency {
+                Latency::Constant { us } => ("constant", us, 0u64).hash(h),
+                Latency::Uniform { min_us, max_us } => ("uniform", min_us, max_us).hash(h),
+                Latency::Exponential { mean_us, floor_us } => {
+                    ("exponential", mean_us, floor_us).hash(h)
+                }
+            }
+            let ordering = match c.ordering {
+                Ordering::Fifo => "fifo",
+                Ordering::Reorder => "reorder",
+            };
+            (c.drop_prob.to_bits(), c.dup_prob.to_bits(), ordering).hash(h);
+        }
+    }
+}
+
+/// The runner's view of one directed link: its own random stream, the FIFO high-water mark,
+/// and a copy of the link's configuration (kept current by the world's `link_changed`
+/// notifications) with its probabilities compiled, all in one place for the hot path.
+#[derive(Clone, Debug)]
+struct LinkDraw {
     config: LinkConfig,
     drop: Chance,
     dup: Chance,
@@ -194,7 +288,7 @@ struct Link {
     last_delivery: Time,
 }
 
-impl Link {
+impl LinkDraw {
     fn set_config(&mut self, config: LinkConfig) {
         self.drop = Chance::new(config.drop_prob);
         self.dup = Chance::new(config.dup_prob);
@@ -202,32 +296,25 @@ impl Link {
     }
 }
 
-/// What the network decided for one send (connectivity is checked separately).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transit {
-    Lost,
-    Delivered { at: Time, duplicate_at: Option<Time> },
-}
-
-/// All links of a cluster of `n` nodes, indexed `from * n + to`.
-pub(crate) struct Network {
+/// The time-ordered runner's draws for every link, indexed `from * n + to`: each link draws
+/// loss, latency and duplication from its own PCG stream, so traffic on one link never
+/// perturbs another. A scheduler concern, not part of the world: an explorer draws nothing.
+#[derive(Clone, Debug)]
+pub(crate) struct LinkDraws {
     n: usize,
-    links: Vec<Link>,
-    base: Vec<LinkConfig>,
+    links: Vec<LinkDraw>,
 }
 
-impl Network {
-    pub(crate) fn new(nodes: u32, seed: u64, config: &NetworkConfig) -> Network {
-        let n = nodes as usize;
-        let mut base = vec![config.default; n * n];
-        for o in &config.links {
-            base[o.from.index() * n + o.to.index()] = o.config;
-        }
-        let links = base
+impl LinkDraws {
+    /// Streams for every link of `links`, which gives their current configurations.
+    pub(crate) fn new(seed: u64, links: &Links) -> LinkDraws {
+        let n = links.n;
+        let links = links
+            .links
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let mut l = Link {
+                let mut l = LinkDraw {
                     config: *c,
                     drop: Chance::NEVER,
                     dup: Chance::NEVER,
@@ -238,24 +325,29 @@ impl Network {
                 l
             })
             .collect();
-        Network { n, links, base }
+        LinkDraws { n, links }
+    }
+
+    /// The world changed the configuration of `from -> to`.
+    pub(crate) fn set_config(&mut self, from: NodeId, to: NodeId, config: &LinkConfig) {
+        self.links[from.index() * self.n + to.index()].set_config(*config);
     }
 
     /// Draws loss, delay and duplication for one message sent `now` on `from -> to`.
-    #[inline]
-    pub(crate) fn transit(&mut self, now: Time, from: NodeId, to: NodeId) -> Transit {
+    #[inline(always)]
+    pub(crate) fn fate(&mut self, now: Time, from: NodeId, to: NodeId) -> Fate {
         let link = &mut self.links[from.index() * self.n + to.index()];
         if link.drop.sample(&mut link.rng) {
-            return Transit::Lost;
+            return Fate::Lost;
         }
         let at = Self::arrival(link, now);
         let duplicate_at =
             if link.dup.sample(&mut link.rng) { Some(Self::arrival(link, now)) } else { None };
-        Transit::Delivered { at, duplicate_at }
+        Fate::Arrives { at, duplicate_at }
     }
 
     #[inline]
-    fn arrival(link: &mut Link, now: Time) -> Time {
+    fn arrival(link: &mut LinkDraw, now: Time) -> Time {
         let mut at = now + link.config.latency.sample(&mut link.rng);
         if link.config.ordering == Ordering::Fifo {
             // Ties keep send order: the queue breaks equal times by insertion seq.
@@ -263,30 +355,5 @@ impl Network {
             link.last_delivery = at;
         }
         at
-    }
-
-    /// Applies `change` to every link in `set`.
-    pub(crate) fn update(&mut self, set: LinkSet, mut change: impl FnMut(&mut LinkConfig)) {
-        for i in 0..self.links.len() {
-            let (from, to) = (NodeId((i / self.n) as u32), NodeId((i % self.n) as u32));
-            if set.contains(from, to) {
-                let mut c = self.links[i].config;
-                change(&mut c);
-                self.links[i].set_config(c);
-            }
-        }
-    }
-
-    /// Makes every link reliable (no loss, no duplicates) with its configured latency:
-    /// the network of the liveness phase.
-    pub(crate) fn make_reliable(&mut self) {
-        for (l, b) in self.links.iter_mut().zip(&self.base) {
-            let c = LinkConfig { drop_prob: 0.0, dup_prob: 0.0, ..*b };
-            l.set_config(c);
-        }
-    }
-
-    pub(crate) fn config(&self, from: NodeId, to: NodeId) -> LinkConfig {
-        self.links[from.index() * self.n + to.index()].config
     }
 }

@@ -5,6 +5,10 @@
 //! context; the engine applies them afterwards, strictly in order, one at a time. Because
 //! effects are applied one by one, a fault can cut a handler between two of them: "the
 //! coordinator persisted COMMIT, sent it to one participant, and crashed" is expressible.
+//!
+//! A nondeterministic decision (a vote, a workload draw) is best taken through
+//! [`Context::choose`]: the time-ordered runner draws it from the node's stream, and an
+//! explorer branches on every option.
 
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -94,6 +98,38 @@ pub enum Effect<P: Protocol> {
     Mark { name: &'static str },
 }
 
+/// One nondeterministic decision a handler took through [`Context::choose`]: at `node`,
+/// the choice named `label` had `options` options and took option `taken`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Choice {
+    pub node: NodeId,
+    pub label: &'static str,
+    pub options: usize,
+    pub taken: usize,
+}
+
+/// How an explorer answers the `choose` calls of one step: the i-th call (over every
+/// handler the step runs, in order) takes `forced[i]`, or option 0 past the end of
+/// `forced`; every call is logged in `made`, so the explorer learns how many options there
+/// were and can branch over the others.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Forcing {
+    pub(crate) forced: Vec<usize>,
+    pub(crate) made: Vec<Choice>,
+}
+
+impl Forcing {
+    fn next(&mut self, node: NodeId, label: &'static str, options: usize) -> usize {
+        let taken = self.forced.get(self.made.len()).copied().unwrap_or(0);
+        assert!(
+            taken < options,
+            "{node}: forced option {taken} of choice {label:?}, which has {options} options"
+        );
+        self.made.push(Choice { node, label, options, taken });
+        taken
+    }
+}
+
 /// What a handler sees of the world: who it is, the virtual time, its own RNG stream,
 /// and a buffer for its effects.
 pub struct Context<'a, P: Protocol> {
@@ -102,6 +138,8 @@ pub struct Context<'a, P: Protocol> {
     nodes: u32,
     rng: &'a mut SimRng,
     effects: &'a mut Vec<Effect<P>>,
+    /// `None`: choices are drawn from `rng` (the runner). `Some`: an explorer forces them.
+    forcing: Option<&'a mut Forcing>,
 }
 
 impl<'a, P: Protocol> Context<'a, P> {
@@ -111,9 +149,10 @@ impl<'a, P: Protocol> Context<'a, P> {
         nodes: u32,
         rng: &'a mut SimRng,
         effects: &'a mut Vec<Effect<P>>,
+        forcing: Option<&'a mut Forcing>,
     ) -> Self {
         debug_assert!(effects.is_empty(), "effects of an earlier handler were not applied");
-        Context { id, now, nodes, rng, effects }
+        Context { id, now, nodes, rng, effects, forcing }
     }
 
     /// A context outside any simulation, for unit-testing a node's handlers directly: the
@@ -125,7 +164,7 @@ impl<'a, P: Protocol> Context<'a, P> {
         rng: &'a mut SimRng,
         effects: &'a mut Vec<Effect<P>>,
     ) -> Self {
-        Context { id, now, nodes, rng, effects }
+        Context { id, now, nodes, rng, effects, forcing: None }
     }
 
     pub fn id(&self) -> NodeId {
@@ -138,9 +177,38 @@ impl<'a, P: Protocol> Context<'a, P> {
     pub fn nodes(&self) -> u32 {
         self.nodes
     }
-    /// This node's private random stream.
+    /// This node's private random stream. A draw from it is invisible to an explorer (which
+    /// does not fingerprint RNG positions): a decision that should be explored belongs in
+    /// [`choose`](Self::choose).
     pub fn rng(&mut self) -> &mut SimRng {
         self.rng
+    }
+
+    /// Takes one nondeterministic decision, named `label`, among `options`: a choice point.
+    ///
+    /// Under the time-ordered runner, `draw` picks the index from this node's own stream
+    /// (exactly the draw a handler would make itself, so switching `options[policy.draw(
+    /// ctx.rng())]` to `ctx.choose("vote", &options, |r| policy.draw(r))` keeps every run
+    /// identical). Under an explorer, `draw` is not called: the explorer forces the index and
+    /// learns how many options there were, so it can branch over all of them (see
+    /// [`Steering`](crate::Steering)). A choice is not a trace event (trace hashes stay as
+    /// they were); an explorer reads it from the step's [`Outcome`](crate::Outcome).
+    ///
+    /// Panics (a protocol bug) if `options` is empty or `draw` returns an index out of range.
+    pub fn choose<T: Clone>(
+        &mut self,
+        label: &'static str,
+        options: &[T],
+        draw: impl FnOnce(&mut SimRng) -> usize,
+    ) -> T {
+        let n = options.len();
+        assert!(n > 0, "{}: choice {label:?} has no options: a protocol bug", self.id);
+        let i = match self.forcing.as_deref_mut() {
+            None => draw(self.rng),
+            Some(f) => f.next(self.id, label, n),
+        };
+        assert!(i < n, "{}: choice {label:?} drew option {i} of {n}: a protocol bug", self.id);
+        options[i].clone()
     }
 
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {

@@ -7,23 +7,16 @@ use std::collections::BinaryHeap;
 
 use crate::id::NodeId;
 use crate::process::Protocol;
+use crate::schedule::Envelope;
 use crate::time::Time;
 
 /// Something scheduled to happen.
 pub(crate) enum Pending<P: Protocol> {
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        msg: P::Msg,
-    },
+    /// A network message. The payload rides inline in the entry: no side table on the hot
+    /// path.
+    Deliver(Envelope<P>),
     /// A message between two processes of one host (never crosses the network).
-    DeliverLocal {
-        from: NodeId,
-        to: NodeId,
-        id: u64,
-        msg: P::Msg,
-    },
+    DeliverLocal(Envelope<P>),
     /// Fires only if `token` is still the node's armed token for `timer`.
     Timer {
         node: NodeId,

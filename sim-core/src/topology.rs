@@ -9,6 +9,7 @@ use petgraph::graphmap::DiGraphMap;
 
 use crate::id::NodeId;
 
+#[derive(Clone, Debug)]
 pub struct Topology {
     n: u32,
     graph: DiGraphMap<u32, ()>,

@@ -202,6 +202,7 @@ pub struct Observed<P: Protocol> {
 }
 
 /// Records a run at the configured level and keeps its hash.
+#[derive(Clone)]
 pub struct Trace<P: Protocol> {
     level: TraceLevel,
     hasher: StableHasher,
@@ -303,6 +304,7 @@ impl<P: Protocol> Trace<P> {
 /// An append-only log stored in fixed-size chunks. A full trace of a long run holds tens of
 /// millions of events; growing one `Vec` would copy gigabytes at each doubling, chunks never
 /// move what they hold.
+#[derive(Clone)]
 struct ChunkedLog<T> {
     chunks: Vec<Vec<T>>,
     len: usize,

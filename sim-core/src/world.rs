@@ -1,0 +1,430 @@
+//! The world: everything that defines a state of a run, as one value.
+//!
+//! A run used to be one object that fused three things: the state of the cluster, the one
+//! scheduler that ever drove it (earliest `(time, seq)` event first) and the network's random
+//! draws. Nothing could be cloned or compared, so no other scheduler — an exhaustive
+//! explorer that branches on every enabled event, a replay of an explored path — could run
+//! the same nodes. The world is the state alone:
+//!
+//! - per node: its state (`None` while down), its RNG stream, its disk, its armed timers, its
+//!   clock drift, its send and mark counters, since when it is down;
+//! - the messages in flight and the recoveries pending *when no scheduler holds them*
+//!   (an explorer's world; the time-ordered runner keeps its messages inline in its queue
+//!   for speed, and [`Simulation::into_world`](crate::Simulation::into_world) hands them over);
+//! - the topology, the link configurations (faults change them), the fault plan's progress
+//!   (which faults fired, the counters their triggers watch);
+//! - the counters ([`RunStats`]) and the [`Trace`].
+//!
+//! It answers two questions — which events are enabled ([`World::enabled`]) and what one
+//! event does ([`World::apply`]) — and it is a value: `Clone` when the node type is, and,
+//! through its [`fingerprint`](World::fingerprint), `Eq + Hash` when the node type is `Hash`.
+//! The handler and effect machinery lives in one place (the `effects` module), shared by
+//! every scheduler: the runner drives it through [`World::deliver`], [`World::fire_timer`],
+//! [`World::fire_fault`] and [`World::recover`], handing itself over as the
+//! [`Schedule`] that receives what each step sends into the future.
+//!
+//! # The fingerprint
+//!
+//! A stable 64-bit hash ([`StableHasher`]: the same on every run and machine) of exactly what
+//! decides the future: node states and up/down, disks, armed timers (by name, not token),
+//! clock drifts, in-flight messages as a *multiset* (sender, receiver and payload, not the
+//! message id, in any order), pending recoveries, the topology, the link configurations and
+//! the fault plan's progress (fired flags, whether faults are still armed, and the send and
+//! mark counters that a trigger still watches, capped at the largest count it waits for).
+//! Not the clock, not message ids, timer tokens or sequence counters, not the statistics,
+//! not the trace, and not the nodes' RNG positions: under exploration a node's
+//! nondeterminism is meant to go through [`Context::choose`](crate::Context::choose), which
+//! an explorer forces; a protocol that draws from `ctx.rng()` directly has those draws
+//! treated as if they were always the same. Equality of worlds *is* equality of
+//! fingerprints (two distinct states collide with probability about 2^-64 per pair).
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use crate::disk::Disk;
+use crate::error::SimError;
+use crate::fault::{FaultPlan, Trigger};
+use crate::hash::StableHasher;
+use crate::id::NodeId;
+use crate::network::{LinkConfig, Links};
+use crate::process::{Boot, Effect, Forcing, Process, Protocol};
+use crate::rng::{SimRng, StreamDomain, stream};
+use crate::schedule::{Envelope, InFlight, Plain, Sched, Schedule};
+use crate::sim::{RunStats, SimConfig};
+use crate::time::Time;
+use crate::topology::Topology;
+use crate::trace::{Trace, TraceKind};
+
+/// Builds a node, fresh or from its disk. The protocol registers it; the world calls it at
+/// start and on every recovery. Shared (`Rc`), so a cloned world builds with the same one.
+pub type Factory<P, N> = Rc<dyn Fn(NodeId, Boot<'_, <P as Protocol>::Record>) -> N>;
+
+/// The most messages a world keeps in flight (with no scheduler holding them): a step that
+/// leaves more fails with [`StepError::OverCapacity`](crate::StepError::OverCapacity), and
+/// the state it reached is inconclusive.
+pub const IN_FLIGHT_BOUND: usize = 1 << 22;
+
+/// Per-node state. `node` is `None` while the node is down.
+#[derive(Clone)]
+pub(crate) struct Slot<P: Protocol, N> {
+    pub(crate) node: Option<N>,
+    pub(crate) rng: SimRng,
+    pub(crate) disk: Disk<P::Record>,
+    /// Armed timers and the token of their current arming.
+    pub(crate) timers: BTreeMap<P::Timer, u64>,
+    pub(crate) drift_ppm: i64,
+    pub(crate) sends: u64,
+    /// Send effects addressed to this node, by anyone (dropped messages included).
+    pub(crate) sends_to: u64,
+    /// Mark counts, kept only for nodes that a mark trigger watches.
+    pub(crate) marks: Vec<(&'static str, u32)>,
+    pub(crate) down_since: Option<Time>,
+}
+
+/// Fault triggers indexed for cheap checks on the hot path, and the plan's progress.
+#[derive(Clone)]
+pub(crate) struct Triggers {
+    /// Per node: (mark, nth, fault index).
+    pub(crate) mark: Vec<Vec<(String, u32, u32)>>,
+    /// Per node: (send count, fault index).
+    pub(crate) sends: Vec<Vec<(u64, u32)>>,
+    pub(crate) fired: Vec<bool>,
+    /// False in the liveness phase: no new faults.
+    pub(crate) armed: bool,
+}
+
+/// What an explorer asked of the step being applied, and what it learnt.
+#[derive(Default)]
+pub(crate) struct Steer {
+    pub(crate) forcing: Forcing,
+    /// Crash the node of the step's first handler after this many of its effects.
+    pub(crate) crash_after: Option<u32>,
+    /// The step's first handler: its node and how many effects it pushed.
+    pub(crate) first: Option<(NodeId, u32)>,
+}
+
+impl Steer {
+    /// A handler of `id` pushed `total` effects: where to crash it, if anywhere.
+    pub(crate) fn enter_handler(&mut self, id: NodeId, total: u32) -> Option<u32> {
+        if self.first.is_some() {
+            return None;
+        }
+        self.first = Some((id, total));
+        self.crash_after
+    }
+}
+
+/// Everything that defines a state of a run (see the module docs).
+#[derive(Clone)]
+pub struct World<P: Protocol, N> {
+    pub(crate) nodes: u32,
+    pub(crate) now: Time,
+    pub(crate) slots: Vec<Slot<P, N>>,
+    pub(crate) factory: Factory<P, N>,
+    pub(crate) links: Links,
+    pub(crate) topology: Topology,
+    /// Host of each node; meaningful only when `colocated`.
+    pub(crate) hosts: Vec<u32>,
+    /// Some hosts run several processes: sends check locality, crashes take hosts down.
+    pub(crate) colocated: bool,
+    pub(crate) plan: Rc<FaultPlan>,
+    pub(crate) triggers: Triggers,
+    pub(crate) trace: Trace<P>,
+    /// The buffer handlers push their effects into; empty between steps.
+    pub(crate) effects: Vec<Effect<P>>,
+    pub(crate) stats: RunStats,
+    pub(crate) next_msg_id: u64,
+    pub(crate) next_timer_token: u64,
+    /// The node whose effects are being applied, and how many remain after the current one.
+    pub(crate) applying: Option<(NodeId, u32)>,
+    pub(crate) in_liveness: bool,
+    pub(crate) started: bool,
+    /// Messages in flight and recoveries pending when no scheduler holds them.
+    pub(crate) in_flight: InFlight<P>,
+}
+
+impl<P: Protocol, N: Process<P>> World<P, N> {
+    /// Validates `config` and `plan`, builds every node fresh and runs its `on_start`, with
+    /// no scheduler: what the nodes send stays in flight (see [`World::apply`]). Without a
+    /// clock, the plan's time-triggered faults fire only when an explorer applies
+    /// [`Event::Fault`](crate::Event::Fault); mark and send triggers fire as in a timed run.
+    /// An explorer clones worlds at every branch: a `full` trace is cloned with them, so
+    /// exploration usually runs at level `off` (the trace hash is still kept).
+    pub fn new(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: impl Fn(NodeId, Boot<'_, P::Record>) -> N + 'static,
+    ) -> Result<Self, SimError> {
+        let mut world = Self::unstarted(config, plan, Rc::new(factory))?;
+        let mut in_flight = std::mem::take(&mut world.in_flight);
+        world.start(&mut in_flight);
+        world.in_flight = in_flight;
+        Ok(world)
+    }
+
+    /// Validates `config` and `plan` and builds a world whose nodes have not started yet: a
+    /// scheduler queues what it must before the nodes' first effects (the runner queues the
+    /// plan's time triggers), then calls [`start`](Self::start).
+    pub fn unstarted(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: Factory<P, N>,
+    ) -> Result<Self, SimError> {
+        config.validate()?;
+        plan.validate(config.nodes)?;
+        let n = config.nodes as usize;
+        let slots = (0..config.nodes)
+            .map(|i| Slot {
+                node: None,
+                rng: stream(config.seed, StreamDomain::Node, i as u64, 0),
+                disk: Disk::default(),
+                timers: BTreeMap::new(),
+                drift_ppm: 0,
+                sends: 0,
+                sends_to: 0,
+                marks: Vec::new(),
+                down_since: None,
+            })
+            .collect();
+        let mut triggers = Triggers {
+            mark: vec![Vec::new(); n],
+            sends: vec![Vec::new(); n],
+            fired: vec![false; plan.faults.len()],
+            armed: true,
+        };
+        for (i, f) in plan.faults.iter().enumerate() {
+            let index = i as u32;
+            match &f.trigger {
+                Trigger::Time { .. } => {} // the scheduler's business
+                Trigger::Mark { node, mark, nth } => {
+                    triggers.mark[node.index()].push((mark.clone(), *nth, index))
+                }
+                Trigger::Sends { node, count } => {
+                    triggers.sends[node.index()].push((*count, index))
+                }
+            }
+        }
+        Ok(World {
+            nodes: config.nodes,
+            now: Time::ZERO,
+            slots,
+            factory,
+            links: Links::new(config.nodes, &config.network),
+            topology: Topology::new(config.nodes),
+            colocated: config.hosts.is_some(),
+            hosts: config.hosts.unwrap_or_default(),
+            plan: Rc::new(plan),
+            triggers,
+            trace: Trace::new(config.trace),
+            effects: Vec::with_capacity(16),
+            stats: RunStats::default(),
+            next_msg_id: 0,
+            next_timer_token: 0,
+            applying: None,
+            in_liveness: false,
+            started: false,
+            in_flight: InFlight::default(),
+        })
+    }
+
+    /// Builds every node fresh and runs its `on_start`, in id order, handing what they
+    /// schedule to `sched`. Panics if the world has started already.
+    pub fn start(&mut self, sched: &mut impl Schedule<P>) {
+        self.start_in(&mut Plain(sched))
+    }
+
+    fn start_in(&mut self, sched: &mut impl Sched<P>) {
+        assert!(!self.started, "a world starts once");
+        self.started = true;
+        for i in 0..self.nodes {
+            let id = NodeId(i);
+            if self.colocated && self.host_mates(id).iter().any(|m| self.down_since(*m).is_some()) {
+                // A host mate's start crashed the host: this process never starts either.
+                self.slots[id.index()].down_since = Some(self.now);
+                self.stats.crashes += 1;
+                self.trace.record(self.now, id, TraceKind::Crash { cut: 0 });
+                continue;
+            }
+            self.boot(id, false, sched);
+        }
+    }
+}
+
+// ----- inspection ----------------------------------------------------------------------------
+
+impl<P: Protocol, N> World<P, N> {
+    /// The virtual time: where a timed scheduler has brought the world (an explorer's world
+    /// stays at zero).
+    pub fn now(&self) -> Time {
+        self.now
+    }
+    /// Moves the clock to `t` before a timed scheduler applies the event due then. Time
+    /// never goes backwards: an earlier `t` is ignored.
+    pub fn advance_to(&mut self, t: Time) {
+        self.now = self.now.max(t);
+    }
+    pub fn node_count(&self) -> u32 {
+        self.nodes
+    }
+    /// The host `id` runs on: its own id unless hosts are configured.
+    pub fn host_of(&self, id: NodeId) -> u32 {
+        if self.colocated { self.hosts[id.index()] } else { id.0 }
+    }
+    /// Whether a message from `from` to `to` is local (same host, co-location configured).
+    #[inline]
+    pub fn is_local(&self, from: NodeId, to: NodeId) -> bool {
+        self.colocated && self.hosts[from.index()] == self.hosts[to.index()]
+    }
+    /// The nodes on `id`'s host, ascending (`id` included).
+    pub(crate) fn host_mates(&self, id: NodeId) -> Vec<NodeId> {
+        let host = self.hosts[id.index()];
+        (0..self.nodes).map(NodeId).filter(|n| self.hosts[n.index()] == host).collect()
+    }
+    /// The node's live state, `None` while it is down.
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.slots[id.index()].node.as_ref()
+    }
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.slots[id.index()].node.is_some()
+    }
+    /// Since when `id` has been down, if it is.
+    pub fn down_since(&self, id: NodeId) -> Option<Time> {
+        self.slots[id.index()].down_since
+    }
+    pub fn down_nodes(&self) -> Vec<NodeId> {
+        (0..self.nodes).map(NodeId).filter(|&n| !self.is_up(n)).collect()
+    }
+    pub fn disk(&self, id: NodeId) -> &Disk<P::Record> {
+        &self.slots[id.index()].disk
+    }
+    /// The timers `id` has armed, in timer order.
+    pub fn armed_timers(&self, id: NodeId) -> impl Iterator<Item = &P::Timer> + '_ {
+        self.slots[id.index()].timers.keys()
+    }
+    /// Send effects `id` has applied so far (including dropped messages).
+    pub fn sends_by(&self, id: NodeId) -> u64 {
+        self.slots[id.index()].sends
+    }
+    /// Send effects addressed to `id` so far, by any node (including dropped messages).
+    pub fn sends_to(&self, id: NodeId) -> u64 {
+        self.slots[id.index()].sends_to
+    }
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    /// The configuration a link currently has (after any fault changed it).
+    pub fn link_config(&self, from: NodeId, to: NodeId) -> LinkConfig {
+        self.links.config(from, to)
+    }
+    pub fn trace(&self) -> &Trace<P> {
+        &self.trace
+    }
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+    pub fn stats(&self) -> RunStats {
+        self.stats
+    }
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
+    }
+    /// Which faults of the plan have fired.
+    pub fn fired(&self) -> &[bool] {
+        &self.triggers.fired
+    }
+    /// Whether faults may still happen (false once the liveness phase began).
+    pub fn faults_armed(&self) -> bool {
+        self.triggers.armed
+    }
+    pub fn in_liveness_phase(&self) -> bool {
+        self.in_liveness
+    }
+    /// The messages in flight that no scheduler holds, in send order (empty in the runner's
+    /// world: its messages ride in its queue).
+    pub fn in_flight(&self) -> &[Envelope<P>] {
+        &self.in_flight.messages
+    }
+    /// Recoveries a fault scheduled that no scheduler holds.
+    pub fn pending_recoveries(&self) -> &[NodeId] {
+        &self.in_flight.recoveries
+    }
+
+    /// The world's fingerprint: a stable hash of exactly the state-defining parts (see the
+    /// module docs). Equal worlds have equal fingerprints, whatever path reached them.
+    pub fn fingerprint(&self) -> u64
+    where
+        N: Hash,
+    {
+        let mut h = StableHasher::default();
+        h.write_u32(self.nodes);
+        for (i, s) in self.slots.iter().enumerate() {
+            match &s.node {
+                None => h.write_u8(0),
+                Some(node) => {
+                    h.write_u8(1);
+                    node.hash(&mut h);
+                }
+            }
+            s.disk.records().hash(&mut h);
+            h.write_usize(s.timers.len());
+            for timer in s.timers.keys() {
+                timer.hash(&mut h);
+            }
+            h.write_i64(s.drift_ppm);
+            // The counters a trigger still reads, capped where they stop mattering.
+            if let Some(cap) = self.triggers.sends[i].iter().map(|&(count, _)| count).max() {
+                h.write_u64(s.sends.min(cap));
+            }
+            let mut marks: Vec<(&str, u32)> = s
+                .marks
+                .iter()
+                .filter_map(|&(name, count)| {
+                    let cap = self.triggers.mark[i]
+                        .iter()
+                        .filter(|(mark, _, _)| mark == name)
+                        .map(|&(_, nth, _)| nth)
+                        .max()?;
+                    Some((name, count.min(cap)))
+                })
+                .collect();
+            marks.sort_unstable();
+            marks.hash(&mut h);
+        }
+        let mut messages: Vec<u64> = self
+            .in_flight
+            .messages
+            .iter()
+            .map(|e| {
+                let mut d = StableHasher::default();
+                (e.from, e.to, &e.msg).hash(&mut d);
+                d.finish()
+            })
+            .collect();
+        messages.sort_unstable();
+        messages.hash(&mut h);
+        let mut recoveries = self.in_flight.recoveries.clone();
+        recoveries.sort_unstable();
+        recoveries.hash(&mut h);
+        self.topology.cut_links().hash(&mut h);
+        self.links.hash_into(&mut h);
+        self.triggers.fired.hash(&mut h);
+        (self.triggers.armed, self.in_liveness).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Worlds are equal when their fingerprints are (see the module docs).
+impl<P: Protocol, N: Hash> PartialEq for World<P, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint() == other.fingerprint()
+    }
+}
+
+impl<P: Protocol, N: Hash> Eq for World<P, N> {}
+
+impl<P: Protocol, N: Hash> Hash for World<P, N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.fingerprint());
+    }
+}
