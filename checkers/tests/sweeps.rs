@@ -5,7 +5,7 @@
 use checkers::{Property, check};
 use protocols::Scenario;
 use protocols::workload::Workload;
-use sim_core::{FaultClass, FaultPlan, NodeId, SwarmConfig};
+use sim_core::{FaultClass, FaultPlan, FaultSpace, NodeId};
 
 const PARTICIPANTS: u32 = 3;
 
@@ -31,7 +31,7 @@ fn scenario(protocol: &str, seed: u64, plan: FaultPlan) -> Scenario {
 /// Runs `runs` generated plans; returns how many violated each of `props`.
 fn sweep(
     protocol: &str,
-    swarm: &SwarmConfig,
+    swarm: &FaultSpace,
     runs: u64,
     props: &[Property],
 ) -> Vec<(Property, u64, Option<String>)> {
@@ -75,12 +75,14 @@ const TWO_PC_PARTICIPANT: &[&str] = &["prepared-logged", "voted-yes", "decided"]
 
 #[test]
 fn two_pc_keeps_atomicity_and_durability_over_10000_plans_of_every_fault_class() {
-    let swarm = SwarmConfig {
+    let swarm = FaultSpace {
         nodes: PARTICIPANTS + 2,
         horizon_us: 300_000,
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: marks(TWO_PC_COORDINATOR, TWO_PC_PARTICIPANT),
+        extra_nodes: vec![],
+        crash_limit: None,
     };
     let props = [
         Property::Agreement,
@@ -108,12 +110,14 @@ const THREE_PC_PARTICIPANT: &[&str] =
 
 #[test]
 fn three_pc_keeps_atomicity_over_10000_plans_of_crashes_and_recoveries() {
-    let swarm = SwarmConfig {
+    let swarm = FaultSpace {
         nodes: PARTICIPANTS + 2,
         horizon_us: 300_000,
         classes: vec![FaultClass::Crash, FaultClass::Recover],
         max_faults: 6,
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
+        extra_nodes: vec![],
+        crash_limit: None,
     };
     let props = [
         Property::Agreement,
@@ -127,12 +131,14 @@ fn three_pc_keeps_atomicity_over_10000_plans_of_crashes_and_recoveries() {
 
 #[test]
 fn three_pc_never_blocks_over_10000_crash_stop_plans() {
-    let swarm = SwarmConfig {
+    let swarm = FaultSpace {
         nodes: PARTICIPANTS + 2,
         horizon_us: 300_000,
         classes: vec![FaultClass::Crash],
         max_faults: 4,
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
+        extra_nodes: vec![],
+        crash_limit: None,
     };
     let props = [Property::NonBlocking, Property::Agreement, Property::CommitNeedsAllYes];
     assert_none(sweep("3pc", &swarm, 10_000, &props));

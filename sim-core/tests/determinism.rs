@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use common::{Script, lab};
 use sim_core::{
-    FaultClass, FaultPlan, LinkConfig, NodeId, SimConfig, SwarmConfig, Time, TraceLevel,
+    FaultClass, FaultPlan, FaultSpace, LinkConfig, NodeId, SimConfig, Time, TraceLevel,
 };
 
 /// Five gossiping nodes on a lossy, duplicating network: every RNG stream is exercised.
@@ -21,13 +21,15 @@ fn gossip_hash(seed: u64, plan: &FaultPlan, level: TraceLevel) -> u64 {
     sim.trace_hash()
 }
 
-fn swarm() -> SwarmConfig {
-    SwarmConfig {
+fn swarm() -> FaultSpace {
+    FaultSpace {
         nodes: 5,
         horizon_us: 200_000,
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: vec![(NodeId(0), "tick".into())],
+        extra_nodes: vec![],
+        crash_limit: None,
     }
 }
 
@@ -78,7 +80,7 @@ fn runs_under_generated_fault_plans_are_reproducible() {
 #[test]
 fn swarm_draws_every_class_and_respects_the_allowed_ones() {
     let mut seen = BTreeSet::new();
-    let crash_only = SwarmConfig { classes: vec![FaultClass::Crash], ..swarm() };
+    let crash_only = FaultSpace { classes: vec![FaultClass::Crash], ..swarm() };
     for seed in 0..500 {
         for f in swarm().generate(seed).faults {
             seen.insert(

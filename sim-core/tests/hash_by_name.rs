@@ -9,7 +9,7 @@
 use std::hash::{Hash, Hasher};
 
 use sim_core::hash::StableHasher;
-use sim_core::{FaultClass, FaultPlan, LinkConfig, NodeId, SwarmConfig};
+use sim_core::{FaultClass, FaultPlan, FaultSpace, LinkConfig, NodeId};
 
 /// A vocabulary and its nodes, in module `$module`. `$ping` is the serde name of the `Ping`
 /// message; `msg_inserted` inserts a variant of that name (never sent) in the middle of `Msg`,
@@ -132,12 +132,14 @@ vocabulary!(all_insert, ping = "Ping", msg_inserted = Inserted, others_inserted 
 vocabulary!(renamed, ping = "Poke");
 
 fn plan(seed: u64) -> FaultPlan {
-    SwarmConfig {
+    FaultSpace {
         nodes: NODES,
         horizon_us: 200_000,
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: vec![(NodeId(0), "round".into()), (NodeId(2), "round".into())],
+        extra_nodes: vec![],
+        crash_limit: None,
     }
     .generate(seed)
 }

@@ -1,209 +1,113 @@
-//! proptest strategies over fault plans, built to shrink toward readable counterexamples.
+//! The proptest sampler over a [`FaultSpace`]: strategies for the builder's draws, built to
+//! shrink toward readable counterexamples. The space, its ranges and the mapping from draws
+//! to faults live in `sim_core::plans`; only the shrinking is decided here.
 //!
 //! - Times are absolute and shrink toward 0; a recovery delay shrinks toward "never".
-//! - Node ids are drawn as plain integers and reduced modulo the cluster, so shrinking an id
-//!   walks toward node 0 (the coordinator in every commit layout) instead of being rejected.
-//! - Mark triggers pick from the protocol's own list of marks and shrink toward the first.
-//! - Nothing is ever rejected (no `prop_filter`): a fault that cannot apply (recovering an
-//!   up node, healing a whole network) is a no-op in the engine, so every shrink step yields
-//!   a runnable plan and shrinking never stalls on rejections.
+//! - Node draws are plain integers the builder reduces modulo the targets, so shrinking a
+//!   draw walks toward node 0 (the coordinator in every commit layout) instead of being
+//!   rejected; the extra targets (e.g. acceptors) come after, in shrink order.
+//! - Mark triggers come first and shrink toward the first of the space's marks.
+//! - Nothing is ever rejected (no `prop_filter`), and the crash limit is a map: every shrink
+//!   step yields a runnable plan, so shrinking never stalls on rejections.
 //! - Faults are a `Vec`, so shrinking first drops whole faults, then simplifies the rest.
-//! - Nodes beyond `0..nodes` (Paxos Commit's acceptors, laid out after the client) are
-//!   reachable through `extra_nodes`; a [`CrashLimit`] bounds how many distinct nodes of a
-//!   set a plan may crash (e.g. "at most F acceptors"), by dropping the crashes past the
-//!   limit — a map, not a filter, so nothing is rejected and shrinking still works.
+//!
+//! The strategies are exactly those the search has always used (a half-open range for
+//! latencies and recovery delays, one short of the space's bound): the pinned minimal
+//! counterexamples and case counts depend on every one of them.
+
+use std::ops::{Range, RangeInclusive};
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use sim_core::{
-    Action, Fault, FaultClass, FaultPlan, HashableF64, Latency, LinkSet, NodeId, Trigger,
-};
-
-/// The space of plans a search explores.
-#[derive(Clone, Debug)]
-pub struct PlanSpace {
-    pub nodes: u32,
-    /// Time triggers fall in `[0, horizon_us)`.
-    pub horizon_us: u64,
-    pub classes: Vec<FaultClass>,
-    pub max_faults: usize,
-    /// `(node, mark)` pairs a fault may be triggered on.
-    pub marks: Vec<(NodeId, String)>,
-    /// Nodes outside `0..nodes` that faults may also hit (after those, in shrink order).
-    pub extra_nodes: Vec<NodeId>,
-    /// At most this many distinct nodes of a set crash in one plan.
-    pub crash_limit: Option<CrashLimit>,
-}
-
-/// At most `max` distinct nodes of `nodes` crash in one plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CrashLimit {
-    pub nodes: Vec<NodeId>,
-    pub max: usize,
-}
-
-impl CrashLimit {
-    /// Drops every crash of a limited node past the first `max` such nodes (in plan order);
-    /// every other fault stays.
-    pub fn apply(&self, faults: Vec<Fault>) -> Vec<Fault> {
-        let mut crashed: Vec<NodeId> = Vec::new();
-        faults
-            .into_iter()
-            .filter(|f| match f.action {
-                Action::Crash { node, .. } if self.nodes.contains(&node) => {
-                    if crashed.contains(&node) {
-                        true
-                    } else if crashed.len() < self.max {
-                        crashed.push(node);
-                        true
-                    } else {
-                        false
-                    }
-                }
-                _ => true,
-            })
-            .collect()
-    }
-}
-
-impl PlanSpace {
-    fn allows(&self, c: FaultClass) -> bool {
-        self.classes.contains(&c)
-    }
-
-    /// Every node a fault may hit, in shrink order.
-    fn targets(&self) -> Vec<NodeId> {
-        (0..self.nodes).map(NodeId).chain(self.extra_nodes.iter().copied()).collect()
-    }
-}
+use sim_core::{ActionDraw, FaultClass, FaultKind, FaultPlan, FaultSpace, TriggerDraw};
 
 /// Plans of 1..=max_faults faults from the allowed classes.
-pub fn plans(space: &PlanSpace) -> BoxedStrategy<FaultPlan> {
-    assert!(space.nodes > 0 && space.horizon_us > 0 && space.max_faults > 0);
-    assert!(!space.classes.is_empty(), "at least one fault class");
-    let limit = space.crash_limit.clone();
-    vec(fault(space), 1..=space.max_faults)
-        .prop_map(move |faults| match &limit {
-            Some(l) => FaultPlan::new(l.apply(faults)),
-            None => FaultPlan::new(faults),
+pub fn plans(space: &FaultSpace) -> BoxedStrategy<FaultPlan> {
+    space.validate().expect("a valid fault space");
+    let fault = (trigger(space), action(space));
+    let space = space.clone();
+    vec(fault, 1..=space.max_faults)
+        .prop_map(move |draws| {
+            space.plan(draws.into_iter().map(|(t, a)| space.fault(t, a)).collect())
         })
         .boxed()
 }
 
-fn trigger(space: &PlanSpace) -> BoxedStrategy<Trigger> {
-    let time = (0..space.horizon_us).prop_map(|at_us| Trigger::Time { at_us });
+fn trigger(space: &FaultSpace) -> BoxedStrategy<TriggerDraw> {
+    let time = space.times().prop_map(|at_us| TriggerDraw::Time { at_us });
     if space.marks.is_empty() {
         return time.boxed();
     }
-    let marks = space.marks.clone();
-    let mark = (0..marks.len(), 1u32..=2).prop_map(move |(i, nth)| {
-        let (node, mark) = marks[i].clone();
-        Trigger::Mark { node, mark, nth }
-    });
+    let mark = (0..space.marks.len(), FaultSpace::MARK_NTH)
+        .prop_map(|(index, nth)| TriggerDraw::Mark { index, nth });
     // Marks first: a counterexample reads better as "at all-votes-in" than "at 12345 us".
     prop_oneof![mark, time].boxed()
 }
 
-fn node(targets: &[NodeId]) -> impl Strategy<Value = NodeId> + Clone + use<> {
-    let targets = targets.to_vec();
-    any::<u32>().prop_map(move |raw| targets[raw as usize % targets.len()])
-}
-
-fn action(space: &PlanSpace) -> BoxedStrategy<Action> {
-    let targets = space.targets();
-    let n = &targets[..];
-    let h = space.horizon_us;
-    let mut options: Vec<BoxedStrategy<Action>> = Vec::new();
-    if space.allows(FaultClass::Crash) {
-        // Without the recover class a crash is crash-stop; with it, it may come back.
-        let recover_after: BoxedStrategy<Option<u64>> = if space.allows(FaultClass::Recover) {
-            proptest::option::of(1_000..h.max(1_001)).boxed()
-        } else {
-            Just(None).boxed()
-        };
-        options.push(
-            (node(n), recover_after)
-                .prop_map(|(node, recover_after_us)| Action::Crash { node, recover_after_us })
-                .boxed(),
-        );
-    }
-    if space.allows(FaultClass::Recover) {
-        options.push(node(n).prop_map(|node| Action::Recover { node }).boxed());
-    }
-    if space.allows(FaultClass::Partition) {
-        // A side is a bit mask over the nodes; the others form the other side.
-        let targets = targets.clone();
-        options.push(
-            any::<u64>()
-                .prop_map(move |mask| {
-                    let side: Vec<NodeId> = (0..targets.len())
-                        .filter(|i| mask >> (i % 64) & 1 == 1)
-                        .map(|i| targets[i])
-                        .collect();
-                    Action::Partition {
-                        groups: vec![if side.is_empty() { vec![NodeId(0)] } else { side }],
-                    }
-                })
-                .boxed(),
-        );
-        options.push(Just(Action::Heal).boxed());
-    }
-    if space.allows(FaultClass::OneWayCut) {
-        options
-            .push((node(n), node(n)).prop_map(|(from, to)| Action::CutOneWay { from, to }).boxed());
-        options.push((node(n), node(n)).prop_map(|(a, b)| Action::HealLink { a, b }).boxed());
-    }
-    let links_to = n.to_vec();
-    let links = move || {
-        let n = &links_to[..];
-        prop_oneof![Just(LinkSet::All), node(n).prop_map(|node| LinkSet::Touching { node })]
-    };
-    if space.allows(FaultClass::Drop) {
-        options.push(
-            (links(), 0u32..=500)
-                .prop_map(|(links, p)| Action::SetDrop {
-                    links,
-                    prob: HashableF64(p as f64 / 1000.0),
-                })
-                .boxed(),
-        );
-    }
-    if space.allows(FaultClass::Duplicate) {
-        options.push(
-            (links(), 0u32..=500)
-                .prop_map(|(links, p)| Action::SetDuplicate {
-                    links,
-                    prob: HashableF64(p as f64 / 1000.0),
-                })
-                .boxed(),
-        );
-    }
-    if space.allows(FaultClass::Delay) {
-        options.push(
-            (links(), 1_000u64..20_000, 0u64..100_000)
-                .prop_map(|(links, min_us, extra_us)| Action::SetLatency {
-                    links,
-                    latency: Latency::Uniform { min_us, max_us: min_us + extra_us },
-                })
-                .boxed(),
-        );
-    }
-    if space.allows(FaultClass::ClockDrift) {
-        options.push(
-            (node(n), -200_000i64..=200_000)
-                .prop_map(|(node, ppm)| Action::ClockDrift { node, ppm })
-                .boxed(),
-        );
-    }
-    if options.is_empty() {
-        // Only `Recover`-less classes that add nothing: fall back to a harmless heal.
-        options.push(Just(Action::Heal).boxed());
-    }
+/// One strategy per enabled kind, in the space's order.
+fn action(space: &FaultSpace) -> BoxedStrategy<ActionDraw> {
+    let options = space.kinds().into_iter().map(|kind| draws(space, kind));
     proptest::strategy::Union::new(options).boxed()
 }
 
-fn fault(space: &PlanSpace) -> BoxedStrategy<Fault> {
-    (trigger(space), action(space)).prop_map(|(trigger, action)| Fault { trigger, action }).boxed()
+fn draws(space: &FaultSpace, kind: FaultKind) -> BoxedStrategy<ActionDraw> {
+    match kind {
+        FaultKind::Crash => {
+            // Without the recover class a crash is crash-stop; with it, it may come back.
+            let recover_after: BoxedStrategy<Option<u64>> = if space.allows(FaultClass::Recover) {
+                proptest::option::of(below_end(space.recovery_delays())).boxed()
+            } else {
+                Just(None).boxed()
+            };
+            (node(), recover_after)
+                .prop_map(|(node, recover_after_us)| ActionDraw::Crash { node, recover_after_us })
+                .boxed()
+        }
+        FaultKind::Recover => node().prop_map(|node| ActionDraw::Recover { node }).boxed(),
+        // A side is a bit mask over the targets; the others form the other side.
+        FaultKind::Partition => {
+            any::<u64>().prop_map(|mask| ActionDraw::Partition { side: vec![mask] }).boxed()
+        }
+        FaultKind::Heal => Just(ActionDraw::Heal).boxed(),
+        FaultKind::CutOneWay => {
+            (node(), node()).prop_map(|(from, to)| ActionDraw::CutOneWay { from, to }).boxed()
+        }
+        FaultKind::HealLink => {
+            (node(), node()).prop_map(|(a, b)| ActionDraw::HealLink { a, b }).boxed()
+        }
+        FaultKind::Drop => (links(), FaultSpace::PERMILLE)
+            .prop_map(|(links, permille)| ActionDraw::Drop { links, permille })
+            .boxed(),
+        FaultKind::Duplicate => (links(), FaultSpace::PERMILLE)
+            .prop_map(|(links, permille)| ActionDraw::Duplicate { links, permille })
+            .boxed(),
+        FaultKind::Delay => (
+            links(),
+            below_end(FaultSpace::LATENCY_MIN_US),
+            below_end(FaultSpace::LATENCY_EXTRA_US),
+        )
+            .prop_map(|(links, min_us, extra_us)| ActionDraw::Delay { links, min_us, extra_us })
+            .boxed(),
+        FaultKind::ClockDrift => (node(), FaultSpace::DRIFT_PPM)
+            .prop_map(|(node, ppm)| ActionDraw::ClockDrift { node, ppm })
+            .boxed(),
+    }
+}
+
+/// A node draw: any integer, shrinking toward 0 (node 0).
+fn node() -> impl Strategy<Value = u64> + Clone {
+    any::<u32>().prop_map(u64::from)
+}
+
+/// Every link, or (shrinking toward every link) those touching one node.
+fn links() -> impl Strategy<Value = Option<u64>> {
+    prop_oneof![Just(None), node().prop_map(Some)]
+}
+
+/// `range` without its upper bound (never empty): the search's historical draws.
+fn below_end(range: RangeInclusive<u64>) -> Range<u64> {
+    let (lo, hi) = range.into_inner();
+    lo..hi.max(lo + 1)
 }
 
 #[cfg(test)]
@@ -211,9 +115,10 @@ mod tests {
     use super::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+    use sim_core::{Action, CrashLimit, Fault, NodeId, Trigger};
 
-    fn space(classes: Vec<FaultClass>) -> PlanSpace {
-        PlanSpace {
+    fn space(classes: Vec<FaultClass>) -> FaultSpace {
+        FaultSpace {
             nodes: 4,
             horizon_us: 100_000,
             classes,

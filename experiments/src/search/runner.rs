@@ -17,17 +17,17 @@ use std::cell::Cell;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
-use sim_core::{Fault, FaultClass, FaultPlan, NodeId, TraceLevel};
+use sim_core::{Fault, FaultClass, FaultPlan, FaultSpace, NodeId, TraceLevel};
 
 use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
 use protocols::{Fact, Roles, RunReport, Scenario};
 
-pub use super::plan_strategy::CrashLimit;
-use super::plan_strategy::{PlanSpace, plans};
+use super::plan_strategy::plans;
 use super::property::Target;
 use crate::error::Result;
+pub use sim_core::CrashLimit;
 
 /// What to search.
 #[derive(Clone, Debug)]
@@ -136,20 +136,22 @@ impl SearchConfig {
 
     /// Faults hit every node but the client(s), whatever roles the protocol has: the
     /// leading run of ids in `nodes`, the rest (in id order) as extra targets.
-    fn space(&self, marks: Vec<(NodeId, String)>) -> Result<PlanSpace> {
+    fn space(&self, marks: Vec<(NodeId, String)>) -> Result<FaultSpace> {
         let roles = self.roles()?;
         let targets: Vec<NodeId> =
             (0..roles.nodes()).map(NodeId).filter(|&n| !roles.is(n, "client")).collect();
         let leading = targets.iter().enumerate().take_while(|(i, n)| n.index() == *i).count();
-        Ok(PlanSpace {
+        let space = FaultSpace {
             nodes: leading as u32,
+            extra_nodes: targets[leading..].to_vec(),
             horizon_us: self.horizon_us(),
             classes: self.classes.clone(),
             max_faults: self.max_faults,
             marks,
-            extra_nodes: targets[leading..].to_vec(),
             crash_limit: self.crash_limit.clone(),
-        })
+        };
+        space.validate()?;
+        Ok(space)
     }
 }
 

@@ -9,7 +9,7 @@ use std::io::Write;
 use protocols::Scenario;
 use protocols::workload::Workload;
 use serde::Serialize;
-use sim_core::{FaultClass, SwarmConfig};
+use sim_core::{FaultClass, FaultSpace};
 
 use super::Options;
 use crate::error::Result;
@@ -57,14 +57,16 @@ fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenar
     let spec = protocols::catalog::lookup(protocol).expect("a catalog name");
     let roles = spec.roles(&s).expect("the sweep's scenarios are valid");
     let coordinator = roles.first("coordinator").expect("commit families have a coordinator");
-    let swarm = SwarmConfig {
+    let space = FaultSpace {
         nodes: roles.nodes(),
         horizon_us: FAULT_WINDOW_US,
         classes: classes.to_vec(),
         max_faults: 4,
         marks: spec.coordinator_marks().iter().map(|m| (coordinator, m.to_string())).collect(),
+        extra_nodes: vec![],
+        crash_limit: None,
     };
-    s.plan = swarm.generate(seed);
+    s.plan = space.generate(seed);
     s
 }
 

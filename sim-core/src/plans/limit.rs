@@ -1,0 +1,39 @@
+//! A bound on how many distinct nodes of a set a plan crashes ("at most F acceptors"). It
+//! drops the crashes past the bound instead of rejecting the plan: a map, not a filter, so
+//! every draw still yields a plan and shrinking never stalls on rejections.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fault::{Action, Fault};
+use crate::id::NodeId;
+
+/// At most `max` distinct nodes of `nodes` crash in one plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrashLimit {
+    pub nodes: Vec<NodeId>,
+    pub max: usize,
+}
+
+impl CrashLimit {
+    /// Drops every crash of a limited node past the first `max` such nodes (in plan order);
+    /// every other fault stays.
+    pub fn apply(&self, faults: Vec<Fault>) -> Vec<Fault> {
+        let mut crashed: Vec<NodeId> = Vec::new();
+        faults
+            .into_iter()
+            .filter(|f| match f.action {
+                Action::Crash { node, .. } if self.nodes.contains(&node) => {
+                    if crashed.contains(&node) {
+                        true
+                    } else if crashed.len() < self.max {
+                        crashed.push(node);
+                        true
+                    } else {
+                        false
+                    }
+                }
+                _ => true,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,105 @@
+//! The builder is total (any integers build a fault the space admits) and the seeded
+//! sampler stays inside the space, extra targets and crash limit included.
+
+use std::collections::BTreeSet;
+
+use rand::Rng;
+
+use super::*;
+use crate::fault::{Action, Fault, Trigger};
+use crate::id::NodeId;
+use crate::rng::{StreamDomain, stream};
+
+fn space() -> FaultSpace {
+    FaultSpace {
+        nodes: 4,
+        extra_nodes: vec![NodeId(6), NodeId(7)],
+        horizon_us: 100_000,
+        classes: FaultClass::ALL.to_vec(),
+        max_faults: 5,
+        marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(7), "accepted".into())],
+        crash_limit: Some(CrashLimit { nodes: vec![NodeId(6), NodeId(7)], max: 1 }),
+    }
+}
+
+#[test]
+fn any_draws_build_a_fault_the_space_admits() {
+    let space = space();
+    let mut rng = stream(1, StreamDomain::User, 0, 0);
+    let mut any = || match rng.next_u64() % 3 {
+        0 => rng.next_u64() % 4,
+        1 => rng.next_u64(),
+        _ => u64::MAX - rng.next_u64() % 4,
+    };
+    for _ in 0..2_000 {
+        let trigger = if any() % 2 == 0 {
+            TriggerDraw::Time { at_us: any() }
+        } else {
+            TriggerDraw::Mark { index: any() as usize, nth: any() as u32 }
+        };
+        let links = if any() % 2 == 0 { None } else { Some(any()) };
+        for action in [
+            ActionDraw::Crash { node: any(), recover_after_us: Some(any()) },
+            ActionDraw::Recover { node: any() },
+            ActionDraw::Partition { side: vec![any(), any()] },
+            ActionDraw::Partition { side: vec![] },
+            ActionDraw::Heal,
+            ActionDraw::CutOneWay { from: any(), to: any() },
+            ActionDraw::HealLink { a: any(), b: any() },
+            ActionDraw::Drop { links, permille: any() as u32 },
+            ActionDraw::Duplicate { links, permille: any() as u32 },
+            ActionDraw::Delay { links, min_us: any(), extra_us: any() },
+            ActionDraw::ClockDrift { node: any(), ppm: any() as i64 },
+        ] {
+            let fault = space.fault(trigger, action);
+            space.admits(&fault).unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+            crate::FaultPlan::new(vec![fault]).validate(8).unwrap();
+        }
+    }
+}
+
+#[test]
+fn seeded_plans_stay_in_the_space_and_reach_every_kind_and_target() {
+    let space = space();
+    let (mut kinds, mut crashed) = (BTreeSet::new(), BTreeSet::new());
+    for seed in 0..3_000 {
+        let plan = space.generate(seed);
+        plan.validate(8).unwrap();
+        let mut limited = BTreeSet::new();
+        for f in &plan.faults {
+            space.admits(f).unwrap_or_else(|e| panic!("seed {seed}: {f:?}: {e}"));
+            kinds.insert(FaultKind::of(&f.action).unwrap());
+            if let Action::Crash { node, .. } = f.action {
+                crashed.insert(node);
+                if node.0 >= 6 {
+                    limited.insert(node);
+                }
+            }
+        }
+        assert!(limited.len() <= 1, "seed {seed}: at most one of n6, n7 crashes: {plan:?}");
+    }
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), space.kinds());
+    assert_eq!(crashed.into_iter().collect::<Vec<_>>(), space.targets());
+}
+
+#[test]
+fn admits_rejects_what_lies_outside() {
+    let mut space = space();
+    space.classes = vec![FaultClass::Crash];
+    let crash = |node, recover_after_us| Action::Crash { node: NodeId(node), recover_after_us };
+    let at = |at_us| Trigger::Time { at_us };
+    let outside = [
+        Fault { trigger: at(0), action: crash(4, None) },
+        Fault { trigger: at(0), action: crash(0, Some(5_000)) },
+        Fault { trigger: at(100_001), action: crash(0, None) },
+        Fault { trigger: at(0), action: Action::Heal },
+        Fault {
+            trigger: Trigger::Mark { node: NodeId(1), mark: "all-votes-in".into(), nth: 1 },
+            action: crash(0, None),
+        },
+    ];
+    for f in outside {
+        assert!(space.admits(&f).is_err(), "{f:?}");
+    }
+    assert!(space.admits(&Fault { trigger: at(0), action: crash(7, None) }).is_ok());
+}
