@@ -273,7 +273,11 @@ impl Process<Lean> for Participant {
                 if self.uncertain.contains(&txn) || self.decided.contains_key(&txn) {
                     return;
                 }
-                if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+                if self
+                    .store
+                    .prepare(txn, &writes, || protocols::store::choose_vote(ctx, self.no_vote))
+                    .is_err()
+                {
                     self.decided.insert(txn, Outcome::Abort);
                     ctx.observe(Observation::Voted { txn, vote: Vote::No });
                     ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });

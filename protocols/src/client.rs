@@ -131,7 +131,10 @@ impl Client {
         {
             let id = TxnId(self.next);
             self.next += 1;
-            let txn = self.config.workload.generate(self.layout, id, ctx.rng());
+            let txn = self
+                .config
+                .workload
+                .choose(self.layout, id, &mut |label, n, draw| ctx.choose_index(label, n, draw));
             let participants = txn.participants();
             ctx.observe(Observation::Submitted { txn: id, participants });
             self.send(ctx, &txn, 0);

@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::SimRng;
 use sim_core::rng::Chance;
 
 use crate::txn::{Key, TxnId, Write};
@@ -38,14 +37,13 @@ impl Store {
     }
 
     /// Decides this participant's vote on `writes`. A yes vote locks every key written; a no
-    /// vote leaves nothing behind. The no-vote chance is drawn only when the vote would
-    /// otherwise be yes, from the node's own stream.
+    /// vote leaves nothing behind. `votes_no` is asked only when the vote would otherwise be
+    /// yes: it is the participant's own choice (see [`choose_vote`]).
     pub fn prepare(
         &mut self,
         txn: TxnId,
         writes: &[Write],
-        no_vote: Chance,
-        rng: &mut SimRng,
+        votes_no: impl FnOnce() -> bool,
     ) -> Result<(), NoReason> {
         assert!(!self.prepared.contains_key(&txn), "{txn} prepared twice");
         if writes.iter().any(|w| self.locks.get(&w.key).is_some_and(|&t| t != txn)) {
@@ -61,7 +59,7 @@ impl Store {
                 return Err(NoReason::Overdraft);
             }
         }
-        if no_vote.sample(rng) {
+        if votes_no() {
             return Err(NoReason::Chance);
         }
         self.lock(txn, writes);
@@ -125,11 +123,22 @@ impl Store {
     }
 }
 
+/// A participant's unprompted vote, as an explicit choice (label `vote`): the runner draws it
+/// from the node's own stream with the no-vote chance, an explorer tries both. Returns true
+/// for a no vote.
+pub fn choose_vote<P: sim_core::Protocol>(
+    ctx: &mut sim_core::Context<'_, P>,
+    no_vote: Chance,
+) -> bool {
+    ctx.choose("vote", &[crate::txn::Vote::Yes, crate::txn::Vote::No], |rng| {
+        usize::from(no_vote.sample(rng))
+    }) == crate::txn::Vote::No
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use sim_core::NodeId;
-    use sim_core::rng::{StreamDomain, stream};
 
     fn w(key: Key, delta: i64) -> Write {
         Write { node: NodeId(1), key, delta }
@@ -137,13 +146,13 @@ mod tests {
 
     #[test]
     fn no_wait_locking_and_overdraft() {
-        let mut rng = stream(1, StreamDomain::User, 0, 0);
         let mut s = Store::new(BTreeMap::from([(0, 10), (1, 10)]), false);
-        assert_eq!(s.prepare(TxnId(1), &[w(0, -5)], Chance::NEVER, &mut rng), Ok(()));
-        let conflict = s.prepare(TxnId(2), &[w(0, 1)], Chance::NEVER, &mut rng);
+        assert_eq!(s.prepare(TxnId(1), &[w(0, -5)], || false), Ok(()));
+        let conflict = s.prepare(TxnId(2), &[w(0, 1)], || unreachable!("conflicts vote no first"));
         assert_eq!(conflict, Err(NoReason::LockConflict));
-        let overdraft = s.prepare(TxnId(3), &[w(1, -11)], Chance::NEVER, &mut rng);
+        let overdraft = s.prepare(TxnId(3), &[w(1, -11)], || unreachable!("overdrafts too"));
         assert_eq!(overdraft, Err(NoReason::Overdraft));
+        assert_eq!(s.prepare(TxnId(4), &[w(1, 1)], || true), Err(NoReason::Chance));
         assert_eq!(s.locks().len(), 1);
         assert!(s.commit(TxnId(1)));
         assert_eq!(s.value(0), 5);

@@ -74,32 +74,50 @@ impl Workload {
 
     /// Draws transaction `id` from the client's stream.
     pub fn generate(&self, layout: Layout, id: TxnId, rng: &mut SimRng) -> Txn {
+        self.choose(layout, id, &mut |_, _, draw| draw(rng))
+    }
+
+    /// Transaction `id`, made of explicit choices: `pick(label, options, draw)` returns an
+    /// index in `0..options` — the runner by calling `draw` on the client's stream (the very
+    /// draws [`generate`](Self::generate) makes, in the same order), an explorer by trying
+    /// each (see `sim_core::Context::choose_index`).
+    pub fn choose(&self, layout: Layout, id: TxnId, pick: &mut Pick<'_>) -> Txn {
         let writes = match *self {
-            Workload::Spread { keys_per_participant } => layout
+            Workload::Spread { keys_per_participant: k } => layout
                 .participant_ids()
-                .map(|node| Write {
-                    node,
-                    key: rng.random_range(0..keys_per_participant),
-                    delta: 1,
+                .map(|node| {
+                    let key = pick("key", k as usize, &mut |rng| rng.random_range(0..k) as usize);
+                    Write { node, key: key as Key, delta: 1 }
                 })
                 .collect(),
-            Workload::Bank { accounts_per_participant, max_amount, .. } => {
+            Workload::Bank { accounts_per_participant: a, max_amount, .. } => {
                 let n = layout.participants;
-                let from = rng.random_range(1..=n);
-                let to = 1 + (from - 1 + rng.random_range(1..n)) % n;
+                let from =
+                    1 + pick("from", n as usize, &mut |rng| rng.random_range(1..=n) as usize - 1)
+                        as u32;
+                let hop =
+                    1 + pick("to", n as usize - 1, &mut |rng| rng.random_range(1..n) as usize - 1)
+                        as u32;
+                let to = 1 + (from - 1 + hop) % n;
                 debug_assert_ne!(from, to);
-                let amount = rng.random_range(1..=max_amount);
-                let from_key = rng.random_range(0..accounts_per_participant);
-                let to_key = rng.random_range(0..accounts_per_participant);
+                let amount = 1 + pick("amount", max_amount as usize, &mut |rng| {
+                    rng.random_range(1..=max_amount) as usize - 1
+                }) as i64;
+                let from_key = pick("key", a as usize, &mut |rng| rng.random_range(0..a) as usize);
+                let to_key = pick("key", a as usize, &mut |rng| rng.random_range(0..a) as usize);
                 vec![
-                    Write { node: NodeId(from), key: from_key, delta: -amount },
-                    Write { node: NodeId(to), key: to_key, delta: amount },
+                    Write { node: NodeId(from), key: from_key as Key, delta: -amount },
+                    Write { node: NodeId(to), key: to_key as Key, delta: amount },
                 ]
             }
         };
         Txn { id, writes }
     }
 }
+
+/// How a workload's choices are made: `(label, options, draw) -> index in 0..options`.
+pub type Pick<'a> =
+    dyn FnMut(&'static str, usize, &mut dyn FnMut(&mut SimRng) -> usize) -> usize + 'a;
 
 /// When a participant votes no of its own accord (beyond lock conflicts and overdrafts).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

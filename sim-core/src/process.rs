@@ -203,14 +203,24 @@ impl<'a, P: Protocol> Context<'a, P> {
         options: &[T],
         draw: impl FnOnce(&mut SimRng) -> usize,
     ) -> T {
-        let n = options.len();
+        options[self.choose_index(label, options.len(), draw)].clone()
+    }
+
+    /// [`choose`](Self::choose) among `n` options named by their index, for choices too
+    /// many to list (which transaction a workload draws): returns an index in `0..n`.
+    pub fn choose_index(
+        &mut self,
+        label: &'static str,
+        n: usize,
+        draw: impl FnOnce(&mut SimRng) -> usize,
+    ) -> usize {
         assert!(n > 0, "{}: choice {label:?} has no options: a protocol bug", self.id);
         let i = match self.forcing.as_deref_mut() {
             None => draw(self.rng),
             Some(f) => f.next(self.id, label, n),
         };
         assert!(i < n, "{}: choice {label:?} drew option {i} of {n}: a protocol bug", self.id);
-        options[i].clone()
+        i
     }
 
     pub fn send(&mut self, to: NodeId, msg: P::Msg) {

@@ -179,7 +179,11 @@ impl ResourceManager {
         writes: Vec<Write>,
     ) -> Vote {
         assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
-        if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+        if self
+            .store
+            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
+            .is_err()
+        {
             ctx.persist(Record::Decision { txn, outcome: Outcome::Abort });
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });

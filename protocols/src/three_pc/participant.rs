@@ -153,7 +153,11 @@ impl Participant {
             asked: 0,
             term: None,
         };
-        if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+        if self
+            .store
+            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
+            .is_err()
+        {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
             ctx.observe(Observation::Voted { txn, vote: Vote::No });
             ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });

@@ -168,7 +168,11 @@ impl Participant {
         writes: Vec<Write>,
         tell: Option<NodeId>,
     ) -> Vote {
-        if self.store.prepare(txn, &writes, self.no_vote, ctx.rng()).is_err() {
+        if self
+            .store
+            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
+            .is_err()
+        {
             if self.config.shape == Shape::GrayLamport {
                 // No coordinator holds this abort for us (the initiating RM's no vote ends the
                 // transaction here) and a Prepared may come again after a crash: force it.

@@ -123,7 +123,8 @@ impl Service {
                 assert_eq!(write.node, self.id, "{txn}: T{step} delivered to another service");
                 // The overdraft first, so the business-failure chance is drawn only for a
                 // step that could run (as the orchestrated service does).
-                let refused = !self.ledger.can_apply(&write) || self.refuse.sample(ctx.rng());
+                let refused =
+                    !self.ledger.can_apply(&write) || crate::store::choose_vote(ctx, self.refuse);
                 if refused {
                     let publish = step_event(saga, step, StepResult::Refused);
                     (LedgerRecord::StepRefused { txn, step }, publish)

@@ -95,7 +95,7 @@ impl Service {
         assert_eq!(write.node, self.id, "{txn}: T{step} addressed to another service");
         // The overdraft is checked first, so the business-failure chance is drawn only for a
         // step that could run (as a participant draws its no vote).
-        let refused = !self.ledger.can_apply(&write) || self.refuse.sample(ctx.rng());
+        let refused = !self.ledger.can_apply(&write) || crate::store::choose_vote(ctx, self.refuse);
         let record = if refused {
             LedgerRecord::StepRefused { txn, step }
         } else {
