@@ -95,21 +95,18 @@ impl From<bool> for SettingValue {
         SettingValue::Bool(b)
     }
 }
-impl From<i32> for SettingValue {
-    fn from(i: i32) -> Self {
-        SettingValue::Int(i64::from(i))
-    }
+
+/// Integers of every width a caller has at hand become `Int`.
+macro_rules! int_setting {
+    ($($t:ty),*) => {$(
+        impl From<$t> for SettingValue {
+            fn from(i: $t) -> Self {
+                SettingValue::Int(i64::from(i))
+            }
+        }
+    )*};
 }
-impl From<i64> for SettingValue {
-    fn from(i: i64) -> Self {
-        SettingValue::Int(i)
-    }
-}
-impl From<u32> for SettingValue {
-    fn from(i: u32) -> Self {
-        SettingValue::Int(i64::from(i))
-    }
-}
+int_setting!(i32, i64, u32);
 
 impl Scenario {
     /// A fault-free scenario of `txns` spread transactions over `participants`, 10 s horizon,

@@ -155,7 +155,20 @@ impl Coordinator {
             return self.decide(ctx, id, Outcome::Abort);
         }
         assert!(!participants.is_empty(), "{id} touches no participant");
-        for &p in &participants {
+        self.prepare(ctx, &txn, participants, None);
+    }
+
+    /// Phase 1: Prepare to every participant but `prepared` (the initiating RM, in Gray &
+    /// Lamport's shape, which prepared already), then collect votes until the timeout.
+    fn prepare(
+        &mut self,
+        ctx: &mut Context<'_, TwoPc>,
+        txn: &Txn,
+        participants: Vec<NodeId>,
+        prepared: Option<NodeId>,
+    ) {
+        let id = txn.id;
+        for &p in participants.iter().filter(|&&p| Some(p) != prepared) {
             let msg = Msg::Prepare {
                 txn: id,
                 participants: participants.clone(),
@@ -182,18 +195,7 @@ impl Coordinator {
         }
         let participants = txn.participants();
         assert_eq!(participants.first(), Some(&from), "{id}: Prepared from a non-initiating RM");
-        for &p in participants.iter().filter(|&&p| p != from) {
-            let msg = Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(p, msg);
-        }
-        ctx.mark(Point::PrepareSent.name());
-        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
-        let yes = BTreeSet::new();
-        self.active.insert(id, Active { participants, phase: Phase::Collecting { yes } });
+        self.prepare(ctx, &txn, participants, Some(from));
         self.on_vote(ctx, from, id, Vote::Yes);
     }
 
