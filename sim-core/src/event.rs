@@ -16,9 +16,10 @@ use crate::error::SimError;
 use crate::fault::{Action, Fault, FaultPlan, Trigger};
 use crate::id::NodeId;
 use crate::process::{Choice, Forcing, Process, Protocol};
+use crate::schedule::Steer;
 use crate::schedule::Steered;
 use crate::trace::{DropReason, TraceKind};
-use crate::world::{IN_FLIGHT_BOUND, Steer, World};
+use crate::world::{IN_FLIGHT_BOUND, World};
 
 /// The plan index recorded in the trace for a fault an explorer applied directly
 /// ([`Event::Act`]) rather than from the plan.

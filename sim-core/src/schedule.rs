@@ -24,9 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::NodeId;
 use crate::network::{Fate, LinkConfig};
-use crate::process::Protocol;
+use crate::process::{Forcing, Protocol};
 use crate::time::Time;
-use crate::world::Steer;
 
 /// One message in flight: who sent it to whom, its id (unique per send; a network duplicate
 /// shares its original's id), and the payload.
@@ -185,5 +184,26 @@ impl<P: Protocol> Schedule<P> for Steered<'_, P> {
 impl<P: Protocol> Sched<P> for Steered<'_, P> {
     fn steer(&mut self) -> Option<&mut Steer> {
         Some(self.steer)
+    }
+}
+
+/// What an explorer asked of the step being applied, and what it learnt.
+#[derive(Default)]
+pub(crate) struct Steer {
+    pub(crate) forcing: Forcing,
+    /// Crash the node of the step's first handler after this many of its effects.
+    pub(crate) crash_after: Option<u32>,
+    /// The step's first handler: its node and how many effects it pushed.
+    pub(crate) first: Option<(NodeId, u32)>,
+}
+
+impl Steer {
+    /// A handler of `id` pushed `total` effects: where to crash it, if anywhere.
+    pub(crate) fn enter_handler(&mut self, id: NodeId, total: u32) -> Option<u32> {
+        if self.first.is_some() {
+            return None;
+        }
+        self.first = Some((id, total));
+        self.crash_after
     }
 }

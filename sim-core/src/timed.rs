@@ -9,9 +9,9 @@ use crate::id::NodeId;
 use crate::network::{Fate, LinkConfig, LinkDraws, Links};
 use crate::process::Protocol;
 use crate::queue::{EventQueue, Pending};
+use crate::schedule::Steer;
 use crate::schedule::{Envelope, Sched, Schedule};
 use crate::time::Time;
-use crate::world::Steer;
 
 /// The runner's schedule: what is due when, and the links' draws.
 pub(crate) struct Timed<P: Protocol> {

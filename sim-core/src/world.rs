@@ -42,16 +42,16 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
+use crate::config::{RunStats, SimConfig};
 use crate::disk::Disk;
 use crate::error::SimError;
 use crate::fault::{FaultPlan, Trigger};
 use crate::hash::StableHasher;
 use crate::id::NodeId;
 use crate::network::{LinkConfig, Links};
-use crate::process::{Boot, Effect, Forcing, Process, Protocol};
+use crate::process::{Boot, Effect, Process, Protocol};
 use crate::rng::{SimRng, StreamDomain, stream};
 use crate::schedule::{Envelope, InFlight, Plain, Sched, Schedule};
-use crate::sim::{RunStats, SimConfig};
 use crate::time::Time;
 use crate::topology::Topology;
 use crate::trace::{Trace, TraceKind};
@@ -92,27 +92,6 @@ pub(crate) struct Triggers {
     pub(crate) fired: Vec<bool>,
     /// False in the liveness phase: no new faults.
     pub(crate) armed: bool,
-}
-
-/// What an explorer asked of the step being applied, and what it learnt.
-#[derive(Default)]
-pub(crate) struct Steer {
-    pub(crate) forcing: Forcing,
-    /// Crash the node of the step's first handler after this many of its effects.
-    pub(crate) crash_after: Option<u32>,
-    /// The step's first handler: its node and how many effects it pushed.
-    pub(crate) first: Option<(NodeId, u32)>,
-}
-
-impl Steer {
-    /// A handler of `id` pushed `total` effects: where to crash it, if anywhere.
-    pub(crate) fn enter_handler(&mut self, id: NodeId, total: u32) -> Option<u32> {
-        if self.first.is_some() {
-            return None;
-        }
-        self.first = Some((id, total));
-        self.crash_after
-    }
 }
 
 /// Everything that defines a state of a run (see the module docs).
