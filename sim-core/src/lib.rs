@@ -35,4 +35,4 @@ pub use sim::{Factory, RunStats, SimConfig, Simulation, Stop};
 pub use swarm::{FaultClass, SwarmConfig};
 pub use time::{Duration, Time};
 pub use topology::Topology;
-pub use trace::{DropReason, Observed, Trace, TraceEvent, TraceKind, TraceLevel};
+pub use trace::{DropReason, Observed, Tap, Trace, TraceEvent, TraceKind, TraceLevel};

@@ -41,7 +41,7 @@ use crate::queue::{EventQueue, Pending};
 use crate::rng::{SimRng, StreamDomain, stream};
 use crate::time::{Duration, Time};
 use crate::topology::Topology;
-use crate::trace::{DropReason, Trace, TraceKind, TraceLevel};
+use crate::trace::{DropReason, Tap, Trace, TraceKind, TraceLevel};
 use crate::{network::LinkConfig, network::Network};
 
 /// Everything a run needs besides its nodes and its fault plan.
@@ -222,6 +222,26 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         plan: FaultPlan,
         factory: Factory<P, N>,
     ) -> Result<Self, SimError> {
+        Self::build(config, plan, factory, None)
+    }
+
+    /// As [`new`](Self::new), with `tap` watching the run from before the first node boots
+    /// (see [`Tap`]); take it back with [`tap_mut`](Self::tap_mut).
+    pub fn with_tap(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: Factory<P, N>,
+        tap: Box<dyn Tap<P>>,
+    ) -> Result<Self, SimError> {
+        Self::build(config, plan, factory, Some(tap))
+    }
+
+    fn build(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: Factory<P, N>,
+        tap: Option<Box<dyn Tap<P>>>,
+    ) -> Result<Self, SimError> {
         config.validate()?;
         plan.validate(config.nodes)?;
         let n = config.nodes as usize;
@@ -280,6 +300,9 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             applying: None,
             in_liveness: false,
         };
+        if let Some(tap) = tap {
+            sim.trace.set_tap(tap);
+        }
         for i in 0..config.nodes {
             let id = NodeId(i);
             if sim.colocated && sim.host_mates(id).iter().any(|m| sim.down_since(*m).is_some()) {
@@ -629,11 +652,13 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
             }
             // Recovery runs a handler; queue it rather than nest it inside another's effects.
             Action::Recover { node } => self.queue.push(self.now, Pending::Recover { node }),
-            Action::Partition { groups } => self.topology.partition(&groups),
-            Action::CutOneWay { from, to } => self.topology.cut_one_way(from, to),
-            Action::CutLink { a, b } => self.topology.cut_link(a, b),
-            Action::HealLink { a, b } => self.topology.heal_link(a, b),
-            Action::Heal => self.topology.heal(),
+            Action::Partition { .. }
+            | Action::CutOneWay { .. }
+            | Action::CutLink { .. }
+            | Action::HealLink { .. }
+            | Action::Heal => {
+                self.topology.apply(&action);
+            }
             Action::SetDrop { links, prob } => self.network.update(links, |c| c.drop_prob = prob.0),
             Action::SetDuplicate { links, prob } => {
                 self.network.update(links, |c| c.dup_prob = prob.0)
@@ -747,6 +772,10 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     }
     pub fn trace(&self) -> &Trace<P> {
         &self.trace
+    }
+    /// The tap installed by [`with_tap`](Self::with_tap), if it is a `T`.
+    pub fn tap_mut<T: Tap<P>>(&mut self) -> Option<&mut T> {
+        self.trace.tap_mut::<T>()
     }
     pub fn trace_hash(&self) -> u64 {
         self.trace.hash()
