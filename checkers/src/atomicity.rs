@@ -4,14 +4,14 @@
 
 use std::collections::BTreeSet;
 
-use protocols::{Outcome, RunReport};
+use protocols::Outcome;
 use sim_core::NodeId;
 
 use crate::history::History;
 use crate::verdict::{Property, Verdict, Violation};
 
 /// AC1: all processes that decide reach the same decision.
-pub fn agreement(h: &History<'_>) -> Verdict {
+pub fn agreement(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let commits: BTreeSet<NodeId> =
@@ -40,7 +40,7 @@ pub fn agreement(h: &History<'_>) -> Verdict {
 
 /// AC2: no process reverses its decision. A node's reported decisions (in time order, across
 /// recoveries) and its durable decisions (in disk order) must all be one outcome.
-pub fn irreversibility(h: &History<'_>) -> Verdict {
+pub fn irreversibility(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let mut per_node: Vec<(NodeId, Outcome, Outcome)> = Vec::new();
@@ -67,7 +67,7 @@ pub fn irreversibility(h: &History<'_>) -> Verdict {
 }
 
 /// AC3: commit is decided only if every participant voted yes.
-pub fn commit_needs_all_yes(h: &History<'_>) -> Verdict {
+pub fn commit_needs_all_yes(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let committers: BTreeSet<NodeId> =
@@ -96,20 +96,10 @@ pub fn commit_needs_all_yes(h: &History<'_>) -> Verdict {
     Verdict::from_violations(out)
 }
 
-/// Whether the run had any failure: a fault fired, or the network lost or duplicated.
-pub fn failure_free(report: &RunReport) -> bool {
-    let s = report.stats;
-    s.faults_fired == 0
-        && s.crashes == 0
-        && s.dropped_cut == 0
-        && s.dropped_loss == 0
-        && s.dropped_receiver_down == 0
-        && s.duplicated == 0
-}
-
-/// AC4: with no failures and all votes yes, the decision is commit.
-pub fn commit_without_failures(h: &History<'_>) -> Verdict {
-    if !failure_free(h.report) {
+/// AC4: with no failures and all votes yes, the decision is commit. A failure is a fault
+/// that fired, a crash, or a message the network lost or duplicated.
+pub fn commit_without_failures(h: &History) -> Verdict {
+    if !h.failure_free() {
         return Verdict::NotApplicable { reason: "the run had failures".into() };
     }
     let mut out = Vec::new();

@@ -2,19 +2,19 @@
 //! (durability), and in the bank workload no money is created or destroyed (conservation).
 
 use protocols::Outcome;
-use protocols::workload::Workload;
 use sim_core::NodeId;
 
+use crate::BankTotals;
 use crate::history::History;
 use crate::verdict::{Property, Verdict, Violation};
 
 /// An outcome reported to the client is what every participant ends with (durably), and a
 /// committed transaction's writes are on every participant's disk.
-pub fn durability(h: &History<'_>) -> Verdict {
+pub fn durability(h: &History) -> Verdict {
     // Participants may legitimately learn the outcome after the client does (the decision
     // is already durable elsewhere, e.g. at the acceptors): judge only once failures were
     // repaired and the run settled.
-    if !h.report.liveness_phase {
+    if !h.liveness_phase() {
         return Verdict::NotApplicable { reason: "no liveness phase ran".into() };
     }
     let mut out = Vec::new();
@@ -36,7 +36,7 @@ pub fn durability(h: &History<'_>) -> Verdict {
         }
         let mut wrong = Vec::new();
         for &p in &f.participants {
-            // The index holds the disks as they are at the end of the run.
+            // The index holds the disks as they are at the end of the history.
             let disk = f.durable_decisions.iter().find(|d| d.0 == p).map(|d| d.1);
             let ok = match outcome {
                 Outcome::Commit => disk == Some(Outcome::Commit) && f.durable_yes.contains(&p),
@@ -79,14 +79,13 @@ fn violation(txn: protocols::TxnId, nodes: Vec<NodeId>, detail: String) -> Viola
 
 /// Bank workload: the total of every participant's applied balances (rebuilt from disk) is
 /// the initial total, once no transaction is left in doubt.
-pub fn conservation(h: &History<'_>) -> Verdict {
-    let r = h.report;
-    if !matches!(r.workload, Workload::Bank { .. }) {
+pub fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
+    let Some(bank) = bank else {
         return Verdict::NotApplicable {
             reason: "only the bank workload conserves a total".into(),
         };
-    }
-    let in_doubt: usize = r.end.in_doubt.iter().map(|d| d.len()).sum();
+    };
+    let in_doubt = h.anyone_in_doubt();
     let undecided_on_disk = h
         .txns()
         .any(|(_, f)| f.durable_yes.iter().any(|n| !f.durable_decisions.iter().any(|d| d.0 == *n)));
@@ -96,12 +95,12 @@ pub fn conservation(h: &History<'_>) -> Verdict {
         f.all_decisions().any(|d| d.1 == protocols::Outcome::Commit)
             && f.participants.iter().any(|p| !f.durable_decisions.iter().any(|d| d.0 == *p))
     });
-    if in_doubt > 0 || undecided_on_disk || unapplied_commit {
+    if in_doubt || undecided_on_disk || unapplied_commit {
         return Verdict::NotApplicable {
             reason: "some transaction is still in doubt at the end (see termination)".into(),
         };
     }
-    if r.end.applied_total == r.initial_total {
+    if bank.at_end == bank.initial {
         return Verdict::Holds;
     }
     Verdict::Violated {
@@ -111,7 +110,7 @@ pub fn conservation(h: &History<'_>) -> Verdict {
             nodes: Vec::new(),
             detail: format!(
                 "the bank total is {} at the end, {} at the start",
-                r.end.applied_total, r.initial_total
+                bank.at_end, bank.initial
             ),
             since: None,
             waiting_on: None,

@@ -1,12 +1,33 @@
-//! A run's history indexed by transaction, built in one pass.
+//! A run's history, fed one fact at a time and indexed as it grows.
 //!
-//! Transaction ids are dense (the client numbers them 1, 2, ...), so the index is a vector:
-//! building it is linear in the number of observations plus disk records, and every checker
-//! then walks it once. Total cost of checking a run: O(observations + disk records + nodes).
+//! A [`History`] starts empty; [`History::push`] adds the next fact of a run
+//! ([`protocols::RunFact`]: an observation, a crash or recovery, a durable vote or decision, a
+//! failure, the cut links, a phase boundary). After any push the index answers every
+//! property's question about the history so far, so the same checkers judge a finished run
+//! ([`History::from_report`]), a run as it grows, or one state of an explorer's world.
+//!
+//! Two kinds of state are kept, both updated in amortised O(1) per fact:
+//!
+//! - **per transaction** ([`TxnFacts`]): transaction ids are dense (the client numbers them
+//!   1, 2, ...), so the index is a flat vector; each entry holds what was reported or made
+//!   durable about the transaction. Its small vectors grow with the transaction's
+//!   participants, never with the length of the history.
+//! - **per node** ([`NodeState`]): up or down, and what it holds open *now*: the
+//!   transactions it is in doubt on (from its `Uncertain` to its `Decided`) and the locks it
+//!   holds (`LocksAcquired` to `LocksReleased`). A crash empties both (a down node is in doubt
+//!   on nothing and shows no locks; a recovered node reports again what its disk leaves it in
+//!   doubt on). Each open entry has a slot in one flat arena, linked from its transaction,
+//!   so closing one finds it among the transaction's few slots, not among the node's.
+//!
+//! At the end of the fault phase the history freezes what blocking is judged on
+//! ([`FaultPhaseEnd`]): who is up and in doubt, since when, and the failures in force.
 
 use sim_core::{NodeId, Time};
 
-use protocols::{Observation, Outcome, RunReport, Snapshot, TxnId, Vote};
+use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, TxnId, Vote};
+
+use crate::saga::SagaFacts;
+use crate::verdict::WaitingOn;
 
 /// Everything reported or made durable about one transaction.
 #[derive(Clone, Debug, Default)]
@@ -16,16 +37,38 @@ pub struct TxnFacts {
     pub participants: Vec<NodeId>,
     /// Reported votes, in time order.
     pub votes: Vec<(NodeId, Vote, Time)>,
-    /// Yes votes found on disks (prepared records).
+    /// Yes votes made durable (prepared records), by node, each node's in disk order.
     pub durable_yes: Vec<NodeId>,
     /// Reported decisions, in time order.
     pub decided: Vec<(NodeId, Outcome, Time)>,
-    /// Decisions found on disks, per node in disk order.
+    /// Decisions made durable, by node, each node's in disk order.
     pub durable_decisions: Vec<(NodeId, Outcome)>,
-    /// When each node last reported being uncertain.
-    pub uncertain: Vec<(NodeId, Time)>,
     pub client_learned: Option<(Outcome, Time)>,
     pub reported_to_client: Vec<(Outcome, Time)>,
+    /// Saga facts, once a saga observation names the transaction.
+    pub(crate) saga: Option<Box<SagaFacts>>,
+    /// Where this transaction sits in the nodes' open lists right now: the first of its
+    /// slots in the history's arena (a [`Link`]).
+    open: Link,
+}
+
+/// An index into the slot arena plus one; 0 ends a list.
+type Link = u32;
+
+/// This transaction is open at `node` (in doubt, or holding locks) at index `at` of the
+/// node's list; `next` links the transaction's other slots (or, once freed, free slots).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    node: NodeId,
+    kind: Open,
+    at: u32,
+    next: Link,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Open {
+    Doubt,
+    Locks,
 }
 
 impl TxnFacts {
@@ -67,71 +110,349 @@ impl TxnFacts {
         v.dedup();
         v
     }
-}
 
-/// The per-transaction index of one run, with the disks read at `disks_at`.
-pub struct History<'a> {
-    pub report: &'a RunReport,
-    txns: Vec<TxnFacts>,
-}
-
-impl<'a> History<'a> {
-    /// Indexes observations and the disks of `disks_at` (normally the end of the run).
-    pub fn build(report: &'a RunReport, disks_at: &Snapshot) -> History<'a> {
-        let mut txns: Vec<TxnFacts> = Vec::new();
-        let mut slot = |t: TxnId| -> usize {
-            let i = t.0 as usize;
-            if i >= txns.len() {
-                txns.resize_with(i + 1, TxnFacts::default);
-            }
-            i
-        };
-        let mut index = Vec::with_capacity(report.observations.len());
-        for o in &report.observations {
-            index.push(slot(o.obs.txn()));
-        }
-        let mut disk_index = Vec::new();
-        for (n, disk) in disks_at.disks.iter().enumerate() {
-            for t in &disk.prepared {
-                disk_index.push((n, slot(*t), None));
-            }
-            for (t, out) in &disk.decisions {
-                disk_index.push((n, slot(*t), Some(*out)));
-            }
-        }
-        for (o, &i) in report.observations.iter().zip(&index) {
-            let f = &mut txns[i];
-            let (n, t) = (o.node, o.time);
-            match &o.obs {
-                Observation::Submitted { participants, .. } => {
-                    f.submitted = true;
-                    f.participants = participants.clone();
-                }
-                Observation::Voted { vote, .. } => f.votes.push((n, *vote, t)),
-                Observation::Uncertain { .. } => match f.uncertain.iter_mut().find(|u| u.0 == n) {
-                    Some(u) => u.1 = t,
-                    None => f.uncertain.push((n, t)),
-                },
-                Observation::Decided { outcome, .. } => f.decided.push((n, *outcome, t)),
-                Observation::ClientLearned { outcome, .. } => {
-                    f.client_learned.get_or_insert((*outcome, t));
-                }
-                Observation::ReportedToClient { outcome, .. } => {
-                    f.reported_to_client.push((*outcome, t))
-                }
-                // Facts the atomicity checkers do not need (exposure reads them directly).
-                _ => {}
-            }
-        }
-        for (n, i, decision) in disk_index {
-            let node = NodeId(n as u32);
-            match decision {
-                None => txns[i].durable_yes.push(node),
-                Some(o) => txns[i].durable_decisions.push((node, o)),
-            }
-        }
-        History { report, txns }
+    /// Where a durable fact of `node` goes: after every earlier one of nodes up to `node`.
+    fn by_node<T>(v: &[T], node: NodeId, of: impl Fn(&T) -> NodeId) -> usize {
+        v.iter().rposition(|e| of(e) <= node).map_or(0, |i| i + 1)
     }
+}
+
+/// A node in doubt on a transaction, since it reported being uncertain (after its last
+/// recovery, if it crashed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Doubt {
+    pub txn: TxnId,
+    pub since: Time,
+}
+
+/// Locks a node holds for a transaction: how many keys, since when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Locks {
+    pub txn: TxnId,
+    pub keys: u32,
+    pub since: Time,
+}
+
+/// One node right now.
+#[derive(Clone, Debug)]
+pub struct NodeState {
+    up: bool,
+    down_since: Option<Time>,
+    in_doubt: Vec<Doubt>,
+    locks: Vec<Locks>,
+}
+
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState { up: true, down_since: None, in_doubt: Vec::new(), locks: Vec::new() }
+    }
+}
+
+impl NodeState {
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+    pub fn down_since(&self) -> Option<Time> {
+        self.down_since
+    }
+    /// Transactions the node is in doubt on, in no particular order.
+    pub fn in_doubt(&self) -> &[Doubt] {
+        &self.in_doubt
+    }
+    /// Locks the node holds, in no particular order.
+    pub fn locks(&self) -> &[Locks] {
+        &self.locks
+    }
+}
+
+/// A participant still in doubt, and up, when the fault phase ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    pub node: NodeId,
+    pub txn: TxnId,
+    pub since: Time,
+}
+
+/// What the history held when the fault phase ended: what blocking is judged on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultPhaseEnd {
+    pub time: Time,
+    /// Up nodes in doubt, by node then transaction.
+    pub blocked: Vec<Blocked>,
+    /// The failures in force: down nodes and cut links.
+    pub waiting_on: WaitingOn,
+}
+
+/// The per-transaction and per-node index of a history, fed one fact at a time.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    txns: Vec<TxnFacts>,
+    nodes: Vec<NodeState>,
+    /// Every open (node, transaction) pair's slot; freed slots are reused.
+    slots: Vec<Slot>,
+    free: Link,
+    /// Observations pushed so far (a saga fact's position counts observations).
+    observed: usize,
+    now: Time,
+    /// Faults fired, crashes, messages lost or duplicated.
+    failures: u64,
+    cut: Vec<(NodeId, NodeId)>,
+    fault_phase_end: Option<FaultPhaseEnd>,
+    liveness_from: Option<Time>,
+    saga_run: bool,
+}
+
+impl History {
+    /// An empty history.
+    pub fn new() -> History {
+        History::default()
+    }
+
+    /// The history of a finished run: every fact of `report`, in order
+    /// ([`RunReport::facts`]).
+    pub fn from_report(report: &RunReport) -> History {
+        let mut h = History::new();
+        if let Some(last) = report.observations.last() {
+            h.txn(last.obs.txn()); // ids are dense and grow: one allocation, most of the time
+        }
+        for f in report.facts() {
+            h.push_ref(f);
+        }
+        h
+    }
+
+    /// Adds the next fact.
+    pub fn push(&mut self, fact: &RunFact) {
+        self.record(fact.time, fact.node, &fact.what);
+    }
+
+    /// Adds the next fact, borrowed from a report.
+    pub fn push_ref(&mut self, fact: FactRef<'_>) {
+        match fact {
+            FactRef::Observed(o) => {
+                self.now = self.now.max(o.time);
+                self.observe(o.time, o.node, &o.obs);
+            }
+            FactRef::Other(f) => self.push(f),
+        }
+    }
+
+    fn record(&mut self, time: Time, node: NodeId, what: &Happened) {
+        self.now = self.now.max(time);
+        match what {
+            Happened::Observed { obs } => self.observe(time, node, obs),
+            Happened::Crashed => {
+                self.failures += 1;
+                self.crash(node, time);
+            }
+            Happened::Recovered => {
+                let n = self.node(node);
+                n.up = true;
+                n.down_since = None;
+            }
+            Happened::Prepared { txn } => {
+                let f = self.txn(*txn);
+                let at = TxnFacts::by_node(&f.durable_yes, node, |n| *n);
+                f.durable_yes.insert(at, node);
+            }
+            Happened::Logged { txn, outcome } => {
+                let f = self.txn(*txn);
+                let at = TxnFacts::by_node(&f.durable_decisions, node, |d| d.0);
+                f.durable_decisions.insert(at, (node, *outcome));
+            }
+            Happened::FaultFired { .. } | Happened::Lost | Happened::Duplicated => {
+                self.failures += 1
+            }
+            Happened::Cut { links } => self.cut.clone_from(links),
+            // The fault phase ends once: a repeat changes nothing.
+            Happened::FaultPhaseEnded if self.fault_phase_end.is_none() => {
+                self.fault_phase_end = Some(self.freeze(time))
+            }
+            Happened::FaultPhaseEnded => {}
+            Happened::LivenessPhaseBegan => {
+                self.liveness_from.get_or_insert(time);
+                self.cut.clear();
+            }
+            Happened::Ended => {}
+        }
+    }
+
+    fn observe(&mut self, time: Time, node: NodeId, obs: &Observation) {
+        let at = self.observed;
+        self.observed += 1;
+        if obs.is_saga() {
+            self.saga_run = true;
+        }
+        let txn = obs.txn();
+        let f = self.txn(txn);
+        match obs {
+            Observation::Submitted { participants, .. } => {
+                f.submitted = true;
+                f.participants.clone_from(participants);
+                // Room for what each participant (and a coordinator) usually adds, taken at
+                // once: the transaction's lists sit together and never move.
+                let n = participants.len();
+                f.votes.reserve_exact(n);
+                f.durable_yes.reserve_exact(n);
+                f.decided.reserve_exact(n + 1);
+                f.durable_decisions.reserve_exact(n + 1);
+            }
+            Observation::Voted { vote, .. } => f.votes.push((node, *vote, time)),
+            Observation::Uncertain { .. } => self.open(Open::Doubt, node, txn, time, 0),
+            Observation::Decided { outcome, .. } => {
+                f.decided.push((node, *outcome, time));
+                self.close(Open::Doubt, node, txn);
+            }
+            Observation::ClientLearned { outcome, .. } => {
+                f.client_learned.get_or_insert((*outcome, time));
+            }
+            Observation::ReportedToClient { outcome, .. } => {
+                f.reported_to_client.push((*outcome, time))
+            }
+            Observation::LocksAcquired { keys, .. } => {
+                self.open(Open::Locks, node, txn, time, *keys)
+            }
+            Observation::LocksReleased { .. } => self.close(Open::Locks, node, txn),
+            Observation::SagaBegun { .. }
+            | Observation::StepApplied { .. }
+            | Observation::StepRefused { .. }
+            | Observation::CompensationApplied { .. }
+            | Observation::SagaEnded { .. } => {
+                f.saga.get_or_insert_default().observe(obs, at, node);
+            }
+            Observation::PreCommitted { .. }
+            | Observation::Applied { .. }
+            | Observation::AuditRead { .. } => {}
+        }
+    }
+
+    /// The entry of `txn`, created (with every id below it) if need be.
+    fn txn(&mut self, txn: TxnId) -> &mut TxnFacts {
+        let i = txn.0 as usize;
+        if i >= self.txns.len() {
+            self.txns.resize_with(i + 1, TxnFacts::default);
+        }
+        &mut self.txns[i]
+    }
+
+    fn node(&mut self, node: NodeId) -> &mut NodeState {
+        let i = node.index();
+        if i >= self.nodes.len() {
+            self.nodes.resize_with(i + 1, NodeState::default);
+        }
+        &mut self.nodes[i]
+    }
+
+    /// The slot of `txn` open at `node` as `kind`, and the link that points to it.
+    fn find(&self, txn: TxnId, node: NodeId, kind: Open) -> Option<(Option<usize>, usize)> {
+        let (mut prev, mut link) = (None, self.txns[txn.0 as usize].open);
+        while link != 0 {
+            let i = link as usize - 1;
+            let s = &self.slots[i];
+            if s.node == node && s.kind == kind {
+                return Some((prev, i));
+            }
+            (prev, link) = (Some(i), s.next);
+        }
+        None
+    }
+
+    /// Takes slot `i` (reached through `prev`, or the head) out of `txn`'s list and frees it.
+    fn unlink(&mut self, txn: TxnId, prev: Option<usize>, i: usize) {
+        let next = self.slots[i].next;
+        match prev {
+            Some(p) => self.slots[p].next = next,
+            None => self.txns[txn.0 as usize].open = next,
+        }
+        self.slots[i].next = self.free;
+        self.free = i as Link + 1;
+    }
+
+    /// `node` holds `txn` open from `time` (a first report only: a repeat changes nothing).
+    fn open(&mut self, kind: Open, node: NodeId, txn: TxnId, time: Time, keys: u32) {
+        if self.find(txn, node, kind).is_some() {
+            return;
+        }
+        let n = self.node(node);
+        let at = match kind {
+            Open::Doubt => {
+                n.in_doubt.push(Doubt { txn, since: time });
+                n.in_doubt.len() - 1
+            }
+            Open::Locks => {
+                n.locks.push(Locks { txn, keys, since: time });
+                n.locks.len() - 1
+            }
+        } as u32;
+        let head = &mut self.txns[txn.0 as usize].open;
+        let slot = Slot { node, kind, at, next: *head };
+        let i = if self.free == 0 {
+            self.slots.push(slot);
+            self.slots.len()
+        } else {
+            let i = self.free as usize - 1;
+            self.free = self.slots[i].next;
+            self.slots[i] = slot;
+            i + 1
+        };
+        *head = i as Link;
+    }
+
+    /// `node` no longer holds `txn` open (if it did).
+    fn close(&mut self, kind: Open, node: NodeId, txn: TxnId) {
+        let Some((prev, i)) = self.find(txn, node, kind) else { return };
+        let at = self.slots[i].at as usize;
+        self.unlink(txn, prev, i);
+        let n = &mut self.nodes[node.index()];
+        let moved = match kind {
+            Open::Doubt => {
+                n.in_doubt.swap_remove(at);
+                n.in_doubt.get(at).map(|d| d.txn)
+            }
+            Open::Locks => {
+                n.locks.swap_remove(at);
+                n.locks.get(at).map(|l| l.txn)
+            }
+        };
+        if let Some(m) = moved {
+            let (_, j) = self.find(m, node, kind).expect("an open entry has a slot");
+            self.slots[j].at = at as u32;
+        }
+    }
+
+    /// A crash: the node is down and holds nothing open.
+    fn crash(&mut self, node: NodeId, time: Time) {
+        let n = self.node(node);
+        n.up = false;
+        n.down_since = Some(time);
+        let doubts = std::mem::take(&mut n.in_doubt);
+        let locks = std::mem::take(&mut n.locks);
+        let open = doubts.iter().map(|d| (d.txn, Open::Doubt));
+        for (txn, kind) in open.chain(locks.iter().map(|l| (l.txn, Open::Locks))) {
+            let (prev, i) = self.find(txn, node, kind).expect("an open entry has a slot");
+            self.unlink(txn, prev, i);
+        }
+        // Keep the buffers: a recovered node fills them again.
+        let n = &mut self.nodes[node.index()];
+        n.in_doubt = doubts;
+        n.in_doubt.clear();
+        n.locks = locks;
+        n.locks.clear();
+    }
+
+    /// What blocking is judged on, now.
+    fn freeze(&self, time: Time) -> FaultPhaseEnd {
+        let mut blocked = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.up) {
+            let node = NodeId(i as u32);
+            let start = blocked.len();
+            blocked.extend(n.in_doubt.iter().map(|d| Blocked { node, txn: d.txn, since: d.since }));
+            blocked[start..].sort_unstable_by_key(|b| b.txn);
+        }
+        FaultPhaseEnd { time, blocked, waiting_on: self.waiting_on() }
+    }
+
+    // ----- reading the history ---------------------------------------------------------------
 
     /// The facts about `txn`, if anything was recorded.
     pub fn facts(&self, txn: TxnId) -> Option<&TxnFacts> {
@@ -140,11 +461,106 @@ impl<'a> History<'a> {
 
     /// Every transaction anything was recorded about, in id order.
     pub fn txns(&self) -> impl Iterator<Item = (TxnId, &TxnFacts)> {
-        self.txns.iter().enumerate().map(|(i, f)| (TxnId(i as u64), f)).filter(|(_, f)| {
+        self.all_txns().filter(|(_, f)| {
             f.submitted
                 || !f.votes.is_empty()
                 || !f.decided.is_empty()
                 || !f.durable_decisions.is_empty()
         })
+    }
+
+    /// Every entry of the index, in id order (empty ones included).
+    pub(crate) fn all_txns(&self) -> impl Iterator<Item = (TxnId, &TxnFacts)> {
+        self.txns.iter().enumerate().map(|(i, f)| (TxnId(i as u64), f))
+    }
+
+    /// `node` right now (a node no fact named is up and holds nothing).
+    pub fn node_state(&self, node: NodeId) -> NodeState {
+        self.nodes.get(node.index()).cloned().unwrap_or_default()
+    }
+
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.nodes.get(node.index()).is_none_or(|n| n.up)
+    }
+
+    /// Transactions `node` is in doubt on right now, ascending.
+    pub fn in_doubt(&self, node: NodeId) -> Vec<TxnId> {
+        let mut v: Vec<TxnId> = self
+            .nodes
+            .get(node.index())
+            .map(|n| n.in_doubt.iter().map(|d| d.txn).collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// Locks `node` holds right now, by transaction.
+    pub fn locks(&self, node: NodeId) -> Vec<Locks> {
+        let mut v: Vec<Locks> =
+            self.nodes.get(node.index()).map(|n| n.locks.clone()).unwrap_or_default();
+        v.sort_unstable_by_key(|l| l.txn);
+        v
+    }
+
+    /// The nodes in doubt on `txn` right now, ascending.
+    pub fn in_doubt_on(&self, txn: TxnId) -> Vec<NodeId> {
+        let mut v = Vec::new();
+        let mut link = self.txns.get(txn.0 as usize).map_or(0, |f| f.open);
+        while link != 0 {
+            let s = &self.slots[link as usize - 1];
+            if s.kind == Open::Doubt {
+                v.push(s.node);
+            }
+            link = s.next;
+        }
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether any node is in doubt on anything right now.
+    pub fn anyone_in_doubt(&self) -> bool {
+        self.nodes.iter().any(|n| !n.in_doubt.is_empty())
+    }
+
+    /// Down nodes and cut links right now: what an undecided node waits on.
+    pub fn waiting_on(&self) -> WaitingOn {
+        WaitingOn {
+            down: (self.nodes.iter().enumerate())
+                .filter(|(_, n)| !n.up)
+                .map(|(i, _)| NodeId(i as u32))
+                .collect(),
+            cut_links: self.cut.clone(),
+        }
+    }
+
+    /// The time of the latest fact.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Whether no failure happened so far: no fault fired, no crash, no message lost or
+    /// duplicated.
+    pub fn failure_free(&self) -> bool {
+        self.failures == 0
+    }
+
+    /// What the history held when the fault phase ended (None: it has not ended yet).
+    pub fn fault_phase_end(&self) -> Option<&FaultPhaseEnd> {
+        self.fault_phase_end.as_ref()
+    }
+
+    /// Whether the liveness phase has begun.
+    pub fn liveness_phase(&self) -> bool {
+        self.liveness_from.is_some()
+    }
+
+    /// Whether some node reported a saga fact.
+    pub fn is_saga_run(&self) -> bool {
+        self.saga_run
+    }
+
+    /// Observations pushed so far.
+    pub fn observations(&self) -> usize {
+        self.observed
     }
 }

@@ -7,54 +7,35 @@
 //!   nodes, cut links) — why it cannot decide.
 //! - **AC5** is judged after the liveness phase (everything recovered and healed for a
 //!   bound): any participant that voted yes and has still not decided violates termination.
+//!
+//! Both read who is in doubt from the history's facts (a node's `Uncertain` until its
+//! `Decided`, emptied by a crash), never from a live node, so they judge a growing history
+//! and an explorer's state as they judge a finished run.
 
-use protocols::Snapshot;
 use sim_core::{NodeId, Time};
 
 use crate::history::History;
 use crate::verdict::{Property, Verdict, Violation, WaitingOn};
 
-fn waiting_on(s: &Snapshot) -> WaitingOn {
-    WaitingOn {
-        down: s
-            .up
-            .iter()
-            .enumerate()
-            .filter(|(_, up)| !**up)
-            .map(|(i, _)| NodeId(i as u32))
-            .collect(),
-        cut_links: s.cut_links.clone(),
-    }
-}
-
 /// Operational participants still in doubt at the end of the fault phase.
-pub fn non_blocking(h: &History<'_>) -> Verdict {
-    let snap = &h.report.fault_phase;
+pub fn non_blocking(h: &History) -> Verdict {
+    let Some(end) = h.fault_phase_end() else {
+        return Verdict::NotApplicable { reason: "the fault phase has not ended".into() };
+    };
     let mut out = Vec::new();
-    for (i, doubts) in snap.in_doubt.iter().enumerate() {
-        let node = NodeId(i as u32);
-        if !snap.up.get(i).copied().unwrap_or(false) {
-            continue; // a down node is not blocked, it is down
-        }
-        for &txn in doubts {
-            let since = h
-                .facts(txn)
-                .and_then(|f| f.uncertain.iter().filter(|u| u.0 == node).map(|u| u.1).max());
-            let wait = waiting_on(snap);
-            let why = describe(&wait);
-            out.push(Violation {
-                property: Property::NonBlocking,
-                txn: Some(txn),
-                nodes: vec![node],
-                detail: format!(
-                    "{node} is blocked on {txn} since {}, waiting on {why}",
-                    since.map(|t| t.to_string()).unwrap_or_else(|| "an unreported time".into())
-                ),
-                since,
-                waiting_on: Some(wait),
-                decisions: Vec::new(),
-            });
-        }
+    for b in &end.blocked {
+        let (node, txn, since) = (b.node, b.txn, b.since);
+        let wait = end.waiting_on.clone();
+        let why = describe(&wait);
+        out.push(Violation {
+            property: Property::NonBlocking,
+            txn: Some(txn),
+            nodes: vec![node],
+            detail: format!("{node} is blocked on {txn} since {since}, waiting on {why}"),
+            since: Some(since),
+            waiting_on: Some(wait),
+            decisions: Vec::new(),
+        });
     }
     Verdict::from_violations(out)
 }
@@ -76,11 +57,10 @@ fn describe(w: &WaitingOn) -> String {
 }
 
 /// AC5: after the liveness phase, every participant that voted yes has decided.
-pub fn termination(h: &History<'_>) -> Verdict {
-    if !h.report.liveness_phase {
+pub fn termination(h: &History) -> Verdict {
+    if !h.liveness_phase() {
         return Verdict::NotApplicable { reason: "no liveness phase ran".into() };
     }
-    let end = &h.report.end;
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let mut undecided: Vec<NodeId> = f
@@ -91,11 +71,7 @@ pub fn termination(h: &History<'_>) -> Verdict {
             .filter(|&p| f.voted_yes(p) && f.decided_at(p).is_none())
             .collect();
         // A node that reported a decision but is in doubt again after recovery counts too.
-        for (i, doubts) in end.in_doubt.iter().enumerate() {
-            if doubts.contains(&txn) {
-                undecided.push(NodeId(i as u32));
-            }
-        }
+        undecided.extend(h.in_doubt_on(txn));
         undecided.sort_unstable();
         undecided.dedup();
         if !undecided.is_empty() {
@@ -106,10 +82,10 @@ pub fn termination(h: &History<'_>) -> Verdict {
                 detail: format!(
                     "{txn}: {} still undecided after the liveness phase (at {})",
                     crate::atomicity::list(&undecided),
-                    end.time
+                    h.now()
                 ),
                 since: None,
-                waiting_on: Some(waiting_on(end)),
+                waiting_on: Some(h.waiting_on()),
                 decisions: Vec::new(),
             });
         }
@@ -117,7 +93,7 @@ pub fn termination(h: &History<'_>) -> Verdict {
     Verdict::from_violations(out)
 }
 
-/// Start of the fault phase's end, for readers of a verdict.
-pub fn judged_at(h: &History<'_>) -> Time {
-    h.report.fault_phase.time
+/// When blocking was judged: the end of the fault phase (None: it has not ended).
+pub fn judged_at(h: &History) -> Option<Time> {
+    h.fault_phase_end().map(|e| e.time)
 }

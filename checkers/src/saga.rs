@@ -26,19 +26,15 @@ use sim_core::{NodeId, Time};
 
 use protocols::{Observation, Outcome, RunReport, SagaOutcome, TxnId};
 
+use crate::BankTotals;
 use crate::history::History;
 use crate::verdict::{Property, Verdict, Violation};
-
-/// Whether the run is a saga run (some node reported a saga fact).
-pub fn is_saga_run(report: &RunReport) -> bool {
-    report.observations.iter().any(|o| o.obs.is_saga())
-}
 
 /// On a saga run, the verdict of a commit-protocol property that reads differently there:
 /// AC3, AC4 and durability do not apply, and conservation waits for sagas to end rather than
 /// for decisions on every participant's disk. `None`: judge `p` as for any protocol.
-pub fn for_sagas(h: &History<'_>, p: Property) -> Option<Verdict> {
-    if !is_saga_run(h.report) {
+pub fn for_sagas(h: &History, bank: Option<BankTotals>, p: Property) -> Option<Verdict> {
+    if !h.is_saga_run() {
         return None;
     }
     match p {
@@ -47,25 +43,25 @@ pub fn for_sagas(h: &History<'_>, p: Property) -> Option<Verdict> {
                 reason: "a saga has no votes and commits step by step: see saga-atomicity".into(),
             })
         }
-        Property::Conservation => Some(conservation(h.report)),
+        Property::Conservation => Some(conservation(h, bank)),
         _ => None,
     }
 }
 
 /// Bank workload: once every saga has ended, the services' balances (rebuilt from their
 /// disks) add up to the initial total — every transfer either ran whole or was undone.
-fn conservation(r: &RunReport) -> Verdict {
-    if !matches!(r.workload, protocols::workload::Workload::Bank { .. }) {
+fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
+    let Some(bank) = bank else {
         return Verdict::NotApplicable {
             reason: "only the bank workload conserves a total".into(),
         };
-    }
-    if facts(r).values().any(|f| f.ended.is_empty()) {
+    };
+    if sagas(h).any(|(_, f, _)| f.ended.is_empty()) {
         return Verdict::NotApplicable {
             reason: "some saga is still running at the end (see saga-atomicity)".into(),
         };
     }
-    if r.end.applied_total == r.initial_total {
+    if bank.at_end == bank.initial {
         return Verdict::Holds;
     }
     Verdict::Violated {
@@ -75,7 +71,7 @@ fn conservation(r: &RunReport) -> Verdict {
             nodes: Vec::new(),
             detail: format!(
                 "the bank total is {} at the end, {} at the start, every saga ended",
-                r.end.applied_total, r.initial_total
+                bank.at_end, bank.initial
             ),
             since: None,
             waiting_on: None,
@@ -84,7 +80,7 @@ fn conservation(r: &RunReport) -> Verdict {
     }
 }
 
-/// One applied step or compensation: its step, its position in the trace, where and when.
+/// One applied step or compensation: its step, its position among the observations, where.
 #[derive(Clone, Copy, Debug)]
 struct Applied {
     step: u32,
@@ -92,17 +88,32 @@ struct Applied {
     node: NodeId,
 }
 
+/// What the saga observations say about one transaction, indexed as they come
+/// ([`History`] keeps one per transaction a saga fact names).
 #[derive(Clone, Debug, Default)]
-struct SagaFacts {
-    submitted: bool,
+pub struct SagaFacts {
+    /// A saga fact other than a refusal was reported (begun, applied, compensated, ended).
+    named: bool,
     steps: Option<u32>,
     applied: Vec<Applied>,
     compensated: Vec<Applied>,
     ended: Vec<(SagaOutcome, NodeId)>,
-    learned: Option<Outcome>,
 }
 
 impl SagaFacts {
+    /// Indexes one saga observation, the `at`-th observation of the history, from `node`.
+    pub(crate) fn observe(&mut self, obs: &Observation, at: usize, node: NodeId) {
+        let a = |step| Applied { step, at, node };
+        match *obs {
+            Observation::SagaBegun { steps, .. } => self.steps = Some(steps),
+            Observation::StepApplied { step, .. } => self.applied.push(a(step)),
+            Observation::CompensationApplied { step, .. } => self.compensated.push(a(step)),
+            Observation::SagaEnded { outcome, .. } => self.ended.push((outcome, node)),
+            _ => return,
+        }
+        self.named = true;
+    }
+
     fn nodes(&self) -> Vec<NodeId> {
         let mut v: Vec<NodeId> = self
             .applied
@@ -165,46 +176,33 @@ fn sequence(done: &[u32], undone: &[u32]) -> String {
     if all.is_empty() { "nothing applied".into() } else { all.join(" ") }
 }
 
-fn facts(report: &RunReport) -> BTreeMap<TxnId, SagaFacts> {
-    let mut sagas: BTreeMap<TxnId, SagaFacts> = BTreeMap::new();
-    let saga_ids: Vec<TxnId> =
-        report.observations.iter().filter(|o| o.obs.is_saga()).map(|o| o.obs.txn()).collect();
-    for (at, o) in report.observations.iter().enumerate() {
-        let node = o.node;
-        let f = || Applied { step: 0, at, node };
-        match o.obs {
-            Observation::Submitted { txn, .. } => sagas.entry(txn).or_default().submitted = true,
-            Observation::SagaBegun { txn, steps } => {
-                sagas.entry(txn).or_default().steps = Some(steps)
-            }
-            Observation::StepApplied { txn, step, .. } => {
-                sagas.entry(txn).or_default().applied.push(Applied { step, ..f() })
-            }
-            Observation::CompensationApplied { txn, step, .. } => {
-                sagas.entry(txn).or_default().compensated.push(Applied { step, ..f() })
-            }
-            Observation::SagaEnded { txn, outcome } => {
-                sagas.entry(txn).or_default().ended.push((outcome, node))
-            }
-            Observation::ClientLearned { txn, outcome } => {
-                sagas.entry(txn).or_default().learned.get_or_insert(outcome);
-            }
-            _ => {}
-        }
-    }
-    // A submitted transaction is a saga in a saga run; nothing else needs keeping.
-    sagas.retain(|t, f| f.submitted || saga_ids.contains(t));
-    sagas
+/// The sagas of a history, in id order, each with what the client learned: every submitted
+/// transaction, and every one a saga fact names.
+fn sagas(h: &History) -> impl Iterator<Item = (TxnId, &SagaFacts, Option<Outcome>)> {
+    static NONE: SagaFacts = SagaFacts {
+        named: false,
+        steps: None,
+        applied: Vec::new(),
+        compensated: Vec::new(),
+        ended: Vec::new(),
+    };
+    h.all_txns().filter_map(|(t, f)| {
+        let learned = f.client_learned.map(|c| c.0);
+        let saga = f.saga.as_deref();
+        // Submitted, or named by a saga fact (a refusal alone names it only if the client
+        // learned of it too).
+        let judged = f.submitted || saga.is_some_and(|s| s.named || learned.is_some());
+        judged.then(|| (t, saga.unwrap_or(&NONE), learned))
+    })
 }
 
 /// Saga atomicity: every rule of the module docs, per saga.
-pub fn saga_atomicity(h: &History<'_>) -> Verdict {
-    let report = h.report;
-    if !is_saga_run(report) {
+pub fn saga_atomicity(h: &History) -> Verdict {
+    if !h.is_saga_run() {
         return Verdict::NotApplicable { reason: "no saga ran".into() };
     }
     let mut out = Vec::new();
-    for (txn, f) in facts(report) {
+    for (txn, f, learned) in sagas(h) {
         let mut why: Vec<String> = Vec::new();
         for (list, kind) in [(&f.applied, 'T'), (&f.compensated, 'C')] {
             for s in SagaFacts::distinct(list) {
@@ -243,11 +241,11 @@ pub fn saga_atomicity(h: &History<'_>) -> Verdict {
         match f.ended.first() {
             Some(&(outcome, _)) => {
                 why.extend(f.form_error(outcome));
-                if let Some(told) = f.learned.filter(|&o| o != outcome.outcome()) {
+                if let Some(told) = learned.filter(|&o| o != outcome.outcome()) {
                     why.push(format!("ended {outcome}, but the client was told {told}"));
                 }
             }
-            None if report.liveness_phase => {
+            None if h.liveness_phase() => {
                 let done = SagaFacts::distinct(&f.applied);
                 let undone = SagaFacts::distinct(&f.compensated);
                 why.push(format!(

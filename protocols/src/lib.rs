@@ -1,6 +1,6 @@
 //! Commit protocols as sans-IO state machines over `sim-core`, with the shared transaction
 //! vocabulary ([`txn`]), the workloads ([`workload`], [`client`], [`store`]) and the seam
-//! checkers read through ([`durable`]).
+//! checkers read through ([`durable`], [`facts`]).
 
 pub mod backoff;
 pub mod catalog;
@@ -8,6 +8,7 @@ pub mod client;
 pub mod crash_point;
 pub mod durable;
 pub mod error;
+pub mod facts;
 pub mod family;
 pub mod paxos_commit;
 pub mod roles;
@@ -25,6 +26,7 @@ pub mod wiring;
 pub mod workload;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
+pub use facts::{FactRef, Happened, PlacedFact, RunFact};
 pub use family::{Family, Roles};
 pub use scenario::{
     Fact, MessageCounts, Rendering, RunOutcome, RunReport, Scenario, ScenarioError, Snapshot,

@@ -4,20 +4,29 @@
 //! Each protocol has its own [`sim_core::Protocol`] type, so a run is generic; the report is
 //! not. The seam is two traits: [`CommitProtocol`] (how to build a protocol's nodes from one
 //! config, and that its records implement [`TxnRecord`]) and [`NodeView`] (what a live node
-//! shows: its doubts and its locks). Everything a checker needs is copied out into
-//! [`RunReport`]; the full trace stays behind [`RunOutcome::write_trace_jsonl`].
+//! shows: its doubts and its locks, for the report's [`Snapshot`]s).
+//!
+//! Everything a checker needs is a fact of the run ([`crate::facts`]): the runner collects
+//! the observations and the other facts through a [`Tap`] as the engine records them, at
+//! every trace level, into [`RunReport::observations`] and [`RunReport::events`]. Checkers
+//! read those, never a node: a node's doubts and locks at an instant follow from its facts
+//! (`Uncertain`/`Decided`, `LocksAcquired`/`LocksReleased`, crashes and recoveries). The
+//! snapshots' `in_doubt` and `locks` are read from the live nodes through [`NodeView`] for
+//! tests and readers of a report; they are an independent account of the same state. The
+//! full trace stays behind [`RunOutcome::write_trace_jsonl`].
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sim_core::{
     Boot, Duration, FaultPlan, NetworkConfig, NodeId, Process, RunStats, SimConfig, Simulation,
-    Time, TraceLevel,
+    Tap, Time, Topology, TraceEvent, TraceKind, TraceLevel,
 };
 
 use crate::client::{ClientConfig, ClientWire};
 use crate::durable::{DiskView, TxnRecord, replay};
 pub use crate::error::ScenarioError;
+use crate::facts::{Happened, PlacedFact, RunFact};
 use crate::roles::Roles;
 use crate::settings::{SettingValue, Settings};
 use crate::shared::Shared;
@@ -45,7 +54,8 @@ where
     }
 }
 
-/// What a live node shows the report (participants; other roles show nothing).
+/// What a live node shows the report's [`Snapshot`]s (participants; other roles show
+/// nothing). Checkers never read it: they derive the same state from the run's facts.
 pub trait NodeView {
     /// Transactions the node voted yes on and has not decided.
     fn in_doubt(&self) -> Vec<TxnId>;
@@ -197,9 +207,10 @@ pub struct Snapshot {
     pub disks: Vec<DiskView>,
     /// Per node: the applied store rebuilt from its disk (participants only).
     pub applied: Vec<Option<BTreeMap<Key, i64>>>,
-    /// Per node: transactions in doubt right now (up nodes only).
+    /// Per node: transactions in doubt right now (up nodes only), read from the live node
+    /// ([`NodeView`]; checkers derive it from the facts instead).
     pub in_doubt: Vec<Vec<TxnId>>,
-    /// Per node: locks held right now (up nodes only).
+    /// Per node: locks held right now (up nodes only), read from the live node.
     pub locks: Vec<BTreeMap<Key, TxnId>>,
     /// Sum of every participant's applied values (the bank total).
     pub applied_total: i64,
@@ -224,7 +235,13 @@ pub struct RunReport {
     /// Which node plays which role (and co-location).
     pub roles: Roles,
     pub timing: Timing,
+    /// Every observation of the run, in order, at every trace level.
     pub observations: Vec<TxnObserved>,
+    /// The run's other facts (crashes, recoveries, durable votes and decisions, failures, cut
+    /// links, phases), each placed among the observations; [`RunReport::facts`] merges the
+    /// two into the history checkers read. Collected at every trace level.
+    #[serde(default)]
+    pub events: Vec<PlacedFact>,
     /// At the end of the fault phase (what blocking is judged on).
     pub fault_phase: Snapshot,
     /// At the end of the run (after the liveness phase, if any).
@@ -375,6 +392,61 @@ impl RunOutcome {
     }
 }
 
+/// Collects a run's facts as the engine records them, whatever the trace level: every
+/// observation, and the other facts of [`crate::facts`] in the shared vocabulary (a disk
+/// record is kept only as the vote or decision it holds). Cut links are followed on a copy of
+/// the topology, changed by the same [`Topology::apply`] the engine uses.
+struct Collector {
+    observations: Vec<TxnObserved>,
+    events: Vec<PlacedFact>,
+    topology: Topology,
+}
+
+impl Collector {
+    fn push(&mut self, time: Time, node: NodeId, what: Happened) {
+        let after = self.observations.len();
+        self.events.push(PlacedFact { after, fact: RunFact { time, node, what } });
+    }
+}
+
+impl<P: CommitProtocol> Tap<P> for Collector
+where
+    P::Record: TxnRecord,
+{
+    fn event(&mut self, ev: &TraceEvent<P>) {
+        let (time, node) = (ev.time, ev.node);
+        match &ev.kind {
+            TraceKind::Observe { obs } => {
+                self.observations.push(TxnObserved { time, node, obs: obs.clone() })
+            }
+            TraceKind::Persist { record } => {
+                if let Some((txn, _)) = record.prepared() {
+                    self.push(time, node, Happened::Prepared { txn });
+                }
+                if let Some((txn, outcome)) = record.decision() {
+                    self.push(time, node, Happened::Logged { txn, outcome });
+                }
+            }
+            TraceKind::Crash { .. } => self.push(time, node, Happened::Crashed),
+            TraceKind::Recover => self.push(time, node, Happened::Recovered),
+            TraceKind::Fault { index, action } => {
+                self.push(time, node, Happened::FaultFired { index: *index });
+                if self.topology.apply(action) {
+                    let links = self.topology.cut_links();
+                    self.push(time, node, Happened::Cut { links });
+                }
+            }
+            TraceKind::Drop { .. } => self.push(time, node, Happened::Lost),
+            TraceKind::Duplicate { .. } => self.push(time, node, Happened::Duplicated),
+            TraceKind::LivenessPhase => {
+                self.topology.heal();
+                self.push(time, node, Happened::LivenessPhaseBegan);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Runs `scenario` with protocol `P` configured by `config`: the fault phase to its
 /// horizon, then the liveness phase if one is asked for.
 pub fn run_with<P: CommitProtocol>(
@@ -398,20 +470,28 @@ where
     let config = Shared::new(config);
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));
+    let collector = Collector {
+        observations: Vec::new(),
+        events: Vec::new(),
+        topology: Topology::new(roles.nodes()),
+    };
     let mut sim: Simulation<P, P::Node> =
-        Simulation::new(sim_config, scenario.plan.clone(), factory)?;
+        Simulation::with_tap(sim_config, scenario.plan.clone(), factory, Box::new(collector))?;
+    let mark = |sim: &mut Simulation<P, P::Node>, what: Happened| {
+        let now = sim.now();
+        sim.tap_mut::<Collector>().expect("the runner's collector").push(now, NodeId(0), what);
+    };
     sim.run_until(Time::from_us(scenario.fault_horizon_us));
+    mark(&mut sim, Happened::FaultPhaseEnded);
     let fault_phase = snapshot(&sim, scenario, &roles);
     if let Some(bound) = scenario.liveness_bound_us {
         sim.run_liveness_phase(Duration::from_us(bound));
     }
+    mark(&mut sim, Happened::Ended);
     let end = snapshot(&sim, scenario, &roles);
-    let observations: Vec<TxnObserved> = sim
-        .trace()
-        .observations()
-        .iter()
-        .map(|o| TxnObserved { time: o.time, node: o.node, obs: o.obs.clone() })
-        .collect();
+    let collector = sim.tap_mut::<Collector>().expect("the runner's collector");
+    let observations = std::mem::take(&mut collector.observations);
+    let events = std::mem::take(&mut collector.events);
     let stats = sim.stats();
     // Everything the client node sent or was sent: requests and retries, replies, and the
     // saga audit reads. Counted by the engine, so exact at any trace level.
@@ -426,6 +506,7 @@ where
         roles,
         timing,
         observations,
+        events,
         fault_phase,
         end,
         initial_total,

@@ -43,5 +43,5 @@ pub use schedule::{Envelope, Schedule};
 pub use sim::{QUEUE_BOUND, RunStats, SimConfig, Simulation, Stop};
 pub use time::{Duration, Time};
 pub use topology::Topology;
-pub use trace::{DropReason, Observed, Trace, TraceEvent, TraceKind, TraceLevel};
+pub use trace::{DropReason, Observed, Tap, Trace, TraceEvent, TraceKind, TraceLevel};
 pub use world::{Factory, IN_FLIGHT_BOUND, World};

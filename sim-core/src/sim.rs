@@ -48,7 +48,7 @@ use crate::queue::Pending;
 use crate::time::{Duration, Time};
 use crate::timed::Timed;
 use crate::topology::Topology;
-use crate::trace::Trace;
+use crate::trace::{Tap, Trace};
 use crate::world::World;
 
 pub use crate::config::{RunStats, SimConfig};
@@ -107,8 +107,31 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         plan: FaultPlan,
         factory: Factory<P, N>,
     ) -> Result<Self, SimError> {
+        Self::build(config, plan, factory, None)
+    }
+
+    /// As [`new`](Self::new), with `tap` watching the run from before the first node boots
+    /// (see [`Tap`]); take it back with [`tap_mut`](Self::tap_mut).
+    pub fn with_tap(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: impl Fn(NodeId, Boot<'_, P::Record>) -> N + 'static,
+        tap: Box<dyn Tap<P>>,
+    ) -> Result<Self, SimError> {
+        Self::build(config, plan, Rc::new(factory), Some(tap))
+    }
+
+    fn build(
+        config: SimConfig,
+        plan: FaultPlan,
+        factory: Factory<P, N>,
+        tap: Option<Box<dyn Tap<P>>>,
+    ) -> Result<Self, SimError> {
         let (seed, max_events) = (config.seed, config.max_events);
         let mut world = World::unstarted(config, plan, factory)?;
+        if let Some(tap) = tap {
+            world.trace.set_tap(tap);
+        }
         let mut timed = Timed::new(seed, &world.links);
         // Time triggers are queued before the nodes start: ties at one time go to the plan.
         for (i, f) in world.plan().faults.iter().enumerate() {
@@ -291,6 +314,10 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     }
     pub fn trace(&self) -> &Trace<P> {
         self.world.trace()
+    }
+    /// The tap installed by [`with_tap`](Self::with_tap), if it is a `T`.
+    pub fn tap_mut<T: Tap<P>>(&mut self) -> Option<&mut T> {
+        self.world.trace.tap_mut::<T>()
     }
     pub fn trace_hash(&self) -> u64 {
         self.world.trace_hash()

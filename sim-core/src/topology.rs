@@ -7,6 +7,7 @@
 use petgraph::algo::{has_path_connecting, kosaraju_scc};
 use petgraph::graphmap::DiGraphMap;
 
+use crate::fault::Action;
 use crate::id::NodeId;
 
 #[derive(Clone, Debug)]
@@ -82,6 +83,22 @@ impl Topology {
             self.graph.add_edge(b.0, a.0, ());
         }
         self.sync();
+    }
+
+    /// Applies `action` if it changes connectivity (partition, cuts, heals) and says whether
+    /// it did; any other action leaves the topology alone. The engine applies faults through
+    /// this, so a copy of the topology kept elsewhere (from the faults a run reports) follows
+    /// the engine's exactly.
+    pub fn apply(&mut self, action: &Action) -> bool {
+        match action {
+            Action::Partition { groups } => self.partition(groups),
+            Action::CutOneWay { from, to } => self.cut_one_way(*from, *to),
+            Action::CutLink { a, b } => self.cut_link(*a, *b),
+            Action::HealLink { a, b } => self.heal_link(*a, *b),
+            Action::Heal => self.heal(),
+            _ => return false,
+        }
+        true
     }
 
     fn sync(&mut self) {

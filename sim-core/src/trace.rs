@@ -3,8 +3,14 @@
 //! Every engine event (send, delivery, drop, duplicate, timer, crash, recovery, persist,
 //! mark, observation, fault) becomes one [`TraceEvent`]. Each is folded into a stable hash
 //! at *every* level, so the hash is the run's fingerprint whatever is kept; the level only
-//! decides what is kept in memory: nothing, the observations (what checkers read), or all.
+//! decides what is kept in memory: nothing, the observations, or all.
+//!
+//! A [`Tap`] sees every event but sends and deliveries as it is recorded, at every level: a
+//! caller that needs its own digest of a run (the commit scenario runner collects the facts
+//! its checkers read) gets it without keeping the trace, so a run yields the same digest
+//! whatever the level.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::hash::Hasher;
 use std::io::{BufRead, Write};
@@ -205,14 +211,51 @@ pub struct Observed<P: Protocol> {
     pub obs: P::Obs,
 }
 
+/// Sees the events of a run as they are recorded, whatever the trace level: every event but
+/// sends and deliveries (the hot path, which a tap never needs to slow down). A tap only
+/// watches; it cannot change the run (the trace hash is the same with or without one).
+///
+/// Any `'static` type can be a tap's state; the caller that installed it takes it back by
+/// type ([`crate::Simulation::tap_mut`]).
+pub trait Tap<P: Protocol>: AsAny {
+    fn event(&mut self, ev: &TraceEvent<P>);
+}
+
+/// Lets a boxed [`Tap`] be taken back as its concrete type (implemented for every `'static`
+/// type).
+pub trait AsAny: Any {
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
 /// Records a run at the configured level and keeps its hash.
-#[derive(Clone)]
 pub struct Trace<P: Protocol> {
     level: TraceLevel,
     hasher: StableHasher,
     len: u64,
     events: ChunkedLog<TraceEvent<P>>,
     observations: Vec<Observed<P>>,
+    tap: Option<Box<dyn Tap<P>>>,
+}
+
+/// A copy of the trace (an explorer clones worlds at every branch) carries no tap: a tap
+/// watches one run, installed by whoever started it.
+impl<P: Protocol> Clone for Trace<P> {
+    fn clone(&self) -> Self {
+        Trace {
+            level: self.level,
+            hasher: self.hasher.clone(),
+            len: self.len,
+            events: self.events.clone(),
+            observations: self.observations.clone(),
+            tap: None,
+        }
+    }
 }
 
 impl<P: Protocol> Trace<P> {
@@ -223,7 +266,18 @@ impl<P: Protocol> Trace<P> {
             len: 0,
             events: ChunkedLog::default(),
             observations: Vec::new(),
+            tap: None,
         }
+    }
+
+    /// Installs `tap`: from now on it sees every recorded event but sends and deliveries.
+    pub fn set_tap(&mut self, tap: Box<dyn Tap<P>>) {
+        self.tap = Some(tap);
+    }
+
+    /// The installed tap, if it is a `T`.
+    pub fn tap_mut<T: Tap<P>>(&mut self) -> Option<&mut T> {
+        self.tap.as_deref_mut()?.as_any_mut().downcast_mut::<T>()
     }
 
     /// Hot path: a send, hashed from borrowed fields; the message is cloned only when kept.
@@ -251,6 +305,9 @@ impl<P: Protocol> Trace<P> {
         let ev = TraceEvent { time, node, kind };
         self.hasher.absorb(digest_event(&ev));
         self.len += 1;
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.event(&ev);
+        }
         if self.level >= TraceLevel::Observations
             && let TraceKind::Observe { obs } = &ev.kind
         {

@@ -174,6 +174,25 @@ pub fn try_lab(
     plan: FaultPlan,
     script: Script,
 ) -> Result<(Simulation<Lab, LabNode>, BootLog), sim_core::SimError> {
+    try_lab_tapped(config, plan, script, None)
+}
+
+/// As [`lab`], with `tap` watching the run.
+pub fn lab_tapped(
+    config: SimConfig,
+    plan: FaultPlan,
+    script: Script,
+    tap: Box<dyn sim_core::Tap<Lab>>,
+) -> Simulation<Lab, LabNode> {
+    try_lab_tapped(config, plan, script, Some(tap)).expect("valid lab config").0
+}
+
+fn try_lab_tapped(
+    config: SimConfig,
+    plan: FaultPlan,
+    script: Script,
+    tap: Option<Box<dyn sim_core::Tap<Lab>>>,
+) -> Result<(Simulation<Lab, LabNode>, BootLog), sim_core::SimError> {
     let script = Rc::new(script);
     let boots: BootLog = Rc::new(RefCell::new(Vec::new()));
     let log = boots.clone();
@@ -187,7 +206,11 @@ pub fn try_lab(
             gossip_left: script.gossip_rounds,
         }
     });
-    Simulation::new(config, plan, factory).map(|s| (s, boots))
+    match tap {
+        Some(tap) => Simulation::with_tap(config, plan, factory, tap),
+        None => Simulation::new(config, plan, factory),
+    }
+    .map(|s| (s, boots))
 }
 
 /// Observations `Got` at `node`, as (time_us, from, msg).
