@@ -10,8 +10,8 @@
 //!
 //! - **per transaction** ([`TxnFacts`]): transaction ids are dense (the client numbers them
 //!   1, 2, ...), so the index is a flat vector; each entry holds what was reported or made
-//!   durable about the transaction. Its small vectors grow with the transaction's
-//!   participants, never with the length of the history.
+//!   durable about the transaction, in short lists ([`Few`]) kept inside the entry while
+//!   they are as short as a transaction's participants usually make them.
 //! - **per node** ([`NodeState`]): up or down, and what it holds open *now*: the
 //!   transactions it is in doubt on (from its `Uncertain` to its `Decided`) and the locks it
 //!   holds (`LocksAcquired` to `LocksReleased`). A crash empties both (a down node is in doubt
@@ -26,6 +26,7 @@ use sim_core::{NodeId, Time};
 
 use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, TxnId, Vote};
 
+use crate::few::Few;
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
 
@@ -34,17 +35,17 @@ use crate::verdict::WaitingOn;
 pub struct TxnFacts {
     pub submitted: bool,
     /// The participants the client addressed.
-    pub participants: Vec<NodeId>,
+    pub participants: Few<NodeId, 4>,
     /// Reported votes, in time order.
-    pub votes: Vec<(NodeId, Vote, Time)>,
+    pub votes: Few<(NodeId, Vote, Time), 4>,
     /// Yes votes made durable (prepared records), by node, each node's in disk order.
-    pub durable_yes: Vec<NodeId>,
+    pub durable_yes: Few<NodeId, 4>,
     /// Reported decisions, in time order.
-    pub decided: Vec<(NodeId, Outcome, Time)>,
+    pub decided: Few<(NodeId, Outcome, Time), 5>,
     /// Decisions made durable, by node, each node's in disk order.
-    pub durable_decisions: Vec<(NodeId, Outcome)>,
+    pub durable_decisions: Few<(NodeId, Outcome), 5>,
     pub client_learned: Option<(Outcome, Time)>,
-    pub reported_to_client: Vec<(Outcome, Time)>,
+    pub reported_to_client: Few<(Outcome, Time), 1>,
     /// Saga facts, once a saga observation names the transaction.
     pub(crate) saga: Option<Box<SagaFacts>>,
     /// Where this transaction sits in the nodes' open lists right now: the first of its
@@ -288,14 +289,7 @@ impl History {
         match obs {
             Observation::Submitted { participants, .. } => {
                 f.submitted = true;
-                f.participants.clone_from(participants);
-                // Room for what each participant (and a coordinator) usually adds, taken at
-                // once: the transaction's lists sit together and never move.
-                let n = participants.len();
-                f.votes.reserve_exact(n);
-                f.durable_yes.reserve_exact(n);
-                f.decided.reserve_exact(n + 1);
-                f.durable_decisions.reserve_exact(n + 1);
+                f.participants = Few::from_slice(participants);
             }
             Observation::Voted { vote, .. } => f.votes.push((node, *vote, time)),
             Observation::Uncertain { .. } => self.open(Open::Doubt, node, txn, time, 0),

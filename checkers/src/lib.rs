@@ -30,6 +30,7 @@
 pub mod atomicity;
 pub mod end_to_end;
 pub mod exposure;
+pub mod few;
 pub mod history;
 pub mod liveness;
 pub mod saga;
