@@ -358,6 +358,7 @@ pub const FAMILY: Family = Family {
     properties: COMMIT_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
+    explore: None,
 };
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {

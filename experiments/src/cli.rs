@@ -35,6 +35,8 @@ pub enum Command {
     },
     /// Search a protocol for a counterexample to a property; print the minimal one.
     Check(crate::check::CheckArgs),
+    /// Explore every state a protocol can reach (BFS/DFS, fault budget); report the counts.
+    Explore(Box<crate::explore::ExploreArgs>),
     /// Re-run a counterexample file exactly: same trace hash, same verdict.
     Replay(crate::replay::ReplayArgs),
     /// Run one scenario (flags or a TOML file), check it, print a summary.
@@ -112,6 +114,7 @@ pub fn main() -> i32 {
             bench::run_w1(&opts, &mut stdout).map(|()| Exit::Success)
         }
         Command::Check(args) => crate::check::main(&args, &mut stdout),
+        Command::Explore(args) => crate::explore::main(&args, &mut stdout),
         Command::Replay(args) => crate::replay::main(&args, &mut stdout),
         Command::Run(args) => crate::run::run(&args, &mut stdout),
         Command::List => crate::list::run(&mut stdout),

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod csv_out;
 pub mod error;
 pub mod exit;
+pub mod explore;
 pub mod gray_lamport;
 pub mod list;
 pub mod metrics;

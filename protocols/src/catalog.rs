@@ -19,6 +19,11 @@ pub const FAMILIES: &[Family] = &[
     crate::saga::choreography::FAMILY,
 ];
 
+/// Families that are models for `commitlab explore` only (no client, workload or disk to
+/// run, check or study): kept out of [`FAMILIES`], so that studies, sweeps and the
+/// catalog's runnable protocols never pick them up. A new model is one module and one line.
+pub const MODELS: &[Family] = &[crate::tla_two_phase::FAMILY];
+
 /// One runnable protocol: a variant of a family.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ProtocolSpec {
@@ -136,4 +141,29 @@ pub fn roles(scenario: &Scenario) -> Result<Roles, ScenarioError> {
 /// Builds and runs `scenario` with the protocol it names.
 pub fn run(scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     lookup(&scenario.protocol)?.run(scenario)
+}
+
+/// Every variant `commitlab explore` accepts: those of the families (in [`FAMILIES`], then
+/// [`MODELS`]) that fill [`Family::explore`], correct ones first.
+pub fn explorable() -> &'static [ProtocolSpec] {
+    static EXPLORABLE: OnceLock<Vec<ProtocolSpec>> = OnceLock::new();
+    EXPLORABLE.get_or_init(|| {
+        let all: Vec<ProtocolSpec> = FAMILIES
+            .iter()
+            .chain(MODELS)
+            .filter(|f| f.explore.is_some())
+            .flat_map(|family| {
+                (family.variants)().into_iter().map(move |variant| ProtocolSpec {
+                    name: variant.name,
+                    correct: variant.correct,
+                    summary: variant.summary,
+                    variant,
+                    family,
+                })
+            })
+            .collect();
+        let (mut correct, broken): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.correct);
+        correct.extend(broken);
+        correct
+    })
 }

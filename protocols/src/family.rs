@@ -9,6 +9,8 @@
 //! and never names the protocol. A new protocol is one module plus one line in
 //! [`crate::catalog::FAMILIES`] (see docs/adding-a-protocol.md).
 
+use sim_core::explore::{ExploreConfig, ExploreReport};
+
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 
 pub use crate::roles::{RoleSpec, Roles};
@@ -77,7 +79,15 @@ pub struct Family {
     pub layout: fn(&Scenario) -> Roles,
     /// Runs a scenario as the named variant (one of `variants`).
     pub run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
+    /// Explores the named variant exhaustively (`commitlab explore`): the family builds its
+    /// own model (initial world, properties) and calls [`sim_core::explore::explore`].
+    /// `None` for families not explorable yet.
+    pub explore: Option<ExploreFn>,
 }
+
+/// A family's type-erased entry into the explorer: variant, scenario (participants, seed),
+/// how to explore.
+pub type ExploreFn = fn(&str, &Scenario, &ExploreConfig) -> Result<ExploreReport, ScenarioError>;
 
 impl std::fmt::Debug for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -20,6 +20,7 @@ pub mod store;
 pub mod suggest;
 pub mod three_pc;
 pub mod timing;
+pub mod tla_two_phase;
 pub mod two_pc;
 pub mod txn;
 pub mod wiring;

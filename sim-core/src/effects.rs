@@ -76,8 +76,9 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
         self.in_liveness = true;
         self.triggers.armed = false;
         self.trace.record(self.now, NodeId(0), TraceKind::LivenessPhase);
-        self.topology.heal();
-        self.links.make_reliable(|f, t, c| sched.link_changed(f, t, c));
+        std::sync::Arc::make_mut(&mut self.topology).heal();
+        std::sync::Arc::make_mut(&mut self.links)
+            .make_reliable(|f, t, c| sched.link_changed(f, t, c));
         for i in 0..self.nodes {
             self.slots[i as usize].drift_ppm = 0;
             self.recover_in(NodeId(i), sched);
@@ -389,26 +390,26 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             }
             // Recovery runs a handler; schedule it rather than nest it inside another's effects.
             Action::Recover { node } => sched.recover(self.now, node),
-            Action::Partition { groups } => self.topology.partition(&groups),
-            Action::CutOneWay { from, to } => self.topology.cut_one_way(from, to),
-            Action::CutLink { a, b } => self.topology.cut_link(a, b),
-            Action::HealLink { a, b } => self.topology.heal_link(a, b),
-            Action::Heal => self.topology.heal(),
-            Action::SetDrop { links, prob } => self.links.update(
+            Action::Partition { groups } => {
+                std::sync::Arc::make_mut(&mut self.topology).partition(&groups)
+            }
+            Action::CutOneWay { from, to } => {
+                std::sync::Arc::make_mut(&mut self.topology).cut_one_way(from, to)
+            }
+            Action::CutLink { a, b } => std::sync::Arc::make_mut(&mut self.topology).cut_link(a, b),
+            Action::HealLink { a, b } => {
+                std::sync::Arc::make_mut(&mut self.topology).heal_link(a, b)
+            }
+            Action::Heal => std::sync::Arc::make_mut(&mut self.topology).heal(),
+            Action::SetDrop { links, prob } => std::sync::Arc::make_mut(&mut self.links).update(
                 links,
                 |c| c.drop_prob = prob.0,
                 |f, t, c| sched.link_changed(f, t, c),
             ),
-            Action::SetDuplicate { links, prob } => self.links.update(
-                links,
-                |c| c.dup_prob = prob.0,
-                |f, t, c| sched.link_changed(f, t, c),
-            ),
-            Action::SetLatency { links, latency } => self.links.update(
-                links,
-                |c| c.latency = latency,
-                |f, t, c| sched.link_changed(f, t, c),
-            ),
+            Action::SetDuplicate { links, prob } => std::sync::Arc::make_mut(&mut self.links)
+                .update(links, |c| c.dup_prob = prob.0, |f, t, c| sched.link_changed(f, t, c)),
+            Action::SetLatency { links, latency } => std::sync::Arc::make_mut(&mut self.links)
+                .update(links, |c| c.latency = latency, |f, t, c| sched.link_changed(f, t, c)),
             Action::ClockDrift { node, ppm } => self.slots[node.index()].drift_ppm = ppm,
         }
     }

@@ -13,6 +13,7 @@ pub mod disk;
 mod effects;
 pub mod error;
 pub mod event;
+pub mod explore;
 pub mod export;
 pub mod fault;
 pub mod hash;

@@ -41,6 +41,7 @@
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::config::{RunStats, SimConfig};
 use crate::disk::Disk;
@@ -101,8 +102,10 @@ pub struct World<P: Protocol, N> {
     pub(crate) now: Time,
     pub(crate) slots: Vec<Slot<P, N>>,
     pub(crate) factory: Factory<P, N>,
-    pub(crate) links: Links,
-    pub(crate) topology: Topology,
+    /// Shared until a fault changes them (copy-on-write): an explorer clones worlds at
+    /// every branch, and these are O(n²) each.
+    pub(crate) links: Arc<Links>,
+    pub(crate) topology: Arc<Topology>,
     /// Host of each node; meaningful only when `colocated`.
     pub(crate) hosts: Vec<u32>,
     /// Some hosts run several processes: sends check locality, crashes take hosts down.
@@ -189,8 +192,8 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             now: Time::ZERO,
             slots,
             factory,
-            links: Links::new(config.nodes, &config.network),
-            topology: Topology::new(config.nodes),
+            links: Arc::new(Links::new(config.nodes, &config.network)),
+            topology: Arc::new(Topology::new(config.nodes)),
             colocated: config.hosts.is_some(),
             hosts: config.hosts.unwrap_or_default(),
             plan: Rc::new(plan),

@@ -251,6 +251,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, "acceptor"),
     run,
+    explore: None,
 };
 
 const VARIANTS: &[(VariantSpec, bool)] = &[

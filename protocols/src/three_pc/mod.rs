@@ -172,6 +172,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
+    explore: None,
 };
 
 const VARIANTS: &[(VariantSpec, Option<Broken3pc>)] = &[

@@ -293,6 +293,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, ""),
     run,
+    explore: None,
 };
 
 fn layout_of(scenario: &Scenario) -> Layout {

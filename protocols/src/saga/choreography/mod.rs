@@ -237,6 +237,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::SAGA_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
+    explore: None,
 };
 
 const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[

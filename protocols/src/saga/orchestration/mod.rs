@@ -186,6 +186,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::SAGA_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
+    explore: None,
 };
 
 const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[

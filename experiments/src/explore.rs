@@ -1,0 +1,163 @@
+//! `commitlab explore`: exhaustive exploration of a protocol's state space.
+//!
+//! The front end only: it looks the protocol up among the explorable variants
+//! ([`protocols::catalog::explorable`]), maps the flags onto an
+//! [`ExploreConfig`], calls the family's own entry point ([`protocols::Family::explore`],
+//! which builds the model from its own types) and prints the report — a summary, or one
+//! JSON object with `--json`. Exit codes as `check`: 1 a property violated, 0 none within
+//! the bounds (verdict `holds` or `incomplete`), 2 bad input.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use protocols::Scenario;
+use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Progress, Strategy, Verdict};
+
+use crate::error::Result;
+use crate::exit::Exit;
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// An explorable protocol (the command lists them when given another).
+    #[arg(long)]
+    pub protocol: String,
+    #[arg(long, default_value_t = 3)]
+    pub participants: u32,
+    /// Crash faults per path (a node between steps, or after the k-th effect of a handler).
+    #[arg(long, default_value_t = 0)]
+    pub crashes: u32,
+    /// Recoveries of crashed nodes per path.
+    #[arg(long, default_value_t = 0)]
+    pub recoveries: u32,
+    /// Message losses per path.
+    #[arg(long, default_value_t = 0)]
+    pub drops: u32,
+    /// Message duplications per path.
+    #[arg(long, default_value_t = 0)]
+    pub duplicates: u32,
+    #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
+    pub strategy: StrategyArg,
+    /// Stop after this many unique states (verdict `incomplete`).
+    #[arg(long)]
+    pub max_states: Option<u64>,
+    /// Do not expand states deeper than this many steps (verdict `incomplete` if cut).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Worker threads for BFS (the result is the same for any count).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub threads: u64,
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StrategyArg {
+    Bfs,
+    Dfs,
+}
+
+pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
+    let explorable = protocols::catalog::explorable();
+    let names = || explorable.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
+    let Some(spec) = explorable.iter().find(|s| s.name == args.protocol) else {
+        let known = protocols::catalog::lookup(&args.protocol).is_ok();
+        let why = if known { "cannot be explored yet" } else { "is not a known protocol" };
+        return Err(format!("--protocol {}: {why}; explorable: {}", args.protocol, names()).into());
+    };
+    let explore = spec.family.explore.expect("explorable families have an entry point");
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} exploring {elapsed} {msg}").expect("static"),
+    );
+    let progress_bar = bar.clone();
+    let config = ExploreConfig {
+        strategy: match args.strategy {
+            StrategyArg::Bfs => Strategy::Bfs,
+            StrategyArg::Dfs => Strategy::Dfs,
+        },
+        budget: Budget {
+            crashes: args.crashes,
+            recoveries: args.recoveries,
+            drops: args.drops,
+            duplicates: args.duplicates,
+        },
+        max_states: args.max_states,
+        max_depth: args.max_depth,
+        threads: args.threads as usize,
+        progress: Some(Arc::new(move |p: &Progress| {
+            progress_bar.set_message(format!(
+                "{} unique, {} states, depth {}, queue {}",
+                p.unique_states, p.states, p.depth, p.queue
+            ));
+            progress_bar.tick();
+        })),
+    };
+    let scenario = Scenario::new(spec.name, args.participants, 1, 1);
+    let report = explore(spec.name, &scenario, &config).map_err(|e| format!("{e}"))?;
+    bar.finish_and_clear();
+    if args.json {
+        writeln!(out, "{}", to_json(spec.name, args, &report))?;
+    } else {
+        write_summary(out, spec.name, args, &report)?;
+    }
+    Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })
+}
+
+/// The report as one JSON object (see the field list).
+pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "protocol": protocol,
+        "participants": args.participants,
+        "strategy": match args.strategy { StrategyArg::Bfs => "bfs", StrategyArg::Dfs => "dfs" },
+        "threads": args.threads,
+        "crashes": args.crashes,
+        "unique_states": r.unique_states,
+        "states": r.states,
+        "max_depth": r.max_depth,
+        "wall_ms": r.wall.as_millis() as u64,
+        "states_per_sec": r.states_per_sec().round() as u64,
+        "bytes_per_state": r.bytes_per_state,
+        "verdict": r.verdict.name(),
+    });
+    if let Some(c) = &r.counterexample {
+        let steps: Vec<serde_json::Value> =
+            c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect();
+        v["property"] = c.property.clone().into();
+        v["counterexample"] = steps.into();
+    }
+    v
+}
+
+fn write_summary(
+    out: &mut dyn Write,
+    protocol: &str,
+    args: &ExploreArgs,
+    r: &ExploreReport,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{protocol}: {} participants, crashes {}, {:?}, {} thread(s)",
+        args.participants, args.crashes, args.strategy, args.threads
+    )?;
+    writeln!(
+        out,
+        "unique states {}, states {}, max depth {}, {:.3} s, {:.0} states/s, {} bytes/state",
+        r.unique_states,
+        r.states,
+        r.max_depth,
+        r.wall.as_secs_f64(),
+        r.states_per_sec(),
+        r.bytes_per_state
+    )?;
+    writeln!(out, "verdict: {}", r.verdict.name())?;
+    if let Some(c) = &r.counterexample {
+        writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
+        for (i, s) in c.steps.iter().enumerate() {
+            writeln!(out, "  {:>3}. {s}", i + 1)?;
+        }
+    }
+    Ok(())
+}

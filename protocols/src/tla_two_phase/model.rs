@@ -1,0 +1,78 @@
+//! The explorer's model of `TwoPhase`: initial world, view, invariant, entry point.
+
+use std::hash::{Hash, Hasher};
+
+use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate, explore as search};
+use sim_core::hash::StableHasher;
+use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
+
+use super::nodes::{Node, RmState};
+use super::{BROKEN, CORRECT, TlaTwoPhase};
+use crate::scenario::{Scenario, ScenarioError};
+
+/// The most RMs the model takes (`tmPrepared` is a bit set; 6^N states long before that).
+pub const MAX_RMS: u32 = 20;
+
+pub type TwoPhaseWorld = World<TlaTwoPhase, Node>;
+
+/// The initial world for `rms` RMs (`broken`: the early-commit TM), trace off.
+pub fn init(rms: u32, broken: bool) -> TwoPhaseWorld {
+    let config = SimConfig::new(rms + 1, 0).with_trace(TraceLevel::Off);
+    World::new(config, FaultPlan::new(Vec::new()), move |id, _| Node::fresh(id, rms, broken))
+        .expect("a valid configuration")
+}
+
+/// TLA+'s state: the node states (`msgs` is a function of them, see the module docs).
+pub fn view(world: &TwoPhaseWorld) -> u64 {
+    let mut h = StableHasher::default();
+    for i in 0..world.node_count() {
+        world.node(NodeId(i)).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// `TCConsistent`: no RM has committed while another has aborted.
+pub fn consistent(world: &TwoPhaseWorld) -> bool {
+    let states = (1..world.node_count()).filter_map(|i| match world.node(NodeId(i)) {
+        Some(Node::Rm(rm)) => Some(rm.state),
+        _ => None,
+    });
+    let (mut committed, mut aborted) = (false, false);
+    for s in states {
+        committed |= s == RmState::Committed;
+        aborted |= s == RmState::Aborted;
+    }
+    !(committed && aborted)
+}
+
+/// The model for `rms` RMs; the view only when `faults` is false (see the module docs).
+pub fn model(rms: u32, broken: bool, faults: bool) -> Model<TlaTwoPhase, Node> {
+    Model {
+        init: Box::new(move || init(rms, broken)),
+        view: if faults { None } else { Some(view) },
+        invariants: vec![Predicate { name: "atomicity", holds: consistent }],
+        terminal: Vec::new(),
+    }
+}
+
+/// The family's entry point: `scenario.participants` RMs, as `config` says.
+pub fn explore(
+    variant: &str,
+    scenario: &Scenario,
+    config: &ExploreConfig,
+) -> Result<ExploreReport, ScenarioError> {
+    let rms = scenario.participants;
+    if !(1..=MAX_RMS).contains(&rms) {
+        return Err(ScenarioError::Invalid {
+            field: "participants".into(),
+            reason: format!("{variant} takes 1 to {MAX_RMS} resource managers, not {rms}"),
+        });
+    }
+    let broken = match variant {
+        CORRECT => false,
+        BROKEN => true,
+        other => unreachable!("not a TwoPhase variant: {other}"),
+    };
+    let faults = !config.budget.is_zero();
+    Ok(search(&model(rms, broken, faults), config))
+}

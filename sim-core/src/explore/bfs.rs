@@ -1,0 +1,182 @@
+//! Breadth-first search, level by level, on any number of threads with one result.
+//!
+//! A level's states are cut into contiguous chunks, one per worker; each worker checks its
+//! states and expands them (keying every successor) on its own thread; then the calling
+//! thread walks the workers' results in the level's order, inserting new keys into the
+//! visited set. Which thread expanded what never shows: the visited set, the next level, the
+//! counts and the first violation (in level order, so a shortest counterexample) are those
+//! of the one-thread search.
+
+use std::hash::Hash;
+
+use crate::process::{Process, Protocol};
+use crate::world::World;
+
+use super::detached::Detached;
+use super::path::{Arena, violated, world_key};
+use super::report::{Counterexample, ExploreReport, Verdict};
+use super::successors::{Used, expand};
+use super::visited::{Visited, key};
+use super::{Budget, ExploreConfig, Model, Progress};
+
+/// Levels smaller than this many states per worker run on the calling thread.
+const MIN_CHUNK: usize = 256;
+
+struct Item<P: Protocol, N> {
+    world: Detached<P, N>,
+    id: u32,
+    used: Used,
+}
+
+/// One expanded state: the property it violates, or its successors.
+struct Done<P: Protocol, N> {
+    violation: Option<&'static str>,
+    /// Not expanded (the depth bound) although it had successors, or a branch was cut.
+    cut: bool,
+    succs: Vec<(u64, Detached<P, N>, Used)>,
+}
+
+pub(super) fn run<P, N>(model: &Model<P, N>, config: &ExploreConfig) -> ExploreReport
+where
+    P: Protocol,
+    N: Process<P> + Clone + Hash + Send,
+{
+    let budget = config.budget;
+    let root = (model.init)();
+    let mut visited = Visited::default();
+    visited.insert(key(world_key(model, &root), Used::default()));
+    let mut arena = Arena::default();
+    let root_id = arena.root();
+    let mut frontier =
+        vec![Item { world: Detached::from_world(root), id: root_id, used: Used::default() }];
+    let (mut states, mut depth, mut incomplete) = (1u64, 0u32, false);
+    let mut full = false;
+    let mut found = None;
+    while !frontier.is_empty() {
+        let expanding = !full && config.max_depth.is_none_or(|d| depth < d);
+        let ids: Vec<u32> = frontier.iter().map(|i| i.id).collect();
+        let done = level(model, &budget, frontier, expanding, config.threads);
+        if let Some((i, p)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.violation?))) {
+            found = Some((ids[i], p));
+            break;
+        }
+        let mut next = Vec::new();
+        for (d, &parent) in done.into_iter().zip(&ids) {
+            incomplete |= d.cut;
+            for (branch, (k, world, used)) in d.succs.into_iter().enumerate() {
+                states += 1;
+                if full || visited.contains(&k) {
+                    continue;
+                }
+                if config.max_states.is_some_and(|m| visited.len() as u64 >= m) {
+                    full = true;
+                    incomplete = true;
+                    continue;
+                }
+                visited.insert(k);
+                let id = arena.push(parent, branch as u32);
+                next.push(Item { world, id, used });
+            }
+        }
+        if !next.is_empty() {
+            depth += 1;
+        }
+        if let Some(progress) = &config.progress {
+            let unique_states = visited.len() as u64;
+            progress(&Progress { unique_states, states, depth, queue: next.len() as u64 });
+        }
+        frontier = next;
+    }
+    let verdict = match (&found, incomplete) {
+        (Some(_), _) => Verdict::Violated,
+        (None, true) => Verdict::Incomplete,
+        (None, false) => Verdict::Holds,
+    };
+    let counterexample = found.map(|(id, property)| Counterexample {
+        property: property.to_string(),
+        steps: arena.path(model, &budget, id),
+    });
+    ExploreReport {
+        unique_states: visited.len() as u64,
+        states,
+        max_depth: depth,
+        verdict,
+        counterexample,
+        wall: Default::default(),
+        bytes_per_state: 0,
+    }
+}
+
+/// Checks and (if `expanding`) expands every state of a level, in order.
+fn level<P, N>(
+    model: &Model<P, N>,
+    budget: &Budget,
+    items: Vec<Item<P, N>>,
+    expanding: bool,
+    threads: usize,
+) -> Vec<Done<P, N>>
+where
+    P: Protocol,
+    N: Process<P> + Clone + Hash + Send,
+{
+    let workers = threads.clamp(1, items.len().div_ceil(MIN_CHUNK).max(1));
+    if workers == 1 {
+        let template = (model.init)();
+        return items.into_iter().map(|i| one(model, budget, &template, i, expanding)).collect();
+    }
+    let per = items.len().div_ceil(workers);
+    let mut chunks: Vec<Vec<Item<P, N>>> = Vec::with_capacity(workers);
+    let mut rest = items;
+    while !rest.is_empty() {
+        let tail = rest.split_off(per.min(rest.len()));
+        chunks.push(rest);
+        rest = tail;
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    let template = (model.init)();
+                    chunk
+                        .into_iter()
+                        .map(|i| one(model, budget, &template, i, expanding))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("an explorer worker panicked")).collect()
+    })
+}
+
+/// Checks one state and, if it holds and `expanding`, keys its successors.
+fn one<P, N>(
+    model: &Model<P, N>,
+    budget: &Budget,
+    template: &World<P, N>,
+    item: Item<P, N>,
+    expanding: bool,
+) -> Done<P, N>
+where
+    P: Protocol,
+    N: Process<P> + Clone + Hash,
+{
+    let world = item.world.attach(template);
+    if let Some(p) = violated(model, &world) {
+        return Done { violation: Some(p), cut: false, succs: Vec::new() };
+    }
+    let mut out = Vec::new();
+    let x = expand(&world, item.used, budget, &mut out);
+    if !expanding {
+        return Done {
+            violation: None,
+            cut: !out.is_empty() || x.over_capacity,
+            succs: Vec::new(),
+        };
+    }
+    let succs = out
+        .into_iter()
+        .map(|s| (key(world_key(model, &s.world), s.used), Detached::from_world(s.world), s.used))
+        .collect();
+    Done { violation: None, cut: x.over_capacity, succs }
+}

@@ -1,0 +1,154 @@
+//! The exhaustive explorer: a scheduler over [`World`] that takes every branch.
+//!
+//! Random search misses the improbable (two crashes at two particular points, a crash
+//! between two effects of one handler); an explorer does not. It drives the very nodes the
+//! time-ordered runner drives, through the same seam ([`World::enabled`],
+//! [`World::apply`]): from every reached state, each enabled event is a branch (deliver any
+//! in-flight message, fire any armed timer), each option of every
+//! [`choose`](crate::Context::choose) a handler makes is a branch, and, within a fault
+//! [`Budget`], so is crashing any up node (also after the k-th effect of a handler),
+//! recovering a down one, and dropping or duplicating any message in flight. Time is
+//! abstracted: any armed timer may fire next, which over-approximates every latency, so a
+//! violation found is real for some timing and "none found" holds for all of them within the
+//! budget (DESIGN, "Exploration semantics").
+//!
+//! States are deduplicated by a 64-bit key: the world's [`fingerprint`](World::fingerprint)
+//! (or a model's *view* of it, as TLC's `VIEW`: a coarser key a model may declare when it
+//! knows two worlds to be equivalent), combined with the fault budget spent so far. BFS
+//! ([`bfs`]) runs level by level, expanding a level's states on `threads` threads and
+//! merging what they produced in the level's order, so counts and the counterexample (the
+//! first violating state in BFS order: a shortest one) are the same for any thread count.
+//! DFS ([`dfs`]) runs on one thread and keeps only the unexpanded states.
+//!
+//! Nothing here names a protocol: a model is an initial world plus predicates over worlds.
+
+mod bfs;
+mod detached;
+mod dfs;
+mod path;
+mod report;
+mod successors;
+mod visited;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use report::{Counterexample, ExploreReport, Verdict};
+pub use successors::Step;
+
+use crate::process::{Process, Protocol};
+use crate::world::World;
+
+/// A model's view: a state key coarser than the world's fingerprint.
+pub type ViewFn<P, N> = fn(&World<P, N>) -> u64;
+
+/// A named predicate over worlds: true when the property holds in that state.
+pub struct Predicate<P: Protocol, N> {
+    pub name: &'static str,
+    pub holds: fn(&World<P, N>) -> bool,
+}
+
+/// What to explore: an initial world and what must hold in it and everything it reaches.
+pub struct Model<P: Protocol, N> {
+    /// Builds the initial world. Called once per worker thread and level (worlds hold
+    /// `Rc`s and never cross threads whole), so it must build the same world every time.
+    pub init: Box<dyn Fn() -> World<P, N> + Send + Sync>,
+    /// A coarser state key than [`World::fingerprint`], when the model knows that worlds
+    /// with equal views have the same futures (as TLC's `VIEW`). `None`: the fingerprint.
+    pub view: Option<ViewFn<P, N>>,
+    /// Checked on every reached state.
+    pub invariants: Vec<Predicate<P, N>>,
+    /// Checked on terminal states: those where nothing but a fault is enabled.
+    pub terminal: Vec<Predicate<P, N>>,
+}
+
+/// The faults an explorer may inject along one path, at most.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// Crash an up node, between steps or after the k-th effect of one of its handlers.
+    pub crashes: u32,
+    /// Recover a down node (recoveries a fault plan scheduled are not counted).
+    pub recoveries: u32,
+    /// Lose one in-flight message.
+    pub drops: u32,
+    /// Deliver one in-flight message twice.
+    pub duplicates: u32,
+}
+
+impl Budget {
+    pub fn is_zero(&self) -> bool {
+        *self == Budget::default()
+    }
+}
+
+/// Breadth-first (shortest counterexamples, parallel) or depth-first (less memory).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    #[default]
+    Bfs,
+    Dfs,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+        }
+    }
+}
+
+/// Where a search is, for a progress display (never affects the search).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    pub unique_states: u64,
+    pub states: u64,
+    pub depth: u32,
+    /// States waiting to be expanded (the BFS frontier, the DFS stack).
+    pub queue: u64,
+}
+
+/// A callback told about progress from the thread that runs the search.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// How to explore (protocol-agnostic; a family maps it onto its own model).
+#[derive(Clone, Default)]
+pub struct ExploreConfig {
+    pub strategy: Strategy,
+    pub budget: Budget,
+    /// Stop (verdict incomplete) once this many unique states are known.
+    pub max_states: Option<u64>,
+    /// Do not expand states this many steps from the start (incomplete if one had more).
+    pub max_depth: Option<u32>,
+    /// Worker threads for BFS (0 or 1: the calling thread only). DFS ignores it.
+    pub threads: usize,
+    pub progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for ExploreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExploreConfig")
+            .field("strategy", &self.strategy)
+            .field("budget", &self.budget)
+            .field("max_states", &self.max_states)
+            .field("max_depth", &self.max_depth)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Explores `model` as `config` says and reports what it found.
+pub fn explore<P, N>(model: &Model<P, N>, config: &ExploreConfig) -> ExploreReport
+where
+    P: Protocol,
+    N: Process<P> + Clone + std::hash::Hash + Send,
+{
+    let started = std::time::Instant::now(); // reporting only: never steers the search
+    let mut report = match config.strategy {
+        Strategy::Bfs => bfs::run(model, config),
+        Strategy::Dfs => dfs::run(model, config),
+    };
+    report.wall = started.elapsed();
+    report.bytes_per_state = report::bytes_per_state(report.unique_states);
+    report
+}

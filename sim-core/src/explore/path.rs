@@ -1,0 +1,86 @@
+//! What BFS and DFS share: checking a state, keying it, and rebuilding a path to it.
+
+use std::hash::Hash;
+
+use crate::process::{Process, Protocol};
+use crate::world::World;
+
+use super::successors::{Used, expand};
+use super::{Budget, Model};
+
+/// A state's key before the budget is mixed in: the model's view, or the fingerprint.
+pub(crate) fn world_key<P: Protocol, N: Hash>(model: &Model<P, N>, world: &World<P, N>) -> u64 {
+    match model.view {
+        Some(view) => view(world),
+        None => world.fingerprint(),
+    }
+}
+
+/// The first property `world` violates: an invariant, or (when nothing but faults is
+/// enabled) a terminal predicate.
+pub(crate) fn violated<P, N>(model: &Model<P, N>, world: &World<P, N>) -> Option<&'static str>
+where
+    P: Protocol,
+    N: Process<P>,
+{
+    if let Some(p) = model.invariants.iter().find(|p| !(p.holds)(world)) {
+        return Some(p.name);
+    }
+    if model.terminal.is_empty() {
+        return None;
+    }
+    let mut events = Vec::new();
+    world.enabled(&mut events);
+    if !events.is_empty() {
+        return None;
+    }
+    model.terminal.iter().find(|p| !(p.holds)(world)).map(|p| p.name)
+}
+
+/// Where each state was first reached from: `(parent, branch)` per state id (8 bytes a
+/// state); the initial state has no parent.
+#[derive(Default)]
+pub(crate) struct Arena {
+    links: Vec<(u32, u32)>,
+}
+
+const ROOT: u32 = u32::MAX;
+
+impl Arena {
+    pub(crate) fn root(&mut self) -> u32 {
+        self.push(ROOT, 0)
+    }
+    pub(crate) fn push(&mut self, parent: u32, branch: u32) -> u32 {
+        let id = u32::try_from(self.links.len()).expect("at most 2^32 states");
+        self.links.push((parent, branch));
+        id
+    }
+
+    /// The steps from the initial state to state `id`, each as one JSON object, found by
+    /// enumerating successors again along the recorded branches.
+    pub(crate) fn path<P, N>(&self, model: &Model<P, N>, budget: &Budget, id: u32) -> Vec<String>
+    where
+        P: Protocol,
+        N: Process<P> + Clone,
+    {
+        let mut branches = Vec::new();
+        let mut at = id;
+        while self.links[at as usize].0 != ROOT {
+            branches.push(self.links[at as usize].1);
+            at = self.links[at as usize].0;
+        }
+        branches.reverse();
+        let mut world = (model.init)();
+        let mut used = Used::default();
+        let mut steps = Vec::with_capacity(branches.len());
+        for branch in branches {
+            let mut out = Vec::new();
+            expand(&world, used, budget, &mut out);
+            let succ = out.swap_remove(branch as usize);
+            steps.push(serde_json::to_string(&succ.step).expect("a step serialises"));
+            world = succ.world;
+            used = succ.used;
+        }
+        steps
+    }
+}

@@ -1,0 +1,85 @@
+//! `commitlab explore`: the JSON report, the exit codes, and the counts it prints.
+
+use std::process::Command;
+
+fn commitlab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_commitlab")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn explore_tla_two_phase_prints_tlc_counts_as_json() {
+    let args = ["explore", "--protocol", "tla-two-phase", "--participants", "3", "--json"];
+    let (code, out, err) = commitlab(&args);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["protocol"], "tla-two-phase");
+    assert_eq!(v["unique_states"], 288);
+    assert_eq!(v["states"], 1086);
+    assert_eq!(v["max_depth"], 10);
+    assert_eq!(v["verdict"], "holds");
+    assert!(v["wall_ms"].is_u64() && v["states_per_sec"].is_u64(), "{v}");
+    // Two threads, DFS: the same count.
+    let (code, out, _) = commitlab(&[&args[..], &["--threads", "2"]].concat());
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()["unique_states"],
+        288
+    );
+    let (code, out, _) = commitlab(&[&args[..], &["--strategy", "dfs"]].concat());
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(out.trim()).unwrap()["unique_states"],
+        288
+    );
+}
+
+#[test]
+fn a_violation_exits_1_with_a_shortest_counterexample() {
+    let (code, out, err) = commitlab(&[
+        "explore",
+        "--protocol",
+        "broken-tla-two-phase-early-commit",
+        "--participants",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["verdict"].as_str(), v["property"].as_str()),
+        (Some("violated"), Some("atomicity"))
+    );
+    assert_eq!(v["counterexample"].as_array().unwrap().len(), 5, "{v}");
+}
+
+#[test]
+fn bounds_make_it_incomplete_and_bad_input_exits_2() {
+    let (code, out, _) = commitlab(&[
+        "explore",
+        "--protocol",
+        "tla-two-phase",
+        "--participants",
+        "3",
+        "--max-states",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["verdict"].as_str(), v["unique_states"].as_u64()),
+        (Some("incomplete"), Some(100))
+    );
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be explored yet") && err.contains("tla-two-phase"), "{err}");
+    let (code, _, err) =
+        commitlab(&["explore", "--protocol", "tla-two-phase", "--participants", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("participants"), "{err}");
+}
