@@ -217,7 +217,7 @@ pub struct Observed<P: Protocol> {
 ///
 /// Any `'static` type can be a tap's state; the caller that installed it takes it back by
 /// type ([`crate::Simulation::tap_mut`]).
-pub trait Tap<P: Protocol>: AsAny {
+pub trait Tap<P: Protocol>: AsAny + Send {
     fn event(&mut self, ev: &TraceEvent<P>);
 }
 
