@@ -92,6 +92,8 @@ fn draw_blocked_panel(
         .disable_y_mesh()
         .light_line_style(WHITE)
         .x_desc("% of runs blocked")
+        .x_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_labels(n)
         .y_label_style(("sans-serif", 12))
         .y_label_formatter(&|v| match v {
