@@ -85,7 +85,9 @@ fn draw_blocked_panel(
         .margin_right(24)
         .x_label_area_size(40)
         .y_label_area_size(190)
-        .build_cartesian_2d(0f64..100f64, (0..n).into_segmented())
+        // Integer ranges are inclusive in plotters: 0..n-1 gives exactly n rows (a single
+        // row needs 0..1, or its segment would have no extent).
+        .build_cartesian_2d(0f64..100f64, (0..(n - 1).max(1)).into_segmented())
         .map_err(plot_err)?;
     chart
         .configure_mesh()
@@ -106,11 +108,14 @@ fn draw_blocked_panel(
         .map_err(plot_err)?;
     // Rectangles, not `Histogram`: its bins live in a hash map, so the element order (and
     // the bytes of the SVG) would change from run to run.
+    let row_end = |i: usize| {
+        if i + 1 == n && n > 1 { SegmentValue::Last } else { SegmentValue::Exact(i + 1) }
+    };
     let pct = |r: &Row| 100.0 * r.blocked_runs as f64 / r.runs.max(1) as f64;
     chart
         .draw_series(rows.iter().enumerate().map(|(i, r)| {
             let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(i)), (pct(r), SegmentValue::Exact(i + 1))],
+                [(0.0, SegmentValue::Exact(i)), (pct(r), row_end(i))],
                 RED.mix(0.7).filled(),
             );
             bar.set_margin(5, 5, 0, 0);
