@@ -32,8 +32,16 @@ fn a_counterexample_exits_1_writes_its_files_and_replays_to_the_same_hash() {
     assert!(out.contains("1. at n0's 1st prepare-sent: crash n0 (no recovery)"), "{out}");
     assert!(out.contains("verdict: non-blocking VIOLATED"), "{out}");
     assert!(out.contains("```mermaid\nsequenceDiagram"), "{out}");
+    // Protocol words, and a blocked participant's retries drawn once with their count.
+    assert!(out.contains(": VOTE t1 yes"), "{out}");
+    assert!(out.contains("DECISION-REQUEST t1 (receiver down) ×"), "{out}");
+    assert!(out.contains("Note over p1: UNCERTAIN t1"), "{out}");
+    assert!(!out.contains("more lines not shown"), "{out}");
     let json = dir.path().join("2pc-non-blocking.json");
-    assert!(out.contains(&format!("replay: commitlab replay {}", json.display())), "{out}");
+    assert!(
+        out.contains(&format!("replay: cargo run --release -- replay {}", json.display())),
+        "{out}"
+    );
     for ext in ["json", "mmd", "svg"] {
         assert!(dir.path().join(format!("2pc-non-blocking.{ext}")).exists(), "{ext}");
     }

@@ -59,3 +59,124 @@ fn properties_that_do_not_apply_are_refused() {
         &["does not apply to 2pc"],
     );
 }
+
+fn temp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_plan_mark_the_node_never_emits_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = temp_file(
+        &dir,
+        "plan.json",
+        r#"{"faults": [{"trigger": {"on": "mark", "node": 0, "mark": "all-vote-in", "nth": 1},
+                        "action": {"do": "crash", "node": 0}}]}"#,
+    );
+    rejects(
+        &["run", "--plan", &plan],
+        &["--plan", "fault 1 of the plan", "never emits mark \"all-vote-in\"", "all-votes-in"],
+    );
+    let scenario = temp_file(
+        &dir,
+        "s.toml",
+        "protocol = \"3pc\"\nparticipants = 3\ntxns = 2\nseed = 1\nfault_horizon_us = 1000000\n\n[[plan.faults]]\n\
+         trigger = { on = \"mark\", node = 0, mark = \"prepare-sent\", nth = 1 }\n\
+         action = { do = \"crash\", node = 0 }\n",
+    );
+    rejects(
+        &["run", "--scenario", &scenario],
+        &["--scenario", "never emits mark \"prepare-sent\""],
+    );
+}
+
+#[test]
+fn run_reports_whether_each_fault_fired_and_when() {
+    // The first crash fires on the first transaction; the 99th all-votes-in of a 10-transaction
+    // run never comes.
+    let args = ["run", "--crash", "coord@all-votes-in+50", "--crash", "p1@voted-yes#99"];
+    let (code, text) = commitlab(&[&args[..], &["--json"]].concat());
+    assert_eq!(code, Some(0), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let faults = v["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 2, "{text}");
+    assert_eq!(faults[0]["fired"], true);
+    assert!(faults[0]["at_us"].as_u64().unwrap() > 0, "{text}");
+    assert_eq!(
+        faults[0]["fault"],
+        "at coord's 1st all-votes-in: crash coord, recover 50000us later"
+    );
+    assert_eq!(faults[1]["fired"], false);
+    assert!(faults[1]["at_us"].is_null(), "{text}");
+
+    let (code, text) = commitlab(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("warning: fault 2 never fired: at p1's 99th voted-yes"), "{text}");
+    assert!(!text.contains("warning: fault 1"), "{text}");
+}
+
+#[test]
+fn io_errors_name_the_path_and_what_was_written() {
+    rejects(
+        &["run", "--txns", "1", "--diagram", "/proc/x.svg"],
+        &["cannot write the diagram (--diagram) to /proc/x.svg"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_file(&dir, "a-file", "not a directory");
+    let (code, text) = commitlab(&[
+        "study",
+        "coordinator-failure",
+        "--seeds",
+        "1",
+        "--txns",
+        "1",
+        "--no-plots",
+        "--out",
+        &file,
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("cannot create directory {file}")), "{text}");
+    assert!(text.contains("cannot write the CSV results"), "{text}");
+    assert_eq!(text.trim_end().lines().count(), 1, "one line: {text}");
+    let (code, text) = commitlab(&[
+        "check",
+        "--protocol",
+        "2pc",
+        "--property",
+        "non-blocking",
+        "--cases",
+        "200",
+        "--out",
+        &file,
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("cannot write the counterexample"), "{text}");
+    assert!(text.contains(&format!("cannot create directory {file}")), "{text}");
+}
+
+#[test]
+fn help_lists_come_from_the_catalogs() {
+    let (code, text) = commitlab(&["check", "--help"]);
+    assert_eq!(code, Some(0));
+    for p in
+        ["atomicity", "non-blocking", "termination", "durability", "conservation", "saga-atomicity"]
+    {
+        assert!(text.contains(p), "check --help lacks {p}:\n{text}");
+    }
+    assert!(text.contains("clock-drift"), "{text}");
+    for args in [&["sweep", "--help"][..], &["--help"][..]] {
+        let (_, text) = commitlab(args);
+        for s in ["partition", "scaling", "throughput", "gray-lamport"] {
+            assert!(text.contains(s), "{args:?} lacks {s}:\n{text}");
+        }
+    }
+    rejects(
+        &["check", "--protocol", "2pc", "--property", "atomicity", "--faults", "crash,partiton"],
+        &["--faults: unknown fault class \"partiton\"", "did you mean \"partition\""],
+    );
+    let (_, text) =
+        commitlab(&["check", "--protocol", "2pc", "--property", "atomicity", "--faults", "x"]);
+    assert!(!text.contains("is invalid"), "{text}");
+}

@@ -20,13 +20,11 @@ pub struct CheckArgs {
     /// Protocol name (see `commitlab list`).
     #[arg(long)]
     pub protocol: String,
-    /// atomicity | non-blocking | termination | durability | conservation
-    #[arg(long)]
+    /// The property to search a counterexample to (the list below is `Target::ALL`).
+    #[arg(long, help = property_help())]
     pub property: String,
-    /// Fault classes to draw from, comma-separated: crash, recover, partition, one-way-cut,
-    /// drop, duplicate, delay, clock-drift, or `all`. Default: `crash` (crash-stop) for
-    /// non-blocking, `all` otherwise.
-    #[arg(long)]
+    /// Fault classes to draw from (the list below is `FaultClass::ALL`).
+    #[arg(long, help = faults_help())]
     pub faults: Option<String>,
     #[arg(long, default_value_t = 3)]
     pub participants: u32,
@@ -51,6 +49,26 @@ pub struct CheckArgs {
     pub out: PathBuf,
 }
 
+/// `--property` help: every property `check` searches, from the catalog.
+fn property_help() -> String {
+    let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    format!(
+        "The property to search a counterexample to: {} (those that apply to the protocol: \
+         `commitlab list`)",
+        names.join(" | ")
+    )
+}
+
+/// `--faults` help: every fault class, from the catalog.
+fn faults_help() -> String {
+    let names: Vec<&str> = FaultClass::ALL.iter().map(|c| c.name()).collect();
+    format!(
+        "Fault classes to draw from, comma-separated: {}, or `all`. Default: `crash` \
+         (crash-stop) for non-blocking, `all` otherwise",
+        names.join(", ")
+    )
+}
+
 pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass>> {
     let list = list.unwrap_or(if target == Target::NonBlocking { "crash" } else { "all" });
     if list == "all" {
@@ -58,7 +76,10 @@ pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass
     }
     let mut classes = Vec::new();
     for name in list.split(',').map(str::trim) {
-        let c = FaultClass::parse(name).map_err(|e| format!("--faults: {e}"))?;
+        let c = FaultClass::parse(name).map_err(|_| {
+            let known = FaultClass::ALL.iter().map(|c| c.name()).chain(["all"]);
+            format!("--faults: {}", protocols::family::unknown_name("fault class", name, known))
+        })?;
         if !classes.contains(&c) {
             classes.push(c);
         }
@@ -146,10 +167,14 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
             let mermaid = replayed
                 .outcome
                 .render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
-            write_atomically(&json_path, |w| w.write_all(c.to_json().as_bytes()))?;
-            write_atomically(&mmd_path, |w| w.write_all(mermaid.as_bytes()))?;
+            write_atomically(&json_path, "the counterexample", |w| {
+                w.write_all(c.to_json().as_bytes())
+            })?;
+            write_atomically(&mmd_path, "the Mermaid diagram", |w| {
+                w.write_all(mermaid.as_bytes())
+            })?;
             let svg = replayed.outcome.render(Rendering::Svg { height_px: 1600 });
-            write_atomically(&svg_path, |w| w.write_all(svg.as_bytes()))?;
+            write_atomically(&svg_path, "the SVG diagram", |w| w.write_all(svg.as_bytes()))?;
             writeln!(out, "{header}")?;
             writeln!(
                 out,
@@ -164,7 +189,8 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
             )?;
             writeln!(out, "```mermaid\n{}```", mermaid)?;
             writeln!(out, "space-time diagram: {}", svg_path.display())?;
-            writeln!(out, "replay: commitlab replay {}", json_path.display())?;
+            // The form that works from a clone; README says how to put commitlab on PATH.
+            writeln!(out, "replay: cargo run --release -- replay {}", json_path.display())?;
             Ok(Exit::PropertyFailed)
         }
     }

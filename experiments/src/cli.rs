@@ -44,15 +44,29 @@ pub enum Command {
     /// List protocols (with variants), properties, fault kinds and experiments.
     List,
     /// Run a named study (default command: `study coordinator-failure`).
+    #[command(about = subcommand_about::<crate::study::StudyName>(
+        "Run a named study (default command: `study coordinator-failure`)"
+    ))]
     Study {
         #[command(subcommand)]
         study: crate::study::StudyName,
     },
-    /// Sweep one parameter for every correct protocol: partition, scaling, throughput.
+    /// Sweep one parameter for every correct protocol.
+    #[command(about = subcommand_about::<crate::sweep::SweepName>(
+        "Sweep one parameter for every correct protocol"
+    ))]
     Sweep {
         #[command(subcommand)]
         sweep: crate::sweep::SweepName,
     },
+}
+
+/// `lead: name, name, ...` with the names of `S`'s subcommands, so that help never lists a
+/// stale set.
+fn subcommand_about<S: Subcommand>(lead: &str) -> String {
+    let cmd = S::augment_subcommands(clap::Command::new("x"));
+    let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    format!("{lead}: {}", names.join(", "))
 }
 
 #[derive(Subcommand, Debug)]

@@ -16,7 +16,5 @@ pub fn write_rows<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
         w.serialize(row)?;
     }
     let bytes = w.into_inner().map_err(|e| format!("csv: {e}"))?;
-    write_atomically(path, |f| std::io::Write::write_all(f, &bytes))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(())
+    write_atomically(path, "the CSV results", |f| std::io::Write::write_all(f, &bytes))
 }

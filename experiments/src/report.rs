@@ -2,39 +2,50 @@
 
 use std::io::Write;
 
-use sim_core::{Action, Fault, Trigger};
+use sim_core::{Action, Fault, NodeId, Trigger};
 
 use crate::error::Result;
 use crate::search::Counterexample;
 
 /// One line per fault: "on n0's 1st all-votes-in: crash n0 (no recovery)".
 pub fn describe_fault(f: &Fault) -> String {
+    describe_fault_with(f, &|n| n.to_string())
+}
+
+/// [`describe_fault`] with nodes named by `name` (e.g. their role labels: `coord`, `p1`).
+pub fn describe_fault_with(f: &Fault, name: &dyn Fn(NodeId) -> String) -> String {
     let when = match &f.trigger {
         Trigger::Time { at_us } => format!("at {at_us}us"),
-        Trigger::Mark { node, mark, nth } => format!("at {node}'s {} {mark}", ordinal(*nth as u64)),
-        Trigger::Sends { node, count } => format!("after {node}'s {} send", ordinal(*count)),
+        Trigger::Mark { node, mark, nth } => {
+            format!("at {}'s {} {mark}", name(*node), ordinal(*nth as u64))
+        }
+        Trigger::Sends { node, count } => {
+            format!("after {}'s {} send", name(*node), ordinal(*count))
+        }
     };
     let what = match &f.action {
-        Action::Crash { node, recover_after_us: None } => format!("crash {node} (no recovery)"),
-        Action::Crash { node, recover_after_us: Some(d) } => {
-            format!("crash {node}, recover {d}us later")
+        Action::Crash { node, recover_after_us: None } => {
+            format!("crash {} (no recovery)", name(*node))
         }
-        Action::Recover { node } => format!("recover {node}"),
+        Action::Crash { node, recover_after_us: Some(d) } => {
+            format!("crash {}, recover {d}us later", name(*node))
+        }
+        Action::Recover { node } => format!("recover {}", name(*node)),
         Action::Partition { groups } => {
-            let sides: Vec<String> = groups.iter().map(|g| nodes(g)).collect();
+            let sides: Vec<String> = groups.iter().map(|g| nodes(g, name)).collect();
             format!("partition {} | everyone else", sides.join(" | "))
         }
-        Action::CutOneWay { from, to } => format!("cut {from} -> {to}"),
-        Action::CutLink { a, b } => format!("cut {a} <-> {b}"),
-        Action::HealLink { a, b } => format!("heal {a} <-> {b}"),
+        Action::CutOneWay { from, to } => format!("cut {} -> {}", name(*from), name(*to)),
+        Action::CutLink { a, b } => format!("cut {} <-> {}", name(*a), name(*b)),
+        Action::HealLink { a, b } => format!("heal {} <-> {}", name(*a), name(*b)),
         Action::Heal => "heal the network".into(),
         other => format!("{other:?}"),
     };
     format!("{when}: {what}")
 }
 
-fn nodes(g: &[sim_core::NodeId]) -> String {
-    let v: Vec<String> = g.iter().map(|n| n.to_string()).collect();
+fn nodes(g: &[NodeId], name: &dyn Fn(NodeId) -> String) -> String {
+    let v: Vec<String> = g.iter().map(|&n| name(n)).collect();
     format!("{{{}}}", v.join(","))
 }
 

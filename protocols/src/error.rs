@@ -6,7 +6,7 @@ use sim_core::SimError;
 pub enum ScenarioError {
     #[error("{message}")]
     UnknownProtocol { name: String, message: String },
-    #[error("{field} is invalid: {reason}")]
+    #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
     #[error(transparent)]
     Sim(#[from] SimError),

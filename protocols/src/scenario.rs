@@ -257,6 +257,9 @@ pub struct RunReport {
     /// Per fault of the plan: whether it fired.
     #[serde(default)]
     pub faults_fired: Vec<bool>,
+    /// Per fault of the plan: when it fired, in simulated µs (`None`: it never did).
+    #[serde(default)]
+    pub faults_fired_at_us: Vec<Option<u64>>,
     pub stats: RunStats,
     pub messages: MessageCounts,
     pub trace_hash: u64,
@@ -513,6 +516,7 @@ where
         workload: scenario.workload,
         liveness_phase: scenario.liveness_bound_us.is_some(),
         faults_fired: sim.fired().to_vec(),
+        faults_fired_at_us: sim.fired_at().iter().map(|t| t.map(Time::as_us)).collect(),
         stats,
         messages,
         trace_hash: sim.trace_hash(),

@@ -157,6 +157,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             return;
         }
         self.triggers.fired[i] = true;
+        self.triggers.fired_at[i] = Some(self.now);
         let action = self.plan.faults[i].action.clone();
         self.act(index, action, sched);
     }

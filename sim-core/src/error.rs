@@ -14,7 +14,7 @@ pub enum SimError {
     #[error("{field} = {value} is not a probability (must be within [0, 1])")]
     Probability { field: String, value: f64 },
 
-    #[error("{field} is invalid: {reason}")]
+    #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
 
     #[error("malformed fault plan{}: {message}", path.as_ref().map(|p| format!(" {p}")).unwrap_or_default())]

@@ -332,6 +332,10 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     pub fn fired(&self) -> &[bool] {
         self.world.fired()
     }
+    /// When each fault of the plan fired (`None`: it never did).
+    pub fn fired_at(&self) -> &[Option<Time>] {
+        self.world.fired_at()
+    }
     pub fn in_liveness_phase(&self) -> bool {
         self.world.in_liveness_phase()
     }

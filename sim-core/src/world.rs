@@ -91,6 +91,8 @@ pub(crate) struct Triggers {
     /// Per node: (send count, fault index).
     pub(crate) sends: Vec<Vec<(u64, u32)>>,
     pub(crate) fired: Vec<bool>,
+    /// When each fault fired (not part of the state hash: `fired` is).
+    pub(crate) fired_at: Vec<Option<Time>>,
     /// False in the liveness phase: no new faults.
     pub(crate) armed: bool,
 }
@@ -173,6 +175,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             mark: vec![Vec::new(); n],
             sends: vec![Vec::new(); n],
             fired: vec![false; plan.faults.len()],
+            fired_at: vec![None; plan.faults.len()],
             armed: true,
         };
         for (i, f) in plan.faults.iter().enumerate() {
@@ -314,6 +317,10 @@ impl<P: Protocol, N> World<P, N> {
     /// Which faults of the plan have fired.
     pub fn fired(&self) -> &[bool] {
         &self.triggers.fired
+    }
+    /// When each fault of the plan fired (`None`: it never did).
+    pub fn fired_at(&self) -> &[Option<Time>] {
+        &self.triggers.fired_at
     }
     /// Whether faults may still happen (false once the liveness phase began).
     pub fn faults_armed(&self) -> bool {

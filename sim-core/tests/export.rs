@@ -46,13 +46,14 @@ fn mermaid_shows_deliveries_drops_crashes_and_faults() {
         lines[..4],
         ["sequenceDiagram", "    participant n0", "    participant n1", "    participant n2"]
     );
-    assert!(text.contains("    n0->>n1: Data(1) @2000us"), "{text}");
-    assert!(text.contains("    n0-xn1: Ping(0) (cut) @20000us"), "{text}");
-    assert!(text.contains("    n0-xn2: Ping(0) (receiver down) @22000us"), "{text}");
+    assert!(text.contains("    n0->>n1: DATA 1 @2000us"), "{text}");
+    assert!(text.contains("    n0-xn1: PING 0 (cut) @20000us"), "{text}");
+    assert!(text.contains("    n0-xn2: PING 0 (receiver down) @22000us"), "{text}");
     assert!(text.contains("    Note over n2: CRASH @10000us"), "{text}");
     assert!(text.contains("    Note over n2: recovered from disk @30000us"), "{text}");
-    assert!(text.contains("fault @15000us: CutLink"), "{text}");
-    // Every delivered message is one arrow.
+    assert!(text.contains("fault @15000us: cut n0 <-> n1"), "{text}");
+    assert!(text.contains("fault @10000us: crash n2 (recovers after 20 ms)"), "{text}");
+    // Every delivered message is one arrow (none repeats here).
     assert_eq!(text.matches("->>").count() as u64, sim.stats().delivered);
 }
 

@@ -43,7 +43,7 @@ pub fn run_w1(opts: &W1Options, out: &mut impl Write) -> crate::error::Result<()
     }
     writeln!(out, "trace_hash={:016x}", r.trace_hash)?;
     if let Some(path) = &opts.jsonl {
-        write_atomically(path, |w| sim.trace().write_jsonl(w))?;
+        write_atomically(path, "the JSON Lines trace", |w| sim.trace().write_jsonl(w))?;
         writeln!(out, "trace written to {}", path.display())?;
     }
     Ok(())

@@ -170,6 +170,11 @@ pub fn resolve(args: &RunArgs) -> Result<Scenario> {
     let roles = protocol.roles(&s)?;
     if let Some(path) = &args.plan {
         s.plan = FaultPlan::load(path, roles.nodes()).map_err(|e| format!("--plan: {e}"))?;
+        check_plan_marks(&s.plan, &roles, protocol)
+            .map_err(|e| format!("--plan {}: {e}", path.display()))?;
+    } else if let Some(path) = &args.scenario {
+        check_plan_marks(&s.plan, &roles, protocol)
+            .map_err(|e| format!("--scenario {}: {e}", path.display()))?;
     }
     for spec in &args.crash {
         s.plan.faults.push(parse_crash(spec, &roles, protocol)?);
@@ -249,25 +254,49 @@ pub fn parse_crash(spec: &str, roles: &Roles, protocol: &ProtocolSpec) -> Result
     if mark.is_empty() {
         return Err(bad("the mark is empty".into()).into());
     }
-    let role = roles.of(node);
-    let marks = protocol.all_marks(role);
-    if !marks.contains(&mark) {
-        let hint = closest(mark, marks.iter().copied())
-            .map(|c| format!("did you mean {c:?}? "))
-            .unwrap_or_default();
-        let why = format!(
-            "{} (a {} {role}) never emits mark {mark:?}, so the crash would never happen \
-             ({hint}its marks: {})",
-            roles.label(node),
-            protocol.name,
-            marks.join(", ")
-        );
-        return Err(bad(why).into());
-    }
+    check_mark(node, mark, roles, protocol).map_err(bad)?;
     Ok(Fault {
         trigger: Trigger::Mark { node, mark: mark.to_string(), nth },
         action: Action::Crash { node, recover_after_us },
     })
+}
+
+/// Whether `node`'s role in `protocol` ever emits `mark`; if not, why not, with the closest
+/// mark suggested and every valid one listed (a crash on it would never happen).
+pub fn check_mark(
+    node: NodeId,
+    mark: &str,
+    roles: &Roles,
+    protocol: &ProtocolSpec,
+) -> std::result::Result<(), String> {
+    let role = roles.of(node);
+    let marks = protocol.all_marks(role);
+    if marks.contains(&mark) {
+        return Ok(());
+    }
+    let hint = closest(mark, marks.iter().copied())
+        .map(|c| format!("did you mean {c:?}? "))
+        .unwrap_or_default();
+    Err(format!(
+        "{} (a {} {role}) never emits mark {mark:?}, so the fault would never happen \
+         ({hint}its marks: {})",
+        roles.label(node),
+        protocol.name,
+        marks.join(", ")
+    ))
+}
+
+/// Every mark trigger of `plan` names a mark its node's role emits (see [`check_mark`]).
+pub fn check_plan_marks(plan: &FaultPlan, roles: &Roles, protocol: &ProtocolSpec) -> Result<()> {
+    for (i, f) in plan.faults.iter().enumerate() {
+        if let Trigger::Mark { node, mark, .. } = &f.trigger
+            && node.0 < roles.nodes()
+        {
+            check_mark(*node, mark, roles, protocol)
+                .map_err(|e| format!("fault {} of the plan: {e}", i + 1))?;
+        }
+    }
+    Ok(())
 }
 
 /// A node by its label (`coord`, `client`, `pK`, `aK`, ...) or its number.

@@ -56,6 +56,18 @@ pub struct Summary {
     pub verdicts: std::collections::BTreeMap<String, String>,
     /// One line per violation.
     pub violations: Vec<String>,
+    /// Per fault of the plan, in plan order: whether it fired and when.
+    pub faults: Vec<FaultFired>,
+}
+
+/// What became of one fault of the plan.
+#[derive(Debug, Serialize)]
+pub struct FaultFired {
+    /// The fault in words (`at coord's 1st all-votes-in: crash coord (no recovery)`).
+    pub fault: String,
+    pub fired: bool,
+    /// Simulated time it fired at, in µs; `null` when it never fired.
+    pub at_us: Option<u64>,
 }
 
 fn to_ms(us: u64) -> f64 {
@@ -107,6 +119,20 @@ impl Summary {
                 .violated()
                 .map(|v| format!("{}: {}", v.property.name(), v.detail))
                 .collect(),
+            faults: s
+                .plan
+                .faults
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let at_us = report.faults_fired_at_us.get(i).copied().flatten();
+                    FaultFired {
+                        fault: crate::report::describe_fault_with(f, &|n| report.roles.label(n)),
+                        fired: report.faults_fired.get(i).copied().unwrap_or(false),
+                        at_us,
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -146,6 +172,9 @@ impl Summary {
         for v in &self.violations {
             writeln!(out, "  ! {v}")?;
         }
+        for (i, f) in self.faults.iter().enumerate().filter(|(_, f)| !f.fired) {
+            writeln!(out, "warning: fault {} never fired: {}", i + 1, f.fault)?;
+        }
         Ok(())
     }
 }
@@ -169,18 +198,18 @@ pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<Exit> {
     let summary = Summary::new(&scenario, &outcome.report, &verdicts);
     if let Some(path) = &args.save_scenario {
         let text = flags::scenario_to_toml(&scenario)?;
-        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+        write_atomically(path, "the scenario (--save-scenario)", |w| w.write_all(text.as_bytes()))?;
     }
     if let Some(path) = &args.trace {
-        write_atomically(path, |w| outcome.write_trace_jsonl(w))?;
+        write_atomically(path, "the trace (--trace)", |w| outcome.write_trace_jsonl(w))?;
     }
     if let Some((path, kind)) = diagram {
         let text = outcome.render(kind);
-        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+        write_atomically(path, "the diagram (--diagram)", |w| w.write_all(text.as_bytes()))?;
     }
     if let Some(path) = &args.shiviz {
         let text = outcome.render(Rendering::ShiViz);
-        write_atomically(path, |w| w.write_all(text.as_bytes()))?;
+        write_atomically(path, "the ShiViz log (--shiviz)", |w| w.write_all(text.as_bytes()))?;
     }
     if args.json {
         serde_json::to_writer(&mut *out, &summary)?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{NodeNames, label};
+use super::{NodeNames, clip, describe_action};
 use crate::process::Protocol;
 use crate::trace::{TraceEvent, TraceKind};
 
@@ -26,7 +26,7 @@ pub fn render<P: Protocol>(events: &[TraceEvent<P>], nodes: u32, names: NodeName
             TraceKind::Send { to, id, msg } => {
                 clocks[me][me] += 1;
                 in_flight.insert(*id, clocks[me].clone());
-                format!("send {} to {}", label(msg, 80), names(*to))
+                format!("send {} to {}", clip(P::label_msg(msg), 80), names(*to))
             }
             TraceKind::Deliver { from, id } => {
                 if let Some(vc) = in_flight.get(id) {
@@ -42,7 +42,7 @@ pub fn render<P: Protocol>(events: &[TraceEvent<P>], nodes: u32, names: NodeName
             }
             other => {
                 clocks[me][me] += 1;
-                describe(other)
+                describe(other, names)
             }
         };
         let vc: Vec<String> = clocks[me]
@@ -63,17 +63,21 @@ pub fn render<P: Protocol>(events: &[TraceEvent<P>], nodes: u32, names: NodeName
     out
 }
 
-fn describe<P: Protocol>(kind: &TraceKind<P>) -> String {
+fn describe<P: Protocol>(kind: &TraceKind<P>, names: NodeNames<'_>) -> String {
     match kind {
         TraceKind::Start => "start".into(),
-        TraceKind::TimerCancel { timer } => format!("cancel timer {}", label(timer, 60)),
-        TraceKind::TimerFire { timer } => format!("timeout {}", label(timer, 60)),
-        TraceKind::Persist { record } => format!("persist {}", label(record, 80)),
+        TraceKind::TimerCancel { timer } => {
+            format!("cancel timer {}", clip(P::label_timer(timer), 60))
+        }
+        TraceKind::TimerFire { timer } => format!("timeout {}", clip(P::label_timer(timer), 60)),
+        TraceKind::Persist { record } => format!("persist {}", clip(P::label_record(record), 80)),
         TraceKind::Mark { name } => format!("mark {name}"),
-        TraceKind::Observe { obs } => format!("observe {}", label(obs, 80)),
+        TraceKind::Observe { obs } => format!("observe {}", clip(P::label_obs(obs), 80)),
         TraceKind::Crash { cut } => format!("CRASH ({cut} effects cut)"),
         TraceKind::Recover => "recovered from disk".into(),
-        TraceKind::Fault { action, .. } => format!("fault {}", label(action, 80)),
+        TraceKind::Fault { action, .. } => {
+            format!("fault {}", clip(describe_action(action, names), 80))
+        }
         TraceKind::LivenessPhase => "liveness phase".into(),
         TraceKind::Send { .. }
         | TraceKind::Deliver { .. }

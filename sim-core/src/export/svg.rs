@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use super::{NodeNames, Sends, label};
+use super::{NodeNames, Sends, clip, describe_action};
 use crate::fault::Action;
 use crate::process::Protocol;
 use crate::trace::{DropReason, TraceEvent, TraceKind};
@@ -122,7 +122,7 @@ pub fn render<P: Protocol>(
                         r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="msg" marker-end="url(#arrow)"/><text x="{:.1}" y="{:.1}" class="lbl">{}</text>"#,
                         (x1 + x2) / 2.0 + 3.0,
                         (y1 + y2) / 2.0 - 2.0,
-                        xml(&label(msg, 28))
+                        xml(&clip(P::label_msg(msg), 28))
                     );
                 }
             }
@@ -152,7 +152,7 @@ pub fn render<P: Protocol>(
                     | Action::CutLink { .. }
                         if impaired_since.is_none() =>
                     {
-                        impaired_since = Some((t, label(action, 60)));
+                        impaired_since = Some((t, clip(describe_action(action, names), 60)));
                     }
                     Action::Heal => {
                         if let Some((from, what)) = impaired_since.take() {
@@ -165,7 +165,7 @@ pub fn render<P: Protocol>(
                     body,
                     r#"<text x="4" y="{:.1}" class="fault">⚡ {}</text>"#,
                     y(t),
-                    xml(&label(action, 40))
+                    xml(&clip(describe_action(action, names), 40))
                 );
             }
             TraceKind::LivenessPhase => {
@@ -192,7 +192,7 @@ pub fn render<P: Protocol>(
                     r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="obs"/><text x="{:.1}" y="{:.1}" class="obs">{}</text>"#,
                     cx + 5.0,
                     cy + 3.0,
-                    xml(&label(obs, 30))
+                    xml(&clip(P::label_obs(obs), 30))
                 );
             }
             _ => {}

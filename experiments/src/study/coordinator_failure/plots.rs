@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::row::{FAULT_HORIZON_US, Row};
 use crate::error::Result;
 use crate::output::write_atomically;
 
 fn save(path: &Path, svg: &str) -> Result<()> {
-    write_atomically(path, |w| std::io::Write::write_all(w, svg.as_bytes()))
-        .map_err(|e| format!("{}: {e}", path.display()).into())
+    write_atomically(path, "the SVG plot", |w| std::io::Write::write_all(w, svg.as_bytes()))
 }
 
 fn plot_err<E: std::fmt::Display>(e: E) -> crate::error::Error {
@@ -69,6 +69,9 @@ pub fn blocked_by_crash_point(rows: &[Row]) -> Result<String> {
     Ok(svg)
 }
 
+/// Horizontal bars: crash points down the side (names read left to right, never over a
+/// bar), the share of runs blocked along the bottom, each bar labelled with its value (so a
+/// 0% bar is visibly zero, not missing).
 fn draw_blocked_panel(
     panel: &DrawingArea<SVGBackend<'_>, Shift>,
     protocol: &str,
@@ -79,18 +82,23 @@ fn draw_blocked_panel(
     let mut chart = ChartBuilder::on(panel)
         .caption(protocol, ("sans-serif", 16))
         .margin(8)
-        .x_label_area_size(110)
-        .y_label_area_size(50)
-        .build_cartesian_2d((0..n).into_segmented(), 0f64..100f64)
+        .margin_right(24)
+        .x_label_area_size(40)
+        .y_label_area_size(190)
+        // Integer ranges are inclusive in plotters: 0..n-1 gives exactly n rows (a single
+        // row needs 0..1, or its segment would have no extent).
+        .build_cartesian_2d(0f64..100f64, (0..(n - 1).max(1)).into_segmented())
         .map_err(plot_err)?;
     chart
         .configure_mesh()
-        .disable_x_mesh()
+        .disable_y_mesh()
         .light_line_style(WHITE)
-        .y_desc("% of runs blocked")
-        .x_labels(n)
-        .x_label_style(("sans-serif", 11).into_text_style(panel).transform(FontTransform::Rotate90))
-        .x_label_formatter(&|v| match v {
+        .x_desc("% of runs blocked")
+        .x_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_labels(n)
+        .y_label_style(("sans-serif", 12))
+        .y_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
                 marks.get(*i).cloned().unwrap_or_default()
             }
@@ -100,15 +108,33 @@ fn draw_blocked_panel(
         .map_err(plot_err)?;
     // Rectangles, not `Histogram`: its bins live in a hash map, so the element order (and
     // the bytes of the SVG) would change from run to run.
+    let row_end = |i: usize| {
+        if i + 1 == n && n > 1 { SegmentValue::Last } else { SegmentValue::Exact(i + 1) }
+    };
+    let pct = |r: &Row| 100.0 * r.blocked_runs as f64 / r.runs.max(1) as f64;
     chart
         .draw_series(rows.iter().enumerate().map(|(i, r)| {
-            let pct = 100.0 * r.blocked_runs as f64 / r.runs.max(1) as f64;
             let mut bar = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), pct)],
+                [(0.0, SegmentValue::Exact(i)), (pct(r), row_end(i))],
                 RED.mix(0.7).filled(),
             );
-            bar.set_margin(0, 0, 6, 6);
+            bar.set_margin(5, 5, 0, 0);
             bar
+        }))
+        .map_err(plot_err)?;
+    chart
+        .draw_series(rows.iter().enumerate().map(|(i, r)| {
+            let p = pct(r);
+            // Inside the bar's end when it is long, just past it otherwise.
+            let (x, anchor) = if p > 80.0 { (p - 1.0, HPos::Right) } else { (p + 1.0, HPos::Left) };
+            Text::new(
+                format!("{p:.0}%"),
+                (x, SegmentValue::CenterOf(i)),
+                ("sans-serif", 12)
+                    .into_font()
+                    .into_text_style(panel)
+                    .pos(Pos::new(anchor, VPos::Center)),
+            )
         }))
         .map_err(plot_err)?;
     Ok(())
@@ -139,35 +165,73 @@ pub fn in_doubt_vs_recovery(rows: &[Row]) -> Result<String> {
         })
         .collect();
     let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max);
+    // A log axis has no zero: protocols never in doubt (the sagas) are drawn on a labelled
+    // floor line instead of vanishing below the axis.
+    let floor = 0.5f64;
+    let never_in_doubt = |points: &[(f64, f64)]| points.iter().all(|p| p.1 < floor);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (900, 560)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (900, 600)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
         let mut chart = ChartBuilder::on(&root)
             .caption("Longest in-doubt interval vs. coordinator recovery delay", ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(70)
-            .build_cartesian_2d((5f64..5000f64).log_scale(), (0.5f64..y_max * 2.0).log_scale())
+            .build_cartesian_2d((5f64..5000f64).log_scale(), (floor * 0.6..y_max * 2.0).log_scale())
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .x_desc(format!("recovery delay, ms (never = the {horizon_ms} ms fault phase)"))
-            .y_desc("mean longest in-doubt, ms")
+            .y_desc("mean longest in-doubt, ms (log)")
             .draw()
             .map_err(plot_err)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(5.0, floor), (5000.0, floor)],
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(plot_err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "0 ms: never in doubt",
+                (5.5, floor * 0.93),
+                ("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
+            )))
+            .map_err(plot_err)?;
+        // Series that coincide (2PC and its presumed-abort variant) stay visible: every other
+        // series is a wide translucent band under a thin line, and each has its own marker.
         for (i, (protocol, points)) in series.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
+            let (width, alpha) = if i % 2 == 0 { (7, 0.45) } else { (2, 1.0) };
+            let color = Palette99::pick(i).mix(alpha);
+            let shown: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x, y.max(floor))).collect();
+            let name = if never_in_doubt(points) {
+                format!("{protocol} (0 ms: on the floor line)")
+            } else {
+                protocol.clone()
+            };
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(shown.iter().copied(), color.stroke_width(width)))
                 .map_err(plot_err)?
-                .label(protocol.clone())
+                .label(name)
                 .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
                 });
-            chart
-                .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-                .map_err(plot_err)?;
+            let size = if i % 2 == 0 { 5 } else { 3 };
+            match i % 4 {
+                0 => chart
+                    .draw_series(shown.iter().map(|&p| Circle::new(p, size + 1, color.filled()))),
+                1 => chart.draw_series(
+                    shown.iter().map(|&p| TriangleMarker::new(p, size + 2, color.filled())),
+                ),
+                2 => chart.draw_series(
+                    shown.iter().map(|&p| Cross::new(p, size + 1, color.stroke_width(2))),
+                ),
+                _ => chart.draw_series(
+                    shown.iter().map(|&p| Circle::new(p, size + 1, color.stroke_width(2))),
+                ),
+            }
+            .map_err(plot_err)?;
         }
         chart
             .configure_series_labels()
