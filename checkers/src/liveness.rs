@@ -25,7 +25,7 @@ pub fn non_blocking(h: &History) -> Verdict {
     let mut out = Vec::new();
     for b in &end.blocked {
         let (node, txn, since) = (b.node, b.txn, b.since);
-        let wait = end.waiting_on.clone();
+        let wait = waits_on(&end.waiting_on, node);
         let why = describe(&wait);
         out.push(Violation {
             property: Property::NonBlocking,
@@ -38,6 +38,15 @@ pub fn non_blocking(h: &History) -> Verdict {
         });
     }
     Verdict::from_violations(out)
+}
+
+/// What blocked `node` waits on: every down node (any of them may hold the decision) and
+/// the cut links it sends or receives on — not every cut link in the cluster, which says
+/// nothing about this node's wait.
+fn waits_on(all: &WaitingOn, node: NodeId) -> WaitingOn {
+    let cut_links =
+        all.cut_links.iter().copied().filter(|&(a, b)| a == node || b == node).collect();
+    WaitingOn { down: all.down.clone(), cut_links }
 }
 
 fn describe(w: &WaitingOn) -> String {

@@ -72,3 +72,36 @@ fn without_a_recovery_the_liveness_phase_recovers_it_and_ac5_holds() {
     // Blocked participants were uncertain for the whole fault phase (10 s).
     assert!(exposure.iter().any(|e| e.uncertain_us_max > 9_000_000), "{exposure:?}");
 }
+
+/// A blocked node's verdict names only what it waits on: the down nodes and the cut links it
+/// sends or receives on, not every cut link in the cluster.
+#[test]
+fn a_blocked_node_names_only_its_own_cut_links() {
+    // 2PC, 3 participants: the coordinator crashes right after sending PREPARE, and p1 and p2
+    // are cut from each other (a link p3 never uses).
+    let mut s = Scenario::new("2pc", 3, 1, 3);
+    let coord = NodeId(0);
+    s.plan = FaultPlan::none()
+        .with(
+            Trigger::Mark { node: coord, mark: "prepare-sent".into(), nth: 1 },
+            Action::Crash { node: coord, recover_after_us: None },
+        )
+        .with(Trigger::Time { at_us: 1 }, Action::CutLink { a: NodeId(1), b: NodeId(2) });
+    s.liveness_bound_us = None;
+    let report = protocols::run(&s).unwrap().report;
+    let verdicts = checkers::check(&report, &s.plan);
+    let blocked = verdicts.get(checkers::Property::NonBlocking).violations().to_vec();
+    assert_eq!(blocked.len(), 3, "every participant is blocked: {blocked:?}");
+    for v in &blocked {
+        let node = v.nodes[0];
+        let w = v.waiting_on.as_ref().unwrap();
+        assert_eq!(w.down, [coord], "{v:?}");
+        assert!(w.cut_links.iter().all(|&(a, b)| a == node || b == node), "{v:?}");
+        if node == NodeId(3) {
+            assert!(w.cut_links.is_empty(), "p3 uses neither direction of p1-p2: {v:?}");
+            assert_eq!(v.detail.matches("cut").count(), 0, "{}", v.detail);
+        } else {
+            assert_eq!(w.cut_links.len(), 2, "both directions of its own cut link: {v:?}");
+        }
+    }
+}
