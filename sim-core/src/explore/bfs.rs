@@ -28,12 +28,18 @@ struct Item<P: Protocol, N> {
     used: Used,
 }
 
+/// A successor not visited before its level: its world and the budget spent.
+type Fresh<P, N> = (Detached<P, N>, Used);
+
 /// One expanded state: the property it violates, or its successors.
 struct Done<P: Protocol, N> {
     violation: Option<&'static str>,
     /// Not expanded (the depth bound) although it had successors, or a branch was cut.
     cut: bool,
-    succs: Vec<(u64, Detached<P, N>, Used)>,
+    /// Every successor's key, with its world unless the key was visited before the level
+    /// began (the visited set does not change while workers run: no thread sees another's
+    /// result, and a level holds far fewer worlds).
+    succs: Vec<(u64, Option<Fresh<P, N>>)>,
 }
 
 pub(super) fn run<P, N>(model: &Model<P, N>, config: &ExploreConfig) -> ExploreReport
@@ -55,7 +61,7 @@ where
     while !frontier.is_empty() {
         let expanding = !full && config.max_depth.is_none_or(|d| depth < d);
         let ids: Vec<u32> = frontier.iter().map(|i| i.id).collect();
-        let done = level(model, &budget, frontier, expanding, config.threads);
+        let done = level(model, &budget, &visited, frontier, expanding, config.threads);
         if let Some((i, p)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.violation?))) {
             found = Some((ids[i], p));
             break;
@@ -63,8 +69,9 @@ where
         let mut next = Vec::new();
         for (d, &parent) in done.into_iter().zip(&ids) {
             incomplete |= d.cut;
-            for (branch, (k, world, used)) in d.succs.into_iter().enumerate() {
+            for (branch, (k, succ)) in d.succs.into_iter().enumerate() {
                 states += 1;
+                let Some((world, used)) = succ else { continue };
                 if full || visited.contains(&k) {
                     continue;
                 }
@@ -111,6 +118,7 @@ where
 fn level<P, N>(
     model: &Model<P, N>,
     budget: &Budget,
+    visited: &Visited,
     items: Vec<Item<P, N>>,
     expanding: bool,
     threads: usize,
@@ -122,7 +130,8 @@ where
     let workers = threads.clamp(1, items.len().div_ceil(MIN_CHUNK).max(1));
     if workers == 1 {
         let template = (model.init)();
-        return items.into_iter().map(|i| one(model, budget, &template, i, expanding)).collect();
+        let one = |i| one(model, budget, visited, &template, i, expanding);
+        return items.into_iter().map(one).collect();
     }
     let per = items.len().div_ceil(workers);
     let mut chunks: Vec<Vec<Item<P, N>>> = Vec::with_capacity(workers);
@@ -140,7 +149,7 @@ where
                     let template = (model.init)();
                     chunk
                         .into_iter()
-                        .map(|i| one(model, budget, &template, i, expanding))
+                        .map(|i| one(model, budget, visited, &template, i, expanding))
                         .collect::<Vec<_>>()
                 })
             })
@@ -153,6 +162,7 @@ where
 fn one<P, N>(
     model: &Model<P, N>,
     budget: &Budget,
+    visited: &Visited,
     template: &World<P, N>,
     item: Item<P, N>,
     expanding: bool,
@@ -176,7 +186,11 @@ where
     }
     let succs = out
         .into_iter()
-        .map(|s| (key(world_key(model, &s.world), s.used), Detached::from_world(s.world), s.used))
+        .map(|s| {
+            let k = key(world_key(model, &s.world), s.used);
+            let fresh = !visited.contains(&k);
+            (k, fresh.then(|| (Detached::from_world(s.world), s.used)))
+        })
         .collect();
     Done { violation: None, cut: x.over_capacity, succs }
 }
