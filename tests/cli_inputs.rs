@@ -180,3 +180,12 @@ fn help_lists_come_from_the_catalogs() {
         commitlab(&["check", "--protocol", "2pc", "--property", "atomicity", "--faults", "x"]);
     assert!(!text.contains("is invalid"), "{text}");
 }
+
+#[test]
+fn list_names_the_explorable_protocols_and_models() {
+    let (code, text) = commitlab(&["list"]);
+    assert_eq!(code, Some(0), "{text}");
+    let section = text.split("explorable with").nth(1).expect("an explorable section");
+    assert!(section.contains("tla-two-phase"), "{text}");
+    assert!(section.contains("broken-tla-two-phase-early-commit"), "{text}");
+}

@@ -36,6 +36,10 @@ pub fn run(out: &mut impl Write) -> Result<Exit> {
     for spec in protocols::catalog().iter().filter(|s| !s.correct) {
         writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
     }
+    writeln!(out, "explorable with `commitlab explore` (models included):")?;
+    for spec in protocols::catalog::explorable() {
+        writeln!(out, "  {:<34} {}", spec.name, spec.summary)?;
+    }
     writeln!(out, "families (roles and their crash points; settings: --set KEY=VALUE):")?;
     for family in protocols::catalog::FAMILIES {
         let variants: Vec<&str> = (family.variants)().iter().map(|v| v.name).collect();
