@@ -93,6 +93,9 @@ pub struct Config {
     pub layout: Layout,
     /// The planted bug: the coordinator never forces its commit decision.
     pub volatile_decision: bool,
+    /// A second planted bug: a participant asserts it never sees a Prepare twice (the
+    /// network may duplicate it), so its own assertion fires.
+    pub asserts_single_prepare: bool,
     pub timing: Timing,
     pub client: ClientConfig,
     pub votes: protocols::workload::VotePolicy,
@@ -205,6 +208,7 @@ pub struct Participant {
     store: Store,
     no_vote: sim_core::rng::Chance,
     ask_us: u64,
+    asserts_single_prepare: bool,
     /// Transactions voted yes on and not yet decided.
     uncertain: BTreeSet<TxnId>,
     decided: BTreeMap<TxnId, Outcome>,
@@ -231,6 +235,7 @@ impl Participant {
             store: replay.store,
             no_vote: config.votes.chance(id),
             ask_us: config.timing.participant_timeout_us,
+            asserts_single_prepare: config.asserts_single_prepare,
             uncertain,
             decided,
         }
@@ -270,7 +275,9 @@ impl Process<Lean> for Participant {
     fn on_message(&mut self, ctx: &mut Context<'_, Lean>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Prepare { txn, writes } => {
-                if self.uncertain.contains(&txn) || self.decided.contains_key(&txn) {
+                let seen = self.uncertain.contains(&txn) || self.decided.contains_key(&txn);
+                assert!(!(seen && self.asserts_single_prepare), "{txn}: Prepare seen twice");
+                if seen {
                     return;
                 }
                 if self
@@ -351,6 +358,11 @@ pub const FAMILY: Family = Family {
                 false,
                 "BROKEN: the coordinator keeps its commit decision in memory only",
             ),
+            VariantSpec::new(
+                "broken-lean-2pc-asserts",
+                false,
+                "BROKEN: a participant asserts a Prepare never arrives twice",
+            ),
         ]
     },
     roles: ROLES,
@@ -365,7 +377,8 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
     let timing = Timing::for_network(&scenario.network);
     let config = Config {
         layout: Layout::new(scenario.participants),
-        volatile_decision: variant.starts_with("broken-"),
+        volatile_decision: variant == "broken-lean-2pc-volatile-decision",
+        asserts_single_prepare: variant == "broken-lean-2pc-asserts",
         timing,
         client: scenario.client_config(&timing),
         votes: scenario.votes.clone(),
@@ -379,6 +392,9 @@ pub fn lean() -> ProtocolSpec {
 }
 pub fn broken_lean() -> ProtocolSpec {
     ProtocolSpec::of(&FAMILY, "broken-lean-2pc-volatile-decision").expect("declared above")
+}
+pub fn asserting_lean() -> ProtocolSpec {
+    ProtocolSpec::of(&FAMILY, "broken-lean-2pc-asserts").expect("declared above")
 }
 
 /// Searches `spec` for an atomicity violation over crash and recovery plans.

@@ -6,7 +6,7 @@
 mod custom_protocol;
 
 use checkers::Property;
-use custom_protocol::{broken_lean, lean, search_atomicity};
+use custom_protocol::{asserting_lean, broken_lean, lean, search_atomicity};
 use experiments::search::counterexample::replay_spec;
 use experiments::search::{Outcome, Target};
 use protocols::Scenario;
@@ -60,4 +60,30 @@ fn the_search_holds_for_the_example_and_finds_its_planted_bug() {
     // Same scenario, same trace: the counterexample replays exactly.
     let again = replay_spec(&broken_lean(), &found.scenario, Target::Atomicity).unwrap();
     assert_eq!(again.trace_hash, replayed.trace_hash);
+}
+
+/// A panic inside a node (the protocol's own assertion) is a finding: the search reports it,
+/// the replay catches it as a `no-panic` violation, and nothing crashes.
+#[test]
+fn a_protocol_that_panics_is_a_finding_not_a_crash() {
+    let classes = vec![sim_core::FaultClass::Duplicate];
+    let mut cfg =
+        experiments::search::SearchConfig::for_spec(asserting_lean(), Target::Atomicity, classes);
+    cfg.cases = 2_000;
+    let Outcome::Found(found) = experiments::search::search(&cfg, &|_| {}).unwrap() else {
+        panic!("a duplicated Prepare makes the participant's assertion fire")
+    };
+    let replayed = replay_spec(&asserting_lean(), &found.scenario, Target::Atomicity).unwrap();
+    assert!(replayed.outcome.is_none(), "the run was cut short by the panic");
+    assert_eq!(replayed.trace_hash, experiments::search::counterexample::PANICKED);
+    assert_eq!(replayed.violations.len(), 1);
+    let v = &replayed.violations[0];
+    assert_eq!(v.property, Property::NoPanic);
+    assert!(v.detail.contains("Prepare seen twice"), "{}", v.detail);
+    // The minimal plan duplicates messages: nothing else is needed.
+    assert!(
+        found.scenario.plan.faults.iter().all(|f| matches!(f.action, Action::SetDuplicate { .. })),
+        "{:?}",
+        found.scenario.plan
+    );
 }

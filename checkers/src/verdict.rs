@@ -28,10 +28,13 @@ pub enum Property {
     /// Every saga ends as T1..Tn or T1..Tj, Cj..C1, each step and compensation applied
     /// once, in order (Garcia-Molina & Salem; see `checkers::saga`).
     SagaAtomicity,
+    /// No node's handler panicked: a protocol's own assertion firing is a finding, reported
+    /// like any violation (a finished run holds it; a run that panicked has no history).
+    NoPanic,
 }
 
 impl Property {
-    pub const ALL: [Property; 9] = [
+    pub const ALL: [Property; 10] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
@@ -41,6 +44,7 @@ impl Property {
         Property::Durability,
         Property::Conservation,
         Property::SagaAtomicity,
+        Property::NoPanic,
     ];
 
     /// The short name used on the command line and in CSV.
@@ -55,6 +59,7 @@ impl Property {
             Property::Durability => "durability",
             Property::Conservation => "conservation",
             Property::SagaAtomicity => "saga-atomicity",
+            Property::NoPanic => "no-panic",
         }
     }
 

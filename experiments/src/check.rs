@@ -163,18 +163,9 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
             let json_path = args.out.join(format!("{stem}.json"));
             let mmd_path = args.out.join(format!("{stem}.mmd"));
             let svg_path = args.out.join(format!("{stem}.svg"));
-            // The fault phase is the story; a blocked run's endless retries are not.
-            let mermaid = replayed
-                .outcome
-                .render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
             write_atomically(&json_path, "the counterexample", |w| {
                 w.write_all(c.to_json().as_bytes())
             })?;
-            write_atomically(&mmd_path, "the Mermaid diagram", |w| {
-                w.write_all(mermaid.as_bytes())
-            })?;
-            let svg = replayed.outcome.render(Rendering::Svg { height_px: 1600 });
-            write_atomically(&svg_path, "the SVG diagram", |w| w.write_all(svg.as_bytes()))?;
             writeln!(out, "{header}")?;
             writeln!(
                 out,
@@ -182,13 +173,24 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
                 found.stats.cases_to_find, found.stats.shrink_runs
             )?;
             crate::report::print_counterexample(&c, out)?;
-            writeln!(
-                out,
-                "\nmermaid sequence diagram of the minimal run ({}):",
-                mmd_path.display()
-            )?;
-            writeln!(out, "```mermaid\n{}```", mermaid)?;
-            writeln!(out, "space-time diagram: {}", svg_path.display())?;
+            // A run a panic cut short leaves no trace to draw: the file is the finding.
+            if let Some(outcome) = &replayed.outcome {
+                // The fault phase is the story; a blocked run's endless retries are not.
+                let mermaid =
+                    outcome.render(Rendering::Mermaid { max_lines: 60, stop_at_liveness: true });
+                write_atomically(&mmd_path, "the Mermaid diagram", |w| {
+                    w.write_all(mermaid.as_bytes())
+                })?;
+                let svg = outcome.render(Rendering::Svg { height_px: 1600 });
+                write_atomically(&svg_path, "the SVG diagram", |w| w.write_all(svg.as_bytes()))?;
+                writeln!(
+                    out,
+                    "\nmermaid sequence diagram of the minimal run ({}):",
+                    mmd_path.display()
+                )?;
+                writeln!(out, "```mermaid\n{}```", mermaid)?;
+                writeln!(out, "space-time diagram: {}", svg_path.display())?;
+            }
             // The form that works from a clone; README says how to put commitlab on PATH.
             writeln!(out, "replay: cargo run --release -- replay {}", json_path.display())?;
             Ok(Exit::PropertyFailed)

@@ -92,7 +92,7 @@ fn two_pc_with_cooperative_termination_still_blocks_with_everyone_uncertain() {
     // They did ask each other (cooperative termination) and nobody knew.
     let out = replay(&c.scenario, Target::NonBlocking).unwrap();
     let mut jsonl = Vec::new();
-    out.outcome.write_trace_jsonl(&mut jsonl).unwrap();
+    out.outcome.as_ref().expect("the run finished").write_trace_jsonl(&mut jsonl).unwrap();
     let peer_queries = String::from_utf8(jsonl)
         .unwrap()
         .lines()

@@ -31,7 +31,8 @@ pub struct Counterexample {
 
 /// A re-run of a scenario, judged on one property.
 pub struct Replayed {
-    pub outcome: RunOutcome,
+    /// `None` when a node panicked (the finding is then the one `no-panic` violation).
+    pub outcome: Option<RunOutcome>,
     pub trace_hash: String,
     pub violations: Vec<Violation>,
 }
@@ -45,11 +46,48 @@ pub fn replay(scenario: &Scenario, target: Target) -> Result<Replayed> {
 pub fn replay_spec(spec: &ProtocolSpec, scenario: &Scenario, target: Target) -> Result<Replayed> {
     let mut s = scenario.clone();
     s.trace = TraceLevel::Full;
-    let outcome = spec.run(&s)?;
+    let outcome = match run_catching(spec, &s)? {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let violations = vec![panic];
+            return Ok(Replayed { outcome: None, trace_hash: PANICKED.into(), violations });
+        }
+    };
     let verdicts = checkers::check(&outcome.report, &s.plan);
     let violations = target.violations(&verdicts, &outcome.report, &s.plan);
     let trace_hash = format!("{:016x}", outcome.report.trace_hash);
-    Ok(Replayed { outcome, trace_hash, violations })
+    Ok(Replayed { outcome: Some(outcome), trace_hash, violations })
+}
+
+/// The trace hash recorded for a run a panic cut short (its trace died with it).
+pub const PANICKED: &str = "panicked";
+
+/// Runs `scenario`; a panic inside a node (a protocol's own assertion) comes back as a
+/// `no-panic` violation naming the message, never as a crash of the tool.
+pub fn run_catching(
+    spec: &ProtocolSpec,
+    scenario: &Scenario,
+) -> Result<std::result::Result<RunOutcome, Violation>> {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spec.run(scenario)));
+    match run {
+        Ok(outcome) => Ok(Ok(outcome?)),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic with no message".into());
+            Ok(Err(Violation {
+                property: checkers::Property::NoPanic,
+                txn: None,
+                nodes: Vec::new(),
+                detail: format!("a node panicked: {message}"),
+                since: None,
+                waiting_on: None,
+                decisions: Vec::new(),
+            }))
+        }
+    }
 }
 
 impl Counterexample {

@@ -22,7 +22,7 @@ use sim_core::{Fault, FaultClass, FaultPlan, FaultSpace, NodeId, TraceLevel};
 use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
-use protocols::{Fact, Roles, RunReport, Scenario};
+use protocols::{Fact, Roles, Scenario};
 
 use super::plan_strategy::plans;
 use super::property::Target;
@@ -199,12 +199,15 @@ pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
     Ok(marks)
 }
 
-/// Whether the case violates the target: `Some(report)` if it does.
-pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<Option<RunReport>> {
-    let report = cfg.spec()?.run(scenario)?.report;
+/// Whether the case violates the target. A node that panics violates `no-panic`, whatever
+/// the target: a protocol's own assertion firing is a finding.
+pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<bool> {
+    let Ok(outcome) = super::counterexample::run_catching(&cfg.spec()?, scenario)? else {
+        return Ok(true);
+    };
+    let report = outcome.report;
     let verdicts = checkers::check(&report, &scenario.plan);
-    let bad = !cfg.target.violations(&verdicts, &report, &scenario.plan).is_empty();
-    Ok(bad.then_some(report))
+    Ok(!cfg.target.violations(&verdicts, &report, &scenario.plan).is_empty())
 }
 
 /// Runs up to `cfg.cases` cases; on the first failure, shrinks it to a minimal one.
@@ -236,8 +239,8 @@ pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
         tick(runs.get());
         let scenario = cfg.scenario(seed, no_voter, plan);
         match judge(cfg, &scenario) {
-            Ok(None) => Ok(()),
-            Ok(Some(_)) => {
+            Ok(false) => Ok(()),
+            Ok(true) => {
                 if first_failure.get() == 0 {
                     first_failure.set(runs.get());
                 }
