@@ -40,8 +40,12 @@ impl ProtocolSpec {
     /// `Family`) is run, checked and searched like the catalog's.
     pub fn of(family: &'static Family, name: &str) -> Option<ProtocolSpec> {
         let variant = (family.variants)().into_iter().find(|v| v.name == name)?;
+        Some(ProtocolSpec::new(family, variant))
+    }
+
+    fn new(family: &'static Family, variant: VariantSpec) -> ProtocolSpec {
         let (name, correct, summary) = (variant.name, variant.correct, variant.summary);
-        Some(ProtocolSpec { name, correct, summary, variant, family })
+        ProtocolSpec { name, correct, summary, variant, family }
     }
 
     /// The marks nodes of `role` emit on every transaction of this variant, in protocol
@@ -100,19 +104,18 @@ pub fn catalog() -> &'static [ProtocolSpec] {
         let all: Vec<ProtocolSpec> = FAMILIES
             .iter()
             .flat_map(|family| {
-                (family.variants)().into_iter().map(move |variant| ProtocolSpec {
-                    name: variant.name,
-                    correct: variant.correct,
-                    summary: variant.summary,
-                    variant,
-                    family,
-                })
+                (family.variants)().into_iter().map(|variant| ProtocolSpec::new(family, variant))
             })
             .collect();
-        let (mut correct, broken): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.correct);
-        correct.extend(broken);
-        correct
+        correct_first(all)
     })
+}
+
+/// The correct variants first, then the broken ones, each group in family order.
+fn correct_first(all: Vec<ProtocolSpec>) -> Vec<ProtocolSpec> {
+    let (mut correct, broken): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.correct);
+    correct.extend(broken);
+    correct
 }
 
 /// Names of the correct protocols (what studies sweep over).
@@ -153,17 +156,9 @@ pub fn explorable() -> &'static [ProtocolSpec] {
             .chain(MODELS)
             .filter(|f| f.explore.is_some())
             .flat_map(|family| {
-                (family.variants)().into_iter().map(move |variant| ProtocolSpec {
-                    name: variant.name,
-                    correct: variant.correct,
-                    summary: variant.summary,
-                    variant,
-                    family,
-                })
+                (family.variants)().into_iter().map(|variant| ProtocolSpec::new(family, variant))
             })
             .collect();
-        let (mut correct, broken): (Vec<_>, Vec<_>) = all.into_iter().partition(|s| s.correct);
-        correct.extend(broken);
-        correct
+        correct_first(all)
     })
 }

@@ -92,6 +92,29 @@ impl Roles {
     }
 }
 
+/// The role specs of a commit layout's three roles: the coordinator's crash points (normal
+/// path, then failure paths), the participants' (likewise), and a client with none.
+pub const fn commit_role_specs(
+    coordinator: (&'static [&'static str], &'static [&'static str]),
+    participant: (&'static [&'static str], &'static [&'static str]),
+) -> [RoleSpec; 3] {
+    [
+        RoleSpec {
+            name: "coordinator",
+            label: "coord",
+            crash_points: coordinator.0,
+            failure_points: coordinator.1,
+        },
+        RoleSpec {
+            name: "participant",
+            label: "p",
+            crash_points: participant.0,
+            failure_points: participant.1,
+        },
+        RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+    ]
+}
+
 /// The roles of a commit [`Layout`] (coordinator, participants, client) whose extra nodes play
 /// `extra_role`, labelled by `specs`.
 pub fn commit_roles(layout: &Layout, specs: &[RoleSpec], extra_role: &str) -> Roles {

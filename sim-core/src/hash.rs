@@ -312,6 +312,17 @@ impl ser::Error for HashError {
     }
 }
 
+/// `fn $name(self, v: $t)` for serializers that hash `v` as one 64-bit word.
+macro_rules! mix_as_word {
+    ($($name:ident: $t:ty),* $(,)?) => {$(
+        #[inline]
+        fn $name(self, v: $t) -> Result<(), HashError> {
+            self.mix(v as u64);
+            Ok(())
+        }
+    )*};
+}
+
 /// The serializer: a value serialised into a `&mut StableHasher` is absorbed by it.
 impl<'a> ser::Serializer for &'a mut StableHasher {
     type Ok = ();
@@ -329,54 +340,15 @@ impl<'a> ser::Serializer for &'a mut StableHasher {
     }
 
     #[inline]
-    fn serialize_bool(self, v: bool) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i8(self, v: i8) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i64(self, v: i64) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
     fn serialize_i128(self, v: i128) -> Result<(), HashError> {
         self.write_pair(v as u64, (v >> 64) as u64);
         Ok(())
     }
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<(), HashError> {
-        self.mix(v as u64);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_u64(self, v: u64) -> Result<(), HashError> {
-        self.mix(v);
-        Ok(())
+    // Every integer, bool and char is one word (`as u64`: sign-extended for signed types).
+    mix_as_word! {
+        serialize_bool: bool, serialize_char: char,
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
     }
     #[inline]
     fn serialize_u128(self, v: u128) -> Result<(), HashError> {
@@ -391,11 +363,6 @@ impl<'a> ser::Serializer for &'a mut StableHasher {
     #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), HashError> {
         self.mix(v.to_bits());
-        Ok(())
-    }
-    #[inline]
-    fn serialize_char(self, v: char) -> Result<(), HashError> {
-        self.mix(v as u64);
         Ok(())
     }
     #[inline]

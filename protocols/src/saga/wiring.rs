@@ -34,12 +34,7 @@ pub const fn saga_roles(
     normal_points: usize,
     services: &'static [&'static str],
 ) -> [RoleSpec; 3] {
-    let (crash_points, failure_points) = coordinator.split_at(normal_points);
-    [
-        RoleSpec { name: "coordinator", label: "coord", crash_points, failure_points },
-        RoleSpec { name: "participant", label: "p", crash_points: services, failure_points: &[] },
-        RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
-    ]
+    crate::roles::commit_role_specs(coordinator.split_at(normal_points), (services, &[]))
 }
 
 /// Runs `scenario` as the saga `variant` of `variants` (its name and broken flag).

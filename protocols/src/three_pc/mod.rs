@@ -25,7 +25,7 @@ use sim_core::{NodeId, Protocol};
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
-use crate::roles::commit_roles;
+use crate::roles::{commit_role_specs, commit_roles};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
@@ -201,21 +201,10 @@ const VARIANTS: &[(VariantSpec, Option<Broken3pc>)] = &[
     ),
 ];
 
-const ROLES: &[RoleSpec] = &[
-    RoleSpec {
-        name: "coordinator",
-        label: "coord",
-        crash_points: coordinator::Point::NAMES,
-        failure_points: &[],
-    },
-    RoleSpec {
-        name: "participant",
-        label: "p",
-        crash_points: participant::Point::NAMES,
-        failure_points: termination::BackupPoint::NAMES,
-    },
-    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
-];
+const ROLES: &[RoleSpec] = &commit_role_specs(
+    (coordinator::Point::NAMES, &[]),
+    (participant::Point::NAMES, termination::BackupPoint::NAMES),
+);
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a 3PC variant");

@@ -44,7 +44,7 @@ pub use participant::Participant;
 use crate::family::{
     CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
 };
-use crate::roles::commit_roles;
+use crate::roles::{commit_role_specs, commit_roles};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 
 /// What the coordinator presumes about a transaction it has no record of.
@@ -255,21 +255,8 @@ const VARIANTS: &[Variant] = &[
     ),
 ];
 
-const ROLES: &[RoleSpec] = &[
-    RoleSpec {
-        name: "coordinator",
-        label: "coord",
-        crash_points: coordinator::Point::NAMES,
-        failure_points: &[],
-    },
-    RoleSpec {
-        name: "participant",
-        label: "p",
-        crash_points: participant::Point::NAMES,
-        failure_points: &[],
-    },
-    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
-];
+const ROLES: &[RoleSpec] =
+    &commit_role_specs((coordinator::Point::NAMES, &[]), (participant::Point::NAMES, &[]));
 
 const SETTINGS: &[SettingSpec] = &[
     SettingSpec {

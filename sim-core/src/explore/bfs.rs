@@ -14,7 +14,7 @@ use crate::world::World;
 
 use super::detached::Detached;
 use super::path::{Arena, violated, world_key};
-use super::report::{Counterexample, ExploreReport, Verdict};
+use super::report::ExploreReport;
 use super::successors::{Used, expand};
 use super::visited::{Visited, key};
 use super::{Budget, ExploreConfig, Model, Progress};
@@ -94,24 +94,8 @@ where
         }
         frontier = next;
     }
-    let verdict = match (&found, incomplete) {
-        (Some(_), _) => Verdict::Violated,
-        (None, true) => Verdict::Incomplete,
-        (None, false) => Verdict::Holds,
-    };
-    let counterexample = found.map(|(id, property)| Counterexample {
-        property: property.to_string(),
-        steps: arena.path(model, &budget, id),
-    });
-    ExploreReport {
-        unique_states: visited.len() as u64,
-        states,
-        max_depth: depth,
-        verdict,
-        counterexample,
-        wall: Default::default(),
-        bytes_per_state: 0,
-    }
+    let unique_states = visited.len() as u64;
+    arena.report(model, &budget, found, incomplete, unique_states, states, depth)
 }
 
 /// Checks and (if `expanding`) expands every state of a level, in order.

@@ -10,7 +10,7 @@ use crate::process::{Process, Protocol};
 use crate::world::World;
 
 use super::path::{Arena, violated, world_key};
-use super::report::{Counterexample, ExploreReport, Verdict};
+use super::report::ExploreReport;
 use super::successors::{Used, expand};
 use super::visited::{Visited, key};
 use super::{ExploreConfig, Model, Progress};
@@ -73,22 +73,6 @@ where
             progress(&Progress { unique_states, states, depth: max_depth, queue });
         }
     }
-    let verdict = match (&found, incomplete) {
-        (Some(_), _) => Verdict::Violated,
-        (None, true) => Verdict::Incomplete,
-        (None, false) => Verdict::Holds,
-    };
-    let counterexample = found.map(|(id, property)| Counterexample {
-        property: property.to_string(),
-        steps: arena.path(model, &budget, id),
-    });
-    ExploreReport {
-        unique_states: visited.len() as u64,
-        states,
-        max_depth,
-        verdict,
-        counterexample,
-        wall: Default::default(),
-        bytes_per_state: 0,
-    }
+    let unique_states = visited.len() as u64;
+    arena.report(model, &budget, found, incomplete, unique_states, states, max_depth)
 }

@@ -5,6 +5,7 @@ use std::hash::Hash;
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
+use super::report::{Counterexample, ExploreReport, Verdict};
 use super::successors::{Used, expand};
 use super::{Budget, Model};
 
@@ -54,6 +55,43 @@ impl Arena {
         let id = u32::try_from(self.links.len()).expect("at most 2^32 states");
         self.links.push((parent, branch));
         id
+    }
+
+    /// What a search ends with, whatever its strategy: the verdict, the path to the violating
+    /// state `found` (if any) and the counts. Wall time and memory are the caller's to add.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn report<P, N>(
+        &self,
+        model: &Model<P, N>,
+        budget: &Budget,
+        found: Option<(u32, &'static str)>,
+        incomplete: bool,
+        unique_states: u64,
+        states: u64,
+        max_depth: u32,
+    ) -> ExploreReport
+    where
+        P: Protocol,
+        N: Process<P> + Clone,
+    {
+        let verdict = match (&found, incomplete) {
+            (Some(_), _) => Verdict::Violated,
+            (None, true) => Verdict::Incomplete,
+            (None, false) => Verdict::Holds,
+        };
+        let counterexample = found.map(|(id, property)| Counterexample {
+            property: property.to_string(),
+            steps: self.path(model, budget, id),
+        });
+        ExploreReport {
+            unique_states,
+            states,
+            max_depth,
+            verdict,
+            counterexample,
+            wall: Default::default(),
+            bytes_per_state: 0,
+        }
     }
 
     /// The steps from the initial state to state `id`, each as one JSON object, found by

@@ -27,6 +27,7 @@ impl Hasher for Identity {
     }
 }
 
+/// Membership only, never iterated: its order cannot reach a count or a counterexample.
 pub(crate) type Visited = HashSet<u64, BuildHasherDefault<Identity>>;
 
 /// The key of a state: its world's key, plus the fault budget spent (a world reached with
