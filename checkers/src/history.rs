@@ -139,13 +139,21 @@ pub struct Locks {
 pub struct NodeState {
     up: bool,
     down_since: Option<Time>,
+    /// It crashed and was rebuilt from its disk at least once.
+    recovered: bool,
     in_doubt: Vec<Doubt>,
     locks: Vec<Locks>,
 }
 
 impl Default for NodeState {
     fn default() -> Self {
-        NodeState { up: true, down_since: None, in_doubt: Vec::new(), locks: Vec::new() }
+        NodeState {
+            up: true,
+            down_since: None,
+            recovered: false,
+            in_doubt: Vec::new(),
+            locks: Vec::new(),
+        }
     }
 }
 
@@ -155,6 +163,10 @@ impl NodeState {
     }
     pub fn down_since(&self) -> Option<Time> {
         self.down_since
+    }
+    /// Whether it crashed and recovered at least once.
+    pub fn has_recovered(&self) -> bool {
+        self.recovered
     }
     /// Transactions the node is in doubt on, in no particular order.
     pub fn in_doubt(&self) -> &[Doubt] {
@@ -172,13 +184,16 @@ pub struct Blocked {
     pub node: NodeId,
     pub txn: TxnId,
     pub since: Time,
+    /// The node had crashed and recovered: it waits for others after its own failure, which
+    /// is not blocking in Skeen's crash-stop sense (see [`crate::liveness`]).
+    pub after_recovery: bool,
 }
 
 /// What the history held when the fault phase ended: what blocking is judged on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultPhaseEnd {
     pub time: Time,
-    /// Up nodes in doubt, by node then transaction.
+    /// Up nodes in doubt, by node then transaction (recovered ones included, marked).
     pub blocked: Vec<Blocked>,
     /// The failures in force: down nodes and cut links.
     pub waiting_on: WaitingOn,
@@ -250,6 +265,7 @@ impl History {
                 let n = self.node(node);
                 n.up = true;
                 n.down_since = None;
+                n.recovered = true;
             }
             Happened::Prepared { txn } => {
                 let f = self.txn(*txn);
@@ -440,7 +456,13 @@ impl History {
         for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.up) {
             let node = NodeId(i as u32);
             let start = blocked.len();
-            blocked.extend(n.in_doubt.iter().map(|d| Blocked { node, txn: d.txn, since: d.since }));
+            let after_recovery = n.recovered;
+            blocked.extend(n.in_doubt.iter().map(|d| Blocked {
+                node,
+                txn: d.txn,
+                since: d.since,
+                after_recovery,
+            }));
             blocked[start..].sort_unstable_by_key(|b| b.txn);
         }
         FaultPhaseEnd { time, blocked, waiting_on: self.waiting_on() }

@@ -43,7 +43,7 @@ use sim_core::FaultPlan;
 pub use exposure::{Exposure, exposure};
 pub use history::History;
 pub use saga::{AnomalyWindow, anomaly};
-pub use verdict::{Property, Verdict, Verdicts, Violation, WaitingOn};
+pub use verdict::{Property, Verdict, Verdicts, Violation, Waiting, WaitingOn};
 
 /// The bank workload's money: the participants' initial total and what their disks add up
 /// to at the end of the run (rebuilt from the disks as a recovering participant would). The
@@ -73,7 +73,8 @@ pub fn check(report: &RunReport, plan: &FaultPlan) -> Verdicts {
 /// Every property's verdict on a history (`bank`: the bank workload's totals, if it ran).
 pub fn check_history(h: &History, bank: Option<BankTotals>, plan: &FaultPlan) -> Verdicts {
     let verdicts = Property::ALL.iter().map(|&p| (p, check_one(h, bank, p))).collect();
-    Verdicts { verdicts, plan: plan.clone() }
+    let waiting_after_recovery = liveness::waiting_after_recovery(h);
+    Verdicts { verdicts, waiting_after_recovery, plan: plan.clone() }
 }
 
 /// One property's verdict.

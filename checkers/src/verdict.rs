@@ -84,6 +84,20 @@ pub struct WaitingOn {
     pub cut_links: Vec<(NodeId, NodeId)>,
 }
 
+/// A participant that crashed, recovered and waits in doubt for others at the end of the
+/// fault phase: reported beside the non-blocking verdict, not as a violation of it (see
+/// `checkers::liveness`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub node: NodeId,
+    pub txn: TxnId,
+    /// Since when it has been uncertain (after its recovery).
+    pub since: Time,
+    pub waiting_on: WaitingOn,
+    /// One line a person can read.
+    pub detail: String,
+}
+
 /// One violation of one property.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
@@ -136,6 +150,9 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
     pub verdicts: Vec<(Property, Verdict)>,
+    /// Recovered participants in doubt at the end of the fault phase: not blocked, listed.
+    #[serde(default)]
+    pub waiting_after_recovery: Vec<Waiting>,
     /// The fault plan of the run: with the seed, enough to replay it.
     pub plan: FaultPlan,
 }

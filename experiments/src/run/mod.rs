@@ -43,6 +43,10 @@ pub struct Summary {
     pub blocked: bool,
     /// One line per blocked participant: who, on what, since when, waiting on what.
     pub blocked_participants: Vec<String>,
+    /// One line per participant that crashed, recovered and was in doubt at the end of the
+    /// fault phase: waiting for others after its own failure, not blocked (README,
+    /// "Verdicts").
+    pub waiting_after_recovery: Vec<String>,
     /// Submitted to ClientLearned, per transaction.
     pub decision_mean_ms: f64,
     pub decision_median_ms: f64,
@@ -102,6 +106,11 @@ impl Summary {
                 .violations()
                 .iter()
                 .map(|v| v.detail.clone())
+                .collect(),
+            waiting_after_recovery: verdicts
+                .waiting_after_recovery
+                .iter()
+                .map(|w| w.detail.clone())
                 .collect(),
             decision_mean_ms: mean(&m.decision_latencies_us) / 1000.0,
             decision_median_ms: to_ms(percentile(&m.decision_latencies_us, 50.0)),
@@ -171,6 +180,9 @@ impl Summary {
         }
         for v in &self.violations {
             writeln!(out, "  ! {v}")?;
+        }
+        for w in &self.waiting_after_recovery {
+            writeln!(out, "  waiting after recovery (not blocked): {w}")?;
         }
         for (i, f) in self.faults.iter().enumerate().filter(|(_, f)| !f.fired) {
             writeln!(out, "warning: fault {} never fired: {}", i + 1, f.fault)?;
