@@ -216,6 +216,15 @@ pub struct History {
     fault_phase_end: Option<FaultPhaseEnd>,
     liveness_from: Option<Time>,
     saga_run: bool,
+    cut_short: Option<CutShort>,
+}
+
+/// A run a bound cut short ([`Happened::CutShort`]): why, and whether it happened before the
+/// fault phase ended (then even blocking, judged at that end, is inconclusive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutShort {
+    pub reason: String,
+    pub in_fault_phase: bool,
 }
 
 impl History {
@@ -290,7 +299,11 @@ impl History {
                 self.liveness_from.get_or_insert(time);
                 self.cut.clear();
             }
-            Happened::Ended => {}
+            Happened::CutShort { reason } if self.cut_short.is_none() => {
+                let in_fault_phase = self.fault_phase_end.is_none();
+                self.cut_short = Some(CutShort { reason: reason.clone(), in_fault_phase });
+            }
+            Happened::CutShort { .. } | Happened::Ended => {}
         }
     }
 
@@ -568,6 +581,11 @@ impl History {
     /// Whether the liveness phase has begun.
     pub fn liveness_phase(&self) -> bool {
         self.liveness_from.is_some()
+    }
+
+    /// Whether a bound cut the run short, and why (None: it ran its course so far).
+    pub fn cut_short(&self) -> Option<&CutShort> {
+        self.cut_short.as_ref()
     }
 
     /// Whether some node reported a saga fact.

@@ -32,6 +32,7 @@ pub mod end_to_end;
 pub mod exposure;
 pub mod few;
 pub mod history;
+pub mod inconclusive;
 pub mod liveness;
 pub mod saga;
 pub mod verdict;
@@ -74,11 +75,18 @@ pub fn check(report: &RunReport, plan: &FaultPlan) -> Verdicts {
 pub fn check_history(h: &History, bank: Option<BankTotals>, plan: &FaultPlan) -> Verdicts {
     let verdicts = Property::ALL.iter().map(|&p| (p, check_one(h, bank, p))).collect();
     let waiting_after_recovery = liveness::waiting_after_recovery(h);
-    Verdicts { verdicts, waiting_after_recovery, plan: plan.clone() }
+    let inconclusive = h.cut_short().map(|c| c.reason.clone());
+    Verdicts { verdicts, inconclusive, waiting_after_recovery, plan: plan.clone() }
 }
 
-/// One property's verdict.
+/// One property's verdict (inconclusive where a bound cut the run short before it could be
+/// judged: [`inconclusive`]).
 pub fn check_one(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
+    inconclusive::unless_cut_short(h, p, judge(h, bank, p))
+}
+
+/// One property's verdict on the history as it stands.
+fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
     if let Some(v) = saga::for_sagas(h, bank, p) {
         return v;
     }

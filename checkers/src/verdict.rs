@@ -129,6 +129,11 @@ pub enum Verdict {
     NotApplicable {
         reason: String,
     },
+    /// A bound cut the run short before the point this property is judged at (the end of
+    /// the fault phase, the end of the run): the run cannot say (see `checkers::inconclusive`).
+    Inconclusive {
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -137,6 +142,19 @@ impl Verdict {
     }
     pub fn is_violated(&self) -> bool {
         matches!(self, Verdict::Violated { .. })
+    }
+    pub fn is_inconclusive(&self) -> bool {
+        matches!(self, Verdict::Inconclusive { .. })
+    }
+    /// The status word of `run`'s summary and the README: `holds`, `violated`,
+    /// `not-applicable` or `inconclusive`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated { .. } => "violated",
+            Verdict::NotApplicable { .. } => "not-applicable",
+            Verdict::Inconclusive { .. } => "inconclusive",
+        }
     }
     pub fn violations(&self) -> &[Violation] {
         match self {
@@ -150,6 +168,10 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
     pub verdicts: Vec<(Property, Verdict)>,
+    /// Why a bound cut the run short (None: it ran its course); the properties that need a
+    /// finished run are then `Inconclusive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
     /// Recovered participants in doubt at the end of the fault phase: not blocked, listed.
     #[serde(default)]
     pub waiting_after_recovery: Vec<Waiting>,

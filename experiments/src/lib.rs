@@ -15,6 +15,7 @@ pub mod list;
 pub mod metrics;
 pub mod output;
 pub mod parallel;
+pub mod quiet_panic;
 pub mod replay;
 pub mod report;
 pub mod run;

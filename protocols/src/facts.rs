@@ -51,6 +51,10 @@ pub enum Happened {
     Duplicated,
     /// From now on exactly these directed links `(from, to)` are cut, ascending.
     Cut { links: Vec<(NodeId, NodeId)> },
+    /// The run was cut short by one of its bounds (`reason`: which, in words): what had to
+    /// happen by the end of the phase it stopped in may not have had its turn, so the
+    /// properties that need a finished run are inconclusive.
+    CutShort { reason: String },
     /// The fault phase ended: blocking is judged here.
     FaultPhaseEnded,
     /// The liveness phase began: every node recovers, every link heals, no fault follows.

@@ -118,6 +118,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         blocked_runs: count(&|m| m.blocked),
         atomicity_violations: count(&|m| m.atomicity_violated),
         termination_failures: count(&|m| m.termination_failed),
+        inconclusive_runs: count(&|m| m.inconclusive),
         mean_decision_ms: ms(mean(&latencies)),
         median_decision_ms: ms(percentile(&latencies, 50.0) as f64),
         p99_decision_ms: ms(percentile(&latencies, 99.0) as f64),
