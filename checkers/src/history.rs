@@ -40,6 +40,9 @@ pub struct TxnFacts {
     pub votes: Few<(NodeId, Vote, Time), 4>,
     /// Yes votes made durable (prepared records), by node, each node's in disk order.
     pub durable_yes: Few<NodeId, 4>,
+    /// Per node that prepared, what committing adds to its total (its first prepared
+    /// record's writes), in the order the nodes first prepared.
+    pub prepared_delta: Few<(NodeId, i64), 4>,
     /// Reported decisions, in time order.
     pub decided: Few<(NodeId, Outcome, Time), 5>,
     /// Decisions made durable, by node, each node's in disk order.
@@ -276,10 +279,13 @@ impl History {
                 n.down_since = None;
                 n.recovered = true;
             }
-            Happened::Prepared { txn } => {
+            Happened::Prepared { txn, delta } => {
                 let f = self.txn(*txn);
                 let at = TxnFacts::by_node(&f.durable_yes, node, |n| *n);
                 f.durable_yes.insert(at, node);
+                if !f.prepared_delta.iter().any(|p| p.0 == node) {
+                    f.prepared_delta.push((node, *delta));
+                }
             }
             Happened::Logged { txn, outcome } => {
                 let f = self.txn(*txn);

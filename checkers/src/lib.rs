@@ -76,7 +76,14 @@ pub fn check_history(h: &History, bank: Option<BankTotals>, plan: &FaultPlan) ->
     let verdicts = Property::ALL.iter().map(|&p| (p, check_one(h, bank, p))).collect();
     let waiting_after_recovery = liveness::waiting_after_recovery(h);
     let inconclusive = h.cut_short().map(|c| c.reason.clone());
-    Verdicts { verdicts, inconclusive, waiting_after_recovery, plan: plan.clone() }
+    let conservation_not_judged = end_to_end::conservation_not_judged(h, bank);
+    Verdicts {
+        verdicts,
+        inconclusive,
+        conservation_not_judged,
+        waiting_after_recovery,
+        plan: plan.clone(),
+    }
 }
 
 /// One property's verdict (inconclusive where a bound cut the run short before it could be

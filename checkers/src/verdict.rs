@@ -172,6 +172,10 @@ pub struct Verdicts {
     /// finished run are then `Inconclusive`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inconclusive: Option<String>,
+    /// Bank workload: the transactions conservation could not judge (outcome unknown, or
+    /// held back by a failure still in force); the verdict covers every other one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conservation_not_judged: Vec<TxnId>,
     /// Recovered participants in doubt at the end of the fault phase: not blocked, listed.
     #[serde(default)]
     pub waiting_after_recovery: Vec<Waiting>,

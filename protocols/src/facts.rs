@@ -39,8 +39,14 @@ pub enum Happened {
     Crashed,
     /// The node was rebuilt from its disk and restarted.
     Recovered,
-    /// The node forced a prepared record for `txn` (a durable yes vote) to its disk.
-    Prepared { txn: TxnId },
+    /// The node forced a prepared record for `txn` (a durable yes vote) to its disk;
+    /// `delta` is the sum of the writes it holds under lock: what committing `txn` adds to
+    /// the node's applied total (conservation judges each transaction by it).
+    Prepared {
+        txn: TxnId,
+        #[serde(default)]
+        delta: i64,
+    },
     /// The node forced a decision record for `txn` to its disk.
     Logged { txn: TxnId, outcome: Outcome },
     /// Fault `index` of the plan fired.

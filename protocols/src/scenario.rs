@@ -434,8 +434,9 @@ where
                 self.observations.push(TxnObserved { time, node, obs: obs.clone() })
             }
             TraceKind::Persist { record } => {
-                if let Some((txn, _)) = record.prepared() {
-                    self.push(time, node, Happened::Prepared { txn });
+                if let Some((txn, writes)) = record.prepared() {
+                    let delta = writes.iter().map(|w| w.delta).sum();
+                    self.push(time, node, Happened::Prepared { txn, delta });
                 }
                 if let Some((txn, outcome)) = record.decision() {
                     self.push(time, node, Happened::Logged { txn, outcome });

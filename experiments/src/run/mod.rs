@@ -65,6 +65,10 @@ pub struct Summary {
     /// run are then `inconclusive`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inconclusive: Option<String>,
+    /// Bank workload: transactions conservation could not judge (outcome unknown, or held
+    /// back by a failure still in force); its verdict covers the others.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conservation_not_judged: Vec<String>,
     /// Property name to `holds`, `violated`, `not-applicable` or `inconclusive`.
     pub verdicts: std::collections::BTreeMap<String, String>,
     /// One line per violation.
@@ -124,6 +128,9 @@ impl Summary {
             lock_held_max_ms: to_ms(m.worst_lock_held_us()),
             lock_held_mean_ms: mean(&m.lock_held_us) / 1000.0,
             inconclusive: verdicts.inconclusive.clone(),
+            conservation_not_judged: (verdicts.conservation_not_judged.iter())
+                .map(|t| t.to_string())
+                .collect(),
             verdicts: verdicts
                 .verdicts
                 .iter()
@@ -186,6 +193,10 @@ impl Summary {
             writeln!(out, "inconclusive: {reason} (the run was cut short)")?;
         }
         write_verdicts(out, &self.verdicts, &self.violations)?;
+        if !self.conservation_not_judged.is_empty() {
+            let txns = self.conservation_not_judged.join(", ");
+            writeln!(out, "  conservation did not judge {txns}: outcome unknown or held back")?;
+        }
         for w in &self.waiting_after_recovery {
             writeln!(out, "  waiting after recovery (not blocked): {w}")?;
         }
