@@ -9,6 +9,7 @@ mod common;
 use common::{Msg, Script, Step, lab};
 use sim_core::{
     Event, FaultPlan, IN_FLIGHT_BOUND, QUEUE_BOUND, SimConfig, Steering, StepError, Stop, Time,
+    World,
 };
 
 fn burst(max_events: u64) -> sim_core::Simulation<common::Lab, common::LabNode> {
@@ -74,10 +75,18 @@ fn only_a_bound_cuts_a_run_short() {
 
 #[test]
 fn a_world_past_its_in_flight_bound_reports_over_capacity() {
-    // The runner hands its queued burst to a world: every message is in flight. Delivering
-    // one of them (a step that sends nothing) leaves the world past its bound.
-    let sim = burst_of(IN_FLIGHT_BOUND as u64 + 2, u64::MAX);
-    let mut world = sim.into_world();
+    // A world started step by step keeps what its nodes send at start in flight: node 0's
+    // burst and node 1's ping. Delivering one of them (a step that sends nothing) leaves the
+    // world past its bound.
+    let script = Script {
+        on_start: vec![
+            vec![Step::Burst { to: 1, count: IN_FLIGHT_BOUND as u64 + 2 }],
+            vec![Step::Send(0, Msg::Ping(0))],
+        ],
+        ..Script::default()
+    };
+    let factory = common::lab_factory(script, Default::default());
+    let mut world = World::new(SimConfig::new(2, 7), FaultPlan::none(), factory).unwrap();
     assert_eq!(world.in_flight().len(), IN_FLIGHT_BOUND + 3, "the burst and node 1's ping");
     let id = world.in_flight()[0].id;
     let step = world.apply(&Event::Deliver { id }, Steering::default());
