@@ -227,7 +227,7 @@ fn a_run_cut_short_by_its_event_budget_is_inconclusive() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["inconclusive"], "event budget of 50 events exhausted in the fault phase");
-    for p in ["ac5-termination", "non-blocking", "conservation"] {
+    for p in ["ac5-termination", "non-blocking", "durability", "conservation"] {
         assert_eq!(v["verdicts"][p], "inconclusive", "{p}: {v}");
     }
     assert_eq!(v["verdicts"]["ac1-agreement"], "holds");

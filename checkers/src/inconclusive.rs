@@ -12,18 +12,28 @@
 //! - **Non-blocking** is judged at the end of the fault phase: inconclusive when the fault
 //!   phase was cut, kept when only the liveness phase was.
 //!
-//! A property that does not apply to the run (not-applicable) stays so; termination, whose
-//! liveness phase a cut fault phase skips, is inconclusive whenever the run was cut.
+//! A property that does not apply to the run whatever its length stays not-applicable
+//! (durability on a saga run, conservation without the bank workload); termination and
+//! durability, which a cut fault phase leaves without their liveness phase, are inconclusive
+//! whenever the run was cut.
 
+use crate::BankTotals;
 use crate::history::History;
 use crate::verdict::{Property, Verdict};
 
-/// `verdict`, `p`'s judgement of `h`, as it stands once the cut (if any) is accounted for.
-pub fn unless_cut_short(h: &History, p: Property, verdict: Verdict) -> Verdict {
+/// `verdict`, `p`'s judgement of `h` (`bank`: the bank workload's totals, if it ran), as it
+/// stands once the cut (if any) is accounted for.
+pub fn unless_cut_short(
+    h: &History,
+    bank: Option<BankTotals>,
+    p: Property,
+    verdict: Verdict,
+) -> Verdict {
     let Some(cut) = h.cut_short() else { return verdict };
     let needs_the_end = match p {
         Property::Termination => true,
-        Property::Durability | Property::Conservation => !is_not_applicable(&verdict),
+        Property::Durability => !h.is_saga_run(),
+        Property::Conservation => bank.is_some(),
         Property::NonBlocking => cut.in_fault_phase && !is_not_applicable(&verdict),
         Property::Agreement
         | Property::Irreversibility

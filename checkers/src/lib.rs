@@ -89,7 +89,7 @@ pub fn check_history(h: &History, bank: Option<BankTotals>, plan: &FaultPlan) ->
 /// One property's verdict (inconclusive where a bound cut the run short before it could be
 /// judged: [`inconclusive`]).
 pub fn check_one(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
-    inconclusive::unless_cut_short(h, p, judge(h, bank, p))
+    inconclusive::unless_cut_short(h, bank, p, judge(h, bank, p))
 }
 
 /// One property's verdict on the history as it stands.

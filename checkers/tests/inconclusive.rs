@@ -32,7 +32,9 @@ fn a_tiny_event_budget_makes_the_run_inconclusive_not_complete() {
     let v = check(&r, &s.plan);
     let reason = "event budget of 50 events exhausted in the fault phase";
     assert_eq!(v.inconclusive.as_deref(), Some(reason));
-    for p in [Property::Termination, Property::NonBlocking, Property::Conservation] {
+    for p in
+        [Property::Termination, Property::NonBlocking, Property::Durability, Property::Conservation]
+    {
         assert_eq!(inconclusive(v.get(p)), reason, "{}", p.name());
     }
     // Safety is judged over what ran: nothing broke it.
