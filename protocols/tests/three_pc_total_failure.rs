@@ -100,3 +100,32 @@ fn a_recovered_participant_does_not_decide_while_a_peer_is_operational() {
     // Participants 1 and 2 were committable: the backup commits.
     assert_eq!(outcome, Outcome::Commit);
 }
+
+#[test]
+fn a_total_crash_stop_failure_is_decided_once_the_liveness_phase_recovers_everyone() {
+    // As `commitlab run --protocol 3pc --txns 1 --crash coord@precommit-sent-to-all --crash
+    // p1@precommitted --crash p2@precommitted --crash p3@precommitted`: nobody recovers in
+    // the fault phase; the liveness phase brings every process back, undecided. Before the
+    // recovery rule they asked each other forever (AC5 violated after the liveness phase).
+    let mut s = Scenario::new("3pc", 3, 1, 1);
+    s.plan = FaultPlan::none().with(
+        Trigger::Mark { node: NodeId(0), mark: "precommit-sent-to-all".into(), nth: 1 },
+        Action::Crash { node: NodeId(0), recover_after_us: None },
+    );
+    for p in 1..=3 {
+        s.plan = s.plan.with(
+            Trigger::Mark { node: NodeId(p), mark: "precommitted".into(), nth: 1 },
+            Action::Crash { node: NodeId(p), recover_after_us: None },
+        );
+    }
+    let r = protocols::run(&s).unwrap().report;
+    assert_eq!(r.stats.crashes, 4);
+    assert!(r.fault_phase.up.iter().take(4).all(|&up| !up), "all down in the fault phase");
+    let all = decisions(&r);
+    assert_eq!(all.get(&TxnId(1)), Some(&Outcome::Abort));
+    for p in r.participants() {
+        assert_eq!(r.end.disks[p.index()].decision(TxnId(1)), Some(Outcome::Abort), "{p}");
+    }
+    assert_eq!(client_learned(&r, TxnId(1)), Some(Outcome::Abort));
+    assert_all_participants_settled(&r);
+}

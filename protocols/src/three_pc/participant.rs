@@ -147,7 +147,12 @@ impl Participant {
         participants: Vec<NodeId>,
         writes: Vec<Write>,
     ) {
-        if let Some(e) = self.txns.get(&txn) {
+        if let Some(e) = self.txns.get_mut(&txn) {
+            // A coordinator that asks again (it lost the transaction in a crash and a
+            // duplicated request restarted it) is running it now: a report it gave as a
+            // recovered, undecided process no longer holds, and must not count towards the
+            // total-failure rule ([`super::recovery`]) while this yes vote may let it commit.
+            e.recovered_reports.remove(&coordinator);
             let vote = if e.state == State::Decided(Outcome::Abort) { Vote::No } else { Vote::Yes };
             return ctx.send(coordinator, Msg::Vote { txn, vote });
         }

@@ -23,10 +23,14 @@
 //! Why it is safe, under any number of further failures: every decision anyone makes is
 //! forced before it is sent, so a process that decided says so in every later answer.
 //! Operational processes never report, so the asker hears from everyone only once each of
-//! them had crashed after the transaction began and came back undecided; from then on a
-//! recovered process decides only by this rule or by adopting someone's decision. The first
-//! decision made after such a state is therefore this rule's over all-uncertain reports:
-//! abort; later applications see that abort (or nothing decided) and agree.
+//! them had crashed after the transaction began and came back undecided; a recovered
+//! participant never becomes committable (it ignores PreCommit), so from then on nobody
+//! decides but by this rule or by adopting a decision. All such reports say uncertain, so
+//! every application of the rule gives abort, or adopts a decision reported as made. One
+//! report can go stale: a recovered coordinator restarted by a duplicated client request
+//! runs the transaction again and could commit it with every participant's yes; a
+//! participant drops the coordinator's report when it gets its CanCommit, before voting,
+//! so either it fired the rule first (and votes no) or it waits for the coordinator.
 
 use sim_core::{Context, NodeId};
 
