@@ -9,11 +9,12 @@ use common::*;
 use protocols::{Observation, Outcome, Scenario, TxnId};
 use sim_core::{Action, FaultPlan, NodeId, Trigger};
 
-/// Crash `node` at the first `mark` it emits, recovering after `recover_after_us`.
-fn crash(plan: FaultPlan, node: u32, mark: &str, recover_after_us: u64) -> FaultPlan {
+/// Adds to `plan`: crash `node` at the first `mark` it emits, recovering after
+/// `recover_after_us` (never in the fault phase if `None`).
+fn crash(plan: FaultPlan, node: u32, mark: &str, recover_after_us: Option<u64>) -> FaultPlan {
     plan.with(
         Trigger::Mark { node: NodeId(node), mark: mark.into(), nth: 1 },
-        Action::Crash { node: NodeId(node), recover_after_us: Some(recover_after_us) },
+        Action::Crash { node: NodeId(node), recover_after_us },
     )
 }
 
@@ -31,9 +32,9 @@ fn after_a_total_failure_with_nobody_decided_every_process_aborts() {
         // it becomes committable (the state it loses: pre-commit is not logged). Nobody has
         // decided; everyone is back within 100 ms.
         let mut s = Scenario::new("3pc", n, 1, 40 + u64::from(n));
-        s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", 100_000);
+        s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", Some(100_000));
         for p in 1..=n {
-            s.plan = crash(s.plan, p, "precommitted", 50_000);
+            s.plan = crash(s.plan, p, "precommitted", Some(50_000));
         }
         let r = protocols::run(&s).unwrap().report;
         assert_eq!(r.stats.crashes, u64::from(n) + 1, "N = {n}: a total failure");
@@ -62,10 +63,10 @@ fn after_a_total_failure_a_decision_made_before_it_stands() {
     // alone, commits, forces its decision and dies before sending it. Total failure, with one
     // durable commit: everyone must commit once back, never abort.
     let mut s = Scenario::new("3pc", 3, 1, 7);
-    s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", 400_000);
-    s.plan = crash(s.plan, 2, "precommitted", 400_000);
-    s.plan = crash(s.plan, 3, "precommitted", 400_000);
-    s.plan = crash(s.plan, 1, "backup-decision-logged", 400_000);
+    s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", Some(400_000));
+    s.plan = crash(s.plan, 2, "precommitted", Some(400_000));
+    s.plan = crash(s.plan, 3, "precommitted", Some(400_000));
+    s.plan = crash(s.plan, 1, "backup-decision-logged", Some(400_000));
     let r = protocols::run(&s).unwrap().report;
     assert_eq!((r.stats.crashes, r.stats.recoveries), (4, 4), "a total failure");
     assert_eq!(r.fault_phase.disks[1].decision(TxnId(1)), Some(Outcome::Commit));
@@ -86,11 +87,8 @@ fn a_recovered_participant_does_not_decide_while_a_peer_is_operational() {
     // coordinator, so it never holds everyone's state).
     let mut s = Scenario::new("3pc", 3, 1, 9);
     s.liveness_bound_us = None;
-    s.plan = FaultPlan::none().with(
-        Trigger::Mark { node: NodeId(0), mark: "precommit-sent-to-all".into(), nth: 1 },
-        Action::Crash { node: NodeId(0), recover_after_us: None },
-    );
-    s.plan = crash(s.plan, 3, "precommitted", 20_000);
+    s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", None);
+    s.plan = crash(s.plan, 3, "precommitted", Some(20_000));
     let r = protocols::run(&s).unwrap().report;
     let all = decisions(&r);
     let outcome = all[&TxnId(1)];
@@ -108,15 +106,9 @@ fn a_total_crash_stop_failure_is_decided_once_the_liveness_phase_recovers_everyo
     // the fault phase; the liveness phase brings every process back, undecided. Before the
     // recovery rule they asked each other forever (AC5 violated after the liveness phase).
     let mut s = Scenario::new("3pc", 3, 1, 1);
-    s.plan = FaultPlan::none().with(
-        Trigger::Mark { node: NodeId(0), mark: "precommit-sent-to-all".into(), nth: 1 },
-        Action::Crash { node: NodeId(0), recover_after_us: None },
-    );
+    s.plan = crash(FaultPlan::none(), 0, "precommit-sent-to-all", None);
     for p in 1..=3 {
-        s.plan = s.plan.with(
-            Trigger::Mark { node: NodeId(p), mark: "precommitted".into(), nth: 1 },
-            Action::Crash { node: NodeId(p), recover_after_us: None },
-        );
+        s.plan = crash(s.plan, p, "precommitted", None);
     }
     let r = protocols::run(&s).unwrap().report;
     assert_eq!(r.stats.crashes, 4);
