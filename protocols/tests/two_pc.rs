@@ -242,6 +242,13 @@ fn with_execution_phase(n: u32, txns: u64, seed: u64) -> Scenario {
 }
 
 #[test]
+fn the_execution_phase_is_refused_in_gray_and_lamports_shape() {
+    let s = with_execution_phase(3, 1, 1).with("gray_lamport_shape", true);
+    let e = protocols::run(&s).err().expect("an error").to_string();
+    assert!(e.starts_with("family.execution_phase: "), "{e}");
+}
+
+#[test]
 fn with_an_execution_phase_commit_costs_6n_messages() {
     for n in 1..=5u32 {
         let r = protocols::run(&with_execution_phase(n, 3, u64::from(n))).unwrap().report;

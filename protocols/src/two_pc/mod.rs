@@ -322,6 +322,14 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let timing = Timing::for_network(&scenario.network);
     let mut client = scenario.client_config(&timing);
+    if settings.flag("execution_phase") && settings.flag("gray_lamport_shape") {
+        return Err(ScenarioError::Invalid {
+            field: "family.execution_phase".into(),
+            reason: "the execution phase is in the classic message flow only, not with \
+                     gray_lamport_shape = true"
+                .into(),
+        });
+    }
     let shape = if settings.flag("gray_lamport_shape") {
         client.entry = crate::client::Entry::FirstParticipant;
         Shape::GrayLamport
@@ -334,7 +342,7 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
         cooperative_termination: v.cooperative,
         broken: v.broken,
         shape,
-        execution_phase: settings.flag("execution_phase") && shape == Shape::Classic,
+        execution_phase: settings.flag("execution_phase"),
         timing,
         votes: scenario.votes.clone(),
         client,
