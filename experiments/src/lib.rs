@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod csv_out;
 pub mod error;
 pub mod exit;

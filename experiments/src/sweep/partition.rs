@@ -48,7 +48,7 @@ pub struct Row {
     pub mean_in_doubt_ms: String,
 }
 
-fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
+pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, PARTICIPANTS, 6, seed);
     s.workload = Workload::bank();
     s.max_in_flight = 2;
@@ -84,7 +84,7 @@ pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     Ok(keys.iter().zip(&per_row).map(|(&(p, mix), runs)| row(p, mix, runs)).collect())
 }
 
-fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
+pub fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
     let count = |f: &dyn Fn(&RunMetrics) -> bool| runs.iter().filter(|m| f(m)).count() as u64;
     let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
     let doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
