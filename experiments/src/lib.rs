@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod compare;
 pub mod csv_out;
+pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod explore;
