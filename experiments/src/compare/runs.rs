@@ -72,19 +72,9 @@ pub struct Measured {
     pub total_failure: Vec<study::Row>,
 }
 
-/// The fault-free version of the study's scenario.
+/// The study's scenario with no fault (no coordinator needed, unlike its crash cells).
 pub fn normal_scenario(protocol: &'static str, seeds: Seeds, seed: u64) -> Scenario {
-    let cell = Cell { protocol, crash_point: NO_FAULT, recovery_ms: None };
-    let mut s = study::scenario(&first_mark_cell(&cell), &seeds.study_options(), seed);
-    s.plan = sim_core::FaultPlan::none();
-    s
-}
-
-/// The study's scenario needs a real crash point to build; its plan is then dropped.
-fn first_mark_cell(cell: &Cell) -> Cell {
-    let spec = protocols::catalog::lookup(cell.protocol).expect("a catalog name");
-    let mark = spec.coordinator_marks().first().copied().unwrap_or(NO_FAULT);
-    Cell { crash_point: mark, ..cell.clone() }
+    study::fault_free_scenario(protocol, &seeds.study_options(), seed)
 }
 
 /// The study's crash of the coordinator at `crash_point`, extended to every node but the

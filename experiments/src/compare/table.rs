@@ -92,6 +92,9 @@ fn crash_verdict(m: &Measured, claim: &Claim) -> Verdict {
     let lost = sum(&m.crash, |r| r.atomicity_violations);
     let lost_text =
         if lost > 0 { format!("; atomicity lost in {lost} runs") } else { String::new() };
+    if m.crash.is_empty() {
+        return verdict("not measured: no coordinator crash point".into(), None, None);
+    }
     if !judges_blocking(m) {
         return verdict(format!("not judged: no votes, nobody in doubt{lost_text}"), None, None);
     }
@@ -153,6 +156,9 @@ fn total_failure_verdict(m: &Measured, claim: &Claim) -> Verdict {
     let waiting = sum(rows, |r| r.blocked_runs);
     let never = sum(rows, |r| r.termination_failures);
     let lost = sum(rows, |r| r.atomicity_violations);
+    if rows.is_empty() {
+        return verdict("not measured: no coordinator crash point".into(), None, None);
+    }
     let points = rows.iter().filter(|r| r.blocked_runs + r.termination_failures > 0).count();
     let mut parts = Vec::new();
     if waiting > 0 {
@@ -280,4 +286,33 @@ pub fn write_markdown(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()>
         "{} participants; rounds = coordinator round trips on the commit path, (delays - 2) / 2, from fault-free runs with constant one-way delay d; total failure: every node but the client crashes at a coordinator crash point and all recover after {} ms; ✗ textbook: the measurement refutes the claim.",
         PARTICIPANTS, TOTAL_FAILURE_RECOVERY_MS
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::runs::{self, Seeds};
+
+    #[test]
+    fn a_protocol_without_a_coordinator_crash_point_is_not_measured_there_nor_refuted() {
+        let mut m = runs::measure(Seeds { first: 1, count: 1 }, 1).unwrap().remove(0);
+        let before = row(&m);
+        assert!(!before.crash_verdict.starts_with("not measured"), "{}", before.crash_verdict);
+        m.crash.clear();
+        m.total_failure.clear();
+        let r = row(&m);
+        assert_eq!(r.crash_verdict, "not measured: no coordinator crash point");
+        assert_eq!(r.total_failure_verdict, "not measured: no coordinator crash point");
+        assert_eq!((r.crash_runs, r.total_failure_runs), (0, 0));
+        assert!(!r.refuted_claims.contains("coordinator crash"), "{}", r.refuted_claims);
+        assert!(!r.refuted_claims.contains("total failure"), "{}", r.refuted_claims);
+    }
+
+    #[test]
+    fn rounds_leave_out_the_clients_request_and_reply() {
+        assert_eq!(rounds("6.00"), "2.0");
+        assert_eq!(rounds("8.00"), "3.0");
+        assert_eq!(rounds("7.00"), "2.5");
+        assert_eq!(rounds("0.00"), "0.0");
+    }
 }
