@@ -89,3 +89,19 @@ fn one_protocol_and_an_unknown_name() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("3pcc") && err.contains("3pc"), "{err}");
 }
+
+#[test]
+fn out_writes_both_runs_as_svg_diagrams_and_a_bad_directory_is_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let o = demo(&["--protocol", "2pc", "--out", d.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    for which in ["no-failure", "coordinator-crash"] {
+        let svg = std::fs::read_to_string(d.path().join(format!("demo-2pc-{which}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("DB-1"), "{which}: {}", &svg[..200]);
+    }
+    let file = d.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let o = demo(&["--protocol", "2pc", "--out", file.join("sub").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("demo-2pc-no-failure.svg"));
+}

@@ -14,6 +14,7 @@ pub mod lanes;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 
 use checkers::Property;
 use clap::Args;
@@ -29,7 +30,14 @@ pub struct DemoArgs {
     /// Show one protocol only (default: every correct protocol).
     #[arg(long)]
     pub protocol: Option<String>,
+    /// Also write each run's SVG space-time diagram into DIR
+    /// (demo-PROTOCOL-no-failure.svg, demo-PROTOCOL-coordinator-crash.svg).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
+
+/// SVG diagrams to write once every run succeeded: (file name, SVG).
+type Svgs = Vec<(String, String)>;
 
 /// One-way delay of every message: round numbers in the diagrams.
 const DELAY_US: u64 = 5_000;
@@ -121,13 +129,27 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// Draws the run's diagram with the demo's names (bookkeeping notes left out).
-fn diagram(spec: &ProtocolSpec, s: &Scenario) -> Result<(RunReport, String)> {
+/// Draws the run's diagram with the demo's names (bookkeeping notes left out); with `svgs`,
+/// also its SVG space-time diagram, as `demo-PROTOCOL-WHICH.svg`.
+fn diagram(
+    spec: &ProtocolSpec,
+    s: &Scenario,
+    which: &str,
+    svgs: Option<&mut Svgs>,
+) -> Result<(RunReport, String)> {
     let outcome = protocols::run(s)?;
     let name = namer(spec, &outcome.report);
     let by_label: BTreeMap<String, String> = (0..outcome.report.roles.nodes())
         .map(|n| (outcome.report.roles.label(NodeId(n)), name(NodeId(n))))
         .collect();
+    if let Some(svgs) = svgs {
+        // The engine's SVG names lanes by role label: rename them as the text does.
+        let mut svg = outcome.render(Rendering::Svg { height_px: 900 });
+        for (label, name) in by_label.iter().filter(|(l, n)| l != n) {
+            svg = svg.replace(&format!(">{label}<"), &format!(">{name}<"));
+        }
+        svgs.push((format!("demo-{}-{which}.svg", spec.name), svg));
+    }
     let mermaid =
         outcome.render(Rendering::Mermaid { max_lines: MAX_LINES, stop_at_liveness: false });
     let rename = |l: &str| by_label.get(l).cloned().unwrap_or_else(|| l.to_string());
@@ -234,12 +256,12 @@ fn intro(spec: &ProtocolSpec) -> String {
 }
 
 /// Tells one protocol's story.
-fn tell(spec: &ProtocolSpec, out: &mut impl Write) -> Result<()> {
+fn tell(spec: &ProtocolSpec, out: &mut impl Write, mut svgs: Option<&mut Svgs>) -> Result<()> {
     writeln!(out, "=== {} — {}", spec.name, spec.summary)?;
     writeln!(out, "{} Every message takes {}.", intro(spec), ms(DELAY_US))?;
     writeln!(out)?;
     let calm = scenario(spec, FaultPlan::none(), TraceLevel::Full);
-    let (report, picture) = diagram(spec, &calm)?;
+    let (report, picture) = diagram(spec, &calm, "no-failure", svgs.as_deref_mut())?;
     writeln!(out, "1. No failure:")?;
     write!(out, "{picture}")?;
     writeln!(out, "   How it ends: {}", ending(spec, &report))?;
@@ -254,7 +276,7 @@ fn tell(spec: &ProtocolSpec, out: &mut impl Write) -> Result<()> {
         return Ok(());
     };
     let crash = scenario(spec, crash_plan(&calm, mark)?, TraceLevel::Full);
-    let (report, picture) = diagram(spec, &crash)?;
+    let (report, picture) = diagram(spec, &crash, "coordinator-crash", svgs)?;
     writeln!(
         out,
         "2. The coordinator crashes at the worst moment, right after `{mark}`, and stays down \
@@ -280,8 +302,18 @@ pub fn main(args: &DemoArgs, out: &mut impl Write) -> Result<Exit> {
          coordinator crashed. Diagrams: time runs down; o--> is a message from o to >, x a \
          message lost, * something a node did or noticed.\n"
     )?;
+    let mut svgs: Svgs = Vec::new();
     for spec in specs {
-        tell(spec, out)?;
+        tell(spec, out, args.out.as_ref().map(|_| &mut svgs))?;
+    }
+    if let Some(dir) = &args.out {
+        for (name, svg) in &svgs {
+            let path = dir.join(name);
+            crate::output::write_atomically(&path, "the demo's diagram", |w| {
+                w.write_all(svg.as_bytes())
+            })?;
+            writeln!(out, "wrote {}", path.display())?;
+        }
     }
     writeln!(
         out,
