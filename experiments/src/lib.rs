@@ -6,7 +6,9 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod csv_out;
+pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod explore;

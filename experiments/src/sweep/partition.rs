@@ -88,7 +88,7 @@ pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     Ok(keys.iter().zip(&per_row).map(|(&(p, mix), runs)| row(p, mix, runs)).collect())
 }
 
-fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
+pub fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
     let count = |f: &dyn Fn(&RunMetrics) -> bool| runs.iter().filter(|m| f(m)).count() as u64;
     let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
     let doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
