@@ -82,7 +82,8 @@ pub fn cells() -> Vec<Cell> {
 /// The scenario of one run.
 pub fn scenario(cell: &Cell, opts: &Options, seed: u64) -> Scenario {
     let mut s = Scenario::new(cell.protocol, opts.participants, opts.txns, seed);
-    s.workload = Workload::bank();
+    let spec = protocols::catalog::lookup(cell.protocol).expect("the study's protocols exist");
+    s.workload = Workload::bank_for(spec, opts.participants);
     s.fault_horizon_us = FAULT_HORIZON_US;
     s.liveness_bound_us = Some(LIVENESS_BOUND_US);
     let roles = protocols::catalog::roles(&s).expect("the study's scenarios are valid");
