@@ -75,9 +75,15 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
         (v["verdict"].as_str(), v["unique_states"].as_u64()),
         (Some("incomplete"), Some(100))
     );
-    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc"]);
+    let (code, _, err) = commitlab(&["explore", "--protocol", "saga-orchestration"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot be explored yet") && err.contains("tla-two-phase"), "{err}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--property", "atomcity"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean \"atomicity\""), "{err}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "3pc", "--participants", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("participants"), "{err}");
     let (code, _, err) =
         commitlab(&["explore", "--protocol", "tla-two-phase", "--participants", "0"]);
     assert_eq!(code, 2);

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Scenario;
-use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Progress, Strategy, Verdict};
+use protocols::explore::ExploreRequest;
+use sim_core::explore::{
+    Budget, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
+};
 
 use crate::error::Result;
 use crate::exit::Exit;
@@ -25,6 +28,14 @@ pub struct ExploreArgs {
     pub protocol: String,
     #[arg(long, default_value_t = 3)]
     pub participants: u32,
+    /// Transactions the client submits, one after the other (commit protocols).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub txns: u64,
+    /// A property to check (repeatable; default: every property explore checks for the
+    /// protocol). Safety properties are checked on every state, `non-blocking` on terminal
+    /// states.
+    #[arg(long = "property")]
+    pub properties: Vec<String>,
     /// Crash faults per path (a node between steps, or after the k-th effect of a handler).
     #[arg(long, default_value_t = 0)]
     pub crashes: u32,
@@ -37,8 +48,16 @@ pub struct ExploreArgs {
     /// Message duplications per path.
     #[arg(long, default_value_t = 0)]
     pub duplicates: u32,
+    /// Partitions of the cluster in two per path (healing is free).
+    #[arg(long, default_value_t = 0)]
+    pub partitions: u32,
     #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
     pub strategy: StrategyArg,
+    /// When a timer may fire: `any` (next, whatever is in flight: every latency) or
+    /// `quiescent` (only when no message is in flight: timeouts outlast every delay, a
+    /// synchronous network).
+    #[arg(long, value_enum, default_value_t = TimersArg::Any)]
+    pub timers: TimersArg,
     /// Stop after this many unique states (verdict `incomplete`).
     #[arg(long)]
     pub max_states: Option<u64>,
@@ -51,6 +70,12 @@ pub struct ExploreArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TimersArg {
+    Any,
+    Quiescent,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -83,6 +108,11 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
             recoveries: args.recoveries,
             drops: args.drops,
             duplicates: args.duplicates,
+            partitions: args.partitions,
+        },
+        timers: match args.timers {
+            TimersArg::Any => Timers::Any,
+            TimersArg::Quiescent => Timers::Quiescent,
         },
         max_states: args.max_states,
         max_depth: args.max_depth,
@@ -95,8 +125,10 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
             progress_bar.tick();
         })),
     };
-    let scenario = Scenario::new(spec.name, args.participants, 1, 1);
-    let report = explore(spec.name, &scenario, &config).map_err(|e| format!("{e}"))?;
+    let scenario = Scenario::new(spec.name, args.participants, args.txns, 1);
+    let request =
+        ExploreRequest { variant: spec.name, scenario: &scenario, properties: &args.properties };
+    let report = explore(&request, &config).map_err(|e| format!("{e}"))?;
     bar.finish_and_clear();
     if args.json {
         writeln!(out, "{}", to_json(spec.name, args, &report))?;
@@ -113,7 +145,13 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "participants": args.participants,
         "strategy": match args.strategy { StrategyArg::Bfs => "bfs", StrategyArg::Dfs => "dfs" },
         "threads": args.threads,
+        "timers": match args.timers { TimersArg::Any => "any", TimersArg::Quiescent => "quiescent" },
+        "txns": args.txns,
         "crashes": args.crashes,
+        "recoveries": args.recoveries,
+        "drops": args.drops,
+        "duplicates": args.duplicates,
+        "partitions": args.partitions,
         "unique_states": r.unique_states,
         "states": r.states,
         "max_depth": r.max_depth,

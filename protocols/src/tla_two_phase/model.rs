@@ -8,7 +8,8 @@ use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
 use super::nodes::{Node, RmState};
 use super::{BROKEN, CORRECT, TlaTwoPhase};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::explore::ExploreRequest;
+use crate::scenario::ScenarioError;
 
 /// The most RMs the model takes (`tmPrepared` is a bit set; 6^N states long before that).
 pub const MAX_RMS: u32 = 20;
@@ -57,11 +58,12 @@ pub fn model(rms: u32, broken: bool, faults: bool) -> Model<TlaTwoPhase, Node> {
 
 /// The family's entry point: `scenario.participants` RMs, as `config` says.
 pub fn explore(
-    variant: &str,
-    scenario: &Scenario,
+    request: &ExploreRequest<'_>,
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
-    let rms = scenario.participants;
+    let variant = request.variant;
+    crate::explore::properties(request.properties, &["atomicity"], &["atomicity"])?;
+    let rms = request.scenario.participants;
     if !(1..=MAX_RMS).contains(&rms) {
         return Err(ScenarioError::Invalid {
             field: "participants".into(),

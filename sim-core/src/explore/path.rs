@@ -7,7 +7,7 @@ use crate::world::World;
 
 use super::report::{Counterexample, ExploreReport, Verdict};
 use super::successors::{Used, expand};
-use super::{Budget, Model};
+use super::{Model, Rules};
 
 /// A state's key before the budget is mixed in: the model's view, or the fingerprint.
 pub(crate) fn world_key<P: Protocol, N: Hash>(model: &Model<P, N>, world: &World<P, N>) -> u64 {
@@ -63,7 +63,7 @@ impl Arena {
     pub(crate) fn report<P, N>(
         &self,
         model: &Model<P, N>,
-        budget: &Budget,
+        rules: &Rules,
         found: Option<(u32, &'static str)>,
         incomplete: bool,
         unique_states: u64,
@@ -81,7 +81,7 @@ impl Arena {
         };
         let counterexample = found.map(|(id, property)| Counterexample {
             property: property.to_string(),
-            steps: self.path(model, budget, id),
+            steps: self.path(model, rules, id),
         });
         ExploreReport {
             unique_states,
@@ -96,7 +96,7 @@ impl Arena {
 
     /// The steps from the initial state to state `id`, each as one JSON object, found by
     /// enumerating successors again along the recorded branches.
-    pub(crate) fn path<P, N>(&self, model: &Model<P, N>, budget: &Budget, id: u32) -> Vec<String>
+    pub(crate) fn path<P, N>(&self, model: &Model<P, N>, rules: &Rules, id: u32) -> Vec<String>
     where
         P: Protocol,
         N: Process<P> + Clone,
@@ -113,7 +113,7 @@ impl Arena {
         let mut steps = Vec::with_capacity(branches.len());
         for branch in branches {
             let mut out = Vec::new();
-            expand(&world, used, budget, &mut out);
+            expand(&world, used, rules, &mut out);
             let succ = out.swap_remove(branch as usize);
             steps.push(serde_json::to_string(&succ.step).expect("a step serialises"));
             world = succ.world;
