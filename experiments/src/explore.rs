@@ -10,10 +10,17 @@
 use std::io::Write;
 use std::sync::Arc;
 
+mod counterexample;
+
+pub use counterexample::{is_explored, replay as replay_explored};
+
+use std::path::PathBuf;
+
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Scenario;
 use protocols::explore::ExploreRequest;
+use serde::{Deserialize, Serialize};
 use sim_core::explore::{
     Budget, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
 };
@@ -21,7 +28,8 @@ use sim_core::explore::{
 use crate::error::Result;
 use crate::exit::Exit;
 
-#[derive(Args, Debug)]
+/// The flags, also stored in a counterexample file (so `replay` rebuilds the same model).
+#[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct ExploreArgs {
     /// An explorable protocol (the command lists them when given another).
     #[arg(long)]
@@ -70,21 +78,51 @@ pub struct ExploreArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Directory for the counterexample file (JSON: the flags and the path of events), which
+    /// `commitlab replay FILE` re-runs. None: the path is printed only.
+    #[arg(long)]
+    #[serde(default, skip_serializing)]
+    pub out: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TimersArg {
     Any,
     Quiescent,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StrategyArg {
     Bfs,
     Dfs,
 }
 
 pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
+    let report = run(args, None)?;
+    let file = match (&report.counterexample, &args.out) {
+        (Some(c), Some(dir)) => Some(counterexample::write(dir, args, c)?),
+        _ => None,
+    };
+    if args.json {
+        let mut v = to_json(&args.protocol, args, &report);
+        if let Some(path) = &file {
+            v["counterexample"] = path.display().to_string().into();
+        }
+        writeln!(out, "{v}")?;
+    } else {
+        write_summary(out, &args.protocol, args, &report)?;
+        if let Some(path) = &file {
+            writeln!(out, "counterexample written to {}", path.display())?;
+            writeln!(out, "replay it: commitlab replay {}", path.display())?;
+        }
+    }
+    Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })
+}
+
+/// Explores as `args` say, or replays `replay`'s steps through the same model.
+pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreReport> {
     let explorable = protocols::catalog::explorable();
     let names = || explorable.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
     let Some(spec) = explorable.iter().find(|s| s.name == args.protocol) else {
@@ -126,16 +164,15 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
         })),
     };
     let scenario = Scenario::new(spec.name, args.participants, args.txns, 1);
-    let request =
-        ExploreRequest { variant: spec.name, scenario: &scenario, properties: &args.properties };
+    let request = ExploreRequest {
+        variant: spec.name,
+        scenario: &scenario,
+        properties: &args.properties,
+        replay,
+    };
     let report = explore(&request, &config).map_err(|e| format!("{e}"))?;
     bar.finish_and_clear();
-    if args.json {
-        writeln!(out, "{}", to_json(spec.name, args, &report))?;
-    } else {
-        write_summary(out, spec.name, args, &report)?;
-    }
-    Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })
+    Ok(report)
 }
 
 /// The report as one JSON object (see the field list).
@@ -164,6 +201,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         let steps: Vec<serde_json::Value> =
             c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect();
         v["property"] = c.property.clone().into();
+        v["trace_hash"] = c.trace_hash.into();
         v["counterexample"] = steps.into();
     }
     v

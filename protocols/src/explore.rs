@@ -35,7 +35,9 @@
 use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
-use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate, explore as search};
+use sim_core::explore::{
+    Counterexample, ExploreConfig, ExploreReport, Model, Predicate, Verdict, explore as search,
+};
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
@@ -61,6 +63,40 @@ pub struct ExploreRequest<'a> {
     pub scenario: &'a Scenario,
     /// The properties to check (empty: every property the family's explorer checks).
     pub properties: &'a [String],
+    /// Replay these steps (a counterexample's) instead of searching: the report's verdict is
+    /// the replayed path's, its counterexample the steps up to the first violation.
+    pub replay: Option<&'a [String]>,
+}
+
+/// Searches `model` as `config` says, or replays `request`'s steps through it.
+pub fn search_or_replay<P, N>(
+    model: &Model<P, N>,
+    request: &ExploreRequest<'_>,
+    config: &ExploreConfig,
+) -> Result<ExploreReport, ScenarioError>
+where
+    P: sim_core::Protocol,
+    P::Timer: serde::de::DeserializeOwned,
+    N: sim_core::Process<P> + Clone + Hash + Send,
+{
+    let Some(steps) = request.replay else { return Ok(search(model, config)) };
+    let started = std::time::Instant::now(); // reporting only
+    let r = sim_core::explore::replay(model, steps)
+        .map_err(|reason| ScenarioError::Invalid { field: "counterexample".into(), reason })?;
+    let counterexample = r.property.map(|p| Counterexample {
+        property: p.to_string(),
+        steps: steps[..r.steps].to_vec(),
+        trace_hash: r.trace_hash,
+    });
+    Ok(ExploreReport {
+        unique_states: r.steps as u64 + 1,
+        states: r.steps as u64 + 1,
+        max_depth: r.steps as u32,
+        verdict: if counterexample.is_some() { Verdict::Violated } else { Verdict::Holds },
+        counterexample,
+        wall: started.elapsed(),
+        bytes_per_state: 0,
+    })
 }
 
 /// The properties a commit family's explorer checks: safety on every state, blocking on
@@ -133,7 +169,7 @@ where
     scenario.validate()?;
     let roles = (family.layout)(&scenario);
     let model = model::<P>(&scenario, &roles, configure(&scenario), &checked);
-    Ok(search(&model, explore))
+    search_or_replay(&model, request, explore)
 }
 
 /// The model: the initial world `run` would start from (trace at `observations`), keyed by

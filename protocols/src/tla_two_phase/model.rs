@@ -2,7 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 
-use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate, explore as search};
+use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate};
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
@@ -76,5 +76,5 @@ pub fn explore(
         other => unreachable!("not a TwoPhase variant: {other}"),
     };
     let faults = !config.budget.is_zero();
-    Ok(search(&model(rms, broken, faults), config))
+    crate::explore::search_or_replay(&model(rms, broken, faults), request, config)
 }

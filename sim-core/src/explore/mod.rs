@@ -34,6 +34,7 @@ mod visited;
 use std::fmt;
 use std::sync::Arc;
 
+pub use path::{Replayed, replay};
 pub use report::{Counterexample, ExploreReport, Verdict};
 pub use successors::Step;
 

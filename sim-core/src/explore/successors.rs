@@ -10,7 +10,7 @@
 //! then every split of the cluster in two (by the bit mask of the nodes apart from node 0,
 //! ascending), then heal.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Steering, StepError};
 use crate::fault::Action;
@@ -33,13 +33,13 @@ pub(crate) struct Used {
 /// One explored step: the event, the options its choices took, and where (if anywhere) its
 /// handler's node crashed. Replaying the steps of a path from the initial world through
 /// [`World::apply`] reaches the same states.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step<T> {
     #[serde(flatten)]
     pub event: Event<T>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash_after_effects: Option<u32>,
 }
 
