@@ -75,6 +75,10 @@ pub struct ExploreArgs {
     /// Worker threads for BFS (the result is the same for any count).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
+    /// Reduce by symmetry over interchangeable participants (`tla-two-phase` without faults).
+    #[arg(long)]
+    #[serde(default)]
+    pub symmetry: bool,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -136,6 +140,7 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
         ProgressStyle::with_template("{spinner} exploring {elapsed} {msg}").expect("static"),
     );
     let progress_bar = bar.clone();
+    let started = std::time::Instant::now();
     let config = ExploreConfig {
         strategy: match args.strategy {
             StrategyArg::Bfs => Strategy::Bfs,
@@ -156,9 +161,15 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
         max_depth: args.max_depth,
         threads: args.threads as usize,
         progress: Some(Arc::new(move |p: &Progress| {
+            // Wall time for the display only: it never steers the search.
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
             progress_bar.set_message(format!(
-                "{} unique, {} states, depth {}, queue {}",
-                p.unique_states, p.states, p.depth, p.queue
+                "{} unique, {} states, {:.0} states/s, depth {}, queue {}",
+                p.unique_states,
+                p.states,
+                p.unique_states as f64 / secs,
+                p.depth,
+                p.queue
             ));
             progress_bar.tick();
         })),
@@ -169,6 +180,7 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
         scenario: &scenario,
         properties: &args.properties,
         replay,
+        symmetry: args.symmetry,
     };
     let report = explore(&request, &config).map_err(|e| format!("{e}"))?;
     bar.finish_and_clear();
@@ -182,6 +194,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "participants": args.participants,
         "strategy": match args.strategy { StrategyArg::Bfs => "bfs", StrategyArg::Dfs => "dfs" },
         "threads": args.threads,
+        "symmetry": args.symmetry,
         "timers": match args.timers { TimersArg::Any => "any", TimersArg::Quiescent => "quiescent" },
         "txns": args.txns,
         "crashes": args.crashes,

@@ -36,12 +36,7 @@ fn explore_with(
 ) -> ExploreReport {
     let scenario = Scenario::new(name, participants, 1, 1);
     let properties: Vec<String> = properties.iter().map(|p| p.to_string()).collect();
-    let request = ExploreRequest {
-        variant: name,
-        scenario: &scenario,
-        properties: &properties,
-        replay: None,
-    };
+    let request = ExploreRequest::new(name, &scenario, &properties);
     // Timeouts outlast every delay: the synchronous network Skeen's results assume.
     let config = ExploreConfig { budget, timers: Timers::Quiescent, threads, ..Default::default() };
     let explore = spec(name).family.explore.expect("explorable");
@@ -69,8 +64,7 @@ fn two_pc_blocks_when_the_coordinator_crashes_with_a_shortest_counterexample() {
     };
     let scenario = Scenario::new("2pc", 3, 1, 1);
     let props = vec!["non-blocking".to_string()];
-    let request =
-        ExploreRequest { variant: "2pc", scenario: &scenario, properties: &props, replay: None };
+    let request = ExploreRequest::new("2pc", &scenario, &props);
     let cut = (spec("2pc").family.explore.unwrap())(&request, &shallower).unwrap();
     assert_eq!(cut.verdict, Verdict::Incomplete);
     // The same counts and counterexample on two threads.
@@ -145,12 +139,7 @@ fn properties_are_checked_against_the_family() {
     let explore = spec("2pc").family.explore.unwrap();
     let ask = |p: &str| {
         let props = vec![p.to_string()];
-        let request = ExploreRequest {
-            variant: "2pc",
-            scenario: &scenario,
-            properties: &props,
-            replay: None,
-        };
+        let request = ExploreRequest::new("2pc", &scenario, &props);
         explore(&request, &ExploreConfig::default()).map(|_| ()).unwrap_err().to_string()
     };
     let typo = ask("atomicty");

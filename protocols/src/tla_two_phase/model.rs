@@ -32,6 +32,28 @@ pub fn view(world: &TwoPhaseWorld) -> u64 {
     h.finish()
 }
 
+/// The view up to a permutation of the RMs (`--symmetry`): the TM's state and the sorted
+/// multiset of each RM's `(rmState, Prepared sent, in tmPrepared)`. RMs are interchangeable
+/// in `TwoPhase` (and in the early-commit variant), so worlds with equal symmetric views
+/// have the same futures up to renaming RMs, and the same verdict (`TCConsistent` is
+/// symmetric).
+pub fn symmetric_view(world: &TwoPhaseWorld) -> u64 {
+    let mut h = StableHasher::default();
+    let Some(Node::Tm(tm)) = world.node(super::nodes::TM) else { unreachable!("the TM is up") };
+    tm.state.hash(&mut h);
+    let mut rms: Vec<(RmState, bool, bool)> = (1..world.node_count())
+        .filter_map(|i| match world.node(NodeId(i)) {
+            Some(Node::Rm(rm)) => {
+                Some((rm.state, rm.sent_prepared, tm.prepared >> (i - 1) & 1 == 1))
+            }
+            _ => None,
+        })
+        .collect();
+    rms.sort_unstable_by_key(|&(s, sent, prepared)| (s as u8, sent, prepared));
+    rms.hash(&mut h);
+    h.finish()
+}
+
 /// `TCConsistent`: no RM has committed while another has aborted.
 pub fn consistent(world: &TwoPhaseWorld) -> bool {
     let states = (1..world.node_count()).filter_map(|i| match world.node(NodeId(i)) {
@@ -76,5 +98,15 @@ pub fn explore(
         other => unreachable!("not a TwoPhase variant: {other}"),
     };
     let faults = !config.budget.is_zero();
-    crate::explore::search_or_replay(&model(rms, broken, faults), request, config)
+    let mut model = model(rms, broken, faults);
+    if request.symmetry {
+        if faults {
+            return Err(ScenarioError::Invalid {
+                field: "symmetry".into(),
+                reason: format!("{variant}: symmetry reduction is exact only without faults"),
+            });
+        }
+        model.view = Some(symmetric_view);
+    }
+    crate::explore::search_or_replay(&model, request, config)
 }
