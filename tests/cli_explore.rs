@@ -132,4 +132,10 @@ fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
     let (code, replayed, err) = commitlab(&["replay", &file]);
     assert_eq!(code, 0, "{replayed}{err}");
     assert!(replayed.contains("no property violated"), "{replayed}");
+    // A step that is not enabled where it is applied is bad input, named.
+    f["steps"][0] = serde_json::json!({"event": "deliver", "id": 999});
+    std::fs::write(&file, f.to_string()).unwrap();
+    let (code, _, err) = commitlab(&["replay", &file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("step 1") && err.contains("not enabled"), "{err}");
 }
