@@ -75,11 +75,67 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
         (v["verdict"].as_str(), v["unique_states"].as_u64()),
         (Some("incomplete"), Some(100))
     );
-    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc"]);
+    let (code, _, err) = commitlab(&["explore", "--protocol", "saga-orchestration"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot be explored yet") && err.contains("tla-two-phase"), "{err}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--property", "atomcity"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean \"atomicity\""), "{err}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "3pc", "--participants", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("participants"), "{err}");
     let (code, _, err) =
         commitlab(&["explore", "--protocol", "tla-two-phase", "--participants", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("participants"), "{err}");
+}
+
+/// `explore --out` writes the path; `replay` re-runs it event by event through the same
+/// world: the same property violated, the same trace hash (exit 1). A path cut short of
+/// the violation replays to no violation (exit 0).
+#[test]
+fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (code, text, err) = commitlab(&[
+        "explore",
+        "--protocol",
+        "broken-2pc-unlogged-decision",
+        "--participants",
+        "2",
+        "--crashes",
+        "1",
+        "--recoveries",
+        "1",
+        "--timers",
+        "quiescent",
+        "--property",
+        "atomicity",
+        "--out",
+        out,
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    let file = v["counterexample"].as_str().expect("the file's path").to_string();
+    let hash = v["trace_hash"].as_u64().expect("the path's trace hash");
+    let (code, replayed, err) = commitlab(&["replay", &file]);
+    assert_eq!(code, 1, "{replayed}{err}");
+    assert!(replayed.contains(&format!("trace_hash={hash}")), "{replayed}");
+    assert!(replayed.contains("same trace hash as recorded"), "{replayed}");
+    assert!(replayed.contains("atomicity violated after"), "{replayed}");
+    // Without its last step the path violates nothing.
+    let mut f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    f["steps"].as_array_mut().unwrap().pop();
+    std::fs::write(&file, f.to_string()).unwrap();
+    let (code, replayed, err) = commitlab(&["replay", &file]);
+    assert_eq!(code, 0, "{replayed}{err}");
+    assert!(replayed.contains("no property violated"), "{replayed}");
+    // A step that is not enabled where it is applied is bad input, named.
+    f["steps"][0] = serde_json::json!({"event": "deliver", "id": 999});
+    std::fs::write(&file, f.to_string()).unwrap();
+    let (code, _, err) = commitlab(&["replay", &file]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("step 1") && err.contains("not enabled"), "{err}");
 }

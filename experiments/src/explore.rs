@@ -10,21 +10,40 @@
 use std::io::Write;
 use std::sync::Arc;
 
+mod counterexample;
+
+pub use counterexample::{is_explored, replay as replay_explored};
+
+use std::path::PathBuf;
+
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Scenario;
-use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Progress, Strategy, Verdict};
+use protocols::explore::ExploreRequest;
+use serde::{Deserialize, Serialize};
+use sim_core::explore::{
+    Budget, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
+};
 
 use crate::error::Result;
 use crate::exit::Exit;
 
-#[derive(Args, Debug)]
+/// The flags, also stored in a counterexample file (so `replay` rebuilds the same model).
+#[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct ExploreArgs {
     /// An explorable protocol (the command lists them when given another).
     #[arg(long)]
     pub protocol: String,
     #[arg(long, default_value_t = 3)]
     pub participants: u32,
+    /// Transactions the client submits, one after the other (commit protocols).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub txns: u64,
+    /// A property to check (repeatable; default: every property explore checks for the
+    /// protocol). Safety properties are checked on every state, `non-blocking` on terminal
+    /// states.
+    #[arg(long = "property")]
+    pub properties: Vec<String>,
     /// Crash faults per path (a node between steps, or after the k-th effect of a handler).
     #[arg(long, default_value_t = 0)]
     pub crashes: u32,
@@ -37,8 +56,16 @@ pub struct ExploreArgs {
     /// Message duplications per path.
     #[arg(long, default_value_t = 0)]
     pub duplicates: u32,
+    /// Partitions of the cluster in two per path (healing is free).
+    #[arg(long, default_value_t = 0)]
+    pub partitions: u32,
     #[arg(long, value_enum, default_value_t = StrategyArg::Bfs)]
     pub strategy: StrategyArg,
+    /// When a timer may fire: `any` (next, whatever is in flight: every latency) or
+    /// `quiescent` (only when no message is in flight: timeouts outlast every delay, a
+    /// synchronous network).
+    #[arg(long, value_enum, default_value_t = TimersArg::Any)]
+    pub timers: TimersArg,
     /// Stop after this many unique states (verdict `incomplete`).
     #[arg(long)]
     pub max_states: Option<u64>,
@@ -48,18 +75,58 @@ pub struct ExploreArgs {
     /// Worker threads for BFS (the result is the same for any count).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
+    /// Reduce by symmetry over interchangeable participants (`tla-two-phase` without faults).
+    #[arg(long)]
+    #[serde(default)]
+    pub symmetry: bool,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Directory for the counterexample file (JSON: the flags and the path of events), which
+    /// `commitlab replay FILE` re-runs. None: the path is printed only.
+    #[arg(long)]
+    #[serde(default, skip_serializing)]
+    pub out: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimersArg {
+    Any,
+    Quiescent,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StrategyArg {
     Bfs,
     Dfs,
 }
 
 pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
+    let report = run(args, None)?;
+    let file = match (&report.counterexample, &args.out) {
+        (Some(c), Some(dir)) => Some(counterexample::write(dir, args, c)?),
+        _ => None,
+    };
+    if args.json {
+        let mut v = to_json(&args.protocol, args, &report);
+        if let Some(path) = &file {
+            v["counterexample"] = path.display().to_string().into();
+        }
+        writeln!(out, "{v}")?;
+    } else {
+        write_summary(out, &args.protocol, args, &report)?;
+        if let Some(path) = &file {
+            writeln!(out, "counterexample written to {}", path.display())?;
+            writeln!(out, "replay it: commitlab replay {}", path.display())?;
+        }
+    }
+    Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })
+}
+
+/// Explores as `args` say, or replays `replay`'s steps through the same model.
+pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreReport> {
     let explorable = protocols::catalog::explorable();
     let names = || explorable.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
     let Some(spec) = explorable.iter().find(|s| s.name == args.protocol) else {
@@ -73,6 +140,7 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
         ProgressStyle::with_template("{spinner} exploring {elapsed} {msg}").expect("static"),
     );
     let progress_bar = bar.clone();
+    let started = std::time::Instant::now();
     let config = ExploreConfig {
         strategy: match args.strategy {
             StrategyArg::Bfs => Strategy::Bfs,
@@ -83,27 +151,40 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
             recoveries: args.recoveries,
             drops: args.drops,
             duplicates: args.duplicates,
+            partitions: args.partitions,
+        },
+        timers: match args.timers {
+            TimersArg::Any => Timers::Any,
+            TimersArg::Quiescent => Timers::Quiescent,
         },
         max_states: args.max_states,
         max_depth: args.max_depth,
         threads: args.threads as usize,
         progress: Some(Arc::new(move |p: &Progress| {
+            // Wall time for the display only: it never steers the search.
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
             progress_bar.set_message(format!(
-                "{} unique, {} states, depth {}, queue {}",
-                p.unique_states, p.states, p.depth, p.queue
+                "{} unique, {} states, {:.0} states/s, depth {}, queue {}",
+                p.unique_states,
+                p.states,
+                p.unique_states as f64 / secs,
+                p.depth,
+                p.queue
             ));
             progress_bar.tick();
         })),
     };
-    let scenario = Scenario::new(spec.name, args.participants, 1, 1);
-    let report = explore(spec.name, &scenario, &config).map_err(|e| format!("{e}"))?;
+    let scenario = Scenario::new(spec.name, args.participants, args.txns, 1);
+    let request = ExploreRequest {
+        variant: spec.name,
+        scenario: &scenario,
+        properties: &args.properties,
+        replay,
+        symmetry: args.symmetry,
+    };
+    let report = explore(&request, &config).map_err(|e| format!("{e}"))?;
     bar.finish_and_clear();
-    if args.json {
-        writeln!(out, "{}", to_json(spec.name, args, &report))?;
-    } else {
-        write_summary(out, spec.name, args, &report)?;
-    }
-    Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })
+    Ok(report)
 }
 
 /// The report as one JSON object (see the field list).
@@ -113,7 +194,14 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "participants": args.participants,
         "strategy": match args.strategy { StrategyArg::Bfs => "bfs", StrategyArg::Dfs => "dfs" },
         "threads": args.threads,
+        "symmetry": args.symmetry,
+        "timers": match args.timers { TimersArg::Any => "any", TimersArg::Quiescent => "quiescent" },
+        "txns": args.txns,
         "crashes": args.crashes,
+        "recoveries": args.recoveries,
+        "drops": args.drops,
+        "duplicates": args.duplicates,
+        "partitions": args.partitions,
         "unique_states": r.unique_states,
         "states": r.states,
         "max_depth": r.max_depth,
@@ -126,6 +214,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         let steps: Vec<serde_json::Value> =
             c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect();
         v["property"] = c.property.clone().into();
+        v["trace_hash"] = c.trace_hash.into();
         v["counterexample"] = steps.into();
     }
     v

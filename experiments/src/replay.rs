@@ -13,7 +13,7 @@ use crate::search::counterexample::replay;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// A counterexample file written by `commitlab check`.
+    /// A counterexample file written by `commitlab check` or `commitlab explore --out`.
     pub file: PathBuf,
 }
 
@@ -21,6 +21,12 @@ pub struct ReplayArgs {
 /// 0 when it no longer does; a different trace hash is an error (exit 2): the run was not
 /// reproduced.
 pub fn main(args: &ReplayArgs, out: &mut dyn Write) -> Result<Exit> {
+    // An explored path (`commitlab explore --out DIR`) replays through the explorer's world.
+    if let Ok(text) = std::fs::read_to_string(&args.file)
+        && crate::explore::is_explored(&text)
+    {
+        return crate::explore::replay_explored(&args.file, &text, out);
+    }
     let c = Counterexample::load(&args.file)?;
     let target = c.target()?;
     let r = replay(&c.scenario, target)?;

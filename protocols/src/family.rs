@@ -11,6 +11,7 @@
 
 use sim_core::explore::{ExploreConfig, ExploreReport};
 
+pub use crate::explore::ExploreRequest;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 
 pub use crate::roles::{RoleSpec, Roles};
@@ -85,9 +86,10 @@ pub struct Family {
     pub explore: Option<ExploreFn>,
 }
 
-/// A family's type-erased entry into the explorer: variant, scenario (participants, seed),
-/// how to explore.
-pub type ExploreFn = fn(&str, &Scenario, &ExploreConfig) -> Result<ExploreReport, ScenarioError>;
+/// A family's type-erased entry into the explorer: what to explore (variant, scenario,
+/// properties) and how.
+pub type ExploreFn =
+    fn(&ExploreRequest<'_>, &ExploreConfig) -> Result<ExploreReport, ScenarioError>;
 
 impl std::fmt::Debug for Family {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -8,6 +8,7 @@ pub mod client;
 pub mod crash_point;
 pub mod durable;
 pub mod error;
+pub mod explore;
 pub mod facts;
 pub mod family;
 pub mod paxos_commit;

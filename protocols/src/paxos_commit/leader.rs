@@ -61,7 +61,11 @@ impl Ballots {
             incarnation,
             acceptors: config.acceptors(),
             quorum: config.quorum(),
-            retry: Backoff::new(5 * d, 40 * d),
+            // As many ballots as the inquiry loop has rounds (the explorer bounds both).
+            retry: Backoff {
+                max_attempts: config.timing.inquiry.max_attempts,
+                ..Backoff::new(5 * d, 40 * d)
+            },
             max_round: 0,
             runs: BTreeMap::new(),
         }

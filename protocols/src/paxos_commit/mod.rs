@@ -38,6 +38,7 @@
 //! the tests show it.
 
 mod acceptor;
+mod explore;
 mod leader;
 mod rm;
 mod tm;
@@ -251,7 +252,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, "acceptor"),
     run,
-    explore: None,
+    explore: Some(explore::explore),
 };
 
 const VARIANTS: &[(VariantSpec, bool)] = &[
@@ -323,6 +324,13 @@ fn layout_of(scenario: &Scenario) -> Layout {
 }
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let config = config(variant, scenario);
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<PaxosCommit>(scenario, roles, config.timing, config)
+}
+
+/// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
+fn config(variant: &str, scenario: &Scenario) -> PaxosCommitConfig {
     let (_, faster) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a variant");
     let timing = Timing::for_network(&scenario.network);
     let client = ClientConfig {
@@ -330,14 +338,12 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
         ..scenario.client_config(&timing)
     };
     let f = SettingsView::new(SETTINGS, &scenario.family).int("f") as u32;
-    let config = PaxosCommitConfig {
+    PaxosCommitConfig {
         layout: layout_of(scenario),
         f,
         faster: *faster,
         timing,
         votes: scenario.votes.clone(),
         client,
-    };
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<PaxosCommit>(scenario, roles, timing, config)
+    }
 }

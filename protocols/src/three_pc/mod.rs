@@ -24,6 +24,7 @@
 //! the transaction and answer the client.
 
 mod coordinator;
+mod explore;
 mod participant;
 mod recovery;
 mod termination;
@@ -186,7 +187,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
     run,
-    explore: None,
+    explore: Some(explore::explore),
 };
 
 const VARIANTS: &[(VariantSpec, Option<Broken3pc>)] = &[
@@ -221,15 +222,20 @@ const ROLES: &[RoleSpec] = &commit_role_specs(
 );
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let config = config(variant, scenario);
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<ThreePc>(scenario, roles, config.timing, config)
+}
+
+/// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
+fn config(variant: &str, scenario: &Scenario) -> ThreePcConfig {
     let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a 3PC variant");
     let timing = Timing::for_network(&scenario.network);
-    let config = ThreePcConfig {
+    ThreePcConfig {
         layout: Layout::new(scenario.participants),
         broken: *broken,
         timing,
         votes: scenario.votes.clone(),
         client: scenario.client_config(&timing),
-    };
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<ThreePc>(scenario, roles, timing, config)
+    }
 }

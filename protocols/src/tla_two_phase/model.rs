@@ -2,13 +2,14 @@
 
 use std::hash::{Hash, Hasher};
 
-use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate, explore as search};
+use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate};
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
 use super::nodes::{Node, RmState};
 use super::{BROKEN, CORRECT, TlaTwoPhase};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::explore::ExploreRequest;
+use crate::scenario::ScenarioError;
 
 /// The most RMs the model takes (`tmPrepared` is a bit set; 6^N states long before that).
 pub const MAX_RMS: u32 = 20;
@@ -28,6 +29,28 @@ pub fn view(world: &TwoPhaseWorld) -> u64 {
     for i in 0..world.node_count() {
         world.node(NodeId(i)).hash(&mut h);
     }
+    h.finish()
+}
+
+/// The view up to a permutation of the RMs (`--symmetry`): the TM's state and the sorted
+/// multiset of each RM's `(rmState, Prepared sent, in tmPrepared)`. RMs are interchangeable
+/// in `TwoPhase` (and in the early-commit variant), so worlds with equal symmetric views
+/// have the same futures up to renaming RMs, and the same verdict (`TCConsistent` is
+/// symmetric).
+pub fn symmetric_view(world: &TwoPhaseWorld) -> u64 {
+    let mut h = StableHasher::default();
+    let Some(Node::Tm(tm)) = world.node(super::nodes::TM) else { unreachable!("the TM is up") };
+    tm.state.hash(&mut h);
+    let mut rms: Vec<(RmState, bool, bool)> = (1..world.node_count())
+        .filter_map(|i| match world.node(NodeId(i)) {
+            Some(Node::Rm(rm)) => {
+                Some((rm.state, rm.sent_prepared, tm.prepared >> (i - 1) & 1 == 1))
+            }
+            _ => None,
+        })
+        .collect();
+    rms.sort_unstable_by_key(|&(s, sent, prepared)| (s as u8, sent, prepared));
+    rms.hash(&mut h);
     h.finish()
 }
 
@@ -57,11 +80,12 @@ pub fn model(rms: u32, broken: bool, faults: bool) -> Model<TlaTwoPhase, Node> {
 
 /// The family's entry point: `scenario.participants` RMs, as `config` says.
 pub fn explore(
-    variant: &str,
-    scenario: &Scenario,
+    request: &ExploreRequest<'_>,
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
-    let rms = scenario.participants;
+    let variant = request.variant;
+    crate::explore::properties(request.properties, &["atomicity"], &["atomicity"])?;
+    let rms = request.scenario.participants;
     if !(1..=MAX_RMS).contains(&rms) {
         return Err(ScenarioError::Invalid {
             field: "participants".into(),
@@ -74,5 +98,15 @@ pub fn explore(
         other => unreachable!("not a TwoPhase variant: {other}"),
     };
     let faults = !config.budget.is_zero();
-    Ok(search(&model(rms, broken, faults), config))
+    let mut model = model(rms, broken, faults);
+    if request.symmetry {
+        if faults {
+            return Err(ScenarioError::Invalid {
+                field: "symmetry".into(),
+                reason: format!("{variant}: symmetry reduction is exact only without faults"),
+            });
+        }
+        model.view = Some(symmetric_view);
+    }
+    crate::explore::search_or_replay(&model, request, config)
 }

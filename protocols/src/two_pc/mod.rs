@@ -35,6 +35,7 @@
 //! Termination is the classic shape's: inquiries to the TM, and to the peers when cooperative.
 
 mod coordinator;
+mod explore;
 mod participant;
 
 use serde::{Deserialize, Serialize};
@@ -309,7 +310,7 @@ pub const FAMILY: Family = Family {
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, ""),
     run,
-    explore: None,
+    explore: Some(explore::explore),
 };
 
 fn layout_of(scenario: &Scenario) -> Layout {
@@ -318,6 +319,13 @@ fn layout_of(scenario: &Scenario) -> Layout {
 }
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let config = config(variant, scenario);
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<TwoPc>(scenario, roles, config.timing, config)
+}
+
+/// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
+fn config(variant: &str, scenario: &Scenario) -> TwoPcConfig {
     let v = VARIANTS.iter().find(|v| v.spec.name == variant).expect("a 2PC variant");
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let timing = Timing::for_network(&scenario.network);
@@ -336,7 +344,7 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
     } else {
         Shape::Classic
     };
-    let config = TwoPcConfig {
+    TwoPcConfig {
         layout: layout_of(scenario),
         presumption: v.presumption,
         cooperative_termination: v.cooperative,
@@ -346,7 +354,5 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
         timing,
         votes: scenario.votes.clone(),
         client,
-    };
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<TwoPc>(scenario, roles, timing, config)
+    }
 }

@@ -17,7 +17,7 @@ use super::path::{Arena, violated, world_key};
 use super::report::ExploreReport;
 use super::successors::{Used, expand};
 use super::visited::{Visited, key};
-use super::{Budget, ExploreConfig, Model, Progress};
+use super::{ExploreConfig, Model, Progress, Rules};
 
 /// Levels smaller than this many states per worker run on the calling thread.
 const MIN_CHUNK: usize = 256;
@@ -47,7 +47,7 @@ where
     P: Protocol,
     N: Process<P> + Clone + Hash + Send,
 {
-    let budget = config.budget;
+    let rules = Rules::of(config);
     let root = (model.init)();
     let mut visited = Visited::default();
     visited.insert(key(world_key(model, &root), Used::default()));
@@ -61,7 +61,7 @@ where
     while !frontier.is_empty() {
         let expanding = !full && config.max_depth.is_none_or(|d| depth < d);
         let ids: Vec<u32> = frontier.iter().map(|i| i.id).collect();
-        let done = level(model, &budget, &visited, frontier, expanding, config.threads);
+        let done = level(model, &rules, &visited, frontier, expanding, config.threads);
         if let Some((i, p)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.violation?))) {
             found = Some((ids[i], p));
             break;
@@ -95,13 +95,13 @@ where
         frontier = next;
     }
     let unique_states = visited.len() as u64;
-    arena.report(model, &budget, found, incomplete, unique_states, states, depth)
+    arena.report(model, &rules, found, incomplete, unique_states, states, depth)
 }
 
 /// Checks and (if `expanding`) expands every state of a level, in order.
 fn level<P, N>(
     model: &Model<P, N>,
-    budget: &Budget,
+    rules: &Rules,
     visited: &Visited,
     items: Vec<Item<P, N>>,
     expanding: bool,
@@ -114,7 +114,7 @@ where
     let workers = threads.clamp(1, items.len().div_ceil(MIN_CHUNK).max(1));
     if workers == 1 {
         let template = (model.init)();
-        let one = |i| one(model, budget, visited, &template, i, expanding);
+        let one = |i| one(model, rules, visited, &template, i, expanding);
         return items.into_iter().map(one).collect();
     }
     let per = items.len().div_ceil(workers);
@@ -133,7 +133,7 @@ where
                     let template = (model.init)();
                     chunk
                         .into_iter()
-                        .map(|i| one(model, budget, visited, &template, i, expanding))
+                        .map(|i| one(model, rules, visited, &template, i, expanding))
                         .collect::<Vec<_>>()
                 })
             })
@@ -145,7 +145,7 @@ where
 /// Checks one state and, if it holds and `expanding`, keys its successors.
 fn one<P, N>(
     model: &Model<P, N>,
-    budget: &Budget,
+    rules: &Rules,
     visited: &Visited,
     template: &World<P, N>,
     item: Item<P, N>,
@@ -160,7 +160,7 @@ where
         return Done { violation: Some(p), cut: false, succs: Vec::new() };
     }
     let mut out = Vec::new();
-    let x = expand(&world, item.used, budget, &mut out);
+    let x = expand(&world, item.used, rules, &mut out);
     if !expanding {
         return Done {
             violation: None,

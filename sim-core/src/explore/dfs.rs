@@ -13,7 +13,7 @@ use super::path::{Arena, violated, world_key};
 use super::report::ExploreReport;
 use super::successors::{Used, expand};
 use super::visited::{Visited, key};
-use super::{ExploreConfig, Model, Progress};
+use super::{ExploreConfig, Model, Progress, Rules};
 
 /// How often (in expanded states) progress is reported.
 const PROGRESS_EVERY: u64 = 1 << 16;
@@ -23,7 +23,7 @@ where
     P: Protocol,
     N: Process<P> + Clone + Hash,
 {
-    let budget = config.budget;
+    let rules = Rules::of(config);
     let root = (model.init)();
     let mut visited = Visited::default();
     visited.insert(key(world_key(model, &root), Used::default()));
@@ -40,7 +40,7 @@ where
             break;
         }
         out.clear();
-        let x = expand(&world, used, &budget, &mut out);
+        let x = expand(&world, used, &rules, &mut out);
         incomplete |= x.over_capacity;
         if full || config.max_depth.is_some_and(|d| depth >= d) {
             incomplete |= !out.is_empty();
@@ -74,5 +74,5 @@ where
         }
     }
     let unique_states = visited.len() as u64;
-    arena.report(model, &budget, found, incomplete, unique_states, states, max_depth)
+    arena.report(model, &rules, found, incomplete, unique_states, states, max_depth)
 }

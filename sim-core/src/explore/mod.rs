@@ -7,7 +7,8 @@
 //! in-flight message, fire any armed timer), each option of every
 //! [`choose`](crate::Context::choose) a handler makes is a branch, and, within a fault
 //! [`Budget`], so is crashing any up node (also after the k-th effect of a handler),
-//! recovering a down one, and dropping or duplicating any message in flight. Time is
+//! recovering a down one, dropping or duplicating any message in flight, and partitioning
+//! the cluster in two (then healing it). Time is
 //! abstracted: any armed timer may fire next, which over-approximates every latency, so a
 //! violation found is real for some timing and "none found" holds for all of them within the
 //! budget (DESIGN, "Exploration semantics").
@@ -33,6 +34,7 @@ mod visited;
 use std::fmt;
 use std::sync::Arc;
 
+pub use path::{Replayed, replay};
 pub use report::{Counterexample, ExploreReport, Verdict};
 pub use successors::Step;
 
@@ -73,11 +75,49 @@ pub struct Budget {
     pub drops: u32,
     /// Deliver one in-flight message twice.
     pub duplicates: u32,
+    /// Split the whole cluster in two groups (every split is a branch). Healing every link
+    /// is offered whenever some link is cut and is not counted: partitions bound the cycles.
+    pub partitions: u32,
 }
 
 impl Budget {
     pub fn is_zero(&self) -> bool {
         *self == Budget::default()
+    }
+}
+
+/// When an armed timer may fire: time is abstracted either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Timers {
+    /// Any armed timer may fire next, whatever is in flight: every latency, including a
+    /// message slower than any timeout (an asynchronous network). Sound for every timing.
+    #[default]
+    Any,
+    /// A timer fires only when no message is in flight: every timeout outlasts every message
+    /// delay (a synchronous network, the assumption of 3PC's non-blocking claim). Timers
+    /// still fire in any order among themselves.
+    Quiescent,
+}
+
+impl Timers {
+    pub fn name(self) -> &'static str {
+        match self {
+            Timers::Any => "any",
+            Timers::Quiescent => "quiescent",
+        }
+    }
+}
+
+/// What a search may do from a state: the fault budget and the timer rule.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    pub(crate) budget: Budget,
+    pub(crate) timers: Timers,
+}
+
+impl Rules {
+    pub(crate) fn of(config: &ExploreConfig) -> Rules {
+        Rules { budget: config.budget, timers: config.timers }
     }
 }
 
@@ -116,6 +156,8 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 pub struct ExploreConfig {
     pub strategy: Strategy,
     pub budget: Budget,
+    /// When an armed timer may fire.
+    pub timers: Timers,
     /// Stop (verdict incomplete) once this many unique states are known.
     pub max_states: Option<u64>,
     /// Do not expand states this many steps from the start (incomplete if one had more).
@@ -130,6 +172,7 @@ impl fmt::Debug for ExploreConfig {
         f.debug_struct("ExploreConfig")
             .field("strategy", &self.strategy)
             .field("budget", &self.budget)
+            .field("timers", &self.timers)
             .field("max_states", &self.max_states)
             .field("max_depth", &self.max_depth)
             .field("threads", &self.threads)

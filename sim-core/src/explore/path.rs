@@ -7,7 +7,7 @@ use crate::world::World;
 
 use super::report::{Counterexample, ExploreReport, Verdict};
 use super::successors::{Used, expand};
-use super::{Budget, Model};
+use super::{Model, Rules};
 
 /// A state's key before the budget is mixed in: the model's view, or the fingerprint.
 pub(crate) fn world_key<P: Protocol, N: Hash>(model: &Model<P, N>, world: &World<P, N>) -> u64 {
@@ -63,7 +63,7 @@ impl Arena {
     pub(crate) fn report<P, N>(
         &self,
         model: &Model<P, N>,
-        budget: &Budget,
+        rules: &Rules,
         found: Option<(u32, &'static str)>,
         incomplete: bool,
         unique_states: u64,
@@ -79,9 +79,9 @@ impl Arena {
             (None, true) => Verdict::Incomplete,
             (None, false) => Verdict::Holds,
         };
-        let counterexample = found.map(|(id, property)| Counterexample {
-            property: property.to_string(),
-            steps: self.path(model, budget, id),
+        let counterexample = found.map(|(id, property)| {
+            let (steps, trace_hash) = self.path(model, rules, id);
+            Counterexample { property: property.to_string(), steps, trace_hash }
         });
         ExploreReport {
             unique_states,
@@ -95,8 +95,14 @@ impl Arena {
     }
 
     /// The steps from the initial state to state `id`, each as one JSON object, found by
-    /// enumerating successors again along the recorded branches.
-    pub(crate) fn path<P, N>(&self, model: &Model<P, N>, budget: &Budget, id: u32) -> Vec<String>
+    /// enumerating successors again along the recorded branches, and the trace hash of the
+    /// world they reach.
+    pub(crate) fn path<P, N>(
+        &self,
+        model: &Model<P, N>,
+        rules: &Rules,
+        id: u32,
+    ) -> (Vec<String>, u64)
     where
         P: Protocol,
         N: Process<P> + Clone,
@@ -113,12 +119,51 @@ impl Arena {
         let mut steps = Vec::with_capacity(branches.len());
         for branch in branches {
             let mut out = Vec::new();
-            expand(&world, used, budget, &mut out);
+            expand(&world, used, rules, &mut out);
             let succ = out.swap_remove(branch as usize);
             steps.push(serde_json::to_string(&succ.step).expect("a step serialises"));
             world = succ.world;
             used = succ.used;
         }
-        steps
+        (steps, world.trace_hash())
     }
+}
+
+/// What replaying a path found: the first property violated (and after how many steps),
+/// and the trace hash of the world reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replayed {
+    pub property: Option<&'static str>,
+    /// Steps applied (all of them, or up to the first violating state).
+    pub steps: usize,
+    pub trace_hash: u64,
+}
+
+/// Replays `steps` (as a [`Counterexample`] stores them) from `model`'s initial world, one
+/// [`World::apply`] each, checking the model's properties on every state reached, as the
+/// search did. An unparsable step, or one not enabled where it is applied, is an error
+/// naming it.
+pub fn replay<P, N>(model: &Model<P, N>, steps: &[String]) -> Result<Replayed, String>
+where
+    P: Protocol,
+    N: Process<P> + Clone,
+    P::Timer: serde::de::DeserializeOwned,
+{
+    use crate::event::Steering;
+    let mut world = (model.init)();
+    let mut property = violated(model, &world);
+    let mut applied = 0;
+    for (i, text) in steps.iter().enumerate() {
+        if property.is_some() {
+            break;
+        }
+        let step: super::Step<P::Timer> =
+            serde_json::from_str(text).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
+        let steering =
+            Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
+        world.apply(&step.event, steering).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
+        applied += 1;
+        property = violated(model, &world);
+    }
+    Ok(Replayed { property, steps: applied, trace_hash: world.trace_hash() })
 }

@@ -31,6 +31,11 @@ pub struct Counterexample {
     /// The steps, in order, each as one JSON object (`{"event":"timer",...,"choices":[1]}`):
     /// applying them to the initial world reaches the violating state.
     pub steps: Vec<String>,
+    /// The trace hash of the world the steps reach: a replay through [`World::apply`]
+    /// (`crate::explore::replay`) must reach the same.
+    ///
+    /// [`World::apply`]: crate::World::apply
+    pub trace_hash: u64,
 }
 
 /// What a search found and what it cost.

@@ -6,16 +6,19 @@
 //! depends only on the world: the events [`World::enabled`] lists (in its order), each with
 //! every combination of its choices (option 0 first; the options of a later choice vary
 //! fastest) and, within the crash budget, every crash point of its handler; then the fault
-//! events: crash each up node, recover each down node, drop, then duplicate, each message.
+//! events: crash each up node, recover each down node, drop, then duplicate, each message,
+//! then every split of the cluster in two (by the bit mask of the nodes apart from node 0,
+//! ascending), then heal.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Steering, StepError};
+use crate::fault::Action;
 use crate::id::NodeId;
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
-use super::Budget;
+use super::{Rules, Timers};
 
 /// Faults spent along a path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -24,18 +27,19 @@ pub(crate) struct Used {
     pub(crate) recoveries: u32,
     pub(crate) drops: u32,
     pub(crate) duplicates: u32,
+    pub(crate) partitions: u32,
 }
 
 /// One explored step: the event, the options its choices took, and where (if anywhere) its
 /// handler's node crashed. Replaying the steps of a path from the initial world through
 /// [`World::apply`] reaches the same states.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step<T> {
     #[serde(flatten)]
     pub event: Event<T>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crash_after_effects: Option<u32>,
 }
 
@@ -53,19 +57,23 @@ pub(crate) struct Expansion {
     pub(crate) over_capacity: bool,
 }
 
-/// Appends every successor of `world` (with `used` spent of `budget`) to `out`.
+/// Appends every successor of `world` (with `used` spent of the budget) to `out`.
 pub(crate) fn expand<P, N>(
     world: &World<P, N>,
     used: Used,
-    budget: &Budget,
+    rules: &Rules,
     out: &mut Vec<Succ<P, N>>,
 ) -> Expansion
 where
     P: Protocol,
     N: Process<P> + Clone,
 {
+    let budget = &rules.budget;
     let mut events = Vec::new();
     world.enabled(&mut events);
+    if rules.timers == Timers::Quiescent && !world.in_flight().is_empty() {
+        events.retain(|e| !matches!(e, Event::Timer { .. }));
+    }
     let mut x = Expansion::default();
     let can_crash = used.crashes < budget.crashes;
     for event in events {
@@ -157,5 +165,27 @@ where
             fault(Event::Duplicate { id }, spent, out);
         }
     }
+    if used.partitions < budget.partitions {
+        for action in splits(nodes) {
+            let spent = Used { partitions: used.partitions + 1, ..used };
+            fault(Event::Act { action }, spent, out);
+        }
+    }
+    if !world.topology().is_whole() {
+        fault(Event::Act { action: Action::Heal }, used, out);
+    }
     x
+}
+
+/// Every split of nodes `0..nodes` into two non-empty groups, once each: the group without
+/// node 0 is a non-empty bit mask over nodes `1..nodes`, ascending.
+fn splits(nodes: u32) -> impl Iterator<Item = Action> {
+    let masks = if nodes < 2 { 0 } else { 1u64 << (nodes - 1).min(20) };
+    (1..masks).map(move |mask| {
+        let (mut a, mut b) = (vec![NodeId(0)], Vec::new());
+        for i in 1..nodes {
+            if mask >> (i - 1) & 1 == 1 { b.push(NodeId(i)) } else { a.push(NodeId(i)) }
+        }
+        Action::Partition { groups: vec![a, b] }
+    })
 }

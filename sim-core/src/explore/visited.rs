@@ -42,5 +42,6 @@ pub(crate) fn key(world_key: u64, used: Used) -> u64 {
     h.write_u32(used.recoveries);
     h.write_u32(used.drops);
     h.write_u32(used.duplicates);
+    h.write_u32(used.partitions);
     h.finish()
 }

@@ -1,0 +1,91 @@
+//! An explored counterexample as a file, and `commitlab replay` of it.
+//!
+//! The file holds the `explore` flags (so the replay builds the very model the search
+//! explored: protocol, participants, transactions, budget, timer rule, properties), the
+//! violated property, the path's trace hash and its steps, each one event of the world (with
+//! the choices it took and where its handler's node crashed). Replaying applies the steps
+//! one by one through `World::apply`, checking the properties on every state, and must reach
+//! the same violation with the same trace hash; a different hash means the protocol or the
+//! engine changed since the file was written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sim_core::explore::Counterexample;
+
+use super::ExploreArgs;
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::output::write_atomically;
+
+/// What the file holds (see the module docs).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploredPath {
+    /// Always `"explore"`: tells `replay` this is not a `check` counterexample.
+    pub kind: String,
+    pub explore: ExploreArgs,
+    pub property: String,
+    pub trace_hash: u64,
+    pub steps: Vec<serde_json::Value>,
+}
+
+const KIND: &str = "explore";
+
+/// Writes `c` under `dir` as `explore-PROTOCOL-PROPERTY.json`; returns the path.
+pub fn write(dir: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<PathBuf> {
+    let file = ExploredPath {
+        kind: KIND.into(),
+        explore: ExploreArgs { out: None, json: false, ..args.clone() },
+        property: c.property.clone(),
+        trace_hash: c.trace_hash,
+        steps: c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect(),
+    };
+    let path = dir.join(format!("explore-{}-{}.json", args.protocol, c.property));
+    write_atomically(&path, "the counterexample", |w| {
+        serde_json::to_writer_pretty(&mut *w, &file)?;
+        writeln!(w)
+    })?;
+    Ok(path)
+}
+
+/// Whether `text` is an explored path's file (rather than `check`'s).
+pub fn is_explored(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["kind"] == KIND)
+}
+
+/// Replays the file at `path` (its text `text`): exit 1 when the same property is violated
+/// with the same trace hash, 0 when nothing is violated any more; a different hash or
+/// property is an error (exit 2): the path was not reproduced.
+pub fn replay(path: &Path, text: &str, out: &mut dyn Write) -> Result<Exit> {
+    let file: ExploredPath = serde_json::from_str(text)
+        .map_err(|e| format!("{} is not an explored counterexample: {e}", path.display()))?;
+    let steps: Vec<String> = file.steps.iter().map(|s| s.to_string()).collect();
+    let report =
+        super::run(&file.explore, Some(&steps)).map_err(|e| format!("{}: {e}", path.display()))?;
+    let Some(c) = report.counterexample else {
+        writeln!(
+            out,
+            "{}: {} steps replayed, no property violated",
+            file.explore.protocol,
+            steps.len()
+        )?;
+        return Ok(Exit::Success);
+    };
+    writeln!(out, "trace_hash={}", c.trace_hash)?;
+    if c.trace_hash != file.trace_hash || c.property != file.property {
+        return Err(format!(
+            "replayed {} (trace hash {}) where the file says {} (trace hash {}): the path was \
+             not reproduced",
+            c.property, c.trace_hash, file.property, file.trace_hash
+        )
+        .into());
+    }
+    writeln!(out, "same trace hash as recorded")?;
+    writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
+    for (i, s) in c.steps.iter().enumerate() {
+        writeln!(out, "  {:>3}. {s}", i + 1)?;
+    }
+    Ok(Exit::PropertyFailed)
+}

@@ -1,0 +1,307 @@
+//! Exploring a commit family over its real nodes: the model every commit family's
+//! `explore.rs` builds, from the same [`Scenario`] and the same node types as `run`.
+//!
+//! # What the explorer bounds that a run does not
+//!
+//! Time is abstracted (any armed timer may fire next), so a retry loop could fire again and
+//! again before anything it sent arrives, and every round would be a new state. The model
+//! caps every retry loop (decision re-sends, termination inquiries, client retries) at
+//! [`RETRIES`] rounds, and gives each participant one key (the workload's key draw would
+//! otherwise multiply the states by the keys per participant without changing what the
+//! protocol does). Both are part of the state space explored; the README says so.
+//!
+//! # Judging safety on every state without the path in the key
+//!
+//! The checkers judge a history of facts; the explorer has one state at a time. A state's
+//! node states and disks do not say everything a safety property needs: a node that decided
+//! and crashed before logging its decision has forgotten it, yet a later opposite decision
+//! elsewhere is an atomicity violation. So each world keeps its observations (trace level
+//! `observations`: the facts the nodes report, which the checkers read too), and the
+//! properties are judged from them. The state's key is the world's fingerprint plus only
+//! what a property can still read from that history: per node and transaction, the
+//! decisions it ever reported and the votes it ever cast ([`Memory`]). Two paths that reach
+//! the same world with the same memory have the same futures *and* the same verdicts, so
+//! deduplicating them is sound; anything more of the path (the order of facts, how often)
+//! would only multiply states. The memory is finite (two outcomes and two votes per node and
+//! transaction), so the state space stays finite.
+//!
+//! # Blocking on terminal states
+//!
+//! A terminal state is one where nothing but a fault is enabled: no message in flight, no
+//! timer armed. An up participant still in doubt there can do nothing until a failure is
+//! repaired (every retry it had has run, nothing will reach it): it is blocked
+//! (`non-blocking` violated). Read from the live node ([`NodeView::in_doubt`]).
+
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+
+use sim_core::explore::{
+    Counterexample, ExploreConfig, ExploreReport, Model, Predicate, Verdict, explore as search,
+};
+use sim_core::hash::StableHasher;
+use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
+
+use crate::client::ClientConfig;
+use crate::durable::TxnRecord;
+use crate::family::{Family, unknown_name};
+use crate::roles::Roles;
+use crate::scenario::{CommitProtocol, NodeView, Scenario, ScenarioError};
+use crate::shared::Shared;
+use crate::timing::Timing;
+use crate::txn::{Observation, Outcome, TxnId, Vote};
+use crate::workload::Workload;
+
+/// Rounds every retry loop gets under exploration (see the module docs).
+pub const RETRIES: u32 = 1;
+
+/// What `commitlab explore` asks a family to explore.
+#[derive(Clone, Debug)]
+pub struct ExploreRequest<'a> {
+    /// One of the family's variants.
+    pub variant: &'a str,
+    /// Participants, transactions, seed (the rest as `run` takes it).
+    pub scenario: &'a Scenario,
+    /// The properties to check (empty: every property the family's explorer checks).
+    pub properties: &'a [String],
+    /// Replay these steps (a counterexample's) instead of searching: the report's verdict is
+    /// the replayed path's, its counterexample the steps up to the first violation.
+    pub replay: Option<&'a [String]>,
+    /// Reduce by symmetry over interchangeable participants (families that support it).
+    pub symmetry: bool,
+}
+
+impl<'a> ExploreRequest<'a> {
+    /// A search (no replay, no symmetry) of `variant` on `scenario`, checking `properties`.
+    pub fn new(variant: &'a str, scenario: &'a Scenario, properties: &'a [String]) -> Self {
+        ExploreRequest { variant, scenario, properties, replay: None, symmetry: false }
+    }
+}
+
+/// Searches `model` as `config` says, or replays `request`'s steps through it.
+pub fn search_or_replay<P, N>(
+    model: &Model<P, N>,
+    request: &ExploreRequest<'_>,
+    config: &ExploreConfig,
+) -> Result<ExploreReport, ScenarioError>
+where
+    P: sim_core::Protocol,
+    P::Timer: serde::de::DeserializeOwned,
+    N: sim_core::Process<P> + Clone + Hash + Send,
+{
+    let Some(steps) = request.replay else { return Ok(search(model, config)) };
+    let started = std::time::Instant::now(); // reporting only
+    let r = sim_core::explore::replay(model, steps)
+        .map_err(|reason| ScenarioError::Invalid { field: "counterexample".into(), reason })?;
+    let counterexample = r.property.map(|p| Counterexample {
+        property: p.to_string(),
+        steps: steps[..r.steps].to_vec(),
+        trace_hash: r.trace_hash,
+    });
+    Ok(ExploreReport {
+        unique_states: r.steps as u64 + 1,
+        states: r.steps as u64 + 1,
+        max_depth: r.steps as u32,
+        verdict: if counterexample.is_some() { Verdict::Violated } else { Verdict::Holds },
+        counterexample,
+        wall: started.elapsed(),
+        bytes_per_state: 0,
+    })
+}
+
+/// The properties a commit family's explorer checks: safety on every state, blocking on
+/// terminal ones.
+pub const COMMIT_EXPLORED: &[&str] = &["atomicity", "non-blocking"];
+
+/// The scenario a commit family's explorer builds its nodes from: `request`'s, with one key
+/// per participant (see the module docs).
+pub fn scenario(request: &ExploreRequest<'_>) -> Scenario {
+    let mut s = request.scenario.clone();
+    s.workload = Workload::Spread { keys_per_participant: 1 };
+    s.trace = TraceLevel::Observations;
+    s
+}
+
+/// `timing` and `client` with every retry loop capped at [`RETRIES`] rounds.
+pub fn bounded(timing: &mut Timing, client: &mut ClientConfig) {
+    timing.resend.max_attempts = RETRIES;
+    timing.inquiry.max_attempts = RETRIES;
+    client.retry.max_attempts = RETRIES;
+}
+
+/// The properties to check: `asked`, each one the family declares and the explorer checks,
+/// or all of `explored` when none is asked. An unknown name (or one the explorer does not
+/// check) is bad input.
+pub fn properties(
+    asked: &[String],
+    declared: &[&'static str],
+    explored: &[&'static str],
+) -> Result<Vec<&'static str>, ScenarioError> {
+    if asked.is_empty() {
+        return Ok(explored.to_vec());
+    }
+    let bad = |reason: String| ScenarioError::Invalid { field: "property".into(), reason };
+    let mut out = Vec::new();
+    for name in asked {
+        let Some(&p) = declared.iter().find(|p| **p == name.as_str()) else {
+            return Err(bad(unknown_name("property", name, declared.iter().copied())));
+        };
+        if !explored.contains(&p) {
+            return Err(bad(format!(
+                "{p} is not checked by explore for this protocol (explore checks: {})",
+                explored.join(", ")
+            )));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Explores `request` as family `family` (protocol `P`), whose nodes `configure` builds a
+/// configuration for from the explored scenario (the one `run` would use, with its retry
+/// loops [`bounded`]).
+pub fn explore<P>(
+    family: &Family,
+    request: &ExploreRequest<'_>,
+    explore: &ExploreConfig,
+    configure: impl FnOnce(&Scenario) -> P::Config,
+) -> Result<ExploreReport, ScenarioError>
+where
+    P: CommitProtocol,
+    P::Record: TxnRecord,
+    P::Node: Clone + Hash + Send,
+    P::Config: Send + Sync,
+{
+    let checked = properties(request.properties, family.properties, COMMIT_EXPLORED)?;
+    if request.symmetry {
+        // Node ids live inside the commit protocols' states (participant lists, senders):
+        // no canonical renaming of them is written yet.
+        return Err(ScenarioError::Invalid {
+            field: "symmetry".into(),
+            reason: format!("{}: symmetry reduction is not supported yet", request.variant),
+        });
+    }
+    let scenario = scenario(request);
+    scenario.validate()?;
+    let roles = (family.layout)(&scenario);
+    let model = model::<P>(&scenario, &roles, configure(&scenario), &checked);
+    search_or_replay(&model, request, explore)
+}
+
+/// The model: the initial world `run` would start from (trace at `observations`), keyed by
+/// fingerprint and memory, with the chosen properties.
+pub fn model<P>(
+    scenario: &Scenario,
+    roles: &Roles,
+    config: P::Config,
+    properties: &[&'static str],
+) -> Model<P, P::Node>
+where
+    P: CommitProtocol,
+    P::Record: TxnRecord,
+    P::Node: Clone + Hash,
+    P::Config: Send + Sync,
+{
+    let sim_config = SimConfig {
+        nodes: roles.nodes(),
+        seed: scenario.seed,
+        network: scenario.network.clone(),
+        trace: TraceLevel::Observations,
+        max_events: 1 << 40,
+        hosts: roles.hosts.clone(),
+    };
+    let config = Shared::new(config);
+    let init = move || {
+        let config = config.clone();
+        let factory =
+            move |id: NodeId, boot: sim_core::Boot<'_, P::Record>| P::build(&config, id, boot);
+        World::new(sim_config.clone(), FaultPlan::new(Vec::new()), factory)
+            .expect("a scenario the runner accepts")
+    };
+    let mut invariants = Vec::new();
+    let mut terminal = Vec::new();
+    if properties.contains(&"atomicity") {
+        invariants.push(Predicate { name: "atomicity", holds: atomic::<P> });
+    }
+    if properties.contains(&"non-blocking") {
+        terminal.push(Predicate { name: "non-blocking", holds: unblocked::<P> });
+    }
+    Model { init: Box::new(init), view: Some(key::<P>), invariants, terminal }
+}
+
+/// What a safety property can still read from a world's history: per node and transaction,
+/// every decision reported and every vote cast (see the module docs).
+#[derive(Default, PartialEq, Eq, Hash)]
+struct Memory {
+    decided: BTreeSet<(NodeId, TxnId, Outcome)>,
+    voted: BTreeSet<(NodeId, TxnId, Vote)>,
+    /// Each submitted transaction's participants.
+    submitted: Vec<(TxnId, Vec<NodeId>)>,
+}
+
+fn memory<P: CommitProtocol, N>(world: &World<P, N>) -> Memory
+where
+    P::Record: TxnRecord,
+{
+    let mut m = Memory::default();
+    for o in world.trace().observations() {
+        match &o.obs {
+            Observation::Decided { txn, outcome } => {
+                m.decided.insert((o.node, *txn, *outcome));
+            }
+            Observation::Voted { txn, vote } => {
+                m.voted.insert((o.node, *txn, *vote));
+            }
+            Observation::Submitted { txn, participants } => {
+                m.submitted.push((*txn, participants.clone()))
+            }
+            _ => {}
+        }
+    }
+    m.submitted.sort();
+    m
+}
+
+/// The state's key: the world's fingerprint and its [`Memory`].
+fn key<P: CommitProtocol>(world: &World<P, P::Node>) -> u64
+where
+    P::Record: TxnRecord,
+    P::Node: Hash,
+{
+    let mut h = StableHasher::default();
+    h.write_u64(world.fingerprint());
+    memory(world).hash(&mut h);
+    h.finish()
+}
+
+/// AC1–AC3 from the facts reported so far: no transaction is decided both ways (by two
+/// nodes, or by one node across a crash), and none is committed unless every participant
+/// voted yes (and none voted no).
+fn atomic<P: CommitProtocol>(world: &World<P, P::Node>) -> bool
+where
+    P::Record: TxnRecord,
+{
+    let m = memory(world);
+    let both = m.decided.iter().any(|&(_, txn, o)| {
+        o == Outcome::Commit && m.decided.iter().any(|d| d.1 == txn && d.2 == Outcome::Abort)
+    });
+    if both {
+        return false;
+    }
+    m.submitted.iter().all(|(txn, participants)| {
+        let committed = m.decided.iter().any(|d| d.1 == *txn && d.2 == Outcome::Commit);
+        !committed
+            || participants.iter().all(|&p| {
+                m.voted.contains(&(p, *txn, Vote::Yes)) && !m.voted.contains(&(p, *txn, Vote::No))
+            })
+    })
+}
+
+/// On a terminal state: no up node is in doubt.
+fn unblocked<P: CommitProtocol>(world: &World<P, P::Node>) -> bool
+where
+    P::Record: TxnRecord,
+{
+    (0..world.node_count()).all(|i| world.node(NodeId(i)).is_none_or(|n| n.in_doubt().is_empty()))
+}
