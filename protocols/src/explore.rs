@@ -165,7 +165,7 @@ pub fn explore<P>(
     family: &Family,
     request: &ExploreRequest<'_>,
     explore: &ExploreConfig,
-    configure: impl FnOnce(&Scenario) -> P::Config,
+    configure: impl FnOnce(&Scenario) -> Result<P::Config, ScenarioError>,
 ) -> Result<ExploreReport, ScenarioError>
 where
     P: CommitProtocol,
@@ -185,7 +185,7 @@ where
     let scenario = scenario(request);
     scenario.validate()?;
     let roles = (family.layout)(&scenario);
-    let model = model::<P>(&scenario, &roles, configure(&scenario), &checked);
+    let model = model::<P>(&scenario, &roles, configure(&scenario)?, &checked);
     search_or_replay(&model, request, explore)
 }
 

@@ -16,7 +16,7 @@ mod pinned {
     /// 2PC, 3 participants, ≤ 1 crash: BFS's shortest path to a blocked terminal state.
     pub const TWO_PC_BLOCKED_STEPS: usize = 33;
     /// 3PC, 3 participants, ≤ 1 crash, explored to completion.
-    pub const THREE_PC_CRASH_UNIQUE: u64 = 7_969;
+    pub const THREE_PC_CRASH_UNIQUE: u64 = 10_183;
     /// 3PC, 3 participants, one partition: BFS's shortest path to an atomicity violation.
     pub const THREE_PC_PARTITION_STEPS: usize = 15;
     /// Paxos Commit (F = 1), 2 participants, ≤ 1 crash, explored to completion.

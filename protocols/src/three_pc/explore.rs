@@ -14,6 +14,6 @@ pub(super) fn explore(
     crate::explore::explore::<ThreePc>(&FAMILY, request, config, |scenario| {
         let mut c = super::config(request.variant, scenario);
         bounded(&mut c.timing, &mut c.client);
-        c
+        Ok(c)
     })
 }

@@ -12,8 +12,8 @@ pub(super) fn explore(
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
     crate::explore::explore::<TwoPc>(&FAMILY, request, config, |scenario| {
-        let mut c = super::config(request.variant, scenario);
+        let mut c = super::config(request.variant, scenario)?;
         bounded(&mut c.timing, &mut c.client);
-        c
+        Ok(c)
     })
 }

@@ -319,13 +319,13 @@ fn layout_of(scenario: &Scenario) -> Layout {
 }
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let config = config(variant, scenario);
+    let config = config(variant, scenario)?;
     let roles = (FAMILY.layout)(scenario);
     crate::scenario::run_with::<TwoPc>(scenario, roles, config.timing, config)
 }
 
 /// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
-fn config(variant: &str, scenario: &Scenario) -> TwoPcConfig {
+fn config(variant: &str, scenario: &Scenario) -> Result<TwoPcConfig, ScenarioError> {
     let v = VARIANTS.iter().find(|v| v.spec.name == variant).expect("a 2PC variant");
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let timing = Timing::for_network(&scenario.network);
@@ -344,7 +344,7 @@ fn config(variant: &str, scenario: &Scenario) -> TwoPcConfig {
     } else {
         Shape::Classic
     };
-    TwoPcConfig {
+    Ok(TwoPcConfig {
         layout: layout_of(scenario),
         presumption: v.presumption,
         cooperative_termination: v.cooperative,
@@ -354,5 +354,5 @@ fn config(variant: &str, scenario: &Scenario) -> TwoPcConfig {
         timing,
         votes: scenario.votes.clone(),
         client,
-    }
+    })
 }
