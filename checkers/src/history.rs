@@ -26,6 +26,7 @@ use sim_core::{NodeId, Time};
 
 use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, TxnId, Vote};
 
+use crate::consensus::facts::ConsensusFacts;
 use crate::few::Few;
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
@@ -201,6 +202,8 @@ pub struct History {
     fault_phase_end: Option<FaultPhaseEnd>,
     liveness_from: Option<Time>,
     saga_run: bool,
+    /// A replicated log's facts (leaders, applied entries, client operations).
+    consensus: ConsensusFacts,
 }
 
 impl History {
@@ -284,6 +287,10 @@ impl History {
         if obs.is_saga() {
             self.saga_run = true;
         }
+        if obs.is_consensus() {
+            self.consensus.observe(time, node, obs);
+            return;
+        }
         let txn = obs.txn();
         let f = self.txn(txn);
         match obs {
@@ -317,6 +324,11 @@ impl History {
             Observation::PreCommitted { .. }
             | Observation::Applied { .. }
             | Observation::AuditRead { .. } => {}
+            // Indexed apart, above.
+            Observation::LeaderElected { .. }
+            | Observation::EntryApplied { .. }
+            | Observation::OpInvoked { .. }
+            | Observation::OpReturned { .. } => {}
         }
     }
 
@@ -416,6 +428,7 @@ impl History {
 
     /// A crash: the node is down and holds nothing open.
     fn crash(&mut self, node: NodeId, time: Time) {
+        self.consensus.crash(node);
         let n = self.node(node);
         n.up = false;
         n.down_since = Some(time);
@@ -546,6 +559,11 @@ impl History {
     /// Whether the liveness phase has begun.
     pub fn liveness_phase(&self) -> bool {
         self.liveness_from.is_some()
+    }
+
+    /// A replicated log's facts (empty unless a consensus family ran).
+    pub fn consensus(&self) -> &ConsensusFacts {
+        &self.consensus
     }
 
     /// Whether some node reported a saga fact.

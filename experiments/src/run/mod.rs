@@ -5,6 +5,7 @@
 //! conservation). Blocking and termination failures are reported but are not exit 1: they
 //! are the expected behaviour of a blocking protocol, not a bug in it.
 
+mod consensus;
 pub mod flags;
 
 use std::io::Write;
@@ -19,6 +20,7 @@ use crate::error::Result;
 use crate::exit::Exit;
 use crate::metrics::{RunMetrics, mean, percentile};
 use crate::output::write_atomically;
+use consensus::ConsensusSummary;
 
 /// The summary of one run: what `--json` prints.
 #[derive(Debug, Serialize)]
@@ -58,6 +60,9 @@ pub struct Summary {
     pub violations: Vec<String>,
     /// Per fault of the plan, in plan order: whether it fired and when.
     pub faults: Vec<FaultFired>,
+    /// A replicated log's operations and leaders (absent for commit protocols and sagas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<ConsensusSummary>,
 }
 
 /// What became of one fault of the plan.
@@ -133,15 +138,12 @@ impl Summary {
                     }
                 })
                 .collect(),
+            consensus: ConsensusSummary::of(report),
         }
     }
 
-    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "{} seed={} participants={} txns={} trace_hash={}",
-            self.protocol, self.seed, self.participants, self.txns, self.trace_hash
-        )?;
+    /// The commit outcomes, cost, latency and doubt lines.
+    fn write_commit_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
             "outcomes: committed={} aborted={} undecided={} blocked={}",
@@ -165,6 +167,25 @@ impl Summary {
             self.lock_held_max_ms,
             self.lock_held_mean_ms
         )?;
+        Ok(())
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{} seed={} participants={} txns={} trace_hash={}",
+            self.protocol, self.seed, self.participants, self.txns, self.trace_hash
+        )?;
+        if let Some(c) = &self.consensus {
+            writeln!(
+                out,
+                "cost: messages={} (protocol {}) disk_writes={} crashes={}",
+                self.messages, self.protocol_messages, self.disk_writes, self.crashes
+            )?;
+            c.write_text(out)?;
+        } else {
+            self.write_commit_text(out)?;
+        }
         writeln!(out, "verdicts:")?;
         for (p, v) in &self.verdicts {
             writeln!(out, "  {p:<28} {v}")?;
