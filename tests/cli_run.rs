@@ -217,3 +217,30 @@ fn list_names_every_protocol_property_fault_kind_and_experiment() {
         assert!(out.contains(name), "{name} missing");
     }
 }
+
+/// A run its event budget cuts short says so: `inconclusive` with the reason, the properties
+/// that need a finished run `inconclusive`, safety judged over what ran, exit 0 (no safety
+/// property was violated).
+#[test]
+fn a_run_cut_short_by_its_event_budget_is_inconclusive() {
+    let (code, out, err) = commitlab(&["run", "--json", "--max-events", "50"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["inconclusive"], "event budget of 50 events exhausted in the fault phase");
+    for p in ["ac5-termination", "non-blocking", "durability", "conservation"] {
+        assert_eq!(v["verdicts"][p], "inconclusive", "{p}: {v}");
+    }
+    assert_eq!(v["verdicts"]["ac1-agreement"], "holds");
+    assert_eq!(v["blocked"], false, "not judged, so not blocked");
+    let (code, text, _) = commitlab(&["run", "--max-events", "50"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.contains("inconclusive: event budget of 50 events exhausted in the fault phase"),
+        "{text}"
+    );
+    // A run that ran its course has no such field.
+    assert!(json(&[]).get("inconclusive").is_none());
+    let (code, _, err) = commitlab(&["run", "--max-events", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-events"), "{err}");
+}

@@ -80,6 +80,22 @@ fn a_protocol_that_panics_is_a_finding_not_a_crash() {
     let v = &replayed.violations[0];
     assert_eq!(v.property, Property::NoPanic);
     assert!(v.detail.contains("Prepare seen twice"), "{}", v.detail);
+    // `commitlab run` of the same scenario reports the panic the same way: a no-panic
+    // violation with the message, exit 1, and no output file (nothing finished to write).
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    let args =
+        experiments::run::RunArgs { json: true, trace: Some(trace.clone()), ..Default::default() };
+    let mut out = Vec::new();
+    let exit = experiments::run::run_resolved(&asserting_lean(), &found.scenario, &args, &mut out)
+        .unwrap();
+    assert_eq!(exit, experiments::exit::Exit::PropertyFailed);
+    let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(summary["verdicts"]["no-panic"], "violated", "{summary}");
+    assert_eq!(summary["trace_hash"], "panicked");
+    let line = summary["violations"][0].as_str().unwrap();
+    assert!(line.starts_with("no-panic: a node panicked:") && line.contains("Prepare seen twice"));
+    assert!(!trace.exists(), "no half-written trace");
     // The minimal plan duplicates messages: nothing else is needed.
     assert!(
         found.scenario.plan.faults.iter().all(|f| matches!(f.action, Action::SetDuplicate { .. })),

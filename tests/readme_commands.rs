@@ -5,10 +5,10 @@
 //! run as this build's `commitlab ARGS`.
 //!
 //! Not run here, by this explicit allow-list (each is run by hand or by CI in its own right):
-//! the whole test suite, `cargo install`, the default study and the sweeps (seconds to
-//! minutes in release, far longer in a test build), the 1M-transaction benchmark and the
-//! raw-loop comparison script (which builds a second crate). The test fails if README gains
-//! a command that is neither run nor on this list.
+//! the whole test suite, `cargo install`, the default study, the comparison and the sweeps
+//! (seconds to minutes in release, far longer in a test build), the 1M-transaction benchmark
+//! and the raw-loop comparison script (which builds a second crate). The test fails if README
+//! gains a command that is neither run nor on this list.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,6 +19,7 @@ const NOT_RUN: &[&str] = &[
     "cargo test --workspace --locked",
     "cargo install --path . --locked",
     "cargo run --release -- sweep gray-lamport",
+    "cargo run --release -- compare",
     "cargo run --release -- bench w1 --txns 1000000 --trace off",
     "scripts/compare-w1.sh 1000000",
 ];

@@ -13,7 +13,7 @@ fn commitlab(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-const COLUMNS: &str = "protocol,participants,crash_point,recovery_ms,runs,crashed_runs,committed,aborted,blocked_runs,atomicity_violations,termination_failures,mean_decision_ms,median_decision_ms,p99_decision_ms,mean_in_doubt_ms,max_in_doubt_ms,mean_lock_held_ms,messages_per_txn,disk_writes_per_txn,mean_anomaly_ms,anomalous_reads_per_run";
+const COLUMNS: &str = "protocol,participants,crash_point,recovery_ms,runs,crashed_runs,committed,aborted,blocked_runs,atomicity_violations,termination_failures,inconclusive_runs,mean_decision_ms,median_decision_ms,p99_decision_ms,mean_in_doubt_ms,max_in_doubt_ms,mean_lock_held_ms,messages_per_txn,disk_writes_per_txn,mean_anomaly_ms,anomalous_reads_per_run";
 
 fn study(dir: &std::path::Path, threads: &str) -> (String, String, String) {
     let out = dir.to_str().unwrap();
@@ -68,6 +68,7 @@ fn the_study_is_byte_identical_on_one_and_two_threads_and_finds_2pc_blocking() {
         // Every listed mark is real: the coordinator reached it and crashed in every run.
         assert_eq!(r[col("crashed_runs")], r[col("runs")], "{r:?}");
         assert_eq!(r[col("atomicity_violations")], "0", "{r:?}");
+        assert_eq!(r[col("inconclusive_runs")], "0", "no run was cut short: {r:?}");
     }
     assert_eq!(cell("2pc", "all-votes-in", "", "blocked_runs"), 6, "2PC blocks");
     assert_eq!(cell("2pc", "all-votes-in", "10", "blocked_runs"), 0, "until recovery");

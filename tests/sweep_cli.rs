@@ -72,6 +72,14 @@ fn partitions_break_3pc_atomicity_and_block_2pc() {
         }
         assert!(num(&get(p, "partition"), "blocked_runs") > 0.0, "{p} blocks behind a partition");
     }
+    // Sagas keep semantic atomicity; a saga that never ended is a termination failure, as
+    // an undecided participant is, never an atomicity violation.
+    for p in ["saga-orchestration", "saga-choreography"] {
+        for f in ["partition", "partition+crash"] {
+            assert_eq!(num(&get(p, f), "atomicity_violations"), 0.0, "{p} {f}");
+        }
+    }
+    assert!(rows.iter().all(|r| num(r, "inconclusive_runs") == 0.0), "no run was cut short");
 }
 
 #[test]

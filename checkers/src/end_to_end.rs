@@ -77,44 +77,94 @@ fn violation(txn: protocols::TxnId, nodes: Vec<NodeId>, detail: String) -> Viola
     }
 }
 
-/// Bank workload: the total of every participant's applied balances (rebuilt from disk) is
-/// the initial total, once no transaction is left in doubt.
+/// Bank workload: no money is created or destroyed by the transactions whose outcome is
+/// known. Each transaction is judged by what its participants' disks applied: a transaction
+/// is *judged* when every participant that prepared it holds a decision on disk, or when its
+/// outcome is known (some node decided, or the client was told) and the liveness phase ran
+/// (every failure was repaired, so a participant still without the decision is a failure, not
+/// a decision on its way). The total at the end must then be the initial total plus what the
+/// transactions *not judged* applied so far (money legitimately in flight); anything else
+/// was created or destroyed. Only a transaction whose outcome is unknown, or known while a
+/// failure may still hold the decision back, is not judged ([`conservation_not_judged`]).
 pub fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
     let Some(bank) = bank else {
         return Verdict::NotApplicable {
             reason: "only the bank workload conserves a total".into(),
         };
     };
-    let in_doubt = h.anyone_in_doubt();
-    let undecided_on_disk = h
-        .txns()
-        .any(|(_, f)| f.durable_yes.iter().any(|n| !f.durable_decisions.iter().any(|d| d.0 == *n)));
-    // A committed transaction some participant has not applied yet (its decision is still on
-    // the way) leaves the total legitimately short: wait for everyone to decide.
-    let unapplied_commit = h.txns().any(|(_, f)| {
-        f.all_decisions().any(|d| d.1 == protocols::Outcome::Commit)
-            && f.participants.iter().any(|p| !f.durable_decisions.iter().any(|d| d.0 == *p))
-    });
-    if in_doubt || undecided_on_disk || unapplied_commit {
+    let mut judged = 0usize;
+    let mut in_flight: i64 = 0;
+    let mut not_judged = Vec::new();
+    for (txn, f) in h.txns() {
+        if is_judged(h, f) {
+            judged += 1;
+        } else {
+            in_flight += applied(f);
+            not_judged.push(txn);
+        }
+    }
+    if judged == 0 {
         return Verdict::NotApplicable {
-            reason: "some transaction is still in doubt at the end (see termination)".into(),
+            reason: "no transaction's outcome is known at every participant (see termination)"
+                .into(),
         };
     }
-    if bank.at_end == bank.initial {
+    let expected = bank.initial + in_flight;
+    if bank.at_end == expected {
         return Verdict::Holds;
     }
+    let beside = if not_judged.is_empty() {
+        String::new()
+    } else {
+        format!(" ({in_flight} applied by {} not judged)", txn_list(&not_judged))
+    };
     Verdict::Violated {
         violations: vec![Violation {
             property: Property::Conservation,
             txn: None,
             nodes: Vec::new(),
             detail: format!(
-                "the bank total is {} at the end, {} at the start",
-                bank.at_end, bank.initial
+                "the bank total is {} at the end, {} at the start{beside}: {} {} by the {judged} transactions judged",
+                bank.at_end,
+                bank.initial,
+                (bank.at_end - expected).abs(),
+                if bank.at_end > expected { "created" } else { "destroyed" },
             ),
             since: None,
             waiting_on: None,
             decisions: Vec::new(),
         }],
     }
+}
+
+/// The transactions conservation could not judge (bank workload; empty otherwise): their
+/// outcome is unknown, or known while a failure may still hold it back from a participant.
+pub fn conservation_not_judged(h: &History, bank: Option<BankTotals>) -> Vec<protocols::TxnId> {
+    if bank.is_none() || h.is_saga_run() {
+        return Vec::new();
+    }
+    h.txns().filter(|(_, f)| !is_judged(h, f)).map(|(t, _)| t).collect()
+}
+
+/// Whether conservation judges a transaction (see [`conservation`]).
+fn is_judged(h: &History, f: &crate::history::TxnFacts) -> bool {
+    let settled = f.durable_yes.iter().all(|n| f.durable_decisions.iter().any(|d| d.0 == *n));
+    let known = f.all_decisions().next().is_some() || f.client_learned.is_some();
+    settled || (known && h.liveness_phase())
+}
+
+/// What a transaction's participants' disks applied: the writes of those whose first
+/// durable decision is commit (a decision recovery honours, as the disks' replay does).
+fn applied(f: &crate::history::TxnFacts) -> i64 {
+    f.prepared_delta
+        .iter()
+        .filter(|(n, _)| {
+            f.durable_decisions.iter().find(|d| d.0 == *n).is_some_and(|d| d.1 == Outcome::Commit)
+        })
+        .map(|(_, delta)| delta)
+        .sum()
+}
+
+fn txn_list(txns: &[protocols::TxnId]) -> String {
+    txns.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
 }

@@ -41,6 +41,9 @@ pub struct TxnFacts {
     pub votes: Few<(NodeId, Vote, Time), 4>,
     /// Yes votes made durable (prepared records), by node, each node's in disk order.
     pub durable_yes: Few<NodeId, 4>,
+    /// Per node that prepared, what committing adds to its total (its first prepared
+    /// record's writes), in the order the nodes first prepared.
+    pub prepared_delta: Few<(NodeId, i64), 4>,
     /// Reported decisions, in time order.
     pub decided: Few<(NodeId, Outcome, Time), 5>,
     /// Decisions made durable, by node, each node's in disk order.
@@ -140,13 +143,21 @@ pub struct Locks {
 pub struct NodeState {
     up: bool,
     down_since: Option<Time>,
+    /// It crashed and was rebuilt from its disk at least once.
+    recovered: bool,
     in_doubt: Vec<Doubt>,
     locks: Vec<Locks>,
 }
 
 impl Default for NodeState {
     fn default() -> Self {
-        NodeState { up: true, down_since: None, in_doubt: Vec::new(), locks: Vec::new() }
+        NodeState {
+            up: true,
+            down_since: None,
+            recovered: false,
+            in_doubt: Vec::new(),
+            locks: Vec::new(),
+        }
     }
 }
 
@@ -156,6 +167,10 @@ impl NodeState {
     }
     pub fn down_since(&self) -> Option<Time> {
         self.down_since
+    }
+    /// Whether it crashed and recovered at least once.
+    pub fn has_recovered(&self) -> bool {
+        self.recovered
     }
     /// Transactions the node is in doubt on, in no particular order.
     pub fn in_doubt(&self) -> &[Doubt] {
@@ -173,13 +188,16 @@ pub struct Blocked {
     pub node: NodeId,
     pub txn: TxnId,
     pub since: Time,
+    /// The node had crashed and recovered: it waits for others after its own failure, which
+    /// is not blocking in Skeen's crash-stop sense (see [`crate::liveness`]).
+    pub after_recovery: bool,
 }
 
 /// What the history held when the fault phase ended: what blocking is judged on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultPhaseEnd {
     pub time: Time,
-    /// Up nodes in doubt, by node then transaction.
+    /// Up nodes in doubt, by node then transaction (recovered ones included, marked).
     pub blocked: Vec<Blocked>,
     /// The failures in force: down nodes and cut links.
     pub waiting_on: WaitingOn,
@@ -202,8 +220,17 @@ pub struct History {
     fault_phase_end: Option<FaultPhaseEnd>,
     liveness_from: Option<Time>,
     saga_run: bool,
+    cut_short: Option<CutShort>,
     /// A replicated log's facts (leaders, applied entries, client operations).
     consensus: ConsensusFacts,
+}
+
+/// A run a bound cut short ([`Happened::CutShort`]): why, and whether it happened before the
+/// fault phase ended (then even blocking, judged at that end, is inconclusive).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CutShort {
+    pub reason: String,
+    pub in_fault_phase: bool,
 }
 
 impl History {
@@ -253,11 +280,15 @@ impl History {
                 let n = self.node(node);
                 n.up = true;
                 n.down_since = None;
+                n.recovered = true;
             }
-            Happened::Prepared { txn } => {
+            Happened::Prepared { txn, delta } => {
                 let f = self.txn(*txn);
                 let at = TxnFacts::by_node(&f.durable_yes, node, |n| *n);
                 f.durable_yes.insert(at, node);
+                if !f.prepared_delta.iter().any(|p| p.0 == node) {
+                    f.prepared_delta.push((node, *delta));
+                }
             }
             Happened::Logged { txn, outcome } => {
                 let f = self.txn(*txn);
@@ -277,7 +308,11 @@ impl History {
                 self.liveness_from.get_or_insert(time);
                 self.cut.clear();
             }
-            Happened::Ended => {}
+            Happened::CutShort { reason } if self.cut_short.is_none() => {
+                let in_fault_phase = self.fault_phase_end.is_none();
+                self.cut_short = Some(CutShort { reason: reason.clone(), in_fault_phase });
+            }
+            Happened::CutShort { .. } | Happened::Ended => {}
         }
     }
 
@@ -453,7 +488,13 @@ impl History {
         for (i, n) in self.nodes.iter().enumerate().filter(|(_, n)| n.up) {
             let node = NodeId(i as u32);
             let start = blocked.len();
-            blocked.extend(n.in_doubt.iter().map(|d| Blocked { node, txn: d.txn, since: d.since }));
+            let after_recovery = n.recovered;
+            blocked.extend(n.in_doubt.iter().map(|d| Blocked {
+                node,
+                txn: d.txn,
+                since: d.since,
+                after_recovery,
+            }));
             blocked[start..].sort_unstable_by_key(|b| b.txn);
         }
         FaultPhaseEnd { time, blocked, waiting_on: self.waiting_on() }
@@ -564,6 +605,11 @@ impl History {
     /// A replicated log's facts (empty unless a consensus family ran).
     pub fn consensus(&self) -> &ConsensusFacts {
         &self.consensus
+    }
+
+    /// Whether a bound cut the run short, and why (None: it ran its course so far).
+    pub fn cut_short(&self) -> Option<&CutShort> {
+        self.cut_short.as_ref()
     }
 
     /// Whether some node reported a saga fact.

@@ -33,6 +33,7 @@ pub mod end_to_end;
 pub mod exposure;
 pub mod few;
 pub mod history;
+pub mod inconclusive;
 pub mod liveness;
 pub mod saga;
 pub mod verdict;
@@ -44,7 +45,7 @@ use sim_core::FaultPlan;
 pub use exposure::{Exposure, exposure};
 pub use history::History;
 pub use saga::{AnomalyWindow, anomaly};
-pub use verdict::{Property, Verdict, Verdicts, Violation, WaitingOn};
+pub use verdict::{Property, Verdict, Verdicts, Violation, Waiting, WaitingOn};
 
 /// The bank workload's money: the participants' initial total and what their disks add up
 /// to at the end of the run (rebuilt from the disks as a recovering participant would). The
@@ -74,11 +75,26 @@ pub fn check(report: &RunReport, plan: &FaultPlan) -> Verdicts {
 /// Every property's verdict on a history (`bank`: the bank workload's totals, if it ran).
 pub fn check_history(h: &History, bank: Option<BankTotals>, plan: &FaultPlan) -> Verdicts {
     let verdicts = Property::ALL.iter().map(|&p| (p, check_one(h, bank, p))).collect();
-    Verdicts { verdicts, plan: plan.clone() }
+    let waiting_after_recovery = liveness::waiting_after_recovery(h);
+    let inconclusive = h.cut_short().map(|c| c.reason.clone());
+    let conservation_not_judged = end_to_end::conservation_not_judged(h, bank);
+    Verdicts {
+        verdicts,
+        inconclusive,
+        conservation_not_judged,
+        waiting_after_recovery,
+        plan: plan.clone(),
+    }
 }
 
-/// One property's verdict.
+/// One property's verdict (inconclusive where a bound cut the run short before it could be
+/// judged: [`inconclusive`]).
 pub fn check_one(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
+    inconclusive::unless_cut_short(h, bank, p, judge(h, bank, p))
+}
+
+/// One property's verdict on the history as it stands.
+fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
     if let Some(v) = saga::for_sagas(h, bank, p) {
         return v;
     }

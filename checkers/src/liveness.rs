@@ -2,9 +2,16 @@
 //!
 //! - **Blocked** is judged at the end of the fault phase (the scenario's horizon, which the
 //!   caller sets past every timeout and retry after the last fault): an operational
-//!   participant that voted yes and is still undecided is blocked. The verdict names it, the
-//!   transaction, since when it has been uncertain, and the failures still in force (down
-//!   nodes, cut links) — why it cannot decide.
+//!   participant that voted yes, is still undecided and never crashed is blocked. The
+//!   verdict names it, the transaction, since when it has been uncertain, and the failures
+//!   still in force (down nodes, cut links) — why it cannot decide.
+//! - **Waiting after recovery**: a participant that crashed, recovered and is in doubt at
+//!   the end of the fault phase is *not* blocked. Skeen's non-blocking is a crash-stop
+//!   property: it promises that the operational sites decide despite the failed ones, not
+//!   that a failed site decides alone when it comes back (no commit protocol lets it: after
+//!   a total failure it must ask the others). Such nodes are listed apart
+//!   ([`waiting_after_recovery`]), never silently dropped. This is the one definition every
+//!   command (`run`, `check`, `replay`, study, sweeps) reads.
 //! - **AC5** is judged after the liveness phase (everything recovered and healed for a
 //!   bound): any participant that voted yes and has still not decided violates termination.
 //!
@@ -15,15 +22,16 @@
 use sim_core::{NodeId, Time};
 
 use crate::history::History;
-use crate::verdict::{Property, Verdict, Violation, WaitingOn};
+use crate::verdict::{Property, Verdict, Violation, Waiting, WaitingOn};
 
-/// Operational participants still in doubt at the end of the fault phase.
+/// Operational participants that never crashed and are still in doubt at the end of the
+/// fault phase.
 pub fn non_blocking(h: &History) -> Verdict {
     let Some(end) = h.fault_phase_end() else {
         return Verdict::NotApplicable { reason: "the fault phase has not ended".into() };
     };
     let mut out = Vec::new();
-    for b in &end.blocked {
+    for b in end.blocked.iter().filter(|b| !b.after_recovery) {
         let (node, txn, since) = (b.node, b.txn, b.since);
         let wait = waits_on(&end.waiting_on, node);
         let why = describe(&wait);
@@ -38,6 +46,26 @@ pub fn non_blocking(h: &History) -> Verdict {
         });
     }
     Verdict::from_violations(out)
+}
+
+/// Participants that crashed, recovered and are in doubt at the end of the fault phase:
+/// waiting for others after their own failure, not blocked (see the module docs). Empty
+/// before the fault phase ends.
+pub fn waiting_after_recovery(h: &History) -> Vec<Waiting> {
+    let Some(end) = h.fault_phase_end() else { return Vec::new() };
+    (end.blocked.iter().filter(|b| b.after_recovery))
+        .map(|b| {
+            let waiting_on = waits_on(&end.waiting_on, b.node);
+            let detail = format!(
+                "{} recovered in doubt on {} since {}, waiting on {}",
+                b.node,
+                b.txn,
+                b.since,
+                describe(&waiting_on)
+            );
+            Waiting { node: b.node, txn: b.txn, since: b.since, waiting_on, detail }
+        })
+        .collect()
 }
 
 /// What blocked `node` waits on: every down node (any of them may hold the decision) and

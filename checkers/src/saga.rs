@@ -12,7 +12,9 @@
 //! - a saga that ended is in one of the two forms, T1..Tn (completed) or T1..Tj, Cj..C1
 //!   with j < n (compensated), matching the outcome it reported, and the client was told
 //!   that outcome (commit for completed, abort for compensated);
-//! - after the liveness phase every saga has ended.
+//! - after the liveness phase every saga has ended — judged as termination (AC5,
+//!   [`saga_termination`]), as for a commit protocol, so exit codes and columns read the
+//!   same for both: a saga that never ended is not an atomicity violation.
 //!
 //! [`anomaly`] is a metric, not a verdict: how long the bank total was off while sagas were
 //! between their debit and their credit or compensation, and how many concurrent reads of the
@@ -31,8 +33,9 @@ use crate::history::History;
 use crate::verdict::{Property, Verdict, Violation};
 
 /// On a saga run, the verdict of a commit-protocol property that reads differently there:
-/// AC3, AC4 and durability do not apply, and conservation waits for sagas to end rather than
-/// for decisions on every participant's disk. `None`: judge `p` as for any protocol.
+/// AC3, AC4 and durability do not apply, conservation waits for sagas to end rather than
+/// for decisions on every participant's disk, and termination (AC5) asks that every saga
+/// ended. `None`: judge `p` as for any protocol.
 pub fn for_sagas(h: &History, bank: Option<BankTotals>, p: Property) -> Option<Verdict> {
     if !h.is_saga_run() {
         return None;
@@ -44,6 +47,7 @@ pub fn for_sagas(h: &History, bank: Option<BankTotals>, p: Property) -> Option<V
             })
         }
         Property::Conservation => Some(conservation(h, bank)),
+        Property::Termination => Some(saga_termination(h)),
         _ => None,
     }
 }
@@ -238,22 +242,13 @@ pub fn saga_atomicity(h: &History) -> Verdict {
         if outcomes.len() > 1 {
             why.push("ended both completed and compensated".into());
         }
-        match f.ended.first() {
-            Some(&(outcome, _)) => {
-                why.extend(f.form_error(outcome));
-                if let Some(told) = learned.filter(|&o| o != outcome.outcome()) {
-                    why.push(format!("ended {outcome}, but the client was told {told}"));
-                }
+        // A saga that never ended is termination's question, not atomicity's
+        // (saga_termination): only an end is judged here.
+        if let Some(&(outcome, _)) = f.ended.first() {
+            why.extend(f.form_error(outcome));
+            if let Some(told) = learned.filter(|&o| o != outcome.outcome()) {
+                why.push(format!("ended {outcome}, but the client was told {told}"));
             }
-            None if h.liveness_phase() => {
-                let done = SagaFacts::distinct(&f.applied);
-                let undone = SagaFacts::distinct(&f.compensated);
-                why.push(format!(
-                    "never ended, even after the liveness phase ({})",
-                    sequence(&done, &undone)
-                ));
-            }
-            None => {}
         }
         if !why.is_empty() {
             why.dedup();
@@ -268,6 +263,36 @@ pub fn saga_atomicity(h: &History) -> Verdict {
             });
         }
     }
+    Verdict::from_violations(out)
+}
+
+/// A saga's AC5: after the liveness phase every saga has ended. A saga that never ended
+/// (its orchestrator or its client gave up, or never began it) is a termination failure, as
+/// an undecided commit participant is — not a loss of atomicity: what it applied so far is
+/// judged by [`saga_atomicity`], and the money it leaves missing by conservation.
+pub fn saga_termination(h: &History) -> Verdict {
+    if !h.liveness_phase() {
+        return Verdict::NotApplicable { reason: "no liveness phase ran".into() };
+    }
+    let out = sagas(h)
+        .filter(|(_, f, _)| f.ended.is_empty())
+        .map(|(txn, f, _)| {
+            let done = SagaFacts::distinct(&f.applied);
+            let undone = SagaFacts::distinct(&f.compensated);
+            Violation {
+                property: Property::Termination,
+                txn: Some(txn),
+                nodes: f.nodes(),
+                detail: format!(
+                    "saga {txn}: never ended, even after the liveness phase ({})",
+                    sequence(&done, &undone)
+                ),
+                since: None,
+                waiting_on: Some(h.waiting_on()),
+                decisions: Vec::new(),
+            }
+        })
+        .collect();
     Verdict::from_violations(out)
 }
 

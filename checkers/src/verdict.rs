@@ -111,6 +111,20 @@ pub struct WaitingOn {
     pub cut_links: Vec<(NodeId, NodeId)>,
 }
 
+/// A participant that crashed, recovered and waits in doubt for others at the end of the
+/// fault phase: reported beside the non-blocking verdict, not as a violation of it (see
+/// `checkers::liveness`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub node: NodeId,
+    pub txn: TxnId,
+    /// Since when it has been uncertain (after its recovery).
+    pub since: Time,
+    pub waiting_on: WaitingOn,
+    /// One line a person can read.
+    pub detail: String,
+}
+
 /// One violation of one property.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
@@ -142,6 +156,11 @@ pub enum Verdict {
     NotApplicable {
         reason: String,
     },
+    /// A bound cut the run short before the point this property is judged at (the end of
+    /// the fault phase, the end of the run): the run cannot say (see `checkers::inconclusive`).
+    Inconclusive {
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -150,6 +169,19 @@ impl Verdict {
     }
     pub fn is_violated(&self) -> bool {
         matches!(self, Verdict::Violated { .. })
+    }
+    pub fn is_inconclusive(&self) -> bool {
+        matches!(self, Verdict::Inconclusive { .. })
+    }
+    /// The status word of `run`'s summary and the README: `holds`, `violated`,
+    /// `not-applicable` or `inconclusive`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Violated { .. } => "violated",
+            Verdict::NotApplicable { .. } => "not-applicable",
+            Verdict::Inconclusive { .. } => "inconclusive",
+        }
     }
     pub fn violations(&self) -> &[Violation] {
         match self {
@@ -163,6 +195,17 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
     pub verdicts: Vec<(Property, Verdict)>,
+    /// Why a bound cut the run short (None: it ran its course); the properties that need a
+    /// finished run are then `Inconclusive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
+    /// Bank workload: the transactions conservation could not judge (outcome unknown, or
+    /// held back by a failure still in force); the verdict covers every other one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conservation_not_judged: Vec<TxnId>,
+    /// Recovered participants in doubt at the end of the fault phase: not blocked, listed.
+    #[serde(default)]
+    pub waiting_after_recovery: Vec<Waiting>,
     /// The fault plan of the run: with the seed, enough to replay it.
     pub plan: FaultPlan,
 }

@@ -35,6 +35,10 @@ pub enum Command {
     },
     /// Search a protocol for a counterexample to a property; print the minimal one.
     Check(crate::check::CheckArgs),
+    /// Every correct protocol measured against the textbook's comparison table.
+    Compare(crate::sweep::SweepArgs),
+    /// A guided first run: one transaction per protocol, fault-free then coordinator crashed.
+    Demo(crate::demo::DemoArgs),
     /// Explore every state a protocol can reach (BFS/DFS, fault budget); report the counts.
     Explore(Box<crate::explore::ExploreArgs>),
     /// Re-run a counterexample file exactly: same trace hash, same verdict.
@@ -128,6 +132,8 @@ pub fn main() -> i32 {
             bench::run_w1(&opts, &mut stdout).map(|()| Exit::Success)
         }
         Command::Check(args) => crate::check::main(&args, &mut stdout),
+        Command::Compare(args) => crate::compare::main(&args, &mut stdout),
+        Command::Demo(args) => crate::demo::main(&args, &mut stdout),
         Command::Explore(args) => crate::explore::main(&args, &mut stdout),
         Command::Replay(args) => crate::replay::main(&args, &mut stdout),
         Command::Run(args) => crate::run::run(&args, &mut stdout),

@@ -6,7 +6,9 @@
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod csv_out;
+pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod explore;
@@ -15,6 +17,7 @@ pub mod list;
 pub mod metrics;
 pub mod output;
 pub mod parallel;
+pub mod quiet_panic;
 pub mod replay;
 pub mod report;
 pub mod run;

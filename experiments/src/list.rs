@@ -24,6 +24,11 @@ pub const EXPERIMENTS: &[(&str, &str)] = &[
         "sweep gray-lamport",
         "Gray & Lamport's Table 1 measured: 2PC, Paxos Commit, Faster Paxos Commit, N = 1..8, F = 0..2",
     ),
+    ("compare", "every correct protocol measured beside the textbook's comparison table"),
+    (
+        "demo",
+        "a guided first run: one transaction per protocol, fault-free then coordinator crashed",
+    ),
 ];
 
 pub fn run(out: &mut impl Write) -> Result<Exit> {

@@ -53,8 +53,10 @@ pub struct RunMetrics {
     pub blocked: bool,
     /// An AC1–AC4 property, durability or conservation failed: atomicity was lost.
     pub atomicity_violated: bool,
-    /// AC5 failed: still undecided after the liveness phase.
+    /// AC5 failed: still undecided after the liveness phase (a saga that never ended too).
     pub termination_failed: bool,
+    /// A bound cut the run short: what needs a finished run was not judged.
+    pub inconclusive: bool,
     /// How long the bank total was off while sagas were between steps (0 without sagas).
     pub anomaly_us: u64,
     /// Concurrent reads of the bank total that saw it off (0 without sagas: nobody reads).
@@ -85,6 +87,7 @@ impl RunMetrics {
                 .iter()
                 .any(|(p, v)| v.is_violated() && p.is_safety()),
             termination_failed: verdicts.get(Property::Termination).is_violated(),
+            inconclusive: verdicts.inconclusive.is_some(),
             ..RunMetrics::default()
         };
         let anomaly = checkers::anomaly(report);

@@ -39,8 +39,14 @@ pub enum Happened {
     Crashed,
     /// The node was rebuilt from its disk and restarted.
     Recovered,
-    /// The node forced a prepared record for `txn` (a durable yes vote) to its disk.
-    Prepared { txn: TxnId },
+    /// The node forced a prepared record for `txn` (a durable yes vote) to its disk;
+    /// `delta` is the sum of the writes it holds under lock: what committing `txn` adds to
+    /// the node's applied total (conservation judges each transaction by it).
+    Prepared {
+        txn: TxnId,
+        #[serde(default)]
+        delta: i64,
+    },
     /// The node forced a decision record for `txn` to its disk.
     Logged { txn: TxnId, outcome: Outcome },
     /// Fault `index` of the plan fired.
@@ -51,6 +57,10 @@ pub enum Happened {
     Duplicated,
     /// From now on exactly these directed links `(from, to)` are cut, ascending.
     Cut { links: Vec<(NodeId, NodeId)> },
+    /// The run was cut short by one of its bounds (`reason`: which, in words): what had to
+    /// happen by the end of the phase it stopped in may not have had its turn, so the
+    /// properties that need a finished run are inconclusive.
+    CutShort { reason: String },
     /// The fault phase ended: blocking is judged here.
     FaultPhaseEnded,
     /// The liveness phase began: every node recovers, every link heals, no fault follows.

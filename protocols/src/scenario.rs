@@ -91,6 +91,10 @@ pub struct Scenario {
     pub liveness_bound_us: Option<u64>,
     #[serde(default)]
     pub trace: TraceLevel,
+    /// The event budget of each phase (fault, liveness): a phase that processes this many
+    /// events stops there and the run is inconclusive. None: [`sim_core::DEFAULT_MAX_EVENTS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<u64>,
     /// The protocol family's own configuration section (`[family]` in a scenario file,
     /// `--set KEY=VALUE` on the command line): e.g. Paxos Commit's `f`. Keys and values are
     /// checked against the family's [`crate::family::SettingSpec`]s.
@@ -137,6 +141,7 @@ impl Scenario {
             fault_horizon_us: 10_000_000,
             liveness_bound_us: Some(10_000_000),
             trace: TraceLevel::Observations,
+            max_events: None,
             family: Settings::new(),
         }
     }
@@ -162,6 +167,12 @@ impl Scenario {
         }
         if self.max_in_flight == 0 {
             return Err(bad("max_in_flight", "must be at least 1".into()));
+        }
+        if self.max_events == Some(0) {
+            return Err(bad(
+                "max_events",
+                "must be at least 1 (the event budget of a phase)".into(),
+            ));
         }
         self.workload.validate(self.participants).map_err(|r| bad("workload", r))?;
         self.votes.validate().map_err(|r| bad("votes", r))?;
@@ -425,8 +436,9 @@ where
                 self.observations.push(TxnObserved { time, node, obs: obs.clone() })
             }
             TraceKind::Persist { record } => {
-                if let Some((txn, _)) = record.prepared() {
-                    self.push(time, node, Happened::Prepared { txn });
+                if let Some((txn, writes)) = record.prepared() {
+                    let delta = writes.iter().map(|w| w.delta).sum();
+                    self.push(time, node, Happened::Prepared { txn, delta });
                 }
                 if let Some((txn, outcome)) = record.decision() {
                     self.push(time, node, Happened::Logged { txn, outcome });
@@ -469,9 +481,10 @@ where
         seed: scenario.seed,
         network: scenario.network.clone(),
         trace: scenario.trace,
-        max_events: 1 << 40,
+        max_events: scenario.max_events.unwrap_or(sim_core::DEFAULT_MAX_EVENTS),
         hosts: roles.hosts.clone(),
     };
+    let max_events = sim_config.max_events;
     let config = Shared::new(config);
     let factory =
         Box::new(move |id: NodeId, boot: Boot<'_, P::Record>| P::build(&config, id, boot));
@@ -486,11 +499,23 @@ where
         let now = sim.now();
         sim.tap_mut::<Collector>().expect("the runner's collector").push(now, NodeId(0), what);
     };
-    sim.run_until(Time::from_us(scenario.fault_horizon_us));
+    // A phase a bound cut short says so before it ends (checkers then call what needs a
+    // finished run inconclusive); a fault phase cut short is not followed by a liveness
+    // phase, which would judge a run that never reached its horizon.
+    let stop = sim.run_until(Time::from_us(scenario.fault_horizon_us));
+    let cut = stop.cut_short(max_events);
+    if let Some(reason) = &cut {
+        mark(&mut sim, Happened::CutShort { reason: format!("{reason} in the fault phase") });
+    }
     mark(&mut sim, Happened::FaultPhaseEnded);
     let fault_phase = snapshot(&sim, scenario, &roles);
-    if let Some(bound) = scenario.liveness_bound_us {
-        sim.run_liveness_phase(Duration::from_us(bound));
+    let liveness = scenario.liveness_bound_us.filter(|_| cut.is_none());
+    if let Some(bound) = liveness {
+        let stop = sim.run_liveness_phase(Duration::from_us(bound));
+        if let Some(reason) = stop.cut_short(max_events) {
+            let reason = format!("{reason} in the liveness phase");
+            mark(&mut sim, Happened::CutShort { reason });
+        }
     }
     mark(&mut sim, Happened::Ended);
     let end = snapshot(&sim, scenario, &roles);
@@ -516,7 +541,7 @@ where
         end,
         initial_total,
         workload: scenario.workload,
-        liveness_phase: scenario.liveness_bound_us.is_some(),
+        liveness_phase: liveness.is_some(),
         faults_fired: sim.fired().to_vec(),
         faults_fired_at_us: sim.fired_at().iter().map(|t| t.map(Time::as_us)).collect(),
         stats,

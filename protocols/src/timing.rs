@@ -21,6 +21,9 @@ pub struct Timing {
     pub round_timeout_us: u64,
     /// Participant: how long to wait for the next word from the coordinator after voting.
     pub participant_timeout_us: u64,
+    /// Participant enlisted in a transaction but not yet asked to vote: how long to wait for
+    /// PREPARE before aborting unilaterally (2PC's execution phase; never after a yes vote).
+    pub pre_vote_timeout_us: u64,
     /// Re-sending a decision until acknowledged.
     pub resend: Backoff,
     /// Asking others for a decision (termination, recovery).
@@ -39,6 +42,9 @@ impl Timing {
             // Request to all (d), replies (d), coordinator's round timeout (3d), next message (d),
             // plus slack.
             participant_timeout_us: 7 * d,
+            // Our WORK-DONE (d) and the slowest other participant's WORK and WORK-DONE (2d)
+            // reach the coordinator, its PREPARE reaches us (d), plus d of slack.
+            pre_vote_timeout_us: 5 * d,
             resend: Backoff::new(3 * d, 48 * d),
             inquiry: Backoff::new(3 * d, 48 * d),
         }

@@ -19,6 +19,7 @@ fn world() -> World<TwoPc, protocols::two_pc::Node> {
         cooperative_termination: true,
         broken: None,
         shape: Shape::Classic,
+        execution_phase: false,
         timing,
         votes: s.votes.clone(),
         client: s.client_config(&timing),

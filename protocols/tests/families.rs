@@ -156,6 +156,7 @@ fn node_states_are_values() {
         cooperative_termination: true,
         broken: None,
         shape: Shape::Classic,
+        execution_phase: false,
         timing,
         votes: s.votes.clone(),
         client: s.client_config(&timing),

@@ -133,3 +133,32 @@ fn recovered_participant_asks_and_learns() {
     assert_eq!(decided_at(&r, NodeId(2)).len(), 2);
     assert_all_participants_settled(&r);
 }
+
+#[test]
+fn a_participant_that_learns_the_outcome_from_a_peer_acks_the_coordinator() {
+    // The link coordinator -> participant 3 is cut as the commit is logged, for the whole
+    // run: 3 (committable) times out on the coordinator, asks participant 1 to act as backup,
+    // and 1, already committed, answers the outcome. 3's ack lets the coordinator end the
+    // transaction and answer the client in the fault phase, instead of re-sending over the
+    // cut link until the liveness phase.
+    let mut s = scenario("3pc", 3, 1, 31);
+    s.plan = sim_core::FaultPlan::none().with(
+        sim_core::Trigger::Mark { node: NodeId(0), mark: "decision-logged".into(), nth: 1 },
+        sim_core::Action::CutOneWay { from: NodeId(0), to: NodeId(3) },
+    );
+    let r = protocols::run(&s).unwrap().report;
+    assert_eq!(r.faults_fired, vec![true]);
+    assert_eq!(decided_at(&r, NodeId(3)).get(&TxnId(1)), Some(&Outcome::Commit));
+    assert_all_participants_settled(&r);
+    assert_eq!(r.fault_phase.disks[0].records, 2, "decision and end");
+    assert!(r.fault_phase.cut_links.contains(&(NodeId(0), NodeId(3))));
+    let learned = r.observations.iter().any(|o| {
+        matches!(
+            o.obs,
+            protocols::Observation::ClientLearned { txn: TxnId(1), outcome: Outcome::Commit }
+        )
+    });
+    assert!(learned, "the client learned the commit");
+    // No re-send loop: the normal 18 messages, 3's election request, 1's answer, 3's ack.
+    assert!(r.messages.protocol <= 18 + 2 + 1, "{} protocol messages", r.messages.protocol);
+}

@@ -198,3 +198,136 @@ fn same_seed_and_plan_same_trace_hash() {
         assert_ne!(a.trace_hash, c.trace_hash, "{protocol}: another seed, another run");
     }
 }
+
+#[test]
+fn a_participant_that_learns_the_outcome_from_a_peer_acks_the_coordinator() {
+    // The link coordinator -> participant 3 is cut as the decision is logged, for the whole
+    // run: 3 never hears the decision from the coordinator, and learns it from a peer. Its
+    // ack lets the coordinator end the transaction and answer the client in the fault phase,
+    // instead of re-sending over the cut link until the liveness phase.
+    for protocol in ["2pc", "2pc-no-cooperative-termination"] {
+        let mut s = scenario(protocol, 3, 1, 31);
+        s.plan = sim_core::FaultPlan::none().with(
+            sim_core::Trigger::Mark { node: NodeId(0), mark: "decision-logged".into(), nth: 1 },
+            sim_core::Action::CutOneWay { from: NodeId(0), to: NodeId(3) },
+        );
+        let r = protocols::run(&s).unwrap().report;
+        assert_eq!(r.faults_fired, vec![true]);
+        if protocol == "2pc-no-cooperative-termination" {
+            // Nobody but the coordinator answers: 3 stays in doubt, the coordinator waits.
+            assert_eq!(r.fault_phase.in_doubt[3], vec![TxnId(1)], "{protocol}");
+            assert_eq!(r.fault_phase.disks[0].records, 1, "{protocol}: decision, no end");
+            continue;
+        }
+        assert_eq!(decided_at(&r, NodeId(3)).get(&TxnId(1)), Some(&Outcome::Commit));
+        assert_all_participants_settled(&r);
+        // The coordinator's end record (every ack in) and the client's answer, in the fault
+        // phase, with the link still cut.
+        assert_eq!(r.fault_phase.disks[0].records, 2, "decision and end");
+        assert!(r.fault_phase.cut_links.contains(&(NodeId(0), NodeId(3))));
+        let learned = r.observations.iter().any(|o| {
+            matches!(o.obs, Observation::ClientLearned { txn: TxnId(1), outcome: Outcome::Commit })
+        });
+        assert!(learned, "the client learned the commit");
+        // No re-send loop: the normal 12 messages, plus 3's one round of inquiries (3 asks,
+        // 3 answers) and its ack. Re-sending until the end of the 10 s fault phase would add
+        // dozens.
+        assert!(r.messages.protocol <= 12 + 6 + 1, "{} protocol messages", r.messages.protocol);
+    }
+}
+
+/// 2PC with the execution phase (`execution_phase = true`): WORK, WORK-DONE, then PREPARE.
+fn with_execution_phase(n: u32, txns: u64, seed: u64) -> Scenario {
+    scenario("2pc", n, txns, seed).with("execution_phase", true)
+}
+
+#[test]
+fn the_execution_phase_is_refused_in_gray_and_lamports_shape() {
+    let s = with_execution_phase(3, 1, 1).with("gray_lamport_shape", true);
+    let e = protocols::run(&s).err().expect("an error").to_string();
+    assert!(e.starts_with("family.execution_phase: "), "{e}");
+}
+
+#[test]
+fn with_an_execution_phase_commit_costs_6n_messages() {
+    for n in 1..=5u32 {
+        let r = protocols::run(&with_execution_phase(n, 3, u64::from(n))).unwrap().report;
+        assert_eq!(r.messages.protocol, 6 * u64::from(n) * 3, "N = {n}");
+        assert!(decisions(&r).values().all(|&o| o == Outcome::Commit));
+        assert_all_participants_settled(&r);
+    }
+}
+
+#[test]
+fn a_participant_never_prepared_aborts_alone_after_the_pre_vote_timeout() {
+    // The coordinator crashes for good right after its last WORK (its N-th send), before
+    // any PREPARE: the enlisted participants must not wait for it. Each aborts alone, with a
+    // forced abort record, and holds nothing.
+    for protocol in ["2pc", "2pc-presumed-abort", "2pc-no-cooperative-termination"] {
+        let n = 3u32;
+        let mut s = with_execution_phase(n, 1, 17);
+        s.protocol = protocol.into();
+        s.plan = sim_core::FaultPlan::none().with(
+            sim_core::Trigger::Sends { node: NodeId(0), count: u64::from(n) },
+            sim_core::Action::Crash { node: NodeId(0), recover_after_us: None },
+        );
+        let r = protocols::run(&s).unwrap().report;
+        assert_eq!(r.stats.crashes, 1, "{protocol}");
+        for p in r.participants() {
+            let i = p.index();
+            assert!(votes_at(&r, p).is_empty(), "{protocol}: {p} was never asked to vote");
+            assert_eq!(decided_at(&r, p).get(&TxnId(1)), Some(&Outcome::Abort), "{protocol}: {p}");
+            assert_eq!(r.fault_phase.disks[i].decision(TxnId(1)), Some(Outcome::Abort), "{p}");
+            assert!(r.fault_phase.in_doubt[i].is_empty(), "{protocol}: {p}");
+            assert!(r.fault_phase.locks[i].is_empty(), "{protocol}: {p}");
+        }
+    }
+}
+
+#[test]
+fn a_late_prepare_after_the_pre_vote_timeout_is_answered_no() {
+    // Right after the WORK messages, the coordinator's link to participant 1 slows to
+    // 200 ms, far past the pre-vote timeout: 1 aborts alone before PREPARE arrives, then
+    // votes no, and everyone aborts.
+    let mut s = with_execution_phase(3, 1, 23);
+    s.plan = sim_core::FaultPlan::none().with(
+        sim_core::Trigger::Sends { node: NodeId(0), count: 3 },
+        sim_core::Action::SetLatency {
+            links: sim_core::LinkSet::OneWay { from: NodeId(0), to: NodeId(1) },
+            latency: sim_core::Latency::Constant { us: 200_000 },
+        },
+    );
+    let r = protocols::run(&s).unwrap().report;
+    assert_eq!(r.faults_fired, vec![true]);
+    assert!(r.timing.pre_vote_timeout_us < 100_000);
+    // 1 aborted alone (before its PREPARE could arrive) and never voted yes.
+    let aborted_at = r.observations.iter().find_map(|o| {
+        (o.node == NodeId(1)
+            && o.obs == Observation::Decided { txn: TxnId(1), outcome: Outcome::Abort })
+        .then_some(o.time.as_us())
+    });
+    assert!(aborted_at.is_some_and(|t| t < 200_000), "{aborted_at:?}");
+    assert!(votes_at(&r, NodeId(1)).iter().all(|v| v.1 != Vote::Yes));
+    assert_eq!(decisions(&r).get(&TxnId(1)), Some(&Outcome::Abort));
+    assert_all_participants_settled(&r);
+}
+
+#[test]
+fn a_yes_voter_never_takes_the_pre_vote_timeout() {
+    // With the execution phase, a crash after every yes vote still blocks 2PC: the
+    // participants stay in doubt with their locks for the whole fault phase, long past the
+    // pre-vote timeout, and decide nothing alone.
+    for protocol in ["2pc", "2pc-no-cooperative-termination", "2pc-presumed-abort"] {
+        let mut s = with_execution_phase(3, 1, 3);
+        s.protocol = protocol.into();
+        s.plan = crash_at(0, "all-votes-in", None);
+        let r = protocols::run(&s).unwrap().report;
+        assert!(r.fault_phase.up.iter().skip(1).all(|&up| up));
+        for p in r.participants() {
+            let i = p.index();
+            assert_eq!(r.fault_phase.in_doubt[i], vec![TxnId(1)], "{protocol}: {p} blocked");
+            assert!(!r.fault_phase.locks[i].is_empty(), "{protocol}: {p} keeps its locks");
+            assert!(decided_at(&r, p).is_empty(), "{protocol}: {p} must not decide");
+        }
+    }
+}

@@ -18,7 +18,8 @@ pub struct SimConfig {
     pub network: NetworkConfig,
     #[serde(default)]
     pub trace: TraceLevel,
-    /// Safety bound on events processed by one `run_*` call.
+    /// The event budget: the most events one `run_*` call processes before it stops with
+    /// `Stop::EventBudget` (a run cut short is inconclusive, never judged as complete).
     #[serde(default = "default_max_events")]
     pub max_events: u64,
     /// Co-location: `hosts[i]` is the host node `i` runs on (see the module docs). `None`:
@@ -27,8 +28,12 @@ pub struct SimConfig {
     pub hosts: Option<Vec<u32>>,
 }
 
+/// The event budget of a run that names none: far beyond any run the testbed makes, so only
+/// a protocol that never settles (a retry storm, a livelock) meets it.
+pub const DEFAULT_MAX_EVENTS: u64 = 1 << 40;
+
 fn default_max_events() -> u64 {
-    1 << 40
+    DEFAULT_MAX_EVENTS
 }
 
 impl SimConfig {

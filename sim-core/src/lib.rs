@@ -31,6 +31,7 @@ pub mod topology;
 pub mod trace;
 pub mod world;
 
+pub use config::DEFAULT_MAX_EVENTS;
 pub use disk::Disk;
 pub use error::SimError;
 pub use event::{DIRECT_FAULT, Event, Outcome, Steering, StepError};

@@ -83,6 +83,21 @@ pub enum Stop {
     Capacity,
 }
 
+impl Stop {
+    /// Why a run that stopped here was cut short by one of its bounds, in words (`None`: it
+    /// was not: it ran out of events, reached its horizon or its predicate). A cut-short run
+    /// is inconclusive: what had to happen by its end may simply not have had its turn.
+    pub fn cut_short(self, max_events: u64) -> Option<String> {
+        match self {
+            Stop::Quiescent | Stop::Horizon | Stop::Predicate => None,
+            Stop::EventBudget => Some(format!("event budget of {max_events} events exhausted")),
+            Stop::Capacity => {
+                Some(format!("event queue bound of {QUEUE_BOUND} queued events exceeded"))
+            }
+        }
+    }
+}
+
 /// A run in progress: the time-ordered runner over a [`World`].
 pub struct Simulation<P: Protocol, N: Process<P>> {
     world: World<P, N>,

@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Probability that a message is delivered twice, on every link.
     #[arg(long)]
     pub dup: Option<f64>,
+    /// The event budget of each phase: a phase that processes this many events stops and
+    /// the run is reported inconclusive. Default: 2^40 (no run of the testbed meets it).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_events: Option<u64>,
     /// Links keep messages in send order (default: they may reorder).
     #[arg(long)]
     pub fifo: bool,
@@ -160,6 +164,9 @@ pub fn resolve(args: &RunArgs) -> Result<Scenario> {
     }
     if args.fifo {
         s.network.default.ordering = Ordering::Fifo;
+    }
+    if let Some(n) = args.max_events {
+        s.max_events = Some(n);
     }
     for kv in &args.set {
         let (key, value) = parse_setting(kv).map_err(|e| format!("--set {e}"))?;

@@ -2,8 +2,12 @@
 //! summarised (text or one JSON object), with optional trace exports and diagrams.
 //!
 //! Exit code: 0 when atomicity held, 1 when a safety property failed (AC1–AC4, durability,
-//! conservation). Blocking and termination failures are reported but are not exit 1: they
-//! are the expected behaviour of a blocking protocol, not a bug in it.
+//! conservation, saga atomicity) or a node panicked. Blocking and termination failures are
+//! reported but are not exit 1: they are the expected behaviour of a blocking protocol, not
+//! a bug in it. A run a bound cut short is reported `inconclusive` (with the reason) and
+//! its exit code follows the same rule: a safety violation seen before the cut is real
+//! (exit 1); otherwise exit 0, with the properties that needed a finished run said to be
+//! inconclusive rather than holding.
 
 mod consensus;
 pub mod flags;
@@ -45,6 +49,10 @@ pub struct Summary {
     pub blocked: bool,
     /// One line per blocked participant: who, on what, since when, waiting on what.
     pub blocked_participants: Vec<String>,
+    /// One line per participant that crashed, recovered and was in doubt at the end of the
+    /// fault phase: waiting for others after its own failure, not blocked (README,
+    /// "Verdicts").
+    pub waiting_after_recovery: Vec<String>,
     /// Submitted to ClientLearned, per transaction.
     pub decision_mean_ms: f64,
     pub decision_median_ms: f64,
@@ -54,7 +62,16 @@ pub struct Summary {
     pub in_doubt_total_ms: f64,
     pub lock_held_max_ms: f64,
     pub lock_held_mean_ms: f64,
-    /// Property name to `holds`, `violated` or `not-applicable`.
+    /// Why a bound cut the run short (`event budget of N events exhausted in the fault
+    /// phase`); absent when the run ran its course. The properties that needed a finished
+    /// run are then `inconclusive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
+    /// Bank workload: transactions conservation could not judge (outcome unknown, or held
+    /// back by a failure still in force); its verdict covers the others.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conservation_not_judged: Vec<String>,
+    /// Property name to `holds`, `violated`, `not-applicable` or `inconclusive`.
     pub verdicts: std::collections::BTreeMap<String, String>,
     /// One line per violation.
     pub violations: Vec<String>,
@@ -82,11 +99,6 @@ fn to_ms(us: u64) -> f64 {
 impl Summary {
     fn new(s: &Scenario, report: &protocols::RunReport, verdicts: &checkers::Verdicts) -> Self {
         let m = RunMetrics::of(report, verdicts, u64::MAX);
-        let status = |v: &checkers::Verdict| match v {
-            checkers::Verdict::Holds => "holds",
-            checkers::Verdict::Violated { .. } => "violated",
-            checkers::Verdict::NotApplicable { .. } => "not-applicable",
-        };
         Summary {
             protocol: s.protocol.clone(),
             seed: s.seed,
@@ -108,6 +120,11 @@ impl Summary {
                 .iter()
                 .map(|v| v.detail.clone())
                 .collect(),
+            waiting_after_recovery: verdicts
+                .waiting_after_recovery
+                .iter()
+                .map(|w| w.detail.clone())
+                .collect(),
             decision_mean_ms: mean(&m.decision_latencies_us) / 1000.0,
             decision_median_ms: to_ms(percentile(&m.decision_latencies_us, 50.0)),
             decision_p99_ms: to_ms(percentile(&m.decision_latencies_us, 99.0)),
@@ -115,10 +132,14 @@ impl Summary {
             in_doubt_total_ms: to_ms(m.in_doubt_us.iter().sum()),
             lock_held_max_ms: to_ms(m.worst_lock_held_us()),
             lock_held_mean_ms: mean(&m.lock_held_us) / 1000.0,
+            inconclusive: verdicts.inconclusive.clone(),
+            conservation_not_judged: (verdicts.conservation_not_judged.iter())
+                .map(|t| t.to_string())
+                .collect(),
             verdicts: verdicts
                 .verdicts
                 .iter()
-                .map(|(p, v)| (p.name().to_string(), status(v).to_string()))
+                .map(|(p, v)| (p.name().to_string(), v.status().to_string()))
                 .collect(),
             violations: verdicts
                 .violated()
@@ -171,10 +192,13 @@ impl Summary {
     }
 
     fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(
+        write_heading(
             out,
-            "{} seed={} participants={} txns={} trace_hash={}",
-            self.protocol, self.seed, self.participants, self.txns, self.trace_hash
+            &self.protocol,
+            self.seed,
+            self.participants,
+            self.txns,
+            &self.trace_hash,
         )?;
         if let Some(c) = &self.consensus {
             writeln!(
@@ -186,12 +210,16 @@ impl Summary {
         } else {
             self.write_commit_text(out)?;
         }
-        writeln!(out, "verdicts:")?;
-        for (p, v) in &self.verdicts {
-            writeln!(out, "  {p:<28} {v}")?;
+        if let Some(reason) = &self.inconclusive {
+            writeln!(out, "inconclusive: {reason} (the run was cut short)")?;
         }
-        for v in &self.violations {
-            writeln!(out, "  ! {v}")?;
+        write_verdicts(out, &self.verdicts, &self.violations)?;
+        if !self.conservation_not_judged.is_empty() {
+            let txns = self.conservation_not_judged.join(", ");
+            writeln!(out, "  conservation did not judge {txns}: outcome unknown or held back")?;
+        }
+        for w in &self.waiting_after_recovery {
+            writeln!(out, "  waiting after recovery (not blocked): {w}")?;
         }
         for (i, f) in self.faults.iter().enumerate().filter(|(_, f)| !f.fired) {
             writeln!(out, "warning: fault {} never fired: {}", i + 1, f.fault)?;
@@ -209,16 +237,109 @@ fn diagram_kind(path: &Path) -> Result<Rendering> {
     }
 }
 
+/// What `run` prints when a node panicked: the run has no report, only the finding.
+#[derive(Debug, Serialize)]
+struct PanicSummary<'a> {
+    protocol: &'a str,
+    seed: u64,
+    participants: u32,
+    txns: u64,
+    /// `panicked`: the trace died with the run.
+    trace_hash: &'a str,
+    verdicts: std::collections::BTreeMap<&'a str, &'a str>,
+    violations: Vec<String>,
+}
+
+impl PanicSummary<'_> {
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        write_heading(
+            out,
+            self.protocol,
+            self.seed,
+            self.participants,
+            self.txns,
+            self.trace_hash,
+        )?;
+        write_verdicts(out, &self.verdicts, &self.violations)
+    }
+}
+
+/// The first line of `run`'s text summary: what ran.
+fn write_heading(
+    out: &mut impl Write,
+    protocol: &str,
+    seed: u64,
+    participants: u32,
+    txns: u64,
+    trace_hash: &str,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{protocol} seed={seed} participants={participants} txns={txns} trace_hash={trace_hash}"
+    )
+}
+
+/// The verdict table and one line per violation.
+fn write_verdicts<K: std::fmt::Display, V: std::fmt::Display>(
+    out: &mut impl Write,
+    verdicts: &std::collections::BTreeMap<K, V>,
+    violations: &[String],
+) -> std::io::Result<()> {
+    writeln!(out, "verdicts:")?;
+    for (p, v) in verdicts {
+        writeln!(out, "  {p:<28} {v}")?;
+    }
+    for v in violations {
+        writeln!(out, "  ! {v}")?;
+    }
+    Ok(())
+}
+
 /// Runs `commitlab run`.
 pub fn run(args: &RunArgs, out: &mut impl Write) -> Result<Exit> {
     // Every input is checked before anything runs or is written.
-    let diagram = args.diagram.as_deref().map(|p| diagram_kind(p).map(|k| (p, k))).transpose()?;
     let scenario = flags::resolve(args)?;
-    let outcome = protocols::run(&scenario)?;
+    run_resolved(protocols::catalog::lookup(&scenario.protocol)?, &scenario, args, out)
+}
+
+/// [`run`] of an already resolved `scenario` with protocol `spec` (one from outside the
+/// catalog, too). A panic inside a node is a `no-panic` violation (exit 1) reported with its
+/// message, and no output file is written: there is no finished run to write.
+pub fn run_resolved(
+    spec: &protocols::catalog::ProtocolSpec,
+    scenario: &Scenario,
+    args: &RunArgs,
+    out: &mut impl Write,
+) -> Result<Exit> {
+    let diagram = args.diagram.as_deref().map(|p| diagram_kind(p).map(|k| (p, k))).transpose()?;
+    let caught = crate::quiet_panic::quietly(|| {
+        crate::search::counterexample::run_catching(spec, scenario)
+    })?;
+    let outcome = match caught {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let summary = PanicSummary {
+                protocol: &scenario.protocol,
+                seed: scenario.seed,
+                participants: scenario.participants,
+                txns: scenario.txns,
+                trace_hash: crate::search::counterexample::PANICKED,
+                verdicts: [(checkers::Property::NoPanic.name(), "violated")].into(),
+                violations: vec![format!("{}: {}", panic.property.name(), panic.detail)],
+            };
+            if args.json {
+                serde_json::to_writer(&mut *out, &summary)?;
+                writeln!(out)?;
+            } else {
+                summary.write_text(out)?;
+            }
+            return Ok(Exit::PropertyFailed);
+        }
+    };
     let verdicts = checkers::check(&outcome.report, &scenario.plan);
-    let summary = Summary::new(&scenario, &outcome.report, &verdicts);
+    let summary = Summary::new(scenario, &outcome.report, &verdicts);
     if let Some(path) = &args.save_scenario {
-        let text = flags::scenario_to_toml(&scenario)?;
+        let text = flags::scenario_to_toml(scenario)?;
         write_atomically(path, "the scenario (--save-scenario)", |w| w.write_all(text.as_bytes()))?;
     }
     if let Some(path) = &args.trace {

@@ -3,7 +3,7 @@
 
 use checkers::{Property, Verdicts, Violation};
 use protocols::RunReport;
-use sim_core::{Action, FaultPlan, NodeId};
+use sim_core::FaultPlan;
 
 use crate::error::Result;
 
@@ -81,39 +81,16 @@ impl Target {
         }
     }
 
-    /// The violations of this target in a checked run. For non-blocking, a node that
-    /// crashed and recovered during the run is not counted as blocked: no commit protocol
-    /// lets a recovered node decide alone, so waiting for others is its correct behaviour.
-    /// Under crash-stop plans (no recovery) nothing is excluded.
+    /// The violations of this target in a checked run, as the checkers judge them: the
+    /// one definition of every property (blocking included: a recovered node waiting for
+    /// others is listed apart by the checkers, not filtered here), so `check`, `replay` and
+    /// `run` agree. `report` and `plan` are what the run was judged on.
     pub fn violations(
         self,
         verdicts: &Verdicts,
-        report: &RunReport,
-        plan: &FaultPlan,
+        _report: &RunReport,
+        _plan: &FaultPlan,
     ) -> Vec<Violation> {
-        let mut found: Vec<Violation> =
-            self.properties().iter().flat_map(|p| verdicts.get(*p).violations().to_vec()).collect();
-        if self == Target::NonBlocking {
-            let recovered = crashed_nodes(report, plan);
-            found.retain(|v| !v.nodes.iter().any(|n| recovered.contains(n)));
-        }
-        found
+        self.properties().iter().flat_map(|p| verdicts.get(*p).violations().to_vec()).collect()
     }
-}
-
-/// Nodes some fired fault crashed (and that are therefore up again if they are up now).
-pub fn crashed_nodes(report: &RunReport, plan: &FaultPlan) -> Vec<NodeId> {
-    let mut nodes: Vec<NodeId> = plan
-        .faults
-        .iter()
-        .zip(&report.faults_fired)
-        .filter(|(_, fired)| **fired)
-        .filter_map(|(f, _)| match f.action {
-            Action::Crash { node, .. } => Some(node),
-            _ => None,
-        })
-        .collect();
-    nodes.sort_unstable();
-    nodes.dedup();
-    nodes
 }

@@ -71,7 +71,8 @@ pub struct Options {
 }
 
 impl SweepArgs {
-    fn options(&self, default_seeds: u64) -> Result<Options> {
+    /// The resolved options, `default_seeds` where `--seeds` is not given.
+    pub fn options(&self, default_seeds: u64) -> Result<Options> {
         let seeds = self.seeds.unwrap_or(default_seeds);
         if seeds == 0 {
             return Err("--seeds 0: need at least one seed".into());

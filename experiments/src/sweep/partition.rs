@@ -41,14 +41,18 @@ pub struct Row {
     pub blocked_runs: u64,
     /// Runs that lost atomicity (AC1–AC4, durability or conservation).
     pub atomicity_violations: u64,
-    /// Runs still undecided after the liveness phase (everything healed for 3 s).
+    /// Runs still undecided after the liveness phase (everything healed for 3 s), sagas
+    /// that never ended included.
     pub termination_failures: u64,
+    /// Runs a bound cut short (event budget, queue bound): counted in no verdict column.
+    pub inconclusive_runs: u64,
     pub mean_decision_ms: String,
     pub p99_decision_ms: String,
     pub mean_in_doubt_ms: String,
 }
 
-fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
+/// The scenario of one run of the sweep: `protocol` under faults of `classes` drawn from `seed`.
+pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, PARTICIPANTS, 6, seed);
     s.workload = Workload::bank();
     s.max_in_flight = 2;
@@ -84,7 +88,7 @@ pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     Ok(keys.iter().zip(&per_row).map(|(&(p, mix), runs)| row(p, mix, runs)).collect())
 }
 
-fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
+pub fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
     let count = |f: &dyn Fn(&RunMetrics) -> bool| runs.iter().filter(|m| f(m)).count() as u64;
     let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
     let doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
@@ -98,6 +102,7 @@ fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
         blocked_runs: count(&|m| m.blocked),
         atomicity_violations: count(&|m| m.atomicity_violated),
         termination_failures: count(&|m| m.termination_failed),
+        inconclusive_runs: count(&|m| m.inconclusive),
         mean_decision_ms: ms(mean(&lat)),
         p99_decision_ms: ms(percentile(&lat, 99.0) as f64),
         mean_in_doubt_ms: ms(mean(&doubt)),

@@ -55,7 +55,7 @@ pub struct Row {
     pub formula: String,
 }
 
-fn scenario(protocol: &str, n: u32, seed: u64) -> Scenario {
+pub fn scenario(protocol: &str, n: u32, seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, n, TXNS, seed);
     s.workload = Workload::Spread { keys_per_participant: 8 };
     s.network.default.latency = Latency::Constant { us: DELAY_US };
@@ -77,7 +77,7 @@ pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     Ok(keys.iter().zip(&per_row).map(|(&(p, n), runs)| row(p, n, runs)).collect())
 }
 
-fn row(protocol: &str, n: u32, runs: &[RunMetrics]) -> Row {
+pub fn row(protocol: &str, n: u32, runs: &[RunMetrics]) -> Row {
     let committed: u64 = runs.iter().map(|m| m.committed).sum();
     let per_txn = |x: u64| format!("{:.2}", x as f64 / committed.max(1) as f64);
     let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::{Msg, Record, ThreePc, ThreePcConfig, Timer};
+use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::client::ClientMsg;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
@@ -106,17 +106,10 @@ impl Coordinator {
             Msg::PreCommitAck { txn } => self.on_precommit_ack(ctx, from, txn),
             Msg::Ack { txn } => self.on_ack(ctx, from, txn),
             Msg::Decision { txn, outcome } => self.on_learned(ctx, txn, outcome),
-            Msg::DecisionRequest { txn } => {
-                let outcome = match self.active.get(&txn).map(|a| &a.phase) {
-                    Some(Phase::Decided { outcome, .. }) => Some(*outcome),
-                    _ => self.finished.get(&txn).copied(),
-                };
-                if let Some(outcome) = outcome {
-                    ctx.send(from, Msg::Decision { txn, outcome });
-                }
-            }
-            // Termination traffic among participants does not concern the coordinator.
-            Msg::Elect { .. } | Msg::StateReq { .. } => {}
+            Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
+            // Termination traffic among participants does not concern the coordinator, nor
+            // recovered participants' states (it asks for decisions only).
+            Msg::Elect { .. } | Msg::StateReq { .. } | Msg::RecoveredState { .. } => {}
             other => unreachable!("the 3PC coordinator got {other:?}"),
         }
     }
@@ -259,6 +252,24 @@ impl Coordinator {
         awaiting.remove(&from);
         if self.is_complete(txn) {
             self.end(ctx, txn);
+        }
+    }
+
+    /// A participant asks what was decided: answer the outcome if there is one; a coordinator
+    /// that lost the transaction in a crash (no record, or asking itself) says it recovered
+    /// undecided, for the total-failure rule; one still running it stays silent.
+    fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+        match (self.active.get(&txn).map(|a| &a.phase), self.finished.get(&txn)) {
+            (Some(Phase::Decided { outcome, .. }), _) | (None, Some(outcome)) => {
+                ctx.send(from, Msg::Decision { txn, outcome: *outcome });
+            }
+            // With no record, a participant knows the transaction from our CanCommit, sent
+            // before a crash: pre-commit is not logged, so our state is uncertain.
+            (None | Some(Phase::Inquiring { .. }), None) if self.recovered => {
+                let state = TermState::Uncertain;
+                ctx.send(from, Msg::RecoveredState { txn, state });
+            }
+            _ => {}
         }
     }
 

@@ -14,10 +14,18 @@
 //! the studies rather than something this module hides.
 //!
 //! Recovered nodes, the coordinator included, never decide alone nor take part in a
-//! termination round: they ask until someone who knows answers.
+//! termination round: they ask until someone who knows answers. After a total failure
+//! nobody who knows is left; then, once a recovered participant hears that every other
+//! process recovered too and none decided, the termination rule decides over everyone's
+//! state ([`recovery`]).
+//!
+//! Whoever a participant learns the outcome from (the coordinator, a backup, a peer, or the
+//! recovery rule), it acks the coordinator, so a coordinator cut off from it can still end
+//! the transaction and answer the client.
 
 mod coordinator;
 mod participant;
+mod recovery;
 mod termination;
 
 use serde::{Deserialize, Serialize};
@@ -112,6 +120,12 @@ pub enum Msg {
     /// A recovered node asks what was decided.
     DecisionRequest {
         txn: TxnId,
+    },
+    /// The answer of a process that recovered and has not decided: its durable state, for
+    /// the total-failure rule ([`recovery`]).
+    RecoveredState {
+        txn: TxnId,
+        state: TermState,
     },
 }
 

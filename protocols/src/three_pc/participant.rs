@@ -58,6 +58,9 @@ pub(super) struct Entry {
     pub(super) recovered: bool,
     pub(super) asked: u32,
     pub(super) term: Option<Termination>,
+    /// Recovered in doubt: the states other processes reported as recovered and undecided
+    /// ([`super::recovery`]), latest per process.
+    pub(super) recovered_reports: BTreeMap<NodeId, TermState>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +83,7 @@ impl Participant {
             recovered,
             asked: 0,
             term: None,
+            recovered_reports: BTreeMap::new(),
         };
         let mut txns: BTreeMap<TxnId, Entry> = r
             .decided
@@ -120,6 +124,7 @@ impl Participant {
             Msg::StateReq { txn } => self.on_state_req(ctx, from, txn),
             Msg::StateReport { txn, state } => self.on_state_report(ctx, from, txn, state),
             Msg::PreCommitAck { txn } => self.on_backup_precommit_ack(ctx, from, txn),
+            Msg::RecoveredState { txn, state } => self.on_recovered_state(ctx, from, txn, state),
             other => unreachable!("a 3PC participant got {other:?}"),
         }
     }
@@ -142,7 +147,12 @@ impl Participant {
         participants: Vec<NodeId>,
         writes: Vec<Write>,
     ) {
-        if let Some(e) = self.txns.get(&txn) {
+        if let Some(e) = self.txns.get_mut(&txn) {
+            // A coordinator that asks again (it lost the transaction in a crash and a
+            // duplicated request restarted it) is running it now: a report it gave as a
+            // recovered, undecided process no longer holds, and must not count towards the
+            // total-failure rule ([`super::recovery`]) while this yes vote may let it commit.
+            e.recovered_reports.remove(&coordinator);
             let vote = if e.state == State::Decided(Outcome::Abort) { Vote::No } else { Vote::Yes };
             return ctx.send(coordinator, Msg::Vote { txn, vote });
         }
@@ -152,6 +162,7 @@ impl Participant {
             recovered: false,
             asked: 0,
             term: None,
+            recovered_reports: BTreeMap::new(),
         };
         if self
             .store
@@ -211,13 +222,23 @@ impl Participant {
         outcome: Outcome,
     ) {
         let from_coordinator = from == self.config.layout.coordinator();
-        match self.txns.get(&txn).map(|e| e.state) {
-            Some(State::Uncertain | State::Committable) => self.decide(ctx, txn, outcome),
-            Some(State::Decided(_)) | None => {}
+        let learned = matches!(
+            self.txns.get(&txn).map(|e| e.state),
+            Some(State::Uncertain | State::Committable)
+        );
+        if learned {
+            self.decide(ctx, txn, outcome);
         }
-        if from_coordinator {
-            ctx.send(from, Msg::Ack { txn });
+        // The coordinator is acked when it is the sender, and also when the outcome came from
+        // a peer or a backup: it may be alive behind a cut link, re-sending until acked.
+        if from_coordinator || learned {
+            self.ack_coordinator(ctx, txn);
         }
+    }
+
+    /// Tells the coordinator this participant knows the outcome of `txn`.
+    pub(super) fn ack_coordinator(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+        ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
     }
 
     /// Forces the decision, applies or drops the writes, releases the locks.
@@ -253,6 +274,7 @@ impl Participant {
             recovered: false,
             asked: 0,
             term: None,
+            recovered_reports: BTreeMap::new(),
         };
         self.txns.insert(txn, e);
         ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
@@ -280,6 +302,12 @@ impl Participant {
     fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
         match self.txns.get(&txn).map(|e| e.state) {
             Some(State::Decided(outcome)) => ctx.send(from, Msg::Decision { txn, outcome }),
+            // Recovered and undecided: say so (total-failure recovery, [`super::recovery`]).
+            // Operational: stay silent; this participant's termination round will decide.
+            Some(_) if self.recovered_in_doubt(txn) => {
+                let state = self.term_state(txn);
+                ctx.send(from, Msg::RecoveredState { txn, state });
+            }
             Some(_) => {}
             None => {
                 self.abort_unknown(ctx, txn);

@@ -7,9 +7,11 @@
 //! 2. The backup collects the states of the operational participants (`StateReq`) and
 //!    decides: any aborted → abort; any committed → commit; all uncertain → abort;
 //!    otherwise pre-commit the uncertain ones, then commit.
-//! 3. It forces its decision and sends it to every other participant.
+//! 3. It forces its decision and sends it to every other participant, and acks the
+//!    coordinator (should it be alive behind a cut link, it can end the transaction).
 //!
-//! Recovered participants are not operational: they neither answer nor lead a round.
+//! Recovered participants are not operational: they neither answer nor lead a round (after
+//! a total failure, [`super::recovery`] decides instead).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,7 +41,7 @@ crate::crash_points! {
 }
 
 impl Participant {
-    fn term_state(&self, txn: TxnId) -> TermState {
+    pub(super) fn term_state(&self, txn: TxnId) -> TermState {
         match self.txns[&txn].state {
             State::Uncertain => TermState::Uncertain,
             State::Committable => TermState::Committable,
@@ -284,6 +286,7 @@ impl Participant {
         self.decide(ctx, txn, outcome);
         ctx.mark(BackupPoint::DecisionLogged.name());
         send_marked(ctx, &others, Msg::Decision { txn, outcome }, BACKUP_DECISION_SENT);
+        self.ack_coordinator(ctx, txn);
     }
 
     pub(super) fn on_backup_silent(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {

@@ -38,6 +38,8 @@ crate::crash_points! {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
+    /// Execution phase: enlisting the participants; `done` answered WORK-DONE so far.
+    Executing { txn: Txn, done: BTreeSet<NodeId> },
     /// Waiting for votes; `yes` holds who voted yes so far.
     Collecting { yes: BTreeSet<NodeId> },
     /// Decided; waiting for acks from `awaiting` (re-sent `attempts` times so far).
@@ -95,7 +97,7 @@ impl Coordinator {
             .iter()
             .map(|(t, a)| match a.phase {
                 Phase::Decided { outcome, .. } => (*t, outcome, a.participants.clone()),
-                Phase::Collecting { .. } => unreachable!("only decisions are rebuilt"),
+                _ => unreachable!("only decisions are rebuilt"),
             })
             .collect();
         for (txn, outcome, participants) in logged {
@@ -108,6 +110,7 @@ impl Coordinator {
     pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
+            Msg::WorkDone { txn } => self.on_work_done(ctx, from, txn),
             Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
             Msg::InitiatorPrepared { txn } => self.on_initiator_prepared(ctx, from, txn),
             Msg::Ack { txn } => self.on_ack(ctx, from, txn),
@@ -118,12 +121,11 @@ impl Coordinator {
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, TwoPc>, timer: Timer) {
         match timer {
-            Timer::Votes(txn) => {
-                if let Some(Active { phase: Phase::Collecting { .. }, .. }) = self.active.get(&txn)
-                {
-                    self.decide(ctx, txn, Outcome::Abort);
-                }
-            }
+            Timer::Votes(txn) => match self.active.get(&txn).map(|a| &a.phase) {
+                Some(Phase::Collecting { .. }) => self.decide(ctx, txn, Outcome::Abort),
+                Some(Phase::Executing { .. }) => self.abort_unprepared(ctx, txn),
+                _ => {}
+            },
             Timer::Resend(txn) => {
                 let Some(a) = self.active.get_mut(&txn) else { return };
                 let Phase::Decided { outcome, awaiting, attempts } = &mut a.phase else { return };
@@ -155,7 +157,39 @@ impl Coordinator {
             return self.decide(ctx, id, Outcome::Abort);
         }
         assert!(!participants.is_empty(), "{id} touches no participant");
+        if self.config.execution_phase {
+            return self.execute(ctx, txn, participants);
+        }
         self.prepare(ctx, &txn, participants, None);
+    }
+
+    /// Execution phase: enlist every participant (WORK), prepare once all answered; a
+    /// participant not answering in a round timeout aborts the transaction.
+    fn execute(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn, participants: Vec<NodeId>) {
+        let id = txn.id;
+        ctx.broadcast(participants.iter().copied(), Msg::Work { txn: id });
+        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
+        let phase = Phase::Executing { txn, done: BTreeSet::new() };
+        self.active.insert(id, Active { participants, phase });
+    }
+
+    fn on_work_done(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+        let Some(a) = self.active.get_mut(&txn) else { return };
+        let Phase::Executing { txn: t, done } = &mut a.phase else { return }; // a duplicate
+        done.insert(from);
+        if done.len() == a.participants.len() {
+            let (t, participants) = (t.clone(), a.participants.clone());
+            ctx.cancel_timer(Timer::Votes(txn));
+            self.prepare(ctx, &t, participants, None);
+        }
+    }
+
+    /// Aborts a transaction in its execution phase: nobody voted, so nobody is told (each
+    /// enlisted participant aborts alone when PREPARE does not come).
+    fn abort_unprepared(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+        let a = self.active.get_mut(&txn).expect("an active transaction");
+        a.phase = Phase::Collecting { yes: BTreeSet::new() };
+        self.decide(ctx, txn, Outcome::Abort);
     }
 
     /// Phase 1: Prepare to every participant but `prepared` (the initiating RM, in Gray &
@@ -214,6 +248,12 @@ impl Coordinator {
         };
         assert!(a.participants.contains(&from), "{from} voted on {txn} but takes no part");
         match &mut a.phase {
+            // A participant that aborted alone answers a late WORK with no.
+            Phase::Executing { .. } => {
+                if vote == Vote::No {
+                    self.abort_unprepared(ctx, txn);
+                }
+            }
             Phase::Collecting { yes } => match vote {
                 Vote::No => self.decide(ctx, txn, Outcome::Abort),
                 Vote::Yes => {
@@ -317,7 +357,9 @@ impl Coordinator {
     fn on_decision_request(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
         let outcome = match self.active.get(&txn) {
             Some(Active { phase: Phase::Decided { outcome, .. }, .. }) => *outcome,
-            Some(Active { phase: Phase::Collecting { .. }, .. }) => return, // deciding soon
+            Some(Active { phase: Phase::Collecting { .. } | Phase::Executing { .. }, .. }) => {
+                return; // deciding soon
+            }
             None => match self.finished.get(&txn) {
                 Some(o) => *o,
                 // No record: never committed (commit is logged first). Say abort, and stick

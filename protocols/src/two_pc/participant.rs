@@ -8,6 +8,9 @@
 //! When the coordinator is silent after a yes vote, the participant asks it again, and with
 //! cooperative termination asks the other participants too; a peer that has decided answers,
 //! a peer that has not even voted aborts and answers abort, an uncertain peer stays silent.
+//! Whoever it learns the outcome from, it acknowledges to the coordinator, which can then
+//! end the transaction (an outcome learned from a peer is no reason to keep the coordinator
+//! re-sending).
 //!
 //! In Gray & Lamport's shape the client hands the transaction to its initiating RM (its
 //! lowest participant), which prepares first and sends its Prepared, with the transaction,
@@ -39,6 +42,9 @@ crate::crash_points! {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum State {
+    /// Enlisted by the coordinator's WORK (execution phase), not yet asked to vote: may
+    /// still abort alone.
+    Working,
     /// Voted yes (or found prepared at recovery); `asked` counts termination rounds.
     Uncertain {
         participants: Vec<NodeId>,
@@ -93,6 +99,7 @@ impl Participant {
     pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
+            Msg::Work { txn } => self.on_work(ctx, from, txn),
             Msg::Prepare { txn, participants, writes } => {
                 self.on_prepare(ctx, from, txn, participants, writes)
             }
@@ -103,15 +110,66 @@ impl Participant {
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, TwoPc>, timer: Timer) {
-        let Timer::Inquire(txn) = timer else { unreachable!("a 2PC participant got {timer:?}") };
+        let txn = match timer {
+            Timer::Inquire(txn) => txn,
+            Timer::PreVote(txn) => return self.on_pre_vote_timeout(ctx, txn),
+            other => unreachable!("a 2PC participant got {other:?}"),
+        };
         if !matches!(self.txns.get(&txn), Some(State::Uncertain { .. })) {
             return;
         }
         if self.config.broken == Some(Broken2pc::UnilateralAbort) {
             // The textbook mistake: an uncertain participant may not abort on its own.
-            return self.decide(ctx, txn, Outcome::Abort, None);
+            return self.decide(ctx, txn, Outcome::Abort, false);
         }
         self.inquire(ctx, txn);
+    }
+
+    /// Execution phase: enlisted in `txn`; wait for PREPARE, but not forever.
+    fn on_work(&mut self, ctx: &mut Context<'_, TwoPc>, coordinator: NodeId, txn: TxnId) {
+        match self.txns.get(&txn) {
+            None => {
+                self.txns.insert(txn, State::Working);
+                let timeout = Duration::from_us(self.config.timing.pre_vote_timeout_us);
+                ctx.set_timer(timeout, Timer::PreVote(txn));
+                ctx.send(coordinator, Msg::WorkDone { txn });
+            }
+            Some(State::Working) => ctx.send(coordinator, Msg::WorkDone { txn }), // a duplicate
+            // Aborted alone already (a late or duplicated WORK): say no at once.
+            Some(State::Decided(Outcome::Abort)) => {
+                ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
+            }
+            Some(State::Uncertain { .. } | State::Decided(Outcome::Commit)) => {} // stale
+        }
+    }
+
+    /// PREPARE did not come in time: the coordinator may be gone before phase 1. A
+    /// participant that has not voted may abort alone (BHG §7.3); one that voted yes may not,
+    /// and never gets here (its timer is cancelled when it votes).
+    fn on_pre_vote_timeout(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+        match self.txns.get(&txn) {
+            Some(State::Working) => self.abort_unilaterally(ctx, txn),
+            Some(State::Uncertain { .. }) => {
+                unreachable!("{txn}: pre-vote timeout at {} after a yes vote", self.id)
+            }
+            Some(State::Decided(_)) | None => {}
+        }
+    }
+
+    /// Aborts a transaction this participant has not voted on, durably whatever the
+    /// presumption: a PREPARE may still come (late, or after a crash of ours) and must be
+    /// answered no.
+    fn abort_unilaterally(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+        let previous = self.txns.insert(txn, State::Decided(Outcome::Abort));
+        assert!(
+            matches!(previous, None | Some(State::Working)),
+            "{txn}: unilateral abort at {} after voting",
+            self.id
+        );
+        ctx.cancel_timer(Timer::PreVote(txn));
+        ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
+        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+        ctx.mark(Point::Decided.name());
     }
 
     /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
@@ -122,6 +180,7 @@ impl Participant {
         match self.txns.get(&id) {
             Some(State::Decided(outcome)) => return self.reply(ctx, id, *outcome),
             Some(State::Uncertain { .. }) => return, // in progress: the reply comes with it
+            Some(State::Working) => unreachable!("no execution phase in Gray & Lamport's shape"),
             None => {}
         }
         let (participants, writes) = (txn.participants(), txn.writes_at(self.id));
@@ -148,6 +207,7 @@ impl Participant {
                 return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
             }
             Some(State::Decided(Outcome::Commit)) => return, // a stale duplicate
+            Some(State::Working) => ctx.cancel_timer(Timer::PreVote(txn)),
             None => {}
         }
         if self.vote(ctx, txn, participants, writes, Some(coordinator)) == Vote::Yes {
@@ -223,9 +283,17 @@ impl Participant {
     ) {
         let from_coordinator = from == self.config.layout.coordinator();
         match self.txns.get(&txn) {
-            Some(State::Uncertain { .. }) => {
-                let ack_to = from_coordinator.then_some(from);
-                self.decide(ctx, txn, outcome, ack_to)
+            // From the coordinator or from a peer (cooperative termination): either way the
+            // coordinator is told, so that it can end the transaction instead of re-sending
+            // it a decision (perhaps over a cut link) until it hears an ack.
+            Some(State::Uncertain { .. }) => self.decide(ctx, txn, outcome, true),
+            // Enlisted, not voted: only an abort can come (a recovered coordinator's).
+            Some(State::Working) => {
+                assert_eq!(outcome, Outcome::Abort, "{txn} committed without {}'s vote", self.id);
+                self.abort_unilaterally(ctx, txn);
+                if from_coordinator && self.config.acknowledged(outcome) {
+                    ctx.send(from, Msg::Ack { txn });
+                }
             }
             // Already decided (a re-send: our ack was lost), or never prepared (an abort
             // re-sent to every participant after a coordinator recovery): just acknowledge.
@@ -238,14 +306,9 @@ impl Participant {
     }
 
     /// Leaves the uncertain state: force the decision (unless presumed abort spares it),
-    /// apply or drop the writes, release the locks, acknowledge.
-    fn decide(
-        &mut self,
-        ctx: &mut Context<'_, TwoPc>,
-        txn: TxnId,
-        outcome: Outcome,
-        ack_to: Option<NodeId>,
-    ) {
+    /// apply or drop the writes, release the locks, and with `ack` acknowledge to the
+    /// coordinator (when the presumption acknowledges `outcome`), whoever told us.
+    fn decide(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome, ack: bool) {
         let Some(State::Uncertain { participants, .. }) =
             self.txns.insert(txn, State::Decided(outcome))
         else {
@@ -266,10 +329,8 @@ impl Participant {
         ctx.observe(Observation::Decided { txn, outcome });
         ctx.mark(Point::Decided.name());
         ctx.cancel_timer(Timer::Inquire(txn));
-        if let Some(c) = ack_to
-            && acknowledged
-        {
-            ctx.send(c, Msg::Ack { txn });
+        if ack && acknowledged {
+            ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
         }
         if self.initiated.contains(&txn) {
             self.reply(ctx, txn, outcome);
@@ -299,17 +360,9 @@ impl Participant {
                 ctx.send(from, Msg::Decision { txn, outcome: *outcome });
             }
             Some(State::Uncertain { .. }) => {} // knows no more than the asker
-            None => {
-                // Not voted yet (the PREPARE is late or lost): abort unilaterally, durably,
-                // since a later PREPARE must be answered no.
-                self.txns.insert(txn, State::Decided(Outcome::Abort));
-                ctx.persist(Record::Decision {
-                    txn,
-                    outcome: Outcome::Abort,
-                    participants: vec![],
-                });
-                ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-                ctx.mark(Point::Decided.name());
+            None | Some(State::Working) => {
+                // Not voted yet (the PREPARE is late or lost): abort unilaterally.
+                self.abort_unilaterally(ctx, txn);
                 ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
             }
         }

@@ -187,16 +187,10 @@ pub fn lab_tapped(
     try_lab_tapped(config, plan, script, Some(tap)).expect("valid lab config").0
 }
 
-fn try_lab_tapped(
-    config: SimConfig,
-    plan: FaultPlan,
-    script: Script,
-    tap: Option<Box<dyn sim_core::Tap<Lab>>>,
-) -> Result<(Simulation<Lab, LabNode>, BootLog), sim_core::SimError> {
+/// The lab's nodes, for the runner or a world driven step by step; `log` records each boot.
+pub fn lab_factory(script: Script, log: BootLog) -> impl Fn(NodeId, Boot<'_, u64>) -> LabNode {
     let script = Rc::new(script);
-    let boots: BootLog = Rc::new(RefCell::new(Vec::new()));
-    let log = boots.clone();
-    let factory = Box::new(move |id: NodeId, boot: Boot<'_, u64>| {
+    move |id: NodeId, boot: Boot<'_, u64>| {
         log.borrow_mut().push((id, boot.disk().len(), boot.is_recovery()));
         LabNode {
             id,
@@ -205,7 +199,17 @@ fn try_lab_tapped(
             from_disk: boot.disk().len(),
             gossip_left: script.gossip_rounds,
         }
-    });
+    }
+}
+
+fn try_lab_tapped(
+    config: SimConfig,
+    plan: FaultPlan,
+    script: Script,
+    tap: Option<Box<dyn sim_core::Tap<Lab>>>,
+) -> Result<(Simulation<Lab, LabNode>, BootLog), sim_core::SimError> {
+    let boots: BootLog = Rc::new(RefCell::new(Vec::new()));
+    let factory = Box::new(lab_factory(script, boots.clone()));
     match tap {
         Some(tap) => Simulation::with_tap(config, plan, factory, tap),
         None => Simulation::new(config, plan, factory),

@@ -79,12 +79,18 @@ pub fn cells() -> Vec<Cell> {
     out
 }
 
-/// The scenario of one run.
-pub fn scenario(cell: &Cell, opts: &Options, seed: u64) -> Scenario {
-    let mut s = Scenario::new(cell.protocol, opts.participants, opts.txns, seed);
+/// The study's scenario without its fault: bank workload, fault and liveness phases.
+pub fn fault_free_scenario(protocol: &str, opts: &Options, seed: u64) -> Scenario {
+    let mut s = Scenario::new(protocol, opts.participants, opts.txns, seed);
     s.workload = Workload::bank();
     s.fault_horizon_us = FAULT_HORIZON_US;
     s.liveness_bound_us = Some(LIVENESS_BOUND_US);
+    s
+}
+
+/// The scenario of one run.
+pub fn scenario(cell: &Cell, opts: &Options, seed: u64) -> Scenario {
+    let mut s = fault_free_scenario(cell.protocol, opts, seed);
     let roles = protocols::catalog::roles(&s).expect("the study's scenarios are valid");
     let coordinator = roles.first("coordinator").expect("every commit family has a coordinator");
     s.plan = FaultPlan::none().with(
@@ -118,6 +124,7 @@ pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
         blocked_runs: count(&|m| m.blocked),
         atomicity_violations: count(&|m| m.atomicity_violated),
         termination_failures: count(&|m| m.termination_failed),
+        inconclusive_runs: count(&|m| m.inconclusive),
         mean_decision_ms: ms(mean(&latencies)),
         median_decision_ms: ms(percentile(&latencies, 50.0) as f64),
         p99_decision_ms: ms(percentile(&latencies, 99.0) as f64),

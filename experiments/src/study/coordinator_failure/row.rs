@@ -28,6 +28,8 @@ pub struct Row {
     pub atomicity_violations: u64,
     /// Runs still undecided after the liveness phase (AC5).
     pub termination_failures: u64,
+    /// Runs a bound cut short (event budget, queue bound): counted in no verdict column.
+    pub inconclusive_runs: u64,
     /// Submitted to ClientLearned over every learned transaction.
     pub mean_decision_ms: String,
     pub median_decision_ms: String,
