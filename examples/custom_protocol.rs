@@ -96,6 +96,9 @@ pub struct Config {
     /// A second planted bug: a participant asserts it never sees a Prepare twice (the
     /// network may duplicate it), so its own assertion fires.
     pub asserts_single_prepare: bool,
+    /// Broken variant: a participant sends its yes vote before forcing its prepared record,
+    /// with no mark between the two (reached only by a crash after the send).
+    pub vote_before_log: bool,
     pub timing: Timing,
     pub client: ClientConfig,
     pub votes: protocols::workload::VotePolicy,
@@ -209,6 +212,7 @@ pub struct Participant {
     no_vote: sim_core::rng::Chance,
     ask_us: u64,
     asserts_single_prepare: bool,
+    vote_before_log: bool,
     /// Transactions voted yes on and not yet decided.
     uncertain: BTreeSet<TxnId>,
     decided: BTreeMap<TxnId, Outcome>,
@@ -236,6 +240,7 @@ impl Participant {
             no_vote: config.votes.chance(id),
             ask_us: config.timing.participant_timeout_us,
             asserts_single_prepare: config.asserts_single_prepare,
+            vote_before_log: config.vote_before_log,
             uncertain,
             decided,
         }
@@ -290,12 +295,19 @@ impl Process<Lean> for Participant {
                     ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
                     return ctx.send(from, Msg::Vote { txn, vote: Vote::No });
                 }
-                ctx.persist(Record::Prepared { txn, writes: writes.clone() });
+                // A yes vote is a promise that must survive a crash: the record is forced
+                // before the vote leaves. The broken variant forces it after.
+                if !self.vote_before_log {
+                    ctx.persist(Record::Prepared { txn, writes: writes.clone() });
+                }
                 ctx.observe(Observation::LocksAcquired { txn, keys: writes.len() as u32 });
                 ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
                 ctx.observe(Observation::Uncertain { txn });
                 self.uncertain.insert(txn);
                 ctx.send(from, Msg::Vote { txn, vote: Vote::Yes });
+                if self.vote_before_log {
+                    ctx.persist(Record::Prepared { txn, writes: writes.clone() });
+                }
                 ctx.set_timer(Duration::from_us(self.ask_us), Timer::Ask(txn));
             }
             Msg::Decision { txn, outcome } => self.learn(ctx, txn, outcome),
@@ -359,6 +371,11 @@ pub const FAMILY: Family = Family {
                 "BROKEN: the coordinator keeps its commit decision in memory only",
             ),
             VariantSpec::new(
+                "broken-lean-2pc-vote-before-log",
+                false,
+                "BROKEN: a participant sends its yes vote before forcing its prepared record",
+            ),
+            VariantSpec::new(
                 "broken-lean-2pc-asserts",
                 false,
                 "BROKEN: a participant asserts a Prepare never arrives twice",
@@ -379,6 +396,7 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
         layout: Layout::new(scenario.participants),
         volatile_decision: variant == "broken-lean-2pc-volatile-decision",
         asserts_single_prepare: variant == "broken-lean-2pc-asserts",
+        vote_before_log: variant == "broken-lean-2pc-vote-before-log",
         timing,
         client: scenario.client_config(&timing),
         votes: scenario.votes.clone(),
@@ -392,6 +410,9 @@ pub fn lean() -> ProtocolSpec {
 }
 pub fn broken_lean() -> ProtocolSpec {
     ProtocolSpec::of(&FAMILY, "broken-lean-2pc-volatile-decision").expect("declared above")
+}
+pub fn vote_before_log_lean() -> ProtocolSpec {
+    ProtocolSpec::of(&FAMILY, "broken-lean-2pc-vote-before-log").expect("declared above")
 }
 pub fn asserting_lean() -> ProtocolSpec {
     ProtocolSpec::of(&FAMILY, "broken-lean-2pc-asserts").expect("declared above")

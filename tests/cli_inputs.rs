@@ -189,3 +189,15 @@ fn list_names_the_explorable_protocols_and_models() {
     assert!(section.contains("tla-two-phase"), "{text}");
     assert!(section.contains("broken-tla-two-phase-early-commit"), "{text}");
 }
+
+#[test]
+fn saga_steps_outside_their_bounds_are_refused_and_order_sagas_run() {
+    let saga = ["run", "--protocol", "saga-orchestration"];
+    rejects(&[&saga[..], &["--steps", "0"]].concat(), &["workload.steps = 0", "1..=16"]);
+    rejects(&[&saga[..], &["--steps", "4"]].concat(), &["workload.steps = 4", "own participant"]);
+    rejects(&["run", "--workload", "spread", "--steps", "3"], &["--steps", "spread"]);
+    rejects(&["run", "--workload", "orders"], &["expected bank, order or spread"]);
+    rejects(&["bench", "search", "--seeds", "0"], &["--seeds"]);
+    let (code, text) = commitlab(&[&saga[..], &["--workload", "order", "--txns", "3"]].concat());
+    assert_eq!(code, Some(0), "{text}");
+}

@@ -6,12 +6,12 @@
 mod custom_protocol;
 
 use checkers::Property;
-use custom_protocol::{asserting_lean, broken_lean, lean, search_atomicity};
+use custom_protocol::{asserting_lean, broken_lean, lean, search_atomicity, vote_before_log_lean};
 use experiments::search::counterexample::replay_spec;
 use experiments::search::{Outcome, Target};
 use protocols::Scenario;
 use protocols::workload::Workload;
-use sim_core::Action;
+use sim_core::{Action, FaultClass, Trigger};
 
 #[test]
 fn the_example_protocol_commits_and_conserves_money_without_faults() {
@@ -101,5 +101,41 @@ fn a_protocol_that_panics_is_a_finding_not_a_crash() {
         found.scenario.plan.faults.iter().all(|f| matches!(f.action, Action::SetDuplicate { .. })),
         "{:?}",
         found.scenario.plan
+    );
+}
+
+/// A bug between two effects of one handler, with no mark between them (the participant's
+/// vote leaves before its prepared record is forced), is reached only by an effect-level
+/// crash point: the search draws "crash the participant right after its k-th send", the
+/// handler is cut before the persist, and the recovered participant has forgotten a yes
+/// vote the coordinator committed on: it never decides (AC5). Time and mark triggers never
+/// land inside a handler.
+#[test]
+fn a_bug_between_two_effects_of_one_handler_is_found_by_a_crash_after_a_send() {
+    let search = |spec| {
+        let classes = vec![FaultClass::Crash, FaultClass::Recover];
+        let mut cfg =
+            experiments::search::SearchConfig::for_spec(spec, Target::Termination, classes);
+        cfg.cases = 3_000;
+        experiments::search::search(&cfg, &|_| {}).unwrap()
+    };
+    let Outcome::NotFound { .. } = search(lean()) else {
+        panic!("lean-2pc forces its prepared record first: every yes voter decides")
+    };
+    let Outcome::Found(found) = search(vote_before_log_lean()) else {
+        panic!("a crash right after the vote is sent loses the prepared record")
+    };
+    let faults = &found.scenario.plan.faults;
+    let crash_after_own_send = |f: &sim_core::Fault| match (&f.trigger, &f.action) {
+        (Trigger::Sends { node, .. }, Action::Crash { node: crashed, .. }) => node == crashed,
+        _ => false,
+    };
+    assert!(faults.iter().any(crash_after_own_send), "{faults:?}");
+    let replayed =
+        replay_spec(&vote_before_log_lean(), &found.scenario, Target::Termination).unwrap();
+    assert!(
+        replayed.violations.iter().any(|v| v.property == Property::Termination),
+        "{:?}",
+        replayed.violations
     );
 }

@@ -93,6 +93,7 @@ fn doubts_and_locks_from_facts_are_what_the_nodes_show() {
                 classes: FaultClass::ALL.to_vec(),
                 max_faults: 5,
                 marks,
+                send_points: vec![],
                 crash_limit: None,
             };
             for seed in 0..150 {

@@ -81,6 +81,7 @@ fn two_pc_keeps_atomicity_and_durability_over_10000_plans_of_every_fault_class()
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: marks(TWO_PC_COORDINATOR, TWO_PC_PARTICIPANT),
+        send_points: vec![],
         extra_nodes: vec![],
         crash_limit: None,
     };
@@ -116,6 +117,7 @@ fn three_pc_keeps_atomicity_over_10000_plans_of_crashes_and_recoveries() {
         classes: vec![FaultClass::Crash, FaultClass::Recover],
         max_faults: 6,
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
+        send_points: vec![],
         extra_nodes: vec![],
         crash_limit: None,
     };
@@ -137,6 +139,7 @@ fn three_pc_never_blocks_over_10000_crash_stop_plans() {
         classes: vec![FaultClass::Crash],
         max_faults: 4,
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
+        send_points: vec![],
         extra_nodes: vec![],
         crash_limit: None,
     };

@@ -91,6 +91,18 @@ pub enum BenchWorkload {
         #[arg(long)]
         check_txns: Option<u64>,
     },
+    /// Median cases `check` needs to find each broken variant, over many search seeds.
+    Search {
+        /// Search seeds 1..=N per variant.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Case budget of each search.
+        #[arg(long, default_value_t = 20_000)]
+        cases: u32,
+        /// Threads (default: every core); the table does not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -130,6 +142,12 @@ pub fn main() -> i32 {
             let check_txns = check_txns.unwrap_or(txns.min(100_000));
             let opts = bench::W1Options { txns, seed, trace: trace.into(), jsonl, check_txns };
             bench::run_w1(&opts, &mut stdout).map(|()| Exit::Success)
+        }
+        Command::Bench { workload: BenchWorkload::Search { seeds, cases, threads } } => {
+            crate::parallel::thread_count(threads).and_then(|threads| {
+                let opts = bench::search::SearchBenchOptions { seeds, cases, threads };
+                bench::search::run(&opts, &mut stdout).map(|()| Exit::Success)
+            })
         }
         Command::Check(args) => crate::check::main(&args, &mut stdout),
         Command::Compare(args) => crate::compare::main(&args, &mut stdout),

@@ -6,7 +6,9 @@
 use checkers::Property;
 use experiments::search::counterexample::replay;
 use experiments::search::{Outcome, SearchConfig, Target, search};
-use sim_core::{Action, FaultClass, NodeId};
+use protocols::Observation;
+use protocols::workload::{VotePolicy, Workload};
+use sim_core::{Action, FaultClass, FaultPlan, NodeId};
 
 fn classes() -> Vec<FaultClass> {
     vec![FaultClass::Crash, FaultClass::Recover, FaultClass::Drop, FaultClass::Duplicate]
@@ -87,4 +89,32 @@ fn the_lossy_bus_is_found_with_one_fault_and_a_saga_that_never_ends() {
     durable.protocol = "saga-choreography".into();
     let r = replay(&durable, Target::Termination).unwrap();
     assert!(r.violations.is_empty(), "{:?}", r.violations);
+}
+
+/// Searches run sagas as 3-step orders (create order, reserve stock, charge customer): a
+/// refused charge compensates two steps, in reverse order, which a 2-step transfer never
+/// shows.
+#[test]
+fn searched_sagas_are_three_step_orders_whose_refused_last_step_compensates_two() {
+    for protocol in ["saga-orchestration", "saga-choreography"] {
+        let cfg = SearchConfig::new(protocol, Target::SagaAtomicity, classes());
+        let scenario = cfg.scenario(7, None, FaultPlan::none());
+        assert_eq!(scenario.workload, Workload::order(3), "{protocol}");
+        let mut compensated_two = false;
+        for p in 1..=3 {
+            let mut s = scenario.clone();
+            s.votes = VotePolicy::always_no(NodeId(p));
+            let report = protocols::run(&s).unwrap().report;
+            let compensations: Vec<u32> = report
+                .observations
+                .iter()
+                .filter_map(|o| match o.obs {
+                    Observation::CompensationApplied { step, .. } => Some(step),
+                    _ => None,
+                })
+                .collect();
+            compensated_two |= compensations == [2, 1];
+        }
+        assert!(compensated_two, "{protocol}: a refused third step undoes steps 2 then 1");
+    }
 }

@@ -6,6 +6,10 @@
 //! - `bank`: accounts spread over the participants; each transaction moves an amount between
 //!   two accounts on two different participants. Participants refuse overdrafts (vote no),
 //!   so the total is conserved exactly when the protocol is atomic: the end-to-end oracle.
+//!   Its `steps` parameter makes each transaction an *order saga* of that many writes on as
+//!   many participants instead (see [`step_names`]): a saga needs three steps or more before
+//!   a refusal has two steps to compensate, in reverse order, which is where compensation
+//!   bugs live. Money still sums to zero over an order, so conservation stays the oracle.
 
 use std::collections::BTreeMap;
 
@@ -19,8 +23,46 @@ use crate::txn::{Key, Layout, Txn, TxnId, Write};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Workload {
-    Spread { keys_per_participant: u32 },
-    Bank { accounts_per_participant: u32, initial_balance: i64, max_amount: i64 },
+    Spread {
+        keys_per_participant: u32,
+    },
+    Bank {
+        accounts_per_participant: u32,
+        initial_balance: i64,
+        max_amount: i64,
+        /// Writes per transaction, each on its own participant: 2 is a transfer (debit,
+        /// credit), any other count an order saga ([`step_names`]).
+        #[serde(default = "transfer_steps")]
+        steps: u32,
+    },
+}
+
+/// A bank transfer's two steps: the default of scenario files that do not say.
+fn transfer_steps() -> u32 {
+    Workload::TRANSFER_STEPS
+}
+
+/// The names of a bank transaction's steps, in order: `debit, credit` for a transfer (2);
+/// otherwise an order saga: `create-order` (the order's amount booked to the merchant),
+/// `reserve-stock` (one per warehouse; moves no money), `charge-customer` (the amount taken
+/// from the customer's account, refused on an overdraft), e.g. the usual three.
+pub fn step_names(steps: u32) -> Vec<String> {
+    match steps {
+        Workload::TRANSFER_STEPS => vec!["debit".into(), "credit".into()],
+        1 => vec!["create-order".into()],
+        n => {
+            let reserves = n - 2;
+            let reserve = |i: u32| match reserves {
+                1 => "reserve-stock".to_string(),
+                _ => format!("reserve-stock-{i}"),
+            };
+            let middle = (1..=reserves).map(reserve);
+            std::iter::once("create-order".into())
+                .chain(middle)
+                .chain(std::iter::once("charge-customer".into()))
+                .collect()
+        }
+    }
 }
 
 impl Default for Workload {
@@ -30,8 +72,43 @@ impl Default for Workload {
 }
 
 impl Workload {
+    /// A bank transfer's steps (debit, credit).
+    pub const TRANSFER_STEPS: u32 = 2;
+    /// The usual order saga: create order, reserve stock, charge customer.
+    pub const ORDER_STEPS: u32 = 3;
+    /// At most this many steps per transaction (each on its own participant).
+    pub const MAX_STEPS: u32 = 16;
+
+    /// Bank transfers between two participants.
     pub fn bank() -> Workload {
-        Workload::Bank { accounts_per_participant: 4, initial_balance: 1_000, max_amount: 100 }
+        Workload::Bank {
+            accounts_per_participant: 4,
+            initial_balance: 1_000,
+            max_amount: 100,
+            steps: Self::TRANSFER_STEPS,
+        }
+    }
+
+    /// Order sagas of `steps` steps over the bank's accounts ([`step_names`]).
+    pub fn order(steps: u32) -> Workload {
+        match Workload::bank() {
+            Workload::Bank { accounts_per_participant, initial_balance, max_amount, .. } => {
+                Workload::Bank { accounts_per_participant, initial_balance, max_amount, steps }
+            }
+            spread => spread,
+        }
+    }
+
+    /// The bank workload searches, studies and sweeps run `spec` on with `participants`:
+    /// order sagas of [`Workload::ORDER_STEPS`] steps (fewer only if there are fewer
+    /// participants) for a saga protocol, since a 2-step saga never compensates more than
+    /// one step; transfers otherwise.
+    pub fn bank_for(spec: &crate::catalog::ProtocolSpec, participants: u32) -> Workload {
+        if spec.has_property("saga-atomicity") {
+            Workload::order(Self::ORDER_STEPS.min(participants))
+        } else {
+            Workload::bank()
+        }
     }
 
     pub fn validate(&self, participants: u32) -> Result<(), String> {
@@ -39,9 +116,19 @@ impl Workload {
             Workload::Spread { keys_per_participant: 0 } => {
                 Err("workload.keys_per_participant must be at least 1".into())
             }
-            Workload::Bank { accounts_per_participant, initial_balance, max_amount } => {
+            Workload::Bank { accounts_per_participant, initial_balance, max_amount, steps } => {
                 if participants < 2 {
                     return Err("workload bank needs at least 2 participants".into());
+                }
+                if !(1..=Self::MAX_STEPS).contains(&steps) {
+                    let max = Self::MAX_STEPS;
+                    return Err(format!("workload.steps = {steps} is not within 1..={max}"));
+                }
+                if steps > participants {
+                    return Err(format!(
+                        "workload.steps = {steps}: each step needs its own participant, and \
+                         there are {participants}"
+                    ));
                 }
                 if accounts_per_participant == 0 {
                     return Err("workload.accounts_per_participant must be at least 1".into());
@@ -90,6 +177,11 @@ impl Workload {
                     Write { node, key: key as Key, delta: 1 }
                 })
                 .collect(),
+            Workload::Bank { accounts_per_participant: a, max_amount, steps, .. }
+                if steps != Self::TRANSFER_STEPS =>
+            {
+                order(layout, a, max_amount, steps, pick)
+            }
             Workload::Bank { accounts_per_participant: a, max_amount, .. } => {
                 let n = layout.participants;
                 let from =
@@ -113,6 +205,35 @@ impl Workload {
         };
         Txn { id, writes }
     }
+}
+
+/// An order saga of `steps` writes on consecutive participants from a drawn first one:
+/// `+amount` on the first (create order), nothing on the middle ones (reserve stock), and
+/// `-amount` on the last (charge customer); one step alone books nothing.
+fn order(
+    layout: Layout,
+    accounts: u32,
+    max_amount: i64,
+    steps: u32,
+    pick: &mut Pick<'_>,
+) -> Vec<Write> {
+    let n = layout.participants;
+    let first = pick("from", n as usize, &mut |rng| rng.random_range(0..n) as usize) as u32;
+    let amount = 1 + pick("amount", max_amount as usize, &mut |rng| {
+        rng.random_range(1..=max_amount) as usize - 1
+    }) as i64;
+    (0..steps)
+        .map(|i| {
+            let key =
+                pick("key", accounts as usize, &mut |rng| rng.random_range(0..accounts) as usize);
+            let delta = match i {
+                0 if steps > 1 => amount,
+                i if i + 1 == steps && steps > 1 => -amount,
+                _ => 0,
+            };
+            Write { node: NodeId(1 + (first + i) % n), key: key as Key, delta }
+        })
+        .collect()
 }
 
 /// How a workload's choices are made: `(label, options, draw) -> index in 0..options`.
@@ -166,5 +287,46 @@ mod tests {
             assert_eq!(t.writes.iter().map(|w| w.delta).sum::<i64>(), 0);
             assert!(t.participants().iter().all(|p| (1..=3).contains(&p.0)));
         }
+    }
+
+    #[test]
+    fn order_sagas_have_their_steps_on_distinct_participants_and_conserve_money() {
+        let layout = Layout::new(4);
+        let mut rng = stream(7, StreamDomain::User, 0, 0);
+        for steps in 1..=4 {
+            for i in 1..50 {
+                let t = Workload::order(steps).generate(layout, TxnId(i), &mut rng);
+                assert_eq!(t.writes.len(), steps as usize);
+                assert_eq!(t.participants().len(), steps as usize, "one step per participant");
+                assert_eq!(t.writes.iter().map(|w| w.delta).sum::<i64>(), 0);
+                if steps >= 3 {
+                    assert!(t.writes[0].delta > 0 && t.writes[steps as usize - 1].delta < 0);
+                }
+            }
+        }
+        assert_eq!(step_names(3), ["create-order", "reserve-stock", "charge-customer"]);
+        assert_eq!(step_names(2), ["debit", "credit"]);
+        assert_eq!(step_names(4)[1..3], ["reserve-stock-1", "reserve-stock-2"]);
+        assert_eq!(step_names(1), ["create-order"]);
+    }
+
+    #[test]
+    fn steps_are_validated_against_their_bound_and_the_participants() {
+        assert!(Workload::order(3).validate(3).is_ok());
+        let err = Workload::order(0).validate(3).unwrap_err();
+        assert!(err.contains("workload.steps = 0"), "{err}");
+        let err = Workload::order(Workload::MAX_STEPS + 1).validate(64).unwrap_err();
+        assert!(err.contains("not within 1..=16"), "{err}");
+        let err = Workload::order(4).validate(3).unwrap_err();
+        assert!(err.contains("its own participant"), "{err}");
+    }
+
+    #[test]
+    fn scenario_files_without_steps_keep_two_step_transfers() {
+        let w: Workload = serde_json::from_str(
+            r#"{"kind":"bank","accounts_per_participant":4,"initial_balance":1000,"max_amount":100}"#,
+        )
+        .unwrap();
+        assert_eq!(w, Workload::bank());
     }
 }

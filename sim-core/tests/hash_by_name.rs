@@ -138,6 +138,7 @@ fn plan(seed: u64) -> FaultPlan {
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: vec![(NodeId(0), "round".into()), (NodeId(2), "round".into())],
+        send_points: vec![],
         extra_nodes: vec![],
         crash_limit: None,
     }

@@ -44,6 +44,7 @@ fn swarm() -> FaultSpace {
         classes: FaultClass::ALL.to_vec(),
         max_faults: 6,
         marks: vec![(NodeId(0), "tick".into())],
+        send_points: vec![],
         crash_limit: None,
     }
 }

@@ -1,6 +1,7 @@
 //! `commitlab bench`: throughput of the engine on reference workloads, in the same output
 //! format as the raw loop in ../shared/bench, so the two can be compared in one run.
 
+pub mod search;
 pub mod w1;
 
 use std::io::Write;

@@ -31,10 +31,15 @@ pub struct RunArgs {
     /// Transactions the client keeps in flight at once. Default: 1.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub in_flight: Option<u32>,
-    /// `bank` (transfers between two participants; conservation is checked) or `spread`
-    /// (every transaction writes at every participant). Default: bank.
-    #[arg(long, value_name = "bank|spread")]
+    /// `bank` (transfers between two participants; conservation is checked), `order` (the
+    /// bank's accounts, each transaction an order saga: create order, reserve stock, charge
+    /// customer) or `spread` (every transaction writes at every participant). Default: bank.
+    #[arg(long, value_name = "bank|order|spread")]
     pub workload: Option<String>,
+    /// Steps (writes, each on its own participant) of every bank or order transaction,
+    /// 1..=16 and at most --participants: 2 is a transfer, 3 the usual order saga.
+    #[arg(long)]
+    pub steps: Option<u32>,
     /// Root seed. Default: 1.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -138,11 +143,22 @@ pub fn resolve(args: &RunArgs) -> Result<Scenario> {
     if let Some(w) = &args.workload {
         s.workload = match w.as_str() {
             "bank" => Workload::bank(),
+            "order" => Workload::order(Workload::ORDER_STEPS),
             "spread" => Workload::default(),
             other => {
-                return Err(format!("--workload {other:?}: expected bank or spread").into());
+                return Err(format!("--workload {other:?}: expected bank, order or spread").into());
             }
         };
+    }
+    if let Some(n) = args.steps {
+        match &mut s.workload {
+            Workload::Bank { steps, .. } => *steps = n,
+            Workload::Spread { .. } => {
+                return Err("--steps: the spread workload writes at every participant; \
+                            use --workload bank or order"
+                    .into());
+            }
+        }
     }
     if let Some(seed) = args.seed {
         s.seed = seed;

@@ -8,4 +8,6 @@ pub mod runner;
 
 pub use counterexample::Counterexample;
 pub use property::Target;
-pub use runner::{Found, Outcome, SearchConfig, SearchStats, search};
+pub use runner::{
+    CrashPoints, Found, Outcome, SearchConfig, SearchStats, search, search_with_points,
+};

@@ -12,7 +12,7 @@
 //! crashed, nobody blocks" is searched with a [`CrashLimit`] on the acceptors, and "with the
 //! leader crashed at its mark M" with that crash as a fixed fault every case starts with.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -22,9 +22,9 @@ use sim_core::{Fault, FaultClass, FaultPlan, FaultSpace, NodeId, TraceLevel};
 use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
-use protocols::{Fact, Roles, Scenario};
+use protocols::{Fact, Roles, RunOutcome, Scenario};
 
-use super::plan_strategy::plans;
+use super::plan_strategy::case_draws;
 use super::property::Target;
 use crate::error::Result;
 pub use sim_core::CrashLimit;
@@ -95,8 +95,12 @@ impl SearchConfig {
     /// The scenario of one case.
     pub fn scenario(&self, seed: u64, no_voter: Option<u32>, plan: FaultPlan) -> Scenario {
         let mut s = Scenario::new(&self.protocol, self.participants, self.txns, seed);
-        if self.target == Target::Conservation {
-            s.workload = Workload::bank();
+        // Sagas run orders of three steps or more (compensations of two steps in reverse
+        // order); conservation needs the bank's money.
+        let saga = self.participants >= 2
+            && self.spec().is_ok_and(|spec| spec.has_property("saga-atomicity"));
+        if let (true, Ok(spec)) = (saga || self.target == Target::Conservation, self.spec()) {
+            s.workload = Workload::bank_for(&spec, self.participants);
         }
         if let Some(p) = no_voter {
             s.votes = VotePolicy::always_no(NodeId(1 + p % self.participants));
@@ -136,7 +140,7 @@ impl SearchConfig {
 
     /// Faults hit every node but the client(s), whatever roles the protocol has: the
     /// leading run of ids in `nodes`, the rest (in id order) as extra targets.
-    fn space(&self, marks: Vec<(NodeId, String)>) -> Result<FaultSpace> {
+    fn space(&self, points: &CrashPoints) -> Result<FaultSpace> {
         let roles = self.roles()?;
         let targets: Vec<NodeId> =
             (0..roles.nodes()).map(NodeId).filter(|&n| !roles.is(n, "client")).collect();
@@ -147,7 +151,8 @@ impl SearchConfig {
             horizon_us: self.horizon_us(),
             classes: self.classes.clone(),
             max_faults: self.max_faults,
-            marks,
+            marks: points.marks.clone(),
+            send_points: points.sends.clone(),
             crash_limit: self.crash_limit.clone(),
         };
         space.validate()?;
@@ -178,48 +183,123 @@ pub enum Outcome {
     NotFound { stats: SearchStats },
 }
 
-/// The protocol's marks at its coordinator and participants, in the order a fault-free run
-/// first emits them: discovered, not listed by hand, so every protocol is searchable. Other
-/// roles (Paxos Commit's acceptors) are crashed by time triggers only, as before roles were
-/// data: widening the pool changes every search's draws and recorded minimal plans, so it is
-/// left to the change that reshapes the plan distribution.
-pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
-    let mut s = cfg.scenario(cfg.seed, None, FaultPlan::none());
-    s.trace = TraceLevel::Full;
-    let mut marks: Vec<(NodeId, String)> = Vec::new();
-    let outcome = cfg.spec()?.run(&s)?;
-    let roles = &outcome.report.roles;
-    for fact in outcome.facts() {
-        let (node, Fact::Mark(name)) = (fact.node, fact.what) else { continue };
-        let target = roles.is(node, "coordinator") || roles.is(node, "participant");
-        if target && !marks.iter().any(|m| m.0 == node && m.1 == name) {
-            marks.push((node, name));
+/// The crash points a search draws its mark and send triggers from, grown from every run
+/// it makes: marks emitted only on failure paths (termination, recovery, compensation) and
+/// the sends of retries show up in the runs that take those paths.
+///
+/// Determinism: the pool a case is mapped against is a function of the cases before it
+/// only. The search runs its cases one after another (proptest's runner), learns from
+/// each case's run once it is judged, in case order, and stops learning at the first
+/// failing case, so shrinking maps every candidate against the very pool the failure was
+/// found with. New points are appended, never inserted, so a draw's index keeps naming
+/// the same point as the pool grows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CrashPoints {
+    /// `(node, mark)`, in the order first seen.
+    pub marks: Vec<(NodeId, String)>,
+    /// `(node, sends)`: the most sends seen from `node` (capped), in the order first seen.
+    pub sends: Vec<(NodeId, u64)>,
+}
+
+impl CrashPoints {
+    /// The points of a fault-free run of `cfg`'s protocol (in emission order), then every
+    /// mark the family declares for the role of each target (normal and failure paths).
+    pub fn discover(cfg: &SearchConfig) -> Result<CrashPoints> {
+        let mut points = CrashPoints::default();
+        let mut s = cfg.scenario(cfg.seed, None, FaultPlan::none());
+        s.trace = TraceLevel::Full;
+        let spec = cfg.spec()?;
+        let outcome = spec.run(&s)?;
+        points.learn(&outcome);
+        let roles = &outcome.report.roles;
+        for node in (0..roles.nodes()).map(NodeId).filter(|&n| is_target(roles, n)) {
+            for mark in spec.all_marks(roles.of(node)) {
+                points.add_mark(node, mark);
+            }
+        }
+        Ok(points)
+    }
+
+    /// Adds the marks and send counts of a run traced in full (nothing from other levels).
+    pub fn learn(&mut self, outcome: &RunOutcome) {
+        let roles = &outcome.report.roles;
+        let mut sends: Vec<(NodeId, u64)> = Vec::new();
+        for fact in outcome.facts() {
+            if !is_target(roles, fact.node) {
+                continue;
+            }
+            match fact.what {
+                Fact::Mark(name) => self.add_mark(fact.node, &name),
+                Fact::Send { .. } => match sends.iter_mut().find(|s| s.0 == fact.node) {
+                    Some(s) => s.1 += 1,
+                    None => sends.push((fact.node, 1)),
+                },
+                _ => {}
+            }
+        }
+        for (node, count) in sends {
+            let count = count.min(FaultSpace::MAX_SENDS);
+            match self.sends.iter_mut().find(|s| s.0 == node) {
+                Some(s) => s.1 = s.1.max(count),
+                None => self.sends.push((node, count)),
+            }
         }
     }
-    Ok(marks)
+
+    fn add_mark(&mut self, node: NodeId, mark: &str) {
+        if !self.marks.iter().any(|m| m.0 == node && m.1 == mark) {
+            self.marks.push((node, mark.to_string()));
+        }
+    }
+}
+
+/// Faults hit every node but the client(s).
+fn is_target(roles: &Roles, node: NodeId) -> bool {
+    node.0 < roles.nodes() && !roles.is(node, "client")
+}
+
+/// The marks [`CrashPoints::discover`] starts a search with.
+pub fn discover_marks(cfg: &SearchConfig) -> Result<Vec<(NodeId, String)>> {
+    Ok(CrashPoints::discover(cfg)?.marks)
 }
 
 /// Whether the case violates the target. A node that panics violates `no-panic`, whatever
 /// the target: a protocol's own assertion firing is a finding.
 pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<bool> {
+    Ok(judge_run(cfg, scenario)?.0)
+}
+
+/// [`judge`], and the run (none if a node panicked) for the search to learn from.
+fn judge_run(cfg: &SearchConfig, scenario: &Scenario) -> Result<(bool, Option<RunOutcome>)> {
     let Ok(outcome) = super::counterexample::run_catching(&cfg.spec()?, scenario)? else {
-        return Ok(true);
+        return Ok((true, None));
     };
-    let report = outcome.report;
-    let verdicts = checkers::check(&report, &scenario.plan);
-    Ok(!cfg.target.violations(&verdicts, &report, &scenario.plan).is_empty())
+    let report = &outcome.report;
+    let verdicts = checkers::check(report, &scenario.plan);
+    let violated = !cfg.target.violations(&verdicts, report, &scenario.plan).is_empty();
+    Ok((violated, Some(outcome)))
 }
 
 /// Runs up to `cfg.cases` cases; on the first failure, shrinks it to a minimal one.
 /// `tick` is called after every run (for a progress bar).
 pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
-    let marks = discover_marks(cfg)?;
+    Ok(search_with_points(cfg, tick)?.0)
+}
+
+/// [`search`], and the crash points it had learned when it stopped (at the first failing
+/// case, or after the last case).
+pub fn search_with_points(
+    cfg: &SearchConfig,
+    tick: &dyn Fn(u64),
+) -> Result<(Outcome, CrashPoints)> {
+    let points = RefCell::new(CrashPoints::discover(cfg)?);
+    let space = RefCell::new(cfg.space(&points.borrow())?);
     let no_voter: BoxedStrategy<Option<u32>> = if cfg.vary_votes {
         proptest::option::of(any::<u32>()).boxed()
     } else {
         Just(None).boxed()
     };
-    let strategy = (any::<u64>().no_shrink(), no_voter, plans(&cfg.space(marks)?));
+    let strategy = (any::<u64>().no_shrink(), no_voter, case_draws(&space.borrow()));
     let config = Config {
         cases: cfg.cases,
         failure_persistence: None,
@@ -233,12 +313,34 @@ pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let runs = Cell::new(0u64);
     let first_failure = Cell::new(0u64);
-    let error = std::cell::RefCell::new(None);
-    let result = runner.run(&strategy, |(seed, no_voter, plan)| {
+    let error = RefCell::new(None);
+    let result = runner.run(&strategy, |(seed, no_voter, draws)| {
         runs.set(runs.get() + 1);
         tick(runs.get());
-        let scenario = cfg.scenario(seed, no_voter, plan);
-        match judge(cfg, &scenario) {
+        let mut scenario = cfg.scenario(seed, no_voter, draws.plan(&space.borrow()));
+        let learning = first_failure.get() == 0;
+        if learning {
+            // The same run at any trace level (same hash); in full, it shows its points.
+            scenario.trace = TraceLevel::Full;
+        }
+        let judged = judge_run(cfg, &scenario);
+        // Only a passing case teaches: a failing one is shrunk against the pool it was
+        // mapped with.
+        if let (true, Ok((false, Some(outcome)))) = (learning, &judged) {
+            let mut points = points.borrow_mut();
+            let before = points.clone();
+            points.learn(outcome);
+            if *points != before {
+                match cfg.space(&points) {
+                    Ok(grown) => *space.borrow_mut() = grown,
+                    Err(e) => {
+                        error.borrow_mut().get_or_insert(e.to_string());
+                        return Err(TestCaseError::fail("error"));
+                    }
+                }
+            }
+        }
+        match judged.map(|j| j.0) {
             Ok(false) => Ok(()),
             Ok(true) => {
                 if first_failure.get() == 0 {
@@ -260,12 +362,13 @@ pub fn search(cfg: &SearchConfig, tick: &dyn Fn(u64)) -> Result<Outcome> {
         shrink_runs: if found { runs.get() - first_failure.get() } else { 0 },
         cases_run: runs.get(),
     };
-    match result {
-        Ok(()) => Ok(Outcome::NotFound { stats: stats(false) }),
-        Err(TestError::Fail(_, (seed, no_voter, plan))) => {
-            let scenario = cfg.scenario(seed, no_voter, plan);
-            Ok(Outcome::Found(Box::new(Found { scenario, stats: stats(true) })))
+    let outcome = match result {
+        Ok(()) => Outcome::NotFound { stats: stats(false) },
+        Err(TestError::Fail(_, (seed, no_voter, draws))) => {
+            let scenario = cfg.scenario(seed, no_voter, draws.plan(&space.borrow()));
+            Outcome::Found(Box::new(Found { scenario, stats: stats(true) }))
         }
-        Err(TestError::Abort(why)) => Err(format!("the search was aborted: {why}").into()),
-    }
+        Err(TestError::Abort(why)) => return Err(format!("the search was aborted: {why}").into()),
+    };
+    Ok((outcome, points.into_inner()))
 }

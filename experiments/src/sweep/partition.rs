@@ -54,7 +54,8 @@ pub struct Row {
 /// The scenario of one run of the sweep: `protocol` under faults of `classes` drawn from `seed`.
 pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, PARTICIPANTS, 6, seed);
-    s.workload = Workload::bank();
+    let spec = protocols::catalog::lookup(protocol).expect("the sweep's protocols exist");
+    s.workload = Workload::bank_for(spec, PARTICIPANTS);
     s.max_in_flight = 2;
     s.fault_horizon_us = 3_000_000;
     s.liveness_bound_us = Some(3_000_000);
@@ -67,6 +68,7 @@ pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Sc
         classes: classes.to_vec(),
         max_faults: 4,
         marks: spec.coordinator_marks().iter().map(|m| (coordinator, m.to_string())).collect(),
+        send_points: vec![],
         extra_nodes: vec![],
         crash_limit: None,
     };

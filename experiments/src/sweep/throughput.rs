@@ -75,7 +75,8 @@ pub struct Row {
 fn scenario(protocol: &str, mttr_ms: u64, seed: u64) -> Scenario {
     // More transactions than the window can hold: the client is never idle.
     let mut s = Scenario::new(protocol, PARTICIPANTS, 1_000_000, seed);
-    s.workload = Workload::bank();
+    let spec = protocols::catalog::lookup(protocol).expect("the sweep's protocols exist");
+    s.workload = Workload::bank_for(spec, PARTICIPANTS);
     s.max_in_flight = IN_FLIGHT;
     s.fault_horizon_us = WINDOW_US;
     s.liveness_bound_us = None;

@@ -26,7 +26,12 @@ impl FaultSpace {
                 }
                 within("trigger.nth", *nth, &Self::MARK_NTH)?;
             }
-            Trigger::Sends { .. } => return bad("trigger", "no sampler counts sends".into()),
+            Trigger::Sends { node, count } => {
+                let Some((_, sends)) = self.send_points.iter().find(|(n, _)| n == node) else {
+                    return bad("trigger.node", format!("n{} is not a send point", node.0));
+                };
+                within("trigger.count", *count, &(1..=*sends))?;
+            }
         }
         let Some(kind) = FaultKind::of(&fault.action).filter(|k| self.kinds().contains(k)) else {
             return bad("action", format!("{:?} is not an enabled kind", fault.action));

@@ -21,6 +21,12 @@ pub enum TriggerDraw {
         index: usize,
         nth: u32,
     },
+    /// Right after the `count`-th send (1-based, modulo its bound) of the `index`-th of the
+    /// space's send points (modulo their number; needs at least one).
+    Sends {
+        index: usize,
+        count: u64,
+    },
 }
 
 /// The draws of one action, by kind. A node is a node draw (see [`FaultSpace::targets`]);
@@ -88,6 +94,22 @@ impl FaultSpace {
             TriggerDraw::Mark { index, nth } => {
                 let (node, mark) = self.marks[index % self.marks.len()].clone();
                 Trigger::Mark { node, mark, nth: clamp(nth, &Self::MARK_NTH) }
+            }
+            TriggerDraw::Sends { index, count } => {
+                let (node, sends) = self.send_points[index % self.send_points.len()];
+                Trigger::Sends { node, count: 1 + count % sends.max(1) }
+            }
+        }
+    }
+
+    /// The node a trigger draw waits on (none for a time trigger): a crash drawn "at its
+    /// own trigger" crashes this node.
+    pub fn trigger_node(&self, draw: TriggerDraw) -> Option<NodeId> {
+        match draw {
+            TriggerDraw::Time { .. } => None,
+            TriggerDraw::Mark { index, .. } => Some(self.marks[index % self.marks.len()].0),
+            TriggerDraw::Sends { index, .. } => {
+                Some(self.send_points[index % self.send_points.len()].0)
             }
         }
     }

@@ -15,12 +15,14 @@
 //!   on proptest) feeds it from strategies that shrink toward 0, so a counterexample shrinks
 //!   to fewer, simpler faults; the property search (`commitlab check`) uses it.
 //!
-//! The samplers differ only in how they draw, and keep their historical draw orders so no
-//! recorded sweep, counterexample or trace hash changes: the seeded one ties a crash on a
-//! mark to the node emitting it and may heal a cut later ([`FaultSpace::heal_times`]); the
-//! proptest one draws trigger and action independently and stops one short of the upper
-//! bound of the latency and recovery ranges. [`FaultSpace::admits`] checks that a fault
-//! lies in the space, whichever sampler drew it.
+//! The samplers differ in how they draw: the seeded one keeps its historical draw order (so
+//! no recorded sweep changes), ties a crash on a mark to the node emitting it, may heal a
+//! cut later ([`FaultSpace::heal_times`]) and never draws send triggers; the proptest one
+//! picks a swarm of kinds and nodes per case, draws mark and send triggers
+//! ([`FaultSpace::send_points`]) of the nodes that are on, crashes the emitting node three
+//! times in four, and stops one short of the upper bound of the latency and recovery
+//! ranges. [`FaultSpace::admits`] checks that a fault lies in the space, whichever sampler
+//! drew it.
 
 mod admit;
 mod build;

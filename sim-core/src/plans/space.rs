@@ -25,6 +25,13 @@ pub struct FaultSpace {
     pub max_faults: usize,
     /// Protocol points `(node, mark)` a fault may be triggered on; empty = time triggers only.
     pub marks: Vec<(NodeId, String)>,
+    /// Effect-level crash points: `(node, sends)` lets a fault fire right after `node`'s
+    /// k-th send, for k in `1..=sends` (at most [`FaultSpace::MAX_SENDS`]). A crash there cuts
+    /// the rest of that handler, so a bug between two effects with no mark between them (a
+    /// send before a persist) is reachable. Empty: no send triggers (the seeded sampler never
+    /// draws them, so recorded sweeps keep their plans).
+    #[serde(default)]
+    pub send_points: Vec<(NodeId, u64)>,
     /// At most this many distinct nodes of a set crash in one plan.
     pub crash_limit: Option<CrashLimit>,
 }
@@ -42,6 +49,9 @@ impl FaultSpace {
     pub const DRIFT_PPM: RangeInclusive<i64> = -200_000..=200_000;
     /// The shortest delay before a crashed node recovers by itself.
     pub const MIN_RECOVERY_US: u64 = 1_000;
+    /// Send triggers count at most this many sends of one node: the sends of a transaction
+    /// and its first retries, not an endless resend loop of a blocked run.
+    pub const MAX_SENDS: u64 = 32;
 
     pub fn validate(&self) -> Result<(), SimError> {
         if self.nodes == 0 {
@@ -59,6 +69,15 @@ impl FaultSpace {
         for (i, (n, _)) in self.marks.iter().enumerate() {
             if !self.extra_nodes.contains(n) {
                 check_node(|| format!("marks[{i}].node"), n.0, self.nodes)?;
+            }
+        }
+        for (i, (n, sends)) in self.send_points.iter().enumerate() {
+            if !self.extra_nodes.contains(n) {
+                check_node(|| format!("send_points[{i}].node"), n.0, self.nodes)?;
+            }
+            if !(1..=Self::MAX_SENDS).contains(sends) {
+                let why = format!("{sends} is outside 1..={}", Self::MAX_SENDS);
+                return Err(SimError::invalid(format!("send_points[{i}].sends"), why));
             }
         }
         Ok(())

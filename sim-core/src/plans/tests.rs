@@ -18,6 +18,7 @@ fn space() -> FaultSpace {
         classes: FaultClass::ALL.to_vec(),
         max_faults: 5,
         marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(7), "accepted".into())],
+        send_points: vec![(NodeId(0), 4), (NodeId(7), 2)],
         crash_limit: Some(CrashLimit { nodes: vec![NodeId(6), NodeId(7)], max: 1 }),
     }
 }
@@ -32,10 +33,10 @@ fn any_draws_build_a_fault_the_space_admits() {
         _ => u64::MAX - rng.next_u64() % 4,
     };
     for _ in 0..2_000 {
-        let trigger = if any() % 2 == 0 {
-            TriggerDraw::Time { at_us: any() }
-        } else {
-            TriggerDraw::Mark { index: any() as usize, nth: any() as u32 }
+        let trigger = match any() % 3 {
+            0 => TriggerDraw::Time { at_us: any() },
+            1 => TriggerDraw::Mark { index: any() as usize, nth: any() as u32 },
+            _ => TriggerDraw::Sends { index: any() as usize, count: any() },
         };
         let links = if any() % 2 == 0 { None } else { Some(any()) };
         for action in [
@@ -97,9 +98,27 @@ fn admits_rejects_what_lies_outside() {
             trigger: Trigger::Mark { node: NodeId(1), mark: "all-votes-in".into(), nth: 1 },
             action: crash(0, None),
         },
+        Fault { trigger: Trigger::Sends { node: NodeId(1), count: 1 }, action: crash(0, None) },
+        Fault { trigger: Trigger::Sends { node: NodeId(7), count: 3 }, action: crash(0, None) },
     ];
     for f in outside {
         assert!(space.admits(&f).is_err(), "{f:?}");
     }
     assert!(space.admits(&Fault { trigger: at(0), action: crash(7, None) }).is_ok());
+    let after_second_send = Trigger::Sends { node: NodeId(7), count: 2 };
+    assert!(space.admits(&Fault { trigger: after_second_send, action: crash(7, None) }).is_ok());
+}
+
+#[test]
+fn send_draws_name_a_send_point_and_a_count_within_its_bound() {
+    let space = space();
+    let draw = |index, count| space.trigger(TriggerDraw::Sends { index, count });
+    assert_eq!(draw(0, 0), Trigger::Sends { node: NodeId(0), count: 1 });
+    assert_eq!(draw(0, 3), Trigger::Sends { node: NodeId(0), count: 4 });
+    assert_eq!(draw(2, 4), Trigger::Sends { node: NodeId(0), count: 1 }, "both wrap");
+    assert_eq!(draw(1, u64::MAX), Trigger::Sends { node: NodeId(7), count: 2 });
+    assert_eq!(space.trigger_node(TriggerDraw::Sends { index: 1, count: 0 }), Some(NodeId(7)));
+    let mut bad = space.clone();
+    bad.send_points.push((NodeId(1), FaultSpace::MAX_SENDS + 1));
+    assert!(bad.validate().unwrap_err().to_string().contains("send_points[2].sends"));
 }

@@ -79,10 +79,12 @@ pub fn cells() -> Vec<Cell> {
     out
 }
 
-/// The study's scenario without its fault: bank workload, fault and liveness phases.
+/// The study's scenario without its fault: bank workload (sagas: the order saga), fault and
+/// liveness phases.
 pub fn fault_free_scenario(protocol: &str, opts: &Options, seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, opts.participants, opts.txns, seed);
-    s.workload = Workload::bank();
+    let spec = protocols::catalog::lookup(protocol).expect("the study's protocols exist");
+    s.workload = Workload::bank_for(spec, opts.participants);
     s.fault_horizon_us = FAULT_HORIZON_US;
     s.liveness_bound_us = Some(LIVENESS_BOUND_US);
     s
