@@ -26,6 +26,7 @@ use sim_core::{NodeId, Time};
 
 use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, TxnId, Vote};
 
+use crate::consensus::facts::ConsensusFacts;
 use crate::few::Few;
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
@@ -220,6 +221,8 @@ pub struct History {
     liveness_from: Option<Time>,
     saga_run: bool,
     cut_short: Option<CutShort>,
+    /// A replicated log's facts (leaders, applied entries, client operations).
+    consensus: ConsensusFacts,
 }
 
 /// A run a bound cut short ([`Happened::CutShort`]): why, and whether it happened before the
@@ -319,6 +322,10 @@ impl History {
         if obs.is_saga() {
             self.saga_run = true;
         }
+        if obs.is_consensus() {
+            self.consensus.observe(time, node, obs);
+            return;
+        }
         let txn = obs.txn();
         let f = self.txn(txn);
         match obs {
@@ -352,6 +359,11 @@ impl History {
             Observation::PreCommitted { .. }
             | Observation::Applied { .. }
             | Observation::AuditRead { .. } => {}
+            // Indexed apart, above.
+            Observation::LeaderElected { .. }
+            | Observation::EntryApplied { .. }
+            | Observation::OpInvoked { .. }
+            | Observation::OpReturned { .. } => {}
         }
     }
 
@@ -451,6 +463,7 @@ impl History {
 
     /// A crash: the node is down and holds nothing open.
     fn crash(&mut self, node: NodeId, time: Time) {
+        self.consensus.crash(node);
         let n = self.node(node);
         n.up = false;
         n.down_since = Some(time);
@@ -587,6 +600,11 @@ impl History {
     /// Whether the liveness phase has begun.
     pub fn liveness_phase(&self) -> bool {
         self.liveness_from.is_some()
+    }
+
+    /// A replicated log's facts (empty unless a consensus family ran).
+    pub fn consensus(&self) -> &ConsensusFacts {
+        &self.consensus
     }
 
     /// Whether a bound cut the run short, and why (None: it ran its course so far).

@@ -40,6 +40,10 @@ pub fn unless_cut_short(
         | Property::CommitNeedsAllYes
         | Property::CommitWithoutFailures
         | Property::SagaAtomicity
+        | Property::ElectionSafety
+        | Property::StateMachineSafety
+        // Operations a cut left pending may or may not have taken effect: still judged.
+        | Property::Linearizability
         | Property::NoPanic => false,
     };
     if needs_the_end { Verdict::Inconclusive { reason: cut.reason.clone() } } else { verdict }

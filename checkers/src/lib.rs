@@ -28,6 +28,7 @@
 //! Checking is O(facts + nodes): linear in the history.
 
 pub mod atomicity;
+pub mod consensus;
 pub mod end_to_end;
 pub mod exposure;
 pub mod few;
@@ -97,6 +98,9 @@ fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
     if let Some(v) = saga::for_sagas(h, bank, p) {
         return v;
     }
+    if let Some(v) = consensus::for_consensus(h, p) {
+        return v;
+    }
     match p {
         Property::Agreement => atomicity::agreement(h),
         Property::Irreversibility => atomicity::irreversibility(h),
@@ -107,6 +111,11 @@ fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
         Property::Durability => end_to_end::durability(h),
         Property::Conservation => end_to_end::conservation(h, bank),
         Property::SagaAtomicity => saga::saga_atomicity(h),
+        Property::ElectionSafety | Property::StateMachineSafety | Property::Linearizability => {
+            Verdict::NotApplicable {
+                reason: "only replicated logs elect leaders and apply logs".into(),
+            }
+        }
         // The history exists, so the run finished: no handler panicked.
         Property::NoPanic => Verdict::Holds,
     }

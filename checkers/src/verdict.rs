@@ -28,13 +28,20 @@ pub enum Property {
     /// Every saga ends as T1..Tn or T1..Tj, Cj..C1, each step and compensation applied
     /// once, in order (Garcia-Molina & Salem; see `checkers::saga`).
     SagaAtomicity,
+    /// At most one leader per term (ballot, epoch) of a replicated log.
+    ElectionSafety,
+    /// No two replicas apply different entries at one log index; each applies in index
+    /// order, each entry once per life.
+    StateMachineSafety,
+    /// The key-value client's operations have a linearization (Herlihy & Wing).
+    Linearizability,
     /// No node's handler panicked: a protocol's own assertion firing is a finding, reported
     /// like any violation (a finished run holds it; a run that panicked has no history).
     NoPanic,
 }
 
 impl Property {
-    pub const ALL: [Property; 10] = [
+    pub const ALL: [Property; 13] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
@@ -44,6 +51,9 @@ impl Property {
         Property::Durability,
         Property::Conservation,
         Property::SagaAtomicity,
+        Property::ElectionSafety,
+        Property::StateMachineSafety,
+        Property::Linearizability,
         Property::NoPanic,
     ];
 
@@ -59,8 +69,25 @@ impl Property {
             Property::Durability => "durability",
             Property::Conservation => "conservation",
             Property::SagaAtomicity => "saga-atomicity",
+            Property::ElectionSafety => "election-safety",
+            Property::StateMachineSafety => "state-machine-safety",
+            Property::Linearizability => "linearizability",
             Property::NoPanic => "no-panic",
         }
+    }
+
+    /// A safety property: one that a run violates at a point in time, never by waiting —
+    /// atomicity, durability, conservation and the consensus safety properties.
+    pub fn is_safety(self) -> bool {
+        self.is_atomicity()
+            || matches!(
+                self,
+                Property::Durability
+                    | Property::Conservation
+                    | Property::ElectionSafety
+                    | Property::StateMachineSafety
+                    | Property::Linearizability
+            )
     }
 
     /// AC1–AC4, the safety half of atomic commitment, and a saga's semantic atomicity.

@@ -82,11 +82,10 @@ impl RunMetrics {
             disk_writes: report.stats.disk_writes,
             crashes: report.stats.crashes,
             blocked: verdicts.get(Property::NonBlocking).is_violated(),
-            atomicity_violated: verdicts.verdicts.iter().any(|(p, v)| {
-                v.is_violated()
-                    && (p.is_atomicity()
-                        || matches!(p, Property::Durability | Property::Conservation))
-            }),
+            atomicity_violated: verdicts
+                .verdicts
+                .iter()
+                .any(|(p, v)| v.is_violated() && p.is_safety()),
             termination_failed: verdicts.get(Property::Termination).is_violated(),
             inconclusive: verdicts.inconclusive.is_some(),
             ..RunMetrics::default()

@@ -17,6 +17,7 @@ pub const FAMILIES: &[Family] = &[
     crate::paxos_commit::FAMILY,
     crate::saga::orchestration::FAMILY,
     crate::saga::choreography::FAMILY,
+    crate::raft::FAMILY,
 ];
 
 /// Families that are models for `commitlab explore` only (no client, workload or disk to
@@ -89,6 +90,12 @@ impl ProtocolSpec {
         self.family.properties.contains(&property)
     }
 
+    /// Whether the protocol decides transactions (an atomic commit protocol or a saga), as
+    /// opposed to replicating a log: what the commit studies and sweeps compare.
+    pub fn decides_transactions(&self) -> bool {
+        self.has_property("atomicity") || self.has_property("saga-atomicity")
+    }
+
     /// Validates `scenario` (its shared fields and its family section) and runs it.
     pub fn run(&self, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
         scenario.validate()?;
@@ -121,6 +128,12 @@ fn correct_first(all: Vec<ProtocolSpec>) -> Vec<ProtocolSpec> {
 /// Names of the correct protocols (what studies sweep over).
 pub fn correct_protocols() -> impl Iterator<Item = &'static str> {
     catalog().iter().filter(|s| s.correct).map(|s| s.name)
+}
+
+/// Names of the correct protocols that decide transactions (commit protocols and sagas): what
+/// the commit studies and sweeps compare.
+pub fn correct_commit_protocols() -> impl Iterator<Item = &'static str> {
+    catalog().iter().filter(|s| s.correct && s.decides_transactions()).map(|s| s.name)
 }
 
 /// Names of the deliberately broken variants (what checker tests must catch).

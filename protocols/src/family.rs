@@ -74,7 +74,8 @@ pub struct Family {
     pub roles: &'static [RoleSpec],
     /// Its configuration section's keys.
     pub settings: &'static [SettingSpec],
-    /// Names of the checker properties that apply (`atomicity`, `non-blocking`, ...).
+    /// Names of the checker properties that apply (`atomicity`, `non-blocking`, ...), the
+    /// family's main safety property first: what its broken variants are searched against.
     pub properties: &'static [&'static str],
     /// Which node plays which role in a scenario (whose family section is valid).
     pub layout: fn(&Scenario) -> Roles,

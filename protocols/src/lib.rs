@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod catalog;
 pub mod client;
+pub mod consensus;
 pub mod crash_point;
 pub mod durable;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod explore;
 pub mod facts;
 pub mod family;
 pub mod paxos_commit;
+pub mod raft;
 pub mod roles;
 pub mod saga;
 pub mod scenario;

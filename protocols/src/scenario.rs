@@ -23,7 +23,7 @@ use sim_core::{
     Tap, Time, Topology, TraceEvent, TraceKind, TraceLevel,
 };
 
-use crate::client::{ClientConfig, ClientWire};
+use crate::client::ClientConfig;
 use crate::durable::{DiskView, TxnRecord, replay};
 pub use crate::error::ScenarioError;
 use crate::facts::{Happened, PlacedFact, RunFact};
@@ -34,8 +34,10 @@ use crate::timing::Timing;
 use crate::txn::{Key, Observation, TxnId};
 use crate::workload::{VotePolicy, Workload};
 
-/// A protocol the scenario runner can drive.
-pub trait CommitProtocol: ClientWire
+/// A protocol the scenario runner can drive: one that reports in the shared vocabulary.
+/// (Commit families embed the transaction client, consensus families the key-value client;
+/// the runner needs neither.)
+pub trait CommitProtocol: sim_core::Protocol<Obs = Observation>
 where
     Self::Record: TxnRecord,
 {

@@ -10,6 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
+use crate::consensus::{KvCall, KvResult};
+
 /// A transaction, numbered by the client that submits it (from 1, in submission order).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -202,6 +204,16 @@ pub enum Observation {
     /// the services' applied balances: a concurrent read of the bank total. It concerns no
     /// transaction.
     AuditRead { total: i64 },
+    /// A consensus replica became leader of `term` (a term, ballot or epoch). It concerns no
+    /// transaction, as the facts below.
+    LeaderElected { term: u64 },
+    /// A consensus replica applied log entry `index` (written in `term`) to its state
+    /// machine: client operation `op`, or 0 for a leader's no-op entry.
+    EntryApplied { index: u64, term: u64, op: u64 },
+    /// The key-value client invoked operation `op` on `key` (first attempt only).
+    OpInvoked { op: u64, key: u32, call: KvCall },
+    /// The key-value client got `op`'s answer (first reply only).
+    OpReturned { op: u64, result: KvResult },
 }
 
 /// How a saga ends (Garcia-Molina & Salem): T1..Tn, or T1..Tj, Cj..C1.
@@ -251,7 +263,11 @@ impl Observation {
             | Observation::CompensationApplied { txn, .. }
             | Observation::SagaEnded { txn, .. } => *txn,
             // No transaction: ids count from 1, so 0 is nobody's.
-            Observation::AuditRead { .. } => TxnId(0),
+            Observation::AuditRead { .. }
+            | Observation::LeaderElected { .. }
+            | Observation::EntryApplied { .. }
+            | Observation::OpInvoked { .. }
+            | Observation::OpReturned { .. } => TxnId(0),
         }
     }
 
@@ -264,6 +280,17 @@ impl Observation {
                 | Observation::StepRefused { .. }
                 | Observation::CompensationApplied { .. }
                 | Observation::SagaEnded { .. }
+        )
+    }
+
+    /// Whether the fact is one only replicated logs (and their key-value client) report.
+    pub fn is_consensus(&self) -> bool {
+        matches!(
+            self,
+            Observation::LeaderElected { .. }
+                | Observation::EntryApplied { .. }
+                | Observation::OpInvoked { .. }
+                | Observation::OpReturned { .. }
         )
     }
 }

@@ -28,7 +28,7 @@ const MARKS: &[&str] = &[
 #[test]
 fn single_crashes_at_every_mark_keep_atomicity_and_terminate() {
     let mut runs = 0;
-    for protocol in protocols::correct_protocols() {
+    for protocol in protocols::catalog::correct_commit_protocols() {
         for node in 0..=3u32 {
             for &mark in MARKS {
                 for (nth, recover) in [(1, None), (2, Some(40_000)), (3, Some(400_000))] {

@@ -9,6 +9,7 @@
 //! (exit 1); otherwise exit 0, with the properties that needed a finished run said to be
 //! inconclusive rather than holding.
 
+mod consensus;
 pub mod flags;
 
 use std::io::Write;
@@ -23,6 +24,7 @@ use crate::error::Result;
 use crate::exit::Exit;
 use crate::metrics::{RunMetrics, mean, percentile};
 use crate::output::write_atomically;
+use consensus::ConsensusSummary;
 
 /// The summary of one run: what `--json` prints.
 #[derive(Debug, Serialize)]
@@ -75,6 +77,9 @@ pub struct Summary {
     pub violations: Vec<String>,
     /// Per fault of the plan, in plan order: whether it fired and when.
     pub faults: Vec<FaultFired>,
+    /// A replicated log's operations and leaders (absent for commit protocols and sagas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<ConsensusSummary>,
 }
 
 /// What became of one fault of the plan.
@@ -154,18 +159,12 @@ impl Summary {
                     }
                 })
                 .collect(),
+            consensus: ConsensusSummary::of(report),
         }
     }
 
-    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
-        write_heading(
-            out,
-            &self.protocol,
-            self.seed,
-            self.participants,
-            self.txns,
-            &self.trace_hash,
-        )?;
+    /// The commit outcomes, cost, latency and doubt lines.
+    fn write_commit_text(&self, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(
             out,
             "outcomes: committed={} aborted={} undecided={} blocked={}",
@@ -189,6 +188,28 @@ impl Summary {
             self.lock_held_max_ms,
             self.lock_held_mean_ms
         )?;
+        Ok(())
+    }
+
+    fn write_text(&self, out: &mut impl Write) -> std::io::Result<()> {
+        write_heading(
+            out,
+            &self.protocol,
+            self.seed,
+            self.participants,
+            self.txns,
+            &self.trace_hash,
+        )?;
+        if let Some(c) = &self.consensus {
+            writeln!(
+                out,
+                "cost: messages={} (protocol {}) disk_writes={} crashes={}",
+                self.messages, self.protocol_messages, self.disk_writes, self.crashes
+            )?;
+            c.write_text(out)?;
+        } else {
+            self.write_commit_text(out)?;
+        }
         if let Some(reason) = &self.inconclusive {
             writeln!(out, "inconclusive: {reason} (the run was cut short)")?;
         }

@@ -19,16 +19,25 @@ pub enum Target {
     Conservation,
     /// A saga's semantic atomicity (Garcia-Molina & Salem).
     SagaAtomicity,
+    /// Replicated logs: at most one leader per term.
+    ElectionSafety,
+    /// Replicated logs: one entry per index on every replica, applied in order.
+    StateMachineSafety,
+    /// Replicated logs: the client's operations are linearizable.
+    Linearizability,
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 9] = [
         Target::Atomicity,
         Target::NonBlocking,
         Target::Termination,
         Target::Durability,
         Target::Conservation,
         Target::SagaAtomicity,
+        Target::ElectionSafety,
+        Target::StateMachineSafety,
+        Target::Linearizability,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +48,9 @@ impl Target {
             Target::Durability => "durability",
             Target::Conservation => "conservation",
             Target::SagaAtomicity => "saga-atomicity",
+            Target::ElectionSafety => "election-safety",
+            Target::StateMachineSafety => "state-machine-safety",
+            Target::Linearizability => "linearizability",
         }
     }
 
@@ -63,6 +75,9 @@ impl Target {
             Target::Durability => &[Property::Durability],
             Target::Conservation => &[Property::Conservation],
             Target::SagaAtomicity => &[Property::SagaAtomicity],
+            Target::ElectionSafety => &[Property::ElectionSafety],
+            Target::StateMachineSafety => &[Property::StateMachineSafety],
+            Target::Linearizability => &[Property::Linearizability],
         }
     }
 

@@ -79,7 +79,7 @@ pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Sc
 pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     let mut keys = Vec::new();
     let mut jobs = Vec::new();
-    for protocol in protocols::correct_protocols() {
+    for protocol in protocols::catalog::correct_commit_protocols() {
         for &(mix, classes) in MIXES {
             keys.push((protocol, mix));
             jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, classes, seed)));

@@ -66,7 +66,7 @@ pub fn scenario(protocol: &str, n: u32, seed: u64) -> Scenario {
 pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     let mut keys = Vec::new();
     let mut jobs = Vec::new();
-    for protocol in protocols::correct_protocols() {
+    for protocol in protocols::catalog::correct_commit_protocols() {
         for n in PARTICIPANTS {
             keys.push((protocol, n));
             jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, n, seed)));

@@ -87,7 +87,7 @@ fn scenario(protocol: &str, mttr_ms: u64, seed: u64) -> Scenario {
 pub fn measure(opts: &Options) -> Result<Vec<Row>> {
     let mut keys = Vec::new();
     let mut jobs = Vec::new();
-    for protocol in protocols::correct_protocols() {
+    for protocol in protocols::catalog::correct_commit_protocols() {
         for mttr in MTTRS_MS {
             keys.push((protocol, mttr));
             jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, mttr, seed)));

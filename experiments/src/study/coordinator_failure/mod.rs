@@ -69,7 +69,7 @@ pub struct Cell {
 /// Every cell, in row order: catalog order, then the coordinator's mark order, then recovery.
 pub fn cells() -> Vec<Cell> {
     let mut out = Vec::new();
-    for spec in protocols::catalog().iter().filter(|s| s.correct) {
+    for spec in protocols::catalog().iter().filter(|s| s.correct && s.decides_transactions()) {
         for &crash_point in spec.coordinator_marks() {
             for recovery_ms in RECOVERIES_MS {
                 out.push(Cell { protocol: spec.name, crash_point, recovery_ms });

@@ -1,0 +1,429 @@
+//! One Raft replica: follower, candidate or leader (Figure 2 of the paper), read top to
+//! bottom as the paper's rules: elections, then replication, then commitment and applying.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{Context, Duration, NodeId};
+
+use super::{BrokenRaft, Entry, Msg, Raft, RaftConfig, Record, Timer};
+use crate::consensus::OpId;
+use crate::consensus::client::KvMsg;
+use crate::consensus::kv::Kv;
+use crate::shared::Shared;
+use crate::txn::Observation;
+
+crate::crash_points! {
+    /// A replica's crash points (normal path, in protocol order).
+    pub enum Point {
+        ElectionStarted = "election-started",
+        VoteGranted = "vote-granted",
+        BecameLeader = "became-leader",
+        Appended = "appended",
+        Replicated = "replicated",
+        Committed = "committed",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Role {
+    Follower {
+        leader: Option<NodeId>,
+    },
+    Candidate {
+        votes: BTreeSet<NodeId>,
+    },
+    Leader {
+        /// Per replica: the next entry to send it.
+        next: Vec<u64>,
+        /// Per replica: the highest entry known to match the leader's log there.
+        matched: Vec<u64>,
+        /// Operations whose client waits for this leader's answer.
+        waiting: BTreeMap<OpId, NodeId>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Replica {
+    config: Shared<RaftConfig>,
+    id: NodeId,
+    // Persistent state (forced before any answer that depends on it).
+    term: u64,
+    voted_for: Option<NodeId>,
+    /// `log[i]` is entry `i + 1`.
+    log: Vec<Entry>,
+    // Volatile state.
+    role: Role,
+    commit: u64,
+    applied: u64,
+    kv: Kv,
+}
+
+impl Replica {
+    /// A replica as its disk leaves it (fresh: term 0, empty log). The state machine is
+    /// volatile: it is rebuilt by re-applying entries as the commit index is learned again.
+    pub fn new(config: &Shared<RaftConfig>, id: NodeId, disk: &[Record]) -> Replica {
+        let (mut term, mut voted_for, mut log) = (0, None, Vec::new());
+        for r in disk {
+            match r {
+                Record::HardState { term: t, voted_for: v } => (term, voted_for) = (*t, *v),
+                Record::Append { index, entry } => {
+                    assert_eq!(*index, log.len() as u64 + 1, "{id}: appends are in order");
+                    log.push(*entry);
+                }
+                Record::Truncate { from } => log.truncate(*from as usize - 1),
+            }
+        }
+        Replica {
+            config: config.clone(),
+            id,
+            term,
+            voted_for,
+            log,
+            role: Role::Follower { leader: None },
+            commit: 0,
+            applied: 0,
+            kv: Kv::default(),
+        }
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, Raft>) {
+        self.arm_election(ctx);
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, Raft>, timer: Timer) {
+        match timer {
+            Timer::Election => self.on_election_timeout(ctx),
+            Timer::Heartbeat => {
+                if self.is_leader() {
+                    self.replicate_all(ctx);
+                    let every = Duration::from_us(self.config.heartbeat_us);
+                    ctx.set_timer(every, Timer::Heartbeat);
+                }
+            }
+            Timer::Kv(t) => debug_assert!(false, "{}: a replica got client timer {t:?}", self.id),
+        }
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
+            Msg::Kv(_) => {} // replies and redirects are the client's
+            Msg::RequestVote { term, last_index, last_term } => {
+                self.on_request_vote(ctx, from, term, last_index, last_term)
+            }
+            Msg::Vote { term, granted } => self.on_vote(ctx, from, term, granted),
+            Msg::AppendEntries { term, prev_index, prev_term, entries, commit } => {
+                self.on_append(ctx, from, term, prev_index, prev_term, &entries, commit)
+            }
+            Msg::AppendReply { term, ok, index } => {
+                self.on_append_reply(ctx, from, term, ok, index)
+            }
+        }
+    }
+
+    // --- Terms and elections (§5.2) -------------------------------------------------------
+
+    fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader { .. })
+    }
+
+    fn last_index(&self) -> u64 {
+        self.log.len() as u64
+    }
+
+    fn term_at(&self, index: u64) -> u64 {
+        if index == 0 { 0 } else { self.log[index as usize - 1].term }
+    }
+
+    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
+        let me = self.id;
+        (0..self.config.replicas).map(NodeId).filter(move |&n| n != me)
+    }
+
+    fn arm_election(&self, ctx: &mut Context<'_, Raft>) {
+        let after = self.config.election_timeout(ctx.rng());
+        ctx.set_timer(after, Timer::Election);
+    }
+
+    /// Sets and forces `currentTerm` and `votedFor` (the broken volatile-vote variant forces
+    /// only the term).
+    fn set_hard_state(
+        &mut self,
+        ctx: &mut Context<'_, Raft>,
+        term: u64,
+        voted_for: Option<NodeId>,
+    ) {
+        debug_assert!(term >= self.term, "{}: terms never go back", self.id);
+        self.term = term;
+        self.voted_for = voted_for;
+        let durable_vote =
+            if self.config.broken == Some(BrokenRaft::VolatileVote) { None } else { voted_for };
+        ctx.persist(Record::HardState { term, voted_for: durable_vote });
+    }
+
+    /// A higher term was seen: adopt it and follow (§5.1).
+    fn step_down(&mut self, ctx: &mut Context<'_, Raft>, term: u64, leader: Option<NodeId>) {
+        if term > self.term {
+            self.set_hard_state(ctx, term, None);
+        }
+        if self.is_leader() {
+            ctx.cancel_timer(Timer::Heartbeat);
+        }
+        self.role = Role::Follower { leader };
+    }
+
+    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Raft>) {
+        self.arm_election(ctx);
+        if self.is_leader() {
+            return;
+        }
+        self.set_hard_state(ctx, self.term + 1, Some(self.id));
+        ctx.mark(Point::ElectionStarted.name());
+        self.role = Role::Candidate { votes: BTreeSet::from([self.id]) };
+        let ask = Msg::RequestVote {
+            term: self.term,
+            last_index: self.last_index(),
+            last_term: self.term_at(self.last_index()),
+        };
+        ctx.broadcast(self.others(), ask);
+        self.count_votes(ctx);
+    }
+
+    fn on_request_vote(
+        &mut self,
+        ctx: &mut Context<'_, Raft>,
+        from: NodeId,
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+    ) {
+        if term > self.term {
+            self.step_down(ctx, term, None);
+        }
+        // §5.4.1: vote only for a candidate whose log is at least as up to date as ours.
+        let (my_index, my_term) = (self.last_index(), self.term_at(self.last_index()));
+        let up_to_date = last_term > my_term || (last_term == my_term && last_index >= my_index);
+        let free = self.voted_for.is_none_or(|v| v == from);
+        let granted = term == self.term && free && up_to_date;
+        if granted {
+            if self.voted_for != Some(from) {
+                self.set_hard_state(ctx, term, Some(from));
+            }
+            self.arm_election(ctx);
+        }
+        ctx.send(from, Msg::Vote { term: self.term, granted });
+        if granted {
+            // After the vote is out: a crash here leaves a vote the candidate counts.
+            ctx.mark(Point::VoteGranted.name());
+        }
+    }
+
+    fn on_vote(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, term: u64, granted: bool) {
+        if term > self.term {
+            self.step_down(ctx, term, None);
+            return;
+        }
+        if let Role::Candidate { votes } = &mut self.role
+            && term == self.term
+            && granted
+        {
+            votes.insert(from);
+            self.count_votes(ctx);
+        }
+    }
+
+    fn count_votes(&mut self, ctx: &mut Context<'_, Raft>) {
+        if let Role::Candidate { votes } = &self.role
+            && votes.len() >= self.config.majority()
+        {
+            self.become_leader(ctx);
+        }
+    }
+
+    fn become_leader(&mut self, ctx: &mut Context<'_, Raft>) {
+        let n = self.config.replicas as usize;
+        let last = self.last_index();
+        self.role =
+            Role::Leader { next: vec![last + 1; n], matched: vec![0; n], waiting: BTreeMap::new() };
+        ctx.observe(Observation::LeaderElected { term: self.term });
+        ctx.mark(Point::BecameLeader.name());
+        // A no-op of the new term, so that earlier entries commit with it (§8).
+        self.append(ctx, Entry { term: self.term, op: None });
+        self.replicate_all(ctx);
+        self.advance_commit(ctx);
+        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+    }
+
+    // --- Client requests ----------------------------------------------------------------
+
+    fn on_request(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, op: crate::consensus::Op) {
+        let Role::Leader { waiting, .. } = &mut self.role else {
+            let leader = match self.role {
+                Role::Follower { leader } => leader,
+                _ => None,
+            };
+            ctx.send(from, Msg::Kv(KvMsg::Redirect { op: op.id, leader }));
+            return;
+        };
+        if let Some(result) = self.kv.result(op.id) {
+            ctx.send(from, Msg::Kv(KvMsg::Reply { op: op.id, result }));
+            return;
+        }
+        waiting.insert(op.id, from);
+        let uncommitted = &self.log[self.commit as usize..];
+        if uncommitted.iter().any(|e| e.op.is_some_and(|o| o.id == op.id)) {
+            return; // a retry of an operation already in the log: its commit will answer
+        }
+        self.append(ctx, Entry { term: self.term, op: Some(op) });
+        ctx.mark(Point::Appended.name());
+        self.replicate_all(ctx);
+        self.advance_commit(ctx);
+    }
+
+    // --- Log replication (§5.3) -----------------------------------------------------------
+
+    /// Appends and forces one entry; a leader counts itself as matching it.
+    fn append(&mut self, ctx: &mut Context<'_, Raft>, entry: Entry) {
+        self.log.push(entry);
+        let index = self.last_index();
+        ctx.persist(Record::Append { index, entry });
+        if let Role::Leader { matched, .. } = &mut self.role {
+            matched[self.id.index()] = index;
+        }
+    }
+
+    fn replicate_all(&self, ctx: &mut Context<'_, Raft>) {
+        for to in self.others() {
+            self.replicate(ctx, to);
+        }
+    }
+
+    fn replicate(&self, ctx: &mut Context<'_, Raft>, to: NodeId) {
+        let Role::Leader { next, .. } = &self.role else { return };
+        let prev_index = next[to.index()] - 1;
+        let end = self.last_index().min(prev_index + self.config.batch_max);
+        let entries = self.log[prev_index as usize..end as usize].to_vec();
+        let msg = Msg::AppendEntries {
+            term: self.term,
+            prev_index,
+            prev_term: self.term_at(prev_index),
+            entries,
+            commit: self.commit,
+        };
+        ctx.send(to, msg);
+    }
+
+    #[allow(clippy::too_many_arguments)] // the message's fields, as the paper names them
+    fn on_append(
+        &mut self,
+        ctx: &mut Context<'_, Raft>,
+        from: NodeId,
+        term: u64,
+        prev_index: u64,
+        prev_term: u64,
+        entries: &[Entry],
+        leader_commit: u64,
+    ) {
+        if term < self.term {
+            ctx.send(from, Msg::AppendReply { term: self.term, ok: false, index: 0 });
+            return;
+        }
+        self.step_down(ctx, term, Some(from));
+        self.arm_election(ctx);
+        if prev_index > self.last_index() || self.term_at(prev_index) != prev_term {
+            // The consistency check failed: hint where our log could still match.
+            let hint = (prev_index - 1).min(self.last_index());
+            ctx.send(from, Msg::AppendReply { term: self.term, ok: false, index: hint });
+            return;
+        }
+        for (k, entry) in entries.iter().enumerate() {
+            let index = prev_index + 1 + k as u64;
+            if index <= self.last_index() {
+                if self.term_at(index) == entry.term {
+                    continue; // already there (Log Matching: and everything before it)
+                }
+                // A conflict: drop this entry and all that follow it.
+                self.log.truncate(index as usize - 1);
+                ctx.persist(Record::Truncate { from: index });
+            }
+            self.append(ctx, *entry);
+        }
+        if !entries.is_empty() {
+            ctx.mark(Point::Replicated.name());
+        }
+        let matched = prev_index + entries.len() as u64;
+        // Only what is known to match the leader's log may be committed here.
+        let commit = leader_commit.min(matched);
+        if commit > self.commit {
+            self.commit = commit;
+            self.apply(ctx);
+        }
+        ctx.send(from, Msg::AppendReply { term: self.term, ok: true, index: matched });
+    }
+
+    fn on_append_reply(
+        &mut self,
+        ctx: &mut Context<'_, Raft>,
+        from: NodeId,
+        term: u64,
+        ok: bool,
+        index: u64,
+    ) {
+        if term > self.term {
+            self.step_down(ctx, term, None);
+            return;
+        }
+        let Role::Leader { next, matched, .. } = &mut self.role else { return };
+        if term != self.term {
+            return; // a stale reply
+        }
+        let f = from.index();
+        if ok {
+            matched[f] = matched[f].max(index);
+            next[f] = next[f].max(index + 1);
+        } else {
+            // Back up to the follower's hint, never below what is known to match.
+            next[f] = (index + 1).min(next[f].saturating_sub(1)).max(matched[f] + 1);
+        }
+        let behind = next[f] <= self.last_index();
+        self.advance_commit(ctx);
+        if behind || !ok {
+            self.replicate(ctx, from);
+        }
+    }
+
+    // --- Commitment and applying (§5.3, §5.4.2) ----------------------------------------------
+
+    /// Commits the highest entry a majority holds — of the current term only: an earlier
+    /// term's entry commits with it, never by counting its own replicas (Figure 8).
+    fn advance_commit(&mut self, ctx: &mut Context<'_, Raft>) {
+        let Role::Leader { matched, .. } = &self.role else { return };
+        let majority = self.config.majority();
+        let committable = (self.commit + 1..=self.last_index()).rev().find(|&n| {
+            let holders = matched.iter().filter(|&&m| m >= n).count();
+            holders >= majority && self.term_at(n) == self.term
+        });
+        if let Some(n) = committable {
+            self.commit = n;
+            ctx.mark(Point::Committed.name());
+            self.apply(ctx);
+        }
+    }
+
+    /// Applies committed entries in index order, each once, and answers the clients waiting
+    /// on this leader.
+    fn apply(&mut self, ctx: &mut Context<'_, Raft>) {
+        while self.applied < self.commit {
+            self.applied += 1;
+            let entry = self.log[self.applied as usize - 1];
+            let result = entry.op.map(|op| (op.id, self.kv.apply(&op)));
+            let op = result.map_or(0, |(id, _)| id);
+            ctx.observe(Observation::EntryApplied { index: self.applied, term: entry.term, op });
+            if let (Some((id, result)), Role::Leader { waiting, .. }) = (result, &mut self.role)
+                && let Some(client) = waiting.remove(&id)
+            {
+                ctx.send(client, Msg::Kv(KvMsg::Reply { op: id, result }));
+            }
+        }
+    }
+}
