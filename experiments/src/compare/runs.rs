@@ -119,7 +119,7 @@ pub fn measure(seeds: Seeds, threads: usize) -> Result<Vec<Measured>> {
         return Err("--seeds 0: need at least one seed".into());
     }
     let specs: Vec<&'static ProtocolSpec> =
-        protocols::catalog().iter().filter(|s| s.correct).collect();
+        protocols::catalog().iter().filter(|s| s.correct && s.decides_transactions()).collect();
     // (protocol index, group, jobs) in a fixed order.
     let mut groups: Vec<(usize, Group, usize)> = Vec::new();
     let mut jobs: Vec<Scenario> = Vec::new();

@@ -293,8 +293,20 @@ fn tell(spec: &ProtocolSpec, out: &mut impl Write, mut svgs: Option<&mut Svgs>) 
 /// `commitlab demo`.
 pub fn main(args: &DemoArgs, out: &mut impl Write) -> Result<Exit> {
     let specs: Vec<&ProtocolSpec> = match &args.protocol {
-        Some(name) => vec![protocols::catalog::lookup(name)?],
-        None => protocols::catalog().iter().filter(|s| s.correct).collect(),
+        Some(name) => {
+            let spec = protocols::catalog::lookup(name)?;
+            if !spec.decides_transactions() {
+                return Err(format!(
+                    "--protocol {name}: the demo tells transactions of commit protocols and \
+                     sagas; {name} replicates a log (try `commitlab run --protocol {name}`)"
+                )
+                .into());
+            }
+            vec![spec]
+        }
+        None => {
+            protocols::catalog().iter().filter(|s| s.correct && s.decides_transactions()).collect()
+        }
     };
     writeln!(
         out,
