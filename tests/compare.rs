@@ -26,7 +26,7 @@ fn by_protocol(rows: &[Row]) -> BTreeMap<&str, &Row> {
 fn one_row_per_correct_protocol_in_catalog_order() {
     let rows = table();
     let names: Vec<&str> = rows.iter().map(|r| r.protocol.as_str()).collect();
-    let correct: Vec<&str> = protocols::correct_protocols().collect();
+    let correct: Vec<&str> = protocols::catalog::correct_commit_protocols().collect();
     assert_eq!(names, correct);
 }
 
@@ -170,7 +170,7 @@ fn csv_and_chart_are_byte_identical_for_one_and_two_threads() {
         let o = compare_cli(threads, dir);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let stdout = String::from_utf8(o.stdout).unwrap();
-        for p in protocols::correct_protocols() {
+        for p in protocols::catalog::correct_commit_protocols() {
             assert!(stdout.contains(&format!("| {p} |")), "no row for {p}:\n{stdout}");
         }
     }
