@@ -89,6 +89,7 @@ fn scaling_matches_the_textbook_formulas_for_2pc_and_3pc() {
     let mut checked = 0;
     for r in rows(&csv).into_iter().filter(|r| r["protocol"] == "2pc" || r["protocol"] == "3pc") {
         let n = num(&r, "participants");
+        assert_eq!(num(&r, "inconclusive_runs"), 0.0, "every run finished: {r:?}");
         let per_n = if r["protocol"] == "2pc" { 4.0 } else { 6.0 };
         assert_eq!(num(&r, "messages_per_txn"), per_n * n, "{r:?}");
         assert_eq!(num(&r, "messages_per_txn"), num(&r, "formula_messages_per_txn"));
@@ -111,6 +112,8 @@ fn throughput_falls_as_the_coordinator_takes_longer_to_repair() {
         num(twopc.iter().find(|r| r["mttr_ms"] == "1000").unwrap(), "committed_per_sim_s");
     assert!(slowest < failure_free / 2.0, "{slowest} vs {failure_free}");
     assert!(rows.iter().all(|r| num(r, "atomicity_violations") == 0.0));
+    // Every run ran its whole window: no rate comes from a run a bound cut short.
+    assert!(rows.iter().all(|r| num(r, "inconclusive_runs") == 0.0), "{rows:?}");
 }
 
 #[test]

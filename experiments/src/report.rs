@@ -70,7 +70,9 @@ pub fn print_counterexample(c: &Counterexample, out: &mut dyn Write) -> Result<(
         let no: Vec<String> = s.votes.per_node.iter().map(|(n, _)| n.to_string()).collect();
         writeln!(out, "  votes: {} votes no", no.join(", "))?;
     }
-    if c.violations.is_empty() {
+    if let (true, Some(reason)) = (c.violations.is_empty(), &c.inconclusive) {
+        writeln!(out, "verdict: {} inconclusive on this run: {reason} (cut short)", c.property)?;
+    } else if c.violations.is_empty() {
         writeln!(out, "verdict: {} holds on this run", c.property)?;
     } else {
         writeln!(out, "verdict: {} VIOLATED", c.property)?;

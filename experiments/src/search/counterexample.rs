@@ -24,6 +24,10 @@ pub struct Counterexample {
     /// The run's trace hash, 16 hex digits: a replay must print the same.
     pub trace_hash: String,
     pub violations: Vec<Violation>,
+    /// Why the run could not be judged on the property, when a bound cut it short and no
+    /// violation was seen before the cut (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
     /// How the search that found it went (absent in hand-written files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<SearchStats>,
@@ -35,6 +39,8 @@ pub struct Replayed {
     pub outcome: Option<RunOutcome>,
     pub trace_hash: String,
     pub violations: Vec<Violation>,
+    /// Some target property is inconclusive on this run (a bound cut it short): why.
+    pub inconclusive: Option<String>,
 }
 
 /// Runs `scenario` with a full trace (for diagrams) and judges `target`.
@@ -50,13 +56,18 @@ pub fn replay_spec(spec: &ProtocolSpec, scenario: &Scenario, target: Target) -> 
         Ok(outcome) => outcome,
         Err(panic) => {
             let violations = vec![panic];
-            return Ok(Replayed { outcome: None, trace_hash: PANICKED.into(), violations });
+            let trace_hash = PANICKED.into();
+            return Ok(Replayed { outcome: None, trace_hash, violations, inconclusive: None });
         }
     };
     let verdicts = checkers::check(&outcome.report, &s.plan);
     let violations = target.violations(&verdicts, &outcome.report, &s.plan);
     let trace_hash = format!("{:016x}", outcome.report.trace_hash);
-    Ok(Replayed { outcome: Some(outcome), trace_hash, violations })
+    let inconclusive = target.properties().iter().find_map(|&p| match verdicts.get(p) {
+        checkers::Verdict::Inconclusive { reason } => Some(reason.clone()),
+        _ => None,
+    });
+    Ok(Replayed { outcome: Some(outcome), trace_hash, violations, inconclusive })
 }
 
 /// The trace hash recorded for a run a panic cut short (its trace died with it).
@@ -102,6 +113,7 @@ impl Counterexample {
             scenario,
             trace_hash: replayed.trace_hash.clone(),
             violations: replayed.violations.clone(),
+            inconclusive: replayed.inconclusive.clone(),
             search,
         }
     }

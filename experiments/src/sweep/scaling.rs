@@ -42,6 +42,8 @@ pub struct Row {
     pub protocol: String,
     pub participants: u32,
     pub runs: u64,
+    /// Runs a bound (the event budget, the queue) cut short: their costs are not comparable.
+    pub inconclusive_runs: u64,
     pub committed: u64,
     pub messages_per_txn: String,
     pub formula_messages_per_txn: Option<u64>,
@@ -87,6 +89,7 @@ pub fn row(protocol: &str, n: u32, runs: &[RunMetrics]) -> Row {
         protocol: protocol.to_string(),
         participants: n,
         runs: runs.len() as u64,
+        inconclusive_runs: runs.iter().filter(|m| m.inconclusive).count() as u64,
         committed,
         messages_per_txn: per_txn(runs.iter().map(|m| m.protocol_messages).sum()),
         formula_messages_per_txn: f.as_ref().map(|f| (f.messages)(n64)),

@@ -70,6 +70,8 @@ pub struct Row {
     pub mean_decision_ms: String,
     pub p99_decision_ms: String,
     pub atomicity_violations: u64,
+    /// Runs a bound (the event budget, the queue) cut short: their rates are not comparable.
+    pub inconclusive_runs: u64,
 }
 
 fn scenario(protocol: &str, mttr_ms: u64, seed: u64) -> Scenario {
@@ -127,6 +129,7 @@ fn row(protocol: &str, mttr_ms: u64, runs: &[RunMetrics]) -> Row {
         mean_decision_ms: ms(mean(&lat)),
         p99_decision_ms: ms(percentile(&lat, 99.0) as f64),
         atomicity_violations: runs.iter().filter(|m| m.atomicity_violated).count() as u64,
+        inconclusive_runs: runs.iter().filter(|m| m.inconclusive).count() as u64,
     }
 }
 
