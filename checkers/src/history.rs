@@ -361,6 +361,7 @@ impl History {
             | Observation::AuditRead { .. } => {}
             // Indexed apart, above.
             Observation::LeaderElected { .. }
+            | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
             | Observation::OpInvoked { .. }
             | Observation::OpReturned { .. } => {}

@@ -42,6 +42,8 @@ pub fn unless_cut_short(
         | Property::SagaAtomicity
         | Property::ElectionSafety
         | Property::StateMachineSafety
+        | Property::LogMatching
+        | Property::LeaderCompleteness
         // Operations a cut left pending may or may not have taken effect: still judged.
         | Property::Linearizability
         | Property::NoPanic => false,

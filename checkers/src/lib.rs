@@ -111,11 +111,13 @@ fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
         Property::Durability => end_to_end::durability(h),
         Property::Conservation => end_to_end::conservation(h, bank),
         Property::SagaAtomicity => saga::saga_atomicity(h),
-        Property::ElectionSafety | Property::StateMachineSafety | Property::Linearizability => {
-            Verdict::NotApplicable {
-                reason: "only replicated logs elect leaders and apply logs".into(),
-            }
-        }
+        Property::ElectionSafety
+        | Property::StateMachineSafety
+        | Property::Linearizability
+        | Property::LogMatching
+        | Property::LeaderCompleteness => Verdict::NotApplicable {
+            reason: "only replicated logs elect leaders and apply logs".into(),
+        },
         // The history exists, so the run finished: no handler panicked.
         Property::NoPanic => Verdict::Holds,
     }

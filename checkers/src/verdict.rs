@@ -35,13 +35,17 @@ pub enum Property {
     StateMachineSafety,
     /// The key-value client's operations have a linearization (Herlihy & Wing).
     Linearizability,
+    /// Two leaders' logs that share an entry (index and term) agree on all before it.
+    LogMatching,
+    /// Every entry committed before a leader's election is in its log.
+    LeaderCompleteness,
     /// No node's handler panicked: a protocol's own assertion firing is a finding, reported
     /// like any violation (a finished run holds it; a run that panicked has no history).
     NoPanic,
 }
 
 impl Property {
-    pub const ALL: [Property; 13] = [
+    pub const ALL: [Property; 15] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
@@ -54,6 +58,8 @@ impl Property {
         Property::ElectionSafety,
         Property::StateMachineSafety,
         Property::Linearizability,
+        Property::LogMatching,
+        Property::LeaderCompleteness,
         Property::NoPanic,
     ];
 
@@ -72,6 +78,8 @@ impl Property {
             Property::ElectionSafety => "election-safety",
             Property::StateMachineSafety => "state-machine-safety",
             Property::Linearizability => "linearizability",
+            Property::LogMatching => "log-matching",
+            Property::LeaderCompleteness => "leader-completeness",
             Property::NoPanic => "no-panic",
         }
     }
@@ -87,6 +95,8 @@ impl Property {
                     | Property::ElectionSafety
                     | Property::StateMachineSafety
                     | Property::Linearizability
+                    | Property::LogMatching
+                    | Property::LeaderCompleteness
             )
     }
 

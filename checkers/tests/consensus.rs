@@ -12,10 +12,12 @@ fn run(scenario: &Scenario) -> (RunReport, checkers::Verdicts) {
     (r, v)
 }
 
-const CONSENSUS: [Property; 4] = [
+const CONSENSUS: [Property; 6] = [
     Property::ElectionSafety,
     Property::StateMachineSafety,
     Property::Linearizability,
+    Property::LogMatching,
+    Property::LeaderCompleteness,
     Property::Termination,
 ];
 
@@ -109,4 +111,72 @@ fn consensus_facts_are_judged_as_they_grow() {
     }
     let all = checkers::check_history(&h, None, &s.plan);
     assert_eq!(all.verdicts, check(&r, &s.plan).verdicts);
+}
+
+fn observed(us: u64, node: u32, obs: Observation) -> protocols::RunFact {
+    protocols::RunFact {
+        time: sim_core::Time::from_us(us),
+        node: NodeId(node),
+        what: protocols::Happened::Observed { obs },
+    }
+}
+
+fn judge(facts: &[protocols::RunFact], p: Property) -> Verdict {
+    let mut h = checkers::History::new();
+    for f in facts {
+        h.push(f);
+    }
+    checkers::check_one(&h, None, p)
+}
+
+#[test]
+fn a_leader_elected_without_a_committed_entry_breaks_leader_completeness() {
+    let log = |us, node, term, terms: &[u64]| {
+        observed(us, node, Observation::LeaderLog { term, terms: terms.to_vec() })
+    };
+    let elected = |us, node, term| observed(us, node, Observation::LeaderElected { term });
+    let applied = |us, node, index, term| {
+        observed(us, node, Observation::EntryApplied { index, term, op: 0 })
+    };
+    // r2 led term 1 with an empty log, index 1 of term 1 was applied at 10 us: r0 led term 2
+    // holding it, but r1 won term 3 without it.
+    let facts = [
+        elected(1, 2, 1),
+        log(1, 2, 1, &[]),
+        applied(10, 2, 1, 1),
+        elected(20, 0, 2),
+        log(20, 0, 2, &[1]),
+        elected(30, 1, 3),
+        log(30, 1, 3, &[]),
+    ];
+    let Verdict::Violated { violations } = judge(&facts, Property::LeaderCompleteness) else {
+        panic!("r1 lacks a committed entry")
+    };
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].nodes[0], NodeId(1));
+    // Without r1's election, every leader holds what was committed before it.
+    assert_eq!(judge(&facts[..5], Property::LeaderCompleteness), Verdict::Holds);
+}
+
+#[test]
+fn two_logs_sharing_an_entry_but_not_its_prefix_break_log_matching() {
+    let log = |us, node, term, terms: &[u64]| {
+        observed(us, node, Observation::LeaderLog { term, terms: terms.to_vec() })
+    };
+    let elected = |us, node, term| observed(us, node, Observation::LeaderElected { term });
+    let facts = [
+        elected(1, 0, 3),
+        log(1, 0, 3, &[1, 1, 2]),
+        elected(2, 1, 4),
+        log(2, 1, 4, &[1, 1]),
+        elected(3, 2, 5),
+        log(3, 2, 5, &[1, 3, 2]),
+    ];
+    // r0 and r2 both hold index 3 of term 2 but differ at index 2; r1 agrees with r0.
+    let Verdict::Violated { violations } = judge(&facts, Property::LogMatching) else {
+        panic!("index 3 of term 2 with different prefixes")
+    };
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].nodes, [NodeId(0), NodeId(2)]);
+    assert_eq!(judge(&facts[..4], Property::LogMatching), Verdict::Holds);
 }

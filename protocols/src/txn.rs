@@ -207,6 +207,10 @@ pub enum Observation {
     /// A consensus replica became leader of `term` (a term, ballot or epoch). It concerns no
     /// transaction, as the facts below.
     LeaderElected { term: u64 },
+    /// The log a new consensus leader starts `term` with, as the term of each of its entries
+    /// (entry `i + 1` was written in `terms[i]`): what log matching and leader completeness
+    /// are judged on.
+    LeaderLog { term: u64, terms: Vec<u64> },
     /// A consensus replica applied log entry `index` (written in `term`) to its state
     /// machine: client operation `op`, or 0 for a leader's no-op entry.
     EntryApplied { index: u64, term: u64, op: u64 },
@@ -265,6 +269,7 @@ impl Observation {
             // No transaction: ids count from 1, so 0 is nobody's.
             Observation::AuditRead { .. }
             | Observation::LeaderElected { .. }
+            | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
             | Observation::OpInvoked { .. }
             | Observation::OpReturned { .. } => TxnId(0),
@@ -288,6 +293,7 @@ impl Observation {
         matches!(
             self,
             Observation::LeaderElected { .. }
+                | Observation::LeaderLog { .. }
                 | Observation::EntryApplied { .. }
                 | Observation::OpInvoked { .. }
                 | Observation::OpReturned { .. }

@@ -23,6 +23,18 @@ pub struct AppliedAt {
     pub term: u64,
     pub op: OpId,
     pub node: NodeId,
+    /// When it was first applied: it was committed by then.
+    pub at: Time,
+}
+
+/// The log a leader started its term with (see [`Observation::LeaderLog`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderLog {
+    pub at: Time,
+    pub node: NodeId,
+    pub term: u64,
+    /// The term of each entry, entry 1 first.
+    pub terms: Vec<u64>,
 }
 
 /// A replicated log's facts. Every map is keyed by a number the run itself bounds (terms
@@ -33,6 +45,8 @@ pub struct ConsensusFacts {
     pub active: bool,
     /// Per term: the distinct nodes that became its leader, in order.
     pub leaders: BTreeMap<u64, Vec<NodeId>>,
+    /// Every new leader's log, in time order (bounded by the elections won).
+    pub leader_logs: Vec<LeaderLog>,
     /// Per log index: the first entry applied there.
     pub applied: BTreeMap<u64, AppliedAt>,
     /// Two nodes applied different entries at one index: (index, first, second).
@@ -58,8 +72,11 @@ impl ConsensusFacts {
                     l.push(node);
                 }
             }
+            Observation::LeaderLog { term, ref terms } => {
+                self.leader_logs.push(LeaderLog { at: time, node, term, terms: terms.clone() });
+            }
             Observation::EntryApplied { index, term, op } => {
-                let at = AppliedAt { term, op, node };
+                let at = AppliedAt { term, op, node, at: time };
                 let first = *self.applied.entry(index).or_insert(at);
                 if (first.term, first.op) != (term, op) {
                     self.divergent.push((index, first, at));

@@ -7,6 +7,10 @@
 //!   rebuilds its state machine from index 1).
 //! - `linearizability`: the client's operations, with their invocation and return times,
 //!   have a linearization per key ([`linearizability`]).
+//! - `log-matching`: if two leaders' logs (as each started its term) hold an entry with the
+//!   same index and term, they agree on every entry up to it (§5.3).
+//! - `leader-completeness`: every entry committed (applied anywhere) before a leader was
+//!   elected is in that leader's log at its index, with its term (§5.4).
 //! - `termination` (liveness; judged only when a liveness phase ran): every operation a live
 //!   client invoked returned, and every replica applied every entry that answered a client.
 //!
@@ -34,6 +38,8 @@ pub fn for_consensus(h: &History, p: Property) -> Option<Verdict> {
         Property::ElectionSafety => election_safety(h),
         Property::StateMachineSafety => state_machine_safety(h),
         Property::Linearizability => linearizability(h),
+        Property::LogMatching => log_matching(h),
+        Property::LeaderCompleteness => leader_completeness(h),
         Property::Termination => termination(h),
         Property::NoPanic => return None,
         _ => Verdict::NotApplicable {
@@ -101,6 +107,81 @@ pub fn state_machine_safety(h: &History) -> Verdict {
             format!("{node} applied index {got} when index {expected} was next"),
         )
     }));
+    Verdict::from_violations(v)
+}
+
+/// Without the leaders' logs (a family that does not report them) the log properties are not
+/// judged.
+fn no_leader_logs(h: &History) -> Option<Verdict> {
+    let c = h.consensus();
+    (c.leader_logs.is_empty() && !c.leaders.is_empty()).then(|| Verdict::NotApplicable {
+        reason: "the protocol reports no leader logs (LeaderLog facts)".into(),
+    })
+}
+
+pub fn log_matching(h: &History) -> Verdict {
+    if let Some(v) = no_leader_logs(h) {
+        return v;
+    }
+    let logs = &h.consensus().leader_logs;
+    let mut v = Vec::new();
+    for (k, a) in logs.iter().enumerate() {
+        for b in &logs[k + 1..] {
+            let shared = a.terms.len().min(b.terms.len());
+            let first_diff = (0..shared).find(|&i| a.terms[i] != b.terms[i]);
+            let last_same = (0..shared).rev().find(|&i| a.terms[i] == b.terms[i]);
+            if let (Some(d), Some(s)) = (first_diff, last_same)
+                && s > d
+            {
+                v.push(violation(
+                    Property::LogMatching,
+                    vec![a.node, b.node],
+                    format!(
+                        "the logs {} started term {} with and {} started term {} with both hold \
+                         index {} of term {}, yet differ at index {} (terms {} and {})",
+                        a.node,
+                        a.term,
+                        b.node,
+                        b.term,
+                        s + 1,
+                        a.terms[s],
+                        d + 1,
+                        a.terms[d],
+                        b.terms[d]
+                    ),
+                ));
+            }
+        }
+    }
+    Verdict::from_violations(v)
+}
+
+pub fn leader_completeness(h: &History) -> Verdict {
+    if let Some(v) = no_leader_logs(h) {
+        return v;
+    }
+    let c = h.consensus();
+    let mut v = Vec::new();
+    for log in &c.leader_logs {
+        let missing = c.applied.iter().find(|(index, a)| {
+            a.at <= log.at && log.terms.get(**index as usize - 1) != Some(&a.term)
+        });
+        if let Some((index, a)) = missing {
+            v.push(violation(
+                Property::LeaderCompleteness,
+                vec![log.node, a.node],
+                format!(
+                    "{} became leader of term {} without index {index} (term {}), which {} had \
+                     applied at {}us",
+                    log.node,
+                    log.term,
+                    a.term,
+                    a.node,
+                    a.at.as_us()
+                ),
+            ));
+        }
+    }
     Verdict::from_violations(v)
 }
 

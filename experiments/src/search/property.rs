@@ -25,10 +25,14 @@ pub enum Target {
     StateMachineSafety,
     /// Replicated logs: the client's operations are linearizable.
     Linearizability,
+    /// Replicated logs: leaders' logs that share an entry agree before it.
+    LogMatching,
+    /// Replicated logs: every committed entry is in every later leader's log.
+    LeaderCompleteness,
 }
 
 impl Target {
-    pub const ALL: [Target; 9] = [
+    pub const ALL: [Target; 11] = [
         Target::Atomicity,
         Target::NonBlocking,
         Target::Termination,
@@ -38,6 +42,8 @@ impl Target {
         Target::ElectionSafety,
         Target::StateMachineSafety,
         Target::Linearizability,
+        Target::LogMatching,
+        Target::LeaderCompleteness,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +57,8 @@ impl Target {
             Target::ElectionSafety => "election-safety",
             Target::StateMachineSafety => "state-machine-safety",
             Target::Linearizability => "linearizability",
+            Target::LogMatching => "log-matching",
+            Target::LeaderCompleteness => "leader-completeness",
         }
     }
 
@@ -78,6 +86,8 @@ impl Target {
             Target::ElectionSafety => &[Property::ElectionSafety],
             Target::StateMachineSafety => &[Property::StateMachineSafety],
             Target::Linearizability => &[Property::Linearizability],
+            Target::LogMatching => &[Property::LogMatching],
+            Target::LeaderCompleteness => &[Property::LeaderCompleteness],
         }
     }
 

@@ -70,5 +70,11 @@ impl KvCall {
 }
 
 /// What every consensus family is judged on (see `checkers::consensus`).
-pub const CONSENSUS_PROPERTIES: &[&str] =
-    &["election-safety", "state-machine-safety", "linearizability", "termination"];
+pub const CONSENSUS_PROPERTIES: &[&str] = &[
+    "election-safety",
+    "state-machine-safety",
+    "linearizability",
+    "log-matching",
+    "leader-completeness",
+    "termination",
+];

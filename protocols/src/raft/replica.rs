@@ -246,6 +246,8 @@ impl Replica {
         self.role =
             Role::Leader { next: vec![last + 1; n], matched: vec![0; n], waiting: BTreeMap::new() };
         ctx.observe(Observation::LeaderElected { term: self.term });
+        let terms = self.log.iter().map(|e| e.term).collect();
+        ctx.observe(Observation::LeaderLog { term: self.term, terms });
         ctx.mark(Point::BecameLeader.name());
         // A no-op of the new term, so that earlier entries commit with it (§8).
         self.append(ctx, Entry { term: self.term, op: None });
