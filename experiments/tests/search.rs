@@ -149,6 +149,8 @@ fn every_broken_variant_is_found_with_a_minimal_plan() {
             _ if name.starts_with("broken-saga-") => Target::SagaAtomicity,
             // A replicated log's vote forgotten across a crash: two leaders in one term.
             "broken-raft-volatile-vote" => Target::ElectionSafety,
+            // A new leader that ignores phase 1b reports overwrites a chosen slot.
+            "broken-multipaxos-ignores-accepted" => Target::StateMachineSafety,
             _ => Target::Atomicity,
         };
         let c = found(name, target, FaultClass::ALL.to_vec());

@@ -18,6 +18,7 @@ pub const FAMILIES: &[Family] = &[
     crate::saga::orchestration::FAMILY,
     crate::saga::choreography::FAMILY,
     crate::raft::FAMILY,
+    crate::multi_paxos::FAMILY,
 ];
 
 /// Families that are models for `commitlab explore` only (no client, workload or disk to

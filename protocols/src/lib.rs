@@ -12,6 +12,7 @@ pub mod error;
 pub mod explore;
 pub mod facts;
 pub mod family;
+pub mod multi_paxos;
 pub mod paxos_commit;
 pub mod raft;
 pub mod roles;

@@ -24,7 +24,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "faster-paxos-commit",
             "saga-orchestration",
             "saga-choreography",
-            "raft"
+            "raft",
+            "multi-paxos"
         ]
     );
     let broken: Vec<_> = protocols::broken_protocols().collect();
@@ -36,7 +37,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "broken-3pc-all-uncertain-commit",
             "broken-saga-volatile-orchestrator",
             "broken-saga-lossy-bus",
-            "broken-raft-volatile-vote"
+            "broken-raft-volatile-vote",
+            "broken-multipaxos-ignores-accepted"
         ]
     );
     assert!(broken.iter().all(|b| b.starts_with("broken-")));

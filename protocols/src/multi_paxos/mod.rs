@@ -1,0 +1,357 @@
+//! Multi-Paxos (Lamport, *Paxos Made Simple*, 2001, §3; van Renesse & Altinbuken, *Paxos Made
+//! Moderately Complex*, 2015): a replicated log of key-value operations, as a protocol family.
+//!
+//! Replicas are nodes `0..N` (`--participants N`), the key-value client is node `N`. Every
+//! replica is proposer, acceptor and learner. What is implemented: ballots `(round, node)`,
+//! ordered by round with the node id breaking ties, so no two proposers share one; a replica
+//! that hears no leader for a randomized timeout (drawn from its own stream) runs phase 1
+//! once for every slot from its first unchosen one; each promise (phase 1b) reports every
+//! value its acceptor accepted from that slot on; the new leader re-proposes, per slot, the
+//! value reported with the highest ballot, fills the gaps with no-ops, then serves clients
+//! (followers redirect, as in Raft) with one phase 2 per slot. Acceptor state (the promised
+//! ballot, the accepted values) is forced to disk before the acceptor answers; chosen values
+//! are forced too, so a recovered replica rebuilds its state machine from its own disk. The
+//! leader tells the others each chosen value; a follower that missed some asks the leader
+//! (its heartbeat carries how far the leader applied). The leader answers a client after
+//! applying its operation; the state machine applies each operation id once.
+//!
+//! A value carries the ballot of the leader that first proposed it (an [`Entry`]'s `term`),
+//! and re-proposals keep it: so a slot's chosen value is one `(term, op)` however many
+//! ballots carried it, which is what `EntryApplied` reports (`index`: the slot).
+//! `LeaderElected` reports a ballot as its number `round * N + node`.
+//!
+//! Not implemented: membership changes, log truncation, leases, batching several slots in one
+//! phase 2 message.
+//!
+//! Bounds: a catch-up answer carries at most [`MultiPaxosConfig::batch_max`] values, and a
+//! heartbeat re-sends at most that many unanswered proposals; the log grows by one slot per
+//! operation plus the gaps a new leader fills; the client's retries are capped by its backoff.
+//!
+//! Broken variant (for the checkers to catch): `broken-multipaxos-ignores-accepted` — a new
+//! leader proposes its own no-op in every slot its phase 1b reported, discarding the values
+//! reported there, so a value already chosen is overwritten by another.
+
+mod replica;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Duration, NodeId, Protocol};
+
+use crate::consensus::client::{KvClient, KvClientConfig, KvMsg, KvTimer, KvWire};
+use crate::consensus::{CONSENSUS_PROPERTIES, Op};
+use crate::durable::TxnRecord;
+use crate::family::{Family, RoleSpec, Roles, VariantSpec};
+use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::shared::Shared;
+use crate::timing::Timing;
+use crate::txn::{Key, Observation, Outcome, TxnId, Write};
+
+pub use replica::Replica;
+
+/// The Multi-Paxos vocabulary.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct MultiPaxos;
+
+/// A ballot: higher rounds win, the node id breaks ties. `Ballot::ZERO` is below every real
+/// ballot (rounds start at 1).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Ballot {
+    pub round: u64,
+    pub node: u32,
+}
+
+impl Ballot {
+    pub const ZERO: Ballot = Ballot { round: 0, node: 0 };
+
+    /// The ballot as one number, ordered as ballots are: what observations call a term.
+    pub fn number(self, replicas: u32) -> u64 {
+        self.round * u64::from(replicas) + u64::from(self.node)
+    }
+}
+
+impl std::fmt::Display for Ballot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "b{}.{}", self.round, self.node)
+    }
+}
+
+/// A proposed value: the number of the ballot that first proposed it and the client
+/// operation (`None`: a no-op filling a gap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: u64,
+    pub op: Option<Op>,
+}
+
+/// One accepted value, as a promise reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Accepted {
+    pub slot: u64,
+    pub ballot: Ballot,
+    pub entry: Entry,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum Msg {
+    Kv(KvMsg),
+    /// Phase 1a: promise `ballot`, and report what you accepted from slot `from` on.
+    Prepare {
+        ballot: Ballot,
+        from: u64,
+    },
+    /// Phase 1b.
+    Promise {
+        ballot: Ballot,
+        accepted: Vec<Accepted>,
+    },
+    /// Phase 2a for one slot.
+    Accept {
+        ballot: Ballot,
+        slot: u64,
+        entry: Entry,
+    },
+    /// Phase 2b.
+    AcceptedAck {
+        ballot: Ballot,
+        slot: u64,
+    },
+    /// The receiver promised a higher ballot than the sender's: `promised`.
+    Nack {
+        promised: Ballot,
+    },
+    /// Values chosen at these slots.
+    Chosen {
+        values: Vec<(u64, Entry)>,
+    },
+    /// The leader of `ballot` is alive and applied every slot through `applied`.
+    Heartbeat {
+        ballot: Ballot,
+        applied: u64,
+    },
+    /// A follower missed chosen values: send those from slot `from` on.
+    Learn {
+        from: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Kv(KvTimer),
+    /// No word from a leader: run phase 1 with a higher ballot.
+    Election,
+    /// Leader: assert leadership, re-send unanswered proposals.
+    Heartbeat,
+}
+
+/// What a replica forces to its disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// The acceptor promised `ballot`.
+    Promised { ballot: Ballot },
+    /// The acceptor accepted `entry` at `slot` in `ballot`.
+    Accepted { slot: u64, ballot: Ballot, entry: Entry },
+    /// The learner learned that `entry` was chosen at `slot`.
+    Chosen { slot: u64, entry: Entry },
+}
+
+impl Protocol for MultiPaxos {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = Observation;
+
+    fn label_msg(msg: &Msg) -> String {
+        match msg {
+            Msg::Kv(KvMsg::Request { op }) => format!("REQ {}", op.id),
+            Msg::Kv(KvMsg::Reply { op, .. }) => format!("REPLY {op}"),
+            Msg::Kv(KvMsg::Redirect { op, .. }) => format!("REDIRECT {op}"),
+            Msg::Prepare { ballot, from } => format!("PREPARE {ballot} from {from}"),
+            Msg::Promise { ballot, accepted } => format!("PROMISE {ballot} x{}", accepted.len()),
+            Msg::Accept { ballot, slot, .. } => format!("ACCEPT {ballot} s{slot}"),
+            Msg::AcceptedAck { ballot, slot } => format!("ACCEPTED {ballot} s{slot}"),
+            Msg::Nack { promised } => format!("NACK {promised}"),
+            Msg::Chosen { values } => format!("CHOSEN x{}", values.len()),
+            Msg::Heartbeat { ballot, applied } => format!("HEARTBEAT {ballot} a{applied}"),
+            Msg::Learn { from } => format!("LEARN from {from}"),
+        }
+    }
+}
+
+impl KvWire for MultiPaxos {
+    fn wrap_msg(m: KvMsg) -> Msg {
+        Msg::Kv(m)
+    }
+    fn wrap_timer(t: KvTimer) -> Timer {
+        Timer::Kv(t)
+    }
+}
+
+/// Multi-Paxos records hold no transaction: the commit vocabulary reads nothing from them.
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[Write])> {
+        None
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        None
+    }
+}
+
+/// Textbook mistakes, for the checkers to catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokenMultiPaxos {
+    /// A new leader proposes its own no-op where phase 1b reported accepted values.
+    IgnoresAccepted,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MultiPaxosConfig {
+    pub replicas: u32,
+    /// Election timeouts are drawn uniformly from `[election_min_us, election_max_us]`.
+    pub election_min_us: u64,
+    pub election_max_us: u64,
+    pub heartbeat_us: u64,
+    /// Values per catch-up answer, and proposals re-sent per heartbeat, at most.
+    pub batch_max: u64,
+    pub broken: Option<BrokenMultiPaxos>,
+    pub client: KvClientConfig,
+}
+
+impl MultiPaxosConfig {
+    fn majority(&self) -> usize {
+        self.replicas as usize / 2 + 1
+    }
+    fn election_timeout(&self, rng: &mut sim_core::SimRng) -> Duration {
+        let us = sim_core::rng::uniform_u64(rng, self.election_min_us, self.election_max_us);
+        Duration::from_us(us)
+    }
+}
+
+/// One node of a Multi-Paxos cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    Replica(Replica),
+    Client(KvClient),
+}
+
+impl sim_core::Process<MultiPaxos> for Node {
+    fn on_start(&mut self, ctx: &mut sim_core::Context<'_, MultiPaxos>) {
+        match self {
+            Node::Replica(r) => r.on_start(ctx),
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+    fn on_message(&mut self, ctx: &mut sim_core::Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Replica(r), msg) => r.on_message(ctx, from, msg),
+            (Node::Client(c), Msg::Kv(m)) => c.on_message(ctx, from, m),
+            (Node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, MultiPaxos>, timer: Timer) {
+        match (self, timer) {
+            (Node::Replica(r), t) => r.on_timer(ctx, t),
+            (Node::Client(c), Timer::Kv(t)) => c.on_timer(ctx, t),
+            (Node::Client(_), t) => panic!("the client got timer {t:?}: a protocol bug"),
+        }
+    }
+}
+
+/// Replicas hold no transaction: nothing in doubt, no locks.
+impl NodeView for Node {
+    fn in_doubt(&self) -> Vec<TxnId> {
+        Vec::new()
+    }
+    fn locks(&self) -> std::collections::BTreeMap<Key, TxnId> {
+        std::collections::BTreeMap::new()
+    }
+}
+
+impl CommitProtocol for MultiPaxos {
+    type Node = Node;
+    type Config = MultiPaxosConfig;
+    fn build(
+        config: &Shared<MultiPaxosConfig>,
+        id: NodeId,
+        boot: sim_core::Boot<'_, Record>,
+    ) -> Node {
+        if id.0 < config.replicas {
+            Node::Replica(Replica::new(config, id, boot.disk()))
+        } else {
+            Node::Client(KvClient::new(Shared::new(config.client.clone()), boot.is_recovery()))
+        }
+    }
+}
+
+const VARIANTS: &[(VariantSpec, Option<BrokenMultiPaxos>)] = &[
+    (
+        VariantSpec::new(
+            "multi-paxos",
+            true,
+            "Multi-Paxos: stable leader, phase 1 once for all open slots, KV client",
+        ),
+        None,
+    ),
+    (
+        VariantSpec::new(
+            "broken-multipaxos-ignores-accepted",
+            false,
+            "BROKEN: a new leader proposes its own value despite phase 1b reports",
+        ),
+        Some(BrokenMultiPaxos::IgnoresAccepted),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "replica",
+        label: "r",
+        crash_points: replica::Point::NAMES,
+        failure_points: &[],
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+];
+
+/// The Multi-Paxos family.
+pub const FAMILY: Family = Family {
+    name: "multi-paxos",
+    variants: || VARIANTS.iter().map(|v| v.0).collect(),
+    roles: ROLES,
+    settings: &[],
+    properties: CONSENSUS_PROPERTIES,
+    layout: |s| Roles::from_groups(ROLES, &[("replica", s.participants), ("client", 1)]),
+    run,
+    explore: None,
+};
+
+/// Keys the client spreads its operations over: few, so that operations contend.
+const KEYS: u32 = 3;
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let broken = VARIANTS.iter().find(|v| v.0.name == variant).expect("a Multi-Paxos variant").1;
+    let timing = Timing::for_network(&scenario.network);
+    let d = timing.latency_bound_us;
+    // Heartbeats well inside the election timeout: a round trip is at most 2d.
+    let client_retry_us = 40 * d;
+    let config = MultiPaxosConfig {
+        replicas: scenario.participants,
+        election_min_us: 10 * d,
+        election_max_us: 20 * d,
+        heartbeat_us: 3 * d,
+        batch_max: 64,
+        broken,
+        client: KvClientConfig {
+            replicas: scenario.participants,
+            ops: scenario.txns,
+            max_in_flight: scenario.max_in_flight,
+            keys: KEYS,
+            retry: crate::backoff::Backoff::new(client_retry_us, 8 * client_retry_us),
+        },
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<MultiPaxos>(scenario, roles, timing, config)
+}
