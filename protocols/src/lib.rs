@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod client;
 pub mod consensus;
 pub mod crash_point;
+pub mod decision;
 pub mod durable;
 pub mod error;
 pub mod explore;
