@@ -45,12 +45,12 @@ where
 }
 
 /// A saga family's roles: the coordinating node's points on every saga, then those of failing
-/// sagas only, and the services'.
+/// sagas only, and the services' ([`crate::saga::ServicePoint`]).
 pub const fn saga_roles(
     coordinator: &'static [&'static str],
     normal_points: usize,
-    services: &'static [&'static str],
 ) -> [RoleSpec; 3] {
+    let services = crate::saga::ServicePoint::NAMES;
     crate::roles::commit_role_specs(coordinator.split_at(normal_points), (services, &[]))
 }
 

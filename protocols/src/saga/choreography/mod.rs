@@ -233,8 +233,7 @@ impl crate::saga::wiring::SagaStyle for SagaChoreography {
     type Broken = BrokenChoreography;
     const NAME: &'static str = "saga choreography";
     const VARIANTS: &'static [(VariantSpec, Option<BrokenChoreography>)] = VARIANTS;
-    const ROLES: &'static [RoleSpec] =
-        &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4, service::Point::NAMES);
+    const ROLES: &'static [RoleSpec] = &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4);
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[

@@ -183,7 +183,7 @@ impl crate::saga::wiring::SagaStyle for SagaOrchestration {
     const NAME: &'static str = "saga orchestration";
     const VARIANTS: &'static [(VariantSpec, Option<BrokenOrchestration>)] = VARIANTS;
     const ROLES: &'static [RoleSpec] =
-        &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4, service::Point::NAMES);
+        &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4);
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
