@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod catalog;
 pub mod client;
+pub mod commit_record;
 pub mod consensus;
 pub mod crash_point;
 pub mod decision;
