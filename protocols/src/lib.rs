@@ -5,8 +5,10 @@
 pub mod backoff;
 pub mod catalog;
 pub mod client;
+pub mod commit_record;
 pub mod consensus;
 pub mod crash_point;
+pub mod decision;
 pub mod durable;
 pub mod error;
 pub mod explore;

@@ -284,9 +284,7 @@ impl ResourceManager {
     }
 
     fn reply(&self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId, outcome: Outcome) {
-        ctx.observe(Observation::ReportedToClient { txn, outcome });
-        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
-        ctx.send(self.config.layout.client(), msg);
+        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 
     // ----- failures: asking leaders, and leading ---------------------------------------------

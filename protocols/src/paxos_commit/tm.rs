@@ -169,13 +169,8 @@ impl TransactionManager {
         }
         self.txns.insert(txn, State::Decided(outcome));
         ctx.observe(Observation::Decided { txn, outcome });
-        for (i, &p) in participants.iter().enumerate() {
-            ctx.send(p, Msg::Outcome { txn, outcome });
-            if i == 0 {
-                ctx.mark(Point::DecisionSentToFirst.name());
-            }
-        }
-        ctx.mark(Point::DecisionSentToAll.name());
+        let sent = (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
+        crate::decision::send_marked(ctx, &participants, Msg::Outcome { txn, outcome }, sent);
     }
 
     /// An RM has not learnt the outcome: tell it, or find it out with a new ballot.

@@ -66,6 +66,16 @@ pub enum LedgerRecord {
     },
 }
 
+crate::crash_points! {
+    /// A saga service's crash points, the same in both styles: each names what the
+    /// service's ledger just did (a step applied or refused, a compensation applied).
+    pub enum ServicePoint {
+        StepApplied = "step-applied",
+        StepRefused = "step-refused",
+        CompensationApplied = "compensation-applied",
+    }
+}
+
 /// A service's balances and the idempotency keys it has answered, rebuilt from its disk.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ledger {

@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::ClientConfig;
-use crate::family::VariantSpec;
-use crate::roles::{RoleSpec, Roles};
+use crate::family::{Family, VariantSpec};
+use crate::roles::{RoleSpec, Roles, commit_roles};
 use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError, run_with};
 use crate::timing::Timing;
 use crate::txn::Layout;
@@ -27,29 +27,71 @@ pub struct SagaConfig<B> {
     pub client: ClientConfig,
 }
 
+/// One saga style as a family: its name, its variants (with the broken behaviour each turns
+/// on) and its coordinating node's crash points. [`family`] turns this into the style's
+/// [`Family`], so the two styles describe themselves the same way by construction.
+pub trait SagaStyle: CommitProtocol<Config = SagaConfig<Self::Broken>>
+where
+    Self::Record: crate::durable::TxnRecord,
+{
+    /// The style's deliberately broken behaviours.
+    type Broken: Copy + 'static;
+    /// The family's subject, e.g. "saga orchestration".
+    const NAME: &'static str;
+    /// Correct first, each with the broken behaviour it turns on.
+    const VARIANTS: &'static [(VariantSpec, Option<Self::Broken>)];
+    /// Its roles, from [`saga_roles`].
+    const ROLES: &'static [RoleSpec];
+}
+
 /// A saga family's roles: the coordinating node's points on every saga, then those of failing
-/// sagas only, and the services'.
+/// sagas only, and the services' ([`crate::saga::ServicePoint`]).
 pub const fn saga_roles(
     coordinator: &'static [&'static str],
     normal_points: usize,
-    services: &'static [&'static str],
 ) -> [RoleSpec; 3] {
+    let services = crate::saga::ServicePoint::NAMES;
     crate::roles::commit_role_specs(coordinator.split_at(normal_points), (services, &[]))
 }
 
-/// Runs `scenario` as the saga `variant` of `variants` (its name and broken flag).
-pub fn run_variant<P, B>(
-    variants: &[(VariantSpec, Option<B>)],
-    roles: Roles,
-    variant: &str,
-    scenario: &Scenario,
-) -> Result<RunOutcome, ScenarioError>
+/// The family of saga style `S`: sagas have no settings of their own, are judged on the saga
+/// properties and are not explorable yet.
+pub const fn family<S: SagaStyle>() -> Family
 where
-    B: Copy,
-    P: CommitProtocol<Config = SagaConfig<B>>,
-    P::Record: crate::durable::TxnRecord,
+    S::Record: crate::durable::TxnRecord,
 {
-    let (_, broken) = variants.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
+    Family {
+        name: S::NAME,
+        variants: variants::<S>,
+        roles: S::ROLES,
+        settings: &[],
+        properties: crate::family::SAGA_PROPERTIES,
+        layout: layout::<S>,
+        run: run::<S>,
+        explore: None,
+    }
+}
+
+fn variants<S: SagaStyle>() -> Vec<VariantSpec>
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    S::VARIANTS.iter().map(|(spec, _)| *spec).collect()
+}
+
+fn layout<S: SagaStyle>(scenario: &Scenario) -> Roles
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    commit_roles(&Layout::new(scenario.participants), S::ROLES, "")
+}
+
+/// Runs `scenario` as the saga `variant` of style `S`.
+fn run<S: SagaStyle>(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError>
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    let (_, broken) = S::VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
     let timing = Timing::for_network(&scenario.network);
     let config = SagaConfig {
         layout: Layout::new(scenario.participants),
@@ -58,7 +100,7 @@ where
         refusals: scenario.votes.clone(),
         client: scenario.client_config(&timing),
     };
-    run_with::<P>(scenario, roles, timing, config)
+    run_with::<S>(scenario, layout::<S>(scenario), timing, config)
 }
 
 /// The node enum of a saga style, its `Process` dispatch (the client's traffic to the client,

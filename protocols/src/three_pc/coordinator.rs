@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::client::ClientMsg;
+use crate::decision::send_marked;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -302,24 +303,6 @@ impl Coordinator {
     }
 
     fn reply(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
-        ctx.observe(Observation::ReportedToClient { txn, outcome });
-        ctx.send(self.config.layout.client(), Msg::Client(ClientMsg::Reply { txn, outcome }));
+        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
-}
-
-/// Sends `msg` to `targets` in order, marking `first` after the first send and `all` after
-/// the last (the names of a `*SentToFirst` / `*SentToAll` pair of crash points).
-pub(super) fn send_marked(
-    ctx: &mut Context<'_, ThreePc>,
-    targets: &[NodeId],
-    msg: Msg,
-    (first, all): (&'static str, &'static str),
-) {
-    for (i, &p) in targets.iter().enumerate() {
-        ctx.send(p, msg.clone());
-        if i == 0 {
-            ctx.mark(first);
-        }
-    }
-    ctx.mark(all);
 }

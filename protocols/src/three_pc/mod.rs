@@ -148,16 +148,8 @@ pub enum Timer {
     Inquire(TxnId),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
-    /// Participant, forced before voting yes.
-    Prepared { txn: TxnId, participants: Vec<NodeId>, writes: Vec<Write> },
-    /// Any node, forced before the decision is sent or acknowledged.
-    Decision { txn: TxnId, outcome: Outcome, participants: Vec<NodeId> },
-    /// Coordinator: every participant acknowledged.
-    End { txn: TxnId, outcome: Outcome },
-}
+/// 2PC and 3PC log the same records.
+pub use crate::commit_record::CommitRecord as Record;
 
 impl Protocol for ThreePc {
     type Msg = Msg;
@@ -167,7 +159,6 @@ impl Protocol for ThreePc {
 }
 
 crate::client_wire!(ThreePc, Msg, Timer);
-crate::txn_record!(Record);
 
 crate::commit_node! {
     /// One node of a 3PC cluster.

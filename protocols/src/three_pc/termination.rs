@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Context, NodeId};
 
-use super::coordinator::send_marked;
+use crate::decision::send_marked;
 
 const BACKUP_PRECOMMIT_SENT: (&str, &str) =
     (BackupPoint::PrecommitSentToFirst.name(), BackupPoint::PrecommitSentToAll.name());

@@ -22,6 +22,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
+use crate::decision::send_marked;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -35,6 +36,9 @@ crate::crash_points! {
         DecisionSentToAll = "decision-sent-to-all",
     }
 }
+
+const DECISION_SENT: (&str, &str) =
+    (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
@@ -298,7 +302,7 @@ impl Coordinator {
             ctx.mark(Point::DecisionLogged.name());
         }
         ctx.observe(Observation::Decided { txn, outcome });
-        send_decision(ctx, &targets, txn, outcome);
+        send_marked(ctx, &targets, Msg::Decision { txn, outcome }, DECISION_SENT);
         if logged && unlogged {
             ctx.persist(record);
             ctx.mark(Point::DecisionLogged.name());
@@ -384,27 +388,11 @@ impl Coordinator {
     }
 
     fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
-        // Observed before the send: no trigger fires between an observation and a send, so
-        // the count of replies is exact.
-        ctx.observe(Observation::ReportedToClient { txn, outcome });
-        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
-        ctx.send(self.config.layout.client(), msg);
+        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 
     /// Transactions the coordinator is still working on.
     pub fn active(&self) -> Vec<TxnId> {
         self.active.keys().copied().collect()
     }
-}
-
-/// Sends the decision to `targets` in order, marking the first and the last send so a fault
-/// plan can crash the coordinator between them.
-fn send_decision(ctx: &mut Context<'_, TwoPc>, targets: &[NodeId], txn: TxnId, outcome: Outcome) {
-    for (i, &p) in targets.iter().enumerate() {
-        ctx.send(p, Msg::Decision { txn, outcome });
-        if i == 0 {
-            ctx.mark(Point::DecisionSentToFirst.name());
-        }
-    }
-    ctx.mark(Point::DecisionSentToAll.name());
 }

@@ -185,16 +185,8 @@ pub enum Timer {
     PreVote(TxnId),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
-    /// Participant, forced before voting yes.
-    Prepared { txn: TxnId, participants: Vec<NodeId>, writes: Vec<Write> },
-    /// Coordinator (forced before sending) and participant (forced before acking).
-    Decision { txn: TxnId, outcome: Outcome, participants: Vec<NodeId> },
-    /// Coordinator: every participant acknowledged; the transaction may be forgotten.
-    End { txn: TxnId, outcome: Outcome },
-}
+/// 2PC and 3PC log the same records.
+pub use crate::commit_record::CommitRecord as Record;
 
 impl Protocol for TwoPc {
     type Msg = Msg;
@@ -204,7 +196,6 @@ impl Protocol for TwoPc {
 }
 
 crate::client_wire!(TwoPc, Msg, Timer);
-crate::txn_record!(Record);
 
 crate::commit_node! {
     /// One node of a 2PC cluster.

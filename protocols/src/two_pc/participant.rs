@@ -268,10 +268,7 @@ impl Participant {
     }
 
     fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
-        // Observed before the send, as the coordinator does: the count of replies is exact.
-        ctx.observe(Observation::ReportedToClient { txn, outcome });
-        let msg = Msg::Client(ClientMsg::Reply { txn, outcome });
-        ctx.send(self.config.layout.client(), msg);
+        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 
     fn on_decision(

@@ -189,8 +189,7 @@ impl Broker {
     }
 
     fn reply(&self, ctx: &mut Context<'_, SagaChoreography>, txn: TxnId, outcome: SagaOutcome) {
-        let outcome = outcome.outcome();
-        ctx.observe(Observation::ReportedToClient { txn, outcome });
-        ctx.send(self.config.layout.client(), Msg::Client(ClientMsg::Reply { txn, outcome }));
+        let client = self.config.layout.client();
+        crate::decision::reply_to_client(ctx, client, txn, outcome.outcome());
     }
 }

@@ -38,9 +38,7 @@ use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
-use crate::roles::commit_roles;
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
-use crate::txn::{Layout, Outcome, SagaOutcome, Txn, TxnId};
+use crate::txn::{Outcome, SagaOutcome, Txn, TxnId};
 
 pub use broker::Broker;
 pub use service::Service;
@@ -229,16 +227,14 @@ crate::saga::wiring::saga_node! {
 }
 
 /// The saga choreography family.
-pub const FAMILY: Family = Family {
-    name: "saga choreography",
-    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
-    roles: ROLES,
-    settings: &[],
-    properties: crate::family::SAGA_PROPERTIES,
-    layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
-    run,
-    explore: None,
-};
+pub const FAMILY: Family = crate::saga::wiring::family::<SagaChoreography>();
+
+impl crate::saga::wiring::SagaStyle for SagaChoreography {
+    type Broken = BrokenChoreography;
+    const NAME: &'static str = "saga choreography";
+    const VARIANTS: &'static [(VariantSpec, Option<BrokenChoreography>)] = VARIANTS;
+    const ROLES: &'static [RoleSpec] = &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4);
+}
 
 const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[
     (
@@ -258,13 +254,3 @@ const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[
         Some(BrokenChoreography::LossyBus),
     ),
 ];
-
-const ROLES: &[RoleSpec] =
-    &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4, service::Point::NAMES);
-
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let roles = (FAMILY.layout)(scenario);
-    crate::saga::wiring::run_variant::<SagaChoreography, BrokenChoreography>(
-        VARIANTS, roles, variant, scenario,
-    )
-}

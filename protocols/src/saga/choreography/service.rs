@@ -17,20 +17,11 @@ use super::{
     ChoreographyConfig, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography, Timer,
     reaction, step_event,
 };
-use crate::saga::{Ledger, LedgerRecord, StepResult, jittered, step_write};
+use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult, jittered, step_write};
 use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::Observation;
 use crate::workload::Workload;
-
-crate::crash_points! {
-    /// A service's crash points.
-    pub enum Point {
-        StepApplied = "step-applied",
-        StepRefused = "step-refused",
-        CompensationApplied = "compensation-applied",
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {

@@ -34,9 +34,7 @@ use super::{LedgerRecord, StepResult};
 use crate::client::{ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
-use crate::roles::commit_roles;
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
-use crate::txn::{Layout, Outcome, SagaOutcome, Txn, TxnId, Write};
+use crate::txn::{Outcome, SagaOutcome, Txn, TxnId, Write};
 
 pub use orchestrator::Orchestrator;
 pub use service::Service;
@@ -178,16 +176,15 @@ crate::saga::wiring::saga_node! {
 }
 
 /// The saga orchestration family.
-pub const FAMILY: Family = Family {
-    name: "saga orchestration",
-    variants: || VARIANTS.iter().map(|(spec, _)| *spec).collect(),
-    roles: ROLES,
-    settings: &[],
-    properties: crate::family::SAGA_PROPERTIES,
-    layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
-    run,
-    explore: None,
-};
+pub const FAMILY: Family = crate::saga::wiring::family::<SagaOrchestration>();
+
+impl crate::saga::wiring::SagaStyle for SagaOrchestration {
+    type Broken = BrokenOrchestration;
+    const NAME: &'static str = "saga orchestration";
+    const VARIANTS: &'static [(VariantSpec, Option<BrokenOrchestration>)] = VARIANTS;
+    const ROLES: &'static [RoleSpec] =
+        &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4);
+}
 
 const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
     (
@@ -207,13 +204,3 @@ const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
         Some(BrokenOrchestration::VolatileOrchestrator),
     ),
 ];
-
-const ROLES: &[RoleSpec] =
-    &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4, service::Point::NAMES);
-
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let roles = (FAMILY.layout)(scenario);
-    crate::saga::wiring::run_variant::<SagaOrchestration, BrokenOrchestration>(
-        VARIANTS, roles, variant, scenario,
-    )
-}

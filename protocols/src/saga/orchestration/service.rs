@@ -13,19 +13,10 @@ use sim_core::rng::Chance;
 use sim_core::{Boot, Context, NodeId};
 
 use super::{Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
-use crate::saga::{Ledger, LedgerRecord, StepResult};
+use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult};
 use crate::shared::Shared;
 use crate::txn::{Observation, TxnId, Write};
 use crate::workload::Workload;
-
-crate::crash_points! {
-    /// A service's crash points.
-    pub enum Point {
-        StepApplied = "step-applied",
-        StepRefused = "step-refused",
-        CompensationApplied = "compensation-applied",
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {
