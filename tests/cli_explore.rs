@@ -93,11 +93,10 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
 /// `explore --out` writes the path; `replay` re-runs it event by event through the same
 /// world: the same property violated, the same trace hash (exit 1). A path cut short of
 /// the violation replays to no violation (exit 0).
-#[test]
-fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let (code, text, err) = commitlab(&[
+/// A search that finds the unlogged decision (atomicity, a crash and a recovery, timer rule
+/// `quiescent`) and writes it under `out`.
+fn unlogged_decision(out: &str) -> Vec<&str> {
+    vec![
         "explore",
         "--protocol",
         "broken-2pc-unlogged-decision",
@@ -113,8 +112,14 @@ fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
         "atomicity",
         "--out",
         out,
-        "--json",
-    ]);
+    ]
+}
+
+#[test]
+fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (code, text, err) = commitlab(&[&unlogged_decision(out)[..], &["--json"]].concat());
     assert_eq!(code, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
     let file = v["counterexample"].as_str().expect("the file's path").to_string();
@@ -138,4 +143,29 @@ fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
     let (code, _, err) = commitlab(&["replay", &file]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("step 1") && err.contains("not enabled"), "{err}");
+}
+
+/// An explored counterexample is drawn as `check` draws its runs: the Mermaid diagram on the
+/// terminal and in `DIR/….mmd`, the SVG space-time diagram in `DIR/….svg`, both showing the
+/// protocol's own messages along the path (timer rule `quiescent`, as the replay test).
+#[test]
+fn an_explored_counterexample_is_drawn_beside_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (code, text, err) = commitlab(&unlogged_decision(out));
+    assert_eq!(code, 1, "{err}");
+    let stem = dir.path().join("explore-broken-2pc-unlogged-decision-atomicity");
+    let mermaid = std::fs::read_to_string(stem.with_extension("mmd")).expect("the .mmd file");
+    let svg = std::fs::read_to_string(stem.with_extension("svg")).expect("the .svg file");
+    assert!(mermaid.starts_with("sequenceDiagram\n"), "{mermaid}");
+    assert!(text.contains(&format!("```mermaid\n{mermaid}```")), "{text}");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    for diagram in [&mermaid, &svg] {
+        // 2PC's messages between the roles the path uses, and the crash it needs.
+        for label in ["PREPARE t1", "VOTE t1 yes", "DECIDED t1 commit", "DECIDED t1 abort"] {
+            assert!(diagram.contains(label), "{label} missing:\n{diagram}");
+        }
+    }
+    assert!(mermaid.contains("coord->>p1: PREPARE t1"), "{mermaid}");
+    assert!(mermaid.contains("Note over coord: CRASH"), "{mermaid}");
 }

@@ -111,15 +111,27 @@ pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
     };
     if args.json {
         let mut v = to_json(&args.protocol, args, &report);
-        if let Some(path) = &file {
-            v["counterexample"] = path.display().to_string().into();
+        if let Some(w) = &file {
+            v["counterexample"] = w.json.display().to_string().into();
+            let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+            v["mermaid"] = path(&w.mermaid).into();
+            v["svg"] = path(&w.svg).into();
         }
         writeln!(out, "{v}")?;
     } else {
         write_summary(out, &args.protocol, args, &report)?;
-        if let Some(path) = &file {
-            writeln!(out, "counterexample written to {}", path.display())?;
-            writeln!(out, "replay it: commitlab replay {}", path.display())?;
+        if let Some(d) = report.counterexample.as_ref().and_then(|c| c.diagrams.as_ref()) {
+            let at = file.as_ref().and_then(|w| w.mermaid.as_ref());
+            let at = at.map(|p| format!(" ({})", p.display())).unwrap_or_default();
+            writeln!(out, "\nmermaid sequence diagram of the path{at}:")?;
+            writeln!(out, "```mermaid\n{}```", d.mermaid)?;
+        }
+        if let Some(w) = &file {
+            if let Some(svg) = &w.svg {
+                writeln!(out, "space-time diagram: {}", svg.display())?;
+            }
+            writeln!(out, "counterexample written to {}", w.json.display())?;
+            writeln!(out, "replay it: commitlab replay {}", w.json.display())?;
         }
     }
     Ok(if report.verdict == Verdict::Violated { Exit::PropertyFailed } else { Exit::Success })

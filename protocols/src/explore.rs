@@ -36,7 +36,8 @@ use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 use sim_core::explore::{
-    Counterexample, ExploreConfig, ExploreReport, Model, Predicate, Verdict, explore as search,
+    Counterexample, Drawing, ExploreConfig, ExploreReport, Model, Predicate, Verdict,
+    explore as search,
 };
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
@@ -88,14 +89,31 @@ where
     P::Timer: serde::de::DeserializeOwned,
     N: sim_core::Process<P> + Clone + Hash + Send,
 {
-    let Some(steps) = request.replay else { return Ok(search(model, config)) };
+    let invalid = |reason| ScenarioError::Invalid { field: "counterexample".into(), reason };
+    let mut report = match request.replay {
+        None => search(model, config),
+        Some(steps) => replayed(model, steps).map_err(invalid)?,
+    };
+    if let (Some(c), Some(drawing)) = (&mut report.counterexample, &model.drawing) {
+        c.diagrams = Some(sim_core::explore::draw(drawing, &c.steps).map_err(invalid)?);
+    }
+    Ok(report)
+}
+
+/// The report of replaying `steps` through `model`: the verdict of that one path.
+fn replayed<P, N>(model: &Model<P, N>, steps: &[String]) -> Result<ExploreReport, String>
+where
+    P: sim_core::Protocol,
+    P::Timer: serde::de::DeserializeOwned,
+    N: sim_core::Process<P> + Clone,
+{
     let started = std::time::Instant::now(); // reporting only
-    let r = sim_core::explore::replay(model, steps)
-        .map_err(|reason| ScenarioError::Invalid { field: "counterexample".into(), reason })?;
+    let r = sim_core::explore::replay(model, steps)?;
     let counterexample = r.property.map(|p| Counterexample {
         property: p.to_string(),
         steps: steps[..r.steps].to_vec(),
         trace_hash: r.trace_hash,
+        diagrams: None,
     });
     Ok(ExploreReport {
         unique_states: r.steps as u64 + 1,
@@ -212,12 +230,20 @@ where
         hosts: roles.hosts.clone(),
     };
     let config = Shared::new(config);
-    let init = move || {
-        let config = config.clone();
-        let factory =
-            move |id: NodeId, boot: sim_core::Boot<'_, P::Record>| P::build(&config, id, boot);
-        World::new(sim_config.clone(), FaultPlan::new(Vec::new()), factory)
-            .expect("a scenario the runner accepts")
+    let world = move |trace: TraceLevel| {
+        let (config, sim_config) = (config.clone(), SimConfig { trace, ..sim_config.clone() });
+        move || {
+            let config = config.clone();
+            let factory =
+                move |id: NodeId, boot: sim_core::Boot<'_, P::Record>| P::build(&config, id, boot);
+            World::new(sim_config.clone(), FaultPlan::new(Vec::new()), factory)
+                .expect("a scenario the runner accepts")
+        }
+    };
+    let roles = roles.clone();
+    let drawing = Drawing {
+        init: Box::new(world(TraceLevel::Full)),
+        names: Box::new(move |id| roles.label(id)),
     };
     let mut invariants = Vec::new();
     let mut terminal = Vec::new();
@@ -227,7 +253,13 @@ where
     if properties.contains(&"non-blocking") {
         terminal.push(Predicate { name: "non-blocking", holds: unblocked::<P> });
     }
-    Model { init: Box::new(init), view: Some(key::<P>), invariants, terminal }
+    Model {
+        init: Box::new(world(TraceLevel::Observations)),
+        view: Some(key::<P>),
+        invariants,
+        terminal,
+        drawing: Some(drawing),
+    }
 }
 
 /// What a safety property can still read from a world's history: per node and transaction,

@@ -86,10 +86,11 @@ pub(crate) struct Slot<P: Protocol, N> {
 /// Fault triggers indexed for cheap checks on the hot path, and the plan's progress.
 #[derive(Clone)]
 pub(crate) struct Triggers {
-    /// Per node: (mark, nth, fault index).
-    pub(crate) mark: Vec<Vec<(String, u32, u32)>>,
-    /// Per node: (send count, fault index).
-    pub(crate) sends: Vec<Vec<(u64, u32)>>,
+    /// Per node: (mark, nth, fault index). Fixed by the plan, so shared (`Arc`: a BFS worker sends them) between the clones
+    /// an explorer makes at every branch instead of copied.
+    pub(crate) mark: Arc<[Vec<(String, u32, u32)>]>,
+    /// Per node: (send count, fault index). Shared as `mark`.
+    pub(crate) sends: Arc<[Vec<(u64, u32)>]>,
     pub(crate) fired: Vec<bool>,
     /// When each fault fired (not part of the state hash: `fired` is).
     pub(crate) fired_at: Vec<Option<Time>>,
@@ -171,25 +172,24 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                 down_since: None,
             })
             .collect();
-        let mut triggers = Triggers {
-            mark: vec![Vec::new(); n],
-            sends: vec![Vec::new(); n],
-            fired: vec![false; plan.faults.len()],
-            fired_at: vec![None; plan.faults.len()],
-            armed: true,
-        };
+        let (mut marks, mut sends) = (vec![Vec::new(); n], vec![Vec::new(); n]);
         for (i, f) in plan.faults.iter().enumerate() {
             let index = i as u32;
             match &f.trigger {
                 Trigger::Time { .. } => {} // the scheduler's business
                 Trigger::Mark { node, mark, nth } => {
-                    triggers.mark[node.index()].push((mark.clone(), *nth, index))
+                    marks[node.index()].push((mark.clone(), *nth, index))
                 }
-                Trigger::Sends { node, count } => {
-                    triggers.sends[node.index()].push((*count, index))
-                }
+                Trigger::Sends { node, count } => sends[node.index()].push((*count, index)),
             }
         }
+        let triggers = Triggers {
+            mark: marks.into(),
+            sends: sends.into(),
+            fired: vec![false; plan.faults.len()],
+            fired_at: vec![None; plan.faults.len()],
+            armed: true,
+        };
         Ok(World {
             nodes: config.nodes,
             now: Time::ZERO,

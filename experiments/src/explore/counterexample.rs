@@ -33,8 +33,26 @@ pub struct ExploredPath {
 
 const KIND: &str = "explore";
 
-/// Writes `c` under `dir` as `explore-PROTOCOL-PROPERTY.json`; returns the path.
-pub fn write(dir: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<PathBuf> {
+/// Where [`write`] put a counterexample: the JSON file, and its diagrams when it has them.
+pub struct Written {
+    pub json: PathBuf,
+    pub mermaid: Option<PathBuf>,
+    pub svg: Option<PathBuf>,
+}
+
+/// Writes `c` under `dir` as `explore-PROTOCOL-PROPERTY.json`, and its diagrams beside it
+/// as `.mmd` (Mermaid) and `.svg` (space-time), as `check` writes its counterexamples.
+pub fn write(dir: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<Written> {
+    let stem = dir.join(format!("explore-{}-{}", args.protocol, c.property));
+    let json = write_json(&stem.with_extension("json"), args, c)?;
+    let Some(d) = &c.diagrams else { return Ok(Written { json, mermaid: None, svg: None }) };
+    let (mmd, svg) = (stem.with_extension("mmd"), stem.with_extension("svg"));
+    write_atomically(&mmd, "the Mermaid diagram", |w| w.write_all(d.mermaid.as_bytes()))?;
+    write_atomically(&svg, "the SVG diagram", |w| w.write_all(d.svg.as_bytes()))?;
+    Ok(Written { json, mermaid: Some(mmd), svg: Some(svg) })
+}
+
+fn write_json(path: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<PathBuf> {
     let file = ExploredPath {
         kind: KIND.into(),
         explore: ExploreArgs { out: None, json: false, ..args.clone() },
@@ -42,12 +60,11 @@ pub fn write(dir: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<PathB
         trace_hash: c.trace_hash,
         steps: c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect(),
     };
-    let path = dir.join(format!("explore-{}-{}.json", args.protocol, c.property));
-    write_atomically(&path, "the counterexample", |w| {
+    write_atomically(path, "the counterexample", |w| {
         serde_json::to_writer_pretty(&mut *w, &file)?;
         writeln!(w)
     })?;
-    Ok(path)
+    Ok(path.to_path_buf())
 }
 
 /// Whether `text` is an explored path's file (rather than `check`'s).

@@ -2,7 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 
-use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate};
+use sim_core::explore::{Drawing, ExploreConfig, ExploreReport, Model, Predicate};
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
@@ -18,7 +18,12 @@ pub type TwoPhaseWorld = World<TlaTwoPhase, Node>;
 
 /// The initial world for `rms` RMs (`broken`: the early-commit TM), trace off.
 pub fn init(rms: u32, broken: bool) -> TwoPhaseWorld {
-    let config = SimConfig::new(rms + 1, 0).with_trace(TraceLevel::Off);
+    traced(rms, broken, TraceLevel::Off)
+}
+
+/// The initial world with its trace at `trace` (`full` to draw a counterexample).
+fn traced(rms: u32, broken: bool, trace: TraceLevel) -> TwoPhaseWorld {
+    let config = SimConfig::new(rms + 1, 0).with_trace(trace);
     World::new(config, FaultPlan::new(Vec::new()), move |id, _| Node::fresh(id, rms, broken))
         .expect("a valid configuration")
 }
@@ -75,6 +80,11 @@ pub fn model(rms: u32, broken: bool, faults: bool) -> Model<TlaTwoPhase, Node> {
         view: if faults { None } else { Some(view) },
         invariants: vec![Predicate { name: "atomicity", holds: consistent }],
         terminal: Vec::new(),
+        drawing: Some(Drawing {
+            init: Box::new(move || traced(rms, broken, TraceLevel::Full)),
+            // TLA+'s names: the TM is node 0, RM i is node i.
+            names: Box::new(|id| if id.0 == 0 { "tm".into() } else { format!("rm{}", id.0) }),
+        }),
     }
 }
 

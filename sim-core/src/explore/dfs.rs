@@ -33,7 +33,7 @@ where
     let (mut states, mut max_depth, mut incomplete, mut full) = (1u64, 0u32, false, false);
     let mut found = None;
     let mut expanded = 0u64;
-    let mut out = Vec::new();
+    let (mut out, mut fresh) = (Vec::new(), Vec::new());
     while let Some((world, id, depth, used)) = stack.pop() {
         if let Some(p) = violated(model, &world) {
             found = Some((id, p));
@@ -46,7 +46,6 @@ where
             incomplete |= !out.is_empty();
             continue;
         }
-        let mut fresh = Vec::new();
         for (branch, s) in out.drain(..).enumerate() {
             states += 1;
             let k = key(world_key(model, &s.world), s.used);
@@ -63,7 +62,7 @@ where
             max_depth = max_depth.max(depth + 1);
             fresh.push((s.world, child, depth + 1, s.used));
         }
-        stack.extend(fresh.into_iter().rev());
+        stack.extend(fresh.drain(..).rev());
         expanded += 1;
         if expanded.is_multiple_of(PROGRESS_EVERY)
             && let Some(progress) = &config.progress

@@ -26,6 +26,7 @@
 mod bfs;
 mod detached;
 mod dfs;
+mod draw;
 mod path;
 mod report;
 mod successors;
@@ -34,6 +35,7 @@ mod visited;
 use std::fmt;
 use std::sync::Arc;
 
+pub use draw::{Diagrams, Drawing, STEP_US, draw};
 pub use path::{Replayed, replay};
 pub use report::{Counterexample, ExploreReport, Verdict};
 pub use successors::Step;
@@ -62,6 +64,8 @@ pub struct Model<P: Protocol, N> {
     pub invariants: Vec<Predicate<P, N>>,
     /// Checked on terminal states: those where nothing but a fault is enabled.
     pub terminal: Vec<Predicate<P, N>>,
+    /// How to draw a counterexample (`None`: it is reported as steps only).
+    pub drawing: Option<Drawing<P, N>>,
 }
 
 /// The faults an explorer may inject along one path, at most.

@@ -81,7 +81,7 @@ impl Arena {
         };
         let counterexample = found.map(|(id, property)| {
             let (steps, trace_hash) = self.path(model, rules, id);
-            Counterexample { property: property.to_string(), steps, trace_hash }
+            Counterexample { property: property.to_string(), steps, trace_hash, diagrams: None }
         });
         ExploreReport {
             unique_states,
@@ -149,7 +149,6 @@ where
     N: Process<P> + Clone,
     P::Timer: serde::de::DeserializeOwned,
 {
-    use crate::event::Steering;
     let mut world = (model.init)();
     let mut property = violated(model, &world);
     let mut applied = 0;
@@ -157,13 +156,26 @@ where
         if property.is_some() {
             break;
         }
-        let step: super::Step<P::Timer> =
-            serde_json::from_str(text).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
-        let steering =
-            Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
-        world.apply(&step.event, steering).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
+        apply_step(&mut world, i, text)?;
         applied += 1;
         property = violated(model, &world);
     }
     Ok(Replayed { property, steps: applied, trace_hash: world.trace_hash() })
+}
+
+/// Applies step number `i` (from 0), stored as `text`, to `world`, as the search took it. An
+/// unparsable step, or one not enabled here, is an error naming it.
+pub(crate) fn apply_step<P, N>(world: &mut World<P, N>, i: usize, text: &str) -> Result<(), String>
+where
+    P: Protocol,
+    N: Process<P> + Clone,
+    P::Timer: serde::de::DeserializeOwned,
+{
+    use crate::event::Steering;
+    let step: super::Step<P::Timer> =
+        serde_json::from_str(text).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
+    let steering =
+        Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
+    world.apply(&step.event, steering).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
+    Ok(())
 }

@@ -36,6 +36,8 @@ pub struct Counterexample {
     ///
     /// [`World::apply`]: crate::World::apply
     pub trace_hash: u64,
+    /// The path drawn (when the model says how: [`Drawing`](super::Drawing)).
+    pub diagrams: Option<super::Diagrams>,
 }
 
 /// What a search found and what it cost.

@@ -101,9 +101,9 @@ where
                 }
             }
             pending.extend(alternatives.into_iter().rev());
-            let step =
-                Step { event: event.clone(), choices: taken.clone(), crash_after_effects: None };
-            out.push(Succ { step, world: next, used });
+            // The crash points' successors come after the whole step's, but are built first
+            // so that the step can take `taken` without a copy.
+            let mut cuts = Vec::new();
             if can_crash && outcome.handler.is_some() {
                 for k in 0..outcome.effects {
                     let mut cut = world.clone();
@@ -117,9 +117,12 @@ where
                         crash_after_effects: Some(k),
                     };
                     let used = Used { crashes: used.crashes + 1, ..used };
-                    out.push(Succ { step, world: cut, used });
+                    cuts.push(Succ { step, world: cut, used });
                 }
             }
+            let step = Step { event: event.clone(), choices: taken, crash_after_effects: None };
+            out.push(Succ { step, world: next, used });
+            out.extend(cuts);
         }
     }
     let mut fault = |event: Event<P::Timer>, used: Used, out: &mut Vec<Succ<P, N>>| {
