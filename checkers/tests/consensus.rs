@@ -2,15 +2,12 @@
 //! property; the volatile-vote variant elects two leaders in one term, and election safety
 //! says so.
 
-use checkers::{Property, Verdict, check};
-use protocols::{Observation, RunReport, Scenario};
-use sim_core::{Action, FaultPlan, NodeId, Trigger};
+mod replicated_log;
 
-fn run(scenario: &Scenario) -> (RunReport, checkers::Verdicts) {
-    let r = protocols::run(scenario).expect("a valid scenario").report;
-    let v = check(&r, &scenario.plan);
-    (r, v)
-}
+use checkers::{Property, Verdict, check};
+use protocols::{Observation, Scenario};
+use replicated_log::{assert_all_hold, count, crash_the_leader, run};
+use sim_core::{Action, FaultPlan, NodeId, Trigger};
 
 const CONSENSUS: [Property; 6] = [
     Property::ElectionSafety,
@@ -21,23 +18,13 @@ const CONSENSUS: [Property; 6] = [
     Property::Termination,
 ];
 
-fn assert_all_hold(v: &checkers::Verdicts, what: &str) {
-    for p in CONSENSUS {
-        assert_eq!(v.get(p), &Verdict::Holds, "{what}: {}", p.name());
-    }
-}
-
-fn count(r: &RunReport, f: impl Fn(&Observation) -> bool) -> usize {
-    r.observations.iter().filter(|o| f(&o.obs)).count()
-}
-
 #[test]
 fn fault_free_raft_answers_every_operation_linearizably() {
     for seed in 1..=5 {
         let mut s = Scenario::new("raft", 3, 20, seed);
         s.max_in_flight = 4;
         let (r, v) = run(&s);
-        assert_all_hold(&v, &format!("seed {seed}"));
+        assert_all_hold(&v, &CONSENSUS, &format!("seed {seed}"));
         let invoked = count(&r, |o| matches!(o, Observation::OpInvoked { .. }));
         let returned = count(&r, |o| matches!(o, Observation::OpReturned { .. }));
         assert_eq!((invoked, returned), (20, 20), "seed {seed}");
@@ -49,26 +36,14 @@ fn fault_free_raft_answers_every_operation_linearizably() {
     }
 }
 
-/// Crashes whichever replica leads, at its `nth` commit, recovering it `recover_ms` later:
-/// one fault per replica, of which only the leaders' fire.
-fn crash_the_leader(s: &mut Scenario, nth: u32, recover_ms: u64) {
-    for r in 0..s.participants {
-        let node = NodeId(r);
-        s.plan = s.plan.clone().with(
-            Trigger::Mark { node, mark: "committed".into(), nth },
-            Action::Crash { node, recover_after_us: Some(recover_ms * 1000) },
-        );
-    }
-}
-
 #[test]
 fn raft_survives_leader_crashes_and_elects_a_new_leader() {
     for seed in 1..=5 {
         let mut s = Scenario::new("raft", 5, 30, seed);
         s.max_in_flight = 3;
-        crash_the_leader(&mut s, 4, 300);
+        crash_the_leader(&mut s, "committed", 4, 300);
         let (r, v) = run(&s);
-        assert_all_hold(&v, &format!("seed {seed}"));
+        assert_all_hold(&v, &CONSENSUS, &format!("seed {seed}"));
         assert!(r.stats.crashes >= 1, "seed {seed}: a leader crashed");
         let terms = count(&r, |o| matches!(o, Observation::LeaderElected { .. }));
         assert!(terms >= 2, "seed {seed}: a new leader took over ({terms} elections)");
@@ -96,14 +71,14 @@ fn a_replica_that_forgets_its_vote_elects_two_leaders_in_one_term() {
     let mut correct = broken.clone();
     correct.protocol = "raft".into();
     let (_, v) = run(&correct);
-    assert_all_hold(&v, "raft under the same plan");
+    assert_all_hold(&v, &CONSENSUS, "raft under the same plan");
 }
 
 #[test]
 fn consensus_facts_are_judged_as_they_grow() {
     // The history judges the same whether fed at once or one fact at a time.
     let mut s = Scenario::new("raft", 3, 10, 3);
-    crash_the_leader(&mut s, 2, 100);
+    crash_the_leader(&mut s, "committed", 2, 100);
     let r = protocols::run(&s).unwrap().report;
     let mut h = checkers::History::new();
     for f in r.facts() {

@@ -2,15 +2,12 @@
 //! every property; the variant whose new leader ignores phase 1b reports overwrites a chosen
 //! value, and state-machine safety says so.
 
-use checkers::{Property, Verdict, check};
-use protocols::{Observation, RunReport, Scenario};
-use sim_core::{Action, FaultPlan, NodeId, Trigger};
+mod replicated_log;
 
-fn run(scenario: &Scenario) -> (RunReport, checkers::Verdicts) {
-    let r = protocols::run(scenario).expect("a valid scenario").report;
-    let v = check(&r, &scenario.plan);
-    (r, v)
-}
+use checkers::{Property, Verdict};
+use protocols::{Observation, Scenario};
+use replicated_log::{assert_all_hold, count, crash_the_leader, run};
+use sim_core::{Action, FaultPlan, NodeId, Trigger};
 
 const CONSENSUS: [Property; 4] = [
     Property::ElectionSafety,
@@ -19,23 +16,13 @@ const CONSENSUS: [Property; 4] = [
     Property::Termination,
 ];
 
-fn assert_all_hold(v: &checkers::Verdicts, what: &str) {
-    for p in CONSENSUS {
-        assert_eq!(v.get(p), &Verdict::Holds, "{what}: {}", p.name());
-    }
-}
-
-fn count(r: &RunReport, f: impl Fn(&Observation) -> bool) -> usize {
-    r.observations.iter().filter(|o| f(&o.obs)).count()
-}
-
 #[test]
 fn fault_free_multi_paxos_answers_every_operation_linearizably() {
     for seed in 1..=5 {
         let mut s = Scenario::new("multi-paxos", 3, 20, seed);
         s.max_in_flight = 4;
         let (r, v) = run(&s);
-        assert_all_hold(&v, &format!("seed {seed}"));
+        assert_all_hold(&v, &CONSENSUS, &format!("seed {seed}"));
         let invoked = count(&r, |o| matches!(o, Observation::OpInvoked { .. }));
         let returned = count(&r, |o| matches!(o, Observation::OpReturned { .. }));
         assert_eq!((invoked, returned), (20, 20), "seed {seed}");
@@ -45,26 +32,14 @@ fn fault_free_multi_paxos_answers_every_operation_linearizably() {
     }
 }
 
-/// Crashes whichever replica leads, at its `nth` chosen slot, recovering it `recover_ms`
-/// later: one fault per replica, of which only the leaders' fire.
-fn crash_the_leader(s: &mut Scenario, nth: u32, recover_ms: u64) {
-    for r in 0..s.participants {
-        let node = NodeId(r);
-        s.plan = s.plan.clone().with(
-            Trigger::Mark { node, mark: "chosen".into(), nth },
-            Action::Crash { node, recover_after_us: Some(recover_ms * 1000) },
-        );
-    }
-}
-
 #[test]
 fn multi_paxos_survives_leader_crashes_and_elects_a_new_leader() {
     for seed in 1..=5 {
         let mut s = Scenario::new("multi-paxos", 5, 30, seed);
         s.max_in_flight = 3;
-        crash_the_leader(&mut s, 4, 300);
+        crash_the_leader(&mut s, "chosen", 4, 300);
         let (r, v) = run(&s);
-        assert_all_hold(&v, &format!("seed {seed}"));
+        assert_all_hold(&v, &CONSENSUS, &format!("seed {seed}"));
         assert!(r.stats.crashes >= 1, "seed {seed}: a leader crashed");
         let ballots = count(&r, |o| matches!(o, Observation::LeaderElected { .. }));
         assert!(ballots >= 2, "seed {seed}: a new leader took over ({ballots} elections)");
@@ -94,7 +69,7 @@ fn a_leader_that_ignores_phase_1b_reports_overwrites_a_chosen_value() {
         }
         // Multi-Paxos itself re-proposes the reported value: every property holds.
         let (r, v) = run(&isolate_r2_then_heal("multi-paxos", seed, 5000));
-        assert_all_hold(&v, &format!("multi-paxos, seed {seed}"));
+        assert_all_hold(&v, &CONSENSUS, &format!("multi-paxos, seed {seed}"));
         assert!(count(&r, |o| matches!(o, Observation::LeaderElected { .. })) >= 2);
     }
     assert!(caught > 0, "no seed let r2 overwrite slot 1");

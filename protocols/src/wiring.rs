@@ -23,6 +23,34 @@ macro_rules! client_wire {
     };
 }
 
+/// `impl KvWire` for a replicated log whose message and timer enums carry the key-value
+/// client's in a `Kv` variant: `kv_wire!(Raft, Msg, Timer);`.
+#[macro_export]
+macro_rules! kv_wire {
+    ($proto:ty, $msg:ident, $timer:ident) => {
+        impl $crate::consensus::client::KvWire for $proto {
+            fn wrap_msg(m: $crate::consensus::client::KvMsg) -> $msg {
+                $msg::Kv(m)
+            }
+            fn wrap_timer(t: $crate::consensus::client::KvTimer) -> $timer {
+                $timer::Kv(t)
+            }
+            fn unwrap_msg(m: $msg) -> Result<$crate::consensus::client::KvMsg, $msg> {
+                match m {
+                    $msg::Kv(k) => Ok(k),
+                    other => Err(other),
+                }
+            }
+            fn unwrap_timer(t: $timer) -> Result<$crate::consensus::client::KvTimer, $timer> {
+                match t {
+                    $timer::Kv(k) => Ok(k),
+                    other => Err(other),
+                }
+            }
+        }
+    };
+}
+
 /// `impl TxnRecord` for a record enum whose durable yes vote is `Prepared { txn, writes, .. }`
 /// and whose durable decision is `Decision { txn, outcome, .. }`: `txn_record!(Record);`.
 #[macro_export]

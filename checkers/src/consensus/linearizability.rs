@@ -76,6 +76,8 @@ fn linearizable(ops: &[KeyOp]) -> Option<bool> {
         m
     };
     let ret_time = |o: &KeyOp| o.returned.map_or(Time::from_us(u64::MAX), |r| r.0);
+    // Membership only, never iterated: the search order (the stack) alone decides the
+    // outcome, so the set's hashing cannot reach a verdict.
     let mut seen: HashSet<(Vec<u64>, Option<i64>)> = HashSet::new();
     let mut stack: Vec<(Vec<u64>, Option<i64>)> = vec![(vec![0u64; words], None)];
     while let Some((done, value)) = stack.pop() {

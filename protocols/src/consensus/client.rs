@@ -44,6 +44,10 @@ pub enum KvTimer {
 pub trait KvWire: Protocol<Obs = Observation> {
     fn wrap_msg(m: KvMsg) -> Self::Msg;
     fn wrap_timer(t: KvTimer) -> Self::Timer;
+    /// The client's own message inside `m`, or `m` back if it is the replicas'.
+    fn unwrap_msg(m: Self::Msg) -> Result<KvMsg, Self::Msg>;
+    /// The client's own timer inside `t`, or `t` back if it is a replica's.
+    fn unwrap_timer(t: Self::Timer) -> Result<KvTimer, Self::Timer>;
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod kv;
+pub mod wiring;
 
 use serde::{Deserialize, Serialize};
 

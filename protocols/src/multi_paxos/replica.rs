@@ -103,13 +103,16 @@ impl Replica {
             kv: Kv::default(),
         }
     }
+}
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
+impl sim_core::Process<MultiPaxos> for Replica {
+    fn on_start(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
         self.apply(ctx);
         self.arm_election(ctx);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>, timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>, timer: Timer) {
         match timer {
             Timer::Election => self.on_election_timeout(ctx),
             Timer::Heartbeat => self.on_heartbeat_timer(ctx),
@@ -117,7 +120,7 @@ impl Replica {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
             Msg::Kv(_) => {} // replies and redirects are the client's
@@ -136,7 +139,9 @@ impl Replica {
             Msg::Learn { from: slot } => self.on_learn(ctx, from, slot),
         }
     }
+}
 
+impl Replica {
     fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
         let me = self.id;
         (0..self.config.replicas).map(NodeId).filter(move |&n| n != me)

@@ -27,14 +27,17 @@ mod replica;
 use serde::{Deserialize, Serialize};
 use sim_core::{Duration, NodeId, Protocol};
 
-use crate::consensus::client::{KvClient, KvClientConfig, KvMsg, KvTimer, KvWire};
+use crate::consensus::client::{KvClientConfig, KvMsg, KvTimer};
+use crate::consensus::wiring::{
+    ConsensusNode, Timeouts, client_config, replica_layout, replica_roles,
+};
 use crate::consensus::{CONSENSUS_PROPERTIES, Op};
 use crate::durable::TxnRecord;
-use crate::family::{Family, RoleSpec, Roles, VariantSpec};
-use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError};
 use crate::shared::Shared;
 use crate::timing::Timing;
-use crate::txn::{Key, Observation, Outcome, TxnId, Write};
+use crate::txn::{Observation, Outcome, TxnId, Write};
 
 pub use replica::Replica;
 
@@ -130,14 +133,7 @@ impl Protocol for Raft {
     }
 }
 
-impl KvWire for Raft {
-    fn wrap_msg(m: KvMsg) -> Msg {
-        Msg::Kv(m)
-    }
-    fn wrap_timer(t: KvTimer) -> Timer {
-        Timer::Kv(t)
-    }
-}
+crate::kv_wire!(Raft, Msg, Timer);
 
 /// Raft's records hold no transaction: the commit vocabulary reads nothing from them.
 impl TxnRecord for Record {
@@ -180,55 +176,17 @@ impl RaftConfig {
     }
 }
 
-/// One node of a Raft cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Node {
-    Replica(Replica),
-    Client(KvClient),
-}
-
-impl sim_core::Process<Raft> for Node {
-    fn on_start(&mut self, ctx: &mut sim_core::Context<'_, Raft>) {
-        match self {
-            Node::Replica(r) => r.on_start(ctx),
-            Node::Client(c) => c.on_start(ctx),
-        }
-    }
-    fn on_message(&mut self, ctx: &mut sim_core::Context<'_, Raft>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Replica(r), msg) => r.on_message(ctx, from, msg),
-            (Node::Client(c), Msg::Kv(m)) => c.on_message(ctx, from, m),
-            (Node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
-        }
-    }
-    fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, Raft>, timer: Timer) {
-        match (self, timer) {
-            (Node::Replica(r), t) => r.on_timer(ctx, t),
-            (Node::Client(c), Timer::Kv(t)) => c.on_timer(ctx, t),
-            (Node::Client(_), t) => panic!("the client got timer {t:?}: a protocol bug"),
-        }
-    }
-}
-
-/// Replicas hold no transaction: nothing in doubt, no locks.
-impl NodeView for Node {
-    fn in_doubt(&self) -> Vec<TxnId> {
-        Vec::new()
-    }
-    fn locks(&self) -> std::collections::BTreeMap<Key, TxnId> {
-        std::collections::BTreeMap::new()
-    }
-}
+/// One node of a Raft cluster: a replica or the key-value client.
+pub type Node = ConsensusNode<Replica>;
 
 impl CommitProtocol for Raft {
     type Node = Node;
     type Config = RaftConfig;
     fn build(config: &Shared<RaftConfig>, id: NodeId, boot: sim_core::Boot<'_, Record>) -> Node {
-        if id.0 < config.replicas {
-            Node::Replica(Replica::new(config, id, boot.disk()))
-        } else {
-            Node::Client(KvClient::new(Shared::new(config.client.clone()), boot.is_recovery()))
-        }
+        let recovered = boot.is_recovery();
+        Node::build(id, config.replicas, &config.client, recovered, || {
+            Replica::new(config, id, boot.disk())
+        })
     }
 }
 
@@ -244,15 +202,7 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
     ),
 ];
 
-const ROLES: &[RoleSpec] = &[
-    RoleSpec {
-        name: "replica",
-        label: "r",
-        crash_points: replica::Point::NAMES,
-        failure_points: &[],
-    },
-    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
-];
+const ROLES: &[RoleSpec] = &replica_roles(replica::Point::NAMES);
 
 /// The Raft family.
 pub const FAMILY: Family = Family {
@@ -261,35 +211,23 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: &[],
     properties: CONSENSUS_PROPERTIES,
-    layout: |s| Roles::from_groups(ROLES, &[("replica", s.participants), ("client", 1)]),
+    layout: |s| replica_layout(ROLES, s),
     run,
     explore: None,
 };
 
-/// Keys the client spreads its operations over: few, so that operations contend.
-const KEYS: u32 = 3;
-
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     let broken = VARIANTS.iter().find(|v| v.0.name == variant).expect("a Raft variant").1;
     let timing = Timing::for_network(&scenario.network);
-    let d = timing.latency_bound_us;
-    // Heartbeats well inside the election timeout (the paper's "broadcastTime ≪
-    // electionTimeout"): a round trip is at most 2d.
-    let client_retry_us = 40 * d;
+    let t = Timeouts::of(&timing);
     let config = RaftConfig {
         replicas: scenario.participants,
-        election_min_us: 10 * d,
-        election_max_us: 20 * d,
-        heartbeat_us: 3 * d,
+        election_min_us: t.election_min_us,
+        election_max_us: t.election_max_us,
+        heartbeat_us: t.heartbeat_us,
         batch_max: 64,
         broken,
-        client: KvClientConfig {
-            replicas: scenario.participants,
-            ops: scenario.txns,
-            max_in_flight: scenario.max_in_flight,
-            keys: KEYS,
-            retry: crate::backoff::Backoff::new(client_retry_us, 8 * client_retry_us),
-        },
+        client: client_config(scenario, &timing),
     };
     let roles = (FAMILY.layout)(scenario);
     crate::scenario::run_with::<Raft>(scenario, roles, timing, config)

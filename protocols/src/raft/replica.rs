@@ -85,12 +85,15 @@ impl Replica {
             kv: Kv::default(),
         }
     }
+}
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, Raft>) {
+/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
+impl sim_core::Process<Raft> for Replica {
+    fn on_start(&mut self, ctx: &mut Context<'_, Raft>) {
         self.arm_election(ctx);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, Raft>, timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Context<'_, Raft>, timer: Timer) {
         match timer {
             Timer::Election => self.on_election_timeout(ctx),
             Timer::Heartbeat => {
@@ -104,7 +107,7 @@ impl Replica {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
             Msg::Kv(_) => {} // replies and redirects are the client's
@@ -120,7 +123,9 @@ impl Replica {
             }
         }
     }
+}
 
+impl Replica {
     // --- Terms and elections (§5.2) -------------------------------------------------------
 
     fn is_leader(&self) -> bool {

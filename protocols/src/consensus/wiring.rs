@@ -1,0 +1,122 @@
+//! What every replicated-log family wires the same way: replicas `0..N` and the key-value
+//! client at `N` (roles and layout), one node type that routes the client's messages and
+//! timers to the client and everything else to the replica, and the timeouts and client
+//! derived from the network's latency bound. A family keeps only its replica, its vocabulary
+//! and its variants.
+
+use sim_core::{Context, NodeId, Process};
+
+use super::client::{KvClient, KvClientConfig, KvWire};
+use crate::backoff::Backoff;
+use crate::family::{RoleSpec, Roles};
+use crate::scenario::{NodeView, Scenario};
+use crate::shared::Shared;
+use crate::timing::Timing;
+use crate::txn::{Key, TxnId};
+
+/// Keys the client spreads its operations over: few, so that operations contend.
+pub const KEYS: u32 = 3;
+
+/// The roles of a replicated log: `replica` (labelled `r0`, `r1`, ...) with `crash_points`,
+/// and the client.
+pub const fn replica_roles(crash_points: &'static [&'static str]) -> [RoleSpec; 2] {
+    [
+        RoleSpec { name: "replica", label: "r", crash_points, failure_points: &[] },
+        RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+    ]
+}
+
+/// Replicas are nodes `0..N` (`--participants N`), the client node `N`.
+pub fn replica_layout(specs: &[RoleSpec], scenario: &Scenario) -> Roles {
+    Roles::from_groups(specs, &[("replica", scenario.participants), ("client", 1)])
+}
+
+/// Election and heartbeat timing from the latency bound `d`: heartbeats well inside the
+/// election timeout (a round trip is at most 2d; the paper's "broadcastTime ≪
+/// electionTimeout").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub election_min_us: u64,
+    pub election_max_us: u64,
+    pub heartbeat_us: u64,
+}
+
+impl Timeouts {
+    pub fn of(timing: &Timing) -> Timeouts {
+        let d = timing.latency_bound_us;
+        Timeouts { election_min_us: 10 * d, election_max_us: 20 * d, heartbeat_us: 3 * d }
+    }
+}
+
+/// The client of `scenario`: its operations and concurrency, retries timed from `timing`.
+pub fn client_config(scenario: &Scenario, timing: &Timing) -> KvClientConfig {
+    let retry_us = 40 * timing.latency_bound_us;
+    KvClientConfig {
+        replicas: scenario.participants,
+        ops: scenario.txns,
+        max_in_flight: scenario.max_in_flight,
+        keys: KEYS,
+        retry: Backoff::new(retry_us, 8 * retry_us),
+    }
+}
+
+/// One node of a replicated log: a replica `R`, or the key-value client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ConsensusNode<R> {
+    Replica(R),
+    Client(KvClient),
+}
+
+impl<R> ConsensusNode<R> {
+    /// Node `id` of a cluster of `replicas`: the replica `replica()` builds, or the client.
+    pub fn build(
+        id: NodeId,
+        replicas: u32,
+        client: &KvClientConfig,
+        recovered: bool,
+        replica: impl FnOnce() -> R,
+    ) -> ConsensusNode<R> {
+        if id.0 < replicas {
+            ConsensusNode::Replica(replica())
+        } else {
+            ConsensusNode::Client(KvClient::new(Shared::new(client.clone()), recovered))
+        }
+    }
+}
+
+impl<P: KvWire, R: Process<P>> Process<P> for ConsensusNode<R> {
+    fn on_start(&mut self, ctx: &mut Context<'_, P>) {
+        match self {
+            ConsensusNode::Replica(r) => r.on_start(ctx),
+            ConsensusNode::Client(c) => c.on_start(ctx),
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg) {
+        match self {
+            ConsensusNode::Replica(r) => r.on_message(ctx, from, msg),
+            ConsensusNode::Client(c) => match P::unwrap_msg(msg) {
+                Ok(m) => c.on_message(ctx, from, m),
+                Err(msg) => panic!("the client got {msg:?}: a protocol bug"),
+            },
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Context<'_, P>, timer: P::Timer) {
+        match self {
+            ConsensusNode::Replica(r) => r.on_timer(ctx, timer),
+            ConsensusNode::Client(c) => match P::unwrap_timer(timer) {
+                Ok(t) => c.on_timer(ctx, t),
+                Err(t) => panic!("the client got timer {t:?}: a protocol bug"),
+            },
+        }
+    }
+}
+
+/// Replicas hold no transaction: nothing in doubt, no locks.
+impl<R> NodeView for ConsensusNode<R> {
+    fn in_doubt(&self) -> Vec<TxnId> {
+        Vec::new()
+    }
+    fn locks(&self) -> std::collections::BTreeMap<Key, TxnId> {
+        std::collections::BTreeMap::new()
+    }
+}
