@@ -107,9 +107,7 @@ pub struct Config {
 protocols::crash_points! {
     /// The coordinator's crash points, in protocol order.
     pub enum Point {
-        PrepareSent = "prepare-sent",
-        DecisionLogged = "decision-logged",
-        DecisionSentToFirst = "decision-sent-to-first",
+        PrepareSent, DecisionLogged, DecisionSentToFirst
     }
 }
 

@@ -18,11 +18,7 @@ use crate::txn::Observation;
 crate::crash_points! {
     /// A replica's crash points (normal path, in protocol order).
     pub enum Point {
-        Phase1Started = "phase1-started",
-        Promised = "promised",
-        BecameLeader = "became-leader",
-        Accepted = "accepted",
-        Chosen = "chosen",
+        Phase1Started, Promised, BecameLeader, Accepted, Chosen
     }
 }
 

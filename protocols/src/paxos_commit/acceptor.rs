@@ -21,8 +21,7 @@ use crate::txn::TxnId;
 crate::crash_points! {
     /// An acceptor's crash points.
     pub enum Point {
-        Phase2bSent = "phase2b-sent",
-        Phase1bSent = "phase1b-sent",
+        Phase2bSent, Phase1bSent
     }
 }
 

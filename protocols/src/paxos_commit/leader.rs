@@ -19,8 +19,7 @@ use crate::txn::{Outcome, TxnId};
 crate::crash_points! {
     /// Crash points of a leader running a higher ballot (failure paths only).
     pub enum LeaderPoint {
-        Phase1aSent = "phase1a-sent",
-        Phase2aSent = "phase2a-sent",
+        Phase1aSent, Phase2aSent
     }
 }
 

@@ -26,9 +26,7 @@ use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
 crate::crash_points! {
     /// An RM's crash points.
     pub enum Point {
-        PreparedLogged = "prepared-logged",
-        VotedYes = "voted-yes",
-        Decided = "decided",
+        PreparedLogged, VotedYes, Decided
     }
 }
 

@@ -18,10 +18,7 @@ use crate::txn::{Observation, Outcome, Txn, TxnId};
 crate::crash_points! {
     /// The TM's crash points on a commit, in protocol order.
     pub enum Point {
-        PrepareSent = "prepare-sent",
-        AllInstancesChosen = "all-instances-chosen",
-        DecisionSentToFirst = "decision-sent-to-first",
-        DecisionSentToAll = "decision-sent-to-all",
+        PrepareSent, AllInstancesChosen, DecisionSentToFirst, DecisionSentToAll
     }
 }
 

@@ -15,12 +15,7 @@ use crate::txn::Observation;
 crate::crash_points! {
     /// A replica's crash points (normal path, in protocol order).
     pub enum Point {
-        ElectionStarted = "election-started",
-        VoteGranted = "vote-granted",
-        BecameLeader = "became-leader",
-        Appended = "appended",
-        Replicated = "replicated",
-        Committed = "committed",
+        ElectionStarted, VoteGranted, BecameLeader, Appended, Replicated, Committed
     }
 }
 

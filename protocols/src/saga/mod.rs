@@ -70,9 +70,7 @@ crate::crash_points! {
     /// A saga service's crash points, the same in both styles: each names what the
     /// service's ledger just did (a step applied or refused, a compensation applied).
     pub enum ServicePoint {
-        StepApplied = "step-applied",
-        StepRefused = "step-refused",
-        CompensationApplied = "compensation-applied",
+        StepApplied, StepRefused, CompensationApplied
     }
 }
 

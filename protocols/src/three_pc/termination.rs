@@ -20,9 +20,9 @@ use sim_core::{Context, NodeId};
 use crate::decision::send_marked;
 
 const BACKUP_PRECOMMIT_SENT: (&str, &str) =
-    (BackupPoint::PrecommitSentToFirst.name(), BackupPoint::PrecommitSentToAll.name());
+    (BackupPoint::BackupPrecommitSentToFirst.name(), BackupPoint::BackupPrecommitSentToAll.name());
 const BACKUP_DECISION_SENT: (&str, &str) =
-    (BackupPoint::DecisionSentToFirst.name(), BackupPoint::DecisionSentToAll.name());
+    (BackupPoint::BackupDecisionSentToFirst.name(), BackupPoint::BackupDecisionSentToAll.name());
 use super::participant::{Participant, State, TermRole, Termination};
 use super::{Broken3pc, Msg, TermState, ThreePc, Timer};
 use crate::txn::{Observation, Outcome, TxnId};
@@ -30,13 +30,8 @@ use crate::txn::{Observation, Outcome, TxnId};
 crate::crash_points! {
     /// Crash points of the termination protocol (failure paths only).
     pub enum BackupPoint {
-        Elected = "backup-elected",
-        Precommitted = "precommitted",
-        DecisionLogged = "backup-decision-logged",
-        PrecommitSentToFirst = "backup-precommit-sent-to-first",
-        PrecommitSentToAll = "backup-precommit-sent-to-all",
-        DecisionSentToFirst = "backup-decision-sent-to-first",
-        DecisionSentToAll = "backup-decision-sent-to-all",
+        BackupElected, Precommitted, BackupDecisionLogged, BackupPrecommitSentToFirst,
+        BackupPrecommitSentToAll, BackupDecisionSentToFirst, BackupDecisionSentToAll
     }
 }
 
@@ -105,7 +100,7 @@ impl Participant {
         if !matches!(term.role, TermRole::Follower { .. }) {
             return; // already leading this round
         }
-        ctx.mark(BackupPoint::Elected.name());
+        ctx.mark(BackupPoint::BackupElected.name());
         let others: Vec<NodeId> = e
             .participants
             .iter()
@@ -284,7 +279,7 @@ impl Participant {
         let others: Vec<NodeId> =
             self.txns[&txn].participants.iter().copied().filter(|&p| p != self.id).collect();
         self.decide(ctx, txn, outcome);
-        ctx.mark(BackupPoint::DecisionLogged.name());
+        ctx.mark(BackupPoint::BackupDecisionLogged.name());
         send_marked(ctx, &others, Msg::Decision { txn, outcome }, BACKUP_DECISION_SENT);
         self.ack_coordinator(ctx, txn);
     }

@@ -29,11 +29,7 @@ use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 crate::crash_points! {
     /// The 2PC coordinator's crash points (normal path, in protocol order).
     pub enum Point {
-        PrepareSent = "prepare-sent",
-        AllVotesIn = "all-votes-in",
-        DecisionLogged = "decision-logged",
-        DecisionSentToFirst = "decision-sent-to-first",
-        DecisionSentToAll = "decision-sent-to-all",
+        PrepareSent, AllVotesIn, DecisionLogged, DecisionSentToFirst, DecisionSentToAll
     }
 }
 

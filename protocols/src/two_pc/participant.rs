@@ -34,9 +34,7 @@ use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
 crate::crash_points! {
     /// A 2PC participant's crash points.
     pub enum Point {
-        PreparedLogged = "prepared-logged",
-        VotedYes = "voted-yes",
-        Decided = "decided",
+        PreparedLogged, VotedYes, Decided
     }
 }
 

@@ -23,11 +23,7 @@ use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 crate::crash_points! {
     /// The broker's crash points on every saga, in protocol order (then the lossy bus's drop).
     pub enum Point {
-        SagaBegun = "saga-begun",
-        EventDelivered = "event-delivered",
-        EventStored = "event-stored",
-        SagaEnded = "saga-ended",
-        EventDropped = "event-dropped",
+        SagaBegun, EventDelivered, EventStored, SagaEnded, EventDropped
     }
 }
 

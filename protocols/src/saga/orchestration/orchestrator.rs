@@ -23,13 +23,7 @@ use crate::txn::{Observation, SagaOutcome, Txn, TxnId};
 crate::crash_points! {
     /// The orchestrator's crash points: the first four on every saga, in protocol order; the rest only on sagas that fail a step.
     pub enum Point {
-        SagaBegun = "saga-begun",
-        StepStarted = "step-started",
-        StepDone = "step-done",
-        SagaEnded = "saga-ended",
-        StepFailed = "step-failed",
-        Compensating = "compensating",
-        Compensated = "compensated",
+        SagaBegun, StepStarted, StepDone, SagaEnded, StepFailed, Compensating, Compensated
     }
 }
 
