@@ -51,6 +51,75 @@ macro_rules! kv_wire {
     };
 }
 
+/// Wires the replicated log `$proto` as the protocol family `$name`: its replica is
+/// `$replica` (built by `$replica::new(&Shared<LogConfig<$broken>>, NodeId, &[$record])`),
+/// its variants `$variants` (each with the broken behaviour it plants), its replicas' crash
+/// points `$points`. Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
+/// the runner's [`crate::scenario::CommitProtocol`], a [`crate::durable::TxnRecord`] that finds
+/// no transaction in `$record` (a replica's disk holds none), and `pub const FAMILY`.
+#[macro_export]
+macro_rules! replicated_log {
+    (
+        family: $name:literal,
+        protocol: $proto:ident,
+        msg: $msg:ident,
+        timer: $timer:ident,
+        record: $record:ident,
+        replica: $replica:ident,
+        broken: $broken:ty,
+        variants: $variants:ident,
+        crash_points: $points:expr $(,)?
+    ) => {
+        $crate::kv_wire!($proto, $msg, $timer);
+
+        /// One node of the cluster: a replica or the key-value client.
+        pub type Node = $crate::consensus::wiring::ConsensusNode<$replica>;
+
+        impl $crate::scenario::CommitProtocol for $proto {
+            type Node = Node;
+            type Config = $crate::consensus::wiring::LogConfig<$broken>;
+            fn build(
+                config: &$crate::shared::Shared<Self::Config>,
+                id: sim_core::NodeId,
+                boot: sim_core::Boot<'_, $record>,
+            ) -> Node {
+                let recovered = boot.is_recovery();
+                Node::build(id, config.replicas, &config.client, recovered, || {
+                    $replica::new(config, id, boot.disk())
+                })
+            }
+        }
+
+        impl $crate::durable::TxnRecord for $record {
+            fn prepared(&self) -> Option<($crate::txn::TxnId, &[$crate::txn::Write])> {
+                None
+            }
+            fn decision(&self) -> Option<($crate::txn::TxnId, $crate::txn::Outcome)> {
+                None
+            }
+        }
+
+        const ROLES: &[$crate::family::RoleSpec] =
+            &$crate::consensus::wiring::replica_roles($points);
+
+        /// The family, as data.
+        pub const FAMILY: $crate::family::Family = $crate::consensus::wiring::log_family(
+            $name,
+            || $variants.iter().map(|v| v.0).collect(),
+            ROLES,
+            |scenario| $crate::consensus::wiring::replica_layout(ROLES, scenario),
+            |variant, scenario| {
+                $crate::consensus::wiring::run_log::<$proto, $broken>(
+                    $variants,
+                    FAMILY.layout,
+                    variant,
+                    scenario,
+                )
+            },
+        );
+    };
+}
+
 /// `impl TxnRecord` for a record enum whose durable yes vote is `Prepared { txn, writes, .. }`
 /// and whose durable decision is `Decision { txn, outcome, .. }`: `txn_record!(Record);`.
 #[macro_export]

@@ -33,6 +33,17 @@ pub enum KvMsg {
     Redirect { op: OpId, leader: Option<NodeId> },
 }
 
+impl KvMsg {
+    /// The message's label on a diagram's arrow.
+    pub fn label(&self) -> String {
+        match self {
+            KvMsg::Request { op } => format!("REQ {}", op.id),
+            KvMsg::Reply { op, .. } => format!("REPLY {op}"),
+            KvMsg::Redirect { op, .. } => format!("REDIRECT {op}"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KvTimer {

@@ -4,12 +4,14 @@
 //! derived from the network's latency bound. A family keeps only its replica, its vocabulary
 //! and its variants.
 
-use sim_core::{Context, NodeId, Process};
+use serde::{Deserialize, Serialize};
+use sim_core::{Context, Duration, NodeId, Process, SimRng};
 
-use super::client::{KvClient, KvClientConfig, KvWire};
+use super::client::{KvClient, KvClientConfig, KvTimer, KvWire};
 use crate::backoff::Backoff;
+use crate::family::{Family, VariantSpec};
 use crate::family::{RoleSpec, Roles};
-use crate::scenario::{NodeView, Scenario};
+use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, TxnId};
@@ -58,6 +60,108 @@ pub fn client_config(scenario: &Scenario, timing: &Timing) -> KvClientConfig {
         keys: KEYS,
         retry: Backoff::new(retry_us, 8 * retry_us),
     }
+}
+
+/// A replica's timers, the same in every replicated log, beside the client's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogTimer {
+    Kv(KvTimer),
+    /// No word from a leader: stand for election (Raft), or run phase 1 with a higher ballot
+    /// (Multi-Paxos).
+    Election,
+    /// Leader: replicate, or just assert leadership and re-send what is unanswered.
+    Heartbeat,
+}
+
+/// A replicated log's configuration, the same fields in every family; `B` names the family's
+/// broken variants.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogConfig<B> {
+    pub replicas: u32,
+    /// Election timeouts are drawn uniformly from `[election_min_us, election_max_us]`.
+    pub election_min_us: u64,
+    pub election_max_us: u64,
+    pub heartbeat_us: u64,
+    /// Entries per replication message (and values per catch-up answer), at most: the bound
+    /// on any one message's size.
+    pub batch_max: u64,
+    pub broken: Option<B>,
+    pub client: KvClientConfig,
+}
+
+/// Entries per replication message unless a family says otherwise.
+pub const BATCH_MAX: u64 = 64;
+
+impl<B> LogConfig<B> {
+    /// The configuration `scenario` asks for, timed from `timing`.
+    pub fn of(scenario: &Scenario, timing: &Timing, broken: Option<B>) -> LogConfig<B> {
+        let t = Timeouts::of(timing);
+        LogConfig {
+            replicas: scenario.participants,
+            election_min_us: t.election_min_us,
+            election_max_us: t.election_max_us,
+            heartbeat_us: t.heartbeat_us,
+            batch_max: BATCH_MAX,
+            broken,
+            client: client_config(scenario, timing),
+        }
+    }
+
+    /// Replicas in a majority: any two majorities share one.
+    pub fn majority(&self) -> usize {
+        self.replicas as usize / 2 + 1
+    }
+
+    /// A fresh election timeout, drawn from the replica's own stream.
+    pub fn election_timeout(&self, rng: &mut SimRng) -> Duration {
+        let us = sim_core::rng::uniform_u64(rng, self.election_min_us, self.election_max_us);
+        Duration::from_us(us)
+    }
+}
+
+/// The family of a replicated log named `name`: replicas and a client, no settings, the
+/// consensus properties.
+pub const fn log_family(
+    name: &'static str,
+    variants: fn() -> Vec<VariantSpec>,
+    roles: &'static [RoleSpec],
+    layout: fn(&Scenario) -> Roles,
+    run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
+) -> Family {
+    Family {
+        name,
+        variants,
+        roles,
+        settings: &[],
+        properties: super::CONSENSUS_PROPERTIES,
+        layout,
+        run,
+        explore: None,
+    }
+}
+
+/// Runs `variant` (one of `variants`, each with the broken behaviour it plants) of the
+/// replicated log `P` on `scenario`.
+pub fn run_log<P, B>(
+    variants: &[(VariantSpec, Option<B>)],
+    layout: fn(&Scenario) -> Roles,
+    variant: &str,
+    scenario: &Scenario,
+) -> Result<RunOutcome, ScenarioError>
+where
+    P: CommitProtocol<Config = LogConfig<B>>,
+    P::Record: crate::durable::TxnRecord,
+    B: Copy,
+{
+    let broken = variants
+        .iter()
+        .find(|v| v.0.name == variant)
+        .unwrap_or_else(|| panic!("{variant} is not a variant of this family"))
+        .1;
+    let timing = Timing::for_network(&scenario.network);
+    let config = LogConfig::of(scenario, &timing, broken);
+    crate::scenario::run_with::<P>(scenario, layout(scenario), timing, config)
 }
 
 /// One node of a replicated log: a replica `R`, or the key-value client.

@@ -25,19 +25,14 @@
 mod replica;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Duration, NodeId, Protocol};
+use sim_core::{NodeId, Protocol};
 
-use crate::consensus::client::{KvClientConfig, KvMsg, KvTimer};
-use crate::consensus::wiring::{
-    ConsensusNode, Timeouts, client_config, replica_layout, replica_roles,
-};
-use crate::consensus::{CONSENSUS_PROPERTIES, Op};
-use crate::durable::TxnRecord;
-use crate::family::{Family, RoleSpec, VariantSpec};
-use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError};
-use crate::shared::Shared;
-use crate::timing::Timing;
-use crate::txn::{Observation, Outcome, TxnId, Write};
+use crate::consensus::Op;
+use crate::consensus::client::KvMsg;
+use crate::consensus::wiring::LogConfig;
+pub use crate::consensus::wiring::LogTimer as Timer;
+use crate::family::VariantSpec;
+use crate::txn::Observation;
 
 pub use replica::Replica;
 
@@ -83,16 +78,6 @@ pub enum Msg {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Timer {
-    Kv(KvTimer),
-    /// Follower or candidate: no word from a leader; stand for election.
-    Election,
-    /// Leader: time to replicate (or just assert leadership).
-    Heartbeat,
-}
-
 /// What a replica forces to its disk.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -113,9 +98,7 @@ impl Protocol for Raft {
 
     fn label_msg(msg: &Msg) -> String {
         match msg {
-            Msg::Kv(KvMsg::Request { op }) => format!("REQ {}", op.id),
-            Msg::Kv(KvMsg::Reply { op, .. }) => format!("REPLY {op}"),
-            Msg::Kv(KvMsg::Redirect { op, .. }) => format!("REDIRECT {op}"),
+            Msg::Kv(m) => m.label(),
             Msg::RequestVote { term, .. } => format!("REQUEST-VOTE t{term}"),
             Msg::Vote { term, granted } => {
                 format!("VOTE t{term} {}", if *granted { "yes" } else { "no" })
@@ -133,18 +116,6 @@ impl Protocol for Raft {
     }
 }
 
-crate::kv_wire!(Raft, Msg, Timer);
-
-/// Raft's records hold no transaction: the commit vocabulary reads nothing from them.
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[Write])> {
-        None
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        None
-    }
-}
-
 /// Textbook mistakes, for the checkers to catch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -153,42 +124,8 @@ pub enum BrokenRaft {
     VolatileVote,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RaftConfig {
-    pub replicas: u32,
-    /// Election timeouts are drawn uniformly from `[election_min_us, election_max_us]`.
-    pub election_min_us: u64,
-    pub election_max_us: u64,
-    pub heartbeat_us: u64,
-    /// Entries per AppendEntries, at most.
-    pub batch_max: u64,
-    pub broken: Option<BrokenRaft>,
-    pub client: KvClientConfig,
-}
-
-impl RaftConfig {
-    fn majority(&self) -> usize {
-        self.replicas as usize / 2 + 1
-    }
-    fn election_timeout(&self, rng: &mut sim_core::SimRng) -> Duration {
-        let us = sim_core::rng::uniform_u64(rng, self.election_min_us, self.election_max_us);
-        Duration::from_us(us)
-    }
-}
-
-/// One node of a Raft cluster: a replica or the key-value client.
-pub type Node = ConsensusNode<Replica>;
-
-impl CommitProtocol for Raft {
-    type Node = Node;
-    type Config = RaftConfig;
-    fn build(config: &Shared<RaftConfig>, id: NodeId, boot: sim_core::Boot<'_, Record>) -> Node {
-        let recovered = boot.is_recovery();
-        Node::build(id, config.replicas, &config.client, recovered, || {
-            Replica::new(config, id, boot.disk())
-        })
-    }
-}
+/// The configuration of a Raft cluster.
+pub type RaftConfig = LogConfig<BrokenRaft>;
 
 const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
     (VariantSpec::new("raft", true, "Raft: leader election, log replication, KV client"), None),
@@ -202,33 +139,14 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
     ),
 ];
 
-const ROLES: &[RoleSpec] = &replica_roles(replica::Point::NAMES);
-
-/// The Raft family.
-pub const FAMILY: Family = Family {
-    name: "raft",
-    variants: || VARIANTS.iter().map(|v| v.0).collect(),
-    roles: ROLES,
-    settings: &[],
-    properties: CONSENSUS_PROPERTIES,
-    layout: |s| replica_layout(ROLES, s),
-    run,
-    explore: None,
-};
-
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let broken = VARIANTS.iter().find(|v| v.0.name == variant).expect("a Raft variant").1;
-    let timing = Timing::for_network(&scenario.network);
-    let t = Timeouts::of(&timing);
-    let config = RaftConfig {
-        replicas: scenario.participants,
-        election_min_us: t.election_min_us,
-        election_max_us: t.election_max_us,
-        heartbeat_us: t.heartbeat_us,
-        batch_max: 64,
-        broken,
-        client: client_config(scenario, &timing),
-    };
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<Raft>(scenario, roles, timing, config)
+crate::replicated_log! {
+    family: "raft",
+    protocol: Raft,
+    msg: Msg,
+    timer: Timer,
+    record: Record,
+    replica: Replica,
+    broken: BrokenRaft,
+    variants: VARIANTS,
+    crash_points: replica::Point::NAMES,
 }
