@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use sim_core::rng::Chance;
 
-use crate::txn::{Key, TxnId, Write};
+use crate::txn::{Key, Observation, Outcome, TxnId, Write};
 
 /// Why a participant voted no.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +121,70 @@ impl Store {
     pub fn is_prepared(&self, txn: TxnId) -> bool {
         self.prepared.contains_key(&txn)
     }
+}
+
+/// A participant voted no on `txn` and so aborted alone: reported in that order, then
+/// `decided` marked (the role's crash point after an outcome took effect).
+pub fn report_no_vote<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    txn: TxnId,
+    decided: &'static str,
+) {
+    ctx.observe(Observation::Voted { txn, vote: crate::txn::Vote::No });
+    ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+    ctx.mark(decided);
+}
+
+/// A participant votes yes on `txn`, whose `keys` writes it holds under lock: it forces
+/// `prepared` (its record of the vote with the writes) before anything else, marks `logged`,
+/// and reports its locks and its vote. The caller sends the vote.
+pub fn log_yes_vote<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    prepared: P::Record,
+    logged: &'static str,
+    txn: TxnId,
+    keys: u32,
+) {
+    ctx.persist(prepared);
+    ctx.mark(logged);
+    ctx.observe(Observation::LocksAcquired { txn, keys });
+    ctx.observe(Observation::Voted { txn, vote: crate::txn::Vote::Yes });
+}
+
+/// Reports what a participant recovered in doubt about `txn` holds again: its locks
+/// (re-taken from the prepared record) and its uncertainty, in that order.
+pub fn report_recovered_doubt<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    store: &Store,
+    txn: TxnId,
+) {
+    let keys = store.locks().values().filter(|&&t| t == txn).count() as u32;
+    ctx.observe(Observation::LocksAcquired { txn, keys });
+    ctx.observe(Observation::Uncertain { txn });
+}
+
+/// What a participant does once it knows `outcome` of a transaction it prepared, the same in
+/// every commit protocol: install (commit) or drop (abort) the writes, release the locks, and
+/// report it in that order (`Applied` on commit, `LocksReleased`, `Decided`), then mark
+/// `decided` (the role's crash point after the outcome took effect). The caller has forced
+/// the decision to disk already, where its protocol logs it.
+pub fn settle<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    store: &mut Store,
+    txn: TxnId,
+    outcome: Outcome,
+    decided: &'static str,
+) {
+    match outcome {
+        Outcome::Commit => {
+            assert!(store.commit(txn), "{txn} committed without its writes");
+            ctx.observe(Observation::Applied { txn });
+        }
+        Outcome::Abort => assert!(store.abort(txn), "{txn} held no locks"),
+    }
+    ctx.observe(Observation::LocksReleased { txn });
+    ctx.observe(Observation::Decided { txn, outcome });
+    ctx.mark(decided);
 }
 
 /// A participant's unprompted vote, as an explicit choice (label `vote`): the runner draws it

@@ -90,9 +90,7 @@ impl ResourceManager {
         }
         // After a recovery: still in doubt, locks re-taken; ask at once.
         for txn in self.in_doubt() {
-            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
-            ctx.observe(Observation::LocksAcquired { txn, keys });
-            ctx.observe(Observation::Uncertain { txn });
+            crate::store::report_recovered_doubt(ctx, &self.store, txn);
             self.ask(ctx, txn);
         }
     }
@@ -184,19 +182,15 @@ impl ResourceManager {
         {
             ctx.persist(Record::Decision { txn, outcome: Outcome::Abort });
             self.txns.insert(txn, State::Decided(Outcome::Abort));
-            ctx.observe(Observation::Voted { txn, vote: Vote::No });
-            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark(Point::Decided.name());
+            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             if self.initiated.contains(&txn) {
                 self.reply(ctx, txn, Outcome::Abort);
             }
             return Vote::No;
         }
-        let keys = writes.len() as u32;
-        ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark(Point::PreparedLogged.name());
-        ctx.observe(Observation::LocksAcquired { txn, keys });
-        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
+        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
         self.txns.insert(txn, state);
         Vote::Yes
@@ -265,16 +259,7 @@ impl ResourceManager {
         }
         ctx.persist(Record::Decision { txn, outcome });
         self.txns.insert(txn, State::Decided(outcome));
-        match outcome {
-            Outcome::Commit => {
-                assert!(self.store.commit(txn), "{txn} committed without its writes");
-                ctx.observe(Observation::Applied { txn });
-            }
-            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
-        }
-        ctx.observe(Observation::LocksReleased { txn });
-        ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark(Point::Decided.name());
+        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Outcome(txn));
         if self.initiated.contains(&txn) {
             self.reply(ctx, txn, outcome);

@@ -102,9 +102,7 @@ impl Participant {
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
         for txn in self.in_doubt() {
-            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
-            ctx.observe(Observation::LocksAcquired { txn, keys });
-            ctx.observe(Observation::Uncertain { txn });
+            crate::store::report_recovered_doubt(ctx, &self.store, txn);
             self.ask(ctx, txn);
         }
     }
@@ -167,17 +165,13 @@ impl Participant {
             .is_err()
         {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
-            ctx.observe(Observation::Voted { txn, vote: Vote::No });
-            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark(Point::Decided.name());
+            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
         }
         self.txns.insert(txn, entry(State::Uncertain));
-        let keys = writes.len() as u32;
-        ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark(Point::PreparedLogged.name());
-        ctx.observe(Observation::LocksAcquired { txn, keys });
-        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
+        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
         ctx.mark(Point::VotedYes.name());
         ctx.observe(Observation::Uncertain { txn });
@@ -245,16 +239,7 @@ impl Participant {
         e.state = State::Decided(outcome);
         e.term = None;
         ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        match outcome {
-            Outcome::Commit => {
-                assert!(self.store.commit(txn), "{txn} committed without its writes");
-                ctx.observe(Observation::Applied { txn });
-            }
-            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
-        }
-        ctx.observe(Observation::LocksReleased { txn });
-        ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark(Point::Decided.name());
+        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
         for t in
             [Timer::Coordinator(txn), Timer::Backup(txn), Timer::Collect(txn), Timer::Inquire(txn)]
         {

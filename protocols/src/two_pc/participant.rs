@@ -87,9 +87,7 @@ impl Participant {
         // After a recovery: still in doubt, locks re-taken; ask at once.
         let in_doubt: Vec<TxnId> = self.in_doubt();
         for txn in in_doubt {
-            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
-            ctx.observe(Observation::LocksAcquired { txn, keys });
-            ctx.observe(Observation::Uncertain { txn });
+            crate::store::report_recovered_doubt(ctx, &self.store, txn);
             self.inquire(ctx, txn);
         }
     }
@@ -237,9 +235,7 @@ impl Participant {
                 ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
             }
             self.txns.insert(txn, State::Decided(Outcome::Abort));
-            ctx.observe(Observation::Voted { txn, vote: Vote::No });
-            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark(Point::Decided.name());
+            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             if let Some(to) = tell {
                 ctx.send(to, Msg::Vote { txn, vote: Vote::No });
             }
@@ -248,11 +244,9 @@ impl Participant {
             }
             return Vote::No;
         }
-        let keys = writes.len() as u32;
-        ctx.persist(Record::Prepared { txn, participants: participants.clone(), writes });
-        ctx.mark(Point::PreparedLogged.name());
-        ctx.observe(Observation::LocksAcquired { txn, keys });
-        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
+        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
         Vote::Yes
     }
@@ -313,16 +307,7 @@ impl Participant {
         if self.config.logged(outcome) {
             ctx.persist(Record::Decision { txn, outcome, participants });
         }
-        match outcome {
-            Outcome::Commit => {
-                assert!(self.store.commit(txn), "{txn} committed without its writes");
-                ctx.observe(Observation::Applied { txn });
-            }
-            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
-        }
-        ctx.observe(Observation::LocksReleased { txn });
-        ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark(Point::Decided.name());
+        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Inquire(txn));
         if ack && acknowledged {
             ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
