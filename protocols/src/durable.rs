@@ -112,3 +112,22 @@ pub fn replay<R: TxnRecord>(
     }
     Replay { store, decided, in_doubt }
 }
+
+/// A participant `id` rebuilt from its `disk` (through [`replay`]): its store, and the
+/// transactions it knows in its own state type `S` — `decided(outcome)` for each durable
+/// outcome, `in_doubt(prepared record)` for each transaction prepared and still in doubt.
+pub fn recover_participant<R: TxnRecord, S>(
+    workload: &crate::workload::Workload,
+    id: sim_core::NodeId,
+    disk: &[R],
+    decided: impl Fn(Outcome) -> S,
+    in_doubt: impl Fn(&R) -> S,
+) -> (Store, BTreeMap<TxnId, S>) {
+    let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
+    let mut txns: BTreeMap<TxnId, S> =
+        r.decided.into_iter().map(|(t, o)| (t, decided(o))).collect();
+    for (txn, index) in r.in_doubt {
+        txns.insert(txn, in_doubt(&disk[index]));
+    }
+    (r.store, txns)
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use sim_core::rng::Chance;
 
-use crate::txn::{Key, Observation, Outcome, TxnId, Write};
+use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
 
 /// Why a participant voted no.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,32 +123,37 @@ impl Store {
     }
 }
 
-/// A participant voted no on `txn` and so aborted alone: reported in that order, then
-/// `decided` marked (the role's crash point after an outcome took effect).
-pub fn report_no_vote<P: sim_core::Protocol<Obs = Observation>>(
+/// A participant's vote on `txn`, asked to hold `writes` under lock: it prepares them in
+/// `store` (a no vote when a lock is taken, the store refuses, or the no-vote chance strikes —
+/// an explicit choice, see [`choose_vote`]), forces the record `durable` gives for its vote
+/// (the prepared record with the writes on yes, required; its abort on no, if the protocol
+/// logs one), and reports it. Yes: forced, `marks.0` (prepared-logged) marked, locks and vote
+/// reported. No: it aborted alone, reported so, `marks.1` (decided) marked. The caller keeps
+/// its own state and sends the vote.
+pub fn vote<P: sim_core::Protocol<Obs = Observation>>(
     ctx: &mut sim_core::Context<'_, P>,
+    store: &mut Store,
+    no_vote: Chance,
     txn: TxnId,
-    decided: &'static str,
-) {
-    ctx.observe(Observation::Voted { txn, vote: crate::txn::Vote::No });
-    ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-    ctx.mark(decided);
-}
-
-/// A participant votes yes on `txn`, whose `keys` writes it holds under lock: it forces
-/// `prepared` (its record of the vote with the writes) before anything else, marks `logged`,
-/// and reports its locks and its vote. The caller sends the vote.
-pub fn log_yes_vote<P: sim_core::Protocol<Obs = Observation>>(
-    ctx: &mut sim_core::Context<'_, P>,
-    prepared: P::Record,
-    logged: &'static str,
-    txn: TxnId,
-    keys: u32,
-) {
-    ctx.persist(prepared);
+    writes: Vec<Write>,
+    durable: impl FnOnce(Vote, Vec<Write>) -> Option<P::Record>,
+    (logged, decided): (&'static str, &'static str),
+) -> Vote {
+    if store.prepare(txn, &writes, || choose_vote(ctx, no_vote)).is_err() {
+        if let Some(abort) = durable(Vote::No, writes) {
+            ctx.persist(abort);
+        }
+        ctx.observe(Observation::Voted { txn, vote: Vote::No });
+        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+        ctx.mark(decided);
+        return Vote::No;
+    }
+    let keys = writes.len() as u32;
+    ctx.persist(durable(Vote::Yes, writes).expect("a yes vote is forced"));
     ctx.mark(logged);
     ctx.observe(Observation::LocksAcquired { txn, keys });
-    ctx.observe(Observation::Voted { txn, vote: crate::txn::Vote::Yes });
+    ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+    Vote::Yes
 }
 
 /// Reports what a participant recovered in doubt about `txn` holds again: its locks
@@ -194,9 +199,7 @@ pub fn choose_vote<P: sim_core::Protocol>(
     ctx: &mut sim_core::Context<'_, P>,
     no_vote: Chance,
 ) -> bool {
-    ctx.choose("vote", &[crate::txn::Vote::Yes, crate::txn::Vote::No], |rng| {
-        usize::from(no_vote.sample(rng))
-    }) == crate::txn::Vote::No
+    ctx.choose("vote", &[Vote::Yes, Vote::No], |rng| usize::from(no_vote.sample(rng))) == Vote::No
 }
 
 #[cfg(test)]

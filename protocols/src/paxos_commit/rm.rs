@@ -18,7 +18,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
-use crate::durable::replay;
+use crate::durable::recover_participant;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
@@ -57,26 +57,19 @@ pub struct ResourceManager {
 
 impl ResourceManager {
     pub fn new(config: &Shared<PaxosCommitConfig>, id: NodeId, boot: Boot<'_, Record>) -> Self {
-        let workload = &config.client.workload;
-        let disk = boot.disk();
-        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
-        let mut txns: BTreeMap<TxnId, State> =
-            r.decided.into_iter().map(|(t, o)| (t, State::Decided(o))).collect();
-        for (txn, index) in r.in_doubt {
-            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
-            let state = State::Prepared {
-                participants: participants.clone(),
-                asked: 0,
-                chosen_by: BTreeSet::new(),
-            };
-            txns.insert(txn, state);
-        }
+        let prepared = |r: &Record| {
+            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
+            let participants = participants.clone();
+            State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() }
+        };
+        let (workload, disk) = (&config.client.workload, boot.disk());
+        let (store, txns) = recover_participant(workload, id, disk, State::Decided, prepared);
         let incarnation = super::next_incarnation(disk);
         ResourceManager {
             id,
             config: config.clone(),
             no_vote: config.votes.chance(id),
-            store: r.store,
+            store,
             txns,
             initiated: BTreeSet::new(),
             incarnation,
@@ -175,22 +168,22 @@ impl ResourceManager {
         writes: Vec<Write>,
     ) -> Vote {
         assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
-        if self
-            .store
-            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
-            .is_err()
-        {
-            ctx.persist(Record::Decision { txn, outcome: Outcome::Abort });
+        let durable = |vote, writes| {
+            Some(match vote {
+                Vote::Yes => Record::Prepared { txn, participants: participants.clone(), writes },
+                Vote::No => Record::Decision { txn, outcome: Outcome::Abort },
+            })
+        };
+        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
+        let vote =
+            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        if vote == Vote::No {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
-            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             if self.initiated.contains(&txn) {
                 self.reply(ctx, txn, Outcome::Abort);
             }
             return Vote::No;
         }
-        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
-        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
-        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
         self.txns.insert(txn, state);
         Vote::Yes

@@ -10,7 +10,7 @@ use sim_core::rng::Chance;
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
-use crate::durable::replay;
+use crate::durable::recover_participant;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
@@ -71,33 +71,22 @@ pub struct Participant {
 
 impl Participant {
     pub fn new(config: &Shared<ThreePcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
-        let workload = &config.client.workload;
-        let disk = boot.disk();
-        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
-        let entry = |participants: Vec<NodeId>, state, recovered| Entry {
+        let entry = |participants: Vec<NodeId>, state| Entry {
             participants,
             state,
-            recovered,
+            recovered: true,
             asked: 0,
             term: None,
             recovered_reports: BTreeMap::new(),
         };
-        let mut txns: BTreeMap<TxnId, Entry> = r
-            .decided
-            .into_iter()
-            .map(|(t, o)| (t, entry(vec![], State::Decided(o), true)))
-            .collect();
-        for (txn, index) in r.in_doubt {
-            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
-            txns.insert(txn, entry(participants.clone(), State::Uncertain, true));
-        }
-        Participant {
-            id,
-            config: config.clone(),
-            no_vote: config.votes.chance(id),
-            store: r.store,
-            txns,
-        }
+        let uncertain = |r: &Record| {
+            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
+            entry(participants.clone(), State::Uncertain)
+        };
+        let decided = |o| entry(vec![], State::Decided(o));
+        let workload = &config.client.workload;
+        let (store, txns) = recover_participant(workload, id, boot.disk(), decided, uncertain);
+        Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
     }
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
@@ -159,19 +148,18 @@ impl Participant {
             term: None,
             recovered_reports: BTreeMap::new(),
         };
-        if self
-            .store
-            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
-            .is_err()
-        {
+        let durable = |vote, writes| match vote {
+            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
+            Vote::No => None, // no record means abort
+        };
+        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
+        let vote =
+            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        if vote == Vote::No {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
-            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
         }
         self.txns.insert(txn, entry(State::Uncertain));
-        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
-        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
-        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
         ctx.mark(Point::VotedYes.name());
         ctx.observe(Observation::Uncertain { txn });

@@ -26,7 +26,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
-use crate::durable::replay;
+use crate::durable::recover_participant;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
@@ -64,20 +64,18 @@ pub struct Participant {
 
 impl Participant {
     pub fn new(config: &Shared<TwoPcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
+        let uncertain = |r: &Record| {
+            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
+            State::Uncertain { participants: participants.clone(), asked: 0 }
+        };
         let workload = &config.client.workload;
-        let disk = boot.disk();
-        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
-        let mut txns: BTreeMap<TxnId, State> =
-            r.decided.into_iter().map(|(t, o)| (t, State::Decided(o))).collect();
-        for (txn, index) in r.in_doubt {
-            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
-            txns.insert(txn, State::Uncertain { participants: participants.clone(), asked: 0 });
-        }
+        let (store, txns) =
+            recover_participant(workload, id, boot.disk(), State::Decided, uncertain);
         Participant {
             id,
             config: config.clone(),
             no_vote: config.votes.chance(id),
-            store: r.store,
+            store,
             txns,
             initiated: BTreeSet::new(),
         }
@@ -224,18 +222,23 @@ impl Participant {
         writes: Vec<Write>,
         tell: Option<NodeId>,
     ) -> Vote {
-        if self
-            .store
-            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
-            .is_err()
-        {
-            if self.config.shape == Shape::GrayLamport {
-                // No coordinator holds this abort for us (the initiating RM's no vote ends the
-                // transaction here) and a Prepared may come again after a crash: force it.
-                ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
+        // A no vote is nothing to log in the classic shape (no record means abort); in Gray &
+        // Lamport's no coordinator holds this abort for us (the initiating RM's no vote ends
+        // the transaction here) and a Prepared may come again after a crash: force it.
+        let shape = self.config.shape;
+        let durable = |vote, writes| match vote {
+            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
+            Vote::No if shape == Shape::GrayLamport => {
+                let participants = participants.clone();
+                Some(Record::Decision { txn, outcome: Outcome::Abort, participants })
             }
+            Vote::No => None,
+        };
+        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
+        let vote =
+            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        if vote == Vote::No {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
-            crate::store::report_no_vote(ctx, txn, Point::Decided.name());
             if let Some(to) = tell {
                 ctx.send(to, Msg::Vote { txn, vote: Vote::No });
             }
@@ -244,9 +247,6 @@ impl Participant {
             }
             return Vote::No;
         }
-        let (keys, logged) = (writes.len() as u32, Point::PreparedLogged.name());
-        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
-        crate::store::log_yes_vote(ctx, prepared, logged, txn, keys);
         self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
         Vote::Yes
     }
