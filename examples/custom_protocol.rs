@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Boot, Context, Duration, FaultClass, NodeId, Process, Protocol};
+use sim_core::{Boot, Context, Duration, FaultClass, NodeId, Process};
 
 use checkers::Property;
 use experiments::search::counterexample::replay_spec;
@@ -76,16 +76,8 @@ pub enum Record {
     Decision { txn: TxnId, outcome: Outcome },
 }
 
-impl Protocol for Lean {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-}
-
-// The client's traffic rides in `Msg::Client` / `Timer::Client`; `Prepared` is a durable
-// yes vote and `Decision` a durable decision (what the checkers read from disks).
-protocols::client_wire!(Lean, Msg, Timer);
+// `Prepared` is a durable yes vote and `Decision` a durable decision (what the checkers read
+// from disks).
 protocols::txn_record!(Record);
 
 #[derive(Clone, Debug)]
@@ -334,12 +326,13 @@ impl Participant {
     }
 }
 
-// The node enum, its dispatch to each role, what a participant shows (doubts and locks) and
-// how a node is built, written by the same macro the built-in families use.
+// The protocol's types (`impl Protocol`), the client's traffic riding in `Msg::Client` /
+// `Timer::Client`, the node enum, its dispatch to each role, what a participant shows (doubts
+// and locks) and how a node is built, written by the same macro the built-in families use.
 protocols::commit_node! {
     /// One node of a lean-2PC cluster.
     pub enum Node {
-        protocol: Lean, config: Config, msg: Msg, timer: Timer,
+        protocol: Lean, config: Config, msg: Msg, timer: Timer, record: Record,
         Coordinator(Coordinator),
         Participant(Participant),
     }

@@ -8,9 +8,21 @@
 //! messages and the protocol's rules.
 
 /// `impl ClientWire` for a protocol whose message and timer enums carry the client's in a
-/// `Client` variant: `client_wire!(TwoPc, Msg, Timer);`.
+/// `Client` variant: `client_wire!(TwoPc, Msg, Timer);`. Given its record type as well
+/// (`client_wire!(TwoPc, Msg, Timer, Record);`) it also writes the protocol's
+/// `impl sim_core::Protocol` (those types, and the shared observations).
 #[macro_export]
 macro_rules! client_wire {
+    ($proto:ty, $msg:ident, $timer:ident, $record:ty) => {
+        impl sim_core::Protocol for $proto {
+            type Msg = $msg;
+            type Timer = $timer;
+            type Record = $record;
+            type Obs = $crate::txn::Observation;
+        }
+
+        $crate::client_wire!($proto, $msg, $timer);
+    };
     ($proto:ty, $msg:ident, $timer:ident) => {
         impl $crate::client::ClientWire for $proto {
             fn wrap_msg(m: $crate::client::ClientMsg) -> $msg {
@@ -150,12 +162,14 @@ macro_rules! txn_record {
 /// commit_node! {
 ///     /// One node of a 2PC cluster.
 ///     pub enum Node {
-///         protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer,
+///         protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer, record: Record,
 ///         Coordinator(Coordinator),
 ///         Participant(Participant),
 ///     }
 /// }
 /// ```
+///
+/// It also wires the protocol's types and the client's envelope ([`client_wire!`]).
 ///
 /// Each role type has `new(config, boot)` (the participant `new(config, id, boot)`) and the
 /// three handlers `on_start`, `on_message(ctx, from, msg)`, `on_timer(ctx, timer)`; the
@@ -169,11 +183,14 @@ macro_rules! commit_node {
         $(#[$meta:meta])*
         $vis:vis enum $node:ident {
             protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
+            record: $record:ty,
             $coord:ident($coord_ty:ty),
             $part:ident($part_ty:ty)
             $(, $extra:ident($extra_ty:ty))? $(,)?
         }
     ) => {
+        $crate::client_wire!($proto, $msg, $timer, $record);
+
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         $vis enum $node {

@@ -44,14 +44,14 @@ mod rm;
 mod tm;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, Txn, TxnId, Write};
+use crate::txn::{Layout, Outcome, Txn, TxnId, Write};
 use crate::workload::VotePolicy;
 
 pub use acceptor::Acceptor;
@@ -205,20 +205,12 @@ pub enum Record {
     Incarnation { incarnation: u32 },
 }
 
-impl Protocol for PaxosCommit {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-}
-
-crate::client_wire!(PaxosCommit, Msg, Timer);
 crate::txn_record!(Record);
 
 crate::commit_node! {
     /// One node of a Paxos Commit cluster.
     pub enum Node {
-        protocol: PaxosCommit, config: PaxosCommitConfig, msg: Msg, timer: Timer,
+        protocol: PaxosCommit, config: PaxosCommitConfig, msg: Msg, timer: Timer, record: Record,
         Tm(TransactionManager),
         Rm(ResourceManager),
         Acceptor(Acceptor),

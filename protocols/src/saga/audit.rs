@@ -38,6 +38,22 @@ pub trait AuditWire: Protocol<Obs = Observation> {
     fn audit_tick() -> Self::Timer;
 }
 
+/// `impl AuditWire` for a saga whose messages have `BalanceQuery { round }` and whose timers
+/// have `Audit`: `audit_wire!(SagaOrchestration, Msg, Timer);`.
+#[macro_export]
+macro_rules! audit_wire {
+    ($proto:ty, $msg:ident, $timer:ident) => {
+        impl $crate::saga::audit::AuditWire for $proto {
+            fn balance_query(round: u64) -> $msg {
+                $msg::BalanceQuery { round }
+            }
+            fn audit_tick() -> $timer {
+                $timer::Audit
+            }
+        }
+    };
+}
+
 /// The period between audit rounds, which is also how long a round may take: the round
 /// timeout (3d) covers a query and its answer (2d at most) with slack.
 pub fn audit_period(timing: &Timing) -> Duration {

@@ -112,11 +112,15 @@ macro_rules! saga_node {
     (
         $(#[$meta:meta])*
         pub enum $node:ident {
-            protocol: $proto:ty, config: $config:ty,
+            protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
+            record: $record:ty,
             $coord:ident($coord_ty:ty),
             Service(Service) $(,)?
         }
     ) => {
+        $crate::client_wire!($proto, $msg, $timer, $record);
+        $crate::audit_wire!($proto, $msg, $timer);
+
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
         pub enum $node {

@@ -30,14 +30,14 @@ mod recovery;
 mod termination;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
 use crate::roles::{commit_role_specs, commit_roles};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Layout, Outcome, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -151,19 +151,10 @@ pub enum Timer {
 /// 2PC and 3PC log the same records.
 pub use crate::commit_record::CommitRecord as Record;
 
-impl Protocol for ThreePc {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-}
-
-crate::client_wire!(ThreePc, Msg, Timer);
-
 crate::commit_node! {
     /// One node of a 3PC cluster.
     pub enum Node {
-        protocol: ThreePc, config: ThreePcConfig, msg: Msg, timer: Timer,
+        protocol: ThreePc, config: ThreePcConfig, msg: Msg, timer: Timer, record: Record,
         Coordinator(Coordinator),
         Participant(Participant),
     }

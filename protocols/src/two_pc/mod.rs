@@ -39,11 +39,11 @@ mod explore;
 mod participant;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Layout, Outcome, Txn, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -188,19 +188,10 @@ pub enum Timer {
 /// 2PC and 3PC log the same records.
 pub use crate::commit_record::CommitRecord as Record;
 
-impl Protocol for TwoPc {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-}
-
-crate::client_wire!(TwoPc, Msg, Timer);
-
 crate::commit_node! {
     /// One node of a 2PC cluster.
     pub enum Node {
-        protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer,
+        protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer, record: Record,
         Coordinator(Coordinator),
         Participant(Participant),
     }

@@ -31,9 +31,8 @@ mod broker;
 mod service;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
-use super::audit::AuditWire;
 use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
@@ -176,24 +175,6 @@ pub enum Record {
     Handled { id: EventId, ledger: LedgerRecord, publish: Event },
 }
 
-impl Protocol for SagaChoreography {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = crate::txn::Observation;
-}
-
-impl AuditWire for SagaChoreography {
-    fn balance_query(round: u64) -> Msg {
-        Msg::BalanceQuery { round }
-    }
-    fn audit_tick() -> Timer {
-        Timer::Audit
-    }
-}
-
-crate::client_wire!(SagaChoreography, Msg, Timer);
-
 /// As in the orchestrated saga: no prepared records; the broker's end record is the saga's
 /// one decision (completed is commit, compensated is abort).
 impl TxnRecord for Record {
@@ -220,7 +201,7 @@ fn step_event(saga: &Txn, step: u32, result: StepResult) -> Event {
 crate::saga::wiring::saga_node! {
     /// One node of a choreographed-saga cluster.
     pub enum Node {
-        protocol: SagaChoreography, config: ChoreographyConfig,
+        protocol: SagaChoreography, config: ChoreographyConfig, msg: Msg, timer: Timer, record: Record,
         Broker(Broker),
         Service(Service),
     }

@@ -27,9 +27,7 @@ mod orchestrator;
 mod service;
 
 use serde::{Deserialize, Serialize};
-use sim_core::Protocol;
 
-use super::audit::AuditWire;
 use super::{LedgerRecord, StepResult};
 use crate::client::{ClientMsg, ClientTimer};
 use crate::durable::TxnRecord;
@@ -134,24 +132,6 @@ pub enum Record {
     Service(LedgerRecord),
 }
 
-impl Protocol for SagaOrchestration {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = crate::txn::Observation;
-}
-
-impl AuditWire for SagaOrchestration {
-    fn balance_query(round: u64) -> Msg {
-        Msg::BalanceQuery { round }
-    }
-    fn audit_tick() -> Timer {
-        Timer::Audit
-    }
-}
-
-crate::client_wire!(SagaOrchestration, Msg, Timer);
-
 /// A saga has no prepared records (no service ever waits in doubt); its one decision is the
 /// orchestrator's end record: completed is commit, compensated is abort.
 impl TxnRecord for Record {
@@ -169,7 +149,7 @@ impl TxnRecord for Record {
 crate::saga::wiring::saga_node! {
     /// One node of an orchestrated-saga cluster.
     pub enum Node {
-        protocol: SagaOrchestration, config: OrchestrationConfig,
+        protocol: SagaOrchestration, config: OrchestrationConfig, msg: Msg, timer: Timer, record: Record,
         Orchestrator(Orchestrator),
         Service(Service),
     }
