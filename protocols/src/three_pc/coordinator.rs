@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
+use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::shared::Shared;
@@ -35,7 +36,6 @@ const DECISION_SENT: (&str, &str) =
 enum Phase {
     Waiting { yes: BTreeSet<NodeId> },
     PreCommitting { acked: BTreeSet<NodeId> },
-    Decided { outcome: Outcome, awaiting: BTreeSet<NodeId>, attempts: u32 },
     Inquiring { attempts: u32 },
 }
 
@@ -48,50 +48,27 @@ struct Active {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {
     config: Shared<ThreePcConfig>,
+    /// Undecided transactions.
     active: BTreeMap<TxnId, Active>,
-    finished: BTreeMap<TxnId, Outcome>,
+    /// Decided ones: announced until acknowledged, then kept for late questions.
+    announced: Announced,
+    /// Asked about a transaction it has no record of, a recovered coordinator inquires: a
+    /// backup may have decided it meanwhile, so it may not presume.
     recovered: bool,
 }
 
 impl Coordinator {
     pub fn new(config: &Shared<ThreePcConfig>, boot: Boot<'_, Record>) -> Coordinator {
-        let mut c = Coordinator {
+        Coordinator {
             config: config.clone(),
             active: BTreeMap::new(),
-            finished: BTreeMap::new(),
+            announced: Announced::recover(boot.disk(), true),
             recovered: boot.is_recovery(),
-        };
-        for r in boot.disk() {
-            match r {
-                Record::Decision { txn, outcome, participants } => {
-                    let awaiting = participants.iter().copied().collect();
-                    let phase = Phase::Decided { outcome: *outcome, awaiting, attempts: 0 };
-                    c.active.insert(*txn, Active { participants: participants.clone(), phase });
-                }
-                Record::End { txn, outcome } => {
-                    c.active.remove(txn);
-                    c.finished.insert(*txn, *outcome);
-                }
-                Record::Prepared { .. } => unreachable!("a coordinator never prepares"),
-            }
         }
-        c
     }
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
-        let logged: Vec<(TxnId, Outcome, Vec<NodeId>)> = self
-            .active
-            .iter()
-            .filter_map(|(t, a)| match a.phase {
-                Phase::Decided { outcome, .. } => Some((*t, outcome, a.participants.clone())),
-                _ => None,
-            })
-            .collect();
-        for (txn, outcome, participants) in logged {
-            ctx.observe(Observation::Decided { txn, outcome });
-            ctx.broadcast(participants, Msg::Decision { txn, outcome });
-            self.arm(ctx, Timer::Resend(txn), 0);
-        }
+        self.announced.announce_recovered(ctx, self.config.timing.resend);
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
@@ -117,14 +94,7 @@ impl Coordinator {
                 Some(Phase::PreCommitting { .. }) => self.decide(ctx, txn, Outcome::Commit),
                 _ => {}
             },
-            Timer::Resend(txn) => {
-                let Some(a) = self.active.get_mut(&txn) else { return };
-                let Phase::Decided { outcome, awaiting, attempts } = &mut a.phase else { return };
-                *attempts += 1;
-                let (outcome, attempt) = (*outcome, *attempts);
-                ctx.broadcast(awaiting.iter().copied(), Msg::Decision { txn, outcome });
-                self.arm(ctx, Timer::Resend(txn), attempt);
-            }
+            Timer::Resend(txn) => self.announced.on_resend(ctx, txn, self.config.timing.resend),
             Timer::Inquire(txn) => {
                 let Some(a) = self.active.get_mut(&txn) else { return };
                 let Phase::Inquiring { attempts } = &mut a.phase else { return };
@@ -132,19 +102,15 @@ impl Coordinator {
                 let attempt = *attempts;
                 let to = a.participants.clone();
                 ctx.broadcast(to, Msg::DecisionRequest { txn });
-                self.arm(ctx, Timer::Inquire(txn), attempt);
+                self.arm_inquiry(ctx, txn, attempt);
             }
             other => unreachable!("the 3PC coordinator got timer {other:?}"),
         }
     }
 
-    fn arm(&self, ctx: &mut Context<'_, ThreePc>, timer: Timer, attempt: u32) {
-        let backoff = match timer {
-            Timer::Resend(_) => self.config.timing.resend,
-            _ => self.config.timing.inquiry,
-        };
-        if let Some(after) = backoff.delay(attempt) {
-            ctx.set_timer(after, timer);
+    fn arm_inquiry(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, attempt: u32) {
+        if let Some(after) = self.config.timing.inquiry.delay(attempt) {
+            ctx.set_timer(after, Timer::Inquire(txn));
         }
     }
 
@@ -154,18 +120,18 @@ impl Coordinator {
 
     fn on_request(&mut self, ctx: &mut Context<'_, ThreePc>, txn: Txn, attempt: u32) {
         let id = txn.id;
-        if let Some(&outcome) = self.finished.get(&id) {
+        if let Some(outcome) = self.announced.ended(id) {
             return self.reply(ctx, id, outcome);
         }
-        if self.active.contains_key(&id) {
-            return;
+        if self.active.contains_key(&id) || self.announced.announcing(id).is_some() {
+            return; // the reply comes at its end
         }
         let participants = txn.participants();
         assert!(!participants.is_empty(), "{id} touches no participant");
         if self.recovered && attempt > 0 {
             // Perhaps started before the crash: ask before deciding anything.
             ctx.broadcast(participants.iter().copied(), Msg::DecisionRequest { txn: id });
-            self.arm(ctx, Timer::Inquire(id), 0);
+            self.arm_inquiry(ctx, id, 0);
             let phase = Phase::Inquiring { attempts: 0 };
             self.active.insert(id, Active { participants, phase });
             return;
@@ -181,30 +147,31 @@ impl Coordinator {
     }
 
     fn on_vote(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId, vote: Vote) {
+        if let Some(outcome) = self.announced.announcing(txn) {
+            if vote == Vote::Yes && outcome == Outcome::Abort {
+                self.announced.await_late_voter(txn, from);
+                ctx.send(from, Msg::Decision { txn, outcome });
+            }
+            return;
+        }
         let Some(a) = self.active.get_mut(&txn) else {
-            if let (Vote::Yes, Some(&outcome)) = (vote, self.finished.get(&txn)) {
+            if let (Vote::Yes, Some(outcome)) = (vote, self.announced.ended(txn)) {
                 ctx.send(from, Msg::Decision { txn, outcome });
             }
             return;
         };
-        match &mut a.phase {
-            Phase::Waiting { yes } => match vote {
-                Vote::No => self.decide(ctx, txn, Outcome::Abort),
-                Vote::Yes => {
-                    yes.insert(from);
-                    if yes.len() == a.participants.len() {
-                        ctx.mark(Point::AllVotesIn.name());
-                        send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
-                        a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
-                        self.round_timer(ctx, txn);
-                    }
+        let Phase::Waiting { yes } = &mut a.phase else { return }; // late, or a duplicate
+        match vote {
+            Vote::No => self.decide(ctx, txn, Outcome::Abort),
+            Vote::Yes => {
+                yes.insert(from);
+                if yes.len() == a.participants.len() {
+                    ctx.mark(Point::AllVotesIn.name());
+                    send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
+                    a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
+                    self.round_timer(ctx, txn);
                 }
-            },
-            Phase::Decided { outcome: Outcome::Abort, awaiting, .. } if vote == Vote::Yes => {
-                awaiting.insert(from);
-                ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
             }
-            _ => {}
         }
     }
 
@@ -219,7 +186,7 @@ impl Coordinator {
     }
 
     fn decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
-        let a = self.active.get_mut(&txn).expect("deciding an active transaction");
+        let a = self.active.remove(&txn).expect("deciding an active transaction");
         let targets: Vec<NodeId> = match (&a.phase, outcome) {
             (Phase::Waiting { yes }, Outcome::Abort) => yes.iter().copied().collect(),
             (Phase::PreCommitting { .. }, Outcome::Commit) => a.participants.clone(),
@@ -231,36 +198,25 @@ impl Coordinator {
         ctx.mark(Point::DecisionLogged.name());
         ctx.observe(Observation::Decided { txn, outcome });
         send_marked(ctx, &targets, Msg::Decision { txn, outcome }, DECISION_SENT);
-        a.phase = Phase::Decided { outcome, awaiting: targets.into_iter().collect(), attempts: 0 };
-        if self.is_complete(txn) {
-            self.end(ctx, txn);
-        } else {
-            self.arm(ctx, Timer::Resend(txn), 0);
-        }
+        let announce = (self.config.timing.resend, self.config.layout.client());
+        self.announced.await_acks(ctx, txn, outcome, targets, announce);
     }
 
     fn on_ack(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
-        let Some(Active { phase: Phase::Decided { awaiting, .. }, .. }) = self.active.get_mut(&txn)
-        else {
-            return;
-        };
-        awaiting.remove(&from);
-        if self.is_complete(txn) {
-            self.end(ctx, txn);
-        }
+        self.announced.on_ack(ctx, from, txn, self.config.layout.client());
     }
 
     /// A participant asks what was decided: answer the outcome if there is one; a coordinator
     /// that lost the transaction in a crash (no record, or asking itself) says it recovered
     /// undecided, for the total-failure rule; one still running it stays silent.
     fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
-        match (self.active.get(&txn).map(|a| &a.phase), self.finished.get(&txn)) {
-            (Some(Phase::Decided { outcome, .. }), _) | (None, Some(outcome)) => {
-                ctx.send(from, Msg::Decision { txn, outcome: *outcome });
-            }
+        if let Some(outcome) = self.announced.outcome(txn) {
+            return ctx.send(from, Msg::Decision { txn, outcome });
+        }
+        match self.active.get(&txn).map(|a| &a.phase) {
             // With no record, a participant knows the transaction from our CanCommit, sent
             // before a crash: pre-commit is not logged, so our state is uncertain.
-            (None | Some(Phase::Inquiring { .. }), None) if self.recovered => {
+            None | Some(Phase::Inquiring { .. }) if self.recovered => {
                 let state = TermState::Uncertain;
                 ctx.send(from, Msg::RecoveredState { txn, state });
             }
@@ -275,25 +231,13 @@ impl Coordinator {
             return;
         };
         let participants = participants.clone();
+        self.active.remove(&txn);
         ctx.cancel_timer(Timer::Inquire(txn));
         ctx.persist(Record::Decision { txn, outcome, participants });
         ctx.observe(Observation::Decided { txn, outcome });
-        self.active.get_mut(&txn).expect("checked above").phase =
-            Phase::Decided { outcome, awaiting: BTreeSet::new(), attempts: 0 };
-        self.end(ctx, txn);
-    }
-
-    fn is_complete(&self, txn: TxnId) -> bool {
-        matches!(&self.active[&txn].phase, Phase::Decided { awaiting, .. } if awaiting.is_empty())
-    }
-
-    fn end(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
-        let a = self.active.remove(&txn).expect("ending an active transaction");
-        let Phase::Decided { outcome, .. } = a.phase else { unreachable!() };
-        ctx.cancel_timer(Timer::Resend(txn));
-        ctx.persist(Record::End { txn, outcome });
-        self.finished.insert(txn, outcome);
-        self.reply(ctx, txn, outcome);
+        // Nobody to tell (the participants know it: one told us): end at once.
+        let announce = (self.config.timing.resend, self.config.layout.client());
+        self.announced.await_acks(ctx, txn, outcome, Vec::new(), announce);
     }
 
     fn reply(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {

@@ -151,6 +151,8 @@ pub enum Timer {
 /// 2PC and 3PC log the same records.
 pub use crate::commit_record::CommitRecord as Record;
 
+crate::announce_wire!(ThreePc, Msg, Timer);
+
 crate::commit_node! {
     /// One node of a 3PC cluster.
     pub enum Node {

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::shared::Shared;
@@ -42,8 +43,6 @@ enum Phase {
     Executing { txn: Txn, done: BTreeSet<NodeId> },
     /// Waiting for votes; `yes` holds who voted yes so far.
     Collecting { yes: BTreeSet<NodeId> },
-    /// Decided; waiting for acks from `awaiting` (re-sent `attempts` times so far).
-    Decided { outcome: Outcome, awaiting: BTreeSet<NodeId>, attempts: u32 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -55,9 +54,10 @@ struct Active {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {
     config: Shared<TwoPcConfig>,
+    /// Undecided transactions.
     active: BTreeMap<TxnId, Active>,
-    /// Outcomes of ended (and presumed-abort forgotten) transactions, for late questions.
-    finished: BTreeMap<TxnId, Outcome>,
+    /// Decided ones: announced until acknowledged, then kept for late questions.
+    announced: Announced,
     /// A recovered coordinator cannot tell a lost request from one it started before its
     /// crash: a retried request it has no record of is aborted, never started.
     recovered: bool,
@@ -65,46 +65,18 @@ pub struct Coordinator {
 
 impl Coordinator {
     pub fn new(config: &Shared<TwoPcConfig>, boot: Boot<'_, Record>) -> Coordinator {
-        let mut c = Coordinator {
+        // In Gray & Lamport's shape nothing is acknowledged: a logged decision is only kept.
+        let acknowledged = config.shape != Shape::GrayLamport;
+        Coordinator {
             config: config.clone(),
             active: BTreeMap::new(),
-            finished: BTreeMap::new(),
+            announced: Announced::recover(boot.disk(), acknowledged),
             recovered: boot.is_recovery(),
-        };
-        for r in boot.disk() {
-            match r {
-                Record::Decision { txn, outcome, .. } if config.shape == Shape::GrayLamport => {
-                    c.finished.insert(*txn, *outcome); // no acks to wait for
-                }
-                Record::Decision { txn, outcome, participants } => {
-                    let awaiting = participants.iter().copied().collect();
-                    let phase = Phase::Decided { outcome: *outcome, awaiting, attempts: 0 };
-                    c.active.insert(*txn, Active { participants: participants.clone(), phase });
-                }
-                Record::End { txn, outcome } => {
-                    c.active.remove(txn);
-                    c.finished.insert(*txn, *outcome);
-                }
-                Record::Prepared { .. } => unreachable!("a coordinator never prepares"),
-            }
         }
-        c
     }
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, TwoPc>) {
-        let logged: Vec<(TxnId, Outcome, Vec<NodeId>)> = self
-            .active
-            .iter()
-            .map(|(t, a)| match a.phase {
-                Phase::Decided { outcome, .. } => (*t, outcome, a.participants.clone()),
-                _ => unreachable!("only decisions are rebuilt"),
-            })
-            .collect();
-        for (txn, outcome, participants) in logged {
-            ctx.observe(Observation::Decided { txn, outcome });
-            ctx.broadcast(participants, Msg::Decision { txn, outcome });
-            self.arm_resend(ctx, txn, 0);
-        }
+        self.announced.announce_recovered(ctx, self.config.timing.resend);
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
@@ -126,14 +98,7 @@ impl Coordinator {
                 Some(Phase::Executing { .. }) => self.abort_unprepared(ctx, txn),
                 _ => {}
             },
-            Timer::Resend(txn) => {
-                let Some(a) = self.active.get_mut(&txn) else { return };
-                let Phase::Decided { outcome, awaiting, attempts } = &mut a.phase else { return };
-                *attempts += 1;
-                let (outcome, attempt) = (*outcome, *attempts);
-                ctx.broadcast(awaiting.iter().copied(), Msg::Decision { txn, outcome });
-                self.arm_resend(ctx, txn, attempt);
-            }
+            Timer::Resend(txn) => self.announced.on_resend(ctx, txn, self.config.timing.resend),
             other => unreachable!("the 2PC coordinator got timer {other:?}"),
         }
     }
@@ -142,10 +107,10 @@ impl Coordinator {
 
     fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn, attempt: u32) {
         let id = txn.id;
-        if let Some(&outcome) = self.finished.get(&id) {
+        if let Some(outcome) = self.announced.ended(id) {
             return self.reply(ctx, id, outcome);
         }
-        if self.active.contains_key(&id) {
+        if self.is_known(id) {
             return; // in progress: the reply comes when it ends
         }
         let participants = txn.participants();
@@ -219,12 +184,12 @@ impl Coordinator {
     /// Gray & Lamport's shape: the initiating RM prepared; prepare the others.
     fn on_initiator_prepared(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: Txn) {
         let id = txn.id;
-        if let Some(&outcome) = self.finished.get(&id) {
+        if let Some(outcome) = self.announced.ended(id) {
             // Decided already (aborted on an inquiry, or a duplicate): the initiator is
             // prepared and needs the outcome.
             return ctx.send(from, Msg::Decision { txn: id, outcome });
         }
-        if self.active.contains_key(&id) {
+        if self.is_known(id) {
             return; // a duplicate
         }
         let participants = txn.participants();
@@ -234,11 +199,21 @@ impl Coordinator {
     }
 
     fn on_vote(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId, vote: Vote) {
+        if let Some(outcome) = self.announced.announcing(txn) {
+            // A vote after the decision (abort on an earlier no, or a duplicate).
+            if vote == Vote::Yes {
+                if self.config.acknowledged(outcome) {
+                    self.announced.await_late_voter(txn, from);
+                }
+                ctx.send(from, Msg::Decision { txn, outcome });
+            }
+            return;
+        }
         let Some(a) = self.active.get_mut(&txn) else {
             // Ended or unknown: a late yes voter still needs the outcome.
             if vote == Vote::Yes {
-                let outcome = match self.finished.get(&txn) {
-                    Some(&o) => o,
+                let outcome = match self.announced.ended(txn) {
+                    Some(o) => o,
                     None if self.config.shape == Shape::GrayLamport => self.presume_abort(ctx, txn),
                     None => Outcome::Abort,
                 };
@@ -265,23 +240,13 @@ impl Coordinator {
                     }
                 }
             },
-            Phase::Decided { outcome, awaiting, .. } => {
-                // A vote after the decision (abort on an earlier no, or a duplicate).
-                if vote == Vote::Yes {
-                    let outcome = *outcome;
-                    if self.config.acknowledged(outcome) {
-                        awaiting.insert(from);
-                    }
-                    ctx.send(from, Msg::Decision { txn, outcome });
-                }
-            }
         }
     }
 
     // ----- phase 2 -----------------------------------------------------------------------
 
     fn decide(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
-        let a = self.active.get_mut(&txn).expect("deciding an active transaction");
+        let a = self.active.remove(&txn).expect("deciding an active transaction");
         let Phase::Collecting { yes } = &a.phase else { unreachable!("{txn} decided twice") };
         // Commit goes to everyone; abort only to those who may be prepared (the yes voters
         // so far; later yes voters get it as their vote arrives, no-voters aborted already).
@@ -304,18 +269,12 @@ impl Coordinator {
             ctx.mark(Point::DecisionLogged.name());
         }
         if acknowledged {
-            let awaiting = targets.into_iter().collect();
-            a.phase = Phase::Decided { outcome, awaiting, attempts: 0 };
-            if self.is_complete(txn) {
-                self.end(ctx, txn);
-            } else {
-                self.arm_resend(ctx, txn, 0);
-            }
+            let announce = (self.config.timing.resend, self.config.layout.client());
+            self.announced.await_acks(ctx, txn, outcome, targets, announce);
         } else {
             // Presumed abort, or no acks at all (Gray & Lamport's shape): nothing to wait
             // for; finish at once. In that shape the initiating RM tells the client.
-            self.active.remove(&txn);
-            self.finished.insert(txn, outcome);
+            self.announced.finish(txn, outcome);
             if self.config.shape == Shape::Classic {
                 self.reply(ctx, txn, outcome);
             }
@@ -323,49 +282,24 @@ impl Coordinator {
     }
 
     fn on_ack(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
-        let Some(Active { phase: Phase::Decided { awaiting, .. }, .. }) = self.active.get_mut(&txn)
-        else {
-            return; // a duplicate ack, after the end
-        };
-        awaiting.remove(&from);
-        if self.is_complete(txn) {
-            self.end(ctx, txn);
-        }
+        self.announced.on_ack(ctx, from, txn, self.config.layout.client());
     }
 
-    fn is_complete(&self, txn: TxnId) -> bool {
-        matches!(&self.active[&txn].phase, Phase::Decided { awaiting, .. } if awaiting.is_empty())
-    }
-
-    /// Every participant acknowledged: log the end, forget, tell the client.
-    fn end(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
-        let a = self.active.remove(&txn).expect("ending an active transaction");
-        let Phase::Decided { outcome, .. } = a.phase else { unreachable!() };
-        ctx.cancel_timer(Timer::Resend(txn));
-        ctx.persist(Record::End { txn, outcome });
-        self.finished.insert(txn, outcome);
-        self.reply(ctx, txn, outcome);
-    }
-
-    fn arm_resend(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, attempt: u32) {
-        if let Some(after) = self.config.timing.resend.delay(attempt) {
-            ctx.set_timer(after, Timer::Resend(txn));
-        }
+    /// Undecided, or decided and still announced: a request for it is answered at its end.
+    fn is_known(&self, txn: TxnId) -> bool {
+        self.active.contains_key(&txn) || self.announced.announcing(txn).is_some()
     }
 
     /// A participant asks what was decided (it is uncertain, or recovering).
     fn on_decision_request(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
-        let outcome = match self.active.get(&txn) {
-            Some(Active { phase: Phase::Decided { outcome, .. }, .. }) => *outcome,
-            Some(Active { phase: Phase::Collecting { .. } | Phase::Executing { .. }, .. }) => {
-                return; // deciding soon
-            }
-            None => match self.finished.get(&txn) {
-                Some(o) => *o,
-                // No record: never committed (commit is logged first). Say abort, and stick
-                // to it should the client ask again.
-                None => self.presume_abort(ctx, txn),
-            },
+        if self.active.contains_key(&txn) {
+            return; // deciding soon
+        }
+        // No record: never committed (commit is logged first). Say abort, and stick to it
+        // should the client ask again.
+        let outcome = match self.announced.outcome(txn) {
+            Some(o) => o,
+            None => self.presume_abort(ctx, txn),
         };
         ctx.send(from, Msg::Decision { txn, outcome });
     }
@@ -379,16 +313,11 @@ impl Coordinator {
             let participants = vec![];
             ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
         }
-        self.finished.insert(txn, Outcome::Abort);
+        self.announced.finish(txn, Outcome::Abort);
         Outcome::Abort
     }
 
     fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
-    }
-
-    /// Transactions the coordinator is still working on.
-    pub fn active(&self) -> Vec<TxnId> {
-        self.active.keys().copied().collect()
     }
 }
