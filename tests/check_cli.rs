@@ -52,6 +52,23 @@ fn a_counterexample_exits_1_writes_its_files_and_replays_to_the_same_hash() {
     assert_eq!(replayed.lines().next().unwrap(), format!("trace_hash={hash}"));
     assert!(replayed.contains("same trace hash as recorded"));
     assert!(replayed.contains("verdict: non-blocking VIOLATED"));
+
+    // The replayed run drawn: the same space-time diagram `check` wrote.
+    let drawn = dir.path().join("replayed.svg");
+    let (code, replayed, err) =
+        commitlab(&["replay", json.to_str().unwrap(), "--diagram", drawn.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(replayed.contains(&format!("diagram: {}", drawn.display())), "{replayed}");
+    let svg = std::fs::read_to_string(&drawn).unwrap();
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..40]);
+    assert!(svg.contains("PREPARE"), "the protocol's words are drawn");
+    // A drawing it cannot make is refused before anything runs, and nothing is written.
+    let bad = dir.path().join("replayed.png");
+    let (code, _, err) =
+        commitlab(&["replay", json.to_str().unwrap(), "--diagram", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("expected a .svg or .mmd file"), "{err}");
+    assert!(!bad.exists());
 }
 
 #[test]

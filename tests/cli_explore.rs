@@ -129,6 +129,16 @@ fn an_explored_counterexample_replays_with_the_same_verdict_and_hash() {
     assert!(replayed.contains(&format!("trace_hash={hash}")), "{replayed}");
     assert!(replayed.contains("same trace hash as recorded"), "{replayed}");
     assert!(replayed.contains("atomicity violated after"), "{replayed}");
+    // Drawn on request, the same drawing `explore --out` wrote beside the file.
+    for ext in ["svg", "mmd"] {
+        let drawn = dir.path().join(format!("replayed.{ext}"));
+        let (code, replayed, err) =
+            commitlab(&["replay", &file, "--diagram", drawn.to_str().unwrap()]);
+        assert_eq!(code, 1, "{replayed}{err}");
+        assert!(replayed.contains(&format!("diagram: {}", drawn.display())), "{replayed}");
+        let written = file.replace(".json", &format!(".{ext}"));
+        assert_eq!(std::fs::read(&drawn).unwrap(), std::fs::read(written).unwrap(), "{ext}");
+    }
     // Without its last step the path violates nothing.
     let mut f: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();

@@ -11,6 +11,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use protocols::Rendering;
 use serde::{Deserialize, Serialize};
 use sim_core::explore::Counterexample;
 
@@ -74,8 +75,14 @@ pub fn is_explored(text: &str) -> bool {
 
 /// Replays the file at `path` (its text `text`): exit 1 when the same property is violated
 /// with the same trace hash, 0 when nothing is violated any more; a different hash or
-/// property is an error (exit 2): the path was not reproduced.
-pub fn replay(path: &Path, text: &str, out: &mut dyn Write) -> Result<Exit> {
+/// property is an error (exit 2): the path was not reproduced. With `diagram`, the
+/// reproduced path is drawn there (as `explore --out` draws it).
+pub fn replay(
+    path: &Path,
+    text: &str,
+    diagram: Option<(&Path, Rendering)>,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let file: ExploredPath = serde_json::from_str(text)
         .map_err(|e| format!("{} is not an explored counterexample: {e}", path.display()))?;
     let steps: Vec<String> = file.steps.iter().map(|s| s.to_string()).collect();
@@ -100,6 +107,18 @@ pub fn replay(path: &Path, text: &str, out: &mut dyn Write) -> Result<Exit> {
         .into());
     }
     writeln!(out, "same trace hash as recorded")?;
+    if let Some((to, kind)) = diagram {
+        let Some(d) = &c.diagrams else {
+            let protocol = &file.explore.protocol;
+            return Err(format!("--diagram: {protocol}'s explored paths are not drawn").into());
+        };
+        let text = match kind {
+            Rendering::Svg { .. } => &d.svg,
+            _ => &d.mermaid,
+        };
+        write_atomically(to, "the diagram (--diagram)", |w| w.write_all(text.as_bytes()))?;
+        writeln!(out, "diagram: {}", to.display())?;
+    }
     writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
     for (i, s) in c.steps.iter().enumerate() {
         writeln!(out, "  {:>3}. {s}", i + 1)?;

@@ -228,8 +228,8 @@ impl Summary {
     }
 }
 
-/// What `--diagram PATH` draws, from its extension.
-fn diagram_kind(path: &Path) -> Result<Rendering> {
+/// What `--diagram PATH` draws, from its extension (`run` and `replay`).
+pub(crate) fn diagram_kind(path: &Path) -> Result<Rendering> {
     match path.extension().and_then(|e| e.to_str()) {
         Some("svg") => Ok(Rendering::Svg { height_px: 1200 }),
         Some("mmd") => Ok(Rendering::Mermaid { max_lines: 400, stop_at_liveness: false }),
