@@ -6,6 +6,7 @@
 pub mod gray_lamport;
 pub mod partition;
 pub mod scaling;
+pub mod steady_state;
 pub mod throughput;
 
 use std::io::Write;
