@@ -18,13 +18,9 @@
 //! by one entry per operation plus one no-op per term won; the client's retries are capped by
 //! its backoff.
 //!
-//! Broken variants (for the checkers to catch): `broken-raft-volatile-vote` does not persist
+//! Broken variant (for the checkers to catch): `broken-raft-volatile-vote` does not persist
 //! `votedFor`, so a replica that crashes and recovers may vote twice in one term, and two
-//! leaders are elected in it. `broken-raft-commit-old-term` commits an earlier term's entry
-//! once a majority holds it (the paper's Figure 8): a later leader whose log lacks it can
-//! still be elected and overwrite it. It also appends no no-op when a leader takes office,
-//! as in Figure 8: with the no-op, a leader's first replies already cover an entry of its
-//! own term, so counting the older entry alone never happens.
+//! leaders are elected in it.
 
 mod replica;
 
@@ -155,10 +151,6 @@ impl TxnRecord for Record {
 pub enum BrokenRaft {
     /// `votedFor` is not persisted: a recovered replica may vote twice in a term.
     VolatileVote,
-    /// A leader commits an entry of an earlier term by counting its replicas (the Figure 8
-    /// bug), and appends no no-op when it takes office: with the no-op, every entry a
-    /// leader counts goes out with a current-term entry after it, and the bug cannot show.
-    CommitOldTerm,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -207,14 +199,6 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
             "BROKEN: votedFor is not persisted, so a recovered replica may vote twice in a term",
         ),
         Some(BrokenRaft::VolatileVote),
-    ),
-    (
-        VariantSpec::new(
-            "broken-raft-commit-old-term",
-            false,
-            "BROKEN: commits an older term's entry by counting its replicas (Figure 8), no no-op",
-        ),
-        Some(BrokenRaft::CommitOldTerm),
     ),
 ];
 

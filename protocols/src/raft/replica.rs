@@ -255,9 +255,7 @@ impl Replica {
         ctx.observe(Observation::LeaderLog { term: self.term, terms });
         ctx.mark(Point::BecameLeader.name());
         // A no-op of the new term, so that earlier entries commit with it (§8).
-        if self.config.broken != Some(BrokenRaft::CommitOldTerm) {
-            self.append(ctx, Entry { term: self.term, op: None });
-        }
+        self.append(ctx, Entry { term: self.term, op: None });
         self.replicate_all(ctx);
         self.advance_commit(ctx);
         ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
@@ -408,10 +406,9 @@ impl Replica {
     fn advance_commit(&mut self, ctx: &mut Context<'_, Raft>) {
         let Role::Leader { matched, .. } = &self.role else { return };
         let majority = self.config.majority();
-        let any_term = self.config.broken == Some(BrokenRaft::CommitOldTerm);
         let committable = (self.commit + 1..=self.last_index()).rev().find(|&n| {
             let holders = matched.iter().filter(|&&m| m >= n).count();
-            holders >= majority && (any_term || self.term_at(n) == self.term)
+            holders >= majority && self.term_at(n) == self.term
         });
         if let Some(n) = committable {
             self.commit = n;
