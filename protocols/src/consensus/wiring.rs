@@ -9,7 +9,8 @@ use sim_core::{Context, NodeId, Process};
 use super::client::{KvClient, KvClientConfig, KvWire};
 use crate::backoff::Backoff;
 use crate::family::{RoleSpec, Roles};
-use crate::scenario::{NodeView, Scenario};
+use crate::scenario::{NodeView, Scenario, ScenarioError};
+use crate::settings::{SettingKind, SettingSpec, Settings, SettingsView};
 use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, TxnId};
@@ -41,10 +42,39 @@ pub struct Timeouts {
     pub heartbeat_us: u64,
 }
 
+/// The settings every replicated log takes (`[family]`, `--set`): its election timeout
+/// range in latency bounds `d` (what the failover sweep varies).
+pub const TIMEOUT_SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "election_min_d",
+        kind: SettingKind::Int { min: 4, max: 1000, default: 10 },
+        help: "shortest election timeout, in latency bounds d (heartbeats come every 3d)",
+    },
+    SettingSpec {
+        key: "election_max_d",
+        kind: SettingKind::Int { min: 4, max: 1000, default: 20 },
+        help: "longest election timeout, in latency bounds d (at least election_min_d)",
+    },
+];
+
 impl Timeouts {
-    pub fn of(timing: &Timing) -> Timeouts {
+    /// The timeouts of a scenario's `[family]` section (validated against
+    /// [`TIMEOUT_SETTINGS`]), `d` the network's latency bound.
+    pub fn of(timing: &Timing, settings: &Settings) -> Result<Timeouts, ScenarioError> {
+        let view = SettingsView::new(TIMEOUT_SETTINGS, settings);
+        let (min_d, max_d) = (view.int("election_min_d"), view.int("election_max_d"));
+        if min_d > max_d {
+            return Err(ScenarioError::Invalid {
+                field: "family.election_max_d".into(),
+                reason: format!("{max_d} is below election_min_d ({min_d})"),
+            });
+        }
         let d = timing.latency_bound_us;
-        Timeouts { election_min_us: 10 * d, election_max_us: 20 * d, heartbeat_us: 3 * d }
+        Ok(Timeouts {
+            election_min_us: min_d as u64 * d,
+            election_max_us: max_d as u64 * d,
+            heartbeat_us: 3 * d,
+        })
     }
 }
 

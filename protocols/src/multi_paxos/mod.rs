@@ -38,7 +38,7 @@ use sim_core::{Duration, NodeId, Protocol};
 
 use crate::consensus::client::{KvClientConfig, KvMsg, KvTimer};
 use crate::consensus::wiring::{
-    ConsensusNode, Timeouts, client_config, replica_layout, replica_roles,
+    ConsensusNode, TIMEOUT_SETTINGS, Timeouts, client_config, replica_layout, replica_roles,
 };
 use crate::consensus::{CONSENSUS_PROPERTIES, Op};
 use crate::durable::TxnRecord;
@@ -271,7 +271,7 @@ pub const FAMILY: Family = Family {
     name: "multi-paxos",
     variants: || VARIANTS.iter().map(|v| v.0).collect(),
     roles: ROLES,
-    settings: &[],
+    settings: TIMEOUT_SETTINGS,
     properties: CONSENSUS_PROPERTIES,
     layout: |s| replica_layout(ROLES, s),
     run,
@@ -281,7 +281,7 @@ pub const FAMILY: Family = Family {
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     let broken = VARIANTS.iter().find(|v| v.0.name == variant).expect("a Multi-Paxos variant").1;
     let timing = Timing::for_network(&scenario.network);
-    let t = Timeouts::of(&timing);
+    let t = Timeouts::of(&timing, &scenario.family)?;
     let config = MultiPaxosConfig {
         replicas: scenario.participants,
         election_min_us: t.election_min_us,
