@@ -17,6 +17,7 @@ pub mod list;
 pub mod metrics;
 pub mod output;
 pub mod parallel;
+mod plot;
 pub mod quiet_panic;
 pub mod replay;
 pub mod report;

@@ -19,6 +19,7 @@ pub const EXPERIMENTS: &[(&str, &str)] = &[
     ("sweep partition", "random partitions and heals: atomicity violations and blocking"),
     ("sweep scaling", "N = 2..64 participants: messages, delays, disk writes vs. textbook"),
     ("sweep throughput", "coordinator crash/recover with growing MTTR: commits/s, lock time"),
+    ("sweep consensus-failover", "replicated logs: leader crashed at its marks, election timeouts"),
     ("bench w1", "engine throughput on the W1 reference workload"),
     (
         "sweep gray-lamport",

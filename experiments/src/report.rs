@@ -22,6 +22,12 @@ pub fn describe_fault_with(f: &Fault, name: &dyn Fn(NodeId) -> String) -> String
         Trigger::Sends { node, count } => {
             format!("after {}'s {} send", name(*node), ordinal(*count))
         }
+        Trigger::AnyMark { mark, nth, after_us: 0 } => {
+            format!("at the cluster's {} {mark}", ordinal(*nth as u64))
+        }
+        Trigger::AnyMark { mark, nth, after_us } => {
+            format!("{after_us}us after the cluster's {} {mark}", ordinal(*nth as u64))
+        }
     };
     let what = match &f.action {
         Action::Crash { node, recover_after_us: None } => {
@@ -39,6 +45,15 @@ pub fn describe_fault_with(f: &Fault, name: &dyn Fn(NodeId) -> String) -> String
         Action::CutLink { a, b } => format!("cut {} <-> {}", name(*a), name(*b)),
         Action::HealLink { a, b } => format!("heal {} <-> {}", name(*a), name(*b)),
         Action::Heal => "heal the network".into(),
+        Action::CrashMarked { recover_after_us: None } => {
+            "crash the node that emitted it (no recovery)".into()
+        }
+        Action::CrashMarked { recover_after_us: Some(d) } => {
+            format!("crash the node that emitted it, recover {d}us later")
+        }
+        Action::IsolateMarked { with } => {
+            format!("cut the node that emitted it, with {}, off from the rest", nodes(with, name))
+        }
         other => format!("{other:?}"),
     };
     format!("{when}: {what}")

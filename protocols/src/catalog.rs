@@ -97,6 +97,12 @@ impl ProtocolSpec {
         self.has_property("atomicity") || self.has_property("saga-atomicity")
     }
 
+    /// Whether the protocol replicates a log (Raft, Multi-Paxos, ...): what the consensus
+    /// scenario suite and the failover sweep run.
+    pub fn replicates_log(&self) -> bool {
+        self.has_property("state-machine-safety")
+    }
+
     /// Validates `scenario` (its shared fields and its family section) and runs it.
     pub fn run(&self, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
         scenario.validate()?;
@@ -135,6 +141,12 @@ pub fn correct_protocols() -> impl Iterator<Item = &'static str> {
 /// the commit studies and sweeps compare.
 pub fn correct_commit_protocols() -> impl Iterator<Item = &'static str> {
     catalog().iter().filter(|s| s.correct && s.decides_transactions()).map(|s| s.name)
+}
+
+/// Names of the correct replicated-log protocols (what the consensus scenario suite and the
+/// failover sweep run): a new consensus family joins by registering in [`FAMILIES`].
+pub fn correct_consensus_protocols() -> impl Iterator<Item = &'static str> {
+    catalog().iter().filter(|s| s.correct && s.replicates_log()).map(|s| s.name)
 }
 
 /// Names of the deliberately broken variants (what checker tests must catch).

@@ -156,9 +156,15 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
         if !self.triggers.armed || self.triggers.fired[i] {
             return;
         }
+        let action = &self.plan.faults[i].action;
+        let action = match self.triggers.marked[i] {
+            Some(marked) => action.resolve(marked),
+            // A marked action waits for its trigger (an explorer may not fire it sooner).
+            None if action.is_marked() => return,
+            None => action.clone(),
+        };
         self.triggers.fired[i] = true;
         self.triggers.fired_at[i] = Some(self.now);
-        let action = self.plan.faults[i].action.clone();
         self.act(index, action, sched);
     }
 
@@ -243,7 +249,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                 slot.sends += 1;
                 if !self.triggers.sends[id.index()].is_empty() {
                     let sends = slot.sends;
-                    self.fire_matching(sched, |t, k| {
+                    self.fire_matching(sched, id, |t, k| {
                         let (count, index) = *t.sends[id.index()].get(k)?;
                         Some((count == sends).then_some(index))
                     });
@@ -284,10 +290,13 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                             1
                         }
                     };
-                    self.fire_matching(sched, |t, k| {
+                    self.fire_matching(sched, id, |t, k| {
                         let (mark, nth, index) = t.mark[id.index()].get(k)?;
                         Some((mark == name && *nth == count).then_some(*index))
                     });
+                }
+                if !self.triggers.any_mark.is_empty() {
+                    self.count_any_mark(id, name, sched);
                 }
             }
         }
@@ -303,17 +312,56 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
     /// k-th trigger of the list being checked: `None` past its end, `Some(Some(fault))` when it
     /// matches. Indexing (rather than collecting the matches) keeps this allocation-free; the
     /// lists never change while a fault fires.
+    /// `by` is the node whose effect is being applied: the matched faults' marked node.
     fn fire_matching(
         &mut self,
         sched: &mut impl Sched<P>,
+        by: NodeId,
         at: impl Fn(&Triggers, usize) -> Option<Option<u32>>,
     ) {
         let mut k = 0;
         while self.triggers.armed {
             match at(&self.triggers, k) {
                 None => return,
-                Some(Some(index)) => self.fire_fault_in(index, sched),
+                Some(Some(index)) => {
+                    self.triggers.marked[index as usize].get_or_insert(by);
+                    self.fire_fault_in(index, sched)
+                }
                 Some(None) => {}
+            }
+            k += 1;
+        }
+    }
+
+    /// Counts `name`, just emitted by `by`, cluster-wide (if an `any_mark` trigger watches
+    /// it) and fires or schedules the faults waiting for this count.
+    #[cold]
+    fn count_any_mark(&mut self, by: NodeId, name: &'static str, sched: &mut impl Sched<P>) {
+        if !self.triggers.any_mark.iter().any(|(mark, ..)| mark == name) {
+            return;
+        }
+        let counts = &mut self.triggers.any_counts;
+        let count = match counts.iter_mut().find(|(m, _)| *m == name) {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                counts.push((name, 1));
+                1
+            }
+        };
+        let mut k = 0;
+        while self.triggers.armed {
+            let Some((mark, nth, after_us, index)) = self.triggers.any_mark.get(k) else { return };
+            let (after_us, index) = (*after_us, *index);
+            if mark == name && *nth == count {
+                self.triggers.marked[index as usize].get_or_insert(by);
+                if after_us == 0 {
+                    self.fire_fault_in(index, sched);
+                } else {
+                    sched.fault(self.now + Duration::from_us(after_us), index);
+                }
             }
             k += 1;
         }
@@ -412,6 +460,9 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             Action::SetLatency { links, latency } => std::sync::Arc::make_mut(&mut self.links)
                 .update(links, |c| c.latency = latency, |f, t, c| sched.link_changed(f, t, c)),
             Action::ClockDrift { node, ppm } => self.slots[node.index()].drift_ppm = ppm,
+            Action::CrashMarked { .. } | Action::IsolateMarked { .. } => {
+                unreachable!("a marked action is resolved before it is applied")
+            }
         }
     }
 

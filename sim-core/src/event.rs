@@ -160,7 +160,12 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                 node_ok(*node) && (self.in_flight.recoveries.contains(node) || !self.is_up(*node))
             }
             Event::Fault { index } => {
-                armed && self.triggers.fired.get(*index as usize).is_some_and(|f| !f)
+                let i = *index as usize;
+                // A marked action acts on whoever fires its trigger: not before it matched.
+                armed
+                    && self.triggers.fired.get(i).is_some_and(|f| !f)
+                    && (self.triggers.marked[i].is_some()
+                        || !self.plan.faults[i].action.is_marked())
             }
             Event::Crash { node } => armed && node_ok(*node) && self.is_up(*node),
             // Loss and duplication are network faults: a local message has no network.

@@ -23,6 +23,21 @@ pub enum Trigger {
     /// Right after `node` applies its `count`-th send (1-based, counting every send effect,
     /// including ones the network then drops).
     Sends { node: NodeId, count: u64 },
+    /// `after_us` after the `nth` (1-based) time any node emits `mark`, counted over the
+    /// whole cluster: "the 3rd leader elected, 50 ms into its term", whoever it is. The node
+    /// that emitted it is the fault's *marked* node, which [`Action::CrashMarked`] and
+    /// [`Action::IsolateMarked`] act on. With `after_us` 0 it fires right after the mark,
+    /// as [`Trigger::Mark`] does.
+    AnyMark {
+        mark: String,
+        nth: u32,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        after_us: u64,
+    },
+}
+
+fn is_zero(us: &u64) -> bool {
+    *us == 0
 }
 
 /// What a fault does.
@@ -57,6 +72,42 @@ pub enum Action {
     /// From now on `node`'s timers run `ppm` parts per million slow (positive) or fast
     /// (negative): a timer set for `d` fires after `d * (1 + ppm/1e6)`.
     ClockDrift { node: NodeId, ppm: i64 },
+    /// [`Action::Crash`] of the fault's marked node: the one whose mark or send fired the
+    /// trigger (so "crash whoever became leader"). The trace records the resolved `Crash`.
+    CrashMarked {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recover_after_us: Option<u64>,
+    },
+    /// Cuts the fault's marked node, together with `with`, off from every other node: a
+    /// [`Action::Partition`] with one group, recorded resolved in the trace.
+    IsolateMarked {
+        #[serde(default)]
+        with: Vec<NodeId>,
+    },
+}
+
+impl Action {
+    /// Whether the action acts on the node that fired its trigger (resolved by
+    /// [`Action::resolve`] when it fires).
+    pub fn is_marked(&self) -> bool {
+        matches!(self, Action::CrashMarked { .. } | Action::IsolateMarked { .. })
+    }
+
+    /// The concrete action a marked action stands for once `marked` fired its trigger; any
+    /// other action as it is.
+    pub fn resolve(&self, marked: NodeId) -> Action {
+        match self {
+            Action::CrashMarked { recover_after_us } => {
+                Action::Crash { node: marked, recover_after_us: *recover_after_us }
+            }
+            Action::IsolateMarked { with } => {
+                let mut group = vec![marked];
+                group.extend(with.iter().copied().filter(|&n| n != marked));
+                Action::Partition { groups: vec![group] }
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 /// An `f64` that hashes by its bits, so that actions and plans can derive `Hash`. (The trace
@@ -112,7 +163,22 @@ impl FaultPlan {
             let trig = |s: &str| format!("faults[{i}].trigger.{s}");
             let field = |s: &str| format!("faults[{i}].action.{s}");
             match &f.trigger {
+                Trigger::Time { .. } if f.action.is_marked() => {
+                    return Err(SimError::invalid(
+                        format!("faults[{i}].action"),
+                        "acts on the node that fired the trigger, and a time trigger has none \
+                         (use a mark, any_mark or sends trigger)",
+                    ));
+                }
                 Trigger::Time { .. } => {}
+                Trigger::AnyMark { mark, nth, .. } => {
+                    if mark.is_empty() {
+                        return Err(SimError::invalid(trig("mark"), "mark name is empty"));
+                    }
+                    if *nth == 0 {
+                        return Err(SimError::invalid(trig("nth"), "nth counts from 1"));
+                    }
+                }
                 Trigger::Mark { node, mark, nth } => {
                     check_node(|| trig("node"), node.0, nodes)?;
                     if mark.is_empty() {
@@ -162,7 +228,12 @@ impl FaultPlan {
                     check_node(|| field("a"), a.0, nodes)?;
                     check_node(|| field("b"), b.0, nodes)?;
                 }
-                Action::Heal => {}
+                Action::Heal | Action::CrashMarked { .. } => {}
+                Action::IsolateMarked { with } => {
+                    for (j, n) in with.iter().enumerate() {
+                        check_node(|| field(&format!("with[{j}]")), n.0, nodes)?;
+                    }
+                }
                 Action::SetDrop { links, prob } | Action::SetDuplicate { links, prob } => {
                     links.validate(&format!("faults[{i}].action.links"), nodes)?;
                     check_probability(|| field("prob"), prob.0)?;

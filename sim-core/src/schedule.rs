@@ -56,6 +56,9 @@ pub trait Schedule<P: Protocol> {
     fn timer(&mut self, at: Time, node: NodeId, timer: P::Timer, token: u64);
     /// `node` (and, with co-location, its host) is to recover at `at`.
     fn recover(&mut self, at: Time, node: NodeId);
+    /// Fault `index` of the plan, whose trigger matched, is due at `at` (a delayed
+    /// [`Trigger::AnyMark`](crate::Trigger::AnyMark)).
+    fn fault(&mut self, at: Time, index: u32);
     /// A fault (or the liveness phase) changed the configuration of link `from -> to`. A
     /// scheduler that draws fates from the configurations keeps its copy current from these
     /// (the initial ones are [`World::link_config`](crate::World::link_config)).
@@ -101,6 +104,9 @@ impl<P: Protocol> Schedule<P> for InFlight<P> {
     fn recover(&mut self, _at: Time, node: NodeId) {
         self.recoveries.push(node);
     }
+    /// Without time the fault is simply enabled: an explorer fires it with
+    /// [`Event::Fault`](crate::Event::Fault).
+    fn fault(&mut self, _at: Time, _index: u32) {}
     fn link_changed(&mut self, _from: NodeId, _to: NodeId, _config: &LinkConfig) {}
 }
 
@@ -134,6 +140,10 @@ impl<P: Protocol, S: Schedule<P>> Schedule<P> for Plain<'_, S> {
     #[inline(always)]
     fn recover(&mut self, at: Time, node: NodeId) {
         self.0.recover(at, node)
+    }
+    #[inline(always)]
+    fn fault(&mut self, at: Time, index: u32) {
+        self.0.fault(at, index)
     }
     #[inline(always)]
     fn link_changed(&mut self, from: NodeId, to: NodeId, config: &LinkConfig) {
@@ -174,6 +184,10 @@ impl<P: Protocol> Schedule<P> for Steered<'_, P> {
     #[inline(always)]
     fn recover(&mut self, at: Time, node: NodeId) {
         self.in_flight.recover(at, node)
+    }
+    #[inline(always)]
+    fn fault(&mut self, at: Time, index: u32) {
+        Schedule::<P>::fault(self.in_flight, at, index)
     }
     #[inline(always)]
     fn link_changed(&mut self, from: NodeId, to: NodeId, config: &LinkConfig) {

@@ -51,6 +51,10 @@ impl<P: Protocol> Schedule<P> for Timed<P> {
         self.queue.push(at, Pending::Recover { node });
     }
 
+    fn fault(&mut self, at: Time, index: u32) {
+        self.queue.push(at, Pending::Fault { index });
+    }
+
     fn link_changed(&mut self, from: NodeId, to: NodeId, config: &LinkConfig) {
         self.draws.set_config(from, to, config);
     }

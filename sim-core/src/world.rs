@@ -91,6 +91,13 @@ pub(crate) struct Triggers {
     pub(crate) mark: Arc<[Vec<(String, u32, u32)>]>,
     /// Per node: (send count, fault index). Shared as `mark`.
     pub(crate) sends: Arc<[Vec<(u64, u32)>]>,
+    /// Cluster-wide: (mark, nth, delay in µs, fault index). Shared as `mark`.
+    pub(crate) any_mark: Arc<[(String, u32, u64, u32)]>,
+    /// Cluster-wide mark counts, kept only for the marks an `any_mark` trigger watches.
+    pub(crate) any_counts: Vec<(&'static str, u32)>,
+    /// Per fault: the node whose mark or send matched its trigger (what a marked action
+    /// acts on), once it did.
+    pub(crate) marked: Vec<Option<NodeId>>,
     pub(crate) fired: Vec<bool>,
     /// When each fault fired (not part of the state hash: `fired` is).
     pub(crate) fired_at: Vec<Option<Time>>,
@@ -173,6 +180,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             })
             .collect();
         let (mut marks, mut sends) = (vec![Vec::new(); n], vec![Vec::new(); n]);
+        let mut any_mark = Vec::new();
         for (i, f) in plan.faults.iter().enumerate() {
             let index = i as u32;
             match &f.trigger {
@@ -181,11 +189,17 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                     marks[node.index()].push((mark.clone(), *nth, index))
                 }
                 Trigger::Sends { node, count } => sends[node.index()].push((*count, index)),
+                Trigger::AnyMark { mark, nth, after_us } => {
+                    any_mark.push((mark.clone(), *nth, *after_us, index))
+                }
             }
         }
         let triggers = Triggers {
             mark: marks.into(),
             sends: sends.into(),
+            any_mark: any_mark.into(),
+            any_counts: Vec::new(),
+            marked: vec![None; plan.faults.len()],
             fired: vec![false; plan.faults.len()],
             fired_at: vec![None; plan.faults.len()],
             armed: true,
@@ -397,9 +411,36 @@ impl<P: Protocol, N> World<P, N> {
         recoveries.hash(&mut h);
         self.topology.cut_links().hash(&mut h);
         self.links.hash_into(&mut h);
+        if !self.triggers.any_mark.is_empty() {
+            self.hash_any_marks(&mut h);
+        }
         self.triggers.fired.hash(&mut h);
         (self.triggers.armed, self.in_liveness).hash(&mut h);
         h.finish()
+    }
+
+    /// The `any_mark` triggers' progress: cluster-wide counts (capped where they stop
+    /// mattering) and the nodes matched so far. Hashed only when the plan has such a
+    /// trigger, so other plans keep their fingerprints.
+    fn hash_any_marks(&self, h: &mut StableHasher) {
+        let mut any_counts: Vec<(&str, u32)> = self
+            .triggers
+            .any_counts
+            .iter()
+            .filter_map(|&(name, count)| {
+                let cap = self
+                    .triggers
+                    .any_mark
+                    .iter()
+                    .filter(|(mark, ..)| mark == name)
+                    .map(|&(_, nth, ..)| nth)
+                    .max()?;
+                Some((name, count.min(cap)))
+            })
+            .collect();
+        any_counts.sort_unstable();
+        any_counts.hash(h);
+        self.triggers.marked.hash(h);
     }
 }
 

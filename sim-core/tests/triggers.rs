@@ -107,3 +107,52 @@ fn triggers_on_nodes_that_never_reach_them_do_not_fire() {
     assert_eq!(sim.fired(), &[false, false, false]);
     assert!(faults(&sim).is_empty());
 }
+
+/// The k-th mark counted over the whole cluster, acting on whoever emitted it: ticks come
+/// n0, n1, n2 at 10 ms, then n0, n1 at 20 ms, so the cluster's 5th tick is n1's.
+#[test]
+fn any_mark_trigger_acts_on_the_node_that_emitted_the_nth_mark_cluster_wide() {
+    let trigger = Trigger::AnyMark { mark: "tick".into(), nth: 5, after_us: 0 };
+    let plan = FaultPlan::none().with(trigger, Action::CrashMarked { recover_after_us: None });
+    let sim = ticking(plan);
+    let f = faults(&sim);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].time, Time::from_us(20_000));
+    let TraceKind::Fault { action, .. } = &f[0].kind else { unreachable!() };
+    assert_eq!(**action, Action::Crash { node: NodeId(1), recover_after_us: None }, "resolved");
+    let before = event_before(&sim, &f[0]);
+    assert_eq!((before.node, before.kind), (NodeId(1), TraceKind::Mark { name: "tick".into() }));
+    let crashed: Vec<NodeId> = sim
+        .trace()
+        .events()
+        .filter(|e| matches!(e.kind, TraceKind::Crash { .. }))
+        .map(|e| e.node)
+        .collect();
+    assert_eq!(crashed, [NodeId(1)]);
+}
+
+/// With a delay the fault fires that long after the mark, still on the node that emitted it.
+#[test]
+fn a_delayed_any_mark_trigger_isolates_the_marked_node_later() {
+    let trigger = Trigger::AnyMark { mark: "tick".into(), nth: 4, after_us: 3_000 };
+    let plan = FaultPlan::none().with(trigger, Action::IsolateMarked { with: vec![NodeId(2)] });
+    let sim = ticking(plan);
+    let f = faults(&sim);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].time, Time::from_us(23_000), "n0's second tick, plus 3 ms");
+    let TraceKind::Fault { action, .. } = &f[0].kind else { unreachable!() };
+    assert_eq!(**action, Action::Partition { groups: vec![vec![NodeId(0), NodeId(2)]] });
+}
+
+#[test]
+fn a_marked_action_needs_a_trigger_that_names_a_node() {
+    let plan = FaultPlan::none()
+        .with(Trigger::Time { at_us: 5 }, Action::CrashMarked { recover_after_us: None });
+    let err = plan.validate(3).unwrap_err().to_string();
+    assert!(err.contains("faults[0].action") && err.contains("time trigger"), "{err}");
+    let json = r#"{"faults":[{"trigger":{"on":"any_mark","mark":"tick","nth":2,"after_us":7},
+        "action":{"do":"isolate_marked"}}]}"#;
+    let plan = FaultPlan::from_json(json).unwrap();
+    assert_eq!(plan.faults[0].action, Action::IsolateMarked { with: vec![] });
+    assert!(plan.validate(3).is_ok());
+}

@@ -293,7 +293,13 @@ pub fn check_mark(
     protocol: &ProtocolSpec,
 ) -> std::result::Result<(), String> {
     let role = roles.of(node);
-    let marks = protocol.all_marks(role);
+    let who = format!("{} (a {} {role})", roles.label(node), protocol.name);
+    known_mark(mark, &protocol.all_marks(role), &who)
+}
+
+/// `Ok` if `mark` is one of `marks` (what `who` emits); otherwise why the fault would never
+/// happen, with the closest mark and every valid one.
+fn known_mark(mark: &str, marks: &[&str], who: &str) -> std::result::Result<(), String> {
     if marks.contains(&mark) {
         return Ok(());
     }
@@ -301,10 +307,7 @@ pub fn check_mark(
         .map(|c| format!("did you mean {c:?}? "))
         .unwrap_or_default();
     Err(format!(
-        "{} (a {} {role}) never emits mark {mark:?}, so the fault would never happen \
-         ({hint}its marks: {})",
-        roles.label(node),
-        protocol.name,
+        "{who} never emits mark {mark:?}, so the fault would never happen ({hint}its marks: {})",
         marks.join(", ")
     ))
 }
@@ -312,14 +315,33 @@ pub fn check_mark(
 /// Every mark trigger of `plan` names a mark its node's role emits (see [`check_mark`]).
 pub fn check_plan_marks(plan: &FaultPlan, roles: &Roles, protocol: &ProtocolSpec) -> Result<()> {
     for (i, f) in plan.faults.iter().enumerate() {
-        if let Trigger::Mark { node, mark, .. } = &f.trigger
-            && node.0 < roles.nodes()
-        {
-            check_mark(*node, mark, roles, protocol)
-                .map_err(|e| format!("fault {} of the plan: {e}", i + 1))?;
+        match &f.trigger {
+            Trigger::Mark { node, mark, .. } if node.0 < roles.nodes() => {
+                check_mark(*node, mark, roles, protocol)
+            }
+            Trigger::AnyMark { mark, .. } => check_any_mark(mark, roles, protocol),
+            _ => Ok(()),
         }
+        .map_err(|e| format!("fault {} of the plan: {e}", i + 1))?;
     }
     Ok(())
+}
+
+/// Whether some node of `protocol` ever emits `mark` (an `any_mark` trigger's mark).
+fn check_any_mark(
+    mark: &str,
+    roles: &Roles,
+    protocol: &ProtocolSpec,
+) -> std::result::Result<(), String> {
+    let mut marks: Vec<&str> = Vec::new();
+    for node in (0..roles.nodes()).map(NodeId) {
+        for m in protocol.all_marks(roles.of(node)) {
+            if !marks.contains(&m) {
+                marks.push(m);
+            }
+        }
+    }
+    known_mark(mark, &marks, &format!("no node of {}", protocol.name))
 }
 
 /// A node by its label (`coord`, `client`, `pK`, `aK`, ...) or its number.

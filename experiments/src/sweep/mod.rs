@@ -3,9 +3,12 @@
 //! in a fixed order and each is derived only from its own seeds, so the CSV does not depend
 //! on `--threads`.
 
+pub mod consensus_failover;
+mod failover_plot;
 pub mod gray_lamport;
 pub mod partition;
 pub mod scaling;
+pub mod steady_state;
 pub mod throughput;
 
 use std::io::Write;
@@ -31,6 +34,10 @@ pub enum SweepName {
     /// F = 0..2, co-located or not; messages, message delays, disk writes vs. the paper.
     /// Deterministic fault-free commits: no seeds to choose.
     GrayLamport(FixedSweepArgs),
+    /// Replicated logs: crash the leader at each of its marks, with several election-timeout
+    /// ranges: time to a new leader, client-visible unavailability, acknowledged commands
+    /// lost (must be 0: exit 1 otherwise), messages per committed command; CSV and SVG.
+    ConsensusFailover(SweepArgs),
 }
 
 /// Flags of a sweep whose runs are fully determined (no seeds).
@@ -99,6 +106,12 @@ pub fn main(sweep: &SweepName, out: &mut impl Write) -> Result<Exit> {
         SweepName::Partition(a) => partition::run(&a.options(partition::DEFAULT_SEEDS)?, out)?,
         SweepName::Scaling(a) => scaling::run(&a.options(scaling::DEFAULT_SEEDS)?, out)?,
         SweepName::Throughput(a) => throughput::run(&a.options(throughput::DEFAULT_SEEDS)?, out)?,
+        SweepName::ConsensusFailover(a) => {
+            let exit =
+                consensus_failover::run(&a.options(consensus_failover::DEFAULT_SEEDS)?, out)?;
+            writeln!(out, "wall time: {:.1} s", started.elapsed().as_secs_f64())?;
+            return Ok(exit);
+        }
         // Deterministic fault-free commits: no seeds, one run per row.
         SweepName::GrayLamport(a) => {
             let threads = crate::parallel::thread_count(a.threads)?;

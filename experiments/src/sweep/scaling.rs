@@ -133,5 +133,39 @@ pub fn run(opts: &Options, out: &mut impl Write) -> Result<()> {
             opt(r.formula_disk_writes_per_txn)
         )?;
     }
+    consensus_rows(opts, out)
+}
+
+/// The replicated logs' steady state (`steady_state`): messages, forced writes and delays
+/// per committed command at N replicas, next to each protocol's formula.
+fn consensus_rows(opts: &Options, out: &mut impl Write) -> Result<()> {
+    let rows = super::steady_state::rows(&opts.seed_list(), opts.threads)?;
+    let path = opts.out.join("scaling-consensus.csv");
+    crate::csv_out::write_rows(&path, &rows)?;
+    let opt = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+    writeln!(
+        out,
+        "replicated logs, steady state (one command at a time, idle heartbeats subtracted); wrote {}",
+        path.display()
+    )?;
+    writeln!(
+        out,
+        "| protocol | N | msgs/command (formula) ± | disk writes/command (formula) | delays |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for r in &rows {
+        writeln!(
+            out,
+            "| {} | {} | {} ({}) ± {} | {} ({}) | {} |",
+            r.protocol,
+            r.replicas,
+            r.messages_per_command,
+            opt(&r.formula_messages_per_command),
+            r.tolerance,
+            r.disk_writes_per_command,
+            opt(&r.formula_disk_writes_per_command),
+            r.delays
+        )?;
+    }
     Ok(())
 }

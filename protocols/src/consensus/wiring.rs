@@ -12,6 +12,7 @@ use crate::backoff::Backoff;
 use crate::family::{Family, VariantSpec};
 use crate::family::{RoleSpec, Roles};
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::settings::{SettingKind, SettingSpec, Settings, SettingsView};
 use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, TxnId};
@@ -43,10 +44,39 @@ pub struct Timeouts {
     pub heartbeat_us: u64,
 }
 
+/// The settings every replicated log takes (`[family]`, `--set`): its election timeout
+/// range in latency bounds `d` (what the failover sweep varies).
+pub const TIMEOUT_SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "election_min_d",
+        kind: SettingKind::Int { min: 4, max: 1000, default: 10 },
+        help: "shortest election timeout, in latency bounds d (heartbeats come every 3d)",
+    },
+    SettingSpec {
+        key: "election_max_d",
+        kind: SettingKind::Int { min: 4, max: 1000, default: 20 },
+        help: "longest election timeout, in latency bounds d (at least election_min_d)",
+    },
+];
+
 impl Timeouts {
-    pub fn of(timing: &Timing) -> Timeouts {
+    /// The timeouts of a scenario's `[family]` section (validated against
+    /// [`TIMEOUT_SETTINGS`]), `d` the network's latency bound.
+    pub fn of(timing: &Timing, settings: &Settings) -> Result<Timeouts, ScenarioError> {
+        let view = SettingsView::new(TIMEOUT_SETTINGS, settings);
+        let (min_d, max_d) = (view.int("election_min_d"), view.int("election_max_d"));
+        if min_d > max_d {
+            return Err(ScenarioError::Invalid {
+                field: "family.election_max_d".into(),
+                reason: format!("{max_d} is below election_min_d ({min_d})"),
+            });
+        }
         let d = timing.latency_bound_us;
-        Timeouts { election_min_us: 10 * d, election_max_us: 20 * d, heartbeat_us: 3 * d }
+        Ok(Timeouts {
+            election_min_us: min_d as u64 * d,
+            election_max_us: max_d as u64 * d,
+            heartbeat_us: 3 * d,
+        })
     }
 }
 
@@ -94,10 +124,15 @@ pub struct LogConfig<B> {
 pub const BATCH_MAX: u64 = 64;
 
 impl<B> LogConfig<B> {
-    /// The configuration `scenario` asks for, timed from `timing`.
-    pub fn of(scenario: &Scenario, timing: &Timing, broken: Option<B>) -> LogConfig<B> {
-        let t = Timeouts::of(timing);
-        LogConfig {
+    /// The configuration `scenario` asks for (its `[family]` settings validated against
+    /// [`TIMEOUT_SETTINGS`]), timed from `timing`.
+    pub fn of(
+        scenario: &Scenario,
+        timing: &Timing,
+        broken: Option<B>,
+    ) -> Result<LogConfig<B>, ScenarioError> {
+        let t = Timeouts::of(timing, &scenario.family)?;
+        Ok(LogConfig {
             replicas: scenario.participants,
             election_min_us: t.election_min_us,
             election_max_us: t.election_max_us,
@@ -105,7 +140,7 @@ impl<B> LogConfig<B> {
             batch_max: BATCH_MAX,
             broken,
             client: client_config(scenario, timing),
-        }
+        })
     }
 
     /// Replicas in a majority: any two majorities share one.
@@ -133,7 +168,7 @@ pub const fn log_family(
         name,
         variants,
         roles,
-        settings: &[],
+        settings: TIMEOUT_SETTINGS,
         properties: super::CONSENSUS_PROPERTIES,
         layout,
         run,
@@ -160,7 +195,7 @@ where
         .unwrap_or_else(|| panic!("{variant} is not a variant of this family"))
         .1;
     let timing = Timing::for_network(&scenario.network);
-    let config = LogConfig::of(scenario, &timing, broken);
+    let config = LogConfig::of(scenario, &timing, broken)?;
     crate::scenario::run_with::<P>(scenario, layout(scenario), timing, config)
 }
 

@@ -139,6 +139,14 @@ pub fn describe_action(action: &Action, names: NodeNames<'_>) -> String {
         Action::HealLink { a, b } => format!("heal {} <-> {}", names(*a), names(*b)),
         Action::Heal => "heal every link".into(),
         Action::ClockDrift { node, ppm } => format!("clock drift {} {ppm} ppm", names(*node)),
+        Action::CrashMarked { recover_after_us: None } => "crash the marked node".into(),
+        Action::CrashMarked { recover_after_us: Some(d) } => {
+            format!("crash the marked node (recovers after {})", ms(*d))
+        }
+        Action::IsolateMarked { with } => {
+            let with: Vec<String> = with.iter().map(|&n| names(n)).collect();
+            format!("isolate the marked node with {{{}}}", with.join(","))
+        }
         other => short_label(other).to_lowercase(),
     }
 }

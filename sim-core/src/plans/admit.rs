@@ -26,6 +26,9 @@ impl FaultSpace {
                 }
                 within("trigger.nth", *nth, &Self::MARK_NTH)?;
             }
+            Trigger::AnyMark { .. } => {
+                return bad("trigger", "the fault space draws no any_mark trigger".into());
+            }
             Trigger::Sends { node, count } => {
                 let Some((_, sends)) = self.send_points.iter().find(|(n, _)| n == node) else {
                     return bad("trigger.node", format!("n{} is not a send point", node.0));

@@ -88,7 +88,8 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The kind of a plan's action; `None` for actions no sampler generates (`CutLink`).
+    /// The kind of a plan's action; `None` for actions no sampler generates (`CutLink`, the
+    /// marked actions).
     pub fn of(action: &Action) -> Option<FaultKind> {
         Some(match action {
             Action::Crash { .. } => FaultKind::Crash,
@@ -101,7 +102,9 @@ impl FaultKind {
             Action::SetDuplicate { .. } => FaultKind::Duplicate,
             Action::SetLatency { .. } => FaultKind::Delay,
             Action::ClockDrift { .. } => FaultKind::ClockDrift,
-            Action::CutLink { .. } => return None,
+            Action::CutLink { .. } | Action::CrashMarked { .. } | Action::IsolateMarked { .. } => {
+                return None;
+            }
         })
     }
 }

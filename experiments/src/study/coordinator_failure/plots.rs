@@ -11,13 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::row::{FAULT_HORIZON_US, Row};
 use crate::error::Result;
 use crate::output::write_atomically;
+use crate::plot::plot_err;
 
 fn save(path: &Path, svg: &str) -> Result<()> {
     write_atomically(path, "the SVG plot", |w| std::io::Write::write_all(w, svg.as_bytes()))
-}
-
-fn plot_err<E: std::fmt::Display>(e: E) -> crate::error::Error {
-    format!("plot: {e}").into()
 }
 
 /// Protocols in row order, without repeats.
@@ -233,13 +230,7 @@ pub fn in_doubt_vs_recovery(rows: &[Row]) -> Result<String> {
             }
             .map_err(plot_err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(plot_err)?;
+        crate::plot::draw_legend(&mut chart)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
