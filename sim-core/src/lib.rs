@@ -29,6 +29,7 @@ pub mod time;
 mod timed;
 pub mod topology;
 pub mod trace;
+mod trace_log;
 pub mod world;
 
 pub use config::DEFAULT_MAX_EVENTS;

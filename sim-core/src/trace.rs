@@ -24,6 +24,7 @@ use crate::hash::{StableHasher, digest2, stable_digest};
 use crate::id::NodeId;
 use crate::process::Protocol;
 use crate::time::Time;
+use crate::trace_log::FullLog;
 
 /// How much of a run is kept in memory.
 #[derive(
@@ -238,7 +239,8 @@ pub struct Trace<P: Protocol> {
     level: TraceLevel,
     hasher: StableHasher,
     len: u64,
-    events: ChunkedLog<TraceEvent<P>>,
+    /// Every event, compact; empty unless the level is `Full`.
+    full: FullLog<P>,
     observations: Vec<Observed<P>>,
     tap: Option<Box<dyn Tap<P>>>,
 }
@@ -251,7 +253,7 @@ impl<P: Protocol> Clone for Trace<P> {
             level: self.level,
             hasher: self.hasher.clone(),
             len: self.len,
-            events: self.events.clone(),
+            full: self.full.clone(),
             observations: self.observations.clone(),
             tap: None,
         }
@@ -264,7 +266,7 @@ impl<P: Protocol> Trace<P> {
             level,
             hasher: StableHasher::default(),
             len: 0,
-            events: ChunkedLog::default(),
+            full: FullLog::default(),
             observations: Vec::new(),
             tap: None,
         }
@@ -286,8 +288,7 @@ impl<P: Protocol> Trace<P> {
         self.hasher.absorb(digest_send(time, node, to, id, msg));
         self.len += 1;
         if self.level == TraceLevel::Full {
-            let kind = TraceKind::Send { to, id, msg: msg.clone() };
-            self.events.push(TraceEvent { time, node, kind });
+            self.full.send(time, node, to, id, msg);
         }
     }
 
@@ -297,7 +298,7 @@ impl<P: Protocol> Trace<P> {
         self.hasher.absorb(digest_deliver(time, node, from, id));
         self.len += 1;
         if self.level == TraceLevel::Full {
-            self.events.push(TraceEvent { time, node, kind: TraceKind::Deliver { from, id } });
+            self.full.deliver(time, node, from, id);
         }
     }
 
@@ -314,7 +315,7 @@ impl<P: Protocol> Trace<P> {
             self.observations.push(Observed { time, node, obs: obs.clone() });
         }
         if self.level == TraceLevel::Full {
-            self.events.push(ev);
+            self.full.other(ev);
         }
     }
 
@@ -337,14 +338,15 @@ impl<P: Protocol> Trace<P> {
         self.len == 0
     }
 
-    /// All events, in order (none unless the level is `Full`).
-    pub fn events(&self) -> impl ExactSizeIterator<Item = &TraceEvent<P>> + Clone + '_ {
-        self.events.iter()
+    /// All events, in order (none unless the level is `Full`), each rebuilt from the
+    /// compact log it is kept in as it is read.
+    pub fn events(&self) -> impl ExactSizeIterator<Item = TraceEvent<P>> + Clone + '_ {
+        self.full.iter()
     }
 
-    /// All events as one vector (a copy), e.g. to hand to [`hash_events`] or a checker.
+    /// All events as one vector, e.g. to hand to [`hash_events`] or a checker.
     pub fn events_vec(&self) -> Vec<TraceEvent<P>> {
-        self.events.iter().cloned().collect()
+        self.full.iter().collect()
     }
 
     /// All observations (empty at level `Off`).
@@ -354,74 +356,13 @@ impl<P: Protocol> Trace<P> {
 
     /// Writes the kept events as JSON Lines, one event per line.
     pub fn write_jsonl(&self, mut w: impl Write) -> std::io::Result<()> {
-        for ev in self.events.iter() {
-            serde_json::to_writer(&mut w, ev)?;
+        for ev in self.full.iter() {
+            serde_json::to_writer(&mut w, &ev)?;
             w.write_all(b"\n")?;
         }
         Ok(())
     }
 }
-
-/// An append-only log stored in fixed-size chunks. A full trace of a long run holds tens of
-/// millions of events; growing one `Vec` would copy gigabytes at each doubling, chunks never
-/// move what they hold.
-#[derive(Clone)]
-struct ChunkedLog<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for ChunkedLog<T> {
-    fn default() -> Self {
-        ChunkedLog { chunks: Vec::new(), len: 0 }
-    }
-}
-
-impl<T> ChunkedLog<T> {
-    /// Chunks double from 1 Ki events up to 1 Mi events (tens of MiB), so a short run
-    /// allocates little and a long one makes few, large allocations.
-    const CHUNK_MIN: usize = 1 << 10;
-    const CHUNK_MAX: usize = 1 << 20;
-
-    #[inline]
-    fn push(&mut self, v: T) {
-        match self.chunks.last_mut() {
-            Some(c) if c.len() < c.capacity() => c.push(v),
-            _ => {
-                let size = self.len.clamp(Self::CHUNK_MIN, Self::CHUNK_MAX);
-                let mut c = Vec::with_capacity(size);
-                c.push(v);
-                self.chunks.push(c);
-            }
-        }
-        self.len += 1;
-    }
-
-    fn iter(&self) -> impl ExactSizeIterator<Item = &T> + Clone + '_ {
-        ExactLen { inner: self.chunks.iter().flatten(), left: self.len }
-    }
-}
-
-/// `Flatten` does not know its length; the log does.
-#[derive(Clone)]
-struct ExactLen<I> {
-    inner: I,
-    left: usize,
-}
-
-impl<I: Iterator> Iterator for ExactLen<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let v = self.inner.next()?;
-        self.left -= 1;
-        Some(v)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 
 /// The hash a run with these events has: equal to [`Trace::hash`] of the run that produced a
 /// full trace, so an exported trace can be checked against the run it came from.

@@ -68,7 +68,6 @@ fn a_tap_sees_the_full_trace_but_sends_and_deliveries_at_any_level() {
             .trace()
             .events()
             .filter(|e| !matches!(e.kind, TraceKind::Send { .. } | TraceKind::Deliver { .. }))
-            .cloned()
             .collect();
         let tap = Box::new(Seen::default());
         let mut off = lab_tapped(config(seed, TraceLevel::Off), plan, script(), tap);

@@ -28,7 +28,7 @@ fn ticking(plan: FaultPlan) -> sim_core::Simulation<common::Lab, common::LabNode
 fn faults(
     sim: &sim_core::Simulation<common::Lab, common::LabNode>,
 ) -> Vec<TraceEvent<common::Lab>> {
-    sim.trace().events().filter(|e| matches!(e.kind, TraceKind::Fault { .. })).cloned().collect()
+    sim.trace().events().filter(|e| matches!(e.kind, TraceKind::Fault { .. })).collect()
 }
 
 /// The event recorded just before `ev` in the full trace.
@@ -36,7 +36,7 @@ fn event_before(
     sim: &sim_core::Simulation<common::Lab, common::LabNode>,
     ev: &TraceEvent<common::Lab>,
 ) -> TraceEvent<common::Lab> {
-    let all: Vec<_> = sim.trace().events().cloned().collect();
+    let all: Vec<_> = sim.trace().events().collect();
     let i = all.iter().position(|e| e == ev).unwrap();
     all[i - 1].clone()
 }
