@@ -179,3 +179,40 @@ pub fn quorum_non_blocking(h: &History) -> Verdict {
     }
     Verdict::from_violations(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use protocols::{Happened, Observation, RunFact, TxnId};
+
+    use super::*;
+
+    fn judge(cuts: &[(u32, u32)]) -> Verdict {
+        let mut h = History::new();
+        let at = |us: u64, node: u32, what: Happened| RunFact {
+            time: Time::from_us(us),
+            node: NodeId(node),
+            what,
+        };
+        let system = Observation::QuorumSystem {
+            weights: (1..=3).map(|n| (NodeId(n), 1)).collect(),
+            commit_quorum: 2,
+            abort_quorum: 2,
+            bound_us: 100,
+        };
+        h.push(&at(0, 1, Happened::Observed { obs: system }));
+        h.push(&at(0, 1, Happened::Observed { obs: Observation::Uncertain { txn: TxnId(1) } }));
+        let links = cuts.iter().map(|&(a, b)| (NodeId(a), NodeId(b))).collect();
+        h.push(&at(10, 0, Happened::Cut { links }));
+        h.push(&at(1_000, 0, Happened::FaultPhaseEnded));
+        quorum_non_blocking(&h)
+    }
+
+    #[test]
+    fn a_participant_in_a_connected_quorum_past_the_bound_violates_it() {
+        assert!(judge(&[]).is_violated(), "all connected");
+        assert!(judge(&[(1, 2)]).is_violated(), "{{p1, p3}} is still a connected quorum");
+        assert_eq!(judge(&[(1, 2), (3, 1)]), Verdict::Holds, "p1 is cut from both others");
+        // p2 and p3 cannot talk: {p1, p2} and {p1, p3} are quorums, p1 is in both.
+        assert!(judge(&[(2, 3)]).is_violated());
+    }
+}

@@ -132,3 +132,15 @@ fn both_keep_atomicity_under_every_fault_class_where_3pc_loses_it() {
     let cfg = SearchConfig::new("3pc", Target::Atomicity, FaultClass::ALL.to_vec());
     assert!(matches!(search(&cfg, &|_| {}).unwrap(), Outcome::Found(_)), "3pc loses atomicity");
 }
+
+#[test]
+fn bad_weights_are_refused_before_anything_runs() {
+    let mut s = separating("e3pc");
+    s.family.insert("commit-quorum".into(), 1.into());
+    let err = protocols::catalog::run(&s).err().expect("refused").to_string();
+    assert!(err.contains("family.commit-quorum") && err.contains("must exceed"), "{err}");
+    let mut cfg = SearchConfig::new("quorum-3pc", Target::QuorumNonBlocking, cascades());
+    cfg.family.insert("weight-p4".into(), 2.into());
+    let err = search(&cfg, &|_| {}).err().expect("refused").to_string();
+    assert!(err.contains("family.weight-p4"), "{err}");
+}

@@ -19,9 +19,8 @@ use sim_core::NodeId;
 
 use crate::family::{Family, VariantSpec};
 use crate::quorum_commit::{self, Ballot, PreState, Quorums, Report, Rule, State, Step};
-use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
-use crate::txn::{Layout, Outcome};
+use crate::txn::Outcome;
 
 /// E3PC's rule for a coordinator elected among `reports`: any aborted → abort; any
 /// committed → commit; the maximal attempt committable and a commit quorum → pre-commit;
@@ -54,16 +53,7 @@ pub fn is_max_attempt_committable(reports: &[(NodeId, Report)]) -> bool {
 }
 
 /// The E3PC family.
-pub const FAMILY: Family = Family {
-    name: "E3PC",
-    variants: || VARIANTS.to_vec(),
-    roles: quorum_commit::ROLES,
-    settings: quorum_commit::SETTINGS,
-    properties: crate::family::QUORUM_COMMIT_PROPERTIES,
-    layout: |s| commit_roles(&Layout::new(s.participants), quorum_commit::ROLES, ""),
-    run,
-    explore: None,
-};
+pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec(), run);
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "e3pc",
@@ -71,7 +61,7 @@ const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
 )];
 
 fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    quorum_commit::run(Rule::KeidarDolev, (FAMILY.layout)(scenario), scenario)
+    quorum_commit::run_rule(Rule::KeidarDolev, scenario)
 }
 
 #[cfg(test)]

@@ -19,9 +19,8 @@ use sim_core::NodeId;
 
 use crate::family::{Family, VariantSpec};
 use crate::quorum_commit::{self, PreState, Quorums, Report, Rule, State, Step};
-use crate::roles::commit_roles;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
-use crate::txn::{Layout, Outcome};
+use crate::txn::Outcome;
 
 /// Skeen's rule for a coordinator elected among `reports` (BHG's termination rule with
 /// quorums): any aborted → abort; any committed → commit; some pre-committed and a commit
@@ -46,16 +45,8 @@ pub fn rule(reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
 }
 
 /// The quorum-based 3PC family.
-pub const FAMILY: Family = Family {
-    name: "quorum-based three-phase commit",
-    variants: || VARIANTS.to_vec(),
-    roles: quorum_commit::ROLES,
-    settings: quorum_commit::SETTINGS,
-    properties: crate::family::QUORUM_COMMIT_PROPERTIES,
-    layout: |s| commit_roles(&Layout::new(s.participants), quorum_commit::ROLES, ""),
-    run,
-    explore: None,
-};
+pub const FAMILY: Family =
+    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec(), run);
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "quorum-3pc",
@@ -63,7 +54,7 @@ const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
 )];
 
 fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    quorum_commit::run(Rule::Skeen, (FAMILY.layout)(scenario), scenario)
+    quorum_commit::run_rule(Rule::Skeen, scenario)
 }
 
 #[cfg(test)]

@@ -348,6 +348,34 @@ pub fn config(rule: Rule, scenario: &Scenario) -> Result<QuorumConfig, ScenarioE
     })
 }
 
+/// A quorum family: `variants` run by `run`, with the shared roles, settings, properties and
+/// layout (what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are).
+pub const fn family(
+    name: &'static str,
+    variants: fn() -> Vec<VariantSpec>,
+    run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
+) -> crate::family::Family {
+    crate::family::Family {
+        name,
+        variants,
+        roles: ROLES,
+        settings: SETTINGS,
+        properties: crate::family::QUORUM_COMMIT_PROPERTIES,
+        layout,
+        run,
+        explore: None,
+    }
+}
+
+fn layout(s: &Scenario) -> crate::family::Roles {
+    crate::roles::commit_roles(&Layout::new(s.participants), ROLES, "")
+}
+
+/// Runs `scenario` with `rule`, laid out as both families are.
+pub fn run_rule(rule: Rule, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    run(rule, layout(scenario), scenario)
+}
+
 /// A variant with the shared cost claim.
 pub const fn variant(name: &'static str, summary: &'static str) -> VariantSpec {
     VariantSpec { cost: Some(COST), ..VariantSpec::new(name, true, summary) }
