@@ -28,6 +28,7 @@ use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, Txn
 
 use crate::consensus::facts::ConsensusFacts;
 use crate::few::Few;
+use crate::quorum::{QuorumFacts, QuorumSystem};
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
 
@@ -223,6 +224,8 @@ pub struct History {
     cut_short: Option<CutShort>,
     /// A replicated log's facts (leaders, applied entries, client operations).
     consensus: ConsensusFacts,
+    /// Quorum commit: who is connected to a quorum of up processes, since when.
+    quorum: QuorumFacts,
 }
 
 /// A run a bound cut short ([`Happened::CutShort`]): why, and whether it happened before the
@@ -275,12 +278,14 @@ impl History {
             Happened::Crashed => {
                 self.failures += 1;
                 self.crash(node, time);
+                self.refresh_quorum(time);
             }
             Happened::Recovered => {
                 let n = self.node(node);
                 n.up = true;
                 n.down_since = None;
                 n.recovered = true;
+                self.refresh_quorum(time);
             }
             Happened::Prepared { txn, delta } => {
                 let f = self.txn(*txn);
@@ -298,15 +303,20 @@ impl History {
             Happened::FaultFired { .. } | Happened::Lost | Happened::Duplicated => {
                 self.failures += 1
             }
-            Happened::Cut { links } => self.cut.clone_from(links),
+            Happened::Cut { links } => {
+                self.cut.clone_from(links);
+                self.refresh_quorum(time);
+            }
             // The fault phase ends once: a repeat changes nothing.
             Happened::FaultPhaseEnded if self.fault_phase_end.is_none() => {
-                self.fault_phase_end = Some(self.freeze(time))
+                self.fault_phase_end = Some(self.freeze(time));
+                self.quorum.freeze();
             }
             Happened::FaultPhaseEnded => {}
             Happened::LivenessPhaseBegan => {
                 self.liveness_from.get_or_insert(time);
                 self.cut.clear();
+                self.refresh_quorum(time);
             }
             Happened::CutShort { reason } if self.cut_short.is_none() => {
                 let in_fault_phase = self.fault_phase_end.is_none();
@@ -359,6 +369,15 @@ impl History {
             Observation::PreCommitted { .. }
             | Observation::Applied { .. }
             | Observation::AuditRead { .. } => {}
+            Observation::QuorumSystem { weights, commit_quorum, abort_quorum, bound_us } => {
+                self.quorum.state(QuorumSystem {
+                    weights: weights.clone(),
+                    commit_quorum: *commit_quorum,
+                    abort_quorum: *abort_quorum,
+                    bound_us: *bound_us,
+                });
+                self.refresh_quorum(time);
+            }
             // Indexed apart, above.
             Observation::LeaderElected { .. }
             | Observation::LeaderLog { .. }
@@ -366,6 +385,18 @@ impl History {
             | Observation::OpInvoked { .. }
             | Observation::OpReturned { .. } => {}
         }
+    }
+
+    /// Re-reads who is connected to a quorum (after a crash, recovery, cut or heal).
+    fn refresh_quorum(&mut self, time: Time) {
+        let nodes = &self.nodes;
+        let up = |n: NodeId| nodes.get(n.index()).is_none_or(|s| s.up);
+        self.quorum.refresh(time, up, &self.cut);
+    }
+
+    /// Quorum commit's connectivity facts (`checkers::quorum`).
+    pub fn quorum(&self) -> &QuorumFacts {
+        &self.quorum
     }
 
     /// The entry of `txn`, created (with every id below it) if need be.

@@ -34,7 +34,9 @@ pub fn unless_cut_short(
         Property::Termination => true,
         Property::Durability => !h.is_saga_run(),
         Property::Conservation => bank.is_some(),
-        Property::NonBlocking => cut.in_fault_phase && !is_not_applicable(&verdict),
+        Property::NonBlocking | Property::QuorumNonBlocking => {
+            cut.in_fault_phase && !is_not_applicable(&verdict)
+        }
         Property::Agreement
         | Property::Irreversibility
         | Property::CommitNeedsAllYes

@@ -35,6 +35,7 @@ pub mod few;
 pub mod history;
 pub mod inconclusive;
 pub mod liveness;
+pub mod quorum;
 pub mod saga;
 pub mod verdict;
 
@@ -108,6 +109,7 @@ fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
         Property::CommitWithoutFailures => atomicity::commit_without_failures(h),
         Property::Termination => liveness::termination(h),
         Property::NonBlocking => liveness::non_blocking(h),
+        Property::QuorumNonBlocking => quorum::quorum_non_blocking(h),
         Property::Durability => end_to_end::durability(h),
         Property::Conservation => end_to_end::conservation(h, bank),
         Property::SagaAtomicity => saga::saga_atomicity(h),

@@ -21,6 +21,9 @@ pub enum Property {
     Termination,
     /// No operational participant that voted yes is left undecided by a failure.
     NonBlocking,
+    /// Quorum commit (Keidar & Dolev): a participant connected to a quorum of up processes
+    /// for longer than the protocol's timeout bound has decided (see `checkers::quorum`).
+    QuorumNonBlocking,
     /// What the client was told is what every participant ends with.
     Durability,
     /// The bank total is unchanged once every transaction is decided and applied.
@@ -45,13 +48,14 @@ pub enum Property {
 }
 
 impl Property {
-    pub const ALL: [Property; 15] = [
+    pub const ALL: [Property; 16] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
         Property::CommitWithoutFailures,
         Property::Termination,
         Property::NonBlocking,
+        Property::QuorumNonBlocking,
         Property::Durability,
         Property::Conservation,
         Property::SagaAtomicity,
@@ -72,6 +76,7 @@ impl Property {
             Property::CommitWithoutFailures => "ac4-commit-without-failures",
             Property::Termination => "ac5-termination",
             Property::NonBlocking => "non-blocking",
+            Property::QuorumNonBlocking => "quorum-non-blocking",
             Property::Durability => "durability",
             Property::Conservation => "conservation",
             Property::SagaAtomicity => "saga-atomicity",

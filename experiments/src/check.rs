@@ -64,13 +64,18 @@ fn faults_help() -> String {
     let names: Vec<&str> = FaultClass::ALL.iter().map(|c| c.name()).collect();
     format!(
         "Fault classes to draw from, comma-separated: {}, or `all`. Default: `crash` \
-         (crash-stop) for non-blocking, `all` otherwise",
+         (crash-stop) for non-blocking, `partition,crash,recover` (cascading failures) for \
+         quorum-non-blocking, `all` otherwise",
         names.join(", ")
     )
 }
 
 pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass>> {
-    let list = list.unwrap_or(if target == Target::NonBlocking { "crash" } else { "all" });
+    let list = list.unwrap_or(match target {
+        Target::NonBlocking => "crash",
+        Target::QuorumNonBlocking => "partition,crash,recover",
+        _ => "all",
+    });
     if list == "all" {
         return Ok(FaultClass::ALL.to_vec());
     }

@@ -14,6 +14,8 @@ use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 pub const FAMILIES: &[Family] = &[
     crate::two_pc::FAMILY,
     crate::three_pc::FAMILY,
+    crate::quorum_3pc::FAMILY,
+    crate::e3pc::FAMILY,
     crate::paxos_commit::FAMILY,
     crate::saga::orchestration::FAMILY,
     crate::saga::choreography::FAMILY,

@@ -109,5 +109,16 @@ impl PartialEq for Family {
 pub const COMMIT_PROPERTIES: &[&str] =
     &["atomicity", "non-blocking", "termination", "durability", "conservation"];
 
+/// What quorum-based commit protocols are judged on: the commit properties, and that a
+/// connected quorum never blocks (Keidar & Dolev).
+pub const QUORUM_COMMIT_PROPERTIES: &[&str] = &[
+    "atomicity",
+    "non-blocking",
+    "quorum-non-blocking",
+    "termination",
+    "durability",
+    "conservation",
+];
+
 /// What sagas are judged on (Garcia-Molina & Salem; a saga has no votes and no blocking).
 pub const SAGA_PROPERTIES: &[&str] = &["saga-atomicity", "termination", "conservation"];

@@ -218,6 +218,16 @@ pub enum Observation {
     OpInvoked { op: u64, key: u32, call: KvCall },
     /// The key-value client got `op`'s answer (first reply only).
     OpReturned { op: u64, result: KvResult },
+    /// A quorum-commit participant states its quorum system (on every start): each
+    /// participant's weight, the commit and abort quorums, and the bound within which a
+    /// participant in doubt that stays connected to a quorum of up processes decides
+    /// (`quorum-non-blocking`). It concerns no transaction.
+    QuorumSystem {
+        weights: Vec<(NodeId, u32)>,
+        commit_quorum: u32,
+        abort_quorum: u32,
+        bound_us: u64,
+    },
 }
 
 /// How a saga ends (Garcia-Molina & Salem): T1..Tn, or T1..Tj, Cj..C1.
@@ -272,7 +282,8 @@ impl Observation {
             | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
             | Observation::OpInvoked { .. }
-            | Observation::OpReturned { .. } => TxnId(0),
+            | Observation::OpReturned { .. }
+            | Observation::QuorumSystem { .. } => TxnId(0),
         }
     }
 

@@ -20,6 +20,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "2pc-presumed-abort",
             "2pc-no-cooperative-termination",
             "3pc",
+            "quorum-3pc",
+            "e3pc",
             "paxos-commit",
             "faster-paxos-commit",
             "saga-orchestration",

@@ -13,6 +13,8 @@ pub enum Target {
     /// AC1-AC4.
     Atomicity,
     NonBlocking,
+    /// Quorum commit: a participant connected to a quorum of up processes decides.
+    QuorumNonBlocking,
     /// AC5.
     Termination,
     Durability,
@@ -32,9 +34,10 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 11] = [
+    pub const ALL: [Target; 12] = [
         Target::Atomicity,
         Target::NonBlocking,
+        Target::QuorumNonBlocking,
         Target::Termination,
         Target::Durability,
         Target::Conservation,
@@ -50,6 +53,7 @@ impl Target {
         match self {
             Target::Atomicity => "atomicity",
             Target::NonBlocking => "non-blocking",
+            Target::QuorumNonBlocking => "quorum-non-blocking",
             Target::Termination => "termination",
             Target::Durability => "durability",
             Target::Conservation => "conservation",
@@ -79,6 +83,7 @@ impl Target {
                 Property::CommitWithoutFailures,
             ],
             Target::NonBlocking => &[Property::NonBlocking],
+            Target::QuorumNonBlocking => &[Property::QuorumNonBlocking],
             Target::Termination => &[Property::Termination],
             Target::Durability => &[Property::Durability],
             Target::Conservation => &[Property::Conservation],

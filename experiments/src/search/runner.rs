@@ -87,9 +87,14 @@ impl SearchConfig {
         }
     }
 
-    /// Time triggers fall while the transactions run (about 50 ms each at most).
+    /// Time triggers fall while the transactions run (about 50 ms each at most) and, for
+    /// quorum commit, while its elections run too (they start after the participants'
+    /// timeouts), so that splits, heals, re-splits, crashes and recoveries cascade through
+    /// them (Keidar & Dolev's cascading failures).
     pub fn horizon_us(&self) -> u64 {
-        50_000 * self.txns.max(1) + 50_000
+        let run = 50_000 * self.txns.max(1) + 50_000;
+        let elections = self.spec().is_ok_and(|s| s.has_property("quorum-non-blocking"));
+        if elections { run + 500_000 } else { run }
     }
 
     /// The scenario of one case.
