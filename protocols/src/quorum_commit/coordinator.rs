@@ -21,14 +21,8 @@ use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 crate::crash_points! {
     /// The first coordinator's crash points (normal path, in protocol order).
     pub enum Point {
-        CanCommitSent = "can-commit-sent",
-        AllVotesIn = "all-votes-in",
-        PrecommitSentToFirst = "precommit-sent-to-first",
-        PrecommitSentToAll = "precommit-sent-to-all",
-        CommitQuorumIn = "commit-quorum-in",
-        DecisionLogged = "decision-logged",
-        DecisionSentToFirst = "decision-sent-to-first",
-        DecisionSentToAll = "decision-sent-to-all",
+        CanCommitSent, AllVotesIn, PrecommitSentToFirst, PrecommitSentToAll, CommitQuorumIn,
+        DecisionLogged, DecisionSentToFirst, DecisionSentToAll
     }
 }
 

@@ -38,16 +38,9 @@ use crate::txn::{Outcome, TxnId};
 crate::crash_points! {
     /// Crash points of elections (failure paths only).
     pub enum ElectionPoint {
-        Started = "election-started",
-        Joined = "election-joined",
-        PreCommitSentToFirst = "recovery-precommit-sent-to-first",
-        PreCommitSentToAll = "recovery-precommit-sent-to-all",
-        PreAbortSentToFirst = "recovery-preabort-sent-to-first",
-        PreAbortSentToAll = "recovery-preabort-sent-to-all",
-        Preaborted = "preaborted",
-        DecisionLogged = "recovery-decision-logged",
-        DecisionSentToFirst = "recovery-decision-sent-to-first",
-        DecisionSentToAll = "recovery-decision-sent-to-all",
+        ElectionStarted, ElectionJoined, RecoveryPrecommitSentToFirst, RecoveryPrecommitSentToAll,
+        RecoveryPreabortSentToFirst, RecoveryPreabortSentToAll, Preaborted, RecoveryDecisionLogged,
+        RecoveryDecisionSentToFirst, RecoveryDecisionSentToAll
     }
 }
 
@@ -81,7 +74,7 @@ impl Participant {
             phase: Phase::Collecting { reports: BTreeMap::from([(id, own)]) },
         });
         ctx.persist(Record::Elected { txn, ballot });
-        ctx.mark(ElectionPoint::Started.name());
+        ctx.mark(ElectionPoint::ElectionStarted.name());
         ctx.broadcast(others, Msg::StateReq { txn, ballot });
         let after = Duration::from_us(self.config.timing.round_timeout_us);
         ctx.set_timer(after, Timer::Collect(txn));
@@ -112,7 +105,7 @@ impl Participant {
         let report = e.report();
         ctx.cancel_timer(Timer::Collect(txn));
         ctx.persist(Record::Elected { txn, ballot });
-        ctx.mark(ElectionPoint::Joined.name());
+        ctx.mark(ElectionPoint::ElectionJoined.name());
         ctx.send(from, Msg::StateReport { txn, ballot, report });
         self.wait(ctx, txn);
     }
@@ -195,15 +188,15 @@ impl Participant {
                     PreState::Pc => (
                         Msg::PreCommit { txn, ballot },
                         (
-                            ElectionPoint::PreCommitSentToFirst.name(),
-                            ElectionPoint::PreCommitSentToAll.name(),
+                            ElectionPoint::RecoveryPrecommitSentToFirst.name(),
+                            ElectionPoint::RecoveryPrecommitSentToAll.name(),
                         ),
                     ),
                     PreState::Pa => (
                         Msg::PreAbort { txn, ballot },
                         (
-                            ElectionPoint::PreAbortSentToFirst.name(),
-                            ElectionPoint::PreAbortSentToAll.name(),
+                            ElectionPoint::RecoveryPreabortSentToFirst.name(),
+                            ElectionPoint::RecoveryPreabortSentToAll.name(),
                         ),
                     ),
                 };
@@ -263,9 +256,9 @@ impl Participant {
             .chain([coordinator])
             .collect();
         self.decide(ctx, txn, outcome);
-        ctx.mark(ElectionPoint::DecisionLogged.name());
+        ctx.mark(ElectionPoint::RecoveryDecisionLogged.name());
         let sent =
-            (ElectionPoint::DecisionSentToFirst.name(), ElectionPoint::DecisionSentToAll.name());
+            (ElectionPoint::RecoveryDecisionSentToFirst.name(), ElectionPoint::RecoveryDecisionSentToAll.name());
         send_marked(ctx, &others, Msg::Decision { txn, outcome }, sent);
     }
 }

@@ -32,14 +32,14 @@ mod participant;
 pub mod quorum;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{RoleSpec, VariantSpec};
 use crate::roles::commit_role_specs;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Layout, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Layout, Outcome, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -289,19 +289,10 @@ pub enum Record {
 
 crate::txn_record!(Record);
 
-impl Protocol for QuorumCommit {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-}
-
-crate::client_wire!(QuorumCommit, Msg, Timer);
-
 crate::commit_node! {
     /// One node of a quorum-commit cluster.
     pub enum Node {
-        protocol: QuorumCommit, config: QuorumConfig, msg: Msg, timer: Timer,
+        protocol: QuorumCommit, config: QuorumConfig, msg: Msg, timer: Timer, record: Record,
         Coordinator(Coordinator),
         Participant(Participant),
     }

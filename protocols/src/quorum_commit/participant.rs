@@ -18,10 +18,7 @@ use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
 crate::crash_points! {
     /// A participant's crash points (normal path).
     pub enum Point {
-        PreparedLogged = "prepared-logged",
-        VotedYes = "voted-yes",
-        Precommitted = "precommitted",
-        Decided = "decided",
+        PreparedLogged, VotedYes, Precommitted, Decided
     }
 }
 
