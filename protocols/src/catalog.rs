@@ -15,6 +15,7 @@ pub const FAMILIES: &[Family] = &[
     crate::two_pc::FAMILY,
     crate::three_pc::FAMILY,
     crate::paxos_commit::FAMILY,
+    crate::replicated_2pc::FAMILY,
     crate::saga::orchestration::FAMILY,
     crate::saga::choreography::FAMILY,
     crate::raft::FAMILY,

@@ -17,6 +17,7 @@ pub mod family;
 pub mod multi_paxos;
 pub mod paxos_commit;
 pub mod raft;
+pub mod replicated_2pc;
 pub mod roles;
 pub mod saga;
 pub mod scenario;
