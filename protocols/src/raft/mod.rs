@@ -202,6 +202,9 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
     ),
 ];
 
+/// A replica's crash points (a family hosting the replica declares them).
+pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
+
 const ROLES: &[RoleSpec] = &replica_roles(replica::Point::NAMES);
 
 /// The Raft family.

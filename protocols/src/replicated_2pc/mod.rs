@@ -293,13 +293,14 @@ const VARIANTS: &[(VariantSpec, LogKind)] = &[
 
 /// Member roles: node 0 is `coordinator` (the group's first leader), the other 2F members
 /// `coordinator-replica`; both run the manager, so both may emit its marks (the others only
-/// after a takeover).
+/// after a takeover), and the replica's own marks inside the replication (Raft's or
+/// Multi-Paxos's) are failure-path points of both.
 const ROLES: &[RoleSpec] = &[
     RoleSpec {
         name: "coordinator",
         label: "coord",
         crash_points: tm::Point::NAMES,
-        failure_points: &[],
+        failure_points: &LOG_POINTS,
     },
     RoleSpec {
         name: "participant",
@@ -312,9 +313,66 @@ const ROLES: &[RoleSpec] = &[
         name: "coordinator-replica",
         label: "cr",
         crash_points: &[],
-        failure_points: tm::Point::NAMES,
+        failure_points: &MEMBER_POINTS,
     },
 ];
+
+const LOG_POINT_COUNT: usize = union_len(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
+/// Raft's and Multi-Paxos's replica marks, each once.
+const LOG_POINTS: [&str; LOG_POINT_COUNT] = union(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
+const MEMBER_POINTS: [&str; tm::Point::NAMES.len() + LOG_POINT_COUNT] =
+    union(tm::Point::NAMES, &LOG_POINTS);
+
+const fn contains(list: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if list[i].len() == name.len() && {
+            let (a, b) = (list[i].as_bytes(), name.as_bytes());
+            let mut k = 0;
+            while k < a.len() && a[k] == b[k] {
+                k += 1;
+            }
+            k == a.len()
+        } {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// How many names `a` and `b` hold together, each counted once.
+const fn union_len(a: &[&str], b: &[&str]) -> usize {
+    let mut n = a.len();
+    let mut j = 0;
+    while j < b.len() {
+        if !contains(a, b[j]) {
+            n += 1;
+        }
+        j += 1;
+    }
+    n
+}
+
+/// `a`, then the names of `b` not in `a`.
+const fn union<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    while n < a.len() {
+        out[n] = a[n];
+        n += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        if !contains(a, b[j]) {
+            out[n] = b[j];
+            n += 1;
+        }
+        j += 1;
+    }
+    assert!(n == N, "the union's length");
+    out
+}
 
 const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
