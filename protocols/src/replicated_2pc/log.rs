@@ -46,8 +46,13 @@ impl Group {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxnState {
     /// Begun with these participants (bit `i`: participant node `i + 1`).
-    Begun { mask: u64 },
-    Decided { outcome: Outcome, mask: u64 },
+    Begun {
+        mask: u64,
+    },
+    Decided {
+        outcome: Outcome,
+        mask: u64,
+    },
 }
 
 impl TxnState {
@@ -139,7 +144,15 @@ macro_rules! on_replica {
             Log::MultiPaxos(r) => {
                 #[allow(unused_imports)]
                 use multi_paxos as $q;
-                drive($ctx, $group, r, $call, Msg::MultiPaxos, Timer::MultiPaxos, Record::MultiPaxos)
+                drive(
+                    $ctx,
+                    $group,
+                    r,
+                    $call,
+                    Msg::MultiPaxos,
+                    Timer::MultiPaxos,
+                    Record::MultiPaxos,
+                )
             }
         }
     };
@@ -290,7 +303,9 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
             Effect::Send { to, msg: m } if to == me => match Q::unwrap_msg(m) {
                 Ok(KvMsg::Reply { op, .. }) => events.push(LogEvent::Applied(op)),
                 Ok(KvMsg::Redirect { op, .. }) => events.push(LogEvent::Refused(op)),
-                Ok(KvMsg::Request { .. }) | Err(_) => unreachable!("a replica sent itself a message"),
+                Ok(KvMsg::Request { .. }) | Err(_) => {
+                    unreachable!("a replica sent itself a message")
+                }
             },
             Effect::Send { to, msg: m } => ctx.send(group.node(to), msg(m)),
             other => push_local(ctx, other, timer, record, false),
@@ -298,4 +313,3 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
     }
     events
 }
-

@@ -67,7 +67,10 @@ pub enum Msg {
     /// Between participants and the group's leader, and among participants.
     TwoPc(two_pc::Msg),
     /// A follower passes a 2PC message on to the leader it knows; `origin` sent it.
-    Forward { origin: NodeId, msg: two_pc::Msg },
+    Forward {
+        origin: NodeId,
+        msg: two_pc::Msg,
+    },
     Raft(raft::Msg),
     MultiPaxos(multi_paxos::Msg),
 }
@@ -319,7 +322,8 @@ const ROLES: &[RoleSpec] = &[
 
 const LOG_POINT_COUNT: usize = union_len(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
 /// Raft's and Multi-Paxos's replica marks, each once.
-const LOG_POINTS: [&str; LOG_POINT_COUNT] = union(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
+const LOG_POINTS: [&str; LOG_POINT_COUNT] =
+    union(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
 const MEMBER_POINTS: [&str; tm::Point::NAMES.len() + LOG_POINT_COUNT] =
     union(tm::Point::NAMES, &LOG_POINTS);
 
@@ -399,7 +403,7 @@ pub const FAMILY: Family = Family {
     roles: ROLES,
     settings: SETTINGS,
     properties: crate::family::COMMIT_PROPERTIES,
-    layout: |s| commit_roles(&layout_of(s), ROLES, "coordinator-replica"),
+    layout: roles,
     run,
     explore: None,
 };
@@ -410,7 +414,27 @@ const MAX_PARTICIPANTS: u32 = 60;
 fn layout_of(scenario: &Scenario) -> Layout {
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let f = settings.int("f") as u32;
-    Layout { participants: scenario.participants, extra: 2 * f, colocated: settings.flag("colocated") }
+    Layout {
+        participants: scenario.participants,
+        extra: 2 * f,
+        colocated: settings.flag("colocated"),
+    }
+}
+
+/// The commit layout, members after the client; co-located (Gray & Lamport's case), member 0
+/// shares the initiating RM's host (participant 1's) and member `j` participant `j + 1`'s
+/// while there are participants left, its own host after that: no two members share a host
+/// (they would fail together, which F-tolerance forbids).
+fn roles(scenario: &Scenario) -> crate::family::Roles {
+    let layout = layout_of(scenario);
+    let mut roles = commit_roles(&layout, ROLES, "coordinator-replica");
+    if let Some(hosts) = roles.hosts.as_mut() {
+        for (j, id) in layout.extra_ids().enumerate() {
+            let rm = j as u32 + 2; // member j + 1 on participant j + 2's host
+            hosts[id.index()] = if rm <= layout.participants { rm } else { id.0 };
+        }
+    }
+    roles
 }
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {

@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::log::{Group, Log, LogEvent, TxnState, transition, txn_of};
 use super::{Config, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
+use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
 use crate::shared::Shared;
 use crate::two_pc::{self, Shape};
@@ -52,6 +53,8 @@ struct Active {
     phase: Phase,
     /// Participants that asked about it (told the outcome with the others).
     askers: BTreeSet<NodeId>,
+    /// The decision or abort proposed last, until the log applies it.
+    pending: Option<OpId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -109,7 +112,10 @@ impl CoordinatorReplica {
         match timer {
             Timer::Votes(txn) => {
                 if self.leading
-                    && matches!(self.active.get(&txn).map(|a| &a.phase), Some(Phase::Collecting { .. }))
+                    && matches!(
+                        self.active.get(&txn).map(|a| &a.phase),
+                        Some(Phase::Collecting { .. })
+                    )
                 {
                     self.decide(ctx, txn, Outcome::Abort);
                 }
@@ -130,7 +136,7 @@ impl CoordinatorReplica {
     fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>) {
         for e in events {
             match e {
-                LogEvent::Applied(op) => self.on_applied(ctx, txn_of(op)),
+                LogEvent::Applied(op) => self.on_applied(ctx, op),
                 LogEvent::Refused(_) => {} // not leading: noticed just below
             }
         }
@@ -148,24 +154,21 @@ impl CoordinatorReplica {
         self.release_held(ctx);
     }
 
-    /// The table moved `txn`: announce a decision; a transaction still only begun that this
-    /// leader is not running gets aborted.
-    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId) {
+    /// The log applied `op`: announce the decision the table shows; a transaction still only
+    /// begun that this leader is not running gets aborted, and an abort that found the row
+    /// other than it expected is proposed again against the row as it is.
+    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: OpId) {
+        let txn = txn_of(op);
         if !self.leading {
             return;
         }
         match self.log.state(txn) {
             Some(TxnState::Decided { outcome, mask }) => self.announce(ctx, txn, outcome, mask),
-            Some(TxnState::Begun { .. }) if !self.active.contains_key(&txn) => {
-                self.finish(ctx, txn, None)
-            }
-            Some(TxnState::Begun { .. }) => {
-                // Our begun entry, or an abort proposed against an older view of the row:
-                // a deciding transaction tries again against what the table shows.
-                if matches!(self.active[&txn].phase, Phase::Deciding) {
-                    self.propose_abort(ctx, txn);
-                }
-            }
+            Some(TxnState::Begun { .. }) => match self.active.get(&txn) {
+                None => self.finish(ctx, txn, None),
+                Some(a) if a.pending == Some(op) => self.propose_abort(ctx, txn),
+                Some(_) => {} // our begun entry: votes decide
+            },
             None => unreachable!("{txn}: an applied transition leaves a row"),
         }
     }
@@ -242,6 +245,15 @@ impl CoordinatorReplica {
         let participants = txn.participants();
         assert!(!participants.is_empty(), "{id} touches no participant");
         let begun = TxnState::Begun { mask: mask_of(&participants) };
+        let yes = initiator.into_iter().collect();
+        let phase = Phase::Collecting { yes };
+        let active = Active {
+            participants: participants.clone(),
+            phase,
+            askers: BTreeSet::new(),
+            pending: None,
+        };
+        self.active.insert(id, active);
         self.submit(ctx, transition(id, None, begun));
         for &p in participants.iter().filter(|&&p| Some(p) != initiator) {
             let prepare = two_pc::Msg::Prepare {
@@ -253,15 +265,18 @@ impl CoordinatorReplica {
         }
         ctx.mark(Point::PrepareSent.name());
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
-        let yes = initiator.into_iter().collect();
-        let active = Active { participants, phase: Phase::Collecting { yes }, askers: BTreeSet::new() };
-        self.active.insert(id, active);
         if let Some(rm) = initiator {
             self.on_vote(ctx, rm, id, Vote::Yes);
         }
     }
 
-    fn on_vote(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, txn: TxnId, vote: Vote) {
+    fn on_vote(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        from: NodeId,
+        txn: TxnId,
+        vote: Vote,
+    ) {
         let Some(a) = self.active.get_mut(&txn) else {
             // Not running here: a yes voter needs the outcome, whatever the table makes it.
             if vote == Vote::Yes {
@@ -295,7 +310,9 @@ impl CoordinatorReplica {
         a.phase = Phase::Deciding;
         ctx.cancel_timer(Timer::Votes(txn));
         let mask = mask_of(&a.participants);
-        let op = transition(txn, Some(TxnState::Begun { mask }), TxnState::Decided { outcome, mask });
+        let op =
+            transition(txn, Some(TxnState::Begun { mask }), TxnState::Decided { outcome, mask });
+        a.pending = Some(op.id);
         self.submit(ctx, op);
         ctx.mark(Point::DecisionProposed.name());
     }
@@ -318,7 +335,8 @@ impl CoordinatorReplica {
             None => Vec::new(),
         };
         let askers = asker.into_iter().collect();
-        self.active.insert(txn, Active { participants, phase: Phase::Deciding, askers });
+        let active = Active { participants, phase: Phase::Deciding, askers, pending: None };
+        self.active.insert(txn, active);
         self.propose_abort(ctx, txn);
     }
 
@@ -327,11 +345,20 @@ impl CoordinatorReplica {
         let now = self.log.state(txn);
         let mask = now.map_or(0, TxnState::mask);
         let op = transition(txn, now, TxnState::Decided { outcome: Outcome::Abort, mask });
+        if let Some(a) = self.active.get_mut(&txn) {
+            a.pending = Some(op.id);
+        }
         self.submit(ctx, op);
     }
 
     /// The log applied `txn`'s decision: tell every participant, every asker and the client.
-    fn announce(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, outcome: Outcome, mask: u64) {
+    fn announce(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        txn: TxnId,
+        outcome: Outcome,
+        mask: u64,
+    ) {
         if !self.announced.insert(txn) {
             return;
         }
@@ -345,13 +372,18 @@ impl CoordinatorReplica {
             }
         }
         ctx.observe(Observation::Decided { txn, outcome });
-        send_marked(ctx, &targets, Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }), DECISION_SENT);
+        send_marked(
+            ctx,
+            &targets,
+            Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }),
+            DECISION_SENT,
+        );
         if self.config.shape() == Shape::Classic {
             reply_to_client(ctx, self.config.layout.client(), txn, outcome);
         }
     }
 
-    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: crate::consensus::Op) {
+    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
         let group = self.config.group.clone();
         let events = self.log.submit(ctx, &group, op);
         self.after_log(ctx, events);
