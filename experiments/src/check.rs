@@ -224,3 +224,28 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> protocols::Roles {
+        SearchConfig::new("2pc-raft", Target::NonBlocking, vec![]).roles().unwrap()
+    }
+
+    #[test]
+    fn a_crash_limit_names_roles_and_a_count() {
+        let limit = parse_crash_limit("coordinator,coordinator-replica=1", &roles()).unwrap();
+        assert_eq!(limit.nodes, [sim_core::NodeId(0), sim_core::NodeId(5), sim_core::NodeId(6)]);
+        assert_eq!(limit.max, 1);
+    }
+
+    #[test]
+    fn a_bad_crash_limit_says_what_is_wrong() {
+        let e = parse_crash_limit("coordinator-replicas=1", &roles()).unwrap_err().to_string();
+        assert!(e.contains("coordinator-replica"), "{e}");
+        let e = parse_crash_limit("coordinator", &roles()).unwrap_err().to_string();
+        assert!(e.contains("ROLE[,ROLE...]=N"), "{e}");
+        assert!(parse_crash_limit("coordinator=x", &roles()).is_err());
+    }
+}

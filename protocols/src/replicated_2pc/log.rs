@@ -313,3 +313,46 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
     }
     events
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_reads_back_as_written() {
+        for state in [
+            TxnState::Begun { mask: 0b101 },
+            TxnState::Decided { outcome: Outcome::Commit, mask: 0b111 },
+            TxnState::Decided { outcome: Outcome::Abort, mask: 0 },
+            TxnState::Begun { mask: (1 << 60) - 1 },
+        ] {
+            assert_eq!(TxnState::decode(state.encode()), state);
+        }
+    }
+
+    #[test]
+    fn transitions_are_named_by_their_content() {
+        let t = TxnId(7);
+        let begun = TxnState::Begun { mask: 0b11 };
+        let commit = TxnState::Decided { outcome: Outcome::Commit, mask: 0b11 };
+        let abort = TxnState::Decided { outcome: Outcome::Abort, mask: 0b11 };
+        let ops = [
+            transition(t, None, begun),
+            transition(t, Some(begun), commit),
+            transition(t, Some(begun), abort),
+            transition(t, None, TxnState::Decided { outcome: Outcome::Abort, mask: 0 }),
+        ];
+        let mut ids: Vec<OpId> = ops.iter().map(|o| o.id).collect();
+        assert!(ids.iter().all(|&id| txn_of(id) == t && id != 0));
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "distinct transitions, distinct ids");
+        // The same transition proposed twice (by two leaders) is one operation.
+        assert_eq!(transition(t, Some(begun), commit), ops[1]);
+        // First decision wins: commit after abort fails, and the row stays aborted.
+        let mut kv = Kv::default();
+        kv.apply(&ops[0]);
+        kv.apply(&ops[2]);
+        kv.apply(&ops[1]);
+        assert_eq!(kv.get(7).map(TxnState::decode), Some(abort));
+    }
+}
