@@ -408,9 +408,6 @@ pub const FAMILY: Family = Family {
     explore: None,
 };
 
-/// Participants whose set fits a transaction's row in the log (a 60-bit mask).
-const MAX_PARTICIPANTS: u32 = 60;
-
 fn layout_of(scenario: &Scenario) -> Layout {
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let f = settings.int("f") as u32;
@@ -439,15 +436,6 @@ fn roles(scenario: &Scenario) -> crate::family::Roles {
 
 fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     let log = VARIANTS.iter().find(|v| v.0.name == variant).expect("a 2pc-replicated variant").1;
-    if scenario.participants > MAX_PARTICIPANTS {
-        return Err(ScenarioError::Invalid {
-            field: "participants".into(),
-            reason: format!(
-                "{variant} keeps a transaction's participants in one log entry: at most \
-                 {MAX_PARTICIPANTS}"
-            ),
-        });
-    }
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let layout = layout_of(scenario);
     let f = settings.int("f") as u32;

@@ -244,7 +244,7 @@ impl CoordinatorReplica {
         }
         let participants = txn.participants();
         assert!(!participants.is_empty(), "{id} touches no participant");
-        let begun = TxnState::Begun { mask: mask_of(&participants) };
+        let begun = TxnState::Begun { mask: self.mask_of(&participants) };
         let yes = initiator.into_iter().collect();
         let phase = Phase::Collecting { yes };
         let active = Active {
@@ -306,13 +306,13 @@ impl CoordinatorReplica {
 
     /// Proposes the decision: begun → decided, applied only if nothing decided it first.
     fn decide(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, outcome: Outcome) {
-        let a = self.active.get_mut(&txn).expect("deciding a running transaction");
-        a.phase = Phase::Deciding;
-        ctx.cancel_timer(Timer::Votes(txn));
-        let mask = mask_of(&a.participants);
+        let mask = self.mask_of(&self.active[&txn].participants);
         let op =
             transition(txn, Some(TxnState::Begun { mask }), TxnState::Decided { outcome, mask });
+        let a = self.active.get_mut(&txn).expect("deciding a running transaction");
+        a.phase = Phase::Deciding;
         a.pending = Some(op.id);
+        ctx.cancel_timer(Timer::Votes(txn));
         self.submit(ctx, op);
         ctx.mark(Point::DecisionProposed.name());
     }
@@ -331,7 +331,7 @@ impl CoordinatorReplica {
             return;
         }
         let participants = match self.log.state(txn) {
-            Some(state) => participants_of(state.mask()),
+            Some(state) => self.participants_of(state.mask()),
             None => Vec::new(),
         };
         let askers = asker.into_iter().collect();
@@ -365,7 +365,7 @@ impl CoordinatorReplica {
         ctx.mark(Point::DecisionCommitted.name());
         ctx.cancel_timer(Timer::Votes(txn));
         let askers = self.active.remove(&txn).map(|a| a.askers).unwrap_or_default();
-        let mut targets = participants_of(mask);
+        let mut targets = self.participants_of(mask);
         for p in askers {
             if !targets.contains(&p) {
                 targets.push(p);
@@ -390,14 +390,25 @@ impl CoordinatorReplica {
     }
 }
 
-/// A transaction's participants as the log stores them: bit `i` is participant node `i + 1`.
-fn mask_of(participants: &[NodeId]) -> u64 {
-    participants.iter().fold(0, |m, p| {
-        assert!((1..=60).contains(&p.0), "participant {p} fits the mask");
-        m | 1 << (p.0 - 1)
-    })
-}
+/// Participants a row's mask can name (bit `i`: participant node `i + 1`).
+const MASK_BITS: u32 = 60;
 
-fn participants_of(mask: u64) -> Vec<NodeId> {
-    (0..60).filter(|i| mask & 1 << i != 0).map(|i| NodeId(i + 1)).collect()
+impl CoordinatorReplica {
+    /// A transaction's participants as its row stores them. A cluster of more than
+    /// [`MASK_BITS`] participants stores none (0): its rows' participants are all of them.
+    fn mask_of(&self, participants: &[NodeId]) -> u64 {
+        if self.config.layout.participants > MASK_BITS {
+            return 0;
+        }
+        participants.iter().fold(0, |m, p| m | 1 << (p.0 - 1))
+    }
+
+    /// Whom a row's outcome goes to.
+    fn participants_of(&self, mask: u64) -> Vec<NodeId> {
+        let layout = &self.config.layout;
+        if layout.participants > MASK_BITS {
+            return layout.participant_ids().collect();
+        }
+        (0..MASK_BITS).filter(|i| mask & 1 << i != 0).map(|i| NodeId(i + 1)).collect()
+    }
 }
