@@ -126,7 +126,8 @@ fn gray_lamport_reproduces_the_papers_table() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let csv = std::fs::read_to_string(d.path().join("gray_lamport.csv")).unwrap();
     let rows = rows(&csv);
-    assert_eq!(rows.len(), 3 * 8 * 3 * 2, "3 protocols x N 1..8 x F 0..2 x co-located or not");
+    // The paper's three protocols and 2PC over consensus (2pc-raft, 2pc-multipaxos).
+    assert_eq!(rows.len(), 5 * 8 * 3 * 2, "5 protocols x N 1..8 x F 0..2 x co-located or not");
     // The paper's text example: 5 RMs, F = 1, co-located: 12, 17, 20 messages.
     for (p, m) in [("2pc", 12.0), ("paxos-commit", 17.0), ("faster-paxos-commit", 20.0)] {
         let r = rows

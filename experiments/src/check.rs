@@ -44,6 +44,12 @@ pub struct CheckArgs {
     /// (`commitlab list` shows each family's settings). Repeatable.
     #[arg(long, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Crash at most N distinct nodes of the roles named, `ROLE[,ROLE...]=N`: e.g.
+    /// `coordinator,coordinator-replica=1` lets a plan crash one member of 2pc-raft's
+    /// coordinator group (F = 1), `acceptor=1` one of Paxos Commit's acceptors. Crashes past
+    /// the limit are left out of a drawn plan.
+    #[arg(long, value_name = "ROLES=N")]
+    pub crash_limit: Option<String>,
     /// Directory for the counterexample (JSON) and its diagrams.
     #[arg(long, default_value = "results/counterexamples")]
     pub out: PathBuf,
@@ -95,6 +101,24 @@ pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass
     Ok(classes)
 }
 
+/// `--crash-limit ROLE[,ROLE...]=N`: the nodes of those roles, at most N of them crashed.
+fn parse_crash_limit(text: &str, roles: &protocols::Roles) -> Result<sim_core::CrashLimit> {
+    let usage = "--crash-limit: expected ROLE[,ROLE...]=N, e.g. coordinator,coordinator-replica=1";
+    let (names, max) = text.split_once('=').ok_or(usage)?;
+    let max: usize = max.trim().parse().map_err(|_| format!("{usage}; got {text:?}"))?;
+    let mut known: Vec<&str> = roles.names.iter().map(String::as_str).collect();
+    known.dedup();
+    let mut nodes = Vec::new();
+    for name in names.split(',').map(str::trim) {
+        if !known.contains(&name) {
+            let e = protocols::family::unknown_name("role", name, known.iter().copied());
+            return Err(format!("--crash-limit: {e}").into());
+        }
+        nodes.extend(roles.ids(name));
+    }
+    Ok(sim_core::CrashLimit { nodes, max })
+}
+
 pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
     let target = Target::parse(&args.property)?;
     let spec =
@@ -126,7 +150,10 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
             protocols::family::parse_setting(kv).map_err(|e| format!("--set {e}"))?;
         cfg.family.insert(key, value);
     }
-    cfg.roles().map_err(|e| format!("--set: {e}"))?;
+    let roles = cfg.roles().map_err(|e| format!("--set: {e}"))?;
+    if let Some(limit) = &args.crash_limit {
+        cfg.crash_limit = Some(parse_crash_limit(limit, &roles)?);
+    }
 
     let bar = ProgressBar::new(args.cases as u64);
     bar.set_style(
@@ -200,5 +227,30 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
             writeln!(out, "replay: cargo run --release -- replay {}", json_path.display())?;
             Ok(Exit::PropertyFailed)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles() -> protocols::Roles {
+        SearchConfig::new("2pc-raft", Target::NonBlocking, vec![]).roles().unwrap()
+    }
+
+    #[test]
+    fn a_crash_limit_names_roles_and_a_count() {
+        let limit = parse_crash_limit("coordinator,coordinator-replica=1", &roles()).unwrap();
+        assert_eq!(limit.nodes, [sim_core::NodeId(0), sim_core::NodeId(5), sim_core::NodeId(6)]);
+        assert_eq!(limit.max, 1);
+    }
+
+    #[test]
+    fn a_bad_crash_limit_says_what_is_wrong() {
+        let e = parse_crash_limit("coordinator-replicas=1", &roles()).unwrap_err().to_string();
+        assert!(e.contains("coordinator-replica"), "{e}");
+        let e = parse_crash_limit("coordinator", &roles()).unwrap_err().to_string();
+        assert!(e.contains("ROLE[,ROLE...]=N"), "{e}");
+        assert!(parse_crash_limit("coordinator=x", &roles()).is_err());
     }
 }

@@ -17,6 +17,7 @@ pub const FAMILIES: &[Family] = &[
     crate::quorum_3pc::FAMILY,
     crate::e3pc::FAMILY,
     crate::paxos_commit::FAMILY,
+    crate::replicated_2pc::FAMILY,
     crate::saga::orchestration::FAMILY,
     crate::saga::choreography::FAMILY,
     crate::raft::FAMILY,

@@ -21,6 +21,7 @@ pub mod paxos_commit;
 pub mod quorum_3pc;
 pub mod quorum_commit;
 pub mod raft;
+pub mod replicated_2pc;
 pub mod roles;
 pub mod saga;
 pub mod scenario;

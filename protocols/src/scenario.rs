@@ -322,7 +322,10 @@ pub enum Fact {
     },
     Observe(Observation),
     Mark(String),
-    /// Drops, timers, crashes, faults and the rest.
+    /// A handler no message started begins: a timer fired, or the node started or recovered
+    /// (what a causal count, such as Gray & Lamport's cost table, leaves out).
+    Wake,
+    /// Drops, timers set, crashes, faults and the rest.
     Other,
 }
 
@@ -362,6 +365,9 @@ where
                     TraceKind::Persist { record } => Fact::Persist { decision: record.decision() },
                     TraceKind::Observe { obs } => Fact::Observe(obs.clone()),
                     TraceKind::Mark { name } => Fact::Mark(name.to_string()),
+                    TraceKind::TimerFire { .. } | TraceKind::Start | TraceKind::Recover => {
+                        Fact::Wake
+                    }
                     _ => Fact::Other,
                 },
             })

@@ -24,6 +24,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "e3pc",
             "paxos-commit",
             "faster-paxos-commit",
+            "2pc-raft",
+            "2pc-multipaxos",
             "saga-orchestration",
             "saga-choreography",
             "raft",

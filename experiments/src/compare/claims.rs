@@ -103,6 +103,21 @@ const CLAIMS: &[(&str, Claim)] = &[
             total_failure_decides: Some(true),
         },
     ),
+    (
+        "two-phase commit over consensus",
+        Claim {
+            phases: "2 + consensus",
+            crash: "non-blocking while F coordinator members fail",
+            crash_blocks: Some(false),
+            partition: "atomic; the coordinator group's majority side decides",
+            partition_blocks: None,
+            partition_atomic: Some(true),
+            readers: "atomic",
+            readers_atomic: Some(true),
+            total_failure: "recovers from the coordinator group's log",
+            total_failure_decides: Some(true),
+        },
+    ),
     ("saga orchestration", SAGA),
     (
         "saga choreography",

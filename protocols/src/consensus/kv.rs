@@ -35,6 +35,17 @@ impl Kv {
     pub fn result(&self, id: OpId) -> Option<KvResult> {
         self.results.get(&id).copied()
     }
+
+    /// Every key that holds a value, ascending, with its value (what a state machine built
+    /// on the registers reads: `crate::replicated_2pc`'s transaction table).
+    pub fn values(&self) -> impl Iterator<Item = (u32, i64)> + '_ {
+        self.values.iter().map(|(k, v)| (*k, *v))
+    }
+
+    /// The value `key` holds, if any.
+    pub fn get(&self, key: u32) -> Option<i64> {
+        self.values.get(&key).copied()
+    }
 }
 
 #[cfg(test)]

@@ -197,6 +197,9 @@ const VARIANTS: &[(VariantSpec, Option<BrokenMultiPaxos>)] = &[
     ),
 ];
 
+/// A replica's crash points (a family hosting the replica declares them).
+pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
+
 crate::replicated_log! {
     family: "multi-paxos",
     protocol: MultiPaxos,

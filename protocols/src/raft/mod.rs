@@ -139,6 +139,9 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
     ),
 ];
 
+/// A replica's crash points (a family hosting the replica declares them).
+pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
+
 crate::replicated_log! {
     family: "raft",
     protocol: Raft,

@@ -82,6 +82,24 @@ impl Replica {
     }
 }
 
+/// What a process hosting the replica reads (`crate::replicated_2pc`'s transaction manager
+/// runs on top of it): whom it follows, and its state machine.
+impl Replica {
+    /// This replica if it leads, the leader it follows if it knows one, else `None`.
+    pub fn leader(&self) -> Option<NodeId> {
+        match self.role {
+            Role::Leader { .. } => Some(self.id),
+            Role::Follower { leader } => leader,
+            Role::Candidate { .. } => None,
+        }
+    }
+
+    /// The state machine: every committed entry applied, in log order.
+    pub fn state_machine(&self) -> &Kv {
+        &self.kv
+    }
+}
+
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
 impl sim_core::Process<Raft> for Replica {
     fn on_start(&mut self, ctx: &mut Context<'_, Raft>) {

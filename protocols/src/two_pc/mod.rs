@@ -49,6 +49,9 @@ use crate::workload::VotePolicy;
 pub use coordinator::Coordinator;
 pub use participant::Participant;
 
+/// The 2PC participant's crash points (a family reusing the participant declares them).
+pub const PARTICIPANT_POINTS: &[&str] = participant::Point::NAMES;
+
 use crate::family::{
     CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
 };

@@ -1,0 +1,358 @@
+//! The coordinator group's replicated log: a Raft or a Multi-Paxos replica, unchanged, whose
+//! key-value state machine is the transaction manager's table.
+//!
+//! Each transaction is one register (key = its id) written only by compare-and-set, so the
+//! log decides, once and for all, what a transaction is: [`TxnState::Begun`] (with its
+//! participants), then [`TxnState::Decided`]. A decision is `Cas { expect: Begun, new:
+//! Decided }`, a recovery abort `Cas { expect: what the table shows, new: Decided(abort) }`:
+//! whichever is applied first wins and every later one fails, so two leaders (an old one not
+//! yet aware it was replaced, and its successor) can never decide a transaction two ways. The
+//! manager acts only on what its state machine shows once its own operation is applied.
+//!
+//! The replicas number themselves `0..2F+1`; in the cluster the group is node 0 (the
+//! coordinator) and the layout's extra nodes. [`Group`] maps between the two.
+
+use sim_core::{Context, Effect, NodeId, Process};
+
+use super::embed::{embed, push_local};
+use super::{Msg, Record, Replicated2pc, Timer};
+use crate::consensus::client::{KvMsg, KvWire};
+use crate::consensus::kv::Kv;
+use crate::consensus::{KvCall, Op, OpId};
+use crate::txn::{Outcome, TxnId};
+use crate::{multi_paxos, raft};
+
+/// The coordinator group's members, by replica number.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Group {
+    pub members: Vec<NodeId>,
+}
+
+impl Group {
+    /// Replica number of cluster node `node` (a member).
+    pub fn replica(&self, node: NodeId) -> NodeId {
+        let i = self.members.iter().position(|&m| m == node);
+        NodeId(i.expect("a member of the coordinator group") as u32)
+    }
+    pub fn node(&self, replica: NodeId) -> NodeId {
+        self.members[replica.index()]
+    }
+    pub fn contains(&self, node: NodeId) -> bool {
+        self.members.contains(&node)
+    }
+}
+
+/// A transaction as the log holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnState {
+    /// Begun with these participants (bit `i`: participant node `i + 1`).
+    Begun {
+        mask: u64,
+    },
+    Decided {
+        outcome: Outcome,
+        mask: u64,
+    },
+}
+
+impl TxnState {
+    const BEGUN: i64 = 1;
+    const COMMIT: i64 = 2;
+    const ABORT: i64 = 3;
+
+    pub fn encode(self) -> i64 {
+        let (mask, tag) = match self {
+            TxnState::Begun { mask } => (mask, Self::BEGUN),
+            TxnState::Decided { outcome: Outcome::Commit, mask } => (mask, Self::COMMIT),
+            TxnState::Decided { outcome: Outcome::Abort, mask } => (mask, Self::ABORT),
+        };
+        assert!(mask < 1 << 60, "participant masks fit in 60 bits");
+        (mask << 2) as i64 | tag
+    }
+
+    pub fn decode(v: i64) -> TxnState {
+        let mask = (v >> 2) as u64;
+        match v & 3 {
+            Self::BEGUN => TxnState::Begun { mask },
+            Self::COMMIT => TxnState::Decided { outcome: Outcome::Commit, mask },
+            Self::ABORT => TxnState::Decided { outcome: Outcome::Abort, mask },
+            _ => unreachable!("not a transaction state: {v}"),
+        }
+    }
+
+    pub fn mask(self) -> u64 {
+        match self {
+            TxnState::Begun { mask } | TxnState::Decided { mask, .. } => mask,
+        }
+    }
+}
+
+/// The compare-and-set that moves `txn` from `expect` to `new`. Its id is a function of its
+/// content, so whoever proposes the same transition proposes the same operation (and the
+/// state machine applies it once).
+pub fn transition(txn: TxnId, expect: Option<TxnState>, new: TxnState) -> Op {
+    let kind = match new {
+        TxnState::Begun { .. } => 1,
+        TxnState::Decided { outcome: Outcome::Commit, .. } => 2,
+        TxnState::Decided { outcome: Outcome::Abort, .. } => 3,
+    };
+    let from = u64::from(expect.is_some());
+    assert!(txn.0 < 1 << 32, "{txn}: transaction ids fit the state machine's keys");
+    let id: OpId = txn.0 << 8 | kind << 4 | from;
+    let call = KvCall::Cas { expect: expect.map(TxnState::encode), new: new.encode() };
+    Op { id, key: txn.0 as u32, call }
+}
+
+/// The transaction `op` moves (see [`transition`]).
+pub fn txn_of(op: OpId) -> TxnId {
+    TxnId(op >> 8)
+}
+
+/// What the log told its host in one handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogEvent {
+    /// The host's operation is applied (the table shows its effect, or why it failed).
+    Applied(OpId),
+    /// The host's operation was refused: this replica does not lead.
+    Refused(OpId),
+}
+
+/// Which replicated log the group runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Log {
+    Raft(raft::Replica),
+    MultiPaxos(multi_paxos::Replica),
+}
+
+/// What a handler of the log is asked to do.
+pub enum Call<M, T> {
+    Start,
+    Message(NodeId, M),
+    Timer(T),
+    Submit(Op),
+}
+
+/// Runs `$call` on whichever replica `$log` holds, with that log's wrappers.
+macro_rules! on_replica {
+    ($log:expr, $ctx:expr, $group:expr, |$q:ident| $call:expr) => {
+        match $log {
+            Log::Raft(r) => {
+                #[allow(unused_imports)]
+                use raft as $q;
+                drive($ctx, $group, r, $call, Msg::Raft, Timer::Raft, Record::Raft)
+            }
+            Log::MultiPaxos(r) => {
+                #[allow(unused_imports)]
+                use multi_paxos as $q;
+                drive(
+                    $ctx,
+                    $group,
+                    r,
+                    $call,
+                    Msg::MultiPaxos,
+                    Timer::MultiPaxos,
+                    Record::MultiPaxos,
+                )
+            }
+        }
+    };
+}
+
+impl Log {
+    /// The replica as its disk leaves it (the host's records that are this log's).
+    pub fn new(config: &super::Config, replica: NodeId, disk: &[Record]) -> Log {
+        match config.log {
+            super::LogKind::Raft => {
+                let disk: Vec<raft::Record> = disk
+                    .iter()
+                    .filter_map(|r| if let Record::Raft(r) = r { Some(r.clone()) } else { None })
+                    .collect();
+                Log::Raft(raft::Replica::new(&config.raft, replica, &disk))
+            }
+            super::LogKind::MultiPaxos => {
+                let disk: Vec<multi_paxos::Record> = disk
+                    .iter()
+                    .filter_map(|r| match r {
+                        Record::MultiPaxos(r) => Some(r.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Log::MultiPaxos(multi_paxos::Replica::new(&config.multi_paxos, replica, &disk))
+            }
+        }
+    }
+
+    /// Boots the replica; with `elect_now` it stands for election at once instead of after
+    /// an election timeout (replica 0 of a fresh group: the group's first leader, so that a
+    /// fault-free run has a known leader from its start).
+    pub fn start(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        group: &Group,
+        elect_now: bool,
+    ) -> Vec<LogEvent> {
+        let mut events = on_replica!(self, ctx, group, |q| Call::Start);
+        if elect_now {
+            events.extend(on_replica!(self, ctx, group, |q| Call::Timer(q::Timer::Election)));
+        }
+        events
+    }
+
+    /// A message of the log's own protocol from member `from`.
+    pub fn on_message(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        group: &Group,
+        from: NodeId,
+        msg: Msg,
+    ) -> Vec<LogEvent> {
+        match (self, msg) {
+            (Log::Raft(r), Msg::Raft(m)) => {
+                drive(ctx, group, r, Call::Message(from, m), Msg::Raft, Timer::Raft, Record::Raft)
+            }
+            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => drive(
+                ctx,
+                group,
+                r,
+                Call::Message(from, m),
+                Msg::MultiPaxos,
+                Timer::MultiPaxos,
+                Record::MultiPaxos,
+            ),
+            (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
+        }
+    }
+
+    pub fn on_timer(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        group: &Group,
+        timer: Timer,
+    ) -> Vec<LogEvent> {
+        match (self, timer) {
+            (Log::Raft(r), Timer::Raft(t)) => {
+                drive(ctx, group, r, Call::Timer(t), Msg::Raft, Timer::Raft, Record::Raft)
+            }
+            (Log::MultiPaxos(r), Timer::MultiPaxos(t)) => drive(
+                ctx,
+                group,
+                r,
+                Call::Timer(t),
+                Msg::MultiPaxos,
+                Timer::MultiPaxos,
+                Record::MultiPaxos,
+            ),
+            (_, t) => unreachable!("{}: another log's timer {t:?}", ctx.id()),
+        }
+    }
+
+    /// Submits `op` as the host (answered by a [`LogEvent`] when applied or refused).
+    pub fn submit(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        group: &Group,
+        op: Op,
+    ) -> Vec<LogEvent> {
+        on_replica!(self, ctx, group, |q| Call::Submit(op))
+    }
+
+    pub fn leader(&self, group: &Group) -> Option<NodeId> {
+        let r = match self {
+            Log::Raft(r) => r.leader(),
+            Log::MultiPaxos(r) => r.leader(),
+        };
+        r.map(|r| group.node(r))
+    }
+
+    pub fn table(&self) -> &Kv {
+        match self {
+            Log::Raft(r) => r.state_machine(),
+            Log::MultiPaxos(r) => r.state_machine(),
+        }
+    }
+
+    /// The table's row for `txn`.
+    pub fn state(&self, txn: TxnId) -> Option<TxnState> {
+        self.table().get(txn.0 as u32).map(TxnState::decode)
+    }
+}
+
+/// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
+/// traffic to the other members (renumbered), its timers and records wrapped; answers to the
+/// host's operations come back as [`LogEvent`]s. The replicas' observations (leaders, applied
+/// entries) are the consensus checkers' vocabulary, not a commit's: they are not reported.
+pub fn drive<Q: KvWire, R: Process<Q>>(
+    ctx: &mut Context<'_, Replicated2pc>,
+    group: &Group,
+    r: &mut R,
+    call: Call<Q::Msg, Q::Timer>,
+    msg: fn(Q::Msg) -> Msg,
+    timer: fn(Q::Timer) -> Timer,
+    record: fn(Q::Record) -> Record,
+) -> Vec<LogEvent> {
+    let me = group.replica(ctx.id());
+    let effects = embed::<Replicated2pc, Q>(ctx, me, |c| match call {
+        Call::Start => r.on_start(c),
+        Call::Message(from, m) => r.on_message(c, group.replica(from), m),
+        Call::Timer(t) => r.on_timer(c, t),
+        Call::Submit(op) => r.on_message(c, me, Q::wrap_msg(KvMsg::Request { op })),
+    });
+    let mut events = Vec::new();
+    for e in effects {
+        match e {
+            Effect::Send { to, msg: m } if to == me => match Q::unwrap_msg(m) {
+                Ok(KvMsg::Reply { op, .. }) => events.push(LogEvent::Applied(op)),
+                Ok(KvMsg::Redirect { op, .. }) => events.push(LogEvent::Refused(op)),
+                Ok(KvMsg::Request { .. }) | Err(_) => {
+                    unreachable!("a replica sent itself a message")
+                }
+            },
+            Effect::Send { to, msg: m } => ctx.send(group.node(to), msg(m)),
+            other => push_local(ctx, other, timer, record, false),
+        }
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_reads_back_as_written() {
+        for state in [
+            TxnState::Begun { mask: 0b101 },
+            TxnState::Decided { outcome: Outcome::Commit, mask: 0b111 },
+            TxnState::Decided { outcome: Outcome::Abort, mask: 0 },
+            TxnState::Begun { mask: (1 << 60) - 1 },
+        ] {
+            assert_eq!(TxnState::decode(state.encode()), state);
+        }
+    }
+
+    #[test]
+    fn transitions_are_named_by_their_content() {
+        let t = TxnId(7);
+        let begun = TxnState::Begun { mask: 0b11 };
+        let commit = TxnState::Decided { outcome: Outcome::Commit, mask: 0b11 };
+        let abort = TxnState::Decided { outcome: Outcome::Abort, mask: 0b11 };
+        let ops = [
+            transition(t, None, begun),
+            transition(t, Some(begun), commit),
+            transition(t, Some(begun), abort),
+            transition(t, None, TxnState::Decided { outcome: Outcome::Abort, mask: 0 }),
+        ];
+        let mut ids: Vec<OpId> = ops.iter().map(|o| o.id).collect();
+        assert!(ids.iter().all(|&id| txn_of(id) == t && id != 0));
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "distinct transitions, distinct ids");
+        // The same transition proposed twice (by two leaders) is one operation.
+        assert_eq!(transition(t, Some(begun), commit), ops[1]);
+        // First decision wins: commit after abort fails, and the row stays aborted.
+        let mut kv = Kv::default();
+        kv.apply(&ops[0]);
+        kv.apply(&ops[2]);
+        kv.apply(&ops[1]);
+        assert_eq!(kv.get(7).map(TxnState::decode), Some(abort));
+    }
+}

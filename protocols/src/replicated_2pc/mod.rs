@@ -1,0 +1,502 @@
+//! Two-phase commit over consensus: the coordinator is a group of 2F + 1 replicas running a
+//! replicated log (Raft or Multi-Paxos), as Spanner and CockroachDB do, so a crashed
+//! coordinator leader is replaced, not waited for. Gray & Lamport (*Consensus on Transaction
+//! Commit*, §6) compare exactly this design with Paxos Commit.
+//!
+//! Parts, all reused unchanged:
+//! - the log is the Raft or Multi-Paxos replica of `crate::raft` / `crate::multi_paxos`; its
+//!   key-value state machine is the transaction manager's table, one register per
+//!   transaction, moved only by compare-and-set (`log`: begun, then decided, first decision
+//!   wins);
+//! - the participants are `crate::two_pc`'s participant (prepared records, votes,
+//!   cooperative termination), whose messages to "the coordinator" go to the group's leader
+//!   (`participant`);
+//! - the client is the commit client, whose retries go round the group's members.
+//!
+//! The transaction manager (`tm`) runs on every member and acts only while its replica leads:
+//! it logs the transaction as begun (not waited for), sends Prepare, collects the votes, and
+//! logs the decision — commit after every yes, abort after a no or a timeout — and only once
+//! the decision entry is committed and applied does it tell anyone (participants, client).
+//! Followers forward the 2PC messages they get to the leader they know. A new leader finishes
+//! every transaction its table holds: a decided one is announced again, a begun one aborted
+//! through the log (its votes died with the old leader; the compare-and-set fails if the old
+//! leader's commit made it into the log first, and then the commit is what is announced).
+//! A participant asking about a transaction the table does not know gets it aborted the same
+//! way. What participants are told is always what the log applied, so atomicity does not
+//! depend on who leads; with F + 1 members down no entry commits and prepared participants
+//! block, exactly as in 2PC.
+//!
+//! Normal-case cost over 2PC: two message delays (the decision entry's replication round)
+//! and, per logged entry, 2F replication messages, 2F acknowledgements and 2F + 1 forced
+//! writes. Participants do not acknowledge decisions: the log keeps every outcome (no log
+//! compaction), so the manager has nothing to end.
+//!
+//! Not implemented: replicated participants (each participant is one node), log compaction.
+
+mod embed;
+mod log;
+mod participant;
+mod tm;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Boot, Context, Duration, NodeId, Process, Protocol};
+
+use crate::client::{Client, ClientMsg, ClientTimer};
+use crate::consensus::wiring::Timeouts;
+use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::roles::commit_roles;
+use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
+use crate::shared::Shared;
+use crate::timing::Timing;
+use crate::two_pc::{Presumption, Shape, TwoPcConfig};
+use crate::txn::{Key, Layout, Observation, TxnId};
+use crate::{multi_paxos, raft, two_pc};
+
+pub use log::{Group, TxnState};
+pub use participant::Participant;
+pub use tm::CoordinatorReplica;
+
+/// The vocabulary: 2PC's messages, and the log's.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct Replicated2pc;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Msg {
+    Client(ClientMsg),
+    /// Between participants and the group's leader, and among participants.
+    TwoPc(two_pc::Msg),
+    /// A follower passes a 2PC message on to the leader it knows; `origin` sent it.
+    Forward {
+        origin: NodeId,
+        msg: two_pc::Msg,
+    },
+    Raft(raft::Msg),
+    MultiPaxos(multi_paxos::Msg),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Client(ClientTimer),
+    /// The client's start (see [`Config::client_start_us`]).
+    ClientStart,
+    /// A participant's (2PC's own timers).
+    TwoPc(two_pc::Timer),
+    /// Leader: the votes on this transaction are late; abort it.
+    Votes(TxnId),
+    Raft(raft::Timer),
+    MultiPaxos(multi_paxos::Timer),
+}
+
+/// What a node forces to disk: a member its log's records, a participant 2PC's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "log", rename_all = "snake_case")]
+pub enum Record {
+    Raft(raft::Record),
+    MultiPaxos(multi_paxos::Record),
+    Participant(two_pc::Record),
+}
+
+impl Protocol for Replicated2pc {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = Observation;
+
+    fn label_msg(msg: &Msg) -> String {
+        match msg {
+            Msg::Raft(m) => raft::Raft::label_msg(m),
+            Msg::MultiPaxos(m) => multi_paxos::MultiPaxos::label_msg(m),
+            Msg::Forward { msg, .. } => format!("FWD {}", sim_core::export::short_label(msg)),
+            other => sim_core::export::short_label(other),
+        }
+    }
+}
+
+crate::client_wire!(Replicated2pc, Msg, Timer);
+
+/// Log entries are not durable decisions of their replica (an uncommitted Raft entry may be
+/// truncated): only the participants' records count, as 2PC's.
+impl crate::durable::TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[crate::txn::Write])> {
+        match self {
+            Record::Participant(r) => r.prepared(),
+            _ => None,
+        }
+    }
+    fn decision(&self) -> Option<(TxnId, crate::txn::Outcome)> {
+        match self {
+            Record::Participant(r) => r.decision(),
+            _ => None,
+        }
+    }
+}
+
+/// Which replicated log the coordinator group runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    Raft,
+    MultiPaxos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub layout: Layout,
+    /// Members tolerated down: the group has 2F + 1.
+    pub f: u32,
+    pub log: LogKind,
+    pub group: Group,
+    /// The participants' (and the message flow's) 2PC configuration.
+    pub two_pc: Shared<TwoPcConfig>,
+    pub raft: Shared<raft::RaftConfig>,
+    pub multi_paxos: Shared<multi_paxos::MultiPaxosConfig>,
+    /// The client starts this long after the run (the group's first election, which replica 0
+    /// starts at once, is over by then in a fault-free run): a transaction never waits for
+    /// the group to boot, so its latency and cost are the commit's alone.
+    pub client_start_us: u64,
+    pub timing: Timing,
+}
+
+impl Config {
+    pub fn shape(&self) -> Shape {
+        self.two_pc.shape
+    }
+}
+
+/// The client, whose request goes round the members: attempt `k` to member `k mod (2F+1)`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GroupClient {
+    config: Shared<Config>,
+    client: Client,
+    fresh: bool,
+}
+
+impl GroupClient {
+    fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        if self.fresh {
+            ctx.set_timer(Duration::from_us(self.config.client_start_us), Timer::ClientStart);
+        }
+    }
+
+    /// Runs one of the client's handlers, routing its requests to the members.
+    fn run(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        handler: impl FnOnce(&mut Client, &mut Context<'_, Replicated2pc>),
+    ) {
+        let me = ctx.id();
+        let effects = embed::embed(ctx, me, |c| handler(&mut self.client, c));
+        let members = &self.config.group.members;
+        for e in effects {
+            match e {
+                sim_core::Effect::Send {
+                    to,
+                    msg: Msg::Client(ClientMsg::Request { txn, attempt }),
+                } if self.config.group.contains(to) => {
+                    let member = members[attempt as usize % members.len()];
+                    ctx.send(member, Msg::Client(ClientMsg::Request { txn, attempt }));
+                }
+                sim_core::Effect::Send { to, msg } => ctx.send(to, msg),
+                other => embed::push_local(ctx, other, |t| t, |r| r, true),
+            }
+        }
+    }
+}
+
+/// One node: a coordinator-group member, a participant, or the client.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    Member(CoordinatorReplica),
+    Participant(Participant),
+    Client(GroupClient),
+}
+
+impl Process<Replicated2pc> for Node {
+    fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        match self {
+            Node::Member(m) => m.on_start(ctx),
+            Node::Participant(p) => p.on_start(ctx),
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+    fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Member(m), msg) => m.on_message(ctx, from, msg),
+            (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
+            (Node::Client(c), Msg::Client(m)) => c.run(ctx, |cl, cx| cl.on_message(cx, m)),
+            (Node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
+        }
+    }
+    fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+        match (self, timer) {
+            (Node::Member(m), t) => m.on_timer(ctx, t),
+            (Node::Participant(p), t) => p.on_timer(ctx, t),
+            (Node::Client(c), Timer::ClientStart) => c.run(ctx, |cl, cx| cl.on_start(cx)),
+            (Node::Client(c), Timer::Client(t)) => c.run(ctx, |cl, cx| cl.on_timer(cx, t)),
+            (Node::Client(_), t) => panic!("the client got timer {t:?}: a protocol bug"),
+        }
+    }
+}
+
+impl NodeView for Node {
+    fn in_doubt(&self) -> Vec<TxnId> {
+        match self {
+            Node::Participant(p) => p.inner().in_doubt(),
+            _ => Vec::new(),
+        }
+    }
+    fn locks(&self) -> std::collections::BTreeMap<Key, TxnId> {
+        match self {
+            Node::Participant(p) => p.inner().locks().clone(),
+            _ => std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+impl CommitProtocol for Replicated2pc {
+    type Node = Node;
+    type Config = Config;
+    fn build(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> Node {
+        let layout = &config.layout;
+        if config.group.contains(id) {
+            return Node::Member(CoordinatorReplica::new(config, id, boot));
+        }
+        if layout.is_participant(id) {
+            return Node::Participant(Participant::new(config, id, boot));
+        }
+        debug_assert_eq!(id, layout.client(), "the layout has no node {id}");
+        let fresh = !boot.is_recovery();
+        let client = Client::new(*layout, config.two_pc.client.clone(), !fresh);
+        Node::Client(GroupClient { config: config.clone(), client, fresh })
+    }
+}
+
+// ----- the family ----------------------------------------------------------------------------
+
+const VARIANTS: &[(VariantSpec, LogKind)] = &[
+    (
+        VariantSpec::new(
+            "2pc-raft",
+            true,
+            "two-phase commit, the coordinator a Raft group of 2F+1 (its log holds begun and decisions)",
+        ),
+        LogKind::Raft,
+    ),
+    (
+        VariantSpec::new(
+            "2pc-multipaxos",
+            true,
+            "two-phase commit, the coordinator a Multi-Paxos group of 2F+1",
+        ),
+        LogKind::MultiPaxos,
+    ),
+];
+
+/// Member roles: node 0 is `coordinator` (the group's first leader), the other 2F members
+/// `coordinator-replica`; both run the manager, so both may emit its marks (the others only
+/// after a takeover), and the replica's own marks inside the replication (Raft's or
+/// Multi-Paxos's) are failure-path points of both.
+const ROLES: &[RoleSpec] = &[
+    RoleSpec {
+        name: "coordinator",
+        label: "coord",
+        crash_points: tm::Point::NAMES,
+        failure_points: &LOG_POINTS,
+    },
+    RoleSpec {
+        name: "participant",
+        label: "p",
+        crash_points: two_pc::PARTICIPANT_POINTS,
+        failure_points: &[],
+    },
+    RoleSpec { name: "client", label: "client", crash_points: &[], failure_points: &[] },
+    RoleSpec {
+        name: "coordinator-replica",
+        label: "cr",
+        crash_points: &[],
+        failure_points: &MEMBER_POINTS,
+    },
+];
+
+const LOG_POINT_COUNT: usize = union_len(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
+/// Raft's and Multi-Paxos's replica marks, each once.
+const LOG_POINTS: [&str; LOG_POINT_COUNT] =
+    union(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
+const MEMBER_POINTS: [&str; tm::Point::NAMES.len() + LOG_POINT_COUNT] =
+    union(tm::Point::NAMES, &LOG_POINTS);
+
+const fn contains(list: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if list[i].len() == name.len() && {
+            let (a, b) = (list[i].as_bytes(), name.as_bytes());
+            let mut k = 0;
+            while k < a.len() && a[k] == b[k] {
+                k += 1;
+            }
+            k == a.len()
+        } {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// How many names `a` and `b` hold together, each counted once.
+const fn union_len(a: &[&str], b: &[&str]) -> usize {
+    let mut n = a.len();
+    let mut j = 0;
+    while j < b.len() {
+        if !contains(a, b[j]) {
+            n += 1;
+        }
+        j += 1;
+    }
+    n
+}
+
+/// `a`, then the names of `b` not in `a`.
+const fn union<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    while n < a.len() {
+        out[n] = a[n];
+        n += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        if !contains(a, b[j]) {
+            out[n] = b[j];
+            n += 1;
+        }
+        j += 1;
+    }
+    assert!(n == N, "the union's length");
+    out
+}
+
+const SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "f",
+        kind: SettingKind::Int { min: 0, max: 8, default: 1 },
+        help: "coordinator members tolerated down: the coordinator is a group of 2F+1",
+    },
+    SettingSpec {
+        key: "colocated",
+        kind: SettingKind::Bool { default: false },
+        help: "member 0 shares participant 1's host, member j participant j+1's (Gray & Lamport's co-located case)",
+    },
+    SettingSpec {
+        key: "gray_lamport_shape",
+        kind: SettingKind::Bool { default: false },
+        help: "Gray & Lamport's message flow: the initiating RM prepares first and tells the leader",
+    },
+];
+
+/// Two-phase commit over a replicated coordinator.
+pub const FAMILY: Family = Family {
+    name: "two-phase commit over consensus",
+    variants: || VARIANTS.iter().map(|v| v.0).collect(),
+    roles: ROLES,
+    settings: SETTINGS,
+    properties: crate::family::COMMIT_PROPERTIES,
+    layout: roles,
+    run,
+    explore: None,
+};
+
+fn layout_of(scenario: &Scenario) -> Layout {
+    let settings = SettingsView::new(SETTINGS, &scenario.family);
+    let f = settings.int("f") as u32;
+    Layout {
+        participants: scenario.participants,
+        extra: 2 * f,
+        colocated: settings.flag("colocated"),
+    }
+}
+
+/// The commit layout, members after the client; co-located (Gray & Lamport's case), member 0
+/// shares the initiating RM's host (participant 1's) and member `j` participant `j + 1`'s
+/// while there are participants left, its own host after that: no two members share a host
+/// (they would fail together, which F-tolerance forbids).
+fn roles(scenario: &Scenario) -> crate::family::Roles {
+    let layout = layout_of(scenario);
+    let mut roles = commit_roles(&layout, ROLES, "coordinator-replica");
+    if let Some(hosts) = roles.hosts.as_mut() {
+        for (j, id) in layout.extra_ids().enumerate() {
+            let rm = j as u32 + 2; // member j + 1 on participant j + 2's host
+            hosts[id.index()] = if rm <= layout.participants { rm } else { id.0 };
+        }
+    }
+    roles
+}
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let log = VARIANTS.iter().find(|v| v.0.name == variant).expect("a 2pc-replicated variant").1;
+    let settings = SettingsView::new(SETTINGS, &scenario.family);
+    let layout = layout_of(scenario);
+    let f = settings.int("f") as u32;
+    let timing = Timing::for_network(&scenario.network);
+    let mut client = scenario.client_config(&timing);
+    let shape = if settings.flag("gray_lamport_shape") {
+        client.entry = crate::client::Entry::FirstParticipant;
+        Shape::GrayLamport
+    } else {
+        Shape::Classic
+    };
+    let replicas = 2 * f + 1;
+    // The group's election timing is the replicated logs' default (their own timeout settings
+    // are not this family's).
+    let t = Timeouts::of(&timing, &crate::settings::Settings::default())?;
+    let kv_client = crate::consensus::client::KvClientConfig {
+        replicas,
+        ops: 0,
+        max_in_flight: 1,
+        keys: 1,
+        retry: timing.resend,
+    };
+    let config = Config {
+        layout,
+        f,
+        log,
+        group: Group {
+            members: std::iter::once(layout.coordinator()).chain(layout.extra_ids()).collect(),
+        },
+        two_pc: Shared::new(TwoPcConfig {
+            layout,
+            presumption: Presumption::Nothing,
+            cooperative_termination: true,
+            broken: None,
+            shape,
+            execution_phase: false,
+            timing,
+            votes: scenario.votes.clone(),
+            client,
+        }),
+        raft: Shared::new(raft::RaftConfig {
+            replicas,
+            election_min_us: t.election_min_us,
+            election_max_us: t.election_max_us,
+            heartbeat_us: t.heartbeat_us,
+            batch_max: 64,
+            broken: None,
+            client: kv_client.clone(),
+        }),
+        multi_paxos: Shared::new(multi_paxos::MultiPaxosConfig {
+            replicas,
+            election_min_us: t.election_min_us,
+            election_max_us: t.election_max_us,
+            heartbeat_us: t.heartbeat_us,
+            batch_max: 64,
+            broken: None,
+            client: kv_client,
+        }),
+        client_start_us: t.election_min_us,
+        timing,
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<Replicated2pc>(scenario, roles, timing, config)
+}

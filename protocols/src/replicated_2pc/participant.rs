@@ -1,0 +1,92 @@
+//! A participant: `crate::two_pc`'s, unchanged, talking to a coordinator group instead of one
+//! coordinator.
+//!
+//! The 2PC participant addresses "the coordinator" (node 0) and recognises it by that id.
+//! Here whatever a member sends it arrives as from node 0, and what it sends to node 0 goes
+//! to the member that last spoke to it (the leader that prepared it, in the normal case) —
+//! except inquiries, which go to every member (the one it knew may be down; followers
+//! forward to their leader), and acknowledgements, which are not sent (the log keeps every
+//! outcome: the manager ends nothing).
+
+use sim_core::{Boot, Context, Effect, NodeId};
+
+use super::embed::{embed, push_local};
+use super::{Config, Msg, Record, Replicated2pc, Timer};
+use crate::shared::Shared;
+use crate::two_pc::{self, TwoPc};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Participant {
+    config: Shared<Config>,
+    inner: two_pc::Participant,
+    /// The member "the coordinator" means: the last one heard from.
+    leader: NodeId,
+}
+
+impl Participant {
+    pub fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
+        let disk: Vec<two_pc::Record> = boot
+            .disk()
+            .iter()
+            .map(|r| match r {
+                Record::Participant(r) => r.clone(),
+                other => unreachable!("{id}: a participant wrote {other:?}"),
+            })
+            .collect();
+        let boot = if boot.is_recovery() { Boot::Recovered { disk: &disk } } else { Boot::Fresh };
+        let inner = two_pc::Participant::new(&config.two_pc, id, boot);
+        Participant { config: config.clone(), inner, leader: config.layout.coordinator() }
+    }
+
+    /// The 2PC participant inside (its doubts and locks).
+    pub fn inner(&self) -> &two_pc::Participant {
+        &self.inner
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        self.run(ctx, |p, c| p.on_start(c));
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        let coordinator = self.config.layout.coordinator();
+        let (from, msg) = match msg {
+            Msg::Client(m) => (from, two_pc::Msg::Client(m)),
+            Msg::TwoPc(m) if self.config.group.contains(from) => {
+                self.leader = from;
+                (coordinator, m)
+            }
+            Msg::TwoPc(m) => (from, m),
+            other => unreachable!("participant {} got {other:?}", ctx.id()),
+        };
+        self.run(ctx, |p, c| p.on_message(c, from, msg));
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+        let Timer::TwoPc(t) = timer else {
+            unreachable!("participant {} got timer {timer:?}", ctx.id())
+        };
+        self.run(ctx, |p, c| p.on_timer(c, t));
+    }
+
+    fn run(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        handler: impl FnOnce(&mut two_pc::Participant, &mut Context<'_, TwoPc>),
+    ) {
+        let me = ctx.id();
+        let coordinator = self.config.layout.coordinator();
+        let effects = embed::<Replicated2pc, TwoPc>(ctx, me, |c| handler(&mut self.inner, c));
+        for e in effects {
+            match e {
+                Effect::Send { to, msg: two_pc::Msg::Client(m) } => ctx.send(to, Msg::Client(m)),
+                Effect::Send { to, msg } if to != coordinator => ctx.send(to, Msg::TwoPc(msg)),
+                Effect::Send { msg: two_pc::Msg::Ack { .. }, .. } => {}
+                Effect::Send { msg: msg @ two_pc::Msg::DecisionRequest { .. }, .. } => {
+                    ctx.broadcast(self.config.group.members.iter().copied(), Msg::TwoPc(msg))
+                }
+                Effect::Send { msg, .. } => ctx.send(self.leader, Msg::TwoPc(msg)),
+                other => push_local(ctx, other, Timer::TwoPc, Record::Participant, true),
+            }
+        }
+    }
+}

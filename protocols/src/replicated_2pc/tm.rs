@@ -1,0 +1,408 @@
+//! The transaction manager on each coordinator-group member: 2PC's coordinator, acting only
+//! while its replica leads, with the replicated log as its only durable state.
+//!
+//! Per transaction, while this member leads: *collecting* votes (the begun entry is proposed
+//! alongside Prepare, not waited for), then *deciding* (the decision entry is proposed); once
+//! the log has applied it, the outcome the table shows is announced: to the participants, to
+//! whoever asked, and to the client. Losing the lead forgets all of it: the next leader
+//! finishes from the table (see the module docs of `super`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{Boot, Context, Duration, NodeId};
+
+use super::log::{Group, Log, LogEvent, TxnState, transition, txn_of};
+use super::{Config, Msg, Record, Replicated2pc, Timer};
+use crate::client::ClientMsg;
+use crate::consensus::{Op, OpId};
+use crate::decision::{reply_to_client, send_marked};
+use crate::shared::Shared;
+use crate::two_pc::{self, Shape};
+use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
+
+crate::crash_points! {
+    /// The leader's crash points (normal path, in protocol order).
+    pub enum Point {
+        PrepareSent, AllVotesIn, DecisionProposed, DecisionCommitted, DecisionSentToFirst,
+        DecisionSentToAll
+    }
+}
+
+const DECISION_SENT: (&str, &str) =
+    (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
+
+/// Messages held while no leader is known, at most (the client's and the participants'
+/// retries cover what is dropped past it).
+const HELD_MAX: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Phase {
+    Collecting { yes: BTreeSet<NodeId> },
+    Deciding,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Active {
+    participants: Vec<NodeId>,
+    phase: Phase,
+    /// Participants that asked about it (told the outcome with the others).
+    askers: BTreeSet<NodeId>,
+    /// The decision or abort proposed last, until the log applies it.
+    pending: Option<OpId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CoordinatorReplica {
+    config: Shared<Config>,
+    log: Log,
+    fresh: bool,
+    leading: bool,
+    active: BTreeMap<TxnId, Active>,
+    /// Transactions announced since this member last became leader.
+    announced: BTreeSet<TxnId>,
+    /// 2PC messages (with their origin) that came while no leader was known.
+    held: Vec<(NodeId, two_pc::Msg)>,
+}
+
+impl CoordinatorReplica {
+    pub fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> CoordinatorReplica {
+        let replica = config.group.replica(id);
+        CoordinatorReplica {
+            config: config.clone(),
+            log: Log::new(config, replica, boot.disk()),
+            fresh: !boot.is_recovery(),
+            leading: false,
+            active: BTreeMap::new(),
+            announced: BTreeSet::new(),
+            held: Vec::new(),
+        }
+    }
+
+    fn group(&self) -> &Group {
+        &self.config.group
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        let first_leader = self.fresh && ctx.id() == self.group().members[0];
+        let group = self.config.group.clone();
+        let events = self.log.start(ctx, &group, first_leader);
+        self.after_log(ctx, events);
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Raft(_) | Msg::MultiPaxos(_) => {
+                let group = self.config.group.clone();
+                let events = self.log.on_message(ctx, &group, from, msg);
+                self.after_log(ctx, events);
+            }
+            Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
+            Msg::TwoPc(m) => self.on_2pc(ctx, from, m),
+            Msg::Forward { origin, msg } => self.on_2pc(ctx, origin, msg),
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+        match timer {
+            Timer::Votes(txn) => {
+                if self.leading
+                    && matches!(
+                        self.active.get(&txn).map(|a| &a.phase),
+                        Some(Phase::Collecting { .. })
+                    )
+                {
+                    self.decide(ctx, txn, Outcome::Abort);
+                }
+            }
+            Timer::Raft(_) | Timer::MultiPaxos(_) => {
+                let group = self.config.group.clone();
+                let events = self.log.on_timer(ctx, &group, timer);
+                self.after_log(ctx, events);
+            }
+            other => unreachable!("member {} got timer {other:?}", ctx.id()),
+        }
+    }
+
+    // ----- the log's answers -------------------------------------------------------------
+
+    /// After any handler of the log: act on applied operations, notice a change of leader,
+    /// and, leading, finish what the table holds.
+    fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>) {
+        for e in events {
+            match e {
+                LogEvent::Applied(op) => self.on_applied(ctx, op),
+                LogEvent::Refused(_) => {} // not leading: noticed just below
+            }
+        }
+        let leads = self.log.leader(self.group()) == Some(ctx.id());
+        if leads && !self.leading {
+            self.leading = true;
+            self.announced.clear();
+        } else if !leads && self.leading {
+            self.leading = false;
+            self.active.clear(); // the next leader finishes from the table
+        }
+        if self.leading {
+            self.finish_table(ctx);
+        }
+        self.release_held(ctx);
+    }
+
+    /// The log applied `op`: announce the decision the table shows; a transaction still only
+    /// begun that this leader is not running gets aborted, and an abort that found the row
+    /// other than it expected is proposed again against the row as it is.
+    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: OpId) {
+        let txn = txn_of(op);
+        if !self.leading {
+            return;
+        }
+        match self.log.state(txn) {
+            Some(TxnState::Decided { outcome, mask }) => self.announce(ctx, txn, outcome, mask),
+            Some(TxnState::Begun { .. }) => match self.active.get(&txn) {
+                None => self.finish(ctx, txn, None),
+                Some(a) if a.pending == Some(op) => self.propose_abort(ctx, txn),
+                Some(_) => {} // our begun entry: votes decide
+            },
+            None => unreachable!("{txn}: an applied transition leaves a row"),
+        }
+    }
+
+    /// A new leader's duty: every decided row is announced (once per leadership), every row
+    /// only begun and not run here is aborted through the log.
+    fn finish_table(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        let rows: Vec<(TxnId, TxnState)> = self
+            .log
+            .table()
+            .values()
+            .map(|(k, v)| (TxnId(u64::from(k)), TxnState::decode(v)))
+            .filter(|(t, _)| !self.announced.contains(t) && !self.active.contains_key(t))
+            .collect();
+        for (txn, state) in rows {
+            match state {
+                TxnState::Decided { outcome, mask } => self.announce(ctx, txn, outcome, mask),
+                TxnState::Begun { .. } => self.finish(ctx, txn, None),
+            }
+        }
+    }
+
+    // ----- 2PC messages --------------------------------------------------------------------
+
+    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        if self.leading {
+            return self.handle(ctx, origin, msg);
+        }
+        match self.log.leader(self.group()) {
+            Some(leader) if leader != ctx.id() => ctx.send(leader, Msg::Forward { origin, msg }),
+            _ if self.held.len() < HELD_MAX => self.held.push((origin, msg)),
+            _ => {} // dropped: its sender retries
+        }
+    }
+
+    /// Held messages go to the leader as soon as one is known.
+    fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        if self.held.is_empty() || self.log.leader(self.group()).is_none() {
+            return;
+        }
+        for (origin, msg) in std::mem::take(&mut self.held) {
+            self.on_2pc(ctx, origin, msg);
+        }
+    }
+
+    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        match msg {
+            two_pc::Msg::Client(ClientMsg::Request { txn, .. }) => self.begin(ctx, txn, None),
+            two_pc::Msg::InitiatorPrepared { txn } => self.begin(ctx, txn, Some(origin)),
+            two_pc::Msg::Vote { txn, vote } => self.on_vote(ctx, origin, txn, vote),
+            two_pc::Msg::DecisionRequest { txn } => self.finish(ctx, txn, Some(origin)),
+            other => unreachable!("the manager got {other:?}"),
+        }
+    }
+
+    // ----- phase 1 -------------------------------------------------------------------------
+
+    /// A new transaction (in Gray & Lamport's shape, with its initiating RM prepared).
+    fn begin(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: Txn, initiator: Option<NodeId>) {
+        let id = txn.id;
+        match self.log.state(id) {
+            Some(TxnState::Decided { outcome, .. }) => {
+                if let Some(rm) = initiator {
+                    ctx.send(rm, Msg::TwoPc(two_pc::Msg::Decision { txn: id, outcome }));
+                } else {
+                    reply_to_client(ctx, self.config.layout.client(), id, outcome);
+                }
+                return;
+            }
+            Some(TxnState::Begun { .. }) => return self.finish(ctx, id, initiator),
+            None if self.active.contains_key(&id) => return, // a duplicate
+            None => {}
+        }
+        let participants = txn.participants();
+        assert!(!participants.is_empty(), "{id} touches no participant");
+        let begun = TxnState::Begun { mask: self.mask_of(&participants) };
+        let yes = initiator.into_iter().collect();
+        let phase = Phase::Collecting { yes };
+        let active = Active {
+            participants: participants.clone(),
+            phase,
+            askers: BTreeSet::new(),
+            pending: None,
+        };
+        self.active.insert(id, active);
+        self.submit(ctx, transition(id, None, begun));
+        for &p in participants.iter().filter(|&&p| Some(p) != initiator) {
+            let prepare = two_pc::Msg::Prepare {
+                txn: id,
+                participants: participants.clone(),
+                writes: txn.writes_at(p),
+            };
+            ctx.send(p, Msg::TwoPc(prepare));
+        }
+        ctx.mark(Point::PrepareSent.name());
+        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
+        if let Some(rm) = initiator {
+            self.on_vote(ctx, rm, id, Vote::Yes);
+        }
+    }
+
+    fn on_vote(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        from: NodeId,
+        txn: TxnId,
+        vote: Vote,
+    ) {
+        let Some(a) = self.active.get_mut(&txn) else {
+            // Not running here: a yes voter needs the outcome, whatever the table makes it.
+            if vote == Vote::Yes {
+                self.finish(ctx, txn, Some(from));
+            }
+            return;
+        };
+        let Phase::Collecting { yes } = &mut a.phase else {
+            if vote == Vote::Yes {
+                a.askers.insert(from); // deciding: told with the others
+            }
+            return;
+        };
+        match vote {
+            Vote::No => self.decide(ctx, txn, Outcome::Abort),
+            Vote::Yes => {
+                yes.insert(from);
+                if yes.len() == a.participants.len() {
+                    ctx.mark(Point::AllVotesIn.name());
+                    self.decide(ctx, txn, Outcome::Commit);
+                }
+            }
+        }
+    }
+
+    // ----- phase 2 -------------------------------------------------------------------------
+
+    /// Proposes the decision: begun → decided, applied only if nothing decided it first.
+    fn decide(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, outcome: Outcome) {
+        let mask = self.mask_of(&self.active[&txn].participants);
+        let op =
+            transition(txn, Some(TxnState::Begun { mask }), TxnState::Decided { outcome, mask });
+        let a = self.active.get_mut(&txn).expect("deciding a running transaction");
+        a.phase = Phase::Deciding;
+        a.pending = Some(op.id);
+        ctx.cancel_timer(Timer::Votes(txn));
+        self.submit(ctx, op);
+        ctx.mark(Point::DecisionProposed.name());
+    }
+
+    /// Finishes a transaction this leader is not collecting votes for: announce what the table
+    /// says, or abort it through the log. `asker` (a participant) is told the outcome.
+    fn finish(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, asker: Option<NodeId>) {
+        if let Some(TxnState::Decided { outcome, .. }) = self.log.state(txn) {
+            if let Some(p) = asker {
+                ctx.send(p, Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }));
+            }
+            return;
+        }
+        if let Some(a) = self.active.get_mut(&txn) {
+            a.askers.extend(asker); // collecting or deciding here: the answer comes with it
+            return;
+        }
+        let participants = match self.log.state(txn) {
+            Some(state) => self.participants_of(state.mask()),
+            None => Vec::new(),
+        };
+        let askers = asker.into_iter().collect();
+        let active = Active { participants, phase: Phase::Deciding, askers, pending: None };
+        self.active.insert(txn, active);
+        self.propose_abort(ctx, txn);
+    }
+
+    /// Proposes abort against the row as the table shows it now.
+    fn propose_abort(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId) {
+        let now = self.log.state(txn);
+        let mask = now.map_or(0, TxnState::mask);
+        let op = transition(txn, now, TxnState::Decided { outcome: Outcome::Abort, mask });
+        if let Some(a) = self.active.get_mut(&txn) {
+            a.pending = Some(op.id);
+        }
+        self.submit(ctx, op);
+    }
+
+    /// The log applied `txn`'s decision: tell every participant, every asker and the client.
+    fn announce(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        txn: TxnId,
+        outcome: Outcome,
+        mask: u64,
+    ) {
+        if !self.announced.insert(txn) {
+            return;
+        }
+        ctx.mark(Point::DecisionCommitted.name());
+        ctx.cancel_timer(Timer::Votes(txn));
+        let askers = self.active.remove(&txn).map(|a| a.askers).unwrap_or_default();
+        let mut targets = self.participants_of(mask);
+        for p in askers {
+            if !targets.contains(&p) {
+                targets.push(p);
+            }
+        }
+        ctx.observe(Observation::Decided { txn, outcome });
+        send_marked(
+            ctx,
+            &targets,
+            Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }),
+            DECISION_SENT,
+        );
+        if self.config.shape() == Shape::Classic {
+            reply_to_client(ctx, self.config.layout.client(), txn, outcome);
+        }
+    }
+
+    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
+        let group = self.config.group.clone();
+        let events = self.log.submit(ctx, &group, op);
+        self.after_log(ctx, events);
+    }
+}
+
+/// Participants a row's mask can name (bit `i`: participant node `i + 1`).
+const MASK_BITS: u32 = 60;
+
+impl CoordinatorReplica {
+    /// A transaction's participants as its row stores them. A cluster of more than
+    /// [`MASK_BITS`] participants stores none (0): its rows' participants are all of them.
+    fn mask_of(&self, participants: &[NodeId]) -> u64 {
+        if self.config.layout.participants > MASK_BITS {
+            return 0;
+        }
+        participants.iter().fold(0, |m, p| m | 1 << (p.0 - 1))
+    }
+
+    /// Whom a row's outcome goes to.
+    fn participants_of(&self, mask: u64) -> Vec<NodeId> {
+        let layout = &self.config.layout;
+        if layout.participants > MASK_BITS {
+            return layout.participant_ids().collect();
+        }
+        (0..MASK_BITS).filter(|i| mask & 1 << i != 0).map(|i| NodeId(i + 1)).collect()
+    }
+}
