@@ -1,0 +1,338 @@
+//! ZAB (Junqueira, Reed & Serafini, *Zab: High-performance broadcast for primary-backup
+//! systems*, DSN 2011): a replicated log of key-value operations, as a protocol family.
+//!
+//! Replicas are nodes `0..N` (`--participants N`), the key-value client is node `N`, wired as
+//! Raft's and Multi-Paxos's ([`crate::consensus::wiring`]). A replica runs the paper's four
+//! phases, named as there:
+//!
+//! - **Election** (phase 0). Simple, as the paper allows any election that picks a
+//!   prospective leader: a replica that hears no leader for a randomized timeout (drawn from
+//!   its own stream) stands and tells the others its last zxid; a replica that is itself
+//!   looking or standing supports the best candidate it hears of — the highest
+//!   `(currentEpoch, last zxid)`, the node id breaking ties — by sending it `CEPOCH`, and a
+//!   looking replica that hears a worse one stands itself. Election decides nothing for
+//!   safety: discovery does.
+//! - **Discovery** (phase 1). The prospective leader, with a quorum of `CEPOCH(f.p)` (itself
+//!   included), picks the new epoch `e' = max f.p + 1` and sends `NEWEPOCH(e')`; a follower
+//!   accepts it only above its `acceptedEpoch` (so at most one leader gets a quorum for
+//!   `e'`), forces it, and answers `ACK-E(f.a, h_f)` with its `currentEpoch` and history. With
+//!   a quorum of those the leader takes the history with the highest
+//!   `(currentEpoch, last zxid)` as its initial history `I_e'` (it holds every committed
+//!   transaction).
+//! - **Synchronization** (phase 2). `NEWLEADER(e', I_e')`: a follower that accepted `e'`
+//!   sets `currentEpoch = e'`, replaces its history with `I_e'`, forces both and answers
+//!   `ACK-LD`; with a quorum of those the leader commits `I_e'` (`COMMIT`) and only then
+//!   broadcasts.
+//! - **Broadcast** (phase 3). A client operation becomes a transaction with zxid
+//!   `(e', counter)`; the leader forces it and sends `PROPOSAL`, each follower forces it and
+//!   answers `ACK`, and once a quorum holds it the leader sends `COMMIT` and every replica
+//!   delivers in zxid order. A replica that joins later (recovered, or cut off during
+//!   discovery) hears the leader's heartbeat, sends `CEPOCH`, and is taken through
+//!   `NEWEPOCH` and `NEWLEADER` with the leader's whole history before it gets proposals.
+//!
+//! The simulated network is not FIFO (the paper assumes TCP): a follower takes a proposal
+//! only at the position right after its history, and the leader re-sends, on its heartbeat,
+//! proposals a follower has not acknowledged for a whole heartbeat period; heartbeats carry
+//! the commit point, so a lost `COMMIT` is learned late, not never. `acceptedEpoch` (with the
+//! leader it was accepted from, so a repeated `NEWEPOCH` is answered again),
+//! `currentEpoch` and the history are forced before the replica answers anything that
+//! depends on them. Delivery state is volatile: a recovered replica delivers again from the
+//! first transaction as it learns the commit point, as in Raft.
+//!
+//! What checkers read: `LeaderElected { term: e' }` and `LeaderLog` (the epochs of `I_e'`)
+//! when discovery ends; `EntryApplied` (`index`: position in the history, `term`: the zxid's
+//! epoch) and `Delivered` (the zxid) on every delivery; `PrimaryBroadcast` when the leader
+//! proposes. So the consensus properties apply, and ZAB's own `primary-order`, `integrity`
+//! and `total-order` (`checkers::consensus::zab`).
+//!
+//! Not implemented: ZooKeeper's fast leader election, DIFF/TRUNC/SNAP synchronization (the
+//! paper's whole-history `NEWLEADER` is used), snapshots, membership changes, observers,
+//! leader leases and sync reads.
+//!
+//! Bounds: a re-send carries at most [`ZabConfig::batch_max`] proposals per follower; a
+//! history grows by one transaction per operation proposed (a retried operation already in
+//! the uncommitted history is not proposed again); the client's retries are capped by its
+//! backoff.
+//!
+//! Broken variant (for the checkers to catch): `broken-zab-skip-sync` — a new leader
+//! broadcasts as soon as a quorum accepted its epoch, skipping synchronization: it keeps its
+//! own history and its followers keep theirs, so a follower appends the new epoch's
+//! proposals after an older epoch's transaction the leader never had, and delivers it where
+//! the others deliver the leader's.
+
+mod replica;
+
+use serde::{Deserialize, Serialize};
+use sim_core::{Duration, NodeId, Protocol};
+
+use crate::consensus::client::{KvClientConfig, KvMsg, KvTimer};
+use crate::consensus::wiring::{
+    ConsensusNode, Timeouts, client_config, replica_layout, replica_roles,
+};
+use crate::consensus::{CONSENSUS_PROPERTIES, Op};
+use crate::durable::TxnRecord;
+use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError};
+use crate::shared::Shared;
+use crate::timing::Timing;
+use crate::txn::{Observation, Outcome, TxnId, Write};
+
+pub use replica::Replica;
+
+/// The ZAB vocabulary.
+#[derive(Clone, Debug, PartialEq, Hash)]
+pub struct Zab;
+
+/// A transaction id: the epoch of the leader that proposed it, and its counter there (from
+/// 1). Ordered as the paper orders zxids: by epoch, then counter.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Zxid {
+    pub epoch: u64,
+    pub counter: u64,
+}
+
+impl std::fmt::Display for Zxid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{},{}>", self.epoch, self.counter)
+    }
+}
+
+/// One transaction of a history: `<v, z>` in the paper.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Txn {
+    pub zxid: Zxid,
+    pub op: Op,
+}
+
+/// The paper's messages (the election's `Elect` and the liveness messages `Heartbeat` and
+/// `NewerEpoch` are this implementation's). `index` is a position in the history (from 1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum Msg {
+    Kv(KvMsg),
+    /// Phase 0: the sender stands, with this `(currentEpoch, last zxid)`.
+    Elect {
+        current_epoch: u64,
+        last_zxid: Zxid,
+    },
+    /// Phase 1: `CEPOCH(f.p)`, a follower's `acceptedEpoch`.
+    CEpoch {
+        accepted_epoch: u64,
+    },
+    /// Phase 1: `NEWEPOCH(e')`.
+    NewEpoch {
+        epoch: u64,
+    },
+    /// Phase 1: `ACK-E(f.a, h_f)`.
+    AckEpoch {
+        epoch: u64,
+        current_epoch: u64,
+        history: Vec<Txn>,
+    },
+    /// Phase 2: `NEWLEADER(e', I_e')`.
+    NewLeader {
+        epoch: u64,
+        history: Vec<Txn>,
+    },
+    /// Phase 2: `ACK-LD`; the follower's history now has `index` transactions.
+    AckNewLeader {
+        epoch: u64,
+        index: u64,
+    },
+    /// Phase 3: `PROPOSE(e', <v, z>)` at position `index`.
+    Proposal {
+        epoch: u64,
+        index: u64,
+        txn: Txn,
+    },
+    /// Phase 3: `ACK`: the follower holds the leader's history through `index`.
+    Ack {
+        epoch: u64,
+        index: u64,
+    },
+    /// Phase 3 (and the end of phase 2): `COMMIT` every transaction through `index`.
+    Commit {
+        epoch: u64,
+        index: u64,
+    },
+    /// The leader of `epoch` is alive and committed through `commit`.
+    Heartbeat {
+        epoch: u64,
+        commit: u64,
+    },
+    /// The receiver accepted a later epoch than the sender leads or stands for.
+    NewerEpoch {
+        accepted_epoch: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timer {
+    Kv(KvTimer),
+    /// No word from an established leader (or a phase that did not finish): stand.
+    Election,
+    /// Leader: heartbeat, and re-send unacknowledged proposals.
+    Heartbeat,
+}
+
+/// What a replica forces to its disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// `acceptedEpoch` (`f.p`), and the leader whose `NEWEPOCH` it accepted.
+    AcceptedEpoch { epoch: u64, leader: NodeId },
+    /// `currentEpoch` (`f.a`) and the whole history, set together at synchronization.
+    NewLeader { epoch: u64, history: Vec<Txn> },
+    /// A proposal appended to the history at position `index`.
+    Append { index: u64, txn: Txn },
+}
+
+impl Protocol for Zab {
+    type Msg = Msg;
+    type Timer = Timer;
+    type Record = Record;
+    type Obs = Observation;
+
+    fn label_msg(msg: &Msg) -> String {
+        match msg {
+            Msg::Kv(KvMsg::Request { op }) => format!("REQ {}", op.id),
+            Msg::Kv(KvMsg::Reply { op, .. }) => format!("REPLY {op}"),
+            Msg::Kv(KvMsg::Redirect { op, .. }) => format!("REDIRECT {op}"),
+            Msg::Elect { last_zxid, .. } => format!("ELECT {last_zxid}"),
+            Msg::CEpoch { accepted_epoch } => format!("CEPOCH {accepted_epoch}"),
+            Msg::NewEpoch { epoch } => format!("NEWEPOCH {epoch}"),
+            Msg::AckEpoch { epoch, history, .. } => format!("ACK-E {epoch} x{}", history.len()),
+            Msg::NewLeader { epoch, history } => format!("NEWLEADER {epoch} x{}", history.len()),
+            Msg::AckNewLeader { epoch, .. } => format!("ACK-LD {epoch}"),
+            Msg::Proposal { txn, .. } => format!("PROPOSAL {}", txn.zxid),
+            Msg::Ack { epoch, index } => format!("ACK {epoch} i{index}"),
+            Msg::Commit { epoch, index } => format!("COMMIT {epoch} i{index}"),
+            Msg::Heartbeat { epoch, commit } => format!("HEARTBEAT {epoch} c{commit}"),
+            Msg::NewerEpoch { accepted_epoch } => format!("NEWER-EPOCH {accepted_epoch}"),
+        }
+    }
+}
+
+crate::kv_wire!(Zab, Msg, Timer);
+
+/// ZAB's records hold no transaction of the commit vocabulary: it reads nothing from them.
+impl TxnRecord for Record {
+    fn prepared(&self) -> Option<(TxnId, &[Write])> {
+        None
+    }
+    fn decision(&self) -> Option<(TxnId, Outcome)> {
+        None
+    }
+}
+
+/// Textbook mistakes, for the checkers to catch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokenZab {
+    /// A new leader broadcasts without synchronizing its followers first.
+    SkipSync,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZabConfig {
+    pub replicas: u32,
+    /// Election timeouts are drawn uniformly from `[election_min_us, election_max_us]`.
+    pub election_min_us: u64,
+    pub election_max_us: u64,
+    pub heartbeat_us: u64,
+    /// Proposals re-sent to one follower per heartbeat, at most.
+    pub batch_max: u64,
+    pub broken: Option<BrokenZab>,
+    pub client: KvClientConfig,
+}
+
+impl ZabConfig {
+    fn quorum(&self) -> usize {
+        self.replicas as usize / 2 + 1
+    }
+    fn election_timeout(&self, rng: &mut sim_core::SimRng) -> Duration {
+        let us = sim_core::rng::uniform_u64(rng, self.election_min_us, self.election_max_us);
+        Duration::from_us(us)
+    }
+}
+
+/// One node of a ZAB ensemble: a replica or the key-value client.
+pub type Node = ConsensusNode<Replica>;
+
+impl CommitProtocol for Zab {
+    type Node = Node;
+    type Config = ZabConfig;
+    fn build(config: &Shared<ZabConfig>, id: NodeId, boot: sim_core::Boot<'_, Record>) -> Node {
+        let recovered = boot.is_recovery();
+        Node::build(id, config.replicas, &config.client, recovered, || {
+            Replica::new(config, id, boot.disk())
+        })
+    }
+}
+
+const VARIANTS: &[(VariantSpec, Option<BrokenZab>)] = &[
+    (
+        VariantSpec::new(
+            "zab",
+            true,
+            "ZAB: epochs, discovery, synchronization, broadcast; KV client",
+        ),
+        None,
+    ),
+    (
+        VariantSpec::new(
+            "broken-zab-skip-sync",
+            false,
+            "BROKEN: a new leader broadcasts before synchronizing its followers",
+        ),
+        Some(BrokenZab::SkipSync),
+    ),
+];
+
+const ROLES: &[RoleSpec] = &replica_roles(replica::Point::NAMES);
+
+/// What ZAB is judged on: every consensus property, and the paper's own.
+pub const ZAB_PROPERTIES: &[&str] = &{
+    let mut all = [""; CONSENSUS_PROPERTIES.len() + 3];
+    let mut i = 0;
+    while i < CONSENSUS_PROPERTIES.len() {
+        all[i] = CONSENSUS_PROPERTIES[i];
+        i += 1;
+    }
+    all[i] = "primary-order";
+    all[i + 1] = "integrity";
+    all[i + 2] = "total-order";
+    all
+};
+
+/// The ZAB family.
+pub const FAMILY: Family = Family {
+    name: "zab",
+    variants: || VARIANTS.iter().map(|v| v.0).collect(),
+    roles: ROLES,
+    settings: &[],
+    properties: ZAB_PROPERTIES,
+    layout: |s| replica_layout(ROLES, s),
+    run,
+    explore: None,
+};
+
+fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    let broken = VARIANTS.iter().find(|v| v.0.name == variant).expect("a ZAB variant").1;
+    let timing = Timing::for_network(&scenario.network);
+    let t = Timeouts::of(&timing);
+    let config = ZabConfig {
+        replicas: scenario.participants,
+        election_min_us: t.election_min_us,
+        election_max_us: t.election_max_us,
+        heartbeat_us: t.heartbeat_us,
+        batch_max: 64,
+        broken,
+        client: client_config(scenario, &timing),
+    };
+    let roles = (FAMILY.layout)(scenario);
+    crate::scenario::run_with::<Zab>(scenario, roles, timing, config)
+}
