@@ -110,9 +110,10 @@ pub fn integrity(h: &History) -> Verdict {
     let z = &h.consensus().zab;
     let mut v = Vec::new();
     for life in &z.lives {
-        let bad = life.deliveries.iter().find(|d| {
-            z.broadcast_of(d.zxid).is_none_or(|(_, b)| b.op != d.op || b.at > d.at)
-        });
+        let bad = life
+            .deliveries
+            .iter()
+            .find(|d| z.broadcast_of(d.zxid).is_none_or(|(_, b)| b.op != d.op || b.at > d.at));
         if let Some(d) = bad {
             let what = match z.broadcast_of(d.zxid) {
                 None => "no primary broadcast it".to_string(),

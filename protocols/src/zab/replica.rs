@@ -63,7 +63,10 @@ struct Leading {
 enum Role {
     /// Phase 0: looking for a leader.
     Election,
-    Follower { leader: NodeId, phase: Phase },
+    Follower {
+        leader: NodeId,
+        phase: Phase,
+    },
     Leader(Box<Leading>),
 }
 
@@ -84,6 +87,8 @@ pub struct Replica {
     /// Transactions through `commit` are committed; through `delivered`, delivered to `kv`.
     commit: u64,
     delivered: u64,
+    /// A follower's history was short of the leader's commit point at the last heartbeat.
+    behind: bool,
     kv: Kv,
 }
 
@@ -117,6 +122,7 @@ impl Replica {
             role: Role::Election,
             commit: 0,
             delivered: 0,
+            behind: false,
             kv: Kv::default(),
         }
     }
@@ -246,7 +252,8 @@ impl Replica {
             ctx.send(from, Msg::CEpoch { accepted_epoch: self.accepted_epoch });
             self.arm_election(ctx);
         } else if standing {
-            let elect = Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
+            let elect =
+                Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
             ctx.send(from, elect);
         } else {
             self.stand(ctx);
@@ -424,7 +431,13 @@ impl Replica {
         self.arm_election(ctx);
     }
 
-    fn on_ack_new_leader(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, index: u64) {
+    fn on_ack_new_leader(
+        &mut self,
+        ctx: &mut Context<'_, Zab>,
+        from: NodeId,
+        epoch: u64,
+        index: u64,
+    ) {
         let Role::Leader(l) = &mut self.role else { return };
         if l.epoch != epoch {
             return;
@@ -438,7 +451,9 @@ impl Replica {
                 self.count_ack_leaders(ctx);
             }
             Phase::Broadcast => {
-                // A late follower: the commit point, and what it lacks.
+                // A late follower: it may complete a quorum, then it needs the commit point
+                // and what it lacks.
+                self.advance_commit(ctx);
                 if self.commit > 0 {
                     ctx.send(from, Msg::Commit { epoch, index: self.commit });
                 }
@@ -556,10 +571,10 @@ impl Replica {
         if l.epoch != epoch || l.phase != Phase::Broadcast {
             return;
         }
-        if let Some(m) = l.matched.get_mut(&from) {
-            *m = (*m).max(index);
-            self.advance_commit(ctx);
-        }
+        // Only a follower synchronized by this leader in this epoch acknowledges in it.
+        let m = l.matched.entry(from).or_insert(0);
+        *m = (*m).max(index);
+        self.advance_commit(ctx);
     }
 
     /// Commits the longest prefix a quorum holds, and sends `COMMIT` for it.
@@ -620,6 +635,14 @@ impl Replica {
         if self.follows_in_broadcast(from, epoch) {
             self.arm_election(ctx);
             self.learn_commit(ctx, commit);
+            // Short of the commit point for a whole heartbeat period: the leader lost track
+            // of us (an ACK-LD or ACKs lost). Say how far we hold its history.
+            let index = self.history.len() as u64;
+            let behind = index < commit;
+            if behind && self.behind {
+                ctx.send(from, Msg::Ack { epoch, index });
+            }
+            self.behind = behind;
             return;
         }
         // An established leader we do not follow yet: join it through discovery.
