@@ -121,9 +121,12 @@ pub enum Msg {
     CEpoch {
         accepted_epoch: u64,
     },
-    /// Phase 1: `NEWEPOCH(e')`.
+    /// Phase 1: `NEWEPOCH(e')`; `established`: the sender already has its quorum for
+    /// `e'` (a late follower joins it even if it accepted `e'` from a failed candidate, as
+    /// ZooKeeper's followers do).
     NewEpoch {
         epoch: u64,
+        established: bool,
     },
     /// Phase 1: `ACK-E(f.a, h_f)`.
     AckEpoch {
@@ -203,7 +206,7 @@ impl Protocol for Zab {
             Msg::Kv(KvMsg::Redirect { op, .. }) => format!("REDIRECT {op}"),
             Msg::Elect { last_zxid, .. } => format!("ELECT {last_zxid}"),
             Msg::CEpoch { accepted_epoch } => format!("CEPOCH {accepted_epoch}"),
-            Msg::NewEpoch { epoch } => format!("NEWEPOCH {epoch}"),
+            Msg::NewEpoch { epoch, .. } => format!("NEWEPOCH {epoch}"),
             Msg::AckEpoch { epoch, history, .. } => format!("ACK-E {epoch} x{}", history.len()),
             Msg::NewLeader { epoch, history } => format!("NEWLEADER {epoch} x{}", history.len()),
             Msg::AckNewLeader { epoch, .. } => format!("ACK-LD {epoch}"),

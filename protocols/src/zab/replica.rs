@@ -150,7 +150,9 @@ impl sim_core::Process<Zab> for Replica {
                 self.on_elect(ctx, from, current_epoch, last_zxid)
             }
             Msg::CEpoch { accepted_epoch } => self.on_cepoch(ctx, from, accepted_epoch),
-            Msg::NewEpoch { epoch } => self.on_new_epoch(ctx, from, epoch),
+            Msg::NewEpoch { epoch, established } => {
+                self.on_new_epoch(ctx, from, epoch, established)
+            }
             Msg::AckEpoch { epoch, current_epoch, history } => {
                 self.on_ack_epoch(ctx, from, epoch, current_epoch, history)
             }
@@ -269,7 +271,8 @@ impl Replica {
             self.count_cepochs(ctx);
         } else {
             // A follower joining an epoch already chosen (late, or recovered).
-            ctx.send(from, Msg::NewEpoch { epoch: l.epoch });
+            let established = l.phase != Phase::Discovery;
+            ctx.send(from, Msg::NewEpoch { epoch: l.epoch, established });
         }
     }
 
@@ -288,19 +291,25 @@ impl Replica {
         l.epoch = epoch;
         l.ack_epochs = BTreeSet::from([self.id]);
         l.best = best;
-        ctx.broadcast(to, Msg::NewEpoch { epoch });
+        ctx.broadcast(to, Msg::NewEpoch { epoch, established: false });
         self.count_ack_epochs(ctx);
     }
 
     /// Sets and forces `acceptedEpoch`.
     fn accept_epoch(&mut self, ctx: &mut Context<'_, Zab>, epoch: u64, leader: NodeId) {
-        assert!(epoch > self.accepted_epoch, "{}: accepted epochs only go up", self.id);
+        assert!(epoch >= self.accepted_epoch, "{}: accepted epochs never go down", self.id);
         self.accepted_epoch = epoch;
         self.accepted_leader = Some(leader);
         ctx.persist(Record::AcceptedEpoch { epoch, leader });
     }
 
-    fn on_new_epoch(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64) {
+    fn on_new_epoch(
+        &mut self,
+        ctx: &mut Context<'_, Zab>,
+        from: NodeId,
+        epoch: u64,
+        established: bool,
+    ) {
         if epoch < self.accepted_epoch {
             ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
             return;
@@ -308,7 +317,13 @@ impl Replica {
         if epoch > self.accepted_epoch {
             self.accept_epoch(ctx, epoch, from);
         } else if self.accepted_leader != Some(from) {
-            return; // another leader's NEWEPOCH for the epoch we accepted: never twice
+            // We accepted this epoch from another candidate. Never help a second one to a
+            // quorum; but one that already has its quorum is the epoch's leader, and the
+            // other can no longer get one: follow it (our answer is not counted).
+            if !established {
+                return;
+            }
+            self.accept_epoch(ctx, epoch, from);
         }
         if !self.follows_in_broadcast(from, epoch) {
             self.follow(ctx, from, Phase::Synchronization);
@@ -370,10 +385,10 @@ impl Replica {
             l.ack_epochs.iter().copied().filter(|&n| n != self.id).collect();
         let skip_sync = self.config.broken == Some(BrokenZab::SkipSync);
         let initial = if skip_sync { self.history.clone() } else { best };
-        ctx.observe(Observation::LeaderElected { term: epoch });
         let epochs = initial.iter().map(|t| t.zxid.epoch).collect();
-        ctx.observe(Observation::LeaderLog { term: epoch, terms: epochs });
         self.synchronize(ctx, epoch, initial);
+        ctx.observe(Observation::LeaderElected { term: epoch });
+        ctx.observe(Observation::LeaderLog { term: epoch, terms: epochs });
         ctx.mark(Point::BecameLeader.name());
         let Role::Leader(l) = &mut self.role else { unreachable!("leading above") };
         if skip_sync {
