@@ -382,6 +382,8 @@ impl History {
             Observation::LeaderElected { .. }
             | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
+            | Observation::PrimaryBroadcast { .. }
+            | Observation::Delivered { .. }
             | Observation::OpInvoked { .. }
             | Observation::OpReturned { .. } => {}
         }

@@ -46,6 +46,9 @@ pub fn unless_cut_short(
         | Property::StateMachineSafety
         | Property::LogMatching
         | Property::LeaderCompleteness
+        | Property::PrimaryOrder
+        | Property::Integrity
+        | Property::TotalOrder
         // Operations a cut left pending may or may not have taken effect: still judged.
         | Property::Linearizability
         | Property::NoPanic => false,

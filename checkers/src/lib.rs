@@ -117,7 +117,10 @@ fn judge(h: &History, bank: Option<BankTotals>, p: Property) -> Verdict {
         | Property::StateMachineSafety
         | Property::Linearizability
         | Property::LogMatching
-        | Property::LeaderCompleteness => Verdict::NotApplicable {
+        | Property::LeaderCompleteness
+        | Property::PrimaryOrder
+        | Property::Integrity
+        | Property::TotalOrder => Verdict::NotApplicable {
             reason: "only replicated logs elect leaders and apply logs".into(),
         },
         // The history exists, so the run finished: no handler panicked.

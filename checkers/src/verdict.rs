@@ -42,13 +42,21 @@ pub enum Property {
     LogMatching,
     /// Every entry committed before a leader's election is in its log.
     LeaderCompleteness,
+    /// ZAB: a primary's broadcasts are delivered in its order (local), and an earlier
+    /// primary's before a later one's (global).
+    PrimaryOrder,
+    /// ZAB: every delivered transaction was broadcast by a primary.
+    Integrity,
+    /// ZAB: every process delivers in one order: what one delivers before a transaction,
+    /// any other delivers before it too.
+    TotalOrder,
     /// No node's handler panicked: a protocol's own assertion firing is a finding, reported
     /// like any violation (a finished run holds it; a run that panicked has no history).
     NoPanic,
 }
 
 impl Property {
-    pub const ALL: [Property; 16] = [
+    pub const ALL: [Property; 19] = [
         Property::Agreement,
         Property::Irreversibility,
         Property::CommitNeedsAllYes,
@@ -64,6 +72,9 @@ impl Property {
         Property::Linearizability,
         Property::LogMatching,
         Property::LeaderCompleteness,
+        Property::PrimaryOrder,
+        Property::Integrity,
+        Property::TotalOrder,
         Property::NoPanic,
     ];
 
@@ -85,6 +96,9 @@ impl Property {
             Property::Linearizability => "linearizability",
             Property::LogMatching => "log-matching",
             Property::LeaderCompleteness => "leader-completeness",
+            Property::PrimaryOrder => "primary-order",
+            Property::Integrity => "integrity",
+            Property::TotalOrder => "total-order",
             Property::NoPanic => "no-panic",
         }
     }
@@ -102,6 +116,9 @@ impl Property {
                     | Property::Linearizability
                     | Property::LogMatching
                     | Property::LeaderCompleteness
+                    | Property::PrimaryOrder
+                    | Property::Integrity
+                    | Property::TotalOrder
             )
     }
 

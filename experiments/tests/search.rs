@@ -151,6 +151,9 @@ fn every_broken_variant_is_found_with_a_minimal_plan() {
             "broken-raft-volatile-vote" => Target::ElectionSafety,
             // A new leader that ignores phase 1b reports overwrites a chosen slot.
             "broken-multipaxos-ignores-accepted" => Target::StateMachineSafety,
+            // A follower never synchronized delivers its own old transaction at a position
+            // where the new leader's history holds another.
+            "broken-zab-skip-sync" => Target::StateMachineSafety,
             _ => Target::Atomicity,
         };
         let c = found(name, target, FaultClass::ALL.to_vec());

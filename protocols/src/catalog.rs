@@ -22,6 +22,7 @@ pub const FAMILIES: &[Family] = &[
     crate::saga::choreography::FAMILY,
     crate::raft::FAMILY,
     crate::multi_paxos::FAMILY,
+    crate::zab::FAMILY,
 ];
 
 /// Families that are models for `commitlab explore` only (no client, workload or disk to

@@ -36,6 +36,7 @@ pub mod two_pc;
 pub mod txn;
 pub mod wiring;
 pub mod workload;
+pub mod zab;
 
 pub use catalog::{ProtocolSpec, broken_protocols, catalog, correct_protocols, run};
 pub use facts::{FactRef, Happened, PlacedFact, RunFact};

@@ -214,6 +214,12 @@ pub enum Observation {
     /// A consensus replica applied log entry `index` (written in `term`) to its state
     /// machine: client operation `op`, or 0 for a leader's no-op entry.
     EntryApplied { index: u64, term: u64, op: u64 },
+    /// A ZAB primary (the leader of `epoch`) broadcast client operation `op` as the
+    /// transaction with zxid `(epoch, counter)`: what ZAB's primary order and integrity read.
+    PrimaryBroadcast { epoch: u64, counter: u64, op: u64 },
+    /// A ZAB replica delivered the transaction with zxid `(epoch, counter)`, operation `op`
+    /// (reported beside its `EntryApplied`).
+    Delivered { epoch: u64, counter: u64, op: u64 },
     /// The key-value client invoked operation `op` on `key` (first attempt only).
     OpInvoked { op: u64, key: u32, call: KvCall },
     /// The key-value client got `op`'s answer (first reply only).
@@ -281,6 +287,8 @@ impl Observation {
             | Observation::LeaderElected { .. }
             | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
+            | Observation::PrimaryBroadcast { .. }
+            | Observation::Delivered { .. }
             | Observation::OpInvoked { .. }
             | Observation::OpReturned { .. }
             | Observation::QuorumSystem { .. } => TxnId(0),
@@ -306,6 +314,8 @@ impl Observation {
             Observation::LeaderElected { .. }
                 | Observation::LeaderLog { .. }
                 | Observation::EntryApplied { .. }
+                | Observation::PrimaryBroadcast { .. }
+                | Observation::Delivered { .. }
                 | Observation::OpInvoked { .. }
                 | Observation::OpReturned { .. }
         )

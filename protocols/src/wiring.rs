@@ -66,7 +66,7 @@ macro_rules! kv_wire {
 /// Wires the replicated log `$proto` as the protocol family `$name`: its replica is
 /// `$replica` (built by `$replica::new(&Shared<LogConfig<$broken>>, NodeId, &[$record])`),
 /// its variants `$variants` (each with the broken behaviour it plants), its replicas' crash
-/// points `$points`. Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
+/// points `$points`, the properties it is judged on `$properties`. Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
 /// the runner's [`crate::scenario::CommitProtocol`], a [`crate::durable::TxnRecord`] that finds
 /// no transaction in `$record` (a replica's disk holds none), and `pub const FAMILY`.
 #[macro_export]
@@ -80,7 +80,8 @@ macro_rules! replicated_log {
         replica: $replica:ident,
         broken: $broken:ty,
         variants: $variants:ident,
-        crash_points: $points:expr $(,)?
+        crash_points: $points:expr,
+        properties: $properties:expr $(,)?
     ) => {
         $crate::kv_wire!($proto, $msg, $timer);
 
@@ -119,6 +120,7 @@ macro_rules! replicated_log {
             $name,
             || $variants.iter().map(|v| v.0).collect(),
             ROLES,
+            $properties,
             |scenario| $crate::consensus::wiring::replica_layout(ROLES, scenario),
             |variant, scenario| {
                 $crate::consensus::wiring::run_log::<$proto, $broken>(

@@ -29,7 +29,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "saga-orchestration",
             "saga-choreography",
             "raft",
-            "multi-paxos"
+            "multi-paxos",
+            "zab"
         ]
     );
     let broken: Vec<_> = protocols::broken_protocols().collect();
@@ -42,7 +43,8 @@ fn catalog_lists_correct_and_broken_apart() {
             "broken-saga-volatile-orchestrator",
             "broken-saga-lossy-bus",
             "broken-raft-volatile-vote",
-            "broken-multipaxos-ignores-accepted"
+            "broken-multipaxos-ignores-accepted",
+            "broken-zab-skip-sync"
         ]
     );
     assert!(broken.iter().all(|b| b.starts_with("broken-")));

@@ -7,6 +7,8 @@ use protocols::Observation;
 use protocols::consensus::{KvCall, KvResult, OpId};
 use sim_core::{NodeId, Time};
 
+use super::zab::ZabFacts;
+
 /// One client operation: when it was invoked and, if it was, when and how it returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpFacts {
@@ -60,6 +62,8 @@ pub struct ConsensusFacts {
     pub ops: BTreeMap<OpId, OpFacts>,
     /// Clients that crashed (their pending operations are excused from termination).
     pub crashed_clients: Vec<NodeId>,
+    /// ZAB's broadcasts and deliveries.
+    pub zab: ZabFacts,
 }
 
 impl ConsensusFacts {
@@ -87,6 +91,12 @@ impl ConsensusFacts {
                 }
                 *through = index;
             }
+            Observation::PrimaryBroadcast { epoch, counter, op } => {
+                self.zab.broadcast(time, node, epoch, counter, op)
+            }
+            Observation::Delivered { epoch, counter, op } => {
+                self.zab.deliver(time, node, epoch, counter, op)
+            }
             Observation::OpInvoked { op, key, call } => {
                 self.ops.entry(op).or_insert(OpFacts {
                     client: node,
@@ -108,6 +118,7 @@ impl ConsensusFacts {
     /// `node` crashed: its state machine is gone (it re-applies from index 1), and if it is
     /// a client, its pending operations will never be retried.
     pub fn crash(&mut self, node: NodeId) {
+        self.zab.crash(node);
         if let Some(t) = self.applied_through.get_mut(&node) {
             *t = 0;
         }

@@ -11,6 +11,8 @@
 //!   same index and term, they agree on every entry up to it (§5.3).
 //! - `leader-completeness`: every entry committed (applied anywhere) before a leader was
 //!   elected is in that leader's log at its index, with its term (§5.4).
+//! - ZAB's `primary-order`, `integrity` and `total-order` ([`zab`]), judged for a family
+//!   that reports primary broadcasts and deliveries, not applicable for the others.
 //! - `termination` (liveness; judged only when a liveness phase ran): every operation a live
 //!   client invoked returned, and every replica applied every entry that answered a client.
 //!
@@ -19,6 +21,7 @@
 
 pub mod facts;
 pub mod linearizability;
+pub mod zab;
 
 use std::collections::BTreeMap;
 
@@ -41,6 +44,9 @@ pub fn for_consensus(h: &History, p: Property) -> Option<Verdict> {
         Property::LogMatching => log_matching(h),
         Property::LeaderCompleteness => leader_completeness(h),
         Property::Termination => termination(h),
+        Property::PrimaryOrder => zab::primary_order(h),
+        Property::Integrity => zab::integrity(h),
+        Property::TotalOrder => zab::total_order(h),
         Property::NoPanic => return None,
         _ => Verdict::NotApplicable {
             reason: "a replicated log decides no transaction: see the consensus properties".into(),
@@ -48,7 +54,7 @@ pub fn for_consensus(h: &History, p: Property) -> Option<Verdict> {
     })
 }
 
-fn violation(p: Property, nodes: Vec<sim_core::NodeId>, detail: String) -> Violation {
+pub(crate) fn violation(p: Property, nodes: Vec<sim_core::NodeId>, detail: String) -> Violation {
     Violation {
         property: p,
         txn: None,

@@ -31,10 +31,16 @@ pub enum Target {
     LogMatching,
     /// Replicated logs: every committed entry is in every later leader's log.
     LeaderCompleteness,
+    /// ZAB: primaries' broadcasts delivered in their order (local and global).
+    PrimaryOrder,
+    /// ZAB: every delivered transaction was broadcast.
+    Integrity,
+    /// ZAB: one delivery order for every process.
+    TotalOrder,
 }
 
 impl Target {
-    pub const ALL: [Target; 12] = [
+    pub const ALL: [Target; 15] = [
         Target::Atomicity,
         Target::NonBlocking,
         Target::QuorumNonBlocking,
@@ -47,6 +53,9 @@ impl Target {
         Target::Linearizability,
         Target::LogMatching,
         Target::LeaderCompleteness,
+        Target::PrimaryOrder,
+        Target::Integrity,
+        Target::TotalOrder,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +72,9 @@ impl Target {
             Target::Linearizability => "linearizability",
             Target::LogMatching => "log-matching",
             Target::LeaderCompleteness => "leader-completeness",
+            Target::PrimaryOrder => "primary-order",
+            Target::Integrity => "integrity",
+            Target::TotalOrder => "total-order",
         }
     }
 
@@ -93,6 +105,9 @@ impl Target {
             Target::Linearizability => &[Property::Linearizability],
             Target::LogMatching => &[Property::LogMatching],
             Target::LeaderCompleteness => &[Property::LeaderCompleteness],
+            Target::PrimaryOrder => &[Property::PrimaryOrder],
+            Target::Integrity => &[Property::Integrity],
+            Target::TotalOrder => &[Property::TotalOrder],
         }
     }
 

@@ -155,12 +155,13 @@ impl<B> LogConfig<B> {
     }
 }
 
-/// The family of a replicated log named `name`: replicas and a client, no settings, the
-/// consensus properties.
+/// The family of a replicated log named `name`: replicas and a client, the timeout
+/// settings, judged on `properties`.
 pub const fn log_family(
     name: &'static str,
     variants: fn() -> Vec<VariantSpec>,
     roles: &'static [RoleSpec],
+    properties: &'static [&'static str],
     layout: fn(&Scenario) -> Roles,
     run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
 ) -> Family {
@@ -169,7 +170,7 @@ pub const fn log_family(
         variants,
         roles,
         settings: TIMEOUT_SETTINGS,
-        properties: super::CONSENSUS_PROPERTIES,
+        properties,
         layout,
         run,
         explore: None,

@@ -210,4 +210,5 @@ crate::replicated_log! {
     broken: BrokenMultiPaxos,
     variants: VARIANTS,
     crash_points: replica::Point::NAMES,
+    properties: crate::consensus::CONSENSUS_PROPERTIES,
 }

@@ -257,8 +257,10 @@ impl Participant {
             .collect();
         self.decide(ctx, txn, outcome);
         ctx.mark(ElectionPoint::RecoveryDecisionLogged.name());
-        let sent =
-            (ElectionPoint::RecoveryDecisionSentToFirst.name(), ElectionPoint::RecoveryDecisionSentToAll.name());
+        let sent = (
+            ElectionPoint::RecoveryDecisionSentToFirst.name(),
+            ElectionPoint::RecoveryDecisionSentToAll.name(),
+        );
         send_marked(ctx, &others, Msg::Decision { txn, outcome }, sent);
     }
 }

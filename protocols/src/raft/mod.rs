@@ -152,4 +152,5 @@ crate::replicated_log! {
     broken: BrokenRaft,
     variants: VARIANTS,
     crash_points: replica::Point::NAMES,
+    properties: crate::consensus::CONSENSUS_PROPERTIES,
 }
