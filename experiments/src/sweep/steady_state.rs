@@ -150,6 +150,13 @@ pub fn formula(protocol: &str) -> Option<SteadyFormula> {
             delays: 4.0,
             text: "3(N-1) Accept+Ack+Chosen, + 2/3 x 2(N-1) re-sends = 13(N-1)/3; N accepted + N chosen writes",
         },
+        "zab" => SteadyFormula {
+            // PROPOSAL, ACK and an explicit COMMIT per follower.
+            messages: |n| 3.0 * (n - 1.0),
+            disk_writes: |n| n,
+            delays: 4.0,
+            text: "3(N-1) PROPOSAL+ACK+COMMIT; N forced appends",
+        },
         _ => return None,
     })
 }
