@@ -2,18 +2,20 @@
 //! minimal one, with its witness, a Mermaid diagram and the command that replays it.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Rendering;
+use serde::{Deserialize, Serialize};
 use sim_core::FaultClass;
 
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::output::write_atomically;
 use crate::search::counterexample::replay;
-use crate::search::{Counterexample, Outcome, SearchConfig, Target, search};
+use crate::search::{Counterexample, Found, Outcome, SearchConfig, Target, search};
+use crate::shard::{PartialReader, PartialWriter, SeedSpan, Shard};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -37,6 +39,14 @@ pub struct CheckArgs {
     /// Seeds the search (which cases are drawn).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Independent searches with search seeds SEED..SEED+SEEDS, each of up to --cases
+    /// cases, in seed order; the first counterexample found is the result.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
+    /// Search only part K of N of the search seeds (1 <= K <= N) and leave its partial
+    /// state in --out, for `commitlab merge` (see README, "Sharding").
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// At most this many faults per plan.
     #[arg(long, default_value_t = 4)]
     pub max_faults: usize,
@@ -139,6 +149,7 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         return Err("--cases and --max-faults must be at least 1".into());
     }
     let classes = parse_faults(args.faults.as_deref(), target)?;
+
     let mut cfg = SearchConfig::new(&args.protocol, target, classes.clone());
     cfg.participants = args.participants;
     cfg.txns = args.txns;
@@ -155,50 +166,164 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         cfg.crash_limit = Some(parse_crash_limit(limit, &roles)?);
     }
 
-    let bar = ProgressBar::new(args.cases as u64);
+    let settings = Settings {
+        protocol: args.protocol.clone(),
+        property: target.name().to_string(),
+        faults: classes.iter().map(|c| c.name().to_string()).collect(),
+        participants: args.participants,
+        txns: args.txns,
+        cases: args.cases,
+        seed: args.seed,
+        seeds: args.seeds,
+        max_faults: args.max_faults,
+        set: args.set.clone(),
+    };
+    let span = SeedSpan::new(args.seed, args.seeds, args.shard)?;
+    let mut partial =
+        PartialWriter::for_shard(&args.out, "check", EXPERIMENT, settings.clone(), args.shard, 1)?;
+    let bar = ProgressBar::new(u64::from(args.cases) * span.len());
     bar.set_style(
         ProgressStyle::with_template("{spinner} searching {pos}/{len} runs {elapsed} {msg}")
             .expect("static template"),
     );
-    let outcome = search(&cfg, &|n| {
-        if n % 64 == 0 {
-            bar.set_position(n);
+    let mut searched = Searched { cases_without: 0, found: None };
+    for i in span.lo..span.hi {
+        cfg.seed = span.seed(i);
+        let done = (i - span.lo) * u64::from(args.cases);
+        let outcome = search(&cfg, &|n| {
+            if n % 64 == 0 {
+                bar.set_position(done + n);
+            }
+        });
+        match outcome {
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(e);
+            }
+            Ok(Outcome::NotFound { stats }) => searched.cases_without += stats.cases_run,
+            Ok(Outcome::Found(found)) => {
+                searched.found = Some((cfg.seed, *found));
+                break;
+            }
         }
-    });
+    }
     bar.finish_and_clear();
-    let names: Vec<&str> = classes.iter().map(|c| c.name()).collect();
+    if let Some(p) = partial.as_mut() {
+        p.line(&searched)?;
+    }
+    let exit = report(&settings, &searched, &args.out, out)?;
+    PartialWriter::finish_shard(partial, &span, out)?;
+    Ok(exit)
+}
+
+/// The experiment name of `check` in partial files.
+pub const EXPERIMENT: &str = "check";
+
+/// What a check's result depends on, as a shard records it and a merge compares it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub protocol: String,
+    pub property: String,
+    pub faults: Vec<String>,
+    pub participants: u32,
+    pub txns: u64,
+    pub cases: u32,
+    pub seed: u64,
+    pub seeds: u64,
+    pub max_faults: usize,
+    pub set: Vec<String>,
+}
+
+/// How searches over some search seeds went, in seed order: the cases of those that found
+/// nothing, and the first counterexample (its search seed and what was found), if any.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Searched {
+    pub cases_without: u64,
+    pub found: Option<(u64, Found)>,
+}
+
+/// A check merged from shards: what one run over every search seed would have found.
+pub struct Merged {
+    settings: Settings,
+    searched: Searched,
+}
+
+/// Merges the shards' results (readers in shard order, past their headers): the first
+/// counterexample in search-seed order, which is the one a single run stops at; the cases
+/// of every search before it.
+pub fn merge(settings: Settings, readers: &mut [PartialReader]) -> Result<Merged> {
+    let mut merged = Searched { cases_without: 0, found: None };
+    for r in readers.iter_mut() {
+        let s: Searched = r.read_line()?;
+        r.expect_end()?;
+        if merged.found.is_none() {
+            merged.cases_without += s.cases_without;
+            merged.found = s.found;
+        }
+    }
+    Ok(Merged { settings, searched: merged })
+}
+
+/// Writes and prints a merged check exactly as a single run would have.
+pub fn write_merged(m: &Merged, dir: &Path, out: &mut dyn Write) -> Result<Exit> {
+    report(&m.settings, &m.searched, dir, out)
+}
+
+/// Prints the result and writes the counterexample files into `dir`: a single run, a
+/// shard and a merge all report through here.
+fn report(
+    settings: &Settings,
+    searched: &Searched,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let target = Target::parse(&settings.property)?;
+    let seeds = if settings.seeds == 1 {
+        format!("search seed {}", settings.seed)
+    } else {
+        let last = settings.seed.wrapping_add(settings.seeds - 1);
+        format!("search seeds {}..={last}", settings.seed)
+    };
     let header = format!(
-        "{} / {}: faults {}, {} participants, {} txn(s), search seed {}",
-        args.protocol,
+        "{} / {}: faults {}, {} participants, {} txn(s), {seeds}",
+        settings.protocol,
         target.name(),
-        names.join(","),
-        args.participants,
-        args.txns,
-        args.seed
+        settings.faults.join(","),
+        settings.participants,
+        settings.txns,
     );
-    match outcome? {
-        Outcome::NotFound { stats } => {
+    match &searched.found {
+        None => {
             writeln!(out, "{header}")?;
             writeln!(
                 out,
                 "no counterexample in {} cases: {} held",
-                stats.cases_run,
+                searched.cases_without,
                 target.name()
             )?;
             Ok(Exit::Success)
         }
-        Outcome::Found(found) => {
+        Some((seed, found)) => {
             let replayed = replay(&found.scenario, target)?;
             let c =
                 Counterexample::new(target, found.scenario.clone(), &replayed, Some(found.stats));
-            let stem = format!("{}-{}", args.protocol, target.name());
-            let json_path = args.out.join(format!("{stem}.json"));
-            let mmd_path = args.out.join(format!("{stem}.mmd"));
-            let svg_path = args.out.join(format!("{stem}.svg"));
+            let stem = format!("{}-{}", settings.protocol, target.name());
+            let json_path = dir.join(format!("{stem}.json"));
+            let mmd_path = dir.join(format!("{stem}.mmd"));
+            let svg_path = dir.join(format!("{stem}.svg"));
             write_atomically(&json_path, "the counterexample", |w| {
                 w.write_all(c.to_json().as_bytes())
             })?;
             writeln!(out, "{header}")?;
+            if settings.seeds > 1 {
+                writeln!(
+                    out,
+                    "search seed {seed}: the first with a counterexample ({} cases of earlier seeds found none)",
+                    searched.cases_without
+                )?;
+            }
             writeln!(
                 out,
                 "COUNTEREXAMPLE after {} cases, shrunk in {} more runs",

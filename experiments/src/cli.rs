@@ -47,6 +47,8 @@ pub enum Command {
     Run(Box<crate::run::RunArgs>),
     /// List protocols (with variants), properties, fault kinds and experiments.
     List,
+    /// Combine the outputs of `--shard K/N` runs into exactly what one run writes.
+    Merge(crate::merge::MergeArgs),
     /// Run a named study (default command: `study coordinator-failure`).
     #[command(about = subcommand_about::<crate::study::StudyName>(
         "Run a named study (default command: `study coordinator-failure`)"
@@ -156,6 +158,7 @@ pub fn main() -> i32 {
         Command::Replay(args) => crate::replay::main(&args, &mut stdout),
         Command::Run(args) => crate::run::run(&args, &mut stdout),
         Command::List => crate::list::run(&mut stdout),
+        Command::Merge(args) => crate::merge::main(&args, &mut stdout),
         Command::Study { study } => crate::study::main(&study, &mut stdout),
         Command::Sweep { sweep } => crate::sweep::main(&sweep, &mut stdout),
     };

@@ -3,6 +3,7 @@
 //! Experiments only compose: they build simulations from `protocols`, judge them with
 //! `checkers`, and write what they measured (stdout lines, CSV, plots).
 
+pub mod aggregate;
 pub mod bench;
 pub mod check;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod exit;
 pub mod explore;
 pub mod gray_lamport;
 pub mod list;
+pub mod merge;
 pub mod metrics;
 pub mod output;
 pub mod parallel;
@@ -23,5 +25,6 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod search;
+pub mod shard;
 pub mod study;
 pub mod sweep;

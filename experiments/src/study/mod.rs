@@ -48,6 +48,10 @@ pub struct CoordinatorFailureArgs {
     /// Skip the SVG plots.
     #[arg(long)]
     pub no_plots: bool,
+    /// Run only part K of N of the seeds (1 <= K <= N) and leave its partial state beside
+    /// the outputs, for `commitlab merge` (see README, "Sharding").
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Default for CoordinatorFailureArgs {
@@ -62,6 +66,7 @@ impl Default for CoordinatorFailureArgs {
             threads: None,
             out: o.out,
             no_plots: !o.plots,
+            shard: None,
         }
     }
 }
@@ -78,7 +83,7 @@ pub fn main(study: &StudyName, out: &mut impl Write) -> Result<Exit> {
                 out: a.out.clone(),
                 plots: !a.no_plots,
             };
-            coordinator_failure::run(&opts, out)
+            coordinator_failure::run(&opts, a.shard, out)
         }
     }
 }

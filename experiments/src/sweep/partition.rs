@@ -5,6 +5,7 @@
 //! blocks.
 
 use std::io::Write;
+use std::path::Path;
 
 use protocols::Scenario;
 use protocols::workload::Workload;
@@ -12,8 +13,9 @@ use serde::Serialize;
 use sim_core::{FaultClass, FaultSpace};
 
 use super::Options;
+use crate::aggregate::RunStats;
 use crate::error::Result;
-use crate::metrics::{RunMetrics, mean, ms, percentile};
+use crate::metrics::{RunMetrics, ms};
 
 pub const DEFAULT_SEEDS: u64 = 300;
 const PARTICIPANTS: u32 = 3;
@@ -76,62 +78,83 @@ pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Sc
     s
 }
 
-pub fn measure(opts: &Options) -> Result<Vec<Row>> {
-    let mut keys = Vec::new();
-    let mut jobs = Vec::new();
-    for protocol in protocols::catalog::correct_commit_protocols() {
-        for &(mix, classes) in MIXES {
-            keys.push((protocol, mix));
-            jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, classes, seed)));
+/// The partition sweep's rows: protocol × fault mix.
+pub struct Partition;
+
+impl super::Seeded for Partition {
+    const NAME: &'static str = "partition";
+    const LOCK_HISTOGRAM: bool = false;
+    const WINDOW_US: u64 = u64::MAX;
+    type Key = (&'static str, &'static str, &'static [FaultClass]);
+    type Row = Row;
+
+    fn keys() -> Vec<Self::Key> {
+        let mut keys = Vec::new();
+        for protocol in protocols::catalog::correct_commit_protocols() {
+            for &(mix, classes) in MIXES {
+                keys.push((protocol, mix, classes));
+            }
         }
+        keys
     }
-    let per_row =
-        super::measure_rows("sweep partition", &jobs, opts.seeds as usize, opts.threads, u64::MAX)?;
-    Ok(keys.iter().zip(&per_row).map(|(&(p, mix), runs)| row(p, mix, runs)).collect())
+
+    fn key_name(&(protocol, mix, _): &Self::Key) -> String {
+        format!("{protocol} {mix}")
+    }
+
+    fn scenario(&(protocol, _, classes): &Self::Key, seed: u64) -> Scenario {
+        scenario(protocol, classes, seed)
+    }
+
+    fn row(&(protocol, mix, _): &Self::Key, stats: &RunStats) -> Row {
+        row_of(protocol, mix, stats)
+    }
+
+    fn print(rows: &[Row], seeds: u64, path: &Path, out: &mut dyn Write) -> Result<()> {
+        writeln!(out, "sweep partition: {seeds} seeds per row; wrote {}", path.display())?;
+        writeln!(
+            out,
+            "| protocol | faults | runs | blocked runs | atomicity violations | AC5 failures |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for r in rows {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.protocol,
+                r.faults,
+                r.runs,
+                r.blocked_runs,
+                r.atomicity_violations,
+                r.termination_failures
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub fn measure(opts: &Options) -> Result<Vec<Row>> {
+    super::measure::<Partition>(opts)
 }
 
 pub fn row(protocol: &str, mix: &str, runs: &[RunMetrics]) -> Row {
-    let count = |f: &dyn Fn(&RunMetrics) -> bool| runs.iter().filter(|m| f(m)).count() as u64;
-    let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
-    let doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
+    row_of(protocol, mix, &RunStats::of_runs(runs, false))
+}
+
+fn row_of(protocol: &str, mix: &str, s: &RunStats) -> Row {
     Row {
         protocol: protocol.to_string(),
         faults: mix.to_string(),
         participants: PARTICIPANTS,
-        runs: runs.len() as u64,
-        committed: runs.iter().map(|m| m.committed).sum(),
-        aborted: runs.iter().map(|m| m.aborted).sum(),
-        blocked_runs: count(&|m| m.blocked),
-        atomicity_violations: count(&|m| m.atomicity_violated),
-        termination_failures: count(&|m| m.termination_failed),
-        inconclusive_runs: count(&|m| m.inconclusive),
-        mean_decision_ms: ms(mean(&lat)),
-        p99_decision_ms: ms(percentile(&lat, 99.0) as f64),
-        mean_in_doubt_ms: ms(mean(&doubt)),
+        runs: s.runs,
+        committed: s.committed,
+        aborted: s.aborted,
+        blocked_runs: s.blocked_runs,
+        atomicity_violations: s.atomicity_violations,
+        termination_failures: s.termination_failures,
+        inconclusive_runs: s.inconclusive_runs,
+        mean_decision_ms: ms(s.decision_us.mean()),
+        p99_decision_ms: ms(s.decision_us.percentile(99.0) as f64),
+        mean_in_doubt_ms: ms(s.worst_in_doubt_us.mean()),
     }
-}
-
-pub fn run(opts: &Options, out: &mut impl Write) -> Result<()> {
-    let rows = measure(opts)?;
-    let path = opts.out.join("partition.csv");
-    crate::csv_out::write_rows(&path, &rows)?;
-    writeln!(out, "sweep partition: {} seeds per row; wrote {}", opts.seeds, path.display())?;
-    writeln!(
-        out,
-        "| protocol | faults | runs | blocked runs | atomicity violations | AC5 failures |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
-    for r in &rows {
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            r.protocol,
-            r.faults,
-            r.runs,
-            r.blocked_runs,
-            r.atomicity_violations,
-            r.termination_failures
-        )?;
-    }
-    Ok(())
 }

@@ -14,6 +14,7 @@
 //! acks or a client. A protocol without a formula here gets empty formula columns.
 
 use std::io::Write;
+use std::path::Path;
 
 use protocols::Scenario;
 use protocols::family::CostFormula;
@@ -22,8 +23,9 @@ use serde::Serialize;
 use sim_core::Latency;
 
 use super::Options;
+use crate::aggregate::RunStats;
 use crate::error::Result;
-use crate::metrics::{RunMetrics, mean, ms};
+use crate::metrics::{RunMetrics, ms};
 
 pub const DEFAULT_SEEDS: u64 = 3;
 pub const PARTICIPANTS: [u32; 7] = [2, 3, 4, 8, 16, 32, 64];
@@ -65,80 +67,107 @@ pub fn scenario(protocol: &str, n: u32, seed: u64) -> Scenario {
     s
 }
 
-pub fn measure(opts: &Options) -> Result<Vec<Row>> {
-    let mut keys = Vec::new();
-    let mut jobs = Vec::new();
-    for protocol in protocols::catalog::correct_commit_protocols() {
-        for n in PARTICIPANTS {
-            keys.push((protocol, n));
-            jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, n, seed)));
+/// The scaling sweep's rows: protocol × participants.
+pub struct Scaling;
+
+impl super::Seeded for Scaling {
+    const NAME: &'static str = "scaling";
+    const LOCK_HISTOGRAM: bool = false;
+    const WINDOW_US: u64 = u64::MAX;
+    type Key = (&'static str, u32);
+    type Row = Row;
+
+    fn keys() -> Vec<Self::Key> {
+        let mut keys = Vec::new();
+        for protocol in protocols::catalog::correct_commit_protocols() {
+            for n in PARTICIPANTS {
+                keys.push((protocol, n));
+            }
         }
+        keys
     }
-    let per_row =
-        super::measure_rows("sweep scaling", &jobs, opts.seeds as usize, opts.threads, u64::MAX)?;
-    Ok(keys.iter().zip(&per_row).map(|(&(p, n), runs)| row(p, n, runs)).collect())
+
+    fn key_name(&(protocol, n): &Self::Key) -> String {
+        format!("{protocol} n={n}")
+    }
+
+    fn scenario(&(protocol, n): &Self::Key, seed: u64) -> Scenario {
+        scenario(protocol, n, seed)
+    }
+
+    fn row(&(protocol, n): &Self::Key, stats: &RunStats) -> Row {
+        row_of(protocol, n, stats)
+    }
+
+    /// The replicated logs' steady-state table beside the commit protocols' rows.
+    fn write_more(opts: &Options, out: &mut dyn Write) -> Result<()> {
+        consensus_rows(opts, out)
+    }
+    fn print(rows: &[Row], _seeds: u64, path: &Path, out: &mut dyn Write) -> Result<()> {
+        let opt = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        writeln!(
+            out,
+            "sweep scaling: fault-free, d = {} ms constant; wrote {}",
+            DELAY_US / 1000,
+            path.display()
+        )?;
+        writeln!(
+            out,
+            "| protocol | N | msgs/txn (formula) | delays (formula) | disk writes/txn (formula) |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for r in rows {
+            writeln!(
+                out,
+                "| {} | {} | {} ({}) | {} ({}) | {} ({}) |",
+                r.protocol,
+                r.participants,
+                r.messages_per_txn,
+                opt(r.formula_messages_per_txn),
+                r.critical_path_delays,
+                opt(r.formula_delays),
+                r.disk_writes_per_txn,
+                opt(r.formula_disk_writes_per_txn)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+pub fn measure(opts: &Options) -> Result<Vec<Row>> {
+    super::measure::<Scaling>(opts)
 }
 
 pub fn row(protocol: &str, n: u32, runs: &[RunMetrics]) -> Row {
-    let committed: u64 = runs.iter().map(|m| m.committed).sum();
+    row_of(protocol, n, &RunStats::of_runs(runs, false))
+}
+
+fn row_of(protocol: &str, n: u32, s: &RunStats) -> Row {
+    let committed = s.committed;
     let per_txn = |x: u64| format!("{:.2}", x as f64 / committed.max(1) as f64);
-    let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
     let f = formula(protocol);
     let n64 = u64::from(n);
     Row {
         protocol: protocol.to_string(),
         participants: n,
-        runs: runs.len() as u64,
-        inconclusive_runs: runs.iter().filter(|m| m.inconclusive).count() as u64,
+        runs: s.runs,
+        inconclusive_runs: s.inconclusive_runs,
         committed,
-        messages_per_txn: per_txn(runs.iter().map(|m| m.protocol_messages).sum()),
+        messages_per_txn: per_txn(s.protocol_messages),
         formula_messages_per_txn: f.as_ref().map(|f| (f.messages)(n64)),
-        all_messages_per_txn: per_txn(runs.iter().map(|m| m.messages).sum()),
-        critical_path_delays: format!("{:.2}", mean(&lat) / DELAY_US as f64),
+        all_messages_per_txn: per_txn(s.messages),
+        critical_path_delays: format!("{:.2}", s.decision_us.mean() / DELAY_US as f64),
         formula_delays: f.as_ref().map(|f| f.delays),
-        disk_writes_per_txn: per_txn(runs.iter().map(|m| m.disk_writes).sum()),
+        disk_writes_per_txn: per_txn(s.disk_writes),
         formula_disk_writes_per_txn: f.as_ref().map(|f| (f.disk_writes)(n64)),
-        mean_decision_ms: ms(mean(&lat)),
+        mean_decision_ms: ms(s.decision_us.mean()),
         formula: f.map(|f| f.text.to_string()).unwrap_or_default(),
     }
 }
 
-pub fn run(opts: &Options, out: &mut impl Write) -> Result<()> {
-    let rows = measure(opts)?;
-    let path = opts.out.join("scaling.csv");
-    crate::csv_out::write_rows(&path, &rows)?;
-    let opt = |x: Option<u64>| x.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
-    writeln!(
-        out,
-        "sweep scaling: fault-free, d = {} ms constant; wrote {}",
-        DELAY_US / 1000,
-        path.display()
-    )?;
-    writeln!(
-        out,
-        "| protocol | N | msgs/txn (formula) | delays (formula) | disk writes/txn (formula) |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|")?;
-    for r in &rows {
-        writeln!(
-            out,
-            "| {} | {} | {} ({}) | {} ({}) | {} ({}) |",
-            r.protocol,
-            r.participants,
-            r.messages_per_txn,
-            opt(r.formula_messages_per_txn),
-            r.critical_path_delays,
-            opt(r.formula_delays),
-            r.disk_writes_per_txn,
-            opt(r.formula_disk_writes_per_txn)
-        )?;
-    }
-    consensus_rows(opts, out)
-}
-
 /// The replicated logs' steady state (`steady_state`): messages, forced writes and delays
 /// per committed command at N replicas, next to each protocol's formula.
-fn consensus_rows(opts: &Options, out: &mut impl Write) -> Result<()> {
+pub(super) fn consensus_rows(opts: &Options, out: &mut dyn Write) -> Result<()> {
     let rows = super::steady_state::rows(&opts.seed_list(), opts.threads)?;
     let path = opts.out.join("scaling-consensus.csv");
     crate::csv_out::write_rows(&path, &rows)?;

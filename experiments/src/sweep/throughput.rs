@@ -6,6 +6,7 @@
 //! transactions per simulated second and how long participants hold locks, as MTTR grows.
 
 use std::io::Write;
+use std::path::Path;
 
 use protocols::Scenario;
 use protocols::workload::Workload;
@@ -14,8 +15,9 @@ use sim_core::rng::{StreamDomain, exponential_us, stream};
 use sim_core::{Action, Fault, FaultPlan, NodeId, Trigger};
 
 use super::Options;
+use crate::aggregate::RunStats;
 use crate::error::Result;
-use crate::metrics::{RunMetrics, mean, ms, percentile};
+use crate::metrics::ms;
 
 pub const DEFAULT_SEEDS: u64 = 20;
 /// Mean repair times; 0 is the failure-free baseline.
@@ -86,81 +88,92 @@ fn scenario(protocol: &str, mttr_ms: u64, seed: u64) -> Scenario {
     s
 }
 
-pub fn measure(opts: &Options) -> Result<Vec<Row>> {
-    let mut keys = Vec::new();
-    let mut jobs = Vec::new();
-    for protocol in protocols::catalog::correct_commit_protocols() {
-        for mttr in MTTRS_MS {
-            keys.push((protocol, mttr));
-            jobs.extend(opts.seed_list().into_iter().map(|seed| scenario(protocol, mttr, seed)));
+/// The throughput sweep's rows: protocol × MTTR.
+pub struct Throughput;
+
+impl super::Seeded for Throughput {
+    const NAME: &'static str = "throughput";
+    const LOCK_HISTOGRAM: bool = true;
+    const WINDOW_US: u64 = WINDOW_US;
+    type Key = (&'static str, u64);
+    type Row = Row;
+
+    fn keys() -> Vec<Self::Key> {
+        let mut keys = Vec::new();
+        for protocol in protocols::catalog::correct_commit_protocols() {
+            for mttr in MTTRS_MS {
+                keys.push((protocol, mttr));
+            }
         }
+        keys
     }
-    let per_row = super::measure_rows(
-        "sweep throughput",
-        &jobs,
-        opts.seeds as usize,
-        opts.threads,
-        WINDOW_US,
-    )?;
-    Ok(keys.iter().zip(&per_row).map(|(&(p, mttr), runs)| row(p, mttr, runs)).collect())
+
+    fn key_name(&(protocol, mttr): &Self::Key) -> String {
+        format!("{protocol} mttr={mttr}ms")
+    }
+
+    fn scenario(&(protocol, mttr): &Self::Key, seed: u64) -> Scenario {
+        scenario(protocol, mttr, seed)
+    }
+
+    fn row(&(protocol, mttr): &Self::Key, stats: &RunStats) -> Row {
+        row(protocol, mttr, stats)
+    }
+
+    fn print(rows: &[Row], _seeds: u64, path: &Path, out: &mut dyn Write) -> Result<()> {
+        writeln!(
+            out,
+            "sweep throughput: {} in flight, coordinator MTTF {MTTF_MS} ms, {} s window; wrote {}",
+            IN_FLIGHT,
+            WINDOW_US / 1_000_000,
+            path.display()
+        )?;
+        writeln!(
+            out,
+            "| protocol | MTTR ms | crashes/run | commits/sim s | mean lock held ms | p99 lock held ms |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|---|")?;
+        for r in rows {
+            let mttr = r.mttr_ms.map(|m| m.to_string()).unwrap_or_else(|| "no failures".into());
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                r.protocol,
+                mttr,
+                r.crashes_per_run,
+                r.committed_per_sim_s,
+                r.mean_lock_held_ms,
+                r.p99_lock_held_ms
+            )?;
+        }
+        Ok(())
+    }
 }
 
-fn row(protocol: &str, mttr_ms: u64, runs: &[RunMetrics]) -> Row {
-    let n = runs.len().max(1) as f64;
+pub fn measure(opts: &Options) -> Result<Vec<Row>> {
+    super::measure::<Throughput>(opts)
+}
+
+fn row(protocol: &str, mttr_ms: u64, s: &RunStats) -> Row {
+    let n = s.runs.max(1) as f64;
     let window_s = WINDOW_US as f64 / 1e6;
-    let locks: Vec<u64> = runs.iter().flat_map(|m| m.lock_held_us.clone()).collect();
-    let lat: Vec<u64> = runs.iter().flat_map(|m| m.decision_latencies_us.clone()).collect();
-    let committed: u64 = runs.iter().map(|m| m.committed_in_window).sum();
-    let aborted: u64 = runs.iter().map(|m| m.aborted).sum();
-    let crashes: u64 = runs.iter().map(|m| m.crashes).sum();
+    let locks = s.lock_held_us.as_ref().expect("the throughput sweep keeps lock intervals");
     Row {
         protocol: protocol.to_string(),
         mttr_ms: (mttr_ms > 0).then_some(mttr_ms),
         mttf_ms: MTTF_MS,
         participants: PARTICIPANTS,
         in_flight: IN_FLIGHT,
-        runs: runs.len() as u64,
+        runs: s.runs,
         window_s: format!("{window_s:.1}"),
-        crashes_per_run: format!("{:.2}", crashes as f64 / n),
-        committed_per_sim_s: format!("{:.1}", committed as f64 / n / window_s),
-        aborted_per_sim_s: format!("{:.1}", aborted as f64 / n / window_s),
-        mean_lock_held_ms: ms(mean(&locks)),
-        p99_lock_held_ms: ms(percentile(&locks, 99.0) as f64),
-        mean_decision_ms: ms(mean(&lat)),
-        p99_decision_ms: ms(percentile(&lat, 99.0) as f64),
-        atomicity_violations: runs.iter().filter(|m| m.atomicity_violated).count() as u64,
-        inconclusive_runs: runs.iter().filter(|m| m.inconclusive).count() as u64,
+        crashes_per_run: format!("{:.2}", s.crashes as f64 / n),
+        committed_per_sim_s: format!("{:.1}", s.committed_in_window as f64 / n / window_s),
+        aborted_per_sim_s: format!("{:.1}", s.aborted as f64 / n / window_s),
+        mean_lock_held_ms: ms(locks.mean()),
+        p99_lock_held_ms: ms(locks.percentile(99.0) as f64),
+        mean_decision_ms: ms(s.decision_us.mean()),
+        p99_decision_ms: ms(s.decision_us.percentile(99.0) as f64),
+        atomicity_violations: s.atomicity_violations,
+        inconclusive_runs: s.inconclusive_runs,
     }
-}
-
-pub fn run(opts: &Options, out: &mut impl Write) -> Result<()> {
-    let rows = measure(opts)?;
-    let path = opts.out.join("throughput.csv");
-    crate::csv_out::write_rows(&path, &rows)?;
-    writeln!(
-        out,
-        "sweep throughput: {} in flight, coordinator MTTF {MTTF_MS} ms, {} s window; wrote {}",
-        IN_FLIGHT,
-        WINDOW_US / 1_000_000,
-        path.display()
-    )?;
-    writeln!(
-        out,
-        "| protocol | MTTR ms | crashes/run | commits/sim s | mean lock held ms | p99 lock held ms |"
-    )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
-    for r in &rows {
-        let mttr = r.mttr_ms.map(|m| m.to_string()).unwrap_or_else(|| "no failures".into());
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            r.protocol,
-            mttr,
-            r.crashes_per_run,
-            r.committed_per_sim_s,
-            r.mean_lock_held_ms,
-            r.p99_lock_held_ms
-        )?;
-    }
-    Ok(())
 }

@@ -17,10 +17,14 @@ use protocols::Scenario;
 use protocols::workload::Workload;
 use sim_core::{Action, FaultPlan, Trigger};
 
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{Histogram, RunStats};
 use crate::error::Result;
 use crate::exit::Exit;
-use crate::metrics::{RunMetrics, mean, ms, percentile};
+use crate::metrics::{RunMetrics, ms};
 use crate::parallel;
+use crate::shard::{PartialReader, PartialWriter, SeedSpan, Shard};
 
 mod plots;
 mod row;
@@ -102,77 +106,149 @@ pub fn scenario(cell: &Cell, opts: &Options, seed: u64) -> Scenario {
     s
 }
 
-/// Aggregates the runs of one cell (in seed order).
+/// Aggregates the runs of one cell.
 pub fn row(cell: &Cell, participants: u32, runs: &[RunMetrics]) -> Row {
-    let n = runs.len() as u64;
-    let count = |f: &dyn Fn(&RunMetrics) -> bool| runs.iter().filter(|m| f(m)).count() as u64;
-    let latencies: Vec<u64> =
-        runs.iter().flat_map(|m| m.decision_latencies_us.iter().copied()).collect();
-    let worst_doubt: Vec<u64> = runs.iter().map(RunMetrics::worst_in_doubt_us).collect();
-    let worst_locks: Vec<u64> = runs.iter().map(RunMetrics::worst_lock_held_us).collect();
-    let anomaly: Vec<u64> = runs.iter().map(|m| m.anomaly_us).collect();
-    let anomalous_reads: Vec<u64> = runs.iter().map(|m| m.anomalous_reads).collect();
-    let txns: u64 = runs.iter().map(|m| m.txns_submitted).sum::<u64>().max(1);
+    row_of(cell, participants, &RunStats::of_runs(runs, false))
+}
+
+/// One cell's row from its folded runs.
+pub fn row_of(cell: &Cell, participants: u32, s: &RunStats) -> Row {
+    let txns = s.txns_submitted.max(1);
     let per_txn = |x: u64| format!("{:.3}", x as f64 / txns as f64);
     Row {
         protocol: cell.protocol.to_string(),
         participants,
         crash_point: cell.crash_point.to_string(),
         recovery_ms: cell.recovery_ms,
-        runs: n,
-        crashed_runs: count(&|m| m.crashes > 0),
-        committed: runs.iter().map(|m| m.committed).sum(),
-        aborted: runs.iter().map(|m| m.aborted).sum(),
-        blocked_runs: count(&|m| m.blocked),
-        atomicity_violations: count(&|m| m.atomicity_violated),
-        termination_failures: count(&|m| m.termination_failed),
-        inconclusive_runs: count(&|m| m.inconclusive),
-        mean_decision_ms: ms(mean(&latencies)),
-        median_decision_ms: ms(percentile(&latencies, 50.0) as f64),
-        p99_decision_ms: ms(percentile(&latencies, 99.0) as f64),
-        mean_in_doubt_ms: ms(mean(&worst_doubt)),
-        max_in_doubt_ms: ms(worst_doubt.iter().copied().max().unwrap_or(0) as f64),
-        mean_lock_held_ms: ms(mean(&worst_locks)),
-        messages_per_txn: per_txn(runs.iter().map(|m| m.protocol_messages).sum()),
-        disk_writes_per_txn: per_txn(runs.iter().map(|m| m.disk_writes).sum()),
-        mean_anomaly_ms: ms(mean(&anomaly)),
-        anomalous_reads_per_run: format!("{:.3}", mean(&anomalous_reads)),
+        runs: s.runs,
+        crashed_runs: s.crashed_runs,
+        committed: s.committed,
+        aborted: s.aborted,
+        blocked_runs: s.blocked_runs,
+        atomicity_violations: s.atomicity_violations,
+        termination_failures: s.termination_failures,
+        inconclusive_runs: s.inconclusive_runs,
+        mean_decision_ms: ms(s.decision_us.mean()),
+        median_decision_ms: ms(s.decision_us.percentile(50.0) as f64),
+        p99_decision_ms: ms(s.decision_us.percentile(99.0) as f64),
+        mean_in_doubt_ms: ms(s.worst_in_doubt_us.mean()),
+        max_in_doubt_ms: ms(s.worst_in_doubt_us.max as f64),
+        mean_lock_held_ms: ms(s.worst_lock_held_us.mean()),
+        messages_per_txn: per_txn(s.protocol_messages),
+        disk_writes_per_txn: per_txn(s.disk_writes),
+        mean_anomaly_ms: ms(s.anomaly_us.mean()),
+        anomalous_reads_per_run: format!("{:.3}", s.anomalous_reads.mean()),
     }
 }
 
-/// Per protocol (catalog order), every decision latency of the study, in microseconds.
-pub type LatenciesUs = Vec<(String, Vec<u64>)>;
+/// Per protocol (catalog order), the median of every decision latency of the study, in
+/// microseconds.
+pub type MediansUs = Vec<(String, u64)>;
 
-/// Runs every cell × seed; returns the rows and every decision latency per protocol.
-pub fn measure(opts: &Options) -> Result<(Vec<Row>, LatenciesUs)> {
-    if opts.seeds == 0 {
-        return Err("--seeds 0: need at least one seed".into());
+/// What the study keeps of its rows as they complete (in row order): the CSV rows, and one
+/// latency histogram for the protocol whose rows are coming in (its median is taken, and
+/// the histogram dropped, when the next protocol's first row arrives).
+struct Collect<'a> {
+    cells: &'a [Cell],
+    participants: u32,
+    rows: Vec<Row>,
+    medians: MediansUs,
+    open: Option<(&'static str, Histogram)>,
+}
+
+impl<'a> Collect<'a> {
+    fn new(cells: &'a [Cell], participants: u32) -> Self {
+        Collect { cells, participants, rows: Vec::new(), medians: Vec::new(), open: None }
     }
+
+    fn add(&mut self, c: usize, stats: &RunStats) {
+        assert_eq!(c, self.rows.len(), "rows arrive in order");
+        let cell = &self.cells[c];
+        self.rows.push(row_of(cell, self.participants, stats));
+        match &mut self.open {
+            Some((p, h)) if *p == cell.protocol => h.merge(&stats.decision_us),
+            _ => {
+                self.close();
+                self.open = Some((cell.protocol, stats.decision_us.clone()));
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((p, h)) = self.open.take() {
+            self.medians.push((p.to_string(), h.percentile(50.0)));
+        }
+    }
+
+    fn finish(mut self) -> (Vec<Row>, MediansUs) {
+        self.close();
+        assert_eq!(self.rows.len(), self.cells.len(), "every cell has its row");
+        (self.rows, self.medians)
+    }
+}
+
+/// A cell's key in a shard's partial file.
+fn cell_key(c: &Cell) -> String {
+    let rec = c.recovery_ms.map_or("never".to_string(), |ms| format!("{ms}ms"));
+    format!("{} {} {rec}", c.protocol, c.crash_point)
+}
+
+/// Runs every cell × seed; returns the rows and every protocol's median decision latency.
+pub fn measure(opts: &Options) -> Result<(Vec<Row>, MediansUs)> {
+    measure_span(opts, &SeedSpan::new(opts.first_seed, opts.seeds, None)?, None)
+}
+
+/// Runs every cell × the seeds of `span`, folding runs as they finish; each cell's stats
+/// also go to `partial` (a shard's partial file) when given.
+fn measure_span(
+    opts: &Options,
+    span: &SeedSpan,
+    mut partial: Option<&mut PartialWriter>,
+) -> Result<(Vec<Row>, MediansUs)> {
     let cells = cells();
     // Validate the shape once, before anything runs.
     scenario(&cells[0], opts, opts.first_seed).validate().map_err(|e| format!("study: {e}"))?;
-    let jobs: Vec<(usize, u64)> = (0..cells.len())
-        .flat_map(|c| (0..opts.seeds).map(move |i| (c, opts.first_seed.wrapping_add(i))))
-        .collect();
-    let results = parallel::run_all("coordinator-failure", &jobs, opts.threads, |&(c, seed)| {
+    let mut collect = Collect::new(&cells, opts.participants);
+    let run = |c: usize, seed: u64| {
         let s = scenario(&cells[c], opts, seed);
         let report = protocols::run(&s)?.report;
         let verdicts = checkers::check(&report, &s.plan);
         Ok(RunMetrics::of(&report, &verdicts, u64::MAX))
-    })?;
-    let per_cell: Vec<&[RunMetrics]> = results.chunks(opts.seeds as usize).collect();
-    let rows: Vec<Row> =
-        cells.iter().zip(&per_cell).map(|(c, runs)| row(c, opts.participants, runs)).collect();
-    let mut latencies: LatenciesUs = Vec::new();
-    for (c, runs) in cells.iter().zip(&per_cell) {
-        if latencies.last().is_none_or(|(p, _)| p != c.protocol) {
-            latencies.push((c.protocol.to_string(), Vec::new()));
-        }
-        let all = &mut latencies.last_mut().expect("pushed above").1;
-        all.extend(runs.iter().flat_map(|m| m.decision_latencies_us.iter().copied()));
-    }
-    Ok((rows, latencies))
+    };
+    parallel::fold_rows(
+        "coordinator-failure",
+        cells.len(),
+        span,
+        opts.threads,
+        false,
+        run,
+        |c, stats| {
+            if let Some(p) = partial.as_deref_mut() {
+                p.row(&cell_key(&cells[c]), &stats)?;
+            }
+            collect.add(c, &stats);
+            Ok(())
+        },
+    )?;
+    Ok(collect.finish())
 }
+
+/// The settings a shard records and a merge checks: everything the outputs depend on but
+/// the shard (threads change nothing; the output directory is the merge's own).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub seeds: u64,
+    pub first_seed: u64,
+    pub participants: u32,
+    pub txns: u64,
+    pub plots: bool,
+}
+
+/// The experiment name in partial files.
+pub const EXPERIMENT: &str = "study coordinator-failure";
+/// The stem of the CSV and of the partial file.
+const STEM: &str = "coordinator_failure";
 
 /// One line of the summary table.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,10 +265,10 @@ pub struct ProtocolSummary {
     pub median_decision_us: u64,
 }
 
-pub fn summarize(rows: &[Row], latencies: &[(String, Vec<u64>)]) -> Vec<ProtocolSummary> {
-    latencies
+pub fn summarize(rows: &[Row], medians_us: &[(String, u64)]) -> Vec<ProtocolSummary> {
+    medians_us
         .iter()
-        .map(|(protocol, lat)| {
+        .map(|(protocol, median_us)| {
             let mine: Vec<&Row> = rows.iter().filter(|r| &r.protocol == protocol).collect();
             let never: Vec<&&Row> = mine.iter().filter(|r| r.recovery_ms.is_none()).collect();
             ProtocolSummary {
@@ -207,7 +283,7 @@ pub fn summarize(rows: &[Row], latencies: &[(String, Vec<u64>)]) -> Vec<Protocol
                 never_runs: never.iter().map(|r| r.runs).sum(),
                 atomicity_violations: mine.iter().map(|r| r.atomicity_violations).sum(),
                 runs: mine.iter().map(|r| r.runs).sum(),
-                median_decision_us: percentile(lat, 50.0),
+                median_decision_us: *median_us,
             }
         })
         .collect()
@@ -245,33 +321,24 @@ pub fn write_summary(out: &mut impl Write, summary: &[ProtocolSummary]) -> std::
     Ok(())
 }
 
-/// `commitlab study coordinator-failure`.
-pub fn run(opts: &Options, out: &mut impl Write) -> Result<Exit> {
+/// `commitlab study coordinator-failure`; with `shard`, only that part of the seeds, and
+/// `coordinator_failure.partial.jsonl` for `commitlab merge` beside the outputs.
+pub fn run(opts: &Options, shard: Option<Shard>, out: &mut impl Write) -> Result<Exit> {
     let started = std::time::Instant::now();
-    let (rows, latencies) = measure(opts)?;
-    let csv = opts.out.join("coordinator_failure.csv");
-    crate::csv_out::write_rows(&csv, &rows)?;
-    writeln!(
-        out,
-        "coordinator-failure: {} protocols x their coordinator marks x 4 recoveries x {} seeds = {} runs",
-        latencies.len(),
-        opts.seeds,
-        rows.iter().map(|r| r.runs).sum::<u64>()
-    )?;
-    writeln!(out, "wrote {}", csv.display())?;
-    if opts.plots {
-        for path in plots::coordinator_failure(&rows, &opts.out)? {
-            writeln!(out, "wrote {}", path.display())?;
-        }
-    }
-    writeln!(out)?;
-    write_summary(out, &summarize(&rows, &latencies))?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "decision latency: client submitted -> client learned, per transaction; blocking: recovery never, judged {} s after start",
-        FAULT_HORIZON_US / 1_000_000
-    )?;
+    let span = SeedSpan::new(opts.first_seed, opts.seeds, shard)?;
+    let settings = Settings {
+        seeds: opts.seeds,
+        first_seed: opts.first_seed,
+        participants: opts.participants,
+        txns: opts.txns,
+        plots: opts.plots,
+    };
+    let lines = cells().len() as u64;
+    let mut partial =
+        PartialWriter::for_shard(&opts.out, STEM, EXPERIMENT, settings, shard, lines)?;
+    let (rows, medians) = measure_span(opts, &span, partial.as_mut())?;
+    write_outputs(opts, &rows, &medians, span.len(), out)?;
+    PartialWriter::finish_shard(partial, &span, out)?;
     writeln!(
         out,
         "wall time: {:.1} s on {} threads",
@@ -279,4 +346,67 @@ pub fn run(opts: &Options, out: &mut impl Write) -> Result<Exit> {
         opts.threads
     )?;
     Ok(Exit::Success)
+}
+
+/// Merges the shards' partial files (readers in shard order, past their headers) into the
+/// rows and medians one run over every seed gives; returns them with the options to
+/// write them with (`out` the merge's directory).
+pub fn merge(
+    settings: &Settings,
+    readers: &mut [PartialReader],
+    out: &std::path::Path,
+) -> Result<(Options, Vec<Row>, MediansUs)> {
+    let opts = Options {
+        seeds: settings.seeds,
+        first_seed: settings.first_seed,
+        participants: settings.participants,
+        txns: settings.txns,
+        threads: 1,
+        out: out.to_path_buf(),
+        plots: settings.plots,
+    };
+    let cells = cells();
+    let keys: Vec<String> = cells.iter().map(cell_key).collect();
+    let mut collect = Collect::new(&cells, opts.participants);
+    crate::shard::merge_rows(readers, &keys, |c, stats| {
+        collect.add(c, &stats);
+        Ok(())
+    })?;
+    let (rows, medians) = collect.finish();
+    Ok((opts, rows, medians))
+}
+
+/// The study's outputs from its rows: the CSV, the plots (unless turned off) and the
+/// summary on `out`. A single run, a shard and a merge all write through here.
+pub fn write_outputs(
+    opts: &Options,
+    rows: &[Row],
+    medians: &[(String, u64)],
+    seeds: u64,
+    out: &mut impl Write,
+) -> Result<()> {
+    let csv = opts.out.join(format!("{STEM}.csv"));
+    crate::csv_out::write_rows(&csv, rows)?;
+    writeln!(
+        out,
+        "coordinator-failure: {} protocols x their coordinator marks x 4 recoveries x {} seeds = {} runs",
+        medians.len(),
+        seeds,
+        rows.iter().map(|r| r.runs).sum::<u64>()
+    )?;
+    writeln!(out, "wrote {}", csv.display())?;
+    if opts.plots {
+        for path in plots::coordinator_failure(rows, &opts.out)? {
+            writeln!(out, "wrote {}", path.display())?;
+        }
+    }
+    writeln!(out)?;
+    write_summary(out, &summarize(rows, medians))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "decision latency: client submitted -> client learned, per transaction; blocking: recovery never, judged {} s after start",
+        FAULT_HORIZON_US / 1_000_000
+    )?;
+    Ok(())
 }
