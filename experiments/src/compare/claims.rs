@@ -89,6 +89,38 @@ const CLAIMS: &[(&str, Claim)] = &[
         },
     ),
     (
+        // Skeen, "A Quorum-Based Commit Protocol" (1982).
+        "quorum-based three-phase commit",
+        Claim {
+            phases: "3, with commit and abort quorums",
+            crash: "non-blocking while a quorum is up",
+            crash_blocks: Some(false),
+            partition: "atomic; a side with a quorum decides (it may still block)",
+            partition_blocks: None,
+            partition_atomic: Some(true),
+            readers: "atomic",
+            readers_atomic: Some(true),
+            total_failure: "recovers once a quorum is back",
+            total_failure_decides: Some(true),
+        },
+    ),
+    (
+        // Keidar & Dolev, "Increasing the Resilience of Atomic Commit at no Additional Cost".
+        "E3PC",
+        Claim {
+            phases: "3, with quorums and attempt counters",
+            crash: "non-blocking while a quorum is up",
+            crash_blocks: Some(false),
+            partition: "atomic; a connected quorum never blocks",
+            partition_blocks: None,
+            partition_atomic: Some(true),
+            readers: "atomic",
+            readers_atomic: Some(true),
+            total_failure: "recovers once a quorum is back",
+            total_failure_decides: Some(true),
+        },
+    ),
+    (
         "Paxos Commit",
         Claim {
             phases: "2 + consensus",
