@@ -10,7 +10,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::election::Lead;
 use super::{Ballot, Msg, PreState, QuorumCommit, QuorumConfig, Record, Report, State, Timer};
-use crate::durable::replay;
+use crate::durable::recover_participant;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
@@ -69,18 +69,13 @@ pub struct Participant {
 
 impl Participant {
     pub fn new(config: &Shared<QuorumConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
-        let workload = &config.client.workload;
-        let disk = boot.disk();
-        let r = replay(workload.initial_values(id), workload.allows_negative(), disk);
-        let mut txns: BTreeMap<TxnId, Entry> = r
-            .decided
-            .into_iter()
-            .map(|(t, o)| (t, Entry::new(vec![], State::decided(o))))
-            .collect();
-        for (txn, index) in r.in_doubt {
-            let Record::Prepared { participants, .. } = &disk[index] else { unreachable!() };
-            txns.insert(txn, Entry::new(participants.clone(), State::W));
-        }
+        let (workload, disk) = (&config.client.workload, boot.disk());
+        let decided = |o| Entry::new(vec![], State::decided(o));
+        let uncertain = |r: &Record| {
+            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
+            Entry::new(participants.clone(), State::W)
+        };
+        let (store, mut txns) = recover_participant(workload, id, disk, decided, uncertain);
         for record in disk {
             match record {
                 Record::Elected { txn, ballot } => {
@@ -98,22 +93,14 @@ impl Participant {
                 Record::Prepared { .. } | Record::Decision { .. } => {}
             }
         }
-        Participant {
-            id,
-            config: config.clone(),
-            no_vote: config.votes.chance(id),
-            store: r.store,
-            txns,
-        }
+        Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
     }
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, QuorumCommit>) {
         let bound_us = self.config.quorum_bound_us();
         ctx.observe(self.config.quorums.observed(bound_us));
         for txn in self.in_doubt() {
-            let keys = self.store.locks().values().filter(|&&t| t == txn).count() as u32;
-            ctx.observe(Observation::LocksAcquired { txn, keys });
-            ctx.observe(Observation::Uncertain { txn });
+            crate::store::report_recovered_doubt(ctx, &self.store, txn);
             self.wait(ctx, txn);
         }
     }
@@ -157,24 +144,19 @@ impl Participant {
             let vote = if e.state == State::A { Vote::No } else { Vote::Yes };
             return ctx.send(coordinator, Msg::Vote { txn, vote });
         }
-        if self
-            .store
-            .prepare(txn, &writes, || crate::store::choose_vote(ctx, self.no_vote))
-            .is_err()
-        {
-            self.txns.insert(txn, Entry::new(participants, State::A));
-            ctx.observe(Observation::Voted { txn, vote: Vote::No });
-            ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-            ctx.mark(Point::Decided.name());
-            return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
+        let durable = |vote, writes| match vote {
+            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
+            Vote::No => None, // no record means abort
+        };
+        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
+        let vote =
+            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        let state = if vote == Vote::Yes { State::W } else { State::A };
+        self.txns.insert(txn, Entry::new(participants, state));
+        ctx.send(coordinator, Msg::Vote { txn, vote });
+        if vote == Vote::No {
+            return;
         }
-        self.txns.insert(txn, Entry::new(participants.clone(), State::W));
-        let keys = writes.len() as u32;
-        ctx.persist(Record::Prepared { txn, participants, writes });
-        ctx.mark(Point::PreparedLogged.name());
-        ctx.observe(Observation::LocksAcquired { txn, keys });
-        ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
-        ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
         ctx.mark(Point::VotedYes.name());
         ctx.observe(Observation::Uncertain { txn });
         self.wait(ctx, txn);
@@ -263,16 +245,7 @@ impl Participant {
         e.state = State::decided(outcome);
         e.lead = None;
         ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        match outcome {
-            Outcome::Commit => {
-                assert!(self.store.commit(txn), "{txn} committed without its writes");
-                ctx.observe(Observation::Applied { txn });
-            }
-            Outcome::Abort => assert!(self.store.abort(txn), "{txn} held no locks"),
-        }
-        ctx.observe(Observation::LocksReleased { txn });
-        ctx.observe(Observation::Decided { txn, outcome });
-        ctx.mark(Point::Decided.name());
+        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Election(txn));
         ctx.cancel_timer(Timer::Collect(txn));
     }
