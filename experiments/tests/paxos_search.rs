@@ -3,26 +3,13 @@
 //! every fault class, and with F + 1 acceptors down the search finds blocking and shrinks it
 //! to exactly those F + 1 crashes.
 
-use std::time::Instant;
-
 use experiments::search::counterexample::replay;
 use experiments::search::runner::CrashLimit;
 use experiments::search::{Outcome, SearchConfig, Target, search};
 use sim_core::{Action, Fault, FaultClass, NodeId, Trigger};
 
-/// Runs the search and asserts it found nothing in exactly `cfg.cases` cases.
-fn holds(cfg: &SearchConfig, what: &str) {
-    let start = Instant::now();
-    match search(cfg, &|_| {}).unwrap() {
-        Outcome::NotFound { stats } => {
-            assert_eq!(stats.cases_run, u64::from(cfg.cases), "{what}");
-            eprintln!("{what}: {} cases, {:.1} s", stats.cases_run, start.elapsed().as_secs_f64());
-        }
-        Outcome::Found(f) => {
-            panic!("{what}: counterexample {}", serde_json::to_string_pretty(&f.scenario).unwrap())
-        }
-    }
-}
+mod common;
+use common::holds;
 
 #[test]
 fn the_search_reaches_the_acceptors_and_passes_f_through() {

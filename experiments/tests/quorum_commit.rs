@@ -15,6 +15,9 @@ use experiments::search::{Outcome, SearchConfig, Target, search};
 use protocols::{Observation, Outcome as Decision, Scenario};
 use sim_core::{FaultClass, FaultPlan, NodeId};
 
+mod common;
+use common::holds;
+
 fn separating(protocol: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../scenarios/commit/quorum-3pc-separating.toml");
@@ -104,15 +107,6 @@ fn the_search_finds_skeen_blocking_a_connected_quorum_and_e3pc_does_not_block_th
 
 fn cascades() -> Vec<FaultClass> {
     vec![FaultClass::Partition, FaultClass::Crash, FaultClass::Recover]
-}
-
-fn holds(cfg: &SearchConfig, what: &str) {
-    match search(cfg, &|_| {}).unwrap() {
-        Outcome::NotFound { stats } => assert_eq!(stats.cases_run, u64::from(cfg.cases), "{what}"),
-        Outcome::Found(f) => {
-            panic!("{what}: counterexample {}", serde_json::to_string_pretty(&f.scenario).unwrap())
-        }
-    }
 }
 
 #[test]

@@ -5,8 +5,6 @@
 //! every fault class. The 20,000-plan figures of the README are the release CLI's; the suite
 //! runs fewer cases, as `paxos_search.rs` does.
 
-use std::time::Instant;
-
 use experiments::search::counterexample::replay;
 use experiments::search::runner::CrashLimit;
 use experiments::search::{Outcome, SearchConfig, Target, search};
@@ -21,18 +19,8 @@ fn members(cfg: &SearchConfig) -> Vec<NodeId> {
     m
 }
 
-fn holds(cfg: &SearchConfig, what: &str) {
-    let start = Instant::now();
-    match search(cfg, &|_| {}).unwrap() {
-        Outcome::NotFound { stats } => {
-            assert_eq!(stats.cases_run, u64::from(cfg.cases), "{what}");
-            eprintln!("{what}: {} cases, {:.1} s", stats.cases_run, start.elapsed().as_secs_f64());
-        }
-        Outcome::Found(f) => {
-            panic!("{what}: counterexample {}", serde_json::to_string_pretty(&f.scenario).unwrap())
-        }
-    }
-}
+mod common;
+use common::holds;
 
 #[test]
 fn the_group_is_node_0_and_2f_replicas() {

@@ -10,6 +10,9 @@ use protocols::Observation;
 use protocols::workload::{VotePolicy, Workload};
 use sim_core::{Action, FaultClass, FaultPlan, NodeId};
 
+mod common;
+use common::holds;
+
 fn classes() -> Vec<FaultClass> {
     vec![FaultClass::Crash, FaultClass::Recover, FaultClass::Drop, FaultClass::Duplicate]
 }
@@ -18,12 +21,7 @@ fn classes() -> Vec<FaultClass> {
 fn orchestrated_sagas_keep_saga_atomicity_over_10000_cases() {
     let mut cfg = SearchConfig::new("saga-orchestration", Target::SagaAtomicity, classes());
     cfg.cases = 10_000;
-    match search(&cfg, &|_| {}).unwrap() {
-        Outcome::NotFound { stats } => assert_eq!(stats.cases_run, 10_000),
-        Outcome::Found(f) => {
-            panic!("counterexample: {}", serde_json::to_string_pretty(&f.scenario).unwrap())
-        }
-    }
+    holds(&cfg, cfg.protocol.as_str());
 }
 
 #[test]
@@ -60,12 +58,7 @@ fn the_volatile_orchestrator_is_found_with_one_crash_and_its_recovery() {
 fn choreographed_sagas_keep_saga_atomicity_over_10000_cases() {
     let mut cfg = SearchConfig::new("saga-choreography", Target::SagaAtomicity, classes());
     cfg.cases = 10_000;
-    match search(&cfg, &|_| {}).unwrap() {
-        Outcome::NotFound { stats } => assert_eq!(stats.cases_run, 10_000),
-        Outcome::Found(f) => {
-            panic!("counterexample: {}", serde_json::to_string_pretty(&f.scenario).unwrap())
-        }
-    }
+    holds(&cfg, cfg.protocol.as_str());
 }
 
 #[test]

@@ -7,6 +7,8 @@ use experiments::search::{Counterexample, Outcome, SearchConfig, Target, search}
 use protocols::{Observation, Outcome as Decision, RunReport, TxnId, Vote};
 use sim_core::{Action, FaultClass, NodeId, Trigger};
 
+mod common;
+
 fn run_search(protocol: &str, target: Target, classes: Vec<FaultClass>, cases: u32) -> Outcome {
     let mut cfg = SearchConfig::new(protocol, target, classes);
     cfg.cases = cases;
@@ -27,14 +29,9 @@ fn found(protocol: &str, target: Target, classes: Vec<FaultClass>) -> Counterexa
 }
 
 fn holds(protocol: &str, target: Target, classes: Vec<FaultClass>, cases: u32) {
-    match run_search(protocol, target, classes, cases) {
-        Outcome::NotFound { stats } => assert_eq!(stats.cases_run, cases as u64),
-        Outcome::Found(f) => panic!(
-            "{protocol} {}: counterexample {}",
-            target.name(),
-            serde_json::to_string_pretty(&f.scenario).unwrap()
-        ),
-    }
+    let mut cfg = SearchConfig::new(protocol, target, classes);
+    cfg.cases = cases;
+    common::holds(&cfg, &format!("{protocol} {}", target.name()));
 }
 
 fn report_of(c: &Counterexample) -> RunReport {
