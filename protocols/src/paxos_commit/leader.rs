@@ -97,6 +97,52 @@ impl Ballots {
         self.runs.insert(txn, Run { participants, ballot, phase, attempts });
     }
 
+    /// A message of a ballot above 0 (phase 1b, phase 2b, nack) for a ballot this node leads;
+    /// returns the transaction, its outcome and participants once a ballot chose every
+    /// instance. Ballot 0's phase 2b and everything else is the caller's.
+    pub fn on_message(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        msg: Msg,
+    ) -> Option<(TxnId, Outcome, Vec<NodeId>)> {
+        match msg {
+            Msg::Phase2b { txn, ballot, .. } => {
+                self.on_phase2b(ctx, from, txn, ballot).map(|(o, ps)| (txn, o, ps))
+            }
+            Msg::Phase1b { txn, ballot, accepted } => {
+                self.on_phase1b(ctx, from, txn, ballot, accepted);
+                None
+            }
+            Msg::Nack { txn, ballot, promised } => {
+                self.on_nack(ctx, txn, ballot, promised);
+                None
+            }
+            other => unreachable!("{} (a ballot leader) got {other:?}", self.me),
+        }
+    }
+
+    /// Another node asks for help with `txn`: answer with the outcome when `decided` knows
+    /// it, else start a ballot unless one runs; returns whether one was started.
+    pub fn help(
+        &mut self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        decided: Option<Outcome>,
+        participants: Vec<NodeId>,
+    ) -> bool {
+        if let Some(outcome) = decided {
+            ctx.send(from, Msg::Outcome { txn, outcome });
+            return false;
+        }
+        if self.running(txn) {
+            return false;
+        }
+        self.start(ctx, txn, participants);
+        true
+    }
+
     /// The ballot timer fired: retry higher if still running.
     pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
         if let Some(r) = self.runs.get(&txn) {
@@ -106,7 +152,7 @@ impl Ballots {
     }
 
     /// An acceptor promised a higher ballot: retry above it.
-    pub fn on_nack(
+    fn on_nack(
         &mut self,
         ctx: &mut Context<'_, PaxosCommit>,
         txn: TxnId,
@@ -122,7 +168,7 @@ impl Ballots {
         }
     }
 
-    pub fn on_phase1b(
+    fn on_phase1b(
         &mut self,
         ctx: &mut Context<'_, PaxosCommit>,
         from: NodeId,
@@ -164,7 +210,7 @@ impl Ballots {
 
     /// A phase 2b for one of this node's ballots; returns the outcome once F + 1 acceptors
     /// accepted (the run is then over).
-    pub fn on_phase2b(
+    fn on_phase2b(
         &mut self,
         ctx: &mut Context<'_, PaxosCommit>,
         from: NodeId,

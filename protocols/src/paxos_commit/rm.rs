@@ -98,19 +98,17 @@ impl ResourceManager {
             Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
                 self.on_ballot0_phase2b(ctx, from, txn, values)
             }
-            Msg::Phase2b { txn, ballot, .. } => {
-                if let Some((outcome, participants)) =
-                    self.ballots.on_phase2b(ctx, from, txn, ballot)
+            Msg::Help { txn, participants } => {
+                let decided = self.decided(txn);
+                self.ballots.help(ctx, from, txn, decided, participants);
+            }
+            ballot => {
+                if let Some((txn, outcome, participants)) =
+                    self.ballots.on_message(ctx, from, ballot)
                 {
                     self.lead_to_outcome(ctx, txn, outcome, participants);
                 }
             }
-            Msg::Phase1b { txn, ballot, accepted } => {
-                self.ballots.on_phase1b(ctx, from, txn, ballot, accepted)
-            }
-            Msg::Nack { txn, ballot, promised } => self.ballots.on_nack(ctx, txn, ballot, promised),
-            Msg::Help { txn, participants } => self.on_help(ctx, from, txn, participants),
-            other => unreachable!("an RM got {other:?}"),
         }
     }
 
@@ -284,24 +282,6 @@ impl ResourceManager {
             }
         } else {
             ctx.send(leader, Msg::Help { txn, participants });
-        }
-    }
-
-    /// Another RM asks this one, as a backup leader, for the outcome.
-    fn on_help(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        from: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-    ) {
-        match self.txns.get(&txn) {
-            Some(State::Decided(outcome)) => {
-                let outcome = *outcome;
-                ctx.send(from, Msg::Outcome { txn, outcome });
-            }
-            _ if self.ballots.running(txn) => {}
-            _ => self.ballots.start(ctx, txn, participants),
         }
     }
 

@@ -66,19 +66,23 @@ impl TransactionManager {
             Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
                 self.on_ballot0_phase2b(ctx, from, txn, values)
             }
-            Msg::Phase2b { txn, ballot, .. } => {
-                if let Some((outcome, participants)) =
-                    self.ballots.on_phase2b(ctx, from, txn, ballot)
+            Msg::Help { txn, participants } => {
+                // An RM has not learnt the outcome: tell it, or find it out with a new ballot.
+                let decided = match self.txns.get(&txn) {
+                    Some(State::Decided(outcome)) => Some(*outcome),
+                    _ => None,
+                };
+                if self.ballots.help(ctx, from, txn, decided, participants) {
+                    self.txns.entry(txn).or_insert(State::Delegated);
+                }
+            }
+            ballot => {
+                if let Some((txn, outcome, participants)) =
+                    self.ballots.on_message(ctx, from, ballot)
                 {
                     self.decide(ctx, txn, outcome, participants);
                 }
             }
-            Msg::Phase1b { txn, ballot, accepted } => {
-                self.ballots.on_phase1b(ctx, from, txn, ballot, accepted)
-            }
-            Msg::Nack { txn, ballot, promised } => self.ballots.on_nack(ctx, txn, ballot, promised),
-            Msg::Help { txn, participants } => self.on_help(ctx, from, txn, participants),
-            other => unreachable!("the TM got {other:?}"),
         }
     }
 
@@ -168,26 +172,5 @@ impl TransactionManager {
         ctx.observe(Observation::Decided { txn, outcome });
         let sent = (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
         crate::decision::send_marked(ctx, &participants, Msg::Outcome { txn, outcome }, sent);
-    }
-
-    /// An RM has not learnt the outcome: tell it, or find it out with a new ballot.
-    fn on_help(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        from: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-    ) {
-        match self.txns.get(&txn) {
-            Some(State::Decided(outcome)) => {
-                let outcome = *outcome;
-                ctx.send(from, Msg::Outcome { txn, outcome });
-            }
-            _ if self.ballots.running(txn) => {}
-            Some(State::Init { .. } | State::Delegated) | None => {
-                self.txns.entry(txn).or_insert(State::Delegated);
-                self.ballots.start(ctx, txn, participants)
-            }
-        }
     }
 }
