@@ -78,43 +78,20 @@ impl Run {
     }
 }
 
-/// Files a protocol does not pass yet, and the property it fails instead: left out of
-/// [`suite`], and asserted to fail that way by `known_gaps_are_still_gaps` (so a fix shows,
-/// and the gap is removed here). `backup` with `zab`: the cut-off leader's 50 operations stay
-/// pending past the client's move, so one key's history has 26 overlapping operations and
-/// the linearizability search gives up (inconclusive, not a violation).
-const KNOWN_GAPS: &[(&str, &str, Property)] = &[("backup.toml", "zab", Property::Linearizability)];
-
-/// `file` run with every correct consensus protocol but its known gaps, each checked by the
-/// assertions every file shares.
+/// `file` run with every correct consensus protocol, each checked by the assertions every
+/// file shares.
 fn suite(file: &str) -> Vec<Run> {
-    let skip: Vec<&str> = KNOWN_GAPS.iter().filter(|g| g.0 == file).map(|g| g.1).collect();
-    runs(file, &skip).into_iter().inspect(shared_assertions).collect()
+    runs(file).into_iter().inspect(shared_assertions).collect()
 }
 
-#[test]
-fn known_gaps_are_still_gaps() {
-    for &(file, protocol, property) in KNOWN_GAPS {
-        let run = runs(file, &[]).into_iter().find(|r| r.protocol == protocol).expect("run");
-        let v = run.verdicts.get(property);
-        assert!(
-            matches!(v, Verdict::NotApplicable { .. } | Verdict::Violated { .. }),
-            "{}: {} is {v:?} now: remove the gap from KNOWN_GAPS",
-            run.what(),
-            property.name()
-        );
-    }
-}
-
-/// `file` run with every correct consensus protocol but `skip`.
-fn runs(file: &str, skip: &[&str]) -> Vec<Run> {
+/// `file` run with every correct consensus protocol.
+fn runs(file: &str) -> Vec<Run> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/consensus").join(file);
     let base = load_scenario(&path).expect("the scenario file parses");
     let protocols: Vec<&str> = protocols::catalog::correct_consensus_protocols().collect();
     assert!(protocols.len() >= 2, "raft and multi-paxos at least: {protocols:?}");
     protocols
         .into_iter()
-        .filter(|p| !skip.contains(p))
         .map(|protocol| {
             let mut scenario = base.clone();
             scenario.protocol = protocol.to_string();
@@ -165,10 +142,10 @@ fn acknowledged_values_are_in_the_final_log(run: &Run) {
     assert_eq!(log.len() as u64, last, "{what}: the final log has no gap");
     let mut acknowledged = 0;
     for o in run.obs() {
-        if let Observation::OpReturned { result, .. } = o.obs {
-            if matches!(result, KvResult::Written | KvResult::Swapped { ok: true }) {
-                acknowledged += 1;
-            }
+        if let Observation::OpReturned { result, .. } = o.obs
+            && matches!(result, KvResult::Written | KvResult::Swapped { ok: true })
+        {
+            acknowledged += 1;
         }
     }
     assert!(acknowledged > 0, "{what}: some write was acknowledged");

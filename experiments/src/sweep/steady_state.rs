@@ -125,30 +125,25 @@ pub struct SteadyFormula {
     pub text: &'static str,
 }
 
-/// The formula of `protocol`, derived from its implementation (README, "Steady-state cost").
-///
-/// Both leaders re-send a command's replication message once more than the textbook count,
-/// on average 2/3 of the time: Raft when an answer to a heartbeat sent just before the
-/// command arrives while the command's own AppendEntries is out (the follower looks behind,
-/// so the entry goes again), Multi-Paxos when its heartbeat timer fires while a proposal
-/// waits for acknowledgements (it re-sends Accept to those that have not answered). A
-/// command takes 4d, the heartbeat period is 3d and the window in which a re-send happens
-/// is 2d, so 2 heartbeats in every 3 commands hit it: 2/3 · 2(N−1) messages per command.
+/// The formula of `protocol`, as its implementation and README state it: the textbook
+/// counts. Neither leader re-sends in a fault-free steady state: Raft's `nextIndex` advances
+/// as entries are sent, Multi-Paxos re-sends an Accept only after a whole heartbeat period
+/// unanswered (a command takes 4d, the period is 3d).
 pub fn formula(protocol: &str) -> Option<SteadyFormula> {
     Some(match protocol {
         "raft" => SteadyFormula {
             // AppendEntries + reply per follower; the commit index rides on the next one.
-            messages: |n| 2.0 * (n - 1.0) + 2.0 / 3.0 * 2.0 * (n - 1.0),
+            messages: |n| 2.0 * (n - 1.0),
             disk_writes: |n| n,
             delays: 4.0,
-            text: "2(N-1) AppendEntries+replies, + 2/3 x 2(N-1) re-sends = 10(N-1)/3; N forced appends",
+            text: "2(N-1) AppendEntries+replies (commit index on the next AppendEntries); N forced appends",
         },
         "multi-paxos" => SteadyFormula {
             // Accept, AcceptedAck and Chosen per other replica.
-            messages: |n| 3.0 * (n - 1.0) + 2.0 / 3.0 * 2.0 * (n - 1.0),
+            messages: |n| 3.0 * (n - 1.0),
             disk_writes: |n| 2.0 * n,
             delays: 4.0,
-            text: "3(N-1) Accept+Ack+Chosen, + 2/3 x 2(N-1) re-sends = 13(N-1)/3; N accepted + N chosen writes",
+            text: "3(N-1) Accept+Accepted+Chosen; N accepted + N chosen writes",
         },
         "zab" => SteadyFormula {
             // PROPOSAL, ACK and an explicit COMMIT per follower.

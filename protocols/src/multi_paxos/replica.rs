@@ -47,6 +47,9 @@ enum Role {
         ballot: Ballot,
         /// The slot the next client operation goes to.
         next_slot: u64,
+        /// `next_slot` at the last heartbeat: a proposal below it that is still open at the
+        /// next heartbeat went unanswered for a whole heartbeat period, and is re-sent.
+        next_slot_at_tick: u64,
         /// Slots proposed in this ballot and not yet chosen.
         proposals: BTreeMap<u64, Proposal>,
         /// Operations whose client waits for this leader's answer.
@@ -262,6 +265,7 @@ impl Replica {
         self.role = Role::Leader {
             ballot,
             next_slot: last + 1,
+            next_slot_at_tick: from,
             proposals: BTreeMap::new(),
             waiting: BTreeMap::new(),
         };
@@ -282,7 +286,7 @@ impl Replica {
     // --- Phase 2: one slot at a time ----------------------------------------------------
 
     fn on_request(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, op: Op) {
-        let Role::Leader { ballot, next_slot, proposals, waiting } = &mut self.role else {
+        let Role::Leader { ballot, next_slot, proposals, waiting, .. } = &mut self.role else {
             let leader = match self.role {
                 Role::Follower { leader } => leader,
                 _ => None,
@@ -343,14 +347,24 @@ impl Replica {
         self.apply(ctx);
     }
 
+    /// Asserts leadership, and re-sends the proposals that went unanswered for a whole
+    /// heartbeat period (their messages were lost): a proposal younger than that is not
+    /// re-sent, so a fault-free command costs one Accept per replica, however the heartbeat
+    /// falls.
     fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
-        let Role::Leader { ballot, proposals, .. } = &self.role else { return };
-        let ballot = *ballot;
+        let Role::Leader { ballot, next_slot, next_slot_at_tick, proposals, .. } = &self.role
+        else {
+            return;
+        };
+        let (ballot, next_slot) = (*ballot, *next_slot);
         ctx.broadcast(self.others(), Msg::Heartbeat { ballot, applied: self.applied });
-        // Proposals whose messages were lost: ask again those that did not answer.
-        for (&slot, p) in proposals.iter().take(self.config.batch_max as usize) {
+        let overdue = proposals.range(..*next_slot_at_tick).take(self.config.batch_max as usize);
+        for (&slot, p) in overdue {
             let missing = self.others().filter(|n| !p.acks.contains(n));
             ctx.broadcast(missing, Msg::Accept { ballot, slot, entry: p.entry });
+        }
+        if let Role::Leader { next_slot_at_tick, .. } = &mut self.role {
+            *next_slot_at_tick = next_slot;
         }
         ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
     }

@@ -5,12 +5,18 @@
 //! implemented, following the paper's Figure 2: randomized election timeouts drawn from each
 //! replica's own stream; RequestVote with the up-to-date-log rule; AppendEntries with the
 //! consistency check and conflict truncation (a follower answers a failed check with a hint,
-//! its log length, so the leader backs up fast); commitment only by counting replicas of an
-//! entry of the leader's current term (§5.4.2, Figure 8), with a no-op entry appended at the
-//! start of each term so earlier entries commit promptly; `currentTerm`, `votedFor` and the
-//! log persisted (forced) before the replica answers anything that depends on them; leader
-//! redirects for clients; heartbeats. Reads go through the log, so every answer is
-//! linearizable; each operation carries an id and the state machine applies it once.
+//! its log length, so the leader backs up fast), pipelined: the leader's `nextIndex` for a
+//! follower advances as entries are sent (the pipelining of Ongaro's thesis, ch. 10; raft-rs's
+//! `Progress` in its replicate state), so each entry goes out once and again only after the
+//! follower rejects an AppendEntries — a heartbeat carries the consistency check at
+//! `nextIndex − 1`, so a lost entry or reply is found within a heartbeat period — and the
+//! commit index rides on the next AppendEntries: 2(N−1) messages per command; commitment
+//! only by counting replicas of an entry of the leader's current term (§5.4.2, Figure 8),
+//! with a no-op entry appended at the start of each term so earlier entries commit promptly;
+//! `currentTerm`, `votedFor` and the log persisted (forced) before the replica answers
+//! anything that depends on them; leader redirects for clients; heartbeats. Reads go through
+//! the log, so every answer is linearizable; each operation carries an id and the state
+//! machine applies it once.
 //!
 //! Not implemented: membership changes, log compaction and snapshots, read leases, pre-vote.
 //!

@@ -28,7 +28,10 @@ enum Role {
         votes: BTreeSet<NodeId>,
     },
     Leader {
-        /// Per replica: the next entry to send it.
+        /// Per replica: the next entry to send it. It advances as entries are sent, not as
+        /// they are acknowledged (the thesis's pipelining; raft-rs's `Progress` in its
+        /// replicate state), so an entry goes out once; it backs up only when the replica
+        /// rejects an AppendEntries (a heartbeat's consistency check finds lost entries).
         next: Vec<u64>,
         /// Per replica: the highest entry known to match the leader's log there.
         matched: Vec<u64>,
@@ -312,16 +315,21 @@ impl Replica {
         }
     }
 
-    fn replicate_all(&self, ctx: &mut Context<'_, Raft>) {
+    fn replicate_all(&mut self, ctx: &mut Context<'_, Raft>) {
         for to in self.others() {
             self.replicate(ctx, to);
         }
     }
 
-    fn replicate(&self, ctx: &mut Context<'_, Raft>, to: NodeId) {
-        let Role::Leader { next, .. } = &self.role else { return };
+    /// Sends `to` the entries from its `next` on (none: a heartbeat, whose consistency check
+    /// at `next - 1` is how the leader learns that entries were lost) and moves its `next`
+    /// past them.
+    fn replicate(&mut self, ctx: &mut Context<'_, Raft>, to: NodeId) {
+        let last = self.last_index();
+        let Role::Leader { next, .. } = &mut self.role else { return };
         let prev_index = next[to.index()] - 1;
-        let end = self.last_index().min(prev_index + self.config.batch_max);
+        let end = last.min(prev_index + self.config.batch_max);
+        next[to.index()] = end + 1;
         let entries = self.log[prev_index as usize..end as usize].to_vec();
         let msg = Msg::AppendEntries {
             term: self.term,
@@ -405,6 +413,7 @@ impl Replica {
             // Back up to the follower's hint, never below what is known to match.
             next[f] = (index + 1).min(next[f].saturating_sub(1)).max(matched[f] + 1);
         }
+        // Entries not sent yet (more than one message holds), or sent again after a rejection.
         let behind = next[f] <= self.last_index();
         self.advance_commit(ctx);
         if behind || !ok {
