@@ -1,6 +1,10 @@
 //! AC1–AC4 (Bernstein, Hadzilacos & Goodman, ch. 7), per transaction, from every reported
 //! decision *and* every decision on every disk: a protocol that forgets to report a
 //! decision, or reports one it never made durable, is still judged on what it did.
+//!
+//! Each property first asks the cheap question of every transaction (did anyone commit? did
+//! anyone abort?) and builds a witness only for the transactions that fail it: judging a
+//! history allocates nothing per transaction, only per violation.
 
 use std::collections::BTreeSet;
 
@@ -14,6 +18,9 @@ use crate::verdict::{Property, Verdict, Violation};
 pub fn agreement(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
+        if !(f.any_decided(Outcome::Commit) && f.any_decided(Outcome::Abort)) {
+            continue;
+        }
         let commits: BTreeSet<NodeId> =
             f.all_decisions().filter(|d| d.1 == Outcome::Commit).map(|d| d.0).collect();
         let aborts: BTreeSet<NodeId> =
@@ -43,6 +50,10 @@ pub fn agreement(h: &History) -> Verdict {
 pub fn irreversibility(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
+        // One outcome throughout: nobody can have reversed.
+        if !(f.any_decided(Outcome::Commit) && f.any_decided(Outcome::Abort)) {
+            continue;
+        }
         let mut per_node: Vec<(NodeId, Outcome, Outcome)> = Vec::new();
         for (node, outcome) in f.all_decisions() {
             match per_node.iter_mut().find(|p| p.0 == node) {
@@ -70,28 +81,29 @@ pub fn irreversibility(h: &History) -> Verdict {
 pub fn commit_needs_all_yes(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
-        let committers: BTreeSet<NodeId> =
-            f.all_decisions().filter(|d| d.1 == Outcome::Commit).map(|d| d.0).collect();
-        if committers.is_empty() {
+        let lacks_yes = |p: NodeId| !f.voted_yes(p) || f.voted_no(p);
+        if !f.any_decided(Outcome::Commit)
+            || (f.submitted && !f.participants.iter().any(|&p| lacks_yes(p)))
+        {
             continue;
         }
+        let committers: BTreeSet<NodeId> =
+            f.all_decisions().filter(|d| d.1 == Outcome::Commit).map(|d| d.0).collect();
         let missing: Vec<NodeId> =
-            f.participants.iter().copied().filter(|&p| !f.voted_yes(p) || f.voted_no(p)).collect();
-        if !missing.is_empty() || !f.submitted {
-            out.push(Violation {
-                property: Property::CommitNeedsAllYes,
-                txn: Some(txn),
-                nodes: missing.clone(),
-                detail: if f.submitted {
-                    format!("{txn} committed without a yes vote from {}", list(&missing))
-                } else {
-                    format!("{txn} committed but was never submitted")
-                },
-                since: None,
-                waiting_on: None,
-                decisions: committers.into_iter().map(|n| (n, Outcome::Commit)).collect(),
-            });
-        }
+            f.participants.iter().copied().filter(|&p| lacks_yes(p)).collect();
+        out.push(Violation {
+            property: Property::CommitNeedsAllYes,
+            txn: Some(txn),
+            nodes: missing.clone(),
+            detail: if f.submitted {
+                format!("{txn} committed without a yes vote from {}", list(&missing))
+            } else {
+                format!("{txn} committed but was never submitted")
+            },
+            since: None,
+            waiting_on: None,
+            decisions: committers.into_iter().map(|n| (n, Outcome::Commit)).collect(),
+        });
     }
     Verdict::from_violations(out)
 }
@@ -106,7 +118,7 @@ pub fn commit_without_failures(h: &History) -> Verdict {
     for (txn, f) in h.txns().filter(|(_, f)| f.submitted) {
         let all_yes = !f.participants.is_empty()
             && f.participants.iter().all(|&p| f.voted_yes(p) && !f.voted_no(p));
-        if !all_yes {
+        if !all_yes || !f.any_decided(Outcome::Abort) {
             continue;
         }
         let aborted: BTreeSet<NodeId> =

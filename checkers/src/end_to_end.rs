@@ -19,14 +19,9 @@ pub fn durability(h: &History) -> Verdict {
     }
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
-        let told: Vec<Outcome> = f
-            .client_learned
-            .iter()
-            .map(|c| c.0)
-            .chain(f.reported_to_client.iter().map(|r| r.0))
-            .collect();
-        let Some(&outcome) = told.first() else { continue };
-        if told.iter().any(|o| *o != outcome) {
+        let told = || f.client_learned.into_iter().chain(f.reported_to_client.iter());
+        let Some(outcome) = told().next() else { continue };
+        if told().any(|o| o != outcome) {
             out.push(violation(
                 txn,
                 vec![],
@@ -99,7 +94,7 @@ pub fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
         if is_judged(h, f) {
             judged += 1;
         } else {
-            in_flight += applied(f);
+            in_flight += applied(h, f);
             not_judged.push(txn);
         }
     }
@@ -155,9 +150,8 @@ fn is_judged(h: &History, f: &crate::history::TxnFacts) -> bool {
 
 /// What a transaction's participants' disks applied: the writes of those whose first
 /// durable decision is commit (a decision recovery honours, as the disks' replay does).
-fn applied(f: &crate::history::TxnFacts) -> i64 {
-    f.prepared_delta
-        .iter()
+fn applied(h: &History, f: &crate::history::TxnFacts) -> i64 {
+    h.prepared_deltas(f)
         .filter(|(n, _)| {
             f.durable_decisions.iter().find(|d| d.0 == *n).is_some_and(|d| d.1 == Outcome::Commit)
         })

@@ -32,30 +32,71 @@ use crate::quorum::{QuorumFacts, QuorumSystem};
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
 
-/// Everything reported or made durable about one transaction.
+/// Everything reported or made durable about one transaction that a checker reads, and
+/// nothing else: the index holds one entry per transaction, so its size is the history's
+/// memory and every checker's pass over it (when a vote or decision was reported is never
+/// read, so it is not kept; nor are what a prepared record's writes add to the bank total,
+/// which only conservation reads, and only of the few transactions it cannot judge: those
+/// sit in the history's [`Delta`] arena).
 #[derive(Clone, Debug, Default)]
 pub struct TxnFacts {
     pub submitted: bool,
+    /// What the client learnt (its first reply only).
+    pub client_learned: Option<Outcome>,
+    /// Which outcomes the coordinator reported to the client.
+    pub reported_to_client: Outcomes,
     /// The participants the client addressed.
     pub participants: Few<NodeId, 4>,
     /// Reported votes, in time order.
-    pub votes: Few<(NodeId, Vote, Time), 4>,
+    pub votes: Few<(NodeId, Vote), 4>,
     /// Yes votes made durable (prepared records), by node, each node's in disk order.
     pub durable_yes: Few<NodeId, 4>,
-    /// Per node that prepared, what committing adds to its total (its first prepared
-    /// record's writes), in the order the nodes first prepared.
-    pub prepared_delta: Few<(NodeId, i64), 4>,
     /// Reported decisions, in time order.
-    pub decided: Few<(NodeId, Outcome, Time), 5>,
+    pub decided: Few<(NodeId, Outcome), 5>,
     /// Decisions made durable, by node, each node's in disk order.
     pub durable_decisions: Few<(NodeId, Outcome), 5>,
-    pub client_learned: Option<(Outcome, Time)>,
-    pub reported_to_client: Few<(Outcome, Time), 1>,
     /// Saga facts, once a saga observation names the transaction.
     pub(crate) saga: Option<Box<SagaFacts>>,
     /// Where this transaction sits in the nodes' open lists right now: the first of its
     /// slots in the history's arena (a [`Link`]).
     open: Link,
+    /// Its nodes' first prepared deltas: the first of them in the history's delta arena.
+    deltas: Link,
+}
+
+/// A set of outcomes (which were reported, not how often or when).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcomes(u8);
+
+impl Outcomes {
+    fn bit(o: Outcome) -> u8 {
+        match o {
+            Outcome::Commit => 1,
+            Outcome::Abort => 2,
+        }
+    }
+
+    pub fn insert(&mut self, o: Outcome) {
+        self.0 |= Self::bit(o);
+    }
+
+    pub fn contains(self, o: Outcome) -> bool {
+        self.0 & Self::bit(o) != 0
+    }
+
+    /// The outcomes in the set, commit first.
+    pub fn iter(self) -> impl Iterator<Item = Outcome> {
+        [Outcome::Commit, Outcome::Abort].into_iter().filter(move |&o| self.contains(o))
+    }
+}
+
+/// Per node that prepared a transaction, what committing it adds to the node's total (its
+/// first prepared record's writes); `next` links the transaction's other deltas.
+#[derive(Clone, Copy, Debug)]
+struct Delta {
+    node: NodeId,
+    delta: i64,
+    next: Link,
 }
 
 /// An index into the slot arena plus one; 0 ends a list.
@@ -80,25 +121,29 @@ enum Open {
 impl TxnFacts {
     /// Every decision, reported or durable, as (node, outcome).
     pub fn all_decisions(&self) -> impl Iterator<Item = (NodeId, Outcome)> + '_ {
-        self.decided.iter().map(|(n, o, _)| (*n, *o)).chain(self.durable_decisions.iter().copied())
+        self.decided.iter().chain(self.durable_decisions.iter()).copied()
+    }
+
+    /// Whether some node decided `outcome` (reported, or durable).
+    pub fn any_decided(&self, outcome: Outcome) -> bool {
+        self.all_decisions().any(|d| d.1 == outcome)
     }
 
     /// Did `node` vote yes (reported, or durable on its disk)?
     pub fn voted_yes(&self, node: NodeId) -> bool {
-        self.durable_yes.contains(&node)
-            || self.votes.iter().any(|(n, v, _)| *n == node && *v == Vote::Yes)
+        self.durable_yes.contains(&node) || self.votes.contains(&(node, Vote::Yes))
     }
 
     pub fn voted_no(&self, node: NodeId) -> bool {
-        self.votes.iter().any(|(n, v, _)| *n == node && *v == Vote::No)
+        self.votes.contains(&(node, Vote::No))
     }
 
     /// Did `node` decide (reported, or durable)?
     pub fn decided_at(&self, node: NodeId) -> Option<Outcome> {
         self.decided
             .iter()
-            .find(|(n, _, _)| *n == node)
-            .map(|(_, o, _)| *o)
+            .find(|(n, _)| *n == node)
+            .map(|(_, o)| *o)
             .or_else(|| self.durable_decisions.iter().find(|(n, _)| *n == node).map(|(_, o)| *o))
     }
 
@@ -212,6 +257,8 @@ pub struct History {
     /// Every open (node, transaction) pair's slot; freed slots are reused.
     slots: Vec<Slot>,
     free: Link,
+    /// Every transaction's prepared deltas, linked from the transaction.
+    deltas: Vec<Delta>,
     /// Observations pushed so far (a saga fact's position counts observations).
     observed: usize,
     now: Time,
@@ -289,10 +336,15 @@ impl History {
             }
             Happened::Prepared { txn, delta } => {
                 let f = self.txn(*txn);
+                // Its first prepared record: every one of them is in `durable_yes`.
+                let first = !f.durable_yes.contains(&node);
                 let at = TxnFacts::by_node(&f.durable_yes, node, |n| *n);
                 f.durable_yes.insert(at, node);
-                if !f.prepared_delta.iter().any(|p| p.0 == node) {
-                    f.prepared_delta.push((node, *delta));
+                // A zero delta adds nothing: only the bank workload's writes are kept.
+                if first && *delta != 0 {
+                    let next = f.deltas;
+                    self.deltas.push(Delta { node, delta: *delta, next });
+                    self.txns[txn.0 as usize].deltas = self.deltas.len() as Link;
                 }
             }
             Happened::Logged { txn, outcome } => {
@@ -343,18 +395,16 @@ impl History {
                 f.submitted = true;
                 f.participants = Few::from_slice(participants);
             }
-            Observation::Voted { vote, .. } => f.votes.push((node, *vote, time)),
+            Observation::Voted { vote, .. } => f.votes.push((node, *vote)),
             Observation::Uncertain { .. } => self.open(Open::Doubt, node, txn, time, 0),
             Observation::Decided { outcome, .. } => {
-                f.decided.push((node, *outcome, time));
+                f.decided.push((node, *outcome));
                 self.close(Open::Doubt, node, txn);
             }
             Observation::ClientLearned { outcome, .. } => {
-                f.client_learned.get_or_insert((*outcome, time));
+                f.client_learned.get_or_insert(*outcome);
             }
-            Observation::ReportedToClient { outcome, .. } => {
-                f.reported_to_client.push((*outcome, time))
-            }
+            Observation::ReportedToClient { outcome, .. } => f.reported_to_client.insert(*outcome),
             Observation::LocksAcquired { keys, .. } => {
                 self.open(Open::Locks, node, txn, time, *keys)
             }
@@ -548,6 +598,17 @@ impl History {
                 || !f.votes.is_empty()
                 || !f.decided.is_empty()
                 || !f.durable_decisions.is_empty()
+        })
+    }
+
+    /// Per node that prepared `f`, what committing it adds to the node's total (its first
+    /// prepared record's writes; nodes whose writes add nothing are left out).
+    pub fn prepared_deltas<'a>(&'a self, f: &TxnFacts) -> impl Iterator<Item = (NodeId, i64)> + 'a {
+        let mut link = f.deltas;
+        std::iter::from_fn(move || {
+            let d = self.deltas.get((link as usize).checked_sub(1)?)?;
+            link = d.next;
+            Some((d.node, d.delta))
         })
     }
 

@@ -191,7 +191,7 @@ fn sagas(h: &History) -> impl Iterator<Item = (TxnId, &SagaFacts, Option<Outcome
         ended: Vec::new(),
     };
     h.all_txns().filter_map(|(t, f)| {
-        let learned = f.client_learned.map(|c| c.0);
+        let learned = f.client_learned;
         let saga = f.saga.as_deref();
         // Submitted, or named by a saga fact (a refusal alone names it only if the client
         // learned of it too).

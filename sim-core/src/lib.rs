@@ -21,7 +21,7 @@ pub mod id;
 pub mod network;
 pub mod plans;
 pub mod process;
-mod queue;
+pub mod queue;
 pub mod rng;
 pub mod schedule;
 pub mod sim;

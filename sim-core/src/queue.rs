@@ -3,6 +3,8 @@
 //! function of its seed and fault plan. Keys are unique, so any correct priority queue pops
 //! exactly the same sequence: the choice of structure is a matter of speed alone.
 //!
+//! Public for `benches/queue.rs` only (the runner's queue is its own business).
+//!
 //! # Why a 4-ary heap with the payload inline
 //!
 //! Measured on benchmark W1 (README, "Benchmark W1") against std's `BinaryHeap`, which the
@@ -48,7 +50,7 @@ pub(crate) enum Pending<P: Protocol> {
 }
 
 /// One queued item with its key.
-pub(crate) struct Entry<T> {
+pub struct Entry<T> {
     pub what: T,
     pub time: Time,
     pub seq: u64,
@@ -64,9 +66,15 @@ impl<T> Entry<T> {
 
 /// A min-heap of entries by `(time, seq)` with four children per node (see the module docs).
 /// Generic over the payload so that it can be tested against std's `BinaryHeap` alone.
-pub(crate) struct QuadHeap<T> {
+pub struct QuadHeap<T> {
     heap: Vec<Entry<T>>,
     next_seq: u64,
+}
+
+impl<T> Default for QuadHeap<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// Children per node.
@@ -105,6 +113,10 @@ impl<T> QuadHeap<T> {
 
     pub fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
     }
 
     /// Moves the entry at `i` up to its place. Each entry on the way moves once (into the
