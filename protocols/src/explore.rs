@@ -191,7 +191,31 @@ where
     P::Node: Clone + Hash + Send,
     P::Config: Send + Sync,
 {
-    let checked = properties(request.properties, family.properties, COMMIT_EXPLORED)?;
+    explore_with::<P>(family, request, explore, configure, COMMIT_EXPLORED, |_, _| {})
+}
+
+/// A commit protocol whose worlds the explorer can search (on several threads).
+pub trait Explorable:
+    CommitProtocol<Record: TxnRecord, Node: Clone + Hash + Send, Config: Send + Sync>
+{
+}
+
+impl<P> Explorable for P where
+    P: CommitProtocol<Record: TxnRecord, Node: Clone + Hash + Send, Config: Send + Sync>
+{
+}
+
+/// [`explore`], checking the properties in `explored` (a family's own beside the commit
+/// ones), which `extend` adds to the model it is given with the properties chosen.
+pub fn explore_with<P: Explorable>(
+    family: &Family,
+    request: &ExploreRequest<'_>,
+    explore: &ExploreConfig,
+    configure: impl FnOnce(&Scenario) -> Result<P::Config, ScenarioError>,
+    explored: &[&'static str],
+    extend: impl FnOnce(&mut Model<P, P::Node>, &[&'static str]),
+) -> Result<ExploreReport, ScenarioError> {
+    let checked = properties(request.properties, family.properties, explored)?;
     if request.symmetry {
         // Node ids live inside the commit protocols' states (participant lists, senders):
         // no canonical renaming of them is written yet.
@@ -203,7 +227,8 @@ where
     let scenario = scenario(request);
     scenario.validate()?;
     let roles = (family.layout)(&scenario);
-    let model = model::<P>(&scenario, &roles, configure(&scenario)?, &checked);
+    let mut model = model::<P>(&scenario, &roles, configure(&scenario)?, &checked);
+    extend(&mut model, &checked);
     search_or_replay(&model, request, explore)
 }
 

@@ -43,6 +43,7 @@ fn catalog_lists_correct_and_broken_apart() {
             "broken-saga-volatile-orchestrator",
             "broken-saga-lossy-bus",
             "broken-raft-volatile-vote",
+            "broken-raft-commit-old-term",
             "broken-multipaxos-ignores-accepted",
             "broken-zab-skip-sync"
         ]

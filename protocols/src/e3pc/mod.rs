@@ -53,7 +53,7 @@ pub fn is_max_attempt_committable(reports: &[(NodeId, Report)]) -> bool {
 }
 
 /// The E3PC family.
-pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec(), run);
+pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec(), run, explore);
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "e3pc",
@@ -62,6 +62,13 @@ const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
 
 fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     quorum_commit::run_rule(Rule::KeidarDolev, scenario)
+}
+
+fn explore(
+    request: &crate::explore::ExploreRequest<'_>,
+    config: &sim_core::explore::ExploreConfig,
+) -> Result<sim_core::explore::ExploreReport, ScenarioError> {
+    quorum_commit::explore::explore(Rule::KeidarDolev, request, config)
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub fn rule(reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
 
 /// The quorum-based 3PC family.
 pub const FAMILY: Family =
-    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec(), run);
+    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec(), run, explore);
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "quorum-3pc",
@@ -55,6 +55,13 @@ const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
 
 fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
     quorum_commit::run_rule(Rule::Skeen, scenario)
+}
+
+fn explore(
+    request: &crate::explore::ExploreRequest<'_>,
+    config: &sim_core::explore::ExploreConfig,
+) -> Result<sim_core::explore::ExploreReport, ScenarioError> {
+    quorum_commit::explore::explore(Rule::Skeen, request, config)
 }
 
 #[cfg(test)]

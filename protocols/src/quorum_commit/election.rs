@@ -65,6 +65,9 @@ impl Participant {
         let id = self.id;
         let Some(e) = self.txns.get_mut(&txn).filter(|e| e.in_doubt()) else { return };
         let round = e.last_elected.round.max(e.round_seen) + 1;
+        if self.config.max_round.is_some_and(|max| round > max) {
+            return; // the explorer's bound: no more elections (the timer is not re-armed)
+        }
         let ballot = Ballot { round, node: id };
         e.last_elected = ballot;
         let own = e.report();

@@ -28,6 +28,7 @@
 
 mod coordinator;
 mod election;
+pub mod explore;
 mod participant;
 pub mod quorum;
 
@@ -178,6 +179,11 @@ pub struct QuorumConfig {
     pub timing: Timing,
     pub votes: VotePolicy,
     pub client: ClientConfig,
+    /// The highest election round a participant may start (`None`: no bound). Only the
+    /// explorer sets it ([`explore`]): time is abstracted there, so elections could follow one
+    /// another forever, each a new state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_round: Option<u32>,
 }
 
 impl QuorumConfig {
@@ -336,15 +342,17 @@ pub fn config(rule: Rule, scenario: &Scenario) -> Result<QuorumConfig, ScenarioE
         timing,
         votes: scenario.votes.clone(),
         client: scenario.client_config(&timing),
+        max_round: None,
     })
 }
 
-/// A quorum family: `variants` run by `run`, with the shared roles, settings, properties and
-/// layout (what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are).
+/// A quorum family: `variants` run by `run` and explored by `explore`, with the shared roles,
+/// settings, properties and layout (what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are).
 pub const fn family(
     name: &'static str,
     variants: fn() -> Vec<VariantSpec>,
     run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
+    explore: crate::family::ExploreFn,
 ) -> crate::family::Family {
     crate::family::Family {
         name,
@@ -354,7 +362,7 @@ pub const fn family(
         properties: crate::family::QUORUM_COMMIT_PROPERTIES,
         layout,
         run,
-        explore: None,
+        explore: Some(explore),
     }
 }
 

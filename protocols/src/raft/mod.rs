@@ -24,9 +24,14 @@
 //! by one entry per operation plus one no-op per term won; the client's retries are capped by
 //! its backoff.
 //!
-//! Broken variant (for the checkers to catch): `broken-raft-volatile-vote` does not persist
+//! Broken variants (for the checkers to catch): `broken-raft-volatile-vote` does not persist
 //! `votedFor`, so a replica that crashes and recovers may vote twice in one term, and two
-//! leaders are elected in it.
+//! leaders are elected in it. `broken-raft-commit-old-term` is Figure 8's bug: a leader
+//! commits an entry of an earlier term once a majority holds it, and a later leader whose
+//! log lacks it (elected by replicas that never held it) overwrites it. It also appends no
+//! no-op when it takes office, as the leaders of Figure 8 do not: with the no-op, every
+//! AppendEntries that carries the old entry carries the new term's no-op too, and the old
+//! entry would commit correctly with it.
 
 mod replica;
 
@@ -128,6 +133,9 @@ impl Protocol for Raft {
 pub enum BrokenRaft {
     /// `votedFor` is not persisted: a recovered replica may vote twice in a term.
     VolatileVote,
+    /// A leader commits an entry of an earlier term by counting its replicas (Figure 8), and
+    /// appends no no-op when it takes office (which would mask the bug, see the variant).
+    CommitOldTerm,
 }
 
 /// The configuration of a Raft cluster.
@@ -142,6 +150,15 @@ const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
             "BROKEN: votedFor is not persisted, so a recovered replica may vote twice in a term",
         ),
         Some(BrokenRaft::VolatileVote),
+    ),
+    (
+        VariantSpec::new(
+            "broken-raft-commit-old-term",
+            false,
+            "BROKEN: commits an older term's entry by counting its replicas (Figure 8); \
+             no no-op at a term's start, which would mask it",
+        ),
+        Some(BrokenRaft::CommitOldTerm),
     ),
 ];
 

@@ -264,14 +264,19 @@ impl Replica {
     fn become_leader(&mut self, ctx: &mut Context<'_, Raft>) {
         let n = self.config.replicas as usize;
         let last = self.last_index();
-        self.role =
-            Role::Leader { next: vec![last + 1; n], matched: vec![0; n], waiting: BTreeMap::new() };
+        let mut matched = vec![0; n];
+        matched[self.id.index()] = last; // its own log matches itself
+        self.role = Role::Leader { next: vec![last + 1; n], matched, waiting: BTreeMap::new() };
         ctx.observe(Observation::LeaderElected { term: self.term });
         let terms = self.log.iter().map(|e| e.term).collect();
         ctx.observe(Observation::LeaderLog { term: self.term, terms });
         ctx.mark(Point::BecameLeader.name());
-        // A no-op of the new term, so that earlier entries commit with it (§8).
-        self.append(ctx, Entry { term: self.term, op: None });
+        // A no-op of the new term, so that earlier entries commit with it (§8). The
+        // commit-old-term variant leaves it out, as Figure 8's leaders do: with it, the old
+        // entry would always travel (and commit) with the new term's no-op.
+        if self.config.broken != Some(BrokenRaft::CommitOldTerm) {
+            self.append(ctx, Entry { term: self.term, op: None });
+        }
         self.replicate_all(ctx);
         self.advance_commit(ctx);
         ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
@@ -424,13 +429,15 @@ impl Replica {
     // --- Commitment and applying (§5.3, §5.4.2) ----------------------------------------------
 
     /// Commits the highest entry a majority holds — of the current term only: an earlier
-    /// term's entry commits with it, never by counting its own replicas (Figure 8).
+    /// term's entry commits with it, never by counting its own replicas (Figure 8). The
+    /// commit-old-term variant counts replicas of any term's entry: Figure 8's bug.
     fn advance_commit(&mut self, ctx: &mut Context<'_, Raft>) {
         let Role::Leader { matched, .. } = &self.role else { return };
         let majority = self.config.majority();
+        let any_term = self.config.broken == Some(BrokenRaft::CommitOldTerm);
         let committable = (self.commit + 1..=self.last_index()).rev().find(|&n| {
             let holders = matched.iter().filter(|&&m| m >= n).count();
-            holders >= majority && self.term_at(n) == self.term
+            holders >= majority && (any_term || self.term_at(n) == self.term)
         });
         if let Some(n) = committable {
             self.commit = n;
