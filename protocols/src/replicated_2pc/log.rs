@@ -11,13 +11,23 @@
 //!
 //! The replicas number themselves `0..2F+1`; in the cluster the group is node 0 (the
 //! coordinator) and the layout's extra nodes. [`Group`] maps between the two.
+//!
+//! An idle group is quiet ([`Pace`]): while a member has nothing to do (no transaction of its
+//! table undecided, none running, none held, a leader known) the heartbeat and election
+//! timers its replica arms run [`IDLE_SLOWDOWN`] times longer — a longer idle heartbeat
+//! interval, not a lease: the replicas are unchanged, only their timers are stretched, both
+//! by the same factor so that idle followers still hear an idle leader well inside their
+//! timeout. Work wakes a member at once ([`Log::wake`]): a leader re-arms its heartbeat at
+//! the normal period, a follower its election timer at the normal range, so a leader that
+//! crashed while idle is replaced as fast as a busy one once anybody needs it.
 
-use sim_core::{Context, Effect, NodeId, Process};
+use sim_core::{Context, Duration, Effect, NodeId, Process};
 
 use super::embed::{embed, push_local};
 use super::{Msg, Record, Replicated2pc, Timer};
 use crate::consensus::client::{KvMsg, KvWire};
 use crate::consensus::kv::Kv;
+use crate::consensus::wiring::LogTimer;
 use crate::consensus::{KvCall, Op, OpId};
 use crate::txn::{Outcome, TxnId};
 use crate::{multi_paxos, raft};
@@ -117,6 +127,21 @@ pub enum LogEvent {
     Refused(OpId),
 }
 
+/// How many times longer an idle member's heartbeat and election timers run (see the module
+/// docs): with the default timing (d = 10 ms) an idle leader heartbeats every 600 ms instead
+/// of 30 ms, an idle follower stands for election after 2 to 4 s instead of 100 to 200 ms.
+pub const IDLE_SLOWDOWN: u32 = 20;
+
+/// The pace of a member's replica timers: the host says whether it is busy; the log records
+/// whether the heartbeat and election timers it armed last were stretched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Pace {
+    /// The host runs or holds something (set before each call into the log).
+    pub busy: bool,
+    heartbeat_slow: bool,
+    election_slow: bool,
+}
+
 /// Which replicated log the group runs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Log {
@@ -134,25 +159,23 @@ pub enum Call<M, T> {
 
 /// Runs `$call` on whichever replica `$log` holds, with that log's wrappers.
 macro_rules! on_replica {
-    ($log:expr, $ctx:expr, $group:expr, |$q:ident| $call:expr) => {
+    ($log:expr, $ctx:expr, $group:expr, $pace:expr, |$q:ident| $call:expr) => {
         match $log {
             Log::Raft(r) => {
                 #[allow(unused_imports)]
                 use raft as $q;
-                drive($ctx, $group, r, $call, Msg::Raft, Timer::Raft, Record::Raft)
+                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
+                drive($ctx, $group, $pace, r, $call, wrap)
             }
             Log::MultiPaxos(r) => {
                 #[allow(unused_imports)]
                 use multi_paxos as $q;
-                drive(
-                    $ctx,
-                    $group,
-                    r,
-                    $call,
-                    Msg::MultiPaxos,
-                    Timer::MultiPaxos,
-                    Record::MultiPaxos,
-                )
+                let wrap = Wrap {
+                    msg: Msg::MultiPaxos,
+                    timer: Timer::MultiPaxos,
+                    record: Record::MultiPaxos,
+                };
+                drive($ctx, $group, $pace, r, $call, wrap)
             }
         }
     };
@@ -189,11 +212,12 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         elect_now: bool,
     ) -> Vec<LogEvent> {
-        let mut events = on_replica!(self, ctx, group, |q| Call::Start);
+        let mut events = on_replica!(self, ctx, group, pace, |q| Call::Start);
         if elect_now {
-            events.extend(on_replica!(self, ctx, group, |q| Call::Timer(q::Timer::Election)));
+            events.extend(on_replica!(self, ctx, group, pace, |q| Call::Timer(q::Timer::Election)));
         }
         events
     }
@@ -203,22 +227,23 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         from: NodeId,
         msg: Msg,
     ) -> Vec<LogEvent> {
         match (self, msg) {
             (Log::Raft(r), Msg::Raft(m)) => {
-                drive(ctx, group, r, Call::Message(from, m), Msg::Raft, Timer::Raft, Record::Raft)
+                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
+                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
             }
-            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => drive(
-                ctx,
-                group,
-                r,
-                Call::Message(from, m),
-                Msg::MultiPaxos,
-                Timer::MultiPaxos,
-                Record::MultiPaxos,
-            ),
+            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => {
+                let wrap = Wrap {
+                    msg: Msg::MultiPaxos,
+                    timer: Timer::MultiPaxos,
+                    record: Record::MultiPaxos,
+                };
+                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
+            }
             (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
         }
     }
@@ -227,23 +252,15 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         timer: Timer,
     ) -> Vec<LogEvent> {
-        match (self, timer) {
-            (Log::Raft(r), Timer::Raft(t)) => {
-                drive(ctx, group, r, Call::Timer(t), Msg::Raft, Timer::Raft, Record::Raft)
-            }
-            (Log::MultiPaxos(r), Timer::MultiPaxos(t)) => drive(
-                ctx,
-                group,
-                r,
-                Call::Timer(t),
-                Msg::MultiPaxos,
-                Timer::MultiPaxos,
-                Record::MultiPaxos,
-            ),
-            (_, t) => unreachable!("{}: another log's timer {t:?}", ctx.id()),
-        }
+        let t = match timer {
+            Timer::Raft(t) | Timer::MultiPaxos(t) => t,
+            t => unreachable!("{}: not a log's timer {t:?}", ctx.id()),
+        };
+        assert_eq!(self.timer(t), timer, "{}: another log's timer", ctx.id());
+        on_replica!(self, ctx, group, pace, |q| Call::Timer(t))
     }
 
     /// Submits `op` as the host (answered by a [`LogEvent`] when applied or refused).
@@ -251,9 +268,46 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         op: Op,
     ) -> Vec<LogEvent> {
-        on_replica!(self, ctx, group, |q| Call::Submit(op))
+        on_replica!(self, ctx, group, pace, |q| Call::Submit(op))
+    }
+
+    /// The host got work: if its replica's timers were stretched (idle), a leader's heartbeat
+    /// comes back to its normal period and a follower's election timer to its normal range,
+    /// so a dead idle leader is replaced as fast as a busy one.
+    pub fn wake(
+        &self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        config: &super::Config,
+        pace: &mut Pace,
+        leading: bool,
+    ) {
+        if leading && pace.heartbeat_slow {
+            let every = match self {
+                Log::Raft(_) => config.raft.heartbeat_us,
+                Log::MultiPaxos(_) => config.multi_paxos.heartbeat_us,
+            };
+            ctx.set_timer(Duration::from_us(every), self.timer(LogTimer::Heartbeat));
+            pace.heartbeat_slow = false;
+        }
+        if !leading && pace.election_slow {
+            let after = match self {
+                Log::Raft(_) => config.raft.election_timeout(ctx.rng()),
+                Log::MultiPaxos(_) => config.multi_paxos.election_timeout(ctx.rng()),
+            };
+            ctx.set_timer(after, self.timer(LogTimer::Election));
+            pace.election_slow = false;
+        }
+    }
+
+    /// `t` as this log's timer.
+    fn timer(&self, t: LogTimer) -> Timer {
+        match self {
+            Log::Raft(_) => Timer::Raft(t),
+            Log::MultiPaxos(_) => Timer::MultiPaxos(t),
+        }
     }
 
     pub fn leader(&self, group: &Group) -> Option<NodeId> {
@@ -277,19 +331,61 @@ impl Log {
     }
 }
 
-/// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
-/// traffic to the other members (renumbered), its timers and records wrapped; answers to the
-/// host's operations come back as [`LogEvent`]s. The replicas' observations (leaders, applied
-/// entries) are the consensus checkers' vocabulary, not a commit's: they are not reported.
-pub fn drive<Q: KvWire, R: Process<Q>>(
-    ctx: &mut Context<'_, Replicated2pc>,
-    group: &Group,
-    r: &mut R,
-    call: Call<Q::Msg, Q::Timer>,
+/// What the group's host reads of either replica.
+pub trait HostedReplica {
+    fn leader(&self) -> Option<NodeId>;
+    fn state_machine(&self) -> &Kv;
+}
+
+impl HostedReplica for raft::Replica {
+    fn leader(&self) -> Option<NodeId> {
+        raft::Replica::leader(self)
+    }
+    fn state_machine(&self) -> &Kv {
+        raft::Replica::state_machine(self)
+    }
+}
+
+impl HostedReplica for multi_paxos::Replica {
+    fn leader(&self) -> Option<NodeId> {
+        multi_paxos::Replica::leader(self)
+    }
+    fn state_machine(&self) -> &Kv {
+        multi_paxos::Replica::state_machine(self)
+    }
+}
+
+/// Whether a member with replica `r` is idle: its host busy with nothing, a leader known,
+/// and no transaction of the table begun and undecided.
+fn idle(r: &impl HostedReplica, pace: &Pace) -> bool {
+    !pace.busy
+        && r.leader().is_some()
+        && r.state_machine()
+            .values()
+            .all(|(_, v)| !matches!(TxnState::decode(v), TxnState::Begun { .. }))
+}
+
+/// A log's wrappers into the host's vocabulary.
+pub struct Wrap<Q: sim_core::Protocol> {
     msg: fn(Q::Msg) -> Msg,
     timer: fn(Q::Timer) -> Timer,
     record: fn(Q::Record) -> Record,
+}
+
+/// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
+/// traffic to the other members (renumbered), its timers (stretched while idle, see
+/// [`Pace`]) and records wrapped; answers to the host's operations come back as
+/// [`LogEvent`]s. The replicas' observations (leaders, applied entries) are the consensus
+/// checkers' vocabulary, not a commit's: they are not reported.
+pub fn drive<Q: KvWire, R: Process<Q> + HostedReplica>(
+    ctx: &mut Context<'_, Replicated2pc>,
+    group: &Group,
+    pace: &mut Pace,
+    r: &mut R,
+    call: Call<Q::Msg, Q::Timer>,
+    wrap: Wrap<Q>,
 ) -> Vec<LogEvent> {
+    let Wrap { msg, timer, record } = wrap;
     let me = group.replica(ctx.id());
     let effects = embed::<Replicated2pc, Q>(ctx, me, |c| match call {
         Call::Start => r.on_start(c),
@@ -297,9 +393,42 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
         Call::Timer(t) => r.on_timer(c, t),
         Call::Submit(op) => r.on_message(c, me, Q::wrap_msg(KvMsg::Request { op })),
     });
+    let quiet = idle(r, pace);
     let mut events = Vec::new();
     for e in effects {
         match e {
+            Effect::SetTimer { after, timer: t } => {
+                let t = timer(t);
+                let slow = match t {
+                    Timer::Raft(LogTimer::Heartbeat) | Timer::MultiPaxos(LogTimer::Heartbeat) => {
+                        &mut pace.heartbeat_slow
+                    }
+                    Timer::Raft(LogTimer::Election) | Timer::MultiPaxos(LogTimer::Election) => {
+                        &mut pace.election_slow
+                    }
+                    _ => {
+                        ctx.set_timer(after, t);
+                        continue;
+                    }
+                };
+                *slow = quiet;
+                let after = if quiet {
+                    Duration::from_us(after.as_us() * u64::from(IDLE_SLOWDOWN))
+                } else {
+                    after
+                };
+                ctx.set_timer(after, t);
+            }
+            Effect::CancelTimer { timer: t } => {
+                let t = timer(t);
+                if matches!(
+                    t,
+                    Timer::Raft(LogTimer::Heartbeat) | Timer::MultiPaxos(LogTimer::Heartbeat)
+                ) {
+                    pace.heartbeat_slow = false;
+                }
+                ctx.cancel_timer(t);
+            }
             Effect::Send { to, msg: m } if to == me => match Q::unwrap_msg(m) {
                 Ok(KvMsg::Reply { op, .. }) => events.push(LogEvent::Applied(op)),
                 Ok(KvMsg::Redirect { op, .. }) => events.push(LogEvent::Refused(op)),

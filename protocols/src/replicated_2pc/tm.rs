@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::log::{Group, Log, LogEvent, TxnState, transition, txn_of};
+use super::log::{Group, Log, LogEvent, Pace, TxnState, transition, txn_of};
 use super::{Config, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
@@ -62,6 +62,8 @@ pub struct CoordinatorReplica {
     announced: BTreeSet<TxnId>,
     /// 2PC messages (with their origin) that came while no leader was known.
     held: Vec<(NodeId, two_pc::Msg)>,
+    /// Whether the replica's timers run at the idle pace.
+    pace: Pace,
 }
 
 impl CoordinatorReplica {
@@ -75,6 +77,7 @@ impl CoordinatorReplica {
             active: BTreeMap::new(),
             announced: BTreeSet::new(),
             held: Vec::new(),
+            pace: Pace::default(),
         }
     }
 
@@ -84,16 +87,28 @@ impl CoordinatorReplica {
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
         let first_leader = self.fresh && ctx.id() == self.group().members[0];
-        let group = self.config.group.clone();
-        let events = self.log.start(ctx, &group, first_leader);
+        let events =
+            self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
         self.after_log(ctx, events);
+    }
+
+    /// Calls into the log, telling it whether this member is busy (see [`Pace`]).
+    fn with_log(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
+    ) -> Vec<LogEvent> {
+        self.pace.busy = !self.active.is_empty() || !self.held.is_empty();
+        let config = self.config.clone();
+        call(&mut self.log, ctx, &config.group, &mut self.pace)
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Raft(_) | Msg::MultiPaxos(_) => {
-                let group = self.config.group.clone();
-                let events = self.log.on_message(ctx, &group, from, msg);
+                let events = self.with_log(ctx, |log, ctx, group, pace| {
+                    log.on_message(ctx, group, pace, from, msg)
+                });
                 self.after_log(ctx, events);
             }
             Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
@@ -115,8 +130,8 @@ impl CoordinatorReplica {
                 }
             }
             Timer::Raft(_) | Timer::MultiPaxos(_) => {
-                let group = self.config.group.clone();
-                let events = self.log.on_timer(ctx, &group, timer);
+                let events = self
+                    .with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
                 self.after_log(ctx, events);
             }
             other => unreachable!("member {} got timer {other:?}", ctx.id()),
@@ -188,6 +203,7 @@ impl CoordinatorReplica {
     // ----- 2PC messages --------------------------------------------------------------------
 
     fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        self.log.wake(ctx, &self.config, &mut self.pace, self.leading);
         if self.leading {
             return self.handle(ctx, origin, msg);
         }
@@ -378,8 +394,7 @@ impl CoordinatorReplica {
     }
 
     fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
-        let group = self.config.group.clone();
-        let events = self.log.submit(ctx, &group, op);
+        let events = self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
         self.after_log(ctx, events);
     }
 }
