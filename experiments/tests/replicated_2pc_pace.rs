@@ -110,3 +110,28 @@ fn a_leader_that_died_while_the_group_was_idle_is_replaced_once_a_request_comes(
         assert!(latencies[0] <= 100 * d, "{ctx}: {latencies:?}");
     });
 }
+
+#[test]
+fn a_fault_free_run_never_deposes_its_leader() {
+    // Regression (found by the atomicity search): a follower that got the new leader's
+    // no-op kept its normal election timer while the idle leader heartbeat at the quiet
+    // pace; the follower deposed it and the new term aborted a transaction every participant
+    // had voted yes on, with no failure (AC4). A leader that sends entries now heartbeats at
+    // the normal pace until they are settled. Checked over the search's default network
+    // (uniform 1 to 10 ms links): one leader elected per run.
+    for protocol in VARIANTS {
+        for seed in 1..=200 {
+            let mut s = Scenario::new(protocol, 3, 1, seed);
+            s.trace = sim_core::TraceLevel::Full;
+            let outcome = protocols::run(&s).unwrap();
+            let ctx = format!("{protocol}, seed {seed}");
+            all_hold(&s, &outcome, &ctx);
+            let leaders = outcome
+                .facts()
+                .iter()
+                .filter(|f| matches!(&f.what, protocols::Fact::Mark(m) if m == "became-leader"))
+                .count();
+            assert_eq!(leaders, 1, "{ctx}: {leaders} leaders elected");
+        }
+    }
+}

@@ -138,8 +138,29 @@ pub const IDLE_SLOWDOWN: u32 = 20;
 pub struct Pace {
     /// The host runs or holds something (set before each call into the log).
     pub busy: bool,
+    /// Back from a crash and not yet stood for election nor been woken: idle even before it
+    /// hears from a leader, so that it waits for an idle leader's next heartbeat instead of
+    /// deposing it (the replicas have no pre-vote).
+    pub patient: bool,
+    /// The log's normal heartbeat period and election timeout range.
+    heartbeat_us: u64,
+    election_us: (u64, u64),
     heartbeat_slow: bool,
     election_slow: bool,
+}
+
+impl Pace {
+    /// A member's pace at boot, its log's normal timing; a recovered one is patient.
+    pub fn at_boot(recovered: bool, heartbeat_us: u64, election_us: (u64, u64)) -> Pace {
+        Pace { patient: recovered, heartbeat_us, election_us, ..Pace::default() }
+    }
+
+    /// A fresh election timeout at the normal pace, or the idle one.
+    fn election(&self, ctx: &mut Context<'_, Replicated2pc>, idle: bool) -> Duration {
+        let (min_us, max_us) = self.election_us;
+        let us = sim_core::rng::uniform_u64(ctx.rng(), min_us, max_us);
+        Duration::from_us(if idle { us * u64::from(IDLE_SLOWDOWN) } else { us })
+    }
 }
 
 /// Which replicated log the group runs.
@@ -231,6 +252,9 @@ impl Log {
         from: NodeId,
         msg: Msg,
     ) -> Vec<LogEvent> {
+        // A new entry (a transaction begun or decided, a new leader's no-op) is work: the
+        // member keeps its normal pace until the table shows the entry's outcome.
+        pace.busy |= carries_entry(&msg);
         match (self, msg) {
             (Log::Raft(r), Msg::Raft(m)) => {
                 let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
@@ -260,6 +284,9 @@ impl Log {
             t => unreachable!("{}: not a log's timer {t:?}", ctx.id()),
         };
         assert_eq!(self.timer(t), timer, "{}: another log's timer", ctx.id());
+        if t == LogTimer::Election {
+            pace.patient = false; // it stands: at the normal pace from now on
+        }
         on_replica!(self, ctx, group, pace, |q| Call::Timer(t))
     }
 
@@ -277,26 +304,15 @@ impl Log {
     /// The host got work: if its replica's timers were stretched (idle), a leader's heartbeat
     /// comes back to its normal period and a follower's election timer to its normal range,
     /// so a dead idle leader is replaced as fast as a busy one.
-    pub fn wake(
-        &self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        config: &super::Config,
-        pace: &mut Pace,
-        leading: bool,
-    ) {
+    pub fn wake(&self, ctx: &mut Context<'_, Replicated2pc>, pace: &mut Pace, leading: bool) {
         if leading && pace.heartbeat_slow {
-            let every = match self {
-                Log::Raft(_) => config.raft.heartbeat_us,
-                Log::MultiPaxos(_) => config.multi_paxos.heartbeat_us,
-            };
-            ctx.set_timer(Duration::from_us(every), self.timer(LogTimer::Heartbeat));
+            let every = Duration::from_us(pace.heartbeat_us);
+            ctx.set_timer(every, self.timer(LogTimer::Heartbeat));
             pace.heartbeat_slow = false;
         }
+        pace.patient = false;
         if !leading && pace.election_slow {
-            let after = match self {
-                Log::Raft(_) => config.raft.election_timeout(ctx.rng()),
-                Log::MultiPaxos(_) => config.multi_paxos.election_timeout(ctx.rng()),
-            };
+            let after = pace.election(ctx, false);
             ctx.set_timer(after, self.timer(LogTimer::Election));
             pace.election_slow = false;
         }
@@ -355,14 +371,24 @@ impl HostedReplica for multi_paxos::Replica {
     }
 }
 
-/// Whether a member with replica `r` is idle: its host busy with nothing, a leader known,
-/// and no transaction of the table begun and undecided.
+/// Whether a member with replica `r` is idle: its host busy with nothing, a leader known
+/// (or patient), and no transaction of the table begun and undecided.
 fn idle(r: &impl HostedReplica, pace: &Pace) -> bool {
     !pace.busy
-        && r.leader().is_some()
+        && (r.leader().is_some() || pace.patient)
         && r.state_machine()
             .values()
             .all(|(_, v)| !matches!(TxnState::decode(v), TxnState::Begun { .. }))
+}
+
+/// Whether `msg` proposes log entries (a follower that gets one keeps its normal pace, and a
+/// leader that sends one must heartbeat at its normal pace: see [`drive`]).
+fn carries_entry(msg: &Msg) -> bool {
+    match msg {
+        Msg::Raft(raft::Msg::AppendEntries { entries, .. }) => !entries.is_empty(),
+        Msg::MultiPaxos(multi_paxos::Msg::Accept { .. }) => true,
+        _ => false,
+    }
 }
 
 /// A log's wrappers into the host's vocabulary.
@@ -377,7 +403,7 @@ pub struct Wrap<Q: sim_core::Protocol> {
 /// [`Pace`]) and records wrapped; answers to the host's operations come back as
 /// [`LogEvent`]s. The replicas' observations (leaders, applied entries) are the consensus
 /// checkers' vocabulary, not a commit's: they are not reported.
-pub fn drive<Q: KvWire, R: Process<Q> + HostedReplica>(
+pub fn drive<Q: KvWire + sim_core::Protocol<Timer = LogTimer>, R: Process<Q> + HostedReplica>(
     ctx: &mut Context<'_, Replicated2pc>,
     group: &Group,
     pace: &mut Pace,
@@ -394,6 +420,7 @@ pub fn drive<Q: KvWire, R: Process<Q> + HostedReplica>(
         Call::Submit(op) => r.on_message(c, me, Q::wrap_msg(KvMsg::Request { op })),
     });
     let quiet = idle(r, pace);
+    let mut sent_entry = false;
     let mut events = Vec::new();
     for e in effects {
         match e {
@@ -436,9 +463,29 @@ pub fn drive<Q: KvWire, R: Process<Q> + HostedReplica>(
                     unreachable!("a replica sent itself a message")
                 }
             },
-            Effect::Send { to, msg: m } => ctx.send(group.node(to), msg(m)),
+            Effect::Send { to, msg: m } => {
+                let m = msg(m);
+                sent_entry |= carries_entry(&m);
+                ctx.send(group.node(to), m)
+            }
             other => push_local(ctx, other, timer, record, false),
         }
+    }
+    // A follower that gets the entries just sent runs its election timer at the normal pace
+    // from then on: the leader must not be quiet until its next heartbeat tells it the
+    // entries' outcome, or that timer would fire first and depose it.
+    if sent_entry && pace.heartbeat_slow {
+        let every = Duration::from_us(pace.heartbeat_us);
+        ctx.set_timer(every, timer(LogTimer::Heartbeat));
+        pace.heartbeat_slow = false;
+    }
+    // A follower that has just become idle (the last decision applied, say, by a message
+    // that does not re-arm its election timer) slows its timer down now: the idle leader's
+    // next heartbeat may be an idle period away.
+    if quiet && !pace.election_slow && r.leader() != Some(me) {
+        let after = pace.election(ctx, true);
+        ctx.set_timer(after, timer(LogTimer::Election));
+        pace.election_slow = true;
     }
     events
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::log::{Group, Log, LogEvent, Pace, TxnState, transition, txn_of};
-use super::{Config, Msg, Record, Replicated2pc, Timer};
+use super::{Config, LogKind, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
@@ -69,6 +69,16 @@ pub struct CoordinatorReplica {
 impl CoordinatorReplica {
     pub fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> CoordinatorReplica {
         let replica = config.group.replica(id);
+        let (heartbeat_us, election_us) = match config.log {
+            LogKind::Raft => {
+                let c = &config.raft;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+            LogKind::MultiPaxos => {
+                let c = &config.multi_paxos;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+        };
         CoordinatorReplica {
             config: config.clone(),
             log: Log::new(config, replica, boot.disk()),
@@ -77,7 +87,7 @@ impl CoordinatorReplica {
             active: BTreeMap::new(),
             announced: BTreeSet::new(),
             held: Vec::new(),
-            pace: Pace::default(),
+            pace: Pace::at_boot(boot.is_recovery(), heartbeat_us, election_us),
         }
     }
 
@@ -203,7 +213,7 @@ impl CoordinatorReplica {
     // ----- 2PC messages --------------------------------------------------------------------
 
     fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
-        self.log.wake(ctx, &self.config, &mut self.pace, self.leading);
+        self.log.wake(ctx, &mut self.pace, self.leading);
         if self.leading {
             return self.handle(ctx, origin, msg);
         }
