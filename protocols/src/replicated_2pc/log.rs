@@ -381,11 +381,14 @@ fn idle(r: &impl HostedReplica, pace: &Pace) -> bool {
             .all(|(_, v)| !matches!(TxnState::decode(v), TxnState::Begun { .. }))
 }
 
-/// Whether `msg` proposes log entries (a follower that gets one keeps its normal pace, and a
-/// leader that sends one must heartbeat at its normal pace: see [`drive`]).
+/// Whether `msg` proposes log entries not yet committed (a follower that gets one keeps its
+/// normal pace, and a leader that sends one must heartbeat at its normal pace: see
+/// [`drive`]). Committed entries re-sent to a member that lags (or is down) are not work.
 fn carries_entry(msg: &Msg) -> bool {
     match msg {
-        Msg::Raft(raft::Msg::AppendEntries { entries, .. }) => !entries.is_empty(),
+        Msg::Raft(raft::Msg::AppendEntries { prev_index, entries, commit, .. }) => {
+            prev_index + entries.len() as u64 > *commit
+        }
         Msg::MultiPaxos(multi_paxos::Msg::Accept { .. }) => true,
         _ => false,
     }
