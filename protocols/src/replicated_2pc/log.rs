@@ -20,6 +20,14 @@
 //! timeout. Work wakes a member at once ([`Log::wake`]): a leader re-arms its heartbeat at
 //! the normal period, a follower its election timer at the normal range, so a leader that
 //! crashed while idle is replaced as fast as a busy one once anybody needs it.
+//!
+//! The one thing that must never happen is a follower at the normal pace under a leader at
+//! the idle one: the follower's timer would fire first and depose a live leader (in a
+//! fault-free run that aborted a transaction everybody voted yes on). So a leader that sends
+//! uncommitted entries heartbeats at the normal pace until its next heartbeat finds it idle;
+//! a follower that gets uncommitted entries keeps the normal pace and slows down as soon as
+//! its table shows their outcome; and a member back from a crash is *patient* — idle before
+//! it hears of a leader — until it stands for election or is woken.
 
 use sim_core::{Context, Duration, Effect, NodeId, Process};
 
