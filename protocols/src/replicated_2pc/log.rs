@@ -11,13 +11,31 @@
 //!
 //! The replicas number themselves `0..2F+1`; in the cluster the group is node 0 (the
 //! coordinator) and the layout's extra nodes. [`Group`] maps between the two.
+//!
+//! An idle group is quiet ([`Pace`]): while a member has nothing to do (no transaction of its
+//! table undecided, none running, none held, a leader known) the heartbeat and election
+//! timers its replica arms run [`IDLE_SLOWDOWN`] times longer — a longer idle heartbeat
+//! interval, not a lease: the replicas are unchanged, only their timers are stretched, both
+//! by the same factor so that idle followers still hear an idle leader well inside their
+//! timeout. Work wakes a member at once ([`Log::wake`]): a leader re-arms its heartbeat at
+//! the normal period, a follower its election timer at the normal range, so a leader that
+//! crashed while idle is replaced as fast as a busy one once anybody needs it.
+//!
+//! The one thing that must never happen is a follower at the normal pace under a leader at
+//! the idle one: the follower's timer would fire first and depose a live leader (in a
+//! fault-free run that aborted a transaction everybody voted yes on). So a leader that sends
+//! uncommitted entries heartbeats at the normal pace until its next heartbeat finds it idle;
+//! a follower that gets uncommitted entries keeps the normal pace and slows down as soon as
+//! its table shows their outcome; and a member back from a crash is *patient* — idle before
+//! it hears of a leader — until it stands for election or is woken.
 
-use sim_core::{Context, Effect, NodeId, Process};
+use sim_core::{Context, Duration, Effect, NodeId, Process};
 
 use super::embed::{embed, push_local};
 use super::{Msg, Record, Replicated2pc, Timer};
 use crate::consensus::client::{KvMsg, KvWire};
 use crate::consensus::kv::Kv;
+use crate::consensus::wiring::LogTimer;
 use crate::consensus::{KvCall, Op, OpId};
 use crate::txn::{Outcome, TxnId};
 use crate::{multi_paxos, raft};
@@ -117,6 +135,42 @@ pub enum LogEvent {
     Refused(OpId),
 }
 
+/// How many times longer an idle member's heartbeat and election timers run (see the module
+/// docs): with the default timing (d = 10 ms) an idle leader heartbeats every 600 ms instead
+/// of 30 ms, an idle follower stands for election after 2 to 4 s instead of 100 to 200 ms.
+pub const IDLE_SLOWDOWN: u32 = 20;
+
+/// The pace of a member's replica timers: the host says whether it is busy; the log records
+/// whether the heartbeat and election timers it armed last were stretched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Pace {
+    /// The host runs or holds something (set before each call into the log).
+    pub busy: bool,
+    /// Back from a crash and not yet stood for election nor been woken: idle even before it
+    /// hears from a leader, so that it waits for an idle leader's next heartbeat instead of
+    /// deposing it (the replicas have no pre-vote).
+    pub patient: bool,
+    /// The log's normal heartbeat period and election timeout range.
+    heartbeat_us: u64,
+    election_us: (u64, u64),
+    heartbeat_slow: bool,
+    election_slow: bool,
+}
+
+impl Pace {
+    /// A member's pace at boot, its log's normal timing; a recovered one is patient.
+    pub fn at_boot(recovered: bool, heartbeat_us: u64, election_us: (u64, u64)) -> Pace {
+        Pace { patient: recovered, heartbeat_us, election_us, ..Pace::default() }
+    }
+
+    /// A fresh election timeout at the normal pace, or the idle one.
+    fn election(&self, ctx: &mut Context<'_, Replicated2pc>, idle: bool) -> Duration {
+        let (min_us, max_us) = self.election_us;
+        let us = sim_core::rng::uniform_u64(ctx.rng(), min_us, max_us);
+        Duration::from_us(if idle { us * u64::from(IDLE_SLOWDOWN) } else { us })
+    }
+}
+
 /// Which replicated log the group runs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Log {
@@ -134,25 +188,23 @@ pub enum Call<M, T> {
 
 /// Runs `$call` on whichever replica `$log` holds, with that log's wrappers.
 macro_rules! on_replica {
-    ($log:expr, $ctx:expr, $group:expr, |$q:ident| $call:expr) => {
+    ($log:expr, $ctx:expr, $group:expr, $pace:expr, |$q:ident| $call:expr) => {
         match $log {
             Log::Raft(r) => {
                 #[allow(unused_imports)]
                 use raft as $q;
-                drive($ctx, $group, r, $call, Msg::Raft, Timer::Raft, Record::Raft)
+                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
+                drive($ctx, $group, $pace, r, $call, wrap)
             }
             Log::MultiPaxos(r) => {
                 #[allow(unused_imports)]
                 use multi_paxos as $q;
-                drive(
-                    $ctx,
-                    $group,
-                    r,
-                    $call,
-                    Msg::MultiPaxos,
-                    Timer::MultiPaxos,
-                    Record::MultiPaxos,
-                )
+                let wrap = Wrap {
+                    msg: Msg::MultiPaxos,
+                    timer: Timer::MultiPaxos,
+                    record: Record::MultiPaxos,
+                };
+                drive($ctx, $group, $pace, r, $call, wrap)
             }
         }
     };
@@ -189,11 +241,12 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         elect_now: bool,
     ) -> Vec<LogEvent> {
-        let mut events = on_replica!(self, ctx, group, |q| Call::Start);
+        let mut events = on_replica!(self, ctx, group, pace, |q| Call::Start);
         if elect_now {
-            events.extend(on_replica!(self, ctx, group, |q| Call::Timer(q::Timer::Election)));
+            events.extend(on_replica!(self, ctx, group, pace, |q| Call::Timer(q::Timer::Election)));
         }
         events
     }
@@ -203,22 +256,26 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         from: NodeId,
         msg: Msg,
     ) -> Vec<LogEvent> {
+        // A new entry (a transaction begun or decided, a new leader's no-op) is work: the
+        // member keeps its normal pace until the table shows the entry's outcome.
+        pace.busy |= carries_entry(&msg);
         match (self, msg) {
             (Log::Raft(r), Msg::Raft(m)) => {
-                drive(ctx, group, r, Call::Message(from, m), Msg::Raft, Timer::Raft, Record::Raft)
+                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
+                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
             }
-            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => drive(
-                ctx,
-                group,
-                r,
-                Call::Message(from, m),
-                Msg::MultiPaxos,
-                Timer::MultiPaxos,
-                Record::MultiPaxos,
-            ),
+            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => {
+                let wrap = Wrap {
+                    msg: Msg::MultiPaxos,
+                    timer: Timer::MultiPaxos,
+                    record: Record::MultiPaxos,
+                };
+                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
+            }
             (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
         }
     }
@@ -227,23 +284,18 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         timer: Timer,
     ) -> Vec<LogEvent> {
-        match (self, timer) {
-            (Log::Raft(r), Timer::Raft(t)) => {
-                drive(ctx, group, r, Call::Timer(t), Msg::Raft, Timer::Raft, Record::Raft)
-            }
-            (Log::MultiPaxos(r), Timer::MultiPaxos(t)) => drive(
-                ctx,
-                group,
-                r,
-                Call::Timer(t),
-                Msg::MultiPaxos,
-                Timer::MultiPaxos,
-                Record::MultiPaxos,
-            ),
-            (_, t) => unreachable!("{}: another log's timer {t:?}", ctx.id()),
+        let t = match timer {
+            Timer::Raft(t) | Timer::MultiPaxos(t) => t,
+            t => unreachable!("{}: not a log's timer {t:?}", ctx.id()),
+        };
+        assert_eq!(self.timer(t), timer, "{}: another log's timer", ctx.id());
+        if t == LogTimer::Election {
+            pace.patient = false; // it stands: at the normal pace from now on
         }
+        on_replica!(self, ctx, group, pace, |q| Call::Timer(t))
     }
 
     /// Submits `op` as the host (answered by a [`LogEvent`] when applied or refused).
@@ -251,9 +303,35 @@ impl Log {
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
         group: &Group,
+        pace: &mut Pace,
         op: Op,
     ) -> Vec<LogEvent> {
-        on_replica!(self, ctx, group, |q| Call::Submit(op))
+        on_replica!(self, ctx, group, pace, |q| Call::Submit(op))
+    }
+
+    /// The host got work: if its replica's timers were stretched (idle), a leader's heartbeat
+    /// comes back to its normal period and a follower's election timer to its normal range,
+    /// so a dead idle leader is replaced as fast as a busy one.
+    pub fn wake(&self, ctx: &mut Context<'_, Replicated2pc>, pace: &mut Pace, leading: bool) {
+        if leading && pace.heartbeat_slow {
+            let every = Duration::from_us(pace.heartbeat_us);
+            ctx.set_timer(every, self.timer(LogTimer::Heartbeat));
+            pace.heartbeat_slow = false;
+        }
+        pace.patient = false;
+        if !leading && pace.election_slow {
+            let after = pace.election(ctx, false);
+            ctx.set_timer(after, self.timer(LogTimer::Election));
+            pace.election_slow = false;
+        }
+    }
+
+    /// `t` as this log's timer.
+    fn timer(&self, t: LogTimer) -> Timer {
+        match self {
+            Log::Raft(_) => Timer::Raft(t),
+            Log::MultiPaxos(_) => Timer::MultiPaxos(t),
+        }
     }
 
     pub fn leader(&self, group: &Group) -> Option<NodeId> {
@@ -277,19 +355,74 @@ impl Log {
     }
 }
 
-/// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
-/// traffic to the other members (renumbered), its timers and records wrapped; answers to the
-/// host's operations come back as [`LogEvent`]s. The replicas' observations (leaders, applied
-/// entries) are the consensus checkers' vocabulary, not a commit's: they are not reported.
-pub fn drive<Q: KvWire, R: Process<Q>>(
-    ctx: &mut Context<'_, Replicated2pc>,
-    group: &Group,
-    r: &mut R,
-    call: Call<Q::Msg, Q::Timer>,
+/// What the group's host reads of either replica.
+pub trait HostedReplica {
+    fn leader(&self) -> Option<NodeId>;
+    fn state_machine(&self) -> &Kv;
+}
+
+impl HostedReplica for raft::Replica {
+    fn leader(&self) -> Option<NodeId> {
+        raft::Replica::leader(self)
+    }
+    fn state_machine(&self) -> &Kv {
+        raft::Replica::state_machine(self)
+    }
+}
+
+impl HostedReplica for multi_paxos::Replica {
+    fn leader(&self) -> Option<NodeId> {
+        multi_paxos::Replica::leader(self)
+    }
+    fn state_machine(&self) -> &Kv {
+        multi_paxos::Replica::state_machine(self)
+    }
+}
+
+/// Whether a member with replica `r` is idle: its host busy with nothing, a leader known
+/// (or patient), and no transaction of the table begun and undecided.
+fn idle(r: &impl HostedReplica, pace: &Pace) -> bool {
+    !pace.busy
+        && (r.leader().is_some() || pace.patient)
+        && r.state_machine()
+            .values()
+            .all(|(_, v)| !matches!(TxnState::decode(v), TxnState::Begun { .. }))
+}
+
+/// Whether `msg` proposes log entries not yet committed (a follower that gets one keeps its
+/// normal pace, and a leader that sends one must heartbeat at its normal pace: see
+/// [`drive`]). Committed entries re-sent to a member that lags (or is down) are not work.
+fn carries_entry(msg: &Msg) -> bool {
+    match msg {
+        Msg::Raft(raft::Msg::AppendEntries { prev_index, entries, commit, .. }) => {
+            prev_index + entries.len() as u64 > *commit
+        }
+        Msg::MultiPaxos(multi_paxos::Msg::Accept { .. }) => true,
+        _ => false,
+    }
+}
+
+/// A log's wrappers into the host's vocabulary.
+pub struct Wrap<Q: sim_core::Protocol> {
     msg: fn(Q::Msg) -> Msg,
     timer: fn(Q::Timer) -> Timer,
     record: fn(Q::Record) -> Record,
+}
+
+/// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
+/// traffic to the other members (renumbered), its timers (stretched while idle, see
+/// [`Pace`]) and records wrapped; answers to the host's operations come back as
+/// [`LogEvent`]s. The replicas' observations (leaders, applied entries) are the consensus
+/// checkers' vocabulary, not a commit's: they are not reported.
+pub fn drive<Q: KvWire + sim_core::Protocol<Timer = LogTimer>, R: Process<Q> + HostedReplica>(
+    ctx: &mut Context<'_, Replicated2pc>,
+    group: &Group,
+    pace: &mut Pace,
+    r: &mut R,
+    call: Call<Q::Msg, Q::Timer>,
+    wrap: Wrap<Q>,
 ) -> Vec<LogEvent> {
+    let Wrap { msg, timer, record } = wrap;
     let me = group.replica(ctx.id());
     let effects = embed::<Replicated2pc, Q>(ctx, me, |c| match call {
         Call::Start => r.on_start(c),
@@ -297,9 +430,43 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
         Call::Timer(t) => r.on_timer(c, t),
         Call::Submit(op) => r.on_message(c, me, Q::wrap_msg(KvMsg::Request { op })),
     });
+    let quiet = idle(r, pace);
+    let mut sent_entry = false;
     let mut events = Vec::new();
     for e in effects {
         match e {
+            Effect::SetTimer { after, timer: t } => {
+                let t = timer(t);
+                let slow = match t {
+                    Timer::Raft(LogTimer::Heartbeat) | Timer::MultiPaxos(LogTimer::Heartbeat) => {
+                        &mut pace.heartbeat_slow
+                    }
+                    Timer::Raft(LogTimer::Election) | Timer::MultiPaxos(LogTimer::Election) => {
+                        &mut pace.election_slow
+                    }
+                    _ => {
+                        ctx.set_timer(after, t);
+                        continue;
+                    }
+                };
+                *slow = quiet;
+                let after = if quiet {
+                    Duration::from_us(after.as_us() * u64::from(IDLE_SLOWDOWN))
+                } else {
+                    after
+                };
+                ctx.set_timer(after, t);
+            }
+            Effect::CancelTimer { timer: t } => {
+                let t = timer(t);
+                if matches!(
+                    t,
+                    Timer::Raft(LogTimer::Heartbeat) | Timer::MultiPaxos(LogTimer::Heartbeat)
+                ) {
+                    pace.heartbeat_slow = false;
+                }
+                ctx.cancel_timer(t);
+            }
             Effect::Send { to, msg: m } if to == me => match Q::unwrap_msg(m) {
                 Ok(KvMsg::Reply { op, .. }) => events.push(LogEvent::Applied(op)),
                 Ok(KvMsg::Redirect { op, .. }) => events.push(LogEvent::Refused(op)),
@@ -307,9 +474,29 @@ pub fn drive<Q: KvWire, R: Process<Q>>(
                     unreachable!("a replica sent itself a message")
                 }
             },
-            Effect::Send { to, msg: m } => ctx.send(group.node(to), msg(m)),
+            Effect::Send { to, msg: m } => {
+                let m = msg(m);
+                sent_entry |= carries_entry(&m);
+                ctx.send(group.node(to), m)
+            }
             other => push_local(ctx, other, timer, record, false),
         }
+    }
+    // A follower that gets the entries just sent runs its election timer at the normal pace
+    // from then on: the leader must not be quiet until its next heartbeat tells it the
+    // entries' outcome, or that timer would fire first and depose it.
+    if sent_entry && pace.heartbeat_slow {
+        let every = Duration::from_us(pace.heartbeat_us);
+        ctx.set_timer(every, timer(LogTimer::Heartbeat));
+        pace.heartbeat_slow = false;
+    }
+    // A follower that has just become idle (the last decision applied, say, by a message
+    // that does not re-arm its election timer) slows its timer down now: the idle leader's
+    // next heartbeat may be an idle period away.
+    if quiet && !pace.election_slow && r.leader() != Some(me) {
+        let after = pace.election(ctx, true);
+        ctx.set_timer(after, timer(LogTimer::Election));
+        pace.election_slow = true;
     }
     events
 }

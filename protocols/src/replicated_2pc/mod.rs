@@ -11,7 +11,8 @@
 //! - the participants are `crate::two_pc`'s participant (prepared records, votes,
 //!   cooperative termination), whose messages to "the coordinator" go to the group's leader
 //!   (`participant`);
-//! - the client is the commit client, whose retries go round the group's members.
+//! - the client is the commit client, whose retries go round the group's members from the
+//!   last one that answered.
 //!
 //! The transaction manager (`tm`) runs on every member and acts only while its replica leads:
 //! it logs the transaction as begun (not waited for), sends Prepare, collects the votes, and
@@ -28,7 +29,8 @@
 //!
 //! Normal-case cost over 2PC: two message delays (the decision entry's replication round)
 //! and, per logged entry, 2F replication messages, 2F acknowledgements and 2F + 1 forced
-//! writes. Participants do not acknowledge decisions: the log keeps every outcome (no log
+//! writes. Between transactions the group is quiet: an idle member's heartbeat and election
+//! timers run 20 times longer, and any work wakes it (`log`, [`log::IDLE_SLOWDOWN`]). Participants do not acknowledge decisions: the log keeps every outcome (no log
 //! compaction), so the manager has nothing to end.
 //!
 //! Not implemented: replicated participants (each participant is one node), log compaction.
@@ -165,12 +167,17 @@ impl Config {
     }
 }
 
-/// The client, whose request goes round the members: attempt `k` to member `k mod (2F+1)`.
+/// The client, whose request goes round the members starting from the last one that
+/// answered: attempt `k` to member `(leader + k) mod (2F+1)`. Remembering the leader spares
+/// every transaction after a leader change the retry the first one paid (the member that
+/// answers is the one that leads, replies come only from a leader's announcement).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GroupClient {
     config: Shared<Config>,
     client: Client,
     fresh: bool,
+    /// Index in the group of the member that answered last (0 at first: the first leader).
+    leader: usize,
 }
 
 impl GroupClient {
@@ -195,7 +202,7 @@ impl GroupClient {
                     to,
                     msg: Msg::Client(ClientMsg::Request { txn, attempt }),
                 } if self.config.group.contains(to) => {
-                    let member = members[attempt as usize % members.len()];
+                    let member = members[(self.leader + attempt as usize) % members.len()];
                     ctx.send(member, Msg::Client(ClientMsg::Request { txn, attempt }));
                 }
                 sim_core::Effect::Send { to, msg } => ctx.send(to, msg),
@@ -225,7 +232,12 @@ impl Process<Replicated2pc> for Node {
         match (self, msg) {
             (Node::Member(m), msg) => m.on_message(ctx, from, msg),
             (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
-            (Node::Client(c), Msg::Client(m)) => c.run(ctx, |cl, cx| cl.on_message(cx, m)),
+            (Node::Client(c), Msg::Client(m)) => {
+                if let Some(i) = c.config.group.members.iter().position(|&m| m == from) {
+                    c.leader = i;
+                }
+                c.run(ctx, |cl, cx| cl.on_message(cx, m))
+            }
             (Node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
         }
     }
@@ -269,7 +281,7 @@ impl CommitProtocol for Replicated2pc {
         debug_assert_eq!(id, layout.client(), "the layout has no node {id}");
         let fresh = !boot.is_recovery();
         let client = Client::new(*layout, config.two_pc.client.clone(), !fresh);
-        Node::Client(GroupClient { config: config.clone(), client, fresh })
+        Node::Client(GroupClient { config: config.clone(), client, fresh, leader: 0 })
     }
 }
 

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::log::{Group, Log, LogEvent, TxnState, transition, txn_of};
-use super::{Config, Msg, Record, Replicated2pc, Timer};
+use super::log::{Group, Log, LogEvent, Pace, TxnState, transition, txn_of};
+use super::{Config, LogKind, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
@@ -62,11 +62,23 @@ pub struct CoordinatorReplica {
     announced: BTreeSet<TxnId>,
     /// 2PC messages (with their origin) that came while no leader was known.
     held: Vec<(NodeId, two_pc::Msg)>,
+    /// Whether the replica's timers run at the idle pace.
+    pace: Pace,
 }
 
 impl CoordinatorReplica {
     pub fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> CoordinatorReplica {
         let replica = config.group.replica(id);
+        let (heartbeat_us, election_us) = match config.log {
+            LogKind::Raft => {
+                let c = &config.raft;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+            LogKind::MultiPaxos => {
+                let c = &config.multi_paxos;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+        };
         CoordinatorReplica {
             config: config.clone(),
             log: Log::new(config, replica, boot.disk()),
@@ -75,6 +87,7 @@ impl CoordinatorReplica {
             active: BTreeMap::new(),
             announced: BTreeSet::new(),
             held: Vec::new(),
+            pace: Pace::at_boot(boot.is_recovery(), heartbeat_us, election_us),
         }
     }
 
@@ -84,16 +97,28 @@ impl CoordinatorReplica {
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
         let first_leader = self.fresh && ctx.id() == self.group().members[0];
-        let group = self.config.group.clone();
-        let events = self.log.start(ctx, &group, first_leader);
+        let events =
+            self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
         self.after_log(ctx, events);
+    }
+
+    /// Calls into the log, telling it whether this member is busy (see [`Pace`]).
+    fn with_log(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
+    ) -> Vec<LogEvent> {
+        self.pace.busy = !self.active.is_empty() || !self.held.is_empty();
+        let config = self.config.clone();
+        call(&mut self.log, ctx, &config.group, &mut self.pace)
     }
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Raft(_) | Msg::MultiPaxos(_) => {
-                let group = self.config.group.clone();
-                let events = self.log.on_message(ctx, &group, from, msg);
+                let events = self.with_log(ctx, |log, ctx, group, pace| {
+                    log.on_message(ctx, group, pace, from, msg)
+                });
                 self.after_log(ctx, events);
             }
             Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
@@ -115,8 +140,8 @@ impl CoordinatorReplica {
                 }
             }
             Timer::Raft(_) | Timer::MultiPaxos(_) => {
-                let group = self.config.group.clone();
-                let events = self.log.on_timer(ctx, &group, timer);
+                let events = self
+                    .with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
                 self.after_log(ctx, events);
             }
             other => unreachable!("member {} got timer {other:?}", ctx.id()),
@@ -188,6 +213,7 @@ impl CoordinatorReplica {
     // ----- 2PC messages --------------------------------------------------------------------
 
     fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        self.log.wake(ctx, &mut self.pace, self.leading);
         if self.leading {
             return self.handle(ctx, origin, msg);
         }
@@ -378,8 +404,7 @@ impl CoordinatorReplica {
     }
 
     fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
-        let group = self.config.group.clone();
-        let events = self.log.submit(ctx, &group, op);
+        let events = self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
         self.after_log(ctx, events);
     }
 }
