@@ -133,6 +133,34 @@ fn a_leader_elected_without_a_committed_entry_breaks_leader_completeness() {
     assert_eq!(judge(&facts[..5], Property::LeaderCompleteness), Verdict::Holds);
 }
 
+/// Raft's leader completeness binds leaders of higher terms only. A candidate whose votes
+/// were delayed may win a lower term after a higher term committed an entry (the search
+/// found it with `raft`: r2 won term 2 just after r0's term-3 no-op was applied); that
+/// leader owes nothing to the later term, and a leader of a higher term still does.
+#[test]
+fn a_late_leader_of_a_lower_term_need_not_hold_a_later_terms_entry() {
+    let log = |us, node, term, terms: &[u64]| {
+        observed(us, node, Observation::LeaderLog { term, terms: terms.to_vec() })
+    };
+    let applied = |us, node, index, term| {
+        observed(us, node, Observation::EntryApplied { index, term, op: 0 })
+    };
+    let facts = [
+        log(1, 0, 1, &[]),
+        applied(10, 0, 1, 1),
+        log(20, 0, 3, &[1]),
+        applied(30, 0, 2, 3),
+        log(40, 2, 2, &[1]),
+        log(50, 1, 4, &[1]),
+    ];
+    assert_eq!(judge(&facts[..5], Property::LeaderCompleteness), Verdict::Holds);
+    let Verdict::Violated { violations } = judge(&facts, Property::LeaderCompleteness) else {
+        panic!("r1 leads term 4 without index 2 of term 3")
+    };
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].nodes[0], NodeId(1));
+}
+
 #[test]
 fn two_logs_sharing_an_entry_but_not_its_prefix_break_log_matching() {
     let log = |us, node, term, terms: &[u64]| {

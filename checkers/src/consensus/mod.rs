@@ -162,15 +162,26 @@ pub fn log_matching(h: &History) -> Verdict {
     Verdict::from_violations(v)
 }
 
+/// Leader completeness as Raft states it (§5.4): an entry committed in a term is in the log
+/// of every leader of a higher term. An entry applied by time `t` was committed in a term no
+/// higher than the highest term won by `t`; so a leader elected after it, of a term above
+/// that, must start with it. A leader of a lower term elected late in real time (its votes
+/// were delayed) is bound to nothing: it can commit nothing either.
 pub fn leader_completeness(h: &History) -> Verdict {
     if let Some(v) = no_leader_logs(h) {
         return v;
     }
     let c = h.consensus();
+    // The highest term won at or before `t` (leader logs are in time order).
+    let term_by = |t: sim_core::Time| {
+        c.leader_logs.iter().take_while(|l| l.at <= t).map(|l| l.term).max().unwrap_or(0)
+    };
     let mut v = Vec::new();
     for log in &c.leader_logs {
         let missing = c.applied.iter().find(|(index, a)| {
-            a.at <= log.at && log.terms.get(**index as usize - 1) != Some(&a.term)
+            a.at <= log.at
+                && term_by(a.at) < log.term
+                && log.terms.get(**index as usize - 1) != Some(&a.term)
         });
         if let Some((index, a)) = missing {
             v.push(violation(
