@@ -383,3 +383,109 @@ fn candidate(case: &Guided, marks: &[(NodeId, String)], k: usize) -> Option<Guid
     };
     changed.then_some(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mark(node: u32, mark: &str, nth: u32) -> Trigger {
+        Trigger::Mark { node: NodeId(node), mark: mark.into(), nth }
+    }
+
+    /// Shrinks `case` with proptest's protocol: simplify after a failure, complicate after
+    /// a pass, until neither moves.
+    fn shrink(
+        case: Guided,
+        marks: Vec<(NodeId, String)>,
+        fails: impl Fn(&Guided) -> bool,
+    ) -> Guided {
+        let mut tree = Reduce::new(case, Rc::new(marks));
+        let mut moved = tree.simplify();
+        let mut steps = 0;
+        while moved {
+            steps += 1;
+            assert!(steps < 1_000, "shrinking ends");
+            moved = if fails(&tree.current()) { tree.simplify() } else { tree.complicate() };
+        }
+        tree.current()
+    }
+
+    #[test]
+    fn a_guided_case_shrinks_to_the_one_fault_it_needs_at_the_first_mark() {
+        // Fails whenever n1 crashes: the minimal case is one crash of n1, no recovery, at
+        // the pool's first mark, everyone voting yes.
+        let marks = vec![(NodeId(0), "prepare-sent".to_string()), (NodeId(1), "voted-yes".into())];
+        let case = Guided {
+            seed: 7,
+            no_voter: Some(2),
+            faults: vec![
+                Fault { trigger: mark(0, "prepare-sent", 1), action: Action::Heal },
+                Fault {
+                    trigger: mark(1, "decided", 2),
+                    action: Action::Crash { node: NodeId(1), recover_after_us: Some(5_000) },
+                },
+                Fault {
+                    trigger: Trigger::Time { at_us: 9 },
+                    action: Action::Recover { node: NodeId(2) },
+                },
+            ],
+        };
+        let crashes_n1 = |g: &Guided| {
+            g.faults.iter().any(|f| matches!(f.action, Action::Crash { node: NodeId(1), .. }))
+        };
+        let minimal = shrink(case, marks, crashes_n1);
+        let expected = Fault {
+            trigger: mark(0, "prepare-sent", 1),
+            action: Action::Crash { node: NodeId(1), recover_after_us: None },
+        };
+        assert_eq!(minimal, Guided { seed: 7, no_voter: None, faults: vec![expected] });
+    }
+
+    #[test]
+    fn a_child_extends_its_parent_after_its_last_fault() {
+        use super::super::corpus::Point;
+        let space = FaultSpace {
+            nodes: 4,
+            extra_nodes: vec![],
+            horizon_us: 100_000,
+            classes: vec![FaultClass::Crash, FaultClass::Partition],
+            max_faults: 3,
+            marks: vec![],
+            send_points: vec![],
+            crash_limit: None,
+        };
+        let first = Fault {
+            trigger: mark(0, "precommit-sent-to-first", 1),
+            action: Action::Crash { node: NodeId(0), recover_after_us: None },
+        };
+        let entry = Entry {
+            seed: 3,
+            no_voter: None,
+            faults: vec![first.clone()],
+            last_us: 40_000,
+            points: vec![Point { node: NodeId(1), mark: "precommitted".into(), nth: 1 }],
+            crashed: vec![NodeId(0)],
+            children: 0,
+        };
+        for i in 0..200 {
+            let mut rng = stream(1, StreamDomain::User, GUIDE_STREAM, i);
+            let child = derive(&entry, &space, &mut rng);
+            assert!(child.len() <= space.max_faults);
+            if child.len() == 2 {
+                assert_eq!(child[0], first, "the parent's faults come first");
+                match &child[1].trigger {
+                    Trigger::Mark { .. } => {
+                        assert_eq!(child[1].trigger, mark(1, "precommitted", 1))
+                    }
+                    Trigger::Time { at_us } => assert!((40_000..=100_000).contains(at_us)),
+                    other => panic!("{other:?}"),
+                }
+            } else {
+                assert_eq!(
+                    child[0].trigger, first.trigger,
+                    "a replaced last fault keeps its trigger"
+                );
+            }
+        }
+    }
+}
