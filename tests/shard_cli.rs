@@ -199,9 +199,9 @@ const CHECK: &[&str] = &[
     "--property",
     "non-blocking",
     "--cases",
-    "20",
+    "30",
     "--seed",
-    "3",
+    "1",
     "--seeds",
     "4",
 ];
@@ -212,7 +212,7 @@ fn four_check_shards_merge_into_the_single_runs_counterexample() {
     let single = root.path().join("single");
     let (code, single_out, err) = commitlab(&with_out(CHECK, &single));
     assert_eq!(code, 1, "{single_out}{err}");
-    assert!(single_out.contains("search seed 4: the first with a counterexample (20 cases"));
+    assert!(single_out.contains("search seed 2: the first with a counterexample (30 cases"));
     let dirs = run_shards(CHECK, root.path());
     // Shards 2, 3 and 4 each found one of their own; shard 1 found none.
     assert!(!dirs[0].join("2pc-non-blocking.json").exists());

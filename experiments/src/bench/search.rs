@@ -1,5 +1,7 @@
 //! `commitlab bench search`: how fast the property search finds each built-in broken
-//! variant, as the median number of cases to the first failing one over many search seeds.
+//! variant, as the median number of cases to the first failing one over many search seeds;
+//! and, for every protocol that states a quorum system, its `quorum-non-blocking` search
+//! with `check`'s default fault classes (Skeen's blocking needs a cascade of faults).
 //! It regenerates README's before/after table of the plan distribution, and is how a change
 //! to the distribution is judged: by cases to find real bugs, not by how plans look.
 
@@ -29,12 +31,51 @@ pub fn target_of(protocol: &str) -> Result<Target> {
     })
 }
 
-/// Cases to the first failing case of each seed's search (`None`: not found in budget).
+/// One row of the table: a protocol, the property searched and the fault classes drawn.
+pub struct Row {
+    pub protocol: &'static str,
+    pub target: Target,
+    pub classes: Vec<FaultClass>,
+}
+
+/// The rows: every broken variant on its property with every fault class, then every
+/// protocol stating a quorum system on `quorum-non-blocking` with `check`'s default classes.
+pub fn rows() -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for protocol in protocols::catalog::broken_protocols() {
+        rows.push(Row {
+            protocol,
+            target: target_of(protocol)?,
+            classes: FaultClass::ALL.to_vec(),
+        });
+    }
+    let quorum = Target::QuorumNonBlocking;
+    for spec in
+        protocols::catalog::catalog().iter().filter(|s| s.correct && s.has_property(quorum.name()))
+    {
+        let classes = crate::check::parse_faults(None, quorum)?;
+        rows.push(Row { protocol: spec.name, target: quorum, classes });
+    }
+    Ok(rows)
+}
+
+/// Cases to the first failing case of each seed's search (`None`: not found in budget) of
+/// a broken variant on its property, with every fault class.
 pub fn cases_to_find(protocol: &str, opts: &SearchBenchOptions) -> Result<Vec<Option<u64>>> {
-    let target = target_of(protocol)?;
+    let row = Row {
+        protocol: protocols::catalog::lookup(protocol)?.name,
+        target: target_of(protocol)?,
+        classes: FaultClass::ALL.to_vec(),
+    };
+    cases_to_find_row(&row, opts)
+}
+
+/// [`cases_to_find`] for any row.
+pub fn cases_to_find_row(row: &Row, opts: &SearchBenchOptions) -> Result<Vec<Option<u64>>> {
+    let (protocol, target) = (row.protocol, row.target);
     let seeds: Vec<u64> = (1..=opts.seeds).collect();
     crate::parallel::run_all(protocol, &seeds, opts.threads, |&seed| {
-        let mut cfg = SearchConfig::new(protocol, target, FaultClass::ALL.to_vec());
+        let mut cfg = SearchConfig::new(protocol, target, row.classes.clone());
         cfg.cases = opts.cases;
         cfg.seed = seed;
         Ok(match search(&cfg, &|_| {})? {
@@ -55,7 +96,7 @@ pub fn median(found: &[Option<u64>], cases: u32) -> String {
     }
 }
 
-/// Prints one Markdown row per broken variant of the catalog.
+/// Prints one Markdown row per [`rows`] entry.
 pub fn run(opts: &SearchBenchOptions, out: &mut dyn Write) -> Result<()> {
     if opts.seeds == 0 || opts.cases == 0 {
         return Err("--seeds and --cases must be at least 1".into());
@@ -66,10 +107,10 @@ pub fn run(opts: &SearchBenchOptions, out: &mut dyn Write) -> Result<()> {
         opts.seeds
     )?;
     writeln!(out, "|---|---|---|---|")?;
-    for protocol in protocols::catalog::broken_protocols() {
-        let found = cases_to_find(protocol, opts)?;
+    for row in rows()? {
+        let found = cases_to_find_row(&row, opts)?;
         let hits = found.iter().filter(|c| c.is_some()).count();
-        let target = target_of(protocol)?.name();
+        let (protocol, target) = (row.protocol, row.target.name());
         let m = median(&found, opts.cases);
         writeln!(out, "| {protocol} | {target} | {hits} | {m} |")?;
     }

@@ -1,7 +1,9 @@
 //! Searching fault plans for counterexamples, shrinking them to minimal ones, and the
 //! counterexample files `commitlab replay` reads.
 
+pub mod corpus;
 pub mod counterexample;
+pub mod guided;
 pub mod plan_strategy;
 pub mod property;
 pub mod runner;

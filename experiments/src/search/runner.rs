@@ -13,6 +13,7 @@
 //! leader crashed at its mark M" with that crash as a fixed fault every case starts with.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -22,8 +23,10 @@ use sim_core::{Fault, FaultClass, FaultPlan, FaultSpace, NodeId, TraceLevel};
 use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
 use protocols::workload::{VotePolicy, Workload};
-use protocols::{Fact, Roles, RunOutcome, Scenario};
+use protocols::{Fact, Roles, RunOutcome, Scenario, TraceFact};
 
+use super::corpus::Run;
+use super::guided::{Case, Guide, Mixed};
 use super::plan_strategy::case_draws;
 use super::property::Target;
 use crate::error::Result;
@@ -227,14 +230,18 @@ impl CrashPoints {
 
     /// Adds the marks and send counts of a run traced in full (nothing from other levels).
     pub fn learn(&mut self, outcome: &RunOutcome) {
-        let roles = &outcome.report.roles;
+        self.learn_facts(&outcome.report.roles, &outcome.facts());
+    }
+
+    /// [`CrashPoints::learn`] from the run's facts, already read.
+    fn learn_facts(&mut self, roles: &Roles, facts: &[TraceFact]) {
         let mut sends: Vec<(NodeId, u64)> = Vec::new();
-        for fact in outcome.facts() {
+        for fact in facts {
             if !is_target(roles, fact.node) {
                 continue;
             }
-            match fact.what {
-                Fact::Mark(name) => self.add_mark(fact.node, &name),
+            match &fact.what {
+                Fact::Mark(name) => self.add_mark(fact.node, name),
                 Fact::Send { .. } => match sends.iter_mut().find(|s| s.0 == fact.node) {
                     Some(s) => s.1 += 1,
                     None => sends.push((fact.node, 1)),
@@ -304,7 +311,9 @@ pub fn search_with_points(
     } else {
         Just(None).boxed()
     };
-    let strategy = (any::<u64>().no_shrink(), no_voter, case_draws(&space.borrow()));
+    let drawn = (any::<u64>().no_shrink(), no_voter, case_draws(&space.borrow())).boxed();
+    let guide = Rc::new(RefCell::new(Guide::new(space.borrow().clone(), cfg.seed)));
+    let strategy = Mixed { drawn, guide: guide.clone() };
     let config = Config {
         cases: cfg.cases,
         failure_persistence: None,
@@ -319,10 +328,11 @@ pub fn search_with_points(
     let runs = Cell::new(0u64);
     let first_failure = Cell::new(0u64);
     let error = RefCell::new(None);
-    let result = runner.run(&strategy, |(seed, no_voter, draws)| {
+    let result = runner.run(&strategy, |case: Case| {
         runs.set(runs.get() + 1);
         tick(runs.get());
-        let mut scenario = cfg.scenario(seed, no_voter, draws.plan(&space.borrow()));
+        let (seed, no_voter, faults) = case.parts(&space.borrow());
+        let mut scenario = cfg.scenario(seed, no_voter, FaultPlan::new(faults.clone()));
         let learning = first_failure.get() == 0;
         if learning {
             // The same run at any trace level (same hash); in full, it shows its points.
@@ -332,12 +342,29 @@ pub fn search_with_points(
         // Only a passing case teaches: a failing one is shrunk against the pool it was
         // mapped with.
         if let (true, Ok((false, Some(outcome)))) = (learning, &judged) {
+            let facts = outcome.facts();
+            let roles = &outcome.report.roles;
+            let is_target = |n: NodeId| is_target(roles, n);
+            let fixed_faults = &cfg.fixed_faults;
+            let run = Run {
+                seed,
+                no_voter,
+                faults: &faults,
+                fixed_faults,
+                outcome,
+                facts: &facts,
+                is_target: &is_target,
+            };
+            guide.borrow_mut().learn(&run);
             let mut points = points.borrow_mut();
             let before = points.clone();
-            points.learn(outcome);
+            points.learn_facts(roles, &facts);
             if *points != before {
                 match cfg.space(&points) {
-                    Ok(grown) => *space.borrow_mut() = grown,
+                    Ok(grown) => {
+                        guide.borrow_mut().marks = Rc::new(grown.marks.clone());
+                        *space.borrow_mut() = grown;
+                    }
                     Err(e) => {
                         error.borrow_mut().get_or_insert(e.to_string());
                         return Err(TestCaseError::fail("error"));
@@ -369,8 +396,9 @@ pub fn search_with_points(
     };
     let outcome = match result {
         Ok(()) => Outcome::NotFound { stats: stats(false) },
-        Err(TestError::Fail(_, (seed, no_voter, draws))) => {
-            let scenario = cfg.scenario(seed, no_voter, draws.plan(&space.borrow()));
+        Err(TestError::Fail(_, case)) => {
+            let (seed, no_voter, faults) = case.parts(&space.borrow());
+            let scenario = cfg.scenario(seed, no_voter, FaultPlan::new(faults));
             Outcome::Found(Box::new(Found { scenario, stats: stats(true) }))
         }
         Err(TestError::Abort(why)) => return Err(format!("the search was aborted: {why}").into()),
