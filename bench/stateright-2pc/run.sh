@@ -12,7 +12,8 @@
 # Each run prints stateright's summary lines (states, unique, depth, sec=
 # whole seconds) plus, measured here with /usr/bin/time around the built
 # example binary (no cargo start-up): wall_s, states_per_sec = unique /
-# wall_s, cpu_s (user+sys, all threads), states_per_cpu_sec, peak RSS and
+# wall_s, cpu_s (user+sys, all threads), states_per_cpu_sec (0 when cpu_s
+# rounds to 0), peak RSS and
 # bytes_per_state = peak RSS / unique.
 #
 # Caveat: the example ends with `.report(...)`, which polls the checker and
@@ -54,5 +55,5 @@ for n in "${ns[@]}"; do
     unique=$(grep -o 'unique=[0-9]*' "$out" | tail -n1 | cut -d= -f2)
     rm -f "$out"
     awk -v n="$n" -v u="$unique" -v w="$wall" -v c="$(awk -v a="$user" -v b="$sys" 'BEGIN { print a + b }')" -v r="$rss_kb" \
-        'BEGIN { printf "RESULT n=%s unique_states=%s wall_s=%.2f states_per_sec=%.0f cpu_s=%.2f states_per_cpu_sec=%.0f peak_rss_kb=%s bytes_per_state=%.0f\n", n, u, w, u / w, c, u / c, r, r * 1024 / u }'
+        'BEGIN { printf "RESULT n=%s unique_states=%s wall_s=%.2f states_per_sec=%.0f cpu_s=%.2f states_per_cpu_sec=%.0f peak_rss_kb=%s bytes_per_state=%.0f\n", n, u, w, u / w, c, (c > 0 ? u / c : 0), r, r * 1024 / u }'
 done
