@@ -136,7 +136,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
     ) -> bool {
         let now = self.now;
         let slot = &mut self.slots[node_id.index()];
-        if slot.timers.get(&timer) != Some(&token) {
+        if slot.timers.get(&timer) != Some(token) {
             return false;
         }
         slot.timers.remove(&timer);

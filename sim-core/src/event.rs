@@ -196,7 +196,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                 }
             }
             Event::Timer { node, timer } => {
-                let token = self.slots[node.index()].timers[timer];
+                let token = self.slots[node.index()].timers.get(timer).expect("checked");
                 self.fire_timer_in(*node, timer.clone(), token, sched);
             }
             Event::Recover { node } => {

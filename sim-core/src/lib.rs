@@ -8,6 +8,7 @@
 //!
 //! This crate knows nothing of commit protocols; it is the layer they all stand on.
 
+mod armed;
 pub mod config;
 pub mod disk;
 mod effects;

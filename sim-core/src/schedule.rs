@@ -69,10 +69,22 @@ pub trait Schedule<P: Protocol> {
 /// duplicates them; scheduled recoveries stay pending until an event recovers the node. It
 /// is part of the world (see [`World::apply`](crate::World::apply)); timers need nothing
 /// here, the world's armed timers are the whole truth.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct InFlight<P: Protocol> {
     pub(crate) messages: Vec<Envelope<P>>,
     pub(crate) recoveries: Vec<NodeId>,
+}
+
+/// Field by field, so that [`clone_from`](Clone::clone_from) reuses the buffers (an explorer
+/// copies worlds into recycled ones).
+impl<P: Protocol> Clone for InFlight<P> {
+    fn clone(&self) -> Self {
+        InFlight { messages: self.messages.clone(), recoveries: self.recoveries.clone() }
+    }
+    fn clone_from(&mut self, source: &Self) {
+        self.messages.clone_from(&source.messages);
+        self.recoveries.clone_from(&source.recoveries);
+    }
 }
 
 impl<P: Protocol> Default for InFlight<P> {

@@ -258,6 +258,15 @@ impl<P: Protocol> Clone for Trace<P> {
             tap: None,
         }
     }
+    /// Reuses the observations' buffer (an explorer copies worlds into recycled ones).
+    fn clone_from(&mut self, source: &Self) {
+        self.level = source.level;
+        self.hasher.clone_from(&source.hasher);
+        self.len = source.len;
+        self.full.clone_from(&source.full);
+        self.observations.clone_from(&source.observations);
+        self.tap = None;
+    }
 }
 
 impl<P: Protocol> Trace<P> {

@@ -38,11 +38,11 @@
 //! treated as if they were always the same. Equality of worlds *is* equality of
 //! fingerprints (two distinct states collide with probability about 2^-64 per pair).
 
-use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::armed::Armed;
 use crate::config::{RunStats, SimConfig};
 use crate::disk::Disk;
 use crate::error::SimError;
@@ -67,13 +67,12 @@ pub type Factory<P, N> = Rc<dyn Fn(NodeId, Boot<'_, <P as Protocol>::Record>) ->
 pub const IN_FLIGHT_BOUND: usize = 1 << 22;
 
 /// Per-node state. `node` is `None` while the node is down.
-#[derive(Clone)]
 pub(crate) struct Slot<P: Protocol, N> {
     pub(crate) node: Option<N>,
     pub(crate) rng: SimRng,
     pub(crate) disk: Disk<P::Record>,
     /// Armed timers and the token of their current arming.
-    pub(crate) timers: BTreeMap<P::Timer, u64>,
+    pub(crate) timers: Armed<P::Timer>,
     pub(crate) drift_ppm: i64,
     pub(crate) sends: u64,
     /// Send effects addressed to this node, by anyone (dropped messages included).
@@ -83,8 +82,15 @@ pub(crate) struct Slot<P: Protocol, N> {
     pub(crate) down_since: Option<Time>,
 }
 
+/// `*to = from.clone()`, without touching the counts when both are the same already (an
+/// explorer's copies of one world share them).
+fn share<T: ?Sized>(to: &mut Arc<T>, from: &Arc<T>) {
+    if !Arc::ptr_eq(to, from) {
+        *to = from.clone();
+    }
+}
+
 /// Fault triggers indexed for cheap checks on the hot path, and the plan's progress.
-#[derive(Clone)]
 pub(crate) struct Triggers {
     /// Per node: (mark, nth, fault index). Fixed by the plan, so shared (`Arc`: a BFS worker sends them) between the clones
     /// an explorer makes at every branch instead of copied.
@@ -105,8 +111,34 @@ pub(crate) struct Triggers {
     pub(crate) armed: bool,
 }
 
+impl Clone for Triggers {
+    fn clone(&self) -> Self {
+        Triggers {
+            mark: self.mark.clone(),
+            sends: self.sends.clone(),
+            any_mark: self.any_mark.clone(),
+            any_counts: self.any_counts.clone(),
+            marked: self.marked.clone(),
+            fired: self.fired.clone(),
+            fired_at: self.fired_at.clone(),
+            armed: self.armed,
+        }
+    }
+    fn clone_from(&mut self, source: &Self) {
+        // Destructured: a field added to `Triggers` and forgotten here does not compile.
+        let Triggers { mark, sends, any_mark, any_counts, marked, fired, fired_at, armed } = source;
+        share(&mut self.mark, mark);
+        share(&mut self.sends, sends);
+        share(&mut self.any_mark, any_mark);
+        self.any_counts.clone_from(any_counts);
+        self.marked.clone_from(marked);
+        self.fired.clone_from(fired);
+        self.fired_at.clone_from(fired_at);
+        self.armed = *armed;
+    }
+}
+
 /// Everything that defines a state of a run (see the module docs).
-#[derive(Clone)]
 pub struct World<P: Protocol, N> {
     pub(crate) nodes: u32,
     pub(crate) now: Time,
@@ -134,6 +166,112 @@ pub struct World<P: Protocol, N> {
     pub(crate) started: bool,
     /// Messages in flight and recoveries pending when no scheduler holds them.
     pub(crate) in_flight: InFlight<P>,
+}
+
+/// Field by field, so that [`clone_from`](Clone::clone_from) reuses every buffer of the
+/// world it overwrites: an explorer copies a state into a recycled world for each branch
+/// and, for the many that reach a state already seen, allocates nothing.
+impl<P: Protocol, N: Clone> Clone for Slot<P, N> {
+    fn clone(&self) -> Self {
+        Slot {
+            node: self.node.clone(),
+            rng: self.rng.clone(),
+            disk: self.disk.clone(),
+            timers: self.timers.clone(),
+            drift_ppm: self.drift_ppm,
+            sends: self.sends,
+            sends_to: self.sends_to,
+            marks: self.marks.clone(),
+            down_since: self.down_since,
+        }
+    }
+    fn clone_from(&mut self, source: &Self) {
+        // Destructured: a field added to `Slot` and forgotten here does not compile.
+        let Slot { node, rng, disk, timers, drift_ppm, sends, sends_to, marks, down_since } =
+            source;
+        self.node.clone_from(node);
+        self.rng.clone_from(rng);
+        self.disk.clone_from(disk);
+        self.timers.clone_from(timers);
+        self.drift_ppm = *drift_ppm;
+        self.sends = *sends;
+        self.sends_to = *sends_to;
+        self.marks.clone_from(marks);
+        self.down_since = *down_since;
+    }
+}
+
+impl<P: Protocol, N: Clone> Clone for World<P, N> {
+    fn clone(&self) -> Self {
+        World {
+            nodes: self.nodes,
+            now: self.now,
+            slots: self.slots.clone(),
+            factory: self.factory.clone(),
+            links: self.links.clone(),
+            topology: self.topology.clone(),
+            hosts: self.hosts.clone(),
+            colocated: self.colocated,
+            plan: self.plan.clone(),
+            triggers: self.triggers.clone(),
+            trace: self.trace.clone(),
+            effects: self.effects.clone(),
+            stats: self.stats,
+            next_msg_id: self.next_msg_id,
+            next_timer_token: self.next_timer_token,
+            applying: self.applying,
+            in_liveness: self.in_liveness,
+            started: self.started,
+            in_flight: self.in_flight.clone(),
+        }
+    }
+    fn clone_from(&mut self, source: &Self) {
+        // Destructured: a field added to `World` and forgotten here does not compile.
+        let World {
+            nodes,
+            now,
+            slots,
+            factory,
+            links,
+            topology,
+            hosts,
+            colocated,
+            plan,
+            triggers,
+            trace,
+            effects,
+            stats,
+            next_msg_id,
+            next_timer_token,
+            applying,
+            in_liveness,
+            started,
+            in_flight,
+        } = source;
+        self.nodes = *nodes;
+        self.now = *now;
+        self.slots.clone_from(slots);
+        if !Rc::ptr_eq(&self.factory, factory) {
+            self.factory = factory.clone();
+        }
+        share(&mut self.links, links);
+        share(&mut self.topology, topology);
+        self.hosts.clone_from(hosts);
+        self.colocated = *colocated;
+        if !Rc::ptr_eq(&self.plan, plan) {
+            self.plan = plan.clone();
+        }
+        self.triggers.clone_from(triggers);
+        self.trace.clone_from(trace);
+        self.effects.clone_from(effects);
+        self.stats = *stats;
+        self.next_msg_id = *next_msg_id;
+        self.next_timer_token = *next_timer_token;
+        self.applying = *applying;
+        self.in_liveness = *in_liveness;
+        self.started = *started;
+        self.in_flight.clone_from(in_flight);
+    }
 }
 
 impl<P: Protocol, N: Process<P>> World<P, N> {
@@ -171,7 +309,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
                 node: None,
                 rng: stream(config.seed, StreamDomain::Node, i as u64, 0),
                 disk: Disk::default(),
-                timers: BTreeMap::new(),
+                timers: Armed::default(),
                 drift_ppm: 0,
                 sends: 0,
                 sends_to: 0,

@@ -237,6 +237,39 @@ fn cloning_a_world_and_applying_the_same_event_gives_equal_worlds() {
     }
 }
 
+/// An explorer copies each state into a recycled world (`clone_from`, which reuses the
+/// recycled world's buffers): the copy must be the source whatever the recycled world held
+/// (a node down, a disk record, other timers and messages), down to its future.
+#[test]
+fn a_world_copied_into_another_is_the_source() {
+    let w = world();
+    // A richer world: the voter voted (disk record, vote in flight), then crashed.
+    let mut rich = w.clone();
+    let ping = enabled(&rich).into_iter().find(|e| matches!(e, Event::Deliver { .. })).unwrap();
+    rich.apply(&ping, Steering { choices: &[1], ..Steering::default() }).unwrap();
+    rich.apply(&Event::Crash { node: VOTER }, Steering::default()).unwrap();
+    assert!(!rich.is_up(VOTER) && !rich.disk(VOTER).records().is_empty());
+    for (source, recycled) in [(&w, rich.clone()), (&rich, w.clone())] {
+        let mut copy = recycled;
+        copy.clone_from(source);
+        assert_eq!(copy.fingerprint(), source.fingerprint());
+        assert_eq!(copy.trace_hash(), source.trace_hash());
+        assert_eq!(copy.stats(), source.stats());
+        assert_eq!(enabled(&copy), enabled(source));
+        assert_eq!(
+            copy.armed_timers(COORD).collect::<Vec<_>>(),
+            source.armed_timers(COORD).collect::<Vec<_>>()
+        );
+        for ev in enabled(source) {
+            let (mut a, mut b) = (source.clone(), copy.clone());
+            let oa = a.apply(&ev, Steering::default()).unwrap();
+            let ob = b.apply(&ev, Steering::default()).unwrap();
+            assert_eq!(oa, ob);
+            assert_eq!((a.fingerprint(), a.trace_hash()), (b.fingerprint(), b.trace_hash()));
+        }
+    }
+}
+
 #[test]
 fn the_fingerprint_ignores_message_ids_and_send_order() {
     let retry = Event::Timer { node: COORD, timer: Timer::Retry };

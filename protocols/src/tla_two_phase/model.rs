@@ -13,6 +13,8 @@ use crate::scenario::ScenarioError;
 
 /// The most RMs the model takes (`tmPrepared` is a bit set; 6^N states long before that).
 pub const MAX_RMS: u32 = 20;
+// The packed view: `tmPrepared` and the TM's 2 state bits in one word, 3 bits an RM in another.
+const _: () = assert!(MAX_RMS + 2 <= 64 && 3 * MAX_RMS <= 64);
 
 pub type TwoPhaseWorld = World<TlaTwoPhase, Node>;
 
@@ -28,13 +30,37 @@ fn traced(rms: u32, broken: bool, trace: TraceLevel) -> TwoPhaseWorld {
         .expect("a valid configuration")
 }
 
-/// TLA+'s state: the node states (`msgs` is a function of them, see the module docs).
+/// TLA+'s state: the node states (`msgs` is a function of them, see the module docs),
+/// packed into two words before hashing (the explorer keys every successor with it): the
+/// TM's state and `tmPrepared`, then 3 bits per RM (its state and whether it sent
+/// `Prepared`). The view is used only without faults, so every node is up.
 pub fn view(world: &TwoPhaseWorld) -> u64 {
-    let mut h = StableHasher::default();
-    for i in 0..world.node_count() {
-        world.node(NodeId(i)).hash(&mut h);
+    let tm = tm(world);
+    let mut rms = 0u64;
+    for i in 1..world.node_count() {
+        let rm = rm(world, i);
+        rms = rms << 3 | (rm.state as u64) << 1 | u64::from(rm.sent_prepared);
     }
+    let mut h = StableHasher::default();
+    h.write_u64((tm.state as u64) | tm.prepared << 2);
+    h.write_u64(rms);
     h.finish()
+}
+
+/// The TM, up (the views are used only without faults).
+fn tm(world: &TwoPhaseWorld) -> &super::nodes::Tm {
+    match world.node(super::nodes::TM) {
+        Some(Node::Tm(tm)) => tm,
+        _ => unreachable!("without faults the TM is up"),
+    }
+}
+
+/// RM `i`, up (the views are used only without faults).
+fn rm(world: &TwoPhaseWorld, i: u32) -> &super::nodes::Rm {
+    match world.node(NodeId(i)) {
+        Some(Node::Rm(rm)) => rm,
+        _ => unreachable!("without faults every RM is up"),
+    }
 }
 
 /// The view up to a permutation of the RMs (`--symmetry`): the TM's state and the sorted
@@ -44,14 +70,12 @@ pub fn view(world: &TwoPhaseWorld) -> u64 {
 /// symmetric).
 pub fn symmetric_view(world: &TwoPhaseWorld) -> u64 {
     let mut h = StableHasher::default();
-    let Some(Node::Tm(tm)) = world.node(super::nodes::TM) else { unreachable!("the TM is up") };
+    let tm = tm(world);
     tm.state.hash(&mut h);
     let mut rms: Vec<(RmState, bool, bool)> = (1..world.node_count())
-        .filter_map(|i| match world.node(NodeId(i)) {
-            Some(Node::Rm(rm)) => {
-                Some((rm.state, rm.sent_prepared, tm.prepared >> (i - 1) & 1 == 1))
-            }
-            _ => None,
+        .map(|i| {
+            let rm = rm(world, i);
+            (rm.state, rm.sent_prepared, tm.prepared >> (i - 1) & 1 == 1)
         })
         .collect();
     rms.sort_unstable_by_key(|&(s, sent, prepared)| (s as u8, sent, prepared));

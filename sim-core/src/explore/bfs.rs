@@ -13,9 +13,9 @@ use crate::process::{Process, Protocol};
 use crate::world::World;
 
 use super::detached::Detached;
-use super::path::{Arena, violated, world_key};
+use super::path::{Arena, report, violated, world_key};
 use super::report::ExploreReport;
-use super::successors::{Used, expand};
+use super::successors::{Spare, Used, expand};
 use super::visited::{Visited, key};
 use super::{ExploreConfig, Model, Progress, Rules};
 
@@ -36,10 +36,13 @@ struct Done<P: Protocol, N> {
     violation: Option<&'static str>,
     /// Not expanded (the depth bound) although it had successors, or a branch was cut.
     cut: bool,
-    /// Every successor's key, with its world unless the key was visited before the level
-    /// began (the visited set does not change while workers run: no thread sees another's
-    /// result, and a level holds far fewer worlds).
-    succs: Vec<(u64, Option<Fresh<P, N>>)>,
+    /// Successors generated (each counts as a state, seen before or not).
+    generated: u64,
+    /// The successors neither visited before the level began (the visited set does not
+    /// change while workers run: no thread sees another's result) nor generated before by
+    /// the same worker in this level, in branch order: `(branch, key, world)`. A worker
+    /// keeps each key's first world only, so a level holds about one world per new state.
+    fresh: Vec<(u32, u64, Fresh<P, N>)>,
 }
 
 pub(super) fn run<P, N>(model: &Model<P, N>, config: &ExploreConfig) -> ExploreReport
@@ -63,15 +66,14 @@ where
         let ids: Vec<u32> = frontier.iter().map(|i| i.id).collect();
         let done = level(model, &rules, &visited, frontier, expanding, config.threads);
         if let Some((i, p)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.violation?))) {
-            found = Some((ids[i], p));
+            found = Some((arena.branches(ids[i]), p));
             break;
         }
         let mut next = Vec::new();
         for (d, &parent) in done.into_iter().zip(&ids) {
             incomplete |= d.cut;
-            for (branch, (k, succ)) in d.succs.into_iter().enumerate() {
-                states += 1;
-                let Some((world, used)) = succ else { continue };
+            states += d.generated;
+            for (branch, k, (world, used)) in d.fresh {
                 if full || visited.contains(&k) {
                     continue;
                 }
@@ -81,7 +83,7 @@ where
                     continue;
                 }
                 visited.insert(k);
-                let id = arena.push(parent, branch as u32);
+                let id = arena.push(parent, branch);
                 next.push(Item { world, id, used });
             }
         }
@@ -95,7 +97,7 @@ where
         frontier = next;
     }
     let unique_states = visited.len() as u64;
-    arena.report(model, &rules, found, incomplete, unique_states, states, depth)
+    report(model, &rules, found, incomplete, unique_states, states, depth)
 }
 
 /// Checks and (if `expanding`) expands every state of a level, in order.
@@ -112,11 +114,6 @@ where
     N: Process<P> + Clone + Hash + Send,
 {
     let workers = threads.clamp(1, items.len().div_ceil(MIN_CHUNK).max(1));
-    if workers == 1 {
-        let template = (model.init)();
-        let one = |i| one(model, rules, visited, &template, i, expanding);
-        return items.into_iter().map(one).collect();
-    }
     let per = items.len().div_ceil(workers);
     let mut chunks: Vec<Vec<Item<P, N>>> = Vec::with_capacity(workers);
     let mut rest = items;
@@ -125,21 +122,32 @@ where
         chunks.push(rest);
         rest = tail;
     }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
+    // One worker's share, on the thread that runs it (worlds are attached to that thread's
+    // template, and its spare worlds die there).
+    let work = |chunk: Vec<Item<P, N>>| {
+        let template = (model.init)();
+        let mut worker = Worker { seen: Visited::default(), spare: Spare::default() };
+        let done: Vec<Done<P, N>> = chunk
             .into_iter()
-            .map(|chunk| {
-                s.spawn(move || {
-                    let template = (model.init)();
-                    chunk
-                        .into_iter()
-                        .map(|i| one(model, rules, visited, &template, i, expanding))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|i| one(model, rules, visited, &mut worker, &template, i, expanding))
             .collect();
+        done
+    };
+    if chunks.len() <= 1 {
+        return chunks.into_iter().flat_map(work).collect();
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            chunks.into_iter().map(|chunk| s.spawn(move || work(chunk))).collect();
         handles.into_iter().flat_map(|h| h.join().expect("an explorer worker panicked")).collect()
     })
+}
+
+/// What one worker keeps across the states of its chunk.
+struct Worker<P: Protocol, N> {
+    /// The keys this worker generated in this level.
+    seen: Visited,
+    spare: Spare<P, N>,
 }
 
 /// Checks one state and, if it holds and `expanding`, keys its successors.
@@ -147,6 +155,7 @@ fn one<P, N>(
     model: &Model<P, N>,
     rules: &Rules,
     visited: &Visited,
+    worker: &mut Worker<P, N>,
     template: &World<P, N>,
     item: Item<P, N>,
     expanding: bool,
@@ -156,25 +165,31 @@ where
     N: Process<P> + Clone + Hash,
 {
     let world = item.world.attach(template);
+    let mut done = Done { violation: None, cut: false, generated: 0, fresh: Vec::new() };
     if let Some(p) = violated(model, &world) {
-        return Done { violation: Some(p), cut: false, succs: Vec::new() };
+        done.violation = Some(p);
+        return done;
     }
-    let mut out = Vec::new();
-    let x = expand(&world, item.used, rules, &mut out);
+    let Worker { seen, spare } = worker;
+    let x = expand(&world, item.used, rules, spare, |_, w, u| {
+        let branch = u32::try_from(done.generated).expect("at most 2^32 successors a state");
+        done.generated += 1;
+        if !expanding {
+            return Some(w);
+        }
+        let k = key(world_key(model, &w), u);
+        if visited.contains(&k) || !seen.insert(k) {
+            return Some(w);
+        }
+        done.fresh.push((branch, k, (Detached::from_world(*w), u)));
+        None
+    });
+    spare.put(Box::new(world));
     if !expanding {
-        return Done {
-            violation: None,
-            cut: !out.is_empty() || x.over_capacity,
-            succs: Vec::new(),
-        };
+        done.cut = done.generated > 0 || x.over_capacity;
+        done.generated = 0;
+    } else {
+        done.cut = x.over_capacity;
     }
-    let succs = out
-        .into_iter()
-        .map(|s| {
-            let k = key(world_key(model, &s.world), s.used);
-            let fresh = !visited.contains(&k);
-            (k, fresh.then(|| (Detached::from_world(s.world), s.used)))
-        })
-        .collect();
-    Done { violation: None, cut: x.over_capacity, succs }
+    done
 }

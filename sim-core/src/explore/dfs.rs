@@ -3,20 +3,34 @@
 //! States are marked visited when generated and expanded last-in first-out, the first
 //! successor of a state first. A complete search reaches the same states as BFS (the same
 //! counts); a counterexample is a path, not necessarily a shortest one.
+//!
+//! No parent links are kept: the stack is expanded in preorder, so when a state at depth d
+//! is taken off it, every state on the path to it has been taken off before it and nothing
+//! of another branch since its parent. The branches of the path to the current state are
+//! therefore a stack too (`path`), cut back to depth d - 1 before the state's own branch is
+//! pushed. Memory is the visited set and the stack, nothing per state beyond its key.
 
 use std::hash::Hash;
 
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
-use super::path::{Arena, violated, world_key};
+use super::path::{report, violated, world_key};
 use super::report::ExploreReport;
-use super::successors::{Used, expand};
+use super::successors::{Spare, Used, expand};
 use super::visited::{Visited, key};
 use super::{ExploreConfig, Model, Progress, Rules};
 
 /// How often (in expanded states) progress is reported.
 const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// A state waiting to be expanded: its world, depth, branch from its parent, budget spent.
+struct Entry<P: Protocol, N> {
+    world: Box<World<P, N>>,
+    depth: u32,
+    branch: u32,
+    used: Used,
+}
 
 pub(super) fn run<P, N>(model: &Model<P, N>, config: &ExploreConfig) -> ExploreReport
 where
@@ -27,42 +41,59 @@ where
     let root = (model.init)();
     let mut visited = Visited::default();
     visited.insert(key(world_key(model, &root), Used::default()));
-    let mut arena = Arena::default();
-    let mut stack: Vec<(World<P, N>, u32, u32, Used)> =
-        vec![(root, arena.root(), 0, Used::default())];
+    let mut stack =
+        vec![Entry { world: Box::new(root), depth: 0, branch: 0, used: Used::default() }];
+    let mut path: Vec<u32> = Vec::new();
     let (mut states, mut max_depth, mut incomplete, mut full) = (1u64, 0u32, false, false);
     let mut found = None;
     let mut expanded = 0u64;
-    let (mut out, mut fresh) = (Vec::new(), Vec::new());
-    while let Some((world, id, depth, used)) = stack.pop() {
+    let mut spare = Spare::default();
+    let mut fresh = Vec::new();
+    while let Some(Entry { world, depth, branch, used }) = stack.pop() {
+        if depth > 0 {
+            path.truncate(depth as usize - 1);
+            path.push(branch);
+        }
+        debug_assert_eq!(path.len(), depth as usize, "the path is the entry's");
         if let Some(p) = violated(model, &world) {
-            found = Some((id, p));
+            found = Some((path, p));
             break;
         }
-        out.clear();
-        let x = expand(&world, used, &rules, &mut out);
-        incomplete |= x.over_capacity;
         if full || config.max_depth.is_some_and(|d| depth >= d) {
-            incomplete |= !out.is_empty();
+            // Not expanded: only whether it had a successor matters.
+            let mut any = false;
+            let x = expand(&world, used, &rules, &mut spare, |_, w, _| {
+                any = true;
+                Some(w)
+            });
+            incomplete |= any || x.over_capacity;
+            spare.put(world);
             continue;
         }
-        for (branch, s) in out.drain(..).enumerate() {
+        let mut next_branch = 0u32;
+        let x = expand(&world, used, &rules, &mut spare, |_, w, u| {
+            let b = next_branch;
+            next_branch += 1;
             states += 1;
-            let k = key(world_key(model, &s.world), s.used);
+            let k = key(world_key(model, &w), u);
             if full || visited.contains(&k) {
-                continue;
+                return Some(w);
             }
             if config.max_states.is_some_and(|m| visited.len() as u64 >= m) {
                 full = true;
                 incomplete = true;
-                continue;
+                return Some(w);
             }
             visited.insert(k);
-            let child = arena.push(id, branch as u32);
+            fresh.push(Entry { world: w, depth: depth + 1, branch: b, used: u });
+            None
+        });
+        incomplete |= x.over_capacity;
+        if !fresh.is_empty() {
             max_depth = max_depth.max(depth + 1);
-            fresh.push((s.world, child, depth + 1, s.used));
         }
         stack.extend(fresh.drain(..).rev());
+        spare.put(world);
         expanded += 1;
         if expanded.is_multiple_of(PROGRESS_EVERY)
             && let Some(progress) = &config.progress
@@ -73,5 +104,5 @@ where
         }
     }
     let unique_states = visited.len() as u64;
-    arena.report(model, &rules, found, incomplete, unique_states, states, max_depth)
+    report(model, &rules, found, incomplete, unique_states, states, max_depth)
 }

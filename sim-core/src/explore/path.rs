@@ -6,7 +6,7 @@ use crate::process::{Process, Protocol};
 use crate::world::World;
 
 use super::report::{Counterexample, ExploreReport, Verdict};
-use super::successors::{Used, expand};
+use super::successors::{Spare, Used, expand};
 use super::{Model, Rules};
 
 /// A state's key before the budget is mixed in: the model's view, or the fingerprint.
@@ -57,56 +57,8 @@ impl Arena {
         id
     }
 
-    /// What a search ends with, whatever its strategy: the verdict, the path to the violating
-    /// state `found` (if any) and the counts. Wall time and memory are the caller's to add.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn report<P, N>(
-        &self,
-        model: &Model<P, N>,
-        rules: &Rules,
-        found: Option<(u32, &'static str)>,
-        incomplete: bool,
-        unique_states: u64,
-        states: u64,
-        max_depth: u32,
-    ) -> ExploreReport
-    where
-        P: Protocol,
-        N: Process<P> + Clone,
-    {
-        let verdict = match (&found, incomplete) {
-            (Some(_), _) => Verdict::Violated,
-            (None, true) => Verdict::Incomplete,
-            (None, false) => Verdict::Holds,
-        };
-        let counterexample = found.map(|(id, property)| {
-            let (steps, trace_hash) = self.path(model, rules, id);
-            Counterexample { property: property.to_string(), steps, trace_hash, diagrams: None }
-        });
-        ExploreReport {
-            unique_states,
-            states,
-            max_depth,
-            verdict,
-            counterexample,
-            wall: Default::default(),
-            bytes_per_state: 0,
-        }
-    }
-
-    /// The steps from the initial state to state `id`, each as one JSON object, found by
-    /// enumerating successors again along the recorded branches, and the trace hash of the
-    /// world they reach.
-    pub(crate) fn path<P, N>(
-        &self,
-        model: &Model<P, N>,
-        rules: &Rules,
-        id: u32,
-    ) -> (Vec<String>, u64)
-    where
-        P: Protocol,
-        N: Process<P> + Clone,
-    {
+    /// The branches from the initial state to state `id`.
+    pub(crate) fn branches(&self, id: u32) -> Vec<u32> {
         let mut branches = Vec::new();
         let mut at = id;
         while self.links[at as usize].0 != ROOT {
@@ -114,19 +66,76 @@ impl Arena {
             at = self.links[at as usize].0;
         }
         branches.reverse();
-        let mut world = (model.init)();
-        let mut used = Used::default();
-        let mut steps = Vec::with_capacity(branches.len());
-        for branch in branches {
-            let mut out = Vec::new();
-            expand(&world, used, rules, &mut out);
-            let succ = out.swap_remove(branch as usize);
-            steps.push(serde_json::to_string(&succ.step).expect("a step serialises"));
-            world = succ.world;
-            used = succ.used;
-        }
-        (steps, world.trace_hash())
+        branches
     }
+}
+
+/// What a search ends with, whatever its strategy: the verdict, the path to the violating
+/// state `found` (its branches from the initial state, and the property) if any, and the
+/// counts. Wall time and memory are the caller's to add.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn report<P, N>(
+    model: &Model<P, N>,
+    rules: &Rules,
+    found: Option<(Vec<u32>, &'static str)>,
+    incomplete: bool,
+    unique_states: u64,
+    states: u64,
+    max_depth: u32,
+) -> ExploreReport
+where
+    P: Protocol,
+    N: Process<P> + Clone,
+{
+    let verdict = match (&found, incomplete) {
+        (Some(_), _) => Verdict::Violated,
+        (None, true) => Verdict::Incomplete,
+        (None, false) => Verdict::Holds,
+    };
+    let counterexample = found.map(|(branches, property)| {
+        let (steps, trace_hash) = path(model, rules, &branches);
+        Counterexample { property: property.to_string(), steps, trace_hash, diagrams: None }
+    });
+    ExploreReport {
+        unique_states,
+        states,
+        max_depth,
+        verdict,
+        counterexample,
+        wall: Default::default(),
+        bytes_per_state: 0,
+    }
+}
+
+/// The steps along `branches` from the initial state, each as one JSON object, found by
+/// enumerating successors again, and the trace hash of the world they reach.
+fn path<P, N>(model: &Model<P, N>, rules: &Rules, branches: &[u32]) -> (Vec<String>, u64)
+where
+    P: Protocol,
+    N: Process<P> + Clone,
+{
+    let mut world = (model.init)();
+    let mut used = Used::default();
+    let mut spare = Spare::default();
+    let mut steps = Vec::with_capacity(branches.len());
+    for &branch in branches {
+        let (mut i, mut taken) = (0u32, None);
+        expand(&world, used, rules, &mut spare, |b, w, u| {
+            let this = i == branch;
+            i += 1;
+            if this {
+                taken = Some((b.step(), w, u));
+                None
+            } else {
+                Some(w)
+            }
+        });
+        let (step, next, spent) = taken.expect("a recorded branch is enumerated again");
+        steps.push(serde_json::to_string(&step).expect("a step serialises"));
+        world = *next;
+        used = spent;
+    }
+    (steps, world.trace_hash())
 }
 
 /// What replaying a path found: the first property violated (and after how many steps),

@@ -43,11 +43,59 @@ pub struct Step<T> {
     pub crash_after_effects: Option<u32>,
 }
 
-/// A successor: the step, the world it reached and the budget spent to reach it.
-pub(crate) struct Succ<P: Protocol, N> {
-    pub(crate) step: Step<P::Timer>,
-    pub(crate) world: World<P, N>,
-    pub(crate) used: Used,
+/// How a successor was reached, borrowed from the expansion: [`step`](Self::step) builds
+/// the owned [`Step`] only for the one successor a counterexample needs.
+pub(crate) struct Branch<'a, T> {
+    pub(crate) event: &'a Event<T>,
+    pub(crate) choices: &'a [usize],
+    pub(crate) crash_after_effects: Option<u32>,
+}
+
+impl<T: Clone> Branch<'_, T> {
+    pub(crate) fn step(&self) -> Step<T> {
+        Step {
+            event: self.event.clone(),
+            choices: self.choices.to_vec(),
+            crash_after_effects: self.crash_after_effects,
+        }
+    }
+}
+
+/// The most spare worlds a search keeps for reuse.
+const SPARE_BOUND: usize = 64;
+
+/// Worlds a search is done with, kept to be overwritten by the next successors
+/// ([`Clone::clone_from`] reuses their buffers): most successors reach a state already
+/// seen, and copying one into a spare world allocates nothing. Worlds are boxed while a
+/// search moves them (spare, visited, stacked): a move is a pointer, not the whole world.
+#[allow(clippy::vec_box)] // the boxes are handed out and back whole: a move is a pointer
+pub(crate) struct Spare<P: Protocol, N>(Vec<Box<World<P, N>>>);
+
+impl<P: Protocol, N> Default for Spare<P, N> {
+    fn default() -> Self {
+        Spare(Vec::new())
+    }
+}
+
+impl<P: Protocol, N: Clone> Spare<P, N> {
+    /// A copy of `world`, in a spare world if there is one.
+    fn copy(&mut self, world: &World<P, N>) -> Box<World<P, N>> {
+        match self.0.pop() {
+            Some(mut spare) => {
+                spare.as_mut().clone_from(world);
+                spare
+            }
+            None => Box::new(world.clone()),
+        }
+    }
+
+    /// Keeps `world` for reuse (whatever state it is in: it is overwritten whole), or drops
+    /// it when enough are kept.
+    pub(crate) fn put(&mut self, world: Box<World<P, N>>) {
+        if self.0.len() < SPARE_BOUND {
+            self.0.push(world);
+        }
+    }
 }
 
 /// What expanding one state found besides its successors.
@@ -57,16 +105,20 @@ pub(crate) struct Expansion {
     pub(crate) over_capacity: bool,
 }
 
-/// Appends every successor of `world` (with `used` spent of the budget) to `out`.
-pub(crate) fn expand<P, N>(
+/// Hands every successor of `world` (with `used` spent of the budget) to `visit`, in the
+/// order of the module docs, with the budget spent to reach it. `visit` keeps the world
+/// (`None`) or hands it back (`Some`) to be reused for the next successor.
+pub(crate) fn expand<P, N, F>(
     world: &World<P, N>,
     used: Used,
     rules: &Rules,
-    out: &mut Vec<Succ<P, N>>,
+    spare: &mut Spare<P, N>,
+    mut visit: F,
 ) -> Expansion
 where
     P: Protocol,
     N: Process<P> + Clone,
+    F: FnMut(Branch<'_, P::Timer>, Box<World<P, N>>, Used) -> Option<Box<World<P, N>>>,
 {
     let budget = &rules.budget;
     let mut events = Vec::new();
@@ -76,77 +128,80 @@ where
     }
     let mut x = Expansion::default();
     let can_crash = used.crashes < budget.crashes;
-    for event in events {
+    let mut pending: Vec<Vec<usize>> = Vec::new();
+    for event in &events {
         // Every combination of the step's choices, depth first over a forced prefix.
-        let mut pending: Vec<Vec<usize>> = vec![Vec::new()];
+        pending.push(Vec::new());
         while let Some(forced) = pending.pop() {
-            let mut next = world.clone();
+            let mut next = spare.copy(world);
             let outcome =
-                match next.apply(&event, Steering { choices: &forced, ..Default::default() }) {
+                match next.apply(event, Steering { choices: &forced, ..Default::default() }) {
                     Ok(o) => o,
-                    Err(StepError::OverCapacity { .. }) => {
-                        x.over_capacity = true;
+                    Err(e) => {
+                        x.over_capacity |= matches!(e, StepError::OverCapacity { .. });
+                        spare.put(next);
                         continue;
                     }
-                    Err(_) => continue,
                 };
             let taken: Vec<usize> = outcome.choices.iter().map(|c| c.taken).collect();
             // Alternatives past the forced prefix, pushed so that lower options pop first.
-            let mut alternatives = Vec::new();
+            let before = pending.len();
             for (i, c) in outcome.choices.iter().enumerate().skip(forced.len()) {
                 for alt in 1..c.options {
                     let mut v = taken[..i].to_vec();
                     v.push(alt);
-                    alternatives.push(v);
+                    pending.push(v);
                 }
             }
-            pending.extend(alternatives.into_iter().rev());
-            // The crash points' successors come after the whole step's, but are built first
-            // so that the step can take `taken` without a copy.
-            let mut cuts = Vec::new();
+            pending[before..].reverse();
+            let branch = Branch { event, choices: &taken, crash_after_effects: None };
+            if let Some(w) = visit(branch, next, used) {
+                spare.put(w);
+            }
+            // Then the same step with its node crashed after each of its effects.
             if can_crash && outcome.handler.is_some() {
                 for k in 0..outcome.effects {
-                    let mut cut = world.clone();
+                    let mut cut = spare.copy(world);
                     let steering = Steering { choices: &taken, crash_after_effects: Some(k) };
-                    if cut.apply(&event, steering).is_err() {
+                    if cut.apply(event, steering).is_err() {
+                        spare.put(cut);
                         continue;
                     }
-                    let step = Step {
-                        event: event.clone(),
-                        choices: taken.clone(),
-                        crash_after_effects: Some(k),
-                    };
                     let used = Used { crashes: used.crashes + 1, ..used };
-                    cuts.push(Succ { step, world: cut, used });
+                    let branch = Branch { event, choices: &taken, crash_after_effects: Some(k) };
+                    if let Some(w) = visit(branch, cut, used) {
+                        spare.put(w);
+                    }
                 }
             }
-            let step = Step { event: event.clone(), choices: taken, crash_after_effects: None };
-            out.push(Succ { step, world: next, used });
-            out.extend(cuts);
         }
     }
-    let mut fault = |event: Event<P::Timer>, used: Used, out: &mut Vec<Succ<P, N>>| {
-        let mut next = world.clone();
+    let mut fault = |event: Event<P::Timer>, used: Used| {
+        let mut next = spare.copy(world);
         match next.apply(&event, Steering::default()) {
             Ok(_) => {
-                let step = Step { event, choices: Vec::new(), crash_after_effects: None };
-                out.push(Succ { step, world: next, used });
+                let branch = Branch { event: &event, choices: &[], crash_after_effects: None };
+                if let Some(w) = visit(branch, next, used) {
+                    spare.put(w);
+                }
             }
-            Err(StepError::OverCapacity { .. }) => x.over_capacity = true,
-            Err(_) => {}
+            Err(e) => {
+                x.over_capacity |= matches!(e, StepError::OverCapacity { .. });
+                spare.put(next);
+            }
         }
     };
     let nodes = world.node_count();
     if can_crash {
         for node in (0..nodes).map(NodeId).filter(|&n| world.is_up(n)) {
-            fault(Event::Crash { node }, Used { crashes: used.crashes + 1, ..used }, out);
+            fault(Event::Crash { node }, Used { crashes: used.crashes + 1, ..used });
         }
     }
     if used.recoveries < budget.recoveries {
         for node in (0..nodes).map(NodeId).filter(|&n| !world.is_up(n)) {
             if !world.pending_recoveries().contains(&node) {
                 let spent = Used { recoveries: used.recoveries + 1, ..used };
-                fault(Event::Recover { node }, spent, out);
+                fault(Event::Recover { node }, spent);
             }
         }
     }
@@ -159,23 +214,23 @@ where
     };
     if used.drops < budget.drops {
         for id in ids() {
-            fault(Event::Drop { id }, Used { drops: used.drops + 1, ..used }, out);
+            fault(Event::Drop { id }, Used { drops: used.drops + 1, ..used });
         }
     }
     if used.duplicates < budget.duplicates {
         for id in ids() {
             let spent = Used { duplicates: used.duplicates + 1, ..used };
-            fault(Event::Duplicate { id }, spent, out);
+            fault(Event::Duplicate { id }, spent);
         }
     }
     if used.partitions < budget.partitions {
         for action in splits(nodes) {
             let spent = Used { partitions: used.partitions + 1, ..used };
-            fault(Event::Act { action }, spent, out);
+            fault(Event::Act { action }, spent);
         }
     }
     if !world.topology().is_whole() {
-        fault(Event::Act { action: Action::Heal }, used, out);
+        fault(Event::Act { action: Action::Heal }, used);
     }
     x
 }
