@@ -296,7 +296,7 @@ impl Reduce {
     /// Moves to the next candidate that differs from the failing case, if any.
     fn advance(&mut self) -> bool {
         let n = self.failing.faults.len();
-        let count = n + n * (PER_FAULT + self.marks.len()) + 1;
+        let count = n + pairs(n) + n * (PER_FAULT + self.marks.len()) + 1;
         while self.next < count {
             let k = self.next;
             self.next += 1;
@@ -330,6 +330,23 @@ impl ValueTree for Reduce {
     }
 }
 
+/// How many pairs of `n` faults there are.
+fn pairs(n: usize) -> usize {
+    n * n.saturating_sub(1) / 2
+}
+
+/// The `k`-th pair `(i, j)`, `i < j < n`, in lexicographic order.
+fn pair(n: usize, mut k: usize) -> (usize, usize) {
+    for i in 0..n {
+        let after = n - i - 1;
+        if k < after {
+            return (i, i + 1 + k);
+        }
+        k -= after;
+    }
+    unreachable!("pair {k} of {n} faults")
+}
+
 /// The `k`-th candidate simplification of `case` (`None`: it changes nothing).
 fn candidate(case: &Guided, marks: &[(NodeId, String)], k: usize) -> Option<Guided> {
     let n = case.faults.len();
@@ -338,8 +355,17 @@ fn candidate(case: &Guided, marks: &[(NodeId, String)], k: usize) -> Option<Guid
         c.faults.remove(k);
         return Some(c);
     }
-    let per_fault = PER_FAULT + marks.len();
+    // Then two faults at once: a cascade's faults may each be needed only while the other
+    // is there (a crash and the recovery that undoes it), which single drops never remove.
     let k = k - n;
+    if k < pairs(n) {
+        let (i, j) = pair(n, k);
+        c.faults.remove(j);
+        c.faults.remove(i);
+        return Some(c);
+    }
+    let per_fault = PER_FAULT + marks.len();
+    let k = k - pairs(n);
     if k >= n * per_fault {
         c.no_voter.take()?;
         return Some(c);
@@ -408,6 +434,37 @@ mod tests {
             moved = if fails(&tree.current()) { tree.simplify() } else { tree.complicate() };
         }
         tree.current()
+    }
+
+    #[test]
+    fn two_faults_needed_only_together_are_dropped_together() {
+        // Fails while n1 is crashed at the end: crash n1 (0), recover n1 (1), crash n2 (2)
+        // and crash n1 again (3). Dropping 0 or 1 alone leaves n1 up or crashed by 3 anyway,
+        // so the single drops keep both; only the pair goes, leaving the second crash.
+        let crash = |n: u32| Action::Crash { node: NodeId(n), recover_after_us: None };
+        let at = |us: u64| Trigger::Time { at_us: us };
+        let faults = vec![
+            Fault { trigger: at(1), action: crash(1) },
+            Fault { trigger: at(2), action: Action::Recover { node: NodeId(1) } },
+            Fault { trigger: at(3), action: crash(2) },
+            Fault { trigger: at(4), action: crash(1) },
+        ];
+        let case = Guided { seed: 1, no_voter: None, faults };
+        // n1 ends crashed and n2 too, and no recovery of n1 precedes a crash it undoes
+        // without a later crash: the crash-recover pair is dead weight only together.
+        let fails = |g: &Guided| {
+            let crashes_n1 = g
+                .faults
+                .iter()
+                .filter(|f| matches!(f.action, Action::Crash { node: NodeId(1), .. }));
+            let recovers = g.faults.iter().any(|f| matches!(f.action, Action::Recover { .. }));
+            let crashes_n2 =
+                g.faults.iter().any(|f| matches!(f.action, Action::Crash { node: NodeId(2), .. }));
+            crashes_n2 && crashes_n1.count() == if recovers { 2 } else { 1 }
+        };
+        let minimal = shrink(case, vec![], fails);
+        assert_eq!(minimal.faults.len(), 2, "{minimal:?}");
+        assert!(minimal.faults.iter().all(|f| matches!(f.action, Action::Crash { .. })));
     }
 
     #[test]
