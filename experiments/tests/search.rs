@@ -9,12 +9,6 @@ use sim_core::{Action, FaultClass, NodeId, Trigger};
 
 mod common;
 
-fn run_search(protocol: &str, target: Target, classes: Vec<FaultClass>, cases: u32) -> Outcome {
-    let mut cfg = SearchConfig::new(protocol, target, classes);
-    cfg.cases = cases;
-    search(&cfg, &|_| {}).unwrap()
-}
-
 fn found(protocol: &str, target: Target, classes: Vec<FaultClass>) -> Counterexample {
     found_within(protocol, target, classes, SearchConfig::new(protocol, target, vec![]).max_faults)
 }
