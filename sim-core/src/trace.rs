@@ -292,23 +292,35 @@ impl<P: Protocol> Trace<P> {
     }
 
     /// Hot path: a send, hashed from borrowed fields; the message is cloned only when kept.
-    #[inline]
+    /// Inlined into the effects loop (a call per event was measured); keeping the event is
+    /// out of line, so the inlined part is the hash alone.
+    #[inline(always)]
     pub(crate) fn send(&mut self, time: Time, node: NodeId, to: NodeId, id: u64, msg: &P::Msg) {
         self.hasher.absorb(digest_send(time, node, to, id, msg));
         self.len += 1;
         if self.level == TraceLevel::Full {
-            self.full.send(time, node, to, id, msg);
+            self.keep_send(time, node, to, id, msg);
         }
     }
 
-    /// Hot path: a delivery.
-    #[inline]
+    #[inline(never)]
+    fn keep_send(&mut self, time: Time, node: NodeId, to: NodeId, id: u64, msg: &P::Msg) {
+        self.full.send(time, node, to, id, msg);
+    }
+
+    /// Hot path: a delivery (inlined into the runner's loop, as a send is).
+    #[inline(always)]
     pub(crate) fn deliver(&mut self, time: Time, node: NodeId, from: NodeId, id: u64) {
         self.hasher.absorb(digest_deliver(time, node, from, id));
         self.len += 1;
         if self.level == TraceLevel::Full {
-            self.full.deliver(time, node, from, id);
+            self.keep_deliver(time, node, from, id);
         }
+    }
+
+    #[inline(never)]
+    fn keep_deliver(&mut self, time: Time, node: NodeId, from: NodeId, id: u64) {
+        self.full.deliver(time, node, from, id);
     }
 
     pub(crate) fn record(&mut self, time: Time, node: NodeId, kind: TraceKind<P>) {
