@@ -10,19 +10,13 @@ use sim_core::{Action, FaultClass, NodeId, Trigger};
 mod common;
 
 fn found(protocol: &str, target: Target, classes: Vec<FaultClass>) -> Counterexample {
-    found_within(protocol, target, classes, SearchConfig::new(protocol, target, vec![]).max_faults)
+    found_in(SearchConfig::new(protocol, target, classes))
 }
 
-/// A counterexample of at most `max_faults` faults per plan, replayed.
-fn found_within(
-    protocol: &str,
-    target: Target,
-    classes: Vec<FaultClass>,
-    max_faults: usize,
-) -> Counterexample {
-    let mut cfg = SearchConfig::new(protocol, target, classes);
+/// The counterexample `cfg` finds within 10,000 cases, replayed.
+fn found_in(mut cfg: SearchConfig) -> Counterexample {
     cfg.cases = 10_000;
-    cfg.max_faults = max_faults;
+    let target = cfg.target;
     match search(&cfg, &|_| {}).unwrap() {
         Outcome::Found(f) => {
             let r = replay(&f.scenario, target).unwrap();
@@ -30,7 +24,7 @@ fn found_within(
             Counterexample::new(target, f.scenario, &r, Some(f.stats))
         }
         Outcome::NotFound { stats } => {
-            panic!("{protocol}: no counterexample in {} cases", stats.cases_run)
+            panic!("{}: no counterexample in {} cases", cfg.protocol, stats.cases_run)
         }
     }
 }
@@ -166,7 +160,9 @@ fn every_broken_variant_is_found_with_a_minimal_plan() {
         // A budget of two faults: the guided search's cascades are longer than the random
         // draws' plans, and a variant reachable with two faults must be found with two (the
         // volatile vote is found first as a 4-fault cascade, each fault needed on that seed).
-        let c = found_within(name, target, FaultClass::ALL.to_vec(), 2);
+        let mut cfg = SearchConfig::new(name, target, FaultClass::ALL.to_vec());
+        cfg.max_faults = 2;
+        let c = found_in(cfg);
         assert!(
             (1..=2).contains(&c.scenario.plan.faults.len()),
             "{name}: minimal plan {}",
