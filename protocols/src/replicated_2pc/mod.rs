@@ -437,6 +437,7 @@ fn layout_of(scenario: &Scenario) -> Layout {
 fn roles(scenario: &Scenario) -> crate::family::Roles {
     let layout = layout_of(scenario);
     let mut roles = commit_roles(&layout, ROLES, "coordinator-replica");
+    roles.groups = vec![std::iter::once(layout.coordinator()).chain(layout.extra_ids()).collect()];
     if let Some(hosts) = roles.hosts.as_mut() {
         for (j, id) in layout.extra_ids().enumerate() {
             let rm = j as u32 + 2; // member j + 1 on participant j + 2's host
