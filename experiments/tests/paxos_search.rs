@@ -9,7 +9,7 @@ use experiments::search::{Outcome, SearchConfig, Target, search};
 use sim_core::{Action, Fault, FaultClass, NodeId, Trigger};
 
 mod common;
-use common::holds;
+use common::{crash_stopped, holds};
 
 #[test]
 fn the_search_reaches_the_acceptors_and_passes_f_through() {
@@ -82,14 +82,7 @@ fn with_f_plus_one_acceptors_down_the_search_finds_blocking_and_shrinks_to_those
         let ctx = serde_json::to_string_pretty(&found.scenario).unwrap();
         assert_eq!(found.scenario.family["f"], f.into(), "{ctx}");
         assert_eq!(plan.faults.len(), f as usize + 1, "F + 1 faults: {ctx}");
-        let mut crashed: Vec<NodeId> = plan
-            .faults
-            .iter()
-            .map(|fault| match fault.action {
-                Action::Crash { node, recover_after_us: None } => node,
-                ref other => panic!("only crash-stops: {other:?} in {ctx}"),
-            })
-            .collect();
+        let mut crashed = crash_stopped(plan, &ctx);
         crashed.sort_unstable();
         crashed.dedup();
         assert_eq!(crashed.len(), f as usize + 1, "F + 1 distinct nodes: {ctx}");

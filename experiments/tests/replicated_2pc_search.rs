@@ -20,7 +20,7 @@ fn members(cfg: &SearchConfig) -> Vec<NodeId> {
 }
 
 mod common;
-use common::holds;
+use common::{crash_stopped, holds};
 
 #[test]
 fn the_group_is_node_0_and_2f_replicas() {
@@ -78,14 +78,7 @@ fn with_f_plus_one_members_down_the_search_finds_blocking_and_shrinks_to_those_c
         let plan = &found.scenario.plan;
         let ctx = serde_json::to_string_pretty(&found.scenario).unwrap();
         assert_eq!(plan.faults.len(), f + 1, "F + 1 faults: {ctx}");
-        let mut crashed: Vec<NodeId> = plan
-            .faults
-            .iter()
-            .map(|fault| match fault.action {
-                Action::Crash { node, recover_after_us: None } => node,
-                ref other => panic!("only crash-stops: {other:?} in {ctx}"),
-            })
-            .collect();
+        let mut crashed = crash_stopped(plan, &ctx);
         crashed.sort_unstable();
         crashed.dedup();
         assert_eq!(crashed.len(), f + 1, "F + 1 distinct nodes: {ctx}");
