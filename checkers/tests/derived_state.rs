@@ -94,7 +94,7 @@ fn doubts_and_locks_from_facts_are_what_the_nodes_show() {
                 max_faults: 5,
                 marks,
                 send_points: vec![],
-                crash_limit: None,
+                crash_limits: Vec::new(),
             };
             for seed in 0..150 {
                 let mut s = scenario(spec.name, seed, colocated);

@@ -83,7 +83,7 @@ fn two_pc_keeps_atomicity_and_durability_over_10000_plans_of_every_fault_class()
         marks: marks(TWO_PC_COORDINATOR, TWO_PC_PARTICIPANT),
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     };
     let props = [
         Property::Agreement,
@@ -119,7 +119,7 @@ fn three_pc_keeps_atomicity_over_10000_plans_of_crashes_and_recoveries() {
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     };
     let props = [
         Property::Agreement,
@@ -141,7 +141,7 @@ fn three_pc_never_blocks_over_10000_crash_stop_plans() {
         marks: marks(THREE_PC_COORDINATOR, THREE_PC_PARTICIPANT),
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     };
     let props = [Property::NonBlocking, Property::Agreement, Property::CommitNeedsAllYes];
     assert_none(sweep("3pc", &swarm, 10_000, &props));

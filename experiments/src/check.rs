@@ -56,10 +56,14 @@ pub struct CheckArgs {
     pub set: Vec<String>,
     /// Crash at most N distinct nodes of the roles named, `ROLE[,ROLE...]=N`: e.g.
     /// `coordinator,coordinator-replica=1` lets a plan crash one member of 2pc-raft's
-    /// coordinator group (F = 1), `acceptor=1` one of Paxos Commit's acceptors. Crashes past
-    /// the limit are left out of a drawn plan.
+    /// coordinator group (F = 1), `acceptor=1` one of Paxos Commit's acceptors. Per replicated
+    /// group: `coordinator-group=N` (at most N members of the coordinator group),
+    /// `participant-group=N` (at most N members of *each* participant group, with
+    /// `--set participant_replicas=R`), `each-group=N` (every group, each on its own).
+    /// Repeatable: a plan respects every limit given. Crashes past a limit are left out of a
+    /// drawn plan.
     #[arg(long, value_name = "ROLES=N")]
-    pub crash_limit: Option<String>,
+    pub crash_limit: Vec<String>,
     /// Directory for the counterexample (JSON) and its diagrams.
     #[arg(long, default_value = "results/counterexamples")]
     pub out: PathBuf,
@@ -111,13 +115,46 @@ pub fn parse_faults(list: Option<&str>, target: Target) -> Result<Vec<FaultClass
     Ok(classes)
 }
 
-/// `--crash-limit ROLE[,ROLE...]=N`: the nodes of those roles, at most N of them crashed.
-fn parse_crash_limit(text: &str, roles: &protocols::Roles) -> Result<sim_core::CrashLimit> {
-    let usage = "--crash-limit: expected ROLE[,ROLE...]=N, e.g. coordinator,coordinator-replica=1";
+/// `--crash-limit` (each occurrence): `ROLE[,ROLE...]=N`, one limit on the nodes of those
+/// roles; `KIND-group=N`, one limit per replicated group whose first member plays `KIND`
+/// (`coordinator-group`, `participant-group`); `each-group=N`, one per group.
+fn parse_crash_limit(text: &str, roles: &protocols::Roles) -> Result<Vec<sim_core::CrashLimit>> {
+    let usage = "--crash-limit: expected ROLE[,ROLE...]=N, e.g. coordinator,coordinator-replica=1, \
+                 or KIND-group=N / each-group=N";
     let (names, max) = text.split_once('=').ok_or(usage)?;
     let max: usize = max.trim().parse().map_err(|_| format!("{usage}; got {text:?}"))?;
+    let names = names.trim();
     let mut known: Vec<&str> = roles.names.iter().map(String::as_str).collect();
     known.dedup();
+    let limit = |nodes: &Vec<sim_core::NodeId>| sim_core::CrashLimit { nodes: nodes.clone(), max };
+    if !known.contains(&names) {
+        let kind = names.strip_suffix("-group").filter(|_| names != EACH_GROUP);
+        if names == EACH_GROUP || kind.is_some() {
+            let groups: Vec<sim_core::CrashLimit> = roles
+                .groups
+                .iter()
+                .filter(|g| kind.is_none_or(|k| roles.is(g[0], k)))
+                .map(limit)
+                .collect();
+            if groups.is_empty() {
+                let mut kinds: Vec<String> =
+                    roles.groups.iter().map(|g| format!("{}-group", roles.of(g[0]))).collect();
+                kinds.dedup();
+                let e = if kinds.is_empty() {
+                    format!("{names}: this protocol (with these settings) has no replicated group")
+                } else {
+                    kinds.push(EACH_GROUP.into());
+                    protocols::family::unknown_name(
+                        "group",
+                        names,
+                        kinds.iter().map(String::as_str),
+                    )
+                };
+                return Err(format!("--crash-limit: {e}").into());
+            }
+            return Ok(groups);
+        }
+    }
     let mut nodes = Vec::new();
     for name in names.split(',').map(str::trim) {
         if !known.contains(&name) {
@@ -126,8 +163,11 @@ fn parse_crash_limit(text: &str, roles: &protocols::Roles) -> Result<sim_core::C
         }
         nodes.extend(roles.ids(name));
     }
-    Ok(sim_core::CrashLimit { nodes, max })
+    Ok(vec![limit(&nodes)])
 }
+
+/// `--crash-limit each-group=N`: every replicated group, each on its own.
+const EACH_GROUP: &str = "each-group";
 
 pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
     let target = Target::parse(&args.property)?;
@@ -162,8 +202,8 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         cfg.family.insert(key, value);
     }
     let roles = cfg.roles().map_err(|e| format!("--set: {e}"))?;
-    if let Some(limit) = &args.crash_limit {
-        cfg.crash_limit = Some(parse_crash_limit(limit, &roles)?);
+    for limit in &args.crash_limit {
+        cfg.crash_limits.extend(parse_crash_limit(limit, &roles)?);
     }
 
     let settings = Settings {
@@ -365,7 +405,8 @@ mod tests {
 
     #[test]
     fn a_crash_limit_names_roles_and_a_count() {
-        let limit = parse_crash_limit("coordinator,coordinator-replica=1", &roles()).unwrap();
+        let limits = parse_crash_limit("coordinator,coordinator-replica=1", &roles()).unwrap();
+        let [limit] = &limits[..] else { panic!("one limit: {limits:?}") };
         assert_eq!(limit.nodes, [sim_core::NodeId(0), sim_core::NodeId(5), sim_core::NodeId(6)]);
         assert_eq!(limit.max, 1);
     }
@@ -377,5 +418,22 @@ mod tests {
         let e = parse_crash_limit("coordinator", &roles()).unwrap_err().to_string();
         assert!(e.contains("ROLE[,ROLE...]=N"), "{e}");
         assert!(parse_crash_limit("coordinator=x", &roles()).is_err());
+    }
+
+    #[test]
+    fn a_group_limit_is_one_limit_per_group_and_limits_add_up() {
+        let roles = roles();
+        let limits = parse_crash_limit("coordinator-group=1", &roles).unwrap();
+        assert_eq!(limits.len(), 1);
+        assert_eq!(
+            limits[0].nodes,
+            [sim_core::NodeId(0), sim_core::NodeId(5), sim_core::NodeId(6)]
+        );
+        assert_eq!(parse_crash_limit("each-group=2", &roles).unwrap()[0].max, 2);
+        let e = parse_crash_limit("coordinater-group=1", &roles).unwrap_err().to_string();
+        assert!(e.contains("did you mean \"coordinator-group\""), "{e}");
+        let plain = SearchConfig::new("2pc", Target::NonBlocking, vec![]).roles().unwrap();
+        let e = parse_crash_limit("each-group=1", &plain).unwrap_err().to_string();
+        assert!(e.contains("no replicated group"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use experiments::search::{Outcome, SearchConfig, Target, search};
 use sim_core::{Action, Fault, FaultClass, NodeId, Trigger};
 
 mod common;
-use common::holds;
+use common::{crash_stopped, holds};
 
 #[test]
 fn the_search_reaches_the_acceptors_and_passes_f_through() {
@@ -36,8 +36,8 @@ fn paxos_commit_does_not_block_with_the_leader_crashed_at_any_mark_and_f_accepto
             SearchConfig::new("paxos-commit", Target::NonBlocking, vec![FaultClass::Crash]);
         cfg.cases = 5_000;
         cfg.seed = 100 + i as u64;
-        cfg.crash_limit =
-            Some(CrashLimit { nodes: cfg.acceptors(), max: cfg.setting("f").unwrap() as usize });
+        cfg.crash_limits =
+            vec![CrashLimit { nodes: cfg.acceptors(), max: cfg.setting("f").unwrap() as usize }];
         cfg.fixed_faults = vec![Fault {
             trigger: Trigger::Mark { node: NodeId(0), mark: mark.into(), nth: 1 },
             action: Action::Crash { node: NodeId(0), recover_after_us: None },
@@ -47,10 +47,10 @@ fn paxos_commit_does_not_block_with_the_leader_crashed_at_any_mark_and_f_accepto
         // space with one more acceptor crash allowed finds blocking.
         let marks = experiments::search::runner::discover_marks(&cfg).unwrap();
         assert!(marks.contains(&(NodeId(0), mark.to_string())), "{mark}: {marks:?}");
-        cfg.crash_limit = Some(CrashLimit {
+        cfg.crash_limits = vec![CrashLimit {
             nodes: cfg.acceptors(),
             max: cfg.setting("f").unwrap() as usize + 1,
-        });
+        }];
         cfg.cases = 10_000;
         let Outcome::Found(found) = search(&cfg, &|_| {}).unwrap() else {
             panic!("{mark}: F + 1 acceptor crashes allowed, yet no blocking found")
@@ -82,14 +82,7 @@ fn with_f_plus_one_acceptors_down_the_search_finds_blocking_and_shrinks_to_those
         let ctx = serde_json::to_string_pretty(&found.scenario).unwrap();
         assert_eq!(found.scenario.family["f"], f.into(), "{ctx}");
         assert_eq!(plan.faults.len(), f as usize + 1, "F + 1 faults: {ctx}");
-        let mut crashed: Vec<NodeId> = plan
-            .faults
-            .iter()
-            .map(|fault| match fault.action {
-                Action::Crash { node, recover_after_us: None } => node,
-                ref other => panic!("only crash-stops: {other:?} in {ctx}"),
-            })
-            .collect();
+        let mut crashed = crash_stopped(plan, &ctx);
         crashed.sort_unstable();
         crashed.dedup();
         assert_eq!(crashed.len(), f as usize + 1, "F + 1 distinct nodes: {ctx}");

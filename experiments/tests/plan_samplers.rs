@@ -22,7 +22,7 @@ fn space(classes: Vec<FaultClass>) -> FaultSpace {
         max_faults: 5,
         marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(1), "voted-yes".into())],
         send_points: vec![(NodeId(0), 6), (NodeId(7), 2)],
-        crash_limit: Some(CrashLimit { nodes: vec![NodeId(6), NodeId(7), NodeId(8)], max: 1 }),
+        crash_limits: vec![CrashLimit { nodes: vec![NodeId(6), NodeId(7), NodeId(8)], max: 1 }],
     }
 }
 
@@ -122,7 +122,7 @@ fn two_pc_space(classes: Vec<FaultClass>) -> FaultSpace {
         max_faults: 4,
         marks,
         send_points: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     }
 }
 

@@ -20,7 +20,7 @@ fn members(cfg: &SearchConfig) -> Vec<NodeId> {
 }
 
 mod common;
-use common::holds;
+use common::{crash_stopped, holds};
 
 #[test]
 fn the_group_is_node_0_and_2f_replicas() {
@@ -45,7 +45,7 @@ fn with_f_members_down_and_the_leader_crashed_at_any_mark_nobody_blocks() {
             let f = cfg.setting("f").unwrap() as usize;
             assert_eq!(f, 1);
             // The leader's crash is one of the F: the generated plans crash no other member.
-            cfg.crash_limit = Some(CrashLimit { nodes: group[1..].to_vec(), max: f - 1 });
+            cfg.crash_limits = vec![CrashLimit { nodes: group[1..].to_vec(), max: f - 1 }];
             cfg.fixed_faults = vec![Fault {
                 trigger: Trigger::Mark { node: NodeId(0), mark: mark.into(), nth: 1 },
                 action: Action::Crash { node: NodeId(0), recover_after_us: None },
@@ -60,7 +60,7 @@ fn with_f_members_down_and_the_leader_crashed_at_any_mark_nobody_blocks() {
         cfg.cases = 2_000;
         cfg.seed = 7 + v as u64;
         let f = cfg.setting("f").unwrap() as usize;
-        cfg.crash_limit = Some(CrashLimit { nodes: members(&cfg), max: f });
+        cfg.crash_limits = vec![CrashLimit { nodes: members(&cfg), max: f }];
         holds(&cfg, &format!("{protocol}: non-blocking, at most F members crashed"));
     }
 }
@@ -78,14 +78,7 @@ fn with_f_plus_one_members_down_the_search_finds_blocking_and_shrinks_to_those_c
         let plan = &found.scenario.plan;
         let ctx = serde_json::to_string_pretty(&found.scenario).unwrap();
         assert_eq!(plan.faults.len(), f + 1, "F + 1 faults: {ctx}");
-        let mut crashed: Vec<NodeId> = plan
-            .faults
-            .iter()
-            .map(|fault| match fault.action {
-                Action::Crash { node, recover_after_us: None } => node,
-                ref other => panic!("only crash-stops: {other:?} in {ctx}"),
-            })
-            .collect();
+        let mut crashed = crash_stopped(plan, &ctx);
         crashed.sort_unstable();
         crashed.dedup();
         assert_eq!(crashed.len(), f + 1, "F + 1 distinct nodes: {ctx}");

@@ -36,6 +36,12 @@ pub struct Roles {
     /// Co-location: `hosts[i]` is node `i`'s host; `None`, every node is its own host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<u32>>,
+    /// Replicated groups: the nodes that together play one party (a coordinator group, a
+    /// participant group), its first member first; the group's kind is that member's role.
+    /// What a crash limit per group reads (`check --crash-limit participant-group=1`).
+    /// Empty: no node is replicated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Vec<NodeId>>,
 }
 
 impl Roles {

@@ -30,7 +30,7 @@ fn swarm() -> FaultSpace {
         marks: vec![(NodeId(0), "tick".into())],
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     }
 }
 

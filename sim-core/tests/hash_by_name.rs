@@ -140,7 +140,7 @@ fn plan(seed: u64) -> FaultPlan {
         marks: vec![(NodeId(0), "round".into()), (NodeId(2), "round".into())],
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     }
     .generate(seed)
 }

@@ -45,7 +45,7 @@ fn swarm() -> FaultSpace {
         max_faults: 6,
         marks: vec![(NodeId(0), "tick".into())],
         send_points: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     }
 }
 

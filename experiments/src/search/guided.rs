@@ -509,7 +509,7 @@ mod tests {
             max_faults: 3,
             marks: vec![],
             send_points: vec![],
-            crash_limit: None,
+            crash_limits: Vec::new(),
         };
         let first = Fault {
             trigger: mark(0, "precommit-sent-to-first", 1),

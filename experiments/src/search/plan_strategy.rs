@@ -285,7 +285,7 @@ mod tests {
             marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(1), "voted-yes".into())],
             send_points: vec![(NodeId(0), 6), (NodeId(1), 2)],
             extra_nodes: vec![],
-            crash_limit: None,
+            crash_limits: Vec::new(),
         }
     }
 
@@ -313,7 +313,7 @@ mod tests {
         let acceptors = vec![NodeId(6), NodeId(7), NodeId(8)];
         let mut sp = space(vec![FaultClass::Crash]);
         sp.extra_nodes = acceptors.clone();
-        sp.crash_limit = Some(CrashLimit { nodes: acceptors.clone(), max: 1 });
+        sp.crash_limits = vec![CrashLimit { nodes: acceptors.clone(), max: 1 }];
         let s = plans(&sp);
         let mut hit_extra = false;
         for _ in 0..2_000 {

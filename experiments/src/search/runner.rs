@@ -48,8 +48,8 @@ pub struct SearchConfig {
     pub vary_votes: bool,
     /// The protocol family's settings for every case (e.g. Paxos Commit's `f`).
     pub family: Settings,
-    /// At most this many distinct nodes of a set crash in a generated plan.
-    pub crash_limit: Option<CrashLimit>,
+    /// Crash limits a generated plan respects, each independently (empty: none).
+    pub crash_limits: Vec<CrashLimit>,
     /// Faults every case starts with, before the generated ones; never shrunk away.
     pub fixed_faults: Vec<Fault>,
     /// A protocol from outside the catalog (see [`SearchConfig::for_spec`]); `None`: the
@@ -70,7 +70,7 @@ impl SearchConfig {
             max_faults: 4,
             vary_votes: true,
             family: Settings::new(),
-            crash_limit: None,
+            crash_limits: Vec::new(),
             fixed_faults: Vec::new(),
             external: None,
         }
@@ -161,7 +161,7 @@ impl SearchConfig {
             max_faults: self.max_faults,
             marks: points.marks.clone(),
             send_points: points.sends.clone(),
-            crash_limit: self.crash_limit.clone(),
+            crash_limits: self.crash_limits.clone(),
         };
         space.validate()?;
         Ok(space)

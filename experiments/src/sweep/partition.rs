@@ -72,7 +72,7 @@ pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Sc
         marks: spec.coordinator_marks().iter().map(|m| (coordinator, m.to_string())).collect(),
         send_points: vec![],
         extra_nodes: vec![],
-        crash_limit: None,
+        crash_limits: Vec::new(),
     };
     s.plan = space.generate(seed);
     s

@@ -38,7 +38,7 @@ use crate::consensus::kv::Kv;
 use crate::consensus::wiring::LogTimer;
 use crate::consensus::{KvCall, Op, OpId};
 use crate::txn::{Outcome, TxnId};
-use crate::{multi_paxos, raft};
+use crate::{multi_paxos, raft, two_pc};
 
 /// The coordinator group's members, by replica number.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -109,16 +109,19 @@ impl TxnState {
 /// content, so whoever proposes the same transition proposes the same operation (and the
 /// state machine applies it once).
 pub fn transition(txn: TxnId, expect: Option<TxnState>, new: TxnState) -> Op {
-    let kind = match new {
-        TxnState::Begun { .. } => 1,
-        TxnState::Decided { outcome: Outcome::Commit, .. } => 2,
-        TxnState::Decided { outcome: Outcome::Abort, .. } => 3,
-    };
+    cas(txn, expect.map(TxnState::encode), new.encode())
+}
+
+/// The compare-and-set of `txn`'s row from `expect` to `new`, both encoded with the state in
+/// their two low bits ([`TxnState`]'s tags: a participant group's rows use them too). Its id
+/// names the transition: the transaction, the new state's tag, and whether a row existed.
+pub fn cas(txn: TxnId, expect: Option<i64>, new: i64) -> Op {
+    let kind = (new & 3) as u64;
+    assert!(kind != 0, "{txn}: a row's value carries its state's tag");
     let from = u64::from(expect.is_some());
     assert!(txn.0 < 1 << 32, "{txn}: transaction ids fit the state machine's keys");
     let id: OpId = txn.0 << 8 | kind << 4 | from;
-    let call = KvCall::Cas { expect: expect.map(TxnState::encode), new: new.encode() };
-    Op { id, key: txn.0 as u32, call }
+    Op { id, key: txn.0 as u32, call: KvCall::Cas { expect, new } }
 }
 
 /// The transaction `op` moves (see [`transition`]).
@@ -211,15 +214,21 @@ macro_rules! on_replica {
 }
 
 impl Log {
-    /// The replica as its disk leaves it (the host's records that are this log's).
-    pub fn new(config: &super::Config, replica: NodeId, disk: &[Record]) -> Log {
+    /// The replica as its disk leaves it (the host's records that are this log's), configured
+    /// by `group`'s replica configurations.
+    pub fn new(
+        config: &super::Config,
+        group: &super::LogConfig,
+        replica: NodeId,
+        disk: &[Record],
+    ) -> Log {
         match config.log {
             super::LogKind::Raft => {
                 let disk: Vec<raft::Record> = disk
                     .iter()
                     .filter_map(|r| if let Record::Raft(r) = r { Some(r.clone()) } else { None })
                     .collect();
-                Log::Raft(raft::Replica::new(&config.raft, replica, &disk))
+                Log::Raft(raft::Replica::new(&group.raft, replica, &disk))
             }
             super::LogKind::MultiPaxos => {
                 let disk: Vec<multi_paxos::Record> = disk
@@ -229,7 +238,7 @@ impl Log {
                         _ => None,
                     })
                     .collect();
-                Log::MultiPaxos(multi_paxos::Replica::new(&config.multi_paxos, replica, &disk))
+                Log::MultiPaxos(multi_paxos::Replica::new(&group.multi_paxos, replica, &disk))
             }
         }
     }
@@ -352,6 +361,45 @@ impl Log {
     /// The table's row for `txn`.
     pub fn state(&self, txn: TxnId) -> Option<TxnState> {
         self.table().get(txn.0 as u32).map(TxnState::decode)
+    }
+}
+
+/// A node hosting a group member (a coordinator's or a participant's): its log's own
+/// messages go to the log, 2PC messages (direct, from the client, or forwarded by a follower
+/// with their origin) to the host's 2PC side.
+pub trait Host {
+    /// A message of the log's own protocol from member `from`.
+    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg);
+    /// A 2PC message `origin` sent.
+    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg);
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Raft(_) | Msg::MultiPaxos(_) => self.on_log_message(ctx, from, msg),
+            Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
+            Msg::TwoPc(m) => self.on_2pc(ctx, from, m),
+            Msg::Forward { origin, msg } => self.on_2pc(ctx, origin, msg),
+        }
+    }
+}
+
+/// 2PC messages a member holds while it knows no leader (or is one not ready yet), at most:
+/// their senders retry what is dropped past it.
+pub const HELD_MAX: usize = 64;
+
+/// A 2PC message for a member that does not handle it: forwarded to `leader` if another
+/// member leads, held otherwise (up to [`HELD_MAX`]; its sender retries what is dropped).
+pub fn forward_or_hold(
+    ctx: &mut Context<'_, Replicated2pc>,
+    leader: Option<NodeId>,
+    held: &mut Vec<(NodeId, two_pc::Msg)>,
+    origin: NodeId,
+    msg: two_pc::Msg,
+) {
+    match leader {
+        Some(leader) if leader != ctx.id() => ctx.send(leader, Msg::Forward { origin, msg }),
+        _ if held.len() < HELD_MAX => held.push((origin, msg)),
+        _ => {}
     }
 }
 

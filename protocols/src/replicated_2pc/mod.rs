@@ -33,11 +33,20 @@
 //! timers run 20 times longer, and any work wakes it (`log`, [`log::IDLE_SLOWDOWN`]). Participants do not acknowledge decisions: the log keeps every outcome (no log
 //! compaction), so the manager has nothing to end.
 //!
-//! Not implemented: replicated participants (each participant is one node), log compaction.
+//! Replicated participants (setting `participant_replicas` = R, odd, default 1): each
+//! participant is then a group of R members running the same replicated log, whose table holds
+//! the participant's transaction state (prepared with its write and vote, then the decision);
+//! the 2PC participant runs on the group's leader only, every durable step of it an entry of
+//! the log, and every member applies the committed rows (`participant_group`). 2PC messages go
+//! between group leaders (`route`). With R = 1 a participant is one node, as above.
+//!
+//! Not implemented: log compaction.
 
 mod embed;
 mod log;
 mod participant;
+mod participant_group;
+mod route;
 mod tm;
 
 use serde::{Deserialize, Serialize};
@@ -54,8 +63,10 @@ use crate::two_pc::{Presumption, Shape, TwoPcConfig};
 use crate::txn::{Key, Layout, Observation, TxnId};
 use crate::{multi_paxos, raft, two_pc};
 
-pub use log::{Group, TxnState};
+pub use log::{Group, Host, TxnState};
 pub use participant::Participant;
+pub use participant_group::GroupParticipant;
+pub use route::{Parties, Routes};
 pub use tm::CoordinatorReplica;
 
 /// The vocabulary: 2PC's messages, and the log's.
@@ -143,6 +154,61 @@ pub enum LogKind {
     MultiPaxos,
 }
 
+/// One group's replica configurations (the variant runs one of them).
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    pub raft: Shared<raft::RaftConfig>,
+    pub multi_paxos: Shared<multi_paxos::MultiPaxosConfig>,
+}
+
+impl LogConfig {
+    /// A group of `replicas` with the logs' default election timing `t`.
+    fn new(replicas: u32, t: &Timeouts, retry: crate::backoff::Backoff) -> LogConfig {
+        let client = crate::consensus::client::KvClientConfig {
+            replicas,
+            ops: 0,
+            max_in_flight: 1,
+            keys: 1,
+            retry,
+        };
+        LogConfig {
+            raft: Shared::new(raft::RaftConfig {
+                replicas,
+                election_min_us: t.election_min_us,
+                election_max_us: t.election_max_us,
+                heartbeat_us: t.heartbeat_us,
+                batch_max: 64,
+                broken: None,
+                client: client.clone(),
+            }),
+            multi_paxos: Shared::new(multi_paxos::MultiPaxosConfig {
+                replicas,
+                election_min_us: t.election_min_us,
+                election_max_us: t.election_max_us,
+                heartbeat_us: t.heartbeat_us,
+                batch_max: 64,
+                broken: None,
+                client,
+            }),
+        }
+    }
+
+    /// A member's pace at boot: its log's heartbeat period and election timeout range.
+    pub fn pace(&self, log: LogKind, recovered: bool) -> log::Pace {
+        let (heartbeat_us, election_us) = match log {
+            LogKind::Raft => {
+                let c = &self.raft;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+            LogKind::MultiPaxos => {
+                let c = &self.multi_paxos;
+                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
+            }
+        };
+        log::Pace::at_boot(recovered, heartbeat_us, election_us)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub layout: Layout,
@@ -150,10 +216,14 @@ pub struct Config {
     pub f: u32,
     pub log: LogKind,
     pub group: Group,
+    /// The participant groups (none with `participant_replicas` = 1).
+    pub parties: Parties,
     /// The participants' (and the message flow's) 2PC configuration.
     pub two_pc: Shared<TwoPcConfig>,
-    pub raft: Shared<raft::RaftConfig>,
-    pub multi_paxos: Shared<multi_paxos::MultiPaxosConfig>,
+    /// The coordinator group's replicas.
+    pub coordinator_log: LogConfig,
+    /// A participant group's replicas (R of them).
+    pub participant_log: LogConfig,
     /// The client starts this long after the run (the group's first election, which replica 0
     /// starts at once, is over by then in a fault-free run): a transaction never waits for
     /// the group to boot, so its latency and cost are the commit's alone.
@@ -165,19 +235,36 @@ impl Config {
     pub fn shape(&self) -> Shape {
         self.two_pc.shape
     }
+
+    /// How long the leader waits for the votes after Prepare: a round trip and slack, and
+    /// with participant groups the replication round (2d) each vote waits for, its prepared
+    /// entry committed in its group.
+    pub fn votes_timeout_us(&self) -> u64 {
+        let replication_us =
+            if self.parties.groups().is_empty() { 0 } else { 2 * self.timing.latency_bound_us };
+        self.timing.round_timeout_us + replication_us
+    }
+
+    /// The replicated group `node` is a member of: the coordinator group or a participant's.
+    pub fn group_of(&self, node: NodeId) -> Option<&Group> {
+        if self.group.contains(node) { Some(&self.group) } else { self.parties.group_of(node) }
+    }
 }
 
 /// The client, whose request goes round the members starting from the last one that
 /// answered: attempt `k` to member `(leader + k) mod (2F+1)`. Remembering the leader spares
 /// every transaction after a leader change the retry the first one paid (the member that
-/// answers is the one that leads, replies come only from a leader's announcement).
+/// answers is the one that leads, replies come only from a leader's announcement). The same
+/// holds for a participant group the client addresses (Gray & Lamport's shape: the initiating
+/// RM's).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GroupClient {
     config: Shared<Config>,
     client: Client,
     fresh: bool,
-    /// Index in the group of the member that answered last (0 at first: the first leader).
-    leader: usize,
+    /// Per group (by its first member), the index of the member that answered last (absent:
+    /// 0, the group's first leader).
+    leaders: std::collections::BTreeMap<NodeId, usize>,
 }
 
 impl GroupClient {
@@ -195,14 +282,15 @@ impl GroupClient {
     ) {
         let me = ctx.id();
         let effects = embed::embed(ctx, me, |c| handler(&mut self.client, c));
-        let members = &self.config.group.members;
         for e in effects {
             match e {
                 sim_core::Effect::Send {
                     to,
                     msg: Msg::Client(ClientMsg::Request { txn, attempt }),
-                } if self.config.group.contains(to) => {
-                    let member = members[(self.leader + attempt as usize) % members.len()];
+                } if self.config.group_of(to).is_some() => {
+                    let members = &self.config.group_of(to).expect("a group").members;
+                    let leader = self.leaders.get(&members[0]).copied().unwrap_or(0);
+                    let member = members[(leader + attempt as usize) % members.len()];
                     ctx.send(member, Msg::Client(ClientMsg::Request { txn, attempt }));
                 }
                 sim_core::Effect::Send { to, msg } => ctx.send(to, msg),
@@ -212,11 +300,13 @@ impl GroupClient {
     }
 }
 
-/// One node: a coordinator-group member, a participant, or the client.
+/// One node: a coordinator-group member, a participant (one node, R = 1), a member of a
+/// participant group (R > 1), or the client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     Member(CoordinatorReplica),
     Participant(Participant),
+    PartyMember(Box<GroupParticipant>),
     Client(GroupClient),
 }
 
@@ -225,6 +315,7 @@ impl Process<Replicated2pc> for Node {
         match self {
             Node::Member(m) => m.on_start(ctx),
             Node::Participant(p) => p.on_start(ctx),
+            Node::PartyMember(p) => p.on_start(ctx),
             Node::Client(c) => c.on_start(ctx),
         }
     }
@@ -232,9 +323,11 @@ impl Process<Replicated2pc> for Node {
         match (self, msg) {
             (Node::Member(m), msg) => m.on_message(ctx, from, msg),
             (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
+            (Node::PartyMember(p), msg) => p.on_message(ctx, from, msg),
             (Node::Client(c), Msg::Client(m)) => {
-                if let Some(i) = c.config.group.members.iter().position(|&m| m == from) {
-                    c.leader = i;
+                if let Some(g) = c.config.group_of(from) {
+                    let i = g.members.iter().position(|&m| m == from).expect("a member");
+                    c.leaders.insert(g.members[0], i);
                 }
                 c.run(ctx, |cl, cx| cl.on_message(cx, m))
             }
@@ -245,6 +338,7 @@ impl Process<Replicated2pc> for Node {
         match (self, timer) {
             (Node::Member(m), t) => m.on_timer(ctx, t),
             (Node::Participant(p), t) => p.on_timer(ctx, t),
+            (Node::PartyMember(p), t) => p.on_timer(ctx, t),
             (Node::Client(c), Timer::ClientStart) => c.run(ctx, |cl, cx| cl.on_start(cx)),
             (Node::Client(c), Timer::Client(t)) => c.run(ctx, |cl, cx| cl.on_timer(cx, t)),
             (Node::Client(_), t) => panic!("the client got timer {t:?}: a protocol bug"),
@@ -256,12 +350,14 @@ impl NodeView for Node {
     fn in_doubt(&self) -> Vec<TxnId> {
         match self {
             Node::Participant(p) => p.inner().in_doubt(),
+            Node::PartyMember(p) => p.in_doubt(),
             _ => Vec::new(),
         }
     }
     fn locks(&self) -> std::collections::BTreeMap<Key, TxnId> {
         match self {
             Node::Participant(p) => p.inner().locks().clone(),
+            Node::PartyMember(p) => p.locks().clone(),
             _ => std::collections::BTreeMap::new(),
         }
     }
@@ -275,13 +371,17 @@ impl CommitProtocol for Replicated2pc {
         if config.group.contains(id) {
             return Node::Member(CoordinatorReplica::new(config, id, boot));
         }
+        if config.parties.group_of(id).is_some() {
+            return Node::PartyMember(Box::new(GroupParticipant::new(config, id, boot)));
+        }
         if layout.is_participant(id) {
             return Node::Participant(Participant::new(config, id, boot));
         }
         debug_assert_eq!(id, layout.client(), "the layout has no node {id}");
         let fresh = !boot.is_recovery();
         let client = Client::new(*layout, config.two_pc.client.clone(), !fresh);
-        Node::Client(GroupClient { config: config.clone(), client, fresh, leader: 0 })
+        let leaders = std::collections::BTreeMap::new();
+        Node::Client(GroupClient { config: config.clone(), client, fresh, leaders })
     }
 }
 
@@ -309,7 +409,9 @@ const VARIANTS: &[(VariantSpec, LogKind)] = &[
 /// Member roles: node 0 is `coordinator` (the group's first leader), the other 2F members
 /// `coordinator-replica`; both run the manager, so both may emit its marks (the others only
 /// after a takeover), and the replica's own marks inside the replication (Raft's or
-/// Multi-Paxos's) are failure-path points of both.
+/// Multi-Paxos's) are failure-path points of both. With `participant_replicas` R > 1, the
+/// other R − 1 members of each participant's group are `participant-replica`s: they emit the
+/// 2PC participant's marks only once they lead it (failure paths, as their log's marks).
 const ROLES: &[RoleSpec] = &[
     RoleSpec {
         name: "coordinator",
@@ -330,7 +432,16 @@ const ROLES: &[RoleSpec] = &[
         crash_points: &[],
         failure_points: &MEMBER_POINTS,
     },
+    RoleSpec {
+        name: "participant-replica",
+        label: "pr",
+        crash_points: &[],
+        failure_points: &PARTICIPANT_MEMBER_POINTS,
+    },
 ];
+
+const PARTICIPANT_MEMBER_POINTS: [&str; two_pc::PARTICIPANT_POINTS.len() + LOG_POINT_COUNT] =
+    union(two_pc::PARTICIPANT_POINTS, &LOG_POINTS);
 
 const LOG_POINT_COUNT: usize = union_len(raft::REPLICA_POINTS, multi_paxos::REPLICA_POINTS);
 /// Raft's and Multi-Paxos's replica marks, each once.
@@ -406,7 +517,15 @@ const SETTINGS: &[SettingSpec] = &[
         kind: SettingKind::Bool { default: false },
         help: "Gray & Lamport's message flow: the initiating RM prepares first and tells the leader",
     },
+    SettingSpec {
+        key: "participant_replicas",
+        kind: SettingKind::Int { min: 1, max: MAX_PARTICIPANT_REPLICAS, default: 1 },
+        help: "members of each participant's group (odd; 1: a participant is one node)",
+    },
 ];
+
+/// At most this many members per participant group (a bound on the cluster's size).
+const MAX_PARTICIPANT_REPLICAS: i64 = 7;
 
 /// Two-phase commit over a replicated coordinator.
 pub const FAMILY: Family = Family {
@@ -423,26 +542,59 @@ pub const FAMILY: Family = Family {
 fn layout_of(scenario: &Scenario) -> Layout {
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let f = settings.int("f") as u32;
+    let r = participant_replicas(&settings);
     Layout {
         participants: scenario.participants,
-        extra: 2 * f,
+        extra: 2 * f + scenario.participants * (r - 1),
         colocated: settings.flag("colocated"),
     }
+}
+
+fn participant_replicas(settings: &SettingsView<'_>) -> u32 {
+    settings.int("participant_replicas") as u32
+}
+
+/// The coordinator group (node 0, then the first 2F extra nodes) and the participant groups
+/// (each participant, then R − 1 of the extra nodes after those).
+fn groups_of(scenario: &Scenario) -> (Group, Parties) {
+    let settings = SettingsView::new(SETTINGS, &scenario.family);
+    let layout = layout_of(scenario);
+    let f = settings.int("f") as u32;
+    let mut extra = layout.extra_ids();
+    let members = std::iter::once(layout.coordinator()).chain(extra.by_ref().take(2 * f as usize));
+    let group = Group { members: members.collect() };
+    let parties = Parties::new(layout.participants, participant_replicas(&settings), &mut extra);
+    (group, parties)
 }
 
 /// The commit layout, members after the client; co-located (Gray & Lamport's case), member 0
 /// shares the initiating RM's host (participant 1's) and member `j` participant `j + 1`'s
 /// while there are participants left, its own host after that: no two members share a host
 /// (they would fail together, which F-tolerance forbids).
+/// Participant replicas (R > 1) come after the members, each on its own host.
 fn roles(scenario: &Scenario) -> crate::family::Roles {
     let layout = layout_of(scenario);
+    let (group, parties) = groups_of(scenario);
     let mut roles = commit_roles(&layout, ROLES, "coordinator-replica");
     if let Some(hosts) = roles.hosts.as_mut() {
-        for (j, id) in layout.extra_ids().enumerate() {
+        for (j, &id) in group.members[1..].iter().enumerate() {
             let rm = j as u32 + 2; // member j + 1 on participant j + 2's host
             hosts[id.index()] = if rm <= layout.participants { rm } else { id.0 };
         }
+        for g in parties.groups() {
+            for &id in &g.members[1..] {
+                hosts[id.index()] = id.0;
+            }
+        }
     }
+    for g in parties.groups() {
+        for &id in &g.members[1..] {
+            roles.names[id.index()] = "participant-replica".into();
+            roles.labels[id.index()] = format!("pr{}", id.0);
+        }
+    }
+    roles.groups =
+        std::iter::once(&group).chain(parties.groups()).map(|g| g.members.clone()).collect();
     roles
 }
 
@@ -451,6 +603,21 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
     let settings = SettingsView::new(SETTINGS, &scenario.family);
     let layout = layout_of(scenario);
     let f = settings.int("f") as u32;
+    let r = participant_replicas(&settings);
+    if r.is_multiple_of(2) {
+        return Err(ScenarioError::Invalid {
+            field: "family.participant_replicas".into(),
+            reason: format!(
+                "{r} is even: a participant group is a majority-quorum log of 2F+1 members \
+                 (did you mean {} or {}?)",
+                r - 1,
+                r + 1
+            ),
+        });
+    }
+    if r > 1 {
+        participant_group::Row::fits(scenario)?;
+    }
     let timing = Timing::for_network(&scenario.network);
     let mut client = scenario.client_config(&timing);
     let shape = if settings.flag("gray_lamport_shape") {
@@ -459,24 +626,16 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
     } else {
         Shape::Classic
     };
-    let replicas = 2 * f + 1;
-    // The group's election timing is the replicated logs' default (their own timeout settings
+    // The groups' election timing is the replicated logs' default (their own timeout settings
     // are not this family's).
     let t = Timeouts::of(&timing, &crate::settings::Settings::default())?;
-    let kv_client = crate::consensus::client::KvClientConfig {
-        replicas,
-        ops: 0,
-        max_in_flight: 1,
-        keys: 1,
-        retry: timing.resend,
-    };
+    let (group, parties) = groups_of(scenario);
     let config = Config {
         layout,
         f,
         log,
-        group: Group {
-            members: std::iter::once(layout.coordinator()).chain(layout.extra_ids()).collect(),
-        },
+        group,
+        parties,
         two_pc: Shared::new(TwoPcConfig {
             layout,
             presumption: Presumption::Nothing,
@@ -488,24 +647,8 @@ fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> 
             votes: scenario.votes.clone(),
             client,
         }),
-        raft: Shared::new(raft::RaftConfig {
-            replicas,
-            election_min_us: t.election_min_us,
-            election_max_us: t.election_max_us,
-            heartbeat_us: t.heartbeat_us,
-            batch_max: 64,
-            broken: None,
-            client: kv_client.clone(),
-        }),
-        multi_paxos: Shared::new(multi_paxos::MultiPaxosConfig {
-            replicas,
-            election_min_us: t.election_min_us,
-            election_max_us: t.election_max_us,
-            heartbeat_us: t.heartbeat_us,
-            batch_max: 64,
-            broken: None,
-            client: kv_client,
-        }),
+        coordinator_log: LogConfig::new(2 * f + 1, &t, timing.resend),
+        participant_log: LogConfig::new(r, &t, timing.resend),
         client_start_us: t.election_min_us,
         timing,
     };

@@ -74,19 +74,36 @@ impl Participant {
         handler: impl FnOnce(&mut two_pc::Participant, &mut Context<'_, TwoPc>),
     ) {
         let me = ctx.id();
-        let coordinator = self.config.layout.coordinator();
         let effects = embed::<Replicated2pc, TwoPc>(ctx, me, |c| handler(&mut self.inner, c));
         for e in effects {
             match e {
-                Effect::Send { to, msg: two_pc::Msg::Client(m) } => ctx.send(to, Msg::Client(m)),
-                Effect::Send { to, msg } if to != coordinator => ctx.send(to, Msg::TwoPc(msg)),
-                Effect::Send { msg: two_pc::Msg::Ack { .. }, .. } => {}
-                Effect::Send { msg: msg @ two_pc::Msg::DecisionRequest { .. }, .. } => {
-                    ctx.broadcast(self.config.group.members.iter().copied(), Msg::TwoPc(msg))
-                }
-                Effect::Send { msg, .. } => ctx.send(self.leader, Msg::TwoPc(msg)),
+                Effect::Send { to, msg } => send(ctx, &self.config, self.leader, |p| p, to, msg),
                 other => push_local(ctx, other, Timer::TwoPc, Record::Participant, true),
             }
         }
+    }
+}
+
+/// Sends what a 2PC participant addressed to `to`: to the client as is; to "the coordinator"
+/// (node 0) at member `leader` (the last one heard from) — except inquiries, which go to
+/// every member (the one it knew may be down; followers forward to their leader), and
+/// acknowledgements, which are not sent (the log keeps every outcome); to another
+/// participant at `route(participant)` (the member speaking for it, see `super::route`).
+pub(super) fn send(
+    ctx: &mut Context<'_, Replicated2pc>,
+    config: &Config,
+    leader: NodeId,
+    route: impl Fn(NodeId) -> NodeId,
+    to: NodeId,
+    msg: two_pc::Msg,
+) {
+    match msg {
+        two_pc::Msg::Client(m) => ctx.send(to, Msg::Client(m)),
+        msg if to != config.layout.coordinator() => ctx.send(route(to), Msg::TwoPc(msg)),
+        two_pc::Msg::Ack { .. } => {}
+        msg @ two_pc::Msg::DecisionRequest { .. } => {
+            ctx.broadcast(config.group.members.iter().copied(), Msg::TwoPc(msg))
+        }
+        msg => ctx.send(leader, Msg::TwoPc(msg)),
     }
 }

@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::log::{Group, Log, LogEvent, Pace, TxnState, transition, txn_of};
-use super::{Config, LogKind, Msg, Record, Replicated2pc, Timer};
+use super::log::{Group, Host, Log, LogEvent, Pace, TxnState, forward_or_hold, transition, txn_of};
+use super::route::Routes;
+use super::{Config, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
@@ -30,10 +31,6 @@ crate::crash_points! {
 
 const DECISION_SENT: (&str, &str) =
     (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
-
-/// Messages held while no leader is known, at most (the client's and the participants'
-/// retries cover what is dropped past it).
-const HELD_MAX: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Phase {
@@ -64,30 +61,23 @@ pub struct CoordinatorReplica {
     held: Vec<(NodeId, two_pc::Msg)>,
     /// Whether the replica's timers run at the idle pace.
     pace: Pace,
+    /// Which member of each participant group to send to (R > 1; see `super::route`).
+    routes: Routes,
 }
 
 impl CoordinatorReplica {
     pub fn new(config: &Shared<Config>, id: NodeId, boot: Boot<'_, Record>) -> CoordinatorReplica {
         let replica = config.group.replica(id);
-        let (heartbeat_us, election_us) = match config.log {
-            LogKind::Raft => {
-                let c = &config.raft;
-                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
-            }
-            LogKind::MultiPaxos => {
-                let c = &config.multi_paxos;
-                (c.heartbeat_us, (c.election_min_us, c.election_max_us))
-            }
-        };
         CoordinatorReplica {
             config: config.clone(),
-            log: Log::new(config, replica, boot.disk()),
+            log: Log::new(config, &config.coordinator_log, replica, boot.disk()),
             fresh: !boot.is_recovery(),
             leading: false,
             active: BTreeMap::new(),
             announced: BTreeSet::new(),
             held: Vec::new(),
-            pace: Pace::at_boot(boot.is_recovery(), heartbeat_us, election_us),
+            pace: config.coordinator_log.pace(config.log, boot.is_recovery()),
+            routes: Routes::default(),
         }
     }
 
@@ -111,20 +101,6 @@ impl CoordinatorReplica {
         self.pace.busy = !self.active.is_empty() || !self.held.is_empty();
         let config = self.config.clone();
         call(&mut self.log, ctx, &config.group, &mut self.pace)
-    }
-
-    pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
-        match msg {
-            Msg::Raft(_) | Msg::MultiPaxos(_) => {
-                let events = self.with_log(ctx, |log, ctx, group, pace| {
-                    log.on_message(ctx, group, pace, from, msg)
-                });
-                self.after_log(ctx, events);
-            }
-            Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
-            Msg::TwoPc(m) => self.on_2pc(ctx, from, m),
-            Msg::Forward { origin, msg } => self.on_2pc(ctx, origin, msg),
-        }
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
@@ -212,18 +188,6 @@ impl CoordinatorReplica {
 
     // ----- 2PC messages --------------------------------------------------------------------
 
-    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
-        self.log.wake(ctx, &mut self.pace, self.leading);
-        if self.leading {
-            return self.handle(ctx, origin, msg);
-        }
-        match self.log.leader(self.group()) {
-            Some(leader) if leader != ctx.id() => ctx.send(leader, Msg::Forward { origin, msg }),
-            _ if self.held.len() < HELD_MAX => self.held.push((origin, msg)),
-            _ => {} // dropped: its sender retries
-        }
-    }
-
     /// Held messages go to the leader as soon as one is known.
     fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
         if self.held.is_empty() || self.log.leader(self.group()).is_none() {
@@ -235,6 +199,11 @@ impl CoordinatorReplica {
     }
 
     fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        // A participant group's member speaks for its participant (see `super::route`).
+        let origin = match msg {
+            two_pc::Msg::Client(_) => origin,
+            _ => self.routes.heard(&self.config.parties, origin),
+        };
         match msg {
             two_pc::Msg::Client(ClientMsg::Request { txn, .. }) => self.begin(ctx, txn, None),
             two_pc::Msg::InitiatorPrepared { txn } => self.begin(ctx, txn, Some(origin)),
@@ -252,7 +221,8 @@ impl CoordinatorReplica {
         match self.log.state(id) {
             Some(TxnState::Decided { outcome, .. }) => {
                 if let Some(rm) = initiator {
-                    ctx.send(rm, Msg::TwoPc(two_pc::Msg::Decision { txn: id, outcome }));
+                    let to = self.routes.to(rm);
+                    ctx.send(to, Msg::TwoPc(two_pc::Msg::Decision { txn: id, outcome }));
                 } else {
                     reply_to_client(ctx, self.config.layout.client(), id, outcome);
                 }
@@ -281,10 +251,10 @@ impl CoordinatorReplica {
                 participants: participants.clone(),
                 writes: txn.writes_at(p),
             };
-            ctx.send(p, Msg::TwoPc(prepare));
+            ctx.send(self.routes.to(p), Msg::TwoPc(prepare));
         }
         ctx.mark(Point::PrepareSent.name());
-        ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
+        ctx.set_timer(Duration::from_us(self.config.votes_timeout_us()), Timer::Votes(id));
         if let Some(rm) = initiator {
             self.on_vote(ctx, rm, id, Vote::Yes);
         }
@@ -342,7 +312,7 @@ impl CoordinatorReplica {
     fn finish(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, asker: Option<NodeId>) {
         if let Some(TxnState::Decided { outcome, .. }) = self.log.state(txn) {
             if let Some(p) = asker {
-                ctx.send(p, Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }));
+                ctx.send(self.routes.to(p), Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }));
             }
             return;
         }
@@ -392,6 +362,7 @@ impl CoordinatorReplica {
             }
         }
         ctx.observe(Observation::Decided { txn, outcome });
+        let targets: Vec<NodeId> = targets.iter().map(|&p| self.routes.to(p)).collect();
         send_marked(
             ctx,
             &targets,
@@ -429,5 +400,22 @@ impl CoordinatorReplica {
             return layout.participant_ids().collect();
         }
         (0..MASK_BITS).filter(|i| mask & 1 << i != 0).map(|i| NodeId(i + 1)).collect()
+    }
+}
+
+impl Host for CoordinatorReplica {
+    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        let events =
+            self.with_log(ctx, |log, ctx, group, pace| log.on_message(ctx, group, pace, from, msg));
+        self.after_log(ctx, events);
+    }
+
+    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        self.log.wake(ctx, &mut self.pace, self.leading);
+        if self.leading {
+            return self.handle(ctx, origin, msg);
+        }
+        let leader = self.log.leader(self.group());
+        forward_or_hold(ctx, leader, &mut self.held, origin, msg);
     }
 }

@@ -5,6 +5,7 @@
 
 use std::ops::RangeInclusive;
 
+use super::limit::CrashLimit;
 use super::space::FaultSpace;
 use crate::fault::{Action, Fault, FaultPlan, HashableF64, Trigger};
 use crate::id::NodeId;
@@ -163,12 +164,9 @@ impl FaultSpace {
         Fault { trigger: self.trigger(trigger), action: self.action(action) }
     }
 
-    /// The plan of these faults, with the space's crash limit applied.
+    /// The plan of these faults, with every crash limit of the space applied.
     pub fn plan(&self, faults: Vec<Fault>) -> FaultPlan {
-        match &self.crash_limit {
-            Some(limit) => FaultPlan::new(limit.apply(faults)),
-            None => FaultPlan::new(faults),
-        }
+        FaultPlan::new(CrashLimit::apply_all(&self.crash_limits, faults))
     }
 }
 

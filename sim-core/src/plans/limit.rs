@@ -1,6 +1,10 @@
 //! A bound on how many distinct nodes of a set a plan crashes ("at most F acceptors"). It
 //! drops the crashes past the bound instead of rejecting the plan: a map, not a filter, so
 //! every draw still yields a plan and shrinking never stalls on rejections.
+//!
+//! A space may hold several limits ("at most one member of each replicated group"): each is
+//! independent, and a plan respects them all ([`CrashLimit::apply_all`]). Each only drops
+//! crashes, so applying one never breaks another already applied.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,5 +39,10 @@ impl CrashLimit {
                 _ => true,
             })
             .collect()
+    }
+
+    /// Applies every limit of `limits`, in order: the plan respects each one.
+    pub fn apply_all(limits: &[CrashLimit], faults: Vec<Fault>) -> Vec<Fault> {
+        limits.iter().fold(faults, |faults, limit| limit.apply(faults))
     }
 }

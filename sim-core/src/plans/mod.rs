@@ -2,7 +2,7 @@
 //!
 //! - [`FaultSpace`] says what a plan may contain: the nodes and marks faults may hit, the
 //!   time window, the enabled [`FaultClass`]es (each bringing one or two [`FaultKind`]s),
-//!   how many faults, an optional [`CrashLimit`], and the range of every parameter.
+//!   how many faults, any number of [`CrashLimit`]s, and the range of every parameter.
 //! - The builder ([`FaultSpace::trigger`], [`FaultSpace::action`]) is the one place a fault
 //!   of each kind is made, from plain integer draws ([`TriggerDraw`], [`ActionDraw`]). It
 //!   accepts any integers: node draws are reduced modulo the targets, so draw 0 is node 0

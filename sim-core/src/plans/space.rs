@@ -32,8 +32,10 @@ pub struct FaultSpace {
     /// draws them, so recorded sweeps keep their plans).
     #[serde(default)]
     pub send_points: Vec<(NodeId, u64)>,
-    /// At most this many distinct nodes of a set crash in one plan.
-    pub crash_limit: Option<CrashLimit>,
+    /// Each limit: at most this many distinct nodes of its set crash in one plan. Independent
+    /// of each other; a plan respects every one (empty: no limit).
+    #[serde(default)]
+    pub crash_limits: Vec<CrashLimit>,
 }
 
 impl FaultSpace {

@@ -19,7 +19,7 @@ fn space() -> FaultSpace {
         max_faults: 5,
         marks: vec![(NodeId(0), "all-votes-in".into()), (NodeId(7), "accepted".into())],
         send_points: vec![(NodeId(0), 4), (NodeId(7), 2)],
-        crash_limit: Some(CrashLimit { nodes: vec![NodeId(6), NodeId(7)], max: 1 }),
+        crash_limits: vec![CrashLimit { nodes: vec![NodeId(6), NodeId(7)], max: 1 }],
     }
 }
 
@@ -121,4 +121,30 @@ fn send_draws_name_a_send_point_and_a_count_within_its_bound() {
     let mut bad = space.clone();
     bad.send_points.push((NodeId(1), FaultSpace::MAX_SENDS + 1));
     assert!(bad.validate().unwrap_err().to_string().contains("send_points[2].sends"));
+}
+
+#[test]
+fn several_crash_limits_hold_together_each_on_its_own_set() {
+    let crash = |n: u32| Fault {
+        trigger: Trigger::Time { at_us: u64::from(n) },
+        action: Action::Crash { node: NodeId(n), recover_after_us: None },
+    };
+    let mut space = space();
+    // One member of each of two groups: {0, 1, 2} and {3, 6, 7}.
+    space.crash_limits = vec![
+        CrashLimit { nodes: vec![NodeId(0), NodeId(1), NodeId(2)], max: 1 },
+        CrashLimit { nodes: vec![NodeId(3), NodeId(6), NodeId(7)], max: 1 },
+    ];
+    let plan = space.plan([1, 6, 2, 7, 3, 0].map(crash).to_vec());
+    let crashed: Vec<u32> = plan
+        .faults
+        .iter()
+        .map(|f| match f.action {
+            Action::Crash { node, .. } => node.0,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(crashed, [1, 6], "the first crash of each group stays, the rest go");
+    // The limits are independent: a limit on one set drops nothing of the other.
+    assert_eq!(space.plan([1, 6].map(crash).to_vec()).faults.len(), 2);
 }
