@@ -155,10 +155,18 @@ fn parse_crash_limit(text: &str, roles: &protocols::Roles) -> Result<Vec<sim_cor
             return Ok(groups);
         }
     }
+    // A misspelt group form (`participant-grup`) is as likely as a misspelt role: offer both.
+    let mut group_forms: Vec<String> =
+        roles.groups.iter().map(|g| format!("{}-group", roles.of(g[0]))).collect();
+    group_forms.dedup();
+    if !group_forms.is_empty() {
+        group_forms.push(EACH_GROUP.into());
+    }
     let mut nodes = Vec::new();
     for name in names.split(',').map(str::trim) {
         if !known.contains(&name) {
-            let e = protocols::family::unknown_name("role", name, known.iter().copied());
+            let valid = known.iter().copied().chain(group_forms.iter().map(String::as_str));
+            let e = protocols::family::unknown_name("role or group", name, valid);
             return Err(format!("--crash-limit: {e}").into());
         }
         nodes.extend(roles.ids(name));
@@ -431,6 +439,9 @@ mod tests {
         );
         assert_eq!(parse_crash_limit("each-group=2", &roles).unwrap()[0].max, 2);
         let e = parse_crash_limit("coordinater-group=1", &roles).unwrap_err().to_string();
+        assert!(e.contains("did you mean \"coordinator-group\""), "{e}");
+        // Misspelt so that it no longer ends in `-group`: still offered the group form.
+        let e = parse_crash_limit("coordinator-grup=1", &roles).unwrap_err().to_string();
         assert!(e.contains("did you mean \"coordinator-group\""), "{e}");
         let plain = SearchConfig::new("2pc", Target::NonBlocking, vec![]).roles().unwrap();
         let e = parse_crash_limit("each-group=1", &plain).unwrap_err().to_string();
