@@ -75,7 +75,7 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
         (v["verdict"].as_str(), v["unique_states"].as_u64()),
         (Some("incomplete"), Some(100))
     );
-    let (code, _, err) = commitlab(&["explore", "--protocol", "saga-orchestration"]);
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc-raft"]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot be explored yet") && err.contains("tla-two-phase"), "{err}");
     let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--property", "atomcity"]);

@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod choreography;
+pub mod explore;
 pub mod orchestration;
 pub mod wiring;
 

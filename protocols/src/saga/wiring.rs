@@ -30,18 +30,24 @@ pub struct SagaConfig<B> {
 /// One saga style as a family: its name, its variants (with the broken behaviour each turns
 /// on) and its coordinating node's crash points. [`family`] turns this into the style's
 /// [`Family`], so the two styles describe themselves the same way by construction.
-pub trait SagaStyle: CommitProtocol<Config = SagaConfig<Self::Broken>>
+pub trait SagaStyle:
+    CommitProtocol<
+        Config = SagaConfig<Self::Broken>,
+        Node: crate::saga::explore::SagaNode + Clone + std::hash::Hash + Send,
+    >
 where
     Self::Record: crate::durable::TxnRecord,
 {
     /// The style's deliberately broken behaviours.
-    type Broken: Copy + 'static;
+    type Broken: Copy + Send + Sync + 'static;
     /// The family's subject, e.g. "saga orchestration".
     const NAME: &'static str;
     /// Correct first, each with the broken behaviour it turns on.
     const VARIANTS: &'static [(VariantSpec, Option<Self::Broken>)];
     /// Its roles, from [`saga_roles`].
     const ROLES: &'static [RoleSpec];
+    /// What `record` did to a service's ledger, if it is a service's record.
+    fn ledger_record(record: &Self::Record) -> Option<&crate::saga::LedgerRecord>;
 }
 
 /// A saga family's roles: the coordinating node's points on every saga, then those of failing
@@ -55,7 +61,7 @@ pub const fn saga_roles(
 }
 
 /// The family of saga style `S`: sagas have no settings of their own, are judged on the saga
-/// properties and are not explorable yet.
+/// properties and are explored by [`crate::saga::explore`].
 pub const fn family<S: SagaStyle>() -> Family
 where
     S::Record: crate::durable::TxnRecord,
@@ -68,7 +74,7 @@ where
         properties: crate::family::SAGA_PROPERTIES,
         layout: layout::<S>,
         run: run::<S>,
-        explore: None,
+        explore: Some(crate::saga::explore::explore::<S>),
     }
 }
 
@@ -91,16 +97,25 @@ fn run<S: SagaStyle>(variant: &str, scenario: &Scenario) -> Result<RunOutcome, S
 where
     S::Record: crate::durable::TxnRecord,
 {
+    let config = config::<S>(variant, scenario);
+    run_with::<S>(scenario, layout::<S>(scenario), config.timing, config)
+}
+
+/// The configuration `run` gives the saga `variant` of style `S` on `scenario` (the explorer
+/// starts from it too).
+pub(crate) fn config<S: SagaStyle>(variant: &str, scenario: &Scenario) -> SagaConfig<S::Broken>
+where
+    S::Record: crate::durable::TxnRecord,
+{
     let (_, broken) = S::VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a saga variant");
     let timing = Timing::for_network(&scenario.network);
-    let config = SagaConfig {
+    SagaConfig {
         layout: Layout::new(scenario.participants),
         broken: *broken,
         timing,
         refusals: scenario.votes.clone(),
         client: scenario.client_config(&timing),
-    };
-    run_with::<S>(scenario, layout::<S>(scenario), timing, config)
+    }
 }
 
 /// The node enum of a saga style, its `Process` dispatch (the client's traffic to the client,
@@ -169,6 +184,16 @@ macro_rules! saga_node {
                     ($node::$coord(n), t) => n.on_timer(ctx, t),
                     ($node::Service(s), t) => s.on_timer(ctx, t),
                     ($node::Client(..), t) => panic!("the client got timer {t:?}: a protocol bug"),
+                }
+            }
+        }
+
+        impl crate::saga::explore::SagaNode for $node {
+            fn retries_spent(&self) -> bool {
+                match self {
+                    $node::$coord(n) => n.retries_spent(),
+                    $node::Service(s) => s.retries_spent(),
+                    $node::Client(..) => false,
                 }
             }
         }

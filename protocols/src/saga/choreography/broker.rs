@@ -109,6 +109,13 @@ impl Broker {
         self.arm(ctx, id, attempt);
     }
 
+    /// Whether some unacknowledged delivery spent its budget of re-deliveries: it waits for
+    /// a recovery of the broker (what the explorer reads on terminal states).
+    pub fn retries_spent(&self) -> bool {
+        let max = self.config.timing.resend.max_attempts;
+        self.pending.values().any(|&(_, attempts)| attempts >= max)
+    }
+
     fn on_request(&mut self, ctx: &mut Context<'_, SagaChoreography>, saga: Txn) {
         let txn = saga.id;
         if let Some(&outcome) = self.ended.get(&txn) {

@@ -215,6 +215,12 @@ impl crate::saga::wiring::SagaStyle for SagaChoreography {
     const NAME: &'static str = "saga choreography";
     const VARIANTS: &'static [(VariantSpec, Option<BrokenChoreography>)] = VARIANTS;
     const ROLES: &'static [RoleSpec] = &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4);
+    fn ledger_record(record: &Record) -> Option<&LedgerRecord> {
+        match record {
+            Record::Handled { ledger, .. } => Some(ledger),
+            _ => None,
+        }
+    }
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[

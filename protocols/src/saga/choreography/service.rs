@@ -17,6 +17,7 @@ use super::{
     ChoreographyConfig, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography, Timer,
     reaction, step_event,
 };
+use crate::saga::wiring::SagaStyle;
 use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult, jittered, step_write};
 use crate::shared::Shared;
 use crate::timing::Timing;
@@ -39,10 +40,7 @@ pub struct Service {
 
 /// A service's ledger as its disk holds it (recovery and the report both read it so).
 pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> Ledger {
-    let own = records.iter().filter_map(|r| match r {
-        Record::Handled { ledger, .. } => Some(ledger),
-        _ => None,
-    });
+    let own = records.iter().filter_map(<SagaChoreography as SagaStyle>::ledger_record);
     Ledger::replay(workload.initial_values(node), workload.allows_negative(), own)
 }
 
@@ -67,11 +65,18 @@ impl Service {
         }
     }
 
-    /// After a recovery: the outbox read back from the disk is published again.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
     }
 
+    /// Whether some unacknowledged publish spent its budget of re-sends: it waits for a
+    /// recovery of this service (what the explorer reads on terminal states).
+    pub fn retries_spent(&self) -> bool {
+        let max = self.timing.resend.max_attempts;
+        self.outbox.values().any(|&(_, attempts)| attempts >= max)
+    }
+
+    /// After a recovery: the outbox read back from the disk is published again.
     pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
         let events: Vec<Event> = self.outbox.values().map(|e| e.0.clone()).collect();
         for event in events {

@@ -164,6 +164,12 @@ impl crate::saga::wiring::SagaStyle for SagaOrchestration {
     const VARIANTS: &'static [(VariantSpec, Option<BrokenOrchestration>)] = VARIANTS;
     const ROLES: &'static [RoleSpec] =
         &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4);
+    fn ledger_record(record: &Record) -> Option<&LedgerRecord> {
+        match record {
+            Record::Service(l) => Some(l),
+            _ => None,
+        }
+    }
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[

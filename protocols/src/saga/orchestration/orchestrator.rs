@@ -140,6 +140,18 @@ impl Orchestrator {
         }
     }
 
+    /// Whether the retry loop of some saga still under way spent its budget of attempts: it
+    /// waits for a recovery (what the explorer reads on terminal states, `saga::explore`).
+    pub fn retries_spent(&self) -> bool {
+        let max = self.config.timing.resend.max_attempts;
+        self.sagas.values().any(|s| match s.phase {
+            Phase::Executing { attempts, .. } | Phase::Compensating { attempts, .. } => {
+                attempts >= max
+            }
+            Phase::Ended(_) => false,
+        })
+    }
+
     // ----- the client ----------------------------------------------------------------------
 
     fn on_request(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: Txn, attempt: u32) {

@@ -13,6 +13,7 @@ use sim_core::rng::Chance;
 use sim_core::{Boot, Context, NodeId};
 
 use super::{Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
+use crate::saga::wiring::SagaStyle;
 use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult};
 use crate::shared::Shared;
 use crate::txn::{Observation, TxnId, Write};
@@ -27,10 +28,7 @@ pub struct Service {
 
 /// A service's ledger as its disk holds it (recovery and the report both read it so).
 pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> Ledger {
-    let own = records.iter().filter_map(|r| match r {
-        Record::Service(l) => Some(l),
-        _ => None,
-    });
+    let own = records.iter().filter_map(<SagaOrchestration as SagaStyle>::ledger_record);
     Ledger::replay(workload.initial_values(node), workload.allows_negative(), own)
 }
 
@@ -46,6 +44,11 @@ impl Service {
 
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// A service retries nothing: it only answers.
+    pub fn retries_spent(&self) -> bool {
+        false
     }
 
     /// A service only answers the orchestrator: nothing to start.
