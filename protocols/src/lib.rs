@@ -34,6 +34,7 @@ pub mod timing;
 pub mod tla_two_phase;
 pub mod two_pc;
 pub mod txn;
+pub mod vote;
 pub mod wiring;
 pub mod workload;
 pub mod zab;
