@@ -2,6 +2,7 @@
 //! vocabulary ([`txn`]), the workloads ([`workload`], [`client`], [`store`]) and the seam
 //! checkers read through ([`durable`], [`facts`]).
 
+pub mod active;
 pub mod announced;
 pub mod backoff;
 pub mod catalog;
