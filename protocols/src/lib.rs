@@ -2,6 +2,7 @@
 //! vocabulary ([`txn`]), the workloads ([`workload`], [`client`], [`store`]) and the seam
 //! checkers read through ([`durable`], [`facts`]).
 
+pub mod active;
 pub mod announced;
 pub mod backoff;
 pub mod catalog;
@@ -34,6 +35,7 @@ pub mod timing;
 pub mod tla_two_phase;
 pub mod two_pc;
 pub mod txn;
+pub mod vote;
 pub mod wiring;
 pub mod workload;
 pub mod zab;

@@ -123,39 +123,6 @@ impl Store {
     }
 }
 
-/// A participant's vote on `txn`, asked to hold `writes` under lock: it prepares them in
-/// `store` (a no vote when a lock is taken, the store refuses, or the no-vote chance strikes —
-/// an explicit choice, see [`choose_vote`]), forces the record `durable` gives for its vote
-/// (the prepared record with the writes on yes, required; its abort on no, if the protocol
-/// logs one), and reports it. Yes: forced, `marks.0` (prepared-logged) marked, locks and vote
-/// reported. No: it aborted alone, reported so, `marks.1` (decided) marked. The caller keeps
-/// its own state and sends the vote.
-pub fn vote<P: sim_core::Protocol<Obs = Observation>>(
-    ctx: &mut sim_core::Context<'_, P>,
-    store: &mut Store,
-    no_vote: Chance,
-    txn: TxnId,
-    writes: Vec<Write>,
-    durable: impl FnOnce(Vote, Vec<Write>) -> Option<P::Record>,
-    (logged, decided): (&'static str, &'static str),
-) -> Vote {
-    if store.prepare(txn, &writes, || choose_vote(ctx, no_vote)).is_err() {
-        if let Some(abort) = durable(Vote::No, writes) {
-            ctx.persist(abort);
-        }
-        ctx.observe(Observation::Voted { txn, vote: Vote::No });
-        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-        ctx.mark(decided);
-        return Vote::No;
-    }
-    let keys = writes.len() as u32;
-    ctx.persist(durable(Vote::Yes, writes).expect("a yes vote is forced"));
-    ctx.mark(logged);
-    ctx.observe(Observation::LocksAcquired { txn, keys });
-    ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
-    Vote::Yes
-}
-
 /// Reports what a participant recovered in doubt about `txn` holds again: its locks
 /// (re-taken from the prepared record) and its uncertainty, in that order.
 pub fn report_recovered_doubt<P: sim_core::Protocol<Obs = Observation>>(

@@ -166,15 +166,10 @@ impl ResourceManager {
         writes: Vec<Write>,
     ) -> Vote {
         assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
-        let durable = |vote, writes| {
-            Some(match vote {
-                Vote::Yes => Record::Prepared { txn, participants: participants.clone(), writes },
-                Vote::No => Record::Decision { txn, outcome: Outcome::Abort },
-            })
-        };
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
+        let abort = Some(Record::Decision { txn, outcome: Outcome::Abort });
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote =
-            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, abort, marks);
         if vote == Vote::No {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             if self.initiated.contains(&txn) {

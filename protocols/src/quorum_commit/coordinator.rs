@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Ballot, Msg, QuorumCommit, QuorumConfig, Record, Timer};
+use crate::active::ThreePhase as Phase;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::shared::Shared;
@@ -26,18 +27,7 @@ crate::crash_points! {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Phase {
-    Waiting { yes: BTreeSet<NodeId> },
-    PreCommitting { acked: BTreeSet<NodeId> },
-    Inquiring { attempts: u32 },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Active {
-    participants: Vec<NodeId>,
-    phase: Phase,
-}
+type Active = crate::active::Active<Phase>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {

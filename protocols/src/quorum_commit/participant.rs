@@ -144,13 +144,9 @@ impl Participant {
             let vote = if e.state == State::A { Vote::No } else { Vote::Yes };
             return ctx.send(coordinator, Msg::Vote { txn, vote });
         }
-        let durable = |vote, writes| match vote {
-            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
-            Vote::No => None, // no record means abort
-        };
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote =
-            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, None, marks);
         let state = if vote == Vote::Yes { State::W } else { State::A };
         self.txns.insert(txn, Entry::new(participants, state));
         ctx.send(coordinator, Msg::Vote { txn, vote });
@@ -281,11 +277,5 @@ impl Participant {
     }
     pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
         self.store.locks()
-    }
-    pub fn values(&self) -> &BTreeMap<Key, i64> {
-        self.store.values()
-    }
-    pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
-        self.txns.get(&txn).and_then(|e| e.state.outcome())
     }
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
+use crate::active::ThreePhase as Phase;
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
@@ -32,18 +33,7 @@ const PRECOMMIT_SENT: (&str, &str) =
 const DECISION_SENT: (&str, &str) =
     (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Phase {
-    Waiting { yes: BTreeSet<NodeId> },
-    PreCommitting { acked: BTreeSet<NodeId> },
-    Inquiring { attempts: u32 },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Active {
-    participants: Vec<NodeId>,
-    phase: Phase,
-}
+type Active = crate::active::Active<Phase>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {

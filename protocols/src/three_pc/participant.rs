@@ -148,13 +148,9 @@ impl Participant {
             term: None,
             recovered_reports: BTreeMap::new(),
         };
-        let durable = |vote, writes| match vote {
-            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
-            Vote::No => None, // no record means abort
-        };
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote =
-            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, None, marks);
         if vote == Vote::No {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
             return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
@@ -294,14 +290,5 @@ impl Participant {
     }
     pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
         self.store.locks()
-    }
-    pub fn values(&self) -> &BTreeMap<Key, i64> {
-        self.store.values()
-    }
-    pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
-        match self.txns.get(&txn).map(|e| e.state) {
-            Some(State::Decided(o)) => Some(o),
-            _ => None,
-        }
     }
 }

@@ -45,11 +45,7 @@ enum Phase {
     Collecting { yes: BTreeSet<NodeId> },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Active {
-    participants: Vec<NodeId>,
-    phase: Phase,
-}
+type Active = crate::active::Active<Phase>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Coordinator {

@@ -225,18 +225,13 @@ impl Participant {
         // A no vote is nothing to log in the classic shape (no record means abort); in Gray &
         // Lamport's no coordinator holds this abort for us (the initiating RM's no vote ends
         // the transaction here) and a Prepared may come again after a crash: force it.
-        let shape = self.config.shape;
-        let durable = |vote, writes| match vote {
-            Vote::Yes => Some(Record::Prepared { txn, participants: participants.clone(), writes }),
-            Vote::No if shape == Shape::GrayLamport => {
-                let participants = participants.clone();
-                Some(Record::Decision { txn, outcome: Outcome::Abort, participants })
-            }
-            Vote::No => None,
-        };
+        let abort = (self.config.shape == Shape::GrayLamport).then(|| {
+            let participants = participants.clone();
+            Record::Decision { txn, outcome: Outcome::Abort, participants }
+        });
+        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote =
-            crate::store::vote(ctx, &mut self.store, self.no_vote, txn, writes, durable, marks);
+        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, abort, marks);
         if vote == Vote::No {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
             if let Some(to) = tell {
@@ -358,14 +353,5 @@ impl Participant {
     }
     pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
         self.store.locks()
-    }
-    pub fn values(&self) -> &BTreeMap<Key, i64> {
-        self.store.values()
-    }
-    pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
-        match self.txns.get(&txn) {
-            Some(State::Decided(o)) => Some(*o),
-            _ => None,
-        }
     }
 }

@@ -1,0 +1,49 @@
+//! A participant's vote, the same in every commit protocol: prepare the writes under lock,
+//! force the record the vote stands on, report it. Apart from [`crate::store`] (the data)
+//! because it forces records: it reads them through [`TxnRecord`], which reads the store.
+
+use sim_core::rng::Chance;
+
+use crate::durable::TxnRecord;
+use crate::store::{Store, choose_vote};
+use crate::txn::{Observation, Outcome, Vote};
+
+/// A participant's vote, asked to hold the writes of its `prepared` record under lock: it
+/// prepares them in `store` (a no vote when a lock is taken, the store refuses, or the
+/// no-vote chance strikes — an explicit choice, see [`choose_vote`]), forces the record for
+/// its vote (`prepared` on yes; `abort` on no, if the protocol logs one: with presumed abort
+/// no record means abort), and reports it. Yes: forced, `marks.0` (prepared-logged) marked,
+/// locks and vote reported. No: it aborted alone, reported so, `marks.1` (decided) marked.
+/// The caller keeps its own state and sends the vote.
+pub fn vote<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    store: &mut Store,
+    no_vote: Chance,
+    prepared: P::Record,
+    abort: Option<P::Record>,
+    (logged, decided): (&'static str, &'static str),
+) -> Vote
+where
+    P::Record: TxnRecord,
+{
+    let (txn, writes) = prepared.prepared().expect("a yes vote forces a prepared record");
+    assert!(
+        abort.as_ref().is_none_or(|a| a.decision() == Some((txn, Outcome::Abort))),
+        "{txn}: a no vote forces an abort of the same transaction"
+    );
+    if store.prepare(txn, writes, || choose_vote(ctx, no_vote)).is_err() {
+        if let Some(abort) = abort {
+            ctx.persist(abort);
+        }
+        ctx.observe(Observation::Voted { txn, vote: Vote::No });
+        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+        ctx.mark(decided);
+        return Vote::No;
+    }
+    let keys = writes.len() as u32;
+    ctx.persist(prepared);
+    ctx.mark(logged);
+    ctx.observe(Observation::LocksAcquired { txn, keys });
+    ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
+    Vote::Yes
+}
