@@ -15,7 +15,7 @@ use crate::world::World;
 use super::detached::Detached;
 use super::path::{Arena, report, violated, world_key};
 use super::report::ExploreReport;
-use super::successors::{Spare, Used, expand};
+use super::successors::{NO_PANIC, Spare, Used, expand};
 use super::visited::{Visited, key};
 use super::{ExploreConfig, Model, Progress, Rules};
 
@@ -34,6 +34,8 @@ type Fresh<P, N> = (Detached<P, N>, Used);
 /// One expanded state: the property it violates, or its successors.
 struct Done<P: Protocol, N> {
     violation: Option<&'static str>,
+    /// The first branch out of it whose step panicked (a successor violating no-panic).
+    panicked: Option<u32>,
     /// Not expanded (the depth bound) although it had successors, or a branch was cut.
     cut: bool,
     /// Successors generated (each counts as a state, seen before or not).
@@ -67,6 +69,14 @@ where
         let done = level(model, &rules, &visited, frontier, expanding, config.threads);
         if let Some((i, p)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.violation?))) {
             found = Some((arena.branches(ids[i]), p));
+            break;
+        }
+        // A panicking step reaches a state one level deeper: after every violation of this
+        // level, before any of the next (still a shortest counterexample).
+        if let Some((i, b)) = done.iter().enumerate().find_map(|(i, d)| Some((i, d.panicked?))) {
+            let mut branches = arena.branches(ids[i]);
+            branches.push(b);
+            found = Some((branches, NO_PANIC));
             break;
         }
         let mut next = Vec::new();
@@ -165,16 +175,21 @@ where
     N: Process<P> + Clone + Hash,
 {
     let world = item.world.attach(template);
-    let mut done = Done { violation: None, cut: false, generated: 0, fresh: Vec::new() };
+    let mut done =
+        Done { violation: None, panicked: None, cut: false, generated: 0, fresh: Vec::new() };
     if let Some(p) = violated(model, &world) {
         done.violation = Some(p);
         return done;
     }
     let Worker { seen, spare } = worker;
-    let x = expand(&world, item.used, rules, spare, |_, w, u| {
+    let x = expand(&world, item.used, rules, spare, |b, w, u| {
         let branch = u32::try_from(done.generated).expect("at most 2^32 successors a state");
         done.generated += 1;
         if !expanding {
+            return Some(w);
+        }
+        if b.panicked {
+            done.panicked.get_or_insert(branch);
             return Some(w);
         }
         let k = key(world_key(model, &w), u);

@@ -17,7 +17,7 @@ use crate::world::World;
 
 use super::path::{report, violated, world_key};
 use super::report::ExploreReport;
-use super::successors::{Spare, Used, expand};
+use super::successors::{NO_PANIC, Spare, Used, expand};
 use super::visited::{Visited, key};
 use super::{ExploreConfig, Model, Progress, Rules};
 
@@ -71,10 +71,15 @@ where
             continue;
         }
         let mut next_branch = 0u32;
-        let x = expand(&world, used, &rules, &mut spare, |_, w, u| {
+        let mut panicked = None;
+        let x = expand(&world, used, &rules, &mut spare, |branch, w, u| {
             let b = next_branch;
             next_branch += 1;
             states += 1;
+            if branch.panicked {
+                panicked.get_or_insert(b); // a state violating no-panic: found
+                return Some(w);
+            }
             let k = key(world_key(model, &w), u);
             if full || visited.contains(&k) {
                 return Some(w);
@@ -88,6 +93,11 @@ where
             fresh.push(Entry { world: w, depth: depth + 1, branch: b, used: u });
             None
         });
+        if let Some(b) = panicked {
+            path.push(b);
+            found = Some((path, NO_PANIC));
+            break;
+        }
         incomplete |= x.over_capacity;
         if !fresh.is_empty() {
             max_depth = max_depth.max(depth + 1);

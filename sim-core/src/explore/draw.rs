@@ -49,7 +49,9 @@ where
     let mut world = (drawing.init)();
     for (i, text) in steps.iter().enumerate() {
         world.advance_to(Time::from_us((i as u64 + 1) * STEP_US));
-        apply_step(&mut world, i, text)?;
+        if apply_step(&mut world, i, text)? {
+            break; // a handler panicked: the path ends at the half-applied world
+        }
     }
     let events = world.trace().events_vec();
     let nodes = world.node_count();

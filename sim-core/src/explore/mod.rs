@@ -21,6 +21,10 @@
 //! first violating state in BFS order: a shortest one) are the same for any thread count.
 //! DFS ([`dfs`]) runs on one thread and keeps only the unexpanded states.
 //!
+//! A handler that panics is a finding: the step reaches a state that violates [`NO_PANIC`]
+//! (`no-panic`), reported with the path to it like any other violation, and replayed the
+//! same way; the explorer itself goes on (the panic is caught around the one step).
+//!
 //! Nothing here names a protocol: a model is an initial world plus predicates over worlds.
 
 mod bfs;
@@ -38,7 +42,7 @@ use std::sync::Arc;
 pub use draw::{Diagrams, Drawing, STEP_US, draw};
 pub use path::{Replayed, replay};
 pub use report::{Counterexample, ExploreReport, Verdict};
-pub use successors::Step;
+pub use successors::{NO_PANIC, Step};
 
 use crate::process::{Process, Protocol};
 use crate::world::World;

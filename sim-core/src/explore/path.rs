@@ -6,7 +6,7 @@ use crate::process::{Process, Protocol};
 use crate::world::World;
 
 use super::report::{Counterexample, ExploreReport, Verdict};
-use super::successors::{Spare, Used, expand};
+use super::successors::{NO_PANIC, Spare, Used, apply_caught, expand};
 use super::{Model, Rules};
 
 /// A state's key before the budget is mixed in: the model's view, or the fingerprint.
@@ -165,16 +165,22 @@ where
         if property.is_some() {
             break;
         }
-        apply_step(&mut world, i, text)?;
+        let panicked = apply_step(&mut world, i, text)?;
         applied += 1;
-        property = violated(model, &world);
+        property = if panicked { Some(NO_PANIC) } else { violated(model, &world) };
     }
     Ok(Replayed { property, steps: applied, trace_hash: world.trace_hash() })
 }
 
-/// Applies step number `i` (from 0), stored as `text`, to `world`, as the search took it. An
-/// unparsable step, or one not enabled here, is an error naming it.
-pub(crate) fn apply_step<P, N>(world: &mut World<P, N>, i: usize, text: &str) -> Result<(), String>
+/// Applies step number `i` (from 0), stored as `text`, to `world`, as the search took it:
+/// `true` if a handler panicked in it (as the search caught it: `world` is left
+/// half-applied, and a path ends there). An unparsable step, or one not enabled here, is an
+/// error naming it.
+pub(crate) fn apply_step<P, N>(
+    world: &mut World<P, N>,
+    i: usize,
+    text: &str,
+) -> Result<bool, String>
 where
     P: Protocol,
     N: Process<P> + Clone,
@@ -185,6 +191,9 @@ where
         serde_json::from_str(text).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
     let steering =
         Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
-    world.apply(&step.event, steering).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
-    Ok(())
+    match apply_caught(world, &step.event, steering) {
+        Ok(_) => Ok(false),
+        Err(None) => Ok(true),
+        Err(Some(e)) => Err(format!("step {}: {e}: {text}", i + 1)),
+    }
 }

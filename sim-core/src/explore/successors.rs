@@ -9,6 +9,12 @@
 //! events: crash each up node, recover each down node, drop, then duplicate, each message,
 //! then every split of the cluster in two (by the bit mask of the nodes apart from node 0,
 //! ascending), then heal.
+//!
+//! A handler that panics is a finding, not a crash of the explorer: the step that panicked
+//! is still a branch (numbered in the same order, so a path to it is rebuilt like any
+//! other), handed over [`Branch::panicked`], and its half-applied world is never reused.
+//! Its choices are the ones forced on it: the options of choices it made before panicking
+//! are not known, so they are not enumerated (the panic is already a violation).
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +55,28 @@ pub(crate) struct Branch<'a, T> {
     pub(crate) event: &'a Event<T>,
     pub(crate) choices: &'a [usize],
     pub(crate) crash_after_effects: Option<u32>,
+    /// A handler panicked while the step was applied: the world handed over with this
+    /// branch is half-applied, a state that violates `no-panic` ([`NO_PANIC`]).
+    pub(crate) panicked: bool,
+}
+
+/// The property a step violates when a handler panics in it.
+pub const NO_PANIC: &str = "no-panic";
+
+/// `world.apply(event, steering)`, a handler's panic caught: `Err(None)` if it panicked.
+/// The world may be left half-applied then; the caller must not reuse it as a state.
+pub(crate) fn apply_caught<P: Protocol, N: Process<P>>(
+    world: &mut World<P, N>,
+    event: &Event<P::Timer>,
+    steering: Steering<'_>,
+) -> Result<crate::event::Outcome, Option<StepError>> {
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        world.apply(event, steering)
+    }));
+    match applied {
+        Ok(result) => result.map_err(Some),
+        Err(_) => Err(None),
+    }
 }
 
 impl<T: Clone> Branch<'_, T> {
@@ -134,15 +162,25 @@ where
         pending.push(Vec::new());
         while let Some(forced) = pending.pop() {
             let mut next = spare.copy(world);
-            let outcome =
-                match next.apply(event, Steering { choices: &forced, ..Default::default() }) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        x.over_capacity |= matches!(e, StepError::OverCapacity { .. });
-                        spare.put(next);
-                        continue;
-                    }
-                };
+            let steering = Steering { choices: &forced, ..Default::default() };
+            let outcome = match apply_caught(&mut next, event, steering) {
+                Ok(o) => o,
+                Err(None) => {
+                    let branch = Branch {
+                        event,
+                        choices: &forced,
+                        crash_after_effects: None,
+                        panicked: true,
+                    };
+                    drop(visit(branch, next, used)); // half-applied: never reused
+                    continue;
+                }
+                Err(Some(e)) => {
+                    x.over_capacity |= matches!(e, StepError::OverCapacity { .. });
+                    spare.put(next);
+                    continue;
+                }
+            };
             let taken: Vec<usize> = outcome.choices.iter().map(|c| c.taken).collect();
             // Alternatives past the forced prefix, pushed so that lower options pop first.
             let before = pending.len();
@@ -154,7 +192,8 @@ where
                 }
             }
             pending[before..].reverse();
-            let branch = Branch { event, choices: &taken, crash_after_effects: None };
+            let branch =
+                Branch { event, choices: &taken, crash_after_effects: None, panicked: false };
             if let Some(w) = visit(branch, next, used) {
                 spare.put(w);
             }
@@ -163,14 +202,20 @@ where
                 for k in 0..outcome.effects {
                     let mut cut = spare.copy(world);
                     let steering = Steering { choices: &taken, crash_after_effects: Some(k) };
-                    if cut.apply(event, steering).is_err() {
-                        spare.put(cut);
-                        continue;
-                    }
+                    let panicked = match apply_caught(&mut cut, event, steering) {
+                        Ok(_) => false,
+                        Err(None) => true,
+                        Err(Some(_)) => {
+                            spare.put(cut);
+                            continue;
+                        }
+                    };
                     let used = Used { crashes: used.crashes + 1, ..used };
-                    let branch = Branch { event, choices: &taken, crash_after_effects: Some(k) };
-                    if let Some(w) = visit(branch, cut, used) {
-                        spare.put(w);
+                    let crash_after_effects = Some(k);
+                    let branch = Branch { event, choices: &taken, crash_after_effects, panicked };
+                    match visit(branch, cut, used) {
+                        Some(w) if !panicked => spare.put(w),
+                        _ => {}
                     }
                 }
             }
@@ -178,17 +223,21 @@ where
     }
     let mut fault = |event: Event<P::Timer>, used: Used| {
         let mut next = spare.copy(world);
-        match next.apply(&event, Steering::default()) {
-            Ok(_) => {
-                let branch = Branch { event: &event, choices: &[], crash_after_effects: None };
-                if let Some(w) = visit(branch, next, used) {
-                    spare.put(w);
-                }
-            }
-            Err(e) => {
+        // A recovering node's handler runs too: it may panic like any other.
+        let panicked = match apply_caught(&mut next, &event, Steering::default()) {
+            Ok(_) => false,
+            Err(None) => true,
+            Err(Some(e)) => {
                 x.over_capacity |= matches!(e, StepError::OverCapacity { .. });
                 spare.put(next);
+                return;
             }
+        };
+        let branch =
+            Branch { event: &event, choices: &[], crash_after_effects: None, panicked };
+        match visit(branch, next, used) {
+            Some(w) if !panicked => spare.put(w),
+            _ => {}
         }
     };
     let nodes = world.node_count();
