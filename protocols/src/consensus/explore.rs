@@ -89,9 +89,9 @@ pub trait Round {
     fn leads(&self) -> bool;
 }
 
-/// A node of a replicated log under exploration: the node `run` builds, whose election and
-/// heartbeat timeouts are forwarded at most once per round of the replica, and elections only
-/// below [`Round::MAX_ROUND`] (module docs).
+/// A node of a replicated log under exploration: the node `run` builds, whose election
+/// timeouts are handed on at most once per round of the replica and only below
+/// [`Round::MAX_ROUND`] (a leader's always), its heartbeat timeouts never (module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Bounded<R> {
     node: ConsensusNode<R>,
