@@ -246,14 +246,7 @@ where
     P::Node: Clone + Hash,
     P::Config: Send + Sync,
 {
-    let sim_config = SimConfig {
-        nodes: roles.nodes(),
-        seed: scenario.seed,
-        network: scenario.network.clone(),
-        trace: TraceLevel::Observations,
-        max_events: 1 << 40,
-        hosts: roles.hosts.clone(),
-    };
+    let sim_config = sim_config(scenario, roles);
     let config = Shared::new(config);
     let world = move |trace: TraceLevel| {
         let (config, sim_config) = (config.clone(), SimConfig { trace, ..sim_config.clone() });
@@ -284,6 +277,19 @@ where
         invariants,
         terminal,
         drawing: Some(drawing),
+    }
+}
+
+/// The engine's configuration for an explored world of `scenario` laid out as `roles` (trace
+/// at `observations`, no event budget to speak of: the explorer bounds the search).
+pub fn sim_config(scenario: &Scenario, roles: &Roles) -> SimConfig {
+    SimConfig {
+        nodes: roles.nodes(),
+        seed: scenario.seed,
+        network: scenario.network.clone(),
+        trace: TraceLevel::Observations,
+        max_events: 1 << 40,
+        hosts: roles.hosts.clone(),
     }
 }
 

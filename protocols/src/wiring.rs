@@ -66,7 +66,8 @@ macro_rules! kv_wire {
 /// Wires the replicated log `$proto` as the protocol family `$name`: its replica is
 /// `$replica` (built by `$replica::new(&Shared<LogConfig<$broken>>, NodeId, &[$record])`),
 /// its variants `$variants` (each with the broken behaviour it plants), its replicas' crash
-/// points `$points`, the properties it is judged on `$properties`. Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
+/// points `$points`, the properties it is judged on `$properties` and those `commitlab
+/// explore` checks `$explored` ([`crate::consensus::explore`]). Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
 /// the runner's [`crate::scenario::CommitProtocol`], a [`crate::durable::TxnRecord`] that finds
 /// no transaction in `$record` (a replica's disk holds none), and `pub const FAMILY`.
 #[macro_export]
@@ -81,7 +82,8 @@ macro_rules! replicated_log {
         broken: $broken:ty,
         variants: $variants:ident,
         crash_points: $points:expr,
-        properties: $properties:expr $(,)?
+        properties: $properties:expr,
+        explored: $explored:expr $(,)?
     ) => {
         $crate::kv_wire!($proto, $msg, $timer);
 
@@ -128,6 +130,11 @@ macro_rules! replicated_log {
                     FAMILY.layout,
                     variant,
                     scenario,
+                )
+            },
+            |request, config| {
+                $crate::consensus::explore::explore::<$proto, $replica, $broken>(
+                    &FAMILY, $variants, $explored, request, config,
                 )
             },
         );

@@ -111,7 +111,7 @@ fn every_broken_variant_is_found_within_two_faults() {
         other => panic!("no budget for broken variant {other}: add one here"),
     };
     // The commit families' (judged on atomicity); the sagas' are in
-    // experiments/tests/explore_sagas.rs.
+    // experiments/tests/explore_sagas.rs, the replicated logs' in explore_logs.rs.
     let broken: Vec<&str> = explorable()
         .iter()
         .filter(|s| !s.correct && s.has_property("atomicity"))

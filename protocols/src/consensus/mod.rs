@@ -11,6 +11,7 @@
 //! machine remembers each id's result and answers a repeat with it.
 
 pub mod client;
+pub mod explore;
 pub mod kv;
 pub mod wiring;
 

@@ -9,7 +9,7 @@ use sim_core::{Context, Duration, NodeId, Process, SimRng};
 
 use super::client::{KvClient, KvClientConfig, KvTimer, KvWire};
 use crate::backoff::Backoff;
-use crate::family::{Family, VariantSpec};
+use crate::family::{ExploreFn, Family, VariantSpec};
 use crate::family::{RoleSpec, Roles};
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::settings::{SettingKind, SettingSpec, Settings, SettingsView};
@@ -156,7 +156,7 @@ impl<B> LogConfig<B> {
 }
 
 /// The family of a replicated log named `name`: replicas and a client, the timeout
-/// settings, judged on `properties`.
+/// settings, judged on `properties`, explored by `explore` (see [`super::explore`]).
 pub const fn log_family(
     name: &'static str,
     variants: fn() -> Vec<VariantSpec>,
@@ -164,6 +164,7 @@ pub const fn log_family(
     properties: &'static [&'static str],
     layout: fn(&Scenario) -> Roles,
     run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
+    explore: ExploreFn,
 ) -> Family {
     Family {
         name,
@@ -173,8 +174,17 @@ pub const fn log_family(
         properties,
         layout,
         run,
-        explore: None,
+        explore: Some(explore),
     }
+}
+
+/// The broken behaviour `variant` (one of `variants`) plants.
+pub fn broken_of<B: Copy>(variants: &[(VariantSpec, Option<B>)], variant: &str) -> Option<B> {
+    variants
+        .iter()
+        .find(|v| v.0.name == variant)
+        .unwrap_or_else(|| panic!("{variant} is not a variant of this family"))
+        .1
 }
 
 /// Runs `variant` (one of `variants`, each with the broken behaviour it plants) of the
@@ -190,11 +200,7 @@ where
     P::Record: crate::durable::TxnRecord,
     B: Copy,
 {
-    let broken = variants
-        .iter()
-        .find(|v| v.0.name == variant)
-        .unwrap_or_else(|| panic!("{variant} is not a variant of this family"))
-        .1;
+    let broken = broken_of(variants, variant);
     let timing = Timing::for_network(&scenario.network);
     let config = LogConfig::of(scenario, &timing, broken)?;
     crate::scenario::run_with::<P>(scenario, layout(scenario), timing, config)

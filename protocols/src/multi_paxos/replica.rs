@@ -494,3 +494,14 @@ impl Replica {
         }
     }
 }
+
+/// What `commitlab explore` reads to bound elections ([`crate::consensus::explore`]).
+impl crate::consensus::explore::Round for Replica {
+    const MAX_ROUND: u64 = 1;
+    fn leads(&self) -> bool {
+        self.leader_ballot().is_some()
+    }
+    fn round(&self) -> u64 {
+        self.promised.round
+    }
+}

@@ -176,4 +176,5 @@ crate::replicated_log! {
     variants: VARIANTS,
     crash_points: replica::Point::NAMES,
     properties: crate::consensus::CONSENSUS_PROPERTIES,
+    explored: crate::consensus::explore::LOG_EXPLORED,
 }

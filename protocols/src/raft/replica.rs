@@ -463,3 +463,14 @@ impl Replica {
         }
     }
 }
+
+/// What `commitlab explore` reads to bound elections ([`crate::consensus::explore`]).
+impl crate::consensus::explore::Round for Replica {
+    const MAX_ROUND: u64 = 1;
+    fn leads(&self) -> bool {
+        self.is_leader()
+    }
+    fn round(&self) -> u64 {
+        self.term
+    }
+}

@@ -258,4 +258,5 @@ crate::replicated_log! {
     variants: VARIANTS,
     crash_points: replica::Point::NAMES,
     properties: ZAB_PROPERTIES,
+    explored: crate::consensus::explore::ZAB_EXPLORED,
 }

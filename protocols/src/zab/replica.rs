@@ -705,3 +705,14 @@ impl Replica {
         }
     }
 }
+
+/// What `commitlab explore` reads to bound elections ([`crate::consensus::explore`]).
+impl crate::consensus::explore::Round for Replica {
+    const MAX_ROUND: u64 = 2;
+    fn leads(&self) -> bool {
+        self.broadcasting().is_some()
+    }
+    fn round(&self) -> u64 {
+        self.accepted_epoch
+    }
+}

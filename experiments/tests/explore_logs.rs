@@ -1,0 +1,181 @@
+//! The explorer over the replicated logs (the replicas and client `run` drives, bounded as
+//! `protocols::consensus::explore` says): the broken variants it reaches within two faults
+//! found with a shortest counterexample that `commitlab replay` reproduces, and the correct
+//! protocols explored exhaustively to the same depth under the same bounds and budget with no
+//! violation, with the same counts on one and two threads.
+//!
+//! Counts depend on the protocols' behaviour and the explorer's bounds: when a change
+//! legitimately moves one, re-pin it in [`pinned`] (and say why in the commit).
+
+use experiments::exit::Exit;
+use experiments::explore::{ExploreArgs, StrategyArg, TimersArg};
+use experiments::replay::ReplayArgs;
+use protocols::Scenario;
+use protocols::catalog::explorable;
+use protocols::explore::ExploreRequest;
+use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Verdict};
+
+/// Every pinned count of this file, in one place.
+mod pinned {
+    /// Raft's volatile vote, 3 replicas, one crash and one recovery: BFS's shortest path to
+    /// two leaders in one term.
+    pub const VOLATILE_VOTE_STEPS: usize = 7;
+    /// Raft, 3 replicas, one crash and one recovery, every state within that many steps.
+    pub const RAFT_UNIQUE: u64 = 53_531;
+    /// Multi-Paxos ignoring phase 1b reports, 3 replicas, no fault: BFS's shortest path to
+    /// two values chosen in one slot.
+    pub const IGNORES_ACCEPTED_STEPS: usize = 11;
+    /// Multi-Paxos, 3 replicas, no fault, every state within that many steps.
+    pub const MULTI_PAXOS_UNIQUE: u64 = 139_049;
+    /// ZAB, 3 replicas, no fault, every state within [`ZAB_DEPTH`] steps.
+    pub const ZAB_DEPTH: u32 = 9;
+    pub const ZAB_UNIQUE: u64 = 69_964;
+}
+
+fn explore(name: &str, budget: Budget, max_depth: Option<u32>, threads: usize) -> ExploreReport {
+    let scenario = Scenario::new(name, 3, 1, 1);
+    let request = ExploreRequest::new(name, &scenario, &[]);
+    let config = ExploreConfig { budget, max_depth, threads, ..Default::default() };
+    let spec = explorable().iter().find(|s| s.name == name).expect("an explorable protocol");
+    (spec.family.explore.expect("explorable"))(&request, &config).expect("a valid request")
+}
+
+fn crash_and_recovery() -> Budget {
+    Budget { crashes: 1, recoveries: 1, ..Default::default() }
+}
+
+/// `commitlab explore` flags for `protocol` on 3 replicas, with `budget`.
+fn args(protocol: &str, property: &str, budget: Budget, out: &std::path::Path) -> ExploreArgs {
+    ExploreArgs {
+        protocol: protocol.into(),
+        participants: 3,
+        txns: 1,
+        properties: vec![property.into()],
+        crashes: budget.crashes,
+        recoveries: budget.recoveries,
+        drops: budget.drops,
+        duplicates: budget.duplicates,
+        partitions: budget.partitions,
+        strategy: StrategyArg::Bfs,
+        timers: TimersArg::Any,
+        max_states: None,
+        max_depth: None,
+        threads: 1,
+        symmetry: false,
+        json: true,
+        out: Some(out.to_path_buf()),
+    }
+}
+
+/// Explores as `args` say through the CLI's entry point: its JSON report.
+fn explore_cli(args: &ExploreArgs) -> (Exit, serde_json::Value) {
+    let mut out = Vec::new();
+    let exit = experiments::explore::main(args, &mut out).expect("a valid request");
+    (exit, serde_json::from_slice(&out).expect("one JSON object"))
+}
+
+/// A vote forgotten across a crash: the recovered replica votes again in the same term and
+/// two leaders are elected in it. Found with one crash and one recovery, by a shortest path,
+/// which `commitlab replay` re-runs to the same violation and trace hash.
+#[test]
+fn volatile_vote_elects_two_leaders_in_one_term_within_a_crash_and_a_recovery() {
+    let dir = std::env::temp_dir().join(format!("explore-logs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = "broken-raft-volatile-vote";
+    let (exit, v) = explore_cli(&args(name, "election-safety", crash_and_recovery(), &dir));
+    assert_eq!(exit, Exit::PropertyFailed, "{v}");
+    assert_eq!(
+        (v["verdict"].as_str(), v["property"].as_str()),
+        (Some("violated"), Some("election-safety"))
+    );
+    let file = v["counterexample"].as_str().expect("the file's path").to_string();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let steps: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let steps = steps["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), pinned::VOLATILE_VOTE_STEPS, "{steps:?}");
+    let events: Vec<&str> = steps.iter().filter_map(|s| s["event"].as_str()).collect();
+    assert!(events.contains(&"recover"), "the vote is forgotten across a recovery: {events:?}");
+    // Shortest: no violation one step earlier.
+    let shallower =
+        explore(name, crash_and_recovery(), Some(pinned::VOLATILE_VOTE_STEPS as u32 - 1), 1);
+    assert_eq!(shallower.verdict, Verdict::Incomplete);
+    // `commitlab replay FILE`: the same property violated, the same trace hash.
+    let mut out = Vec::new();
+    let replay = ReplayArgs { file: file.into(), diagram: None };
+    let exit = experiments::replay::main(&replay, &mut out).expect("reproduced");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(exit, Exit::PropertyFailed, "{out}");
+    assert!(out.contains(&format!("trace_hash={}", v["trace_hash"])), "{out}");
+    assert!(out.contains("same trace hash as recorded"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Raft with its vote persisted, under the same bounds and budget, to the depth at which the
+/// volatile vote fails: no violation, the same count on one and two threads.
+#[test]
+fn raft_holds_to_the_same_depth_with_one_crash_and_one_recovery() {
+    let depth = Some(pinned::VOLATILE_VOTE_STEPS as u32);
+    let one = explore("raft", crash_and_recovery(), depth, 1);
+    assert_eq!(one.verdict, Verdict::Incomplete, "{:?}", one.counterexample);
+    assert_eq!(one.unique_states, pinned::RAFT_UNIQUE);
+    let two = explore("raft", crash_and_recovery(), depth, 2);
+    assert_eq!((two.unique_states, two.states), (one.unique_states, one.states));
+}
+
+/// A new leader that proposes its own no-op where phase 1b reported an accepted value
+/// overwrites a value already chosen (and applied): two entries at one slot. No fault is
+/// needed: time is abstracted, so a second proposer stands while the first leads.
+#[test]
+fn multipaxos_ignoring_phase_1b_reports_chooses_two_values_in_one_slot_without_faults() {
+    let r = explore("broken-multipaxos-ignores-accepted", Budget::default(), None, 1);
+    assert_eq!(r.verdict, Verdict::Violated);
+    let c = r.counterexample.expect("a counterexample");
+    assert_eq!(c.property, "state-machine-safety");
+    assert_eq!(c.steps.len(), pinned::IGNORES_ACCEPTED_STEPS, "{:?}", c.steps);
+}
+
+/// Multi-Paxos re-proposing what phase 1b reported, to the depth at which the broken variant
+/// fails: no violation, the same count on one and two threads.
+#[test]
+fn multi_paxos_holds_to_the_same_depth() {
+    let depth = Some(pinned::IGNORES_ACCEPTED_STEPS as u32);
+    let one = explore("multi-paxos", Budget::default(), depth, 1);
+    assert_eq!(one.verdict, Verdict::Incomplete, "{:?}", one.counterexample);
+    assert_eq!(one.unique_states, pinned::MULTI_PAXOS_UNIQUE);
+    let two = explore("multi-paxos", Budget::default(), depth, 2);
+    assert_eq!((two.unique_states, two.states), (one.unique_states, one.states));
+}
+
+/// ZAB on every property explore checks for it (the consensus ones and the paper's primary
+/// order, integrity and total order), every state within the depth.
+#[test]
+fn zab_holds_every_property_it_is_explored_on() {
+    let depth = Some(pinned::ZAB_DEPTH);
+    let one = explore("zab", Budget::default(), depth, 1);
+    assert_eq!(one.verdict, Verdict::Incomplete, "{:?}", one.counterexample);
+    assert_eq!(one.unique_states, pinned::ZAB_UNIQUE);
+    let two = explore("zab", Budget::default(), depth, 2);
+    assert_eq!((two.unique_states, two.states), (one.unique_states, one.states));
+}
+
+/// What explore cannot judge for a replicated log is bad input, named.
+#[test]
+fn properties_explore_does_not_check_are_refused() {
+    let ask = |name: &str, property: &str| {
+        let scenario = Scenario::new(name, 3, 1, 1);
+        let props = vec![property.to_string()];
+        let request = ExploreRequest::new(name, &scenario, &props);
+        let spec = explorable().iter().find(|s| s.name == name).unwrap();
+        (spec.family.explore.unwrap())(&request, &ExploreConfig::default())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let e = ask("raft", "linearizability");
+    assert!(e.contains("not checked by explore"), "{e}");
+    // Multi-Paxos reports no leader logs: log matching is not judged for it.
+    let e = ask("multi-paxos", "log-matching");
+    assert!(e.contains("not checked by explore"), "{e}");
+    let e = ask("zab", "total-ordr");
+    assert!(e.contains("did you mean \"total-order\""), "{e}");
+}
