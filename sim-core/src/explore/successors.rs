@@ -70,9 +70,8 @@ pub(crate) fn apply_caught<P: Protocol, N: Process<P>>(
     event: &Event<P::Timer>,
     steering: Steering<'_>,
 ) -> Result<crate::event::Outcome, Option<StepError>> {
-    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        world.apply(event, steering)
-    }));
+    let applied =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.apply(event, steering)));
     match applied {
         Ok(result) => result.map_err(Some),
         Err(_) => Err(None),
@@ -233,8 +232,7 @@ where
                 return;
             }
         };
-        let branch =
-            Branch { event: &event, choices: &[], crash_after_effects: None, panicked };
+        let branch = Branch { event: &event, choices: &[], crash_after_effects: None, panicked };
         match visit(branch, next, used) {
             Some(w) if !panicked => spare.put(w),
             _ => {}
