@@ -14,10 +14,9 @@
 //! the two agree bit for bit while the sum stays below 2^53 µs (285 years), which
 //! [`Sum::mean`] asserts.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+pub use crate::histogram::Histogram;
 use crate::metrics::RunMetrics;
 
 /// Largest integer sum whose `f64` running sum is exact at every step.
@@ -52,128 +51,6 @@ impl Sum {
             self.sum
         );
         if self.n == 0 { 0.0 } else { self.sum as f64 / self.n as f64 }
-    }
-}
-
-/// Consecutive values per page of a [`Histogram`].
-const PAGE: u64 = 32;
-
-/// An exact distribution of `u64` samples: how many times each value occurred, as dense
-/// pages of [`PAGE`] consecutive values (only pages with a sample exist). Latencies cluster
-/// (a few tens of milliseconds wide per recovery delay), so a row's pages fill up within a
-/// thousand seeds and then stop growing: the size follows the spread of the values, not
-/// the number of samples (a map entry per distinct value would keep growing until every
-/// microsecond of the spread has been seen).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Histogram {
-    pages: BTreeMap<u64, Box<[u64; PAGE as usize]>>,
-    total: Sum,
-}
-
-impl Histogram {
-    pub fn add(&mut self, x: u64) {
-        self.add_n(x, 1);
-    }
-
-    fn add_n(&mut self, x: u64, count: u64) {
-        let page = self.pages.entry(x / PAGE).or_insert_with(|| Box::new([0; PAGE as usize]));
-        page[(x % PAGE) as usize] += count;
-        self.total.n += count;
-        self.total.sum += u128::from(x) * u128::from(count);
-        self.total.max = self.total.max.max(x);
-    }
-
-    pub fn merge(&mut self, other: &Histogram) {
-        for (&p, theirs) in &other.pages {
-            let mine = self.pages.entry(p).or_insert_with(|| Box::new([0; PAGE as usize]));
-            for (m, t) in mine.iter_mut().zip(theirs.iter()) {
-                *m += t;
-            }
-        }
-        self.total.merge(&other.total);
-    }
-
-    /// Every (value, count) with a positive count, ascending.
-    pub fn counts(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.pages.iter().flat_map(|(&p, counts)| {
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(move |(i, &c)| (p * PAGE + i as u64, c))
-        })
-    }
-
-    pub fn len(&self) -> u64 {
-        self.total.n
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.total.n == 0
-    }
-
-    /// Equal to [`crate::metrics::mean`] of the samples.
-    pub fn mean(&self) -> f64 {
-        self.total.mean()
-    }
-
-    /// Equal to [`crate::metrics::percentile`] of the samples: the nearest-rank sample.
-    pub fn percentile(&self, p: f64) -> u64 {
-        let n = self.total.n;
-        if n == 0 {
-            return 0;
-        }
-        let rank = (((p / 100.0) * n as f64).ceil() as u64).clamp(1, n);
-        let mut seen = 0u64;
-        for (x, c) in self.counts() {
-            seen += c;
-            if seen >= rank {
-                return x;
-            }
-        }
-        unreachable!("the counts add up to n = {n}, and rank {rank} <= n")
-    }
-}
-
-/// On disk (a shard's partial state): ascending values as gaps from the previous one, and
-/// their counts; short numbers, and nothing to check but the lengths and the order.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HistogramFile {
-    gaps: Vec<u64>,
-    counts: Vec<u64>,
-}
-
-impl Serialize for Histogram {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut prev = 0u64;
-        let (mut gaps, mut counts) = (Vec::new(), Vec::new());
-        for (x, c) in self.counts() {
-            gaps.push(x - prev);
-            counts.push(c);
-            prev = x;
-        }
-        HistogramFile { gaps, counts }.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for Histogram {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let f = HistogramFile::deserialize(d)?;
-        if f.gaps.len() != f.counts.len() {
-            return Err(D::Error::custom("a histogram needs as many counts as values"));
-        }
-        let mut h = Histogram::default();
-        let mut x = 0u64;
-        for (i, (&gap, &count)) in f.gaps.iter().zip(&f.counts).enumerate() {
-            if (i > 0 && gap == 0) || count == 0 {
-                return Err(D::Error::custom("histogram values must ascend, counts be positive"));
-            }
-            x = x.checked_add(gap).ok_or_else(|| D::Error::custom("histogram value overflows"))?;
-            h.add_n(x, count);
-        }
-        Ok(h)
     }
 }
 
@@ -280,44 +157,5 @@ impl RunStats {
         }
         self.anomaly_us.merge(&other.anomaly_us);
         self.anomalous_reads.merge(&other.anomalous_reads);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::{mean, percentile};
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The folds give what the sorted sample lists give, split and merged anywhere.
-        #[test]
-        fn histograms_agree_with_the_sample_lists(
-            xs in proptest::collection::vec(prop_oneof![0u64..5_000_000, 0u64..100], 0..300),
-            cut in 0usize..300,
-        ) {
-            let cut = cut.min(xs.len());
-            let (mut a, mut b) = (Histogram::default(), Histogram::default());
-            xs[..cut].iter().for_each(|&x| a.add(x));
-            xs[cut..].iter().for_each(|&x| b.add(x));
-            b.merge(&a);
-            for p in [1.0, 50.0, 99.0, 100.0] {
-                prop_assert_eq!(b.percentile(p), percentile(&xs, p));
-            }
-            prop_assert_eq!(b.mean().to_bits(), mean(&xs).to_bits());
-            let json = serde_json::to_string(&b).unwrap();
-            prop_assert_eq!(serde_json::from_str::<Histogram>(&json).unwrap(), b);
-        }
-    }
-
-    #[test]
-    fn a_malformed_histogram_is_refused() {
-        for bad in [
-            r#"{"gaps":[1,0],"counts":[1,1]}"#,
-            r#"{"gaps":[1],"counts":[0]}"#,
-            r#"{"gaps":[1],"counts":[]}"#,
-        ] {
-            assert!(serde_json::from_str::<Histogram>(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod exit;
 pub mod explore;
 pub mod gray_lamport;
+pub mod histogram;
 pub mod list;
 pub mod merge;
 pub mod metrics;
