@@ -42,10 +42,11 @@
 //! A handler that sends to several participants does so in id order, and the explorer may
 //! crash its node between two of those sends: the participants that got the message first
 //! are the lower ids. So the reachable states are not closed under renaming, and merging a
-//! state with a renaming of it could in principle lose a crash point. The tests
-//! (`experiments/tests/explore_symmetry.rs`) check that it does not, for the families
-//! supported: the number of orbits the full search reaches equals the unique states the
-//! reduced search counts, and every verdict is the same with and without `--symmetry`.
+//! state with a renaming of it could in principle lose a crash point. This is checked, not
+//! proven: for every 2PC variant with 3 participants and one crash, the number of orbits
+//! the full search reaches equals the unique states the reduced search counts
+//! (`crate::two_pc::explore`'s tests), and every verdict and violated property is the same
+//! with and without `--symmetry` (`experiments/tests/explore_symmetry.rs`).
 //!
 //! [`World::symmetric_fingerprint`]: sim_core::World::symmetric_fingerprint
 
