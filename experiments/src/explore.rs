@@ -75,7 +75,8 @@ pub struct ExploreArgs {
     /// Worker threads for BFS (the result is the same for any count).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
-    /// Reduce by symmetry over interchangeable participants (`tla-two-phase` without faults).
+    /// Reduce by symmetry over interchangeable participants (`tla-two-phase` without faults;
+    /// `2pc` and its variants, faults allowed).
     #[arg(long)]
     #[serde(default)]
     pub symmetry: bool,

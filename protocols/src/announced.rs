@@ -185,3 +185,7 @@ fn arm<P: Announce>(ctx: &mut Context<'_, P>, txn: TxnId, resend: Backoff, attem
         ctx.set_timer(after, P::resend(txn));
     }
 }
+
+// Symmetry reduction (`explore --symmetry`): who is still to acknowledge.
+sim_core::rename_struct!(Acking { outcome, awaiting, attempts });
+sim_core::rename_struct!(Announced { acking, finished });

@@ -189,3 +189,9 @@ impl Client {
         self.layout.client()
     }
 }
+
+// Symmetry reduction (`explore --symmetry`): the client's transactions name participants.
+sim_core::rename_enum!(ClientMsg { Request { txn, attempt }, Reply { txn, outcome } });
+sim_core::rename_enum!(ClientTimer { Retry(txn), Think });
+sim_core::rename_struct!(Outstanding { txn, attempts });
+sim_core::rename_struct!(Client { layout, config, next, outstanding, learned, active });

@@ -23,3 +23,10 @@ pub enum CommitRecord {
 }
 
 crate::txn_record!(CommitRecord);
+
+// Symmetry reduction (`explore --symmetry`): records list the participants.
+sim_core::rename_enum!(CommitRecord {
+    Prepared { txn, participants: sorted, writes: sorted },
+    Decision { txn, outcome, participants: sorted },
+    End { txn, outcome },
+});

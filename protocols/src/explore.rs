@@ -52,6 +52,8 @@ use crate::timing::Timing;
 use crate::txn::{Observation, Outcome, TxnId, Vote};
 use crate::workload::Workload;
 
+pub mod symmetry;
+
 /// Rounds every retry loop gets under exploration (see the module docs).
 pub const RETRIES: u32 = 1;
 
@@ -218,10 +220,14 @@ pub fn explore_with<P: Explorable>(
     let checked = properties(request.properties, family.properties, explored)?;
     if request.symmetry {
         // Node ids live inside the commit protocols' states (participant lists, senders):
-        // no canonical renaming of them is written yet.
+        // a family supports it once its types can be renamed ([`symmetry`]).
         return Err(ScenarioError::Invalid {
             field: "symmetry".into(),
-            reason: format!("{}: symmetry reduction is not supported yet", request.variant),
+            reason: format!(
+                "{}: symmetry reduction is not supported for this family (supported: {})",
+                request.variant,
+                symmetry::SUPPORTED
+            ),
         });
     }
     let scenario = scenario(request);
@@ -295,7 +301,7 @@ pub fn sim_config(scenario: &Scenario, roles: &Roles) -> SimConfig {
 
 /// What a safety property can still read from a world's history: per node and transaction,
 /// every decision reported and every vote cast (see the module docs).
-#[derive(Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 struct Memory {
     decided: BTreeSet<(NodeId, TxnId, Outcome)>,
     voted: BTreeSet<(NodeId, TxnId, Vote)>,

@@ -52,6 +52,11 @@ impl<T> Hash for Shared<T> {
     fn hash<H: Hasher>(&self, _: &mut H) {}
 }
 
+/// Configuration is the same for every node: renaming nodes leaves it alone.
+impl<T> sim_core::Rename for Shared<T> {
+    fn rename(&mut self, _: &sim_core::Renaming) {}
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

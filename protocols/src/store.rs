@@ -169,6 +169,10 @@ pub fn choose_vote<P: sim_core::Protocol>(
     ctx.choose("vote", &[Vote::Yes, Vote::No], |rng| usize::from(no_vote.sample(rng))) == Vote::No
 }
 
+// Symmetry reduction (`explore --symmetry`): keys are a participant's own (not renamed);
+// the prepared writes name their participant.
+sim_core::rename_struct!(Store { values, locks, prepared, allow_negative });
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -321,3 +321,8 @@ impl Observation {
         )
     }
 }
+
+// Symmetry reduction (`explore --symmetry`, see `sim_core::rename`): what holds a node id.
+sim_core::rename_nothing!(TxnId, Vote, Outcome, Layout);
+sim_core::rename_struct!(Write { node, key, delta });
+sim_core::rename_struct!(Txn { id, writes: sorted });

@@ -257,8 +257,12 @@ impl Links {
 
     /// Feeds every link's configuration to `h`, by value and by name (never by enum
     /// position), for the world's fingerprint.
-    pub(crate) fn hash_into(&self, h: &mut impl Hasher) {
-        for c in &self.links {
+    /// Links in the order of the nodes' names: the link hashed in place `(a, b)` is the
+    /// one from `node(a)` to `node(b)` (the identity for the world's own fingerprint).
+    pub(crate) fn hash_into(&self, h: &mut impl Hasher, node: impl Fn(NodeId) -> NodeId) {
+        let ids = || (0..self.n as u32).map(NodeId);
+        let ordered = ids().flat_map(|a| ids().map(move |b| (a, b)));
+        for c in ordered.map(|(a, b)| &self.links[node(a).index() * self.n + node(b).index()]) {
             match c.latency {
                 Latency::Constant { us } => ("constant", us, 0u64).hash(h),
                 Latency::Uniform { min_us, max_us } => ("uniform", min_us, max_us).hash(h),

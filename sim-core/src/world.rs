@@ -51,6 +51,7 @@ use crate::hash::StableHasher;
 use crate::id::NodeId;
 use crate::network::{LinkConfig, Links};
 use crate::process::{Boot, Effect, Process, Protocol};
+use crate::rename::{MAX_INTERCHANGEABLE, Rename, Renaming};
 use crate::rng::{SimRng, StreamDomain, stream};
 use crate::schedule::{Envelope, InFlight, Plain, Sched, Schedule};
 use crate::time::Time;
@@ -166,6 +167,8 @@ pub struct World<P: Protocol, N> {
     pub(crate) started: bool,
     /// Messages in flight and recoveries pending when no scheduler holds them.
     pub(crate) in_flight: InFlight<P>,
+    /// The nodes a model declared interchangeable (see [`crate::rename`]); none by default.
+    pub(crate) interchangeable: Arc<[NodeId]>,
 }
 
 /// Field by field, so that [`clone_from`](Clone::clone_from) reuses every buffer of the
@@ -223,6 +226,7 @@ impl<P: Protocol, N: Clone> Clone for World<P, N> {
             in_liveness: self.in_liveness,
             started: self.started,
             in_flight: self.in_flight.clone(),
+            interchangeable: self.interchangeable.clone(),
         }
     }
     fn clone_from(&mut self, source: &Self) {
@@ -247,6 +251,7 @@ impl<P: Protocol, N: Clone> Clone for World<P, N> {
             in_liveness,
             started,
             in_flight,
+            interchangeable,
         } = source;
         self.nodes = *nodes;
         self.now = *now;
@@ -271,6 +276,7 @@ impl<P: Protocol, N: Clone> Clone for World<P, N> {
         self.in_liveness = *in_liveness;
         self.started = *started;
         self.in_flight.clone_from(in_flight);
+        share(&mut self.interchangeable, interchangeable);
     }
 }
 
@@ -362,6 +368,7 @@ impl<P: Protocol, N: Process<P>> World<P, N> {
             in_liveness: false,
             started: false,
             in_flight: InFlight::default(),
+            interchangeable: Arc::from(Vec::new()),
         })
     }
 
@@ -497,21 +504,85 @@ impl<P: Protocol, N> World<P, N> {
     where
         N: Hash,
     {
+        self.fingerprint_by(&AsIs)
+    }
+
+    /// The fingerprint the world would have with its nodes renamed by `r`: the renamed
+    /// slots in their new places, every id inside node states, timers, records and messages
+    /// mapped (see [`crate::rename`]). The identity renaming gives [`fingerprint`](Self::fingerprint).
+    /// Only for a world without a fault plan and without co-location (the plan's triggers
+    /// and the hosts name nodes and are not renamed).
+    pub fn fingerprint_renamed(&self, r: &Renaming) -> u64
+    where
+        N: Hash + Clone + Rename,
+        P::Msg: Rename,
+        P::Timer: Rename,
+        P::Record: Rename,
+    {
+        assert!(self.plan.faults.is_empty(), "renaming a world with a fault plan");
+        assert!(!self.colocated, "renaming a world with co-located nodes");
+        assert_eq!(r.nodes(), self.nodes, "a renaming of another cluster");
+        self.fingerprint_by(&Renamed(r))
+    }
+
+    /// The nodes [`symmetric_fingerprint`](Self::symmetric_fingerprint) permutes.
+    pub fn interchangeable(&self) -> &[NodeId] {
+        &self.interchangeable
+    }
+
+    /// Declares `nodes` interchangeable (see [`crate::rename`]): a model that knows them to
+    /// be configured alike says so once, on its initial world; clones keep it.
+    pub fn with_interchangeable(mut self, nodes: Vec<NodeId>) -> Self {
+        assert!(
+            nodes.len() <= MAX_INTERCHANGEABLE,
+            "at most {MAX_INTERCHANGEABLE} interchangeable nodes"
+        );
+        assert!(nodes.iter().all(|n| n.0 < self.nodes), "an interchangeable node out of range");
+        self.interchangeable = nodes.into();
+        self
+    }
+
+    /// The world's key up to a permutation of its [interchangeable](Self::interchangeable)
+    /// nodes: the smallest, over every such permutation `r`, of the renamed fingerprint
+    /// combined with what `extra` hashes for `r` (a model's own state beside the world,
+    /// renamed by `r` too). Worlds that are renamings of each other get the same key, and
+    /// (hash collisions aside) no others: an exact orbit representative.
+    pub fn symmetric_fingerprint(&self, mut extra: impl FnMut(&Renaming, &mut StableHasher)) -> u64
+    where
+        N: Hash + Clone + Rename,
+        P::Msg: Rename,
+        P::Timer: Rename,
+        P::Record: Rename,
+    {
+        Renaming::permutations(self.nodes, &self.interchangeable)
+            .iter()
+            .map(|r| {
+                let mut h = StableHasher::default();
+                h.write_u64(self.fingerprint_renamed(r));
+                extra(r, &mut h);
+                h.finish()
+            })
+            .min()
+            .expect("the identity is a permutation")
+    }
+
+    /// The fingerprint, with node ids seen through `names` (as they are, or renamed).
+    fn fingerprint_by(&self, names: &impl Names<P, N>) -> u64 {
         let mut h = StableHasher::default();
         h.write_u32(self.nodes);
-        for (i, s) in self.slots.iter().enumerate() {
+        for new in 0..self.nodes {
+            let i = names.slot(NodeId(new)).index();
+            let s = &self.slots[i];
             match &s.node {
                 None => h.write_u8(0),
                 Some(node) => {
                     h.write_u8(1);
-                    node.hash(&mut h);
+                    names.node(node, &mut h);
                 }
             }
-            s.disk.records().hash(&mut h);
+            names.records(s.disk.records(), &mut h);
             h.write_usize(s.timers.len());
-            for timer in s.timers.keys() {
-                timer.hash(&mut h);
-            }
+            names.timers(&mut s.timers.keys(), &mut h);
             h.write_i64(s.drift_ppm);
             // The counters a trigger still reads, capped where they stop mattering.
             if let Some(cap) = self.triggers.sends[i].iter().map(|&(count, _)| count).max() {
@@ -532,23 +603,23 @@ impl<P: Protocol, N> World<P, N> {
             marks.sort_unstable();
             marks.hash(&mut h);
         }
-        let mut messages: Vec<u64> = self
-            .in_flight
-            .messages
-            .iter()
-            .map(|e| {
-                let mut d = StableHasher::default();
-                (e.from, e.to, &e.msg).hash(&mut d);
-                d.finish()
-            })
-            .collect();
+        let mut messages: Vec<u64> =
+            self.in_flight.messages.iter().map(|e| names.message(e)).collect();
         messages.sort_unstable();
         messages.hash(&mut h);
-        let mut recoveries = self.in_flight.recoveries.clone();
+        let mut recoveries: Vec<NodeId> =
+            self.in_flight.recoveries.iter().map(|&n| names.id(n)).collect();
         recoveries.sort_unstable();
         recoveries.hash(&mut h);
-        self.topology.cut_links().hash(&mut h);
-        self.links.hash_into(&mut h);
+        let mut cut: Vec<(NodeId, NodeId)> = self
+            .topology
+            .cut_links()
+            .into_iter()
+            .map(|(a, b)| (names.id(a), names.id(b)))
+            .collect();
+        cut.sort_unstable();
+        cut.hash(&mut h);
+        self.links.hash_into(&mut h, |new| names.slot(new));
         if !self.triggers.any_mark.is_empty() {
             self.hash_any_marks(&mut h);
         }
@@ -579,6 +650,89 @@ impl<P: Protocol, N> World<P, N> {
         any_counts.sort_unstable();
         any_counts.hash(h);
         self.triggers.marked.hash(h);
+    }
+}
+
+/// How [`World::fingerprint_by`] sees node ids: as they are, or renamed.
+trait Names<P: Protocol, N> {
+    /// What node `id` is called.
+    fn id(&self, id: NodeId) -> NodeId;
+    /// The node called `new`: whose slot is hashed in place `new`.
+    fn slot(&self, new: NodeId) -> NodeId;
+    fn node(&self, node: &N, h: &mut StableHasher);
+    fn records(&self, records: &[P::Record], h: &mut StableHasher);
+    /// `timers` in timer order; hashed in the order of their (renamed) values.
+    fn timers(&self, timers: &mut dyn Iterator<Item = &P::Timer>, h: &mut StableHasher);
+    /// One in-flight message's own hash: sender, receiver and payload.
+    fn message(&self, e: &Envelope<P>) -> u64;
+}
+
+/// Node ids as they are: the world's own fingerprint.
+struct AsIs;
+
+impl<P: Protocol, N: Hash> Names<P, N> for AsIs {
+    #[inline]
+    fn id(&self, id: NodeId) -> NodeId {
+        id
+    }
+    #[inline]
+    fn slot(&self, new: NodeId) -> NodeId {
+        new
+    }
+    #[inline]
+    fn node(&self, node: &N, h: &mut StableHasher) {
+        node.hash(h);
+    }
+    #[inline]
+    fn records(&self, records: &[P::Record], h: &mut StableHasher) {
+        records.hash(h);
+    }
+    #[inline]
+    fn timers(&self, timers: &mut dyn Iterator<Item = &P::Timer>, h: &mut StableHasher) {
+        timers.for_each(|t| t.hash(h));
+    }
+    #[inline]
+    fn message(&self, e: &Envelope<P>) -> u64 {
+        let mut d = StableHasher::default();
+        (e.from, e.to, &e.msg).hash(&mut d);
+        d.finish()
+    }
+}
+
+/// Node ids renamed: every value holding one is copied and renamed before it is hashed.
+struct Renamed<'a>(&'a Renaming);
+
+impl<P, N> Names<P, N> for Renamed<'_>
+where
+    P: Protocol,
+    N: Hash + Clone + Rename,
+    P::Msg: Rename,
+    P::Timer: Rename,
+    P::Record: Rename,
+{
+    fn id(&self, id: NodeId) -> NodeId {
+        self.0.of(id)
+    }
+    fn slot(&self, new: NodeId) -> NodeId {
+        self.0.inverse(new)
+    }
+    fn node(&self, node: &N, h: &mut StableHasher) {
+        node.renamed(self.0).hash(h);
+    }
+    fn records(&self, records: &[P::Record], h: &mut StableHasher) {
+        // As a slice hashes: its length, then each element.
+        h.write_usize(records.len());
+        records.iter().for_each(|r| r.renamed(self.0).hash(h));
+    }
+    fn timers(&self, timers: &mut dyn Iterator<Item = &P::Timer>, h: &mut StableHasher) {
+        let mut renamed: Vec<P::Timer> = timers.map(|t| t.renamed(self.0)).collect();
+        renamed.sort_unstable();
+        renamed.iter().for_each(|t| t.hash(h));
+    }
+    fn message(&self, e: &Envelope<P>) -> u64 {
+        let mut d = StableHasher::default();
+        (self.0.of(e.from), self.0.of(e.to), &e.msg.renamed(self.0)).hash(&mut d);
+        d.finish()
     }
 }
 

@@ -317,3 +317,8 @@ impl Coordinator {
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 }
+
+// Symmetry reduction (`explore --symmetry`, see `crate::explore::symmetric`).
+sim_core::rename_enum!(Phase { Executing { txn, done }, Collecting { yes } });
+sim_core::rename_struct!(Active { participants: sorted, phase });
+sim_core::rename_struct!(Coordinator { config, active, announced, recovered });

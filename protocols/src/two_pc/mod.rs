@@ -343,3 +343,18 @@ fn config(variant: &str, scenario: &Scenario) -> Result<TwoPcConfig, ScenarioErr
         client,
     })
 }
+
+// Symmetry reduction (`explore --symmetry`, see `crate::explore::symmetric`).
+sim_core::rename_enum!(Msg {
+    Client(m),
+    Work { txn },
+    WorkDone { txn },
+    Prepare { txn, participants: sorted, writes: sorted },
+    Vote { txn, vote },
+    Decision { txn, outcome },
+    Ack { txn },
+    DecisionRequest { txn },
+    InitiatorPrepared { txn },
+});
+sim_core::rename_enum!(Timer { Client(t), Votes(txn), Resend(txn), Inquire(txn), PreVote(txn) });
+sim_core::rename_enum!(Node { Coordinator(c), Participant(p), Client(c) });

@@ -355,3 +355,7 @@ impl Participant {
         self.store.locks()
     }
 }
+
+// Symmetry reduction (`explore --symmetry`, see `crate::explore::symmetric`).
+sim_core::rename_enum!(State { Working, Uncertain { participants: sorted, asked }, Decided(outcome) });
+sim_core::rename_struct!(Participant { id, config, no_vote, store, txns, initiated });

@@ -6,7 +6,8 @@
 //! `Send` whenever the node type is. A worker thread re-attaches it to its *own* template
 //! world (built by the model's `init` on that thread, so its `Rc`s are that thread's), steps
 //! it, and detaches what it produced before handing it back. Each `Rc` is therefore only
-//! ever counted by the thread that built it.
+//! ever counted by the thread that built it. The interchangeable nodes are the model's, fixed
+//! like the plan: they come back from the template too.
 
 use crate::process::Protocol;
 use crate::world::World;
@@ -76,6 +77,7 @@ impl<P: Protocol, N> Detached<P, N> {
             in_liveness: self.in_liveness,
             started: self.started,
             in_flight: self.in_flight,
+            interchangeable: template.interchangeable.clone(),
         }
     }
 }
