@@ -276,3 +276,34 @@ fn mismatched_shards_exit_2_naming_the_problem_and_write_nothing() {
     assert!(err.contains("3 seed(s) cannot be split into 4 parts"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn check_shards_with_other_crash_limits_are_not_parts_of_one_run() {
+    let root = tempfile::tempdir().unwrap();
+    let base = ["check", "--protocol", "2pc", "--property", "atomicity", "--cases", "5"];
+    let seeds = ["--seeds", "2"];
+    let first = root.path().join("first");
+    let mut a = with_out(&base, &first);
+    a.extend(seeds);
+    a.extend(["--shard", "1/2"]);
+    let (code, stdout, err) = commitlab(&a);
+    assert_eq!(code, 0, "{stdout}{err}");
+    let second = root.path().join("second");
+    let mut b = with_out(&base, &second);
+    b.extend(seeds);
+    b.extend(["--shard", "2/2", "--crash-limit", "coordinator=0"]);
+    let (code, stdout, err) = commitlab(&b);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("crash limits coordinator=0"), "{stdout}");
+    let out = root.path().join("merged");
+    let (code, _, err) = commitlab(&[
+        "merge",
+        "--out",
+        out.to_str().unwrap(),
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("different settings") && err.contains("coordinator=0"), "{err}");
+    assert!(!out.exists(), "a failed merge wrote {out:?}");
+}

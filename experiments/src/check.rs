@@ -225,6 +225,7 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         seeds: args.seeds,
         max_faults: args.max_faults,
         set: args.set.clone(),
+        crash_limit: args.crash_limit.clone(),
     };
     let span = SeedSpan::new(args.seed, args.seeds, args.shard)?;
     let mut partial =
@@ -281,6 +282,10 @@ pub struct Settings {
     pub seeds: u64,
     pub max_faults: usize,
     pub set: Vec<String>,
+    /// `--crash-limit` as given: the plans a search may draw depend on it, so shards with
+    /// other limits are not parts of one run (absent in partial files from before it).
+    #[serde(default)]
+    pub crash_limit: Vec<String>,
 }
 
 /// How searches over some search seeds went, in seed order: the cases of those that found
@@ -334,8 +339,13 @@ fn report(
         let last = settings.seed.wrapping_add(settings.seeds - 1);
         format!("search seeds {}..={last}", settings.seed)
     };
+    let limits = if settings.crash_limit.is_empty() {
+        String::new()
+    } else {
+        format!(", crash limits {}", settings.crash_limit.join(" "))
+    };
     let header = format!(
-        "{} / {}: faults {}, {} participants, {} txn(s), {seeds}",
+        "{} / {}: faults {}{limits}, {} participants, {} txn(s), {seeds}",
         settings.protocol,
         target.name(),
         settings.faults.join(","),
