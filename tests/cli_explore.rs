@@ -88,6 +88,13 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
         commitlab(&["explore", "--protocol", "tla-two-phase", "--participants", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("participants"), "{err}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--max-states", "0"]);
+    assert_eq!(code, 2, "a search allowed no state is bad input: {err}");
+    assert!(err.contains("--max-states"), "{err}");
+    let (code, out, _) =
+        commitlab(&["explore", "--protocol", "2pc", "--max-states", "10", "--strategy", "dfs"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("2pc: 3 participants, crashes 0, dfs, 1 thread(s)\n"), "{out}");
 }
 
 /// `explore --out` writes the path; `replay` re-runs it event by event through the same

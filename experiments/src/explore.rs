@@ -67,7 +67,7 @@ pub struct ExploreArgs {
     #[arg(long, value_enum, default_value_t = TimersArg::Any)]
     pub timers: TimersArg,
     /// Stop after this many unique states (verdict `incomplete`).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
     /// Do not expand states deeper than this many steps (verdict `incomplete` if cut).
     #[arg(long)]
@@ -102,6 +102,16 @@ pub enum TimersArg {
 pub enum StrategyArg {
     Bfs,
     Dfs,
+}
+
+impl StrategyArg {
+    /// The name a user types (`--strategy bfs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyArg::Bfs => "bfs",
+            StrategyArg::Dfs => "dfs",
+        }
+    }
 }
 
 pub fn main(args: &ExploreArgs, out: &mut dyn Write) -> Result<Exit> {
@@ -205,7 +215,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
     let mut v = serde_json::json!({
         "protocol": protocol,
         "participants": args.participants,
-        "strategy": match args.strategy { StrategyArg::Bfs => "bfs", StrategyArg::Dfs => "dfs" },
+        "strategy": args.strategy.name(),
         "threads": args.threads,
         "symmetry": args.symmetry,
         "timers": match args.timers { TimersArg::Any => "any", TimersArg::Quiescent => "quiescent" },
@@ -241,8 +251,11 @@ fn write_summary(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{protocol}: {} participants, crashes {}, {:?}, {} thread(s)",
-        args.participants, args.crashes, args.strategy, args.threads
+        "{protocol}: {} participants, crashes {}, {}, {} thread(s)",
+        args.participants,
+        args.crashes,
+        args.strategy.name(),
+        args.threads
     )?;
     writeln!(
         out,
