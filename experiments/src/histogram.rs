@@ -22,7 +22,7 @@ use std::collections::btree_map::Entry;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::Sum;
+use crate::sum::Sum;
 
 /// Consecutive values per block: a value's offset in its block is a `u8`.
 const BLOCK: usize = 256;

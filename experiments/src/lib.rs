@@ -28,4 +28,5 @@ pub mod run;
 pub mod search;
 pub mod shard;
 pub mod study;
+pub mod sum;
 pub mod sweep;

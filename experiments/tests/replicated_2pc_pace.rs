@@ -5,7 +5,6 @@
 //! soon as a request comes.
 
 use checkers::{Property, Verdict};
-use protocols::workload::Workload;
 use protocols::{Observation, RunOutcome, Scenario};
 use sim_core::{Action, FaultPlan, NodeId, Trigger};
 
@@ -16,7 +15,7 @@ const VARIANTS: [&str; 2] = ["2pc-raft", "2pc-multipaxos"];
 fn study_run(protocol: &str, seed: u64, plan: FaultPlan) -> (Scenario, RunOutcome) {
     let mut s = Scenario::new(protocol, 3, 4, seed);
     let spec = protocols::catalog::lookup(protocol).unwrap();
-    s.workload = Workload::bank_for(spec, 3);
+    s.workload = spec.bank_workload(3);
     s.fault_horizon_us = 3_000_000;
     s.liveness_bound_us = Some(3_000_000);
     s.plan = plan;

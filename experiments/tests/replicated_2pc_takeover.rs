@@ -4,7 +4,6 @@
 //! and every property holds. The same crash of plain 2PC's coordinator blocks.
 
 use checkers::{Property, Verdict};
-use protocols::workload::Workload;
 use protocols::{Observation, Outcome, Scenario, TxnId};
 use sim_core::{Action, FaultPlan, NodeId, Trigger};
 
@@ -13,7 +12,7 @@ use sim_core::{Action, FaultPlan, NodeId, Trigger};
 fn crashed_at(protocol: &str, mark: &str, seed: u64) -> (Scenario, protocols::RunOutcome) {
     let mut s = Scenario::new(protocol, 3, 4, seed);
     let spec = protocols::catalog::lookup(protocol).unwrap();
-    s.workload = Workload::bank_for(spec, 3);
+    s.workload = spec.bank_workload(3);
     s.fault_horizon_us = 3_000_000;
     s.liveness_bound_us = Some(3_000_000);
     s.plan = FaultPlan::none().with(

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use crate::family::{Family, Roles, SettingsView, VariantSpec, unknown_name};
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::workload::Workload;
 
 /// Every protocol family, in the order studies and tables list them.
 pub const FAMILIES: &[Family] = &[
@@ -93,6 +94,18 @@ impl ProtocolSpec {
     /// Whether `property` (a checker property's name) applies to this protocol.
     pub fn has_property(&self, property: &str) -> bool {
         self.family.properties.contains(&property)
+    }
+
+    /// The bank workload searches, studies and sweeps run this protocol on with
+    /// `participants`: order sagas of [`Workload::ORDER_STEPS`] steps (fewer only if there are
+    /// fewer participants) for a saga protocol, since a 2-step saga never compensates more
+    /// than one step; transfers otherwise.
+    pub fn bank_workload(&self, participants: u32) -> Workload {
+        if self.has_property("saga-atomicity") {
+            Workload::order(Workload::ORDER_STEPS.min(participants))
+        } else {
+            Workload::bank()
+        }
     }
 
     /// Whether the protocol decides transactions (an atomic commit protocol or a saga), as

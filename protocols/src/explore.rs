@@ -44,6 +44,7 @@ use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
 use crate::client::ClientConfig;
 use crate::durable::TxnRecord;
+pub use crate::family::ExploreRequest;
 use crate::family::{Family, unknown_name};
 use crate::roles::Roles;
 use crate::scenario::{CommitProtocol, NodeView, Scenario, ScenarioError};
@@ -56,29 +57,6 @@ pub mod symmetry;
 
 /// Rounds every retry loop gets under exploration (see the module docs).
 pub const RETRIES: u32 = 1;
-
-/// What `commitlab explore` asks a family to explore.
-#[derive(Clone, Debug)]
-pub struct ExploreRequest<'a> {
-    /// One of the family's variants.
-    pub variant: &'a str,
-    /// Participants, transactions, seed (the rest as `run` takes it).
-    pub scenario: &'a Scenario,
-    /// The properties to check (empty: every property the family's explorer checks).
-    pub properties: &'a [String],
-    /// Replay these steps (a counterexample's) instead of searching: the report's verdict is
-    /// the replayed path's, its counterexample the steps up to the first violation.
-    pub replay: Option<&'a [String]>,
-    /// Reduce by symmetry over interchangeable participants (families that support it).
-    pub symmetry: bool,
-}
-
-impl<'a> ExploreRequest<'a> {
-    /// A search (no replay, no symmetry) of `variant` on `scenario`, checking `properties`.
-    pub fn new(variant: &'a str, scenario: &'a Scenario, properties: &'a [String]) -> Self {
-        ExploreRequest { variant, scenario, properties, replay: None, symmetry: false }
-    }
-}
 
 /// Searches `model` as `config` says, or replays `request`'s steps through it.
 pub fn search_or_replay<P, N>(

@@ -17,7 +17,6 @@
 use serde::{Deserialize, Serialize};
 use sim_core::{NodeId, Time};
 
-use crate::scenario::{RunReport, TxnObserved};
 use crate::txn::{Observation, Outcome, TxnId};
 
 /// One fact: what happened, where and when. Facts about the whole cluster (links, phases)
@@ -69,6 +68,14 @@ pub enum Happened {
     Ended,
 }
 
+/// An observation with when and where, in the shared vocabulary.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxnObserved {
+    pub time: Time,
+    pub node: NodeId,
+    pub obs: Observation,
+}
+
 impl RunFact {
     /// An observation as a fact.
     pub fn observed(o: &TxnObserved) -> RunFact {
@@ -105,30 +112,5 @@ impl FactRef<'_> {
             FactRef::Observed(o) => RunFact::observed(o),
             FactRef::Other(f) => f.clone(),
         }
-    }
-}
-
-impl RunReport {
-    /// Every fact of the run in the order it happened: the observations with the other facts
-    /// placed among them. The report's `liveness_phase` flag is authoritative: a report whose
-    /// flag is cleared reads as a run without a liveness phase (its start is left out).
-    pub fn facts(&self) -> impl Iterator<Item = FactRef<'_>> + '_ {
-        let live = self.liveness_phase;
-        let mut events = self
-            .events
-            .iter()
-            .filter(move |e| live || e.fact.what != Happened::LivenessPhaseBegan)
-            .peekable();
-        let mut observations = self.observations.iter().enumerate().peekable();
-        std::iter::from_fn(move || {
-            let next_obs = observations.peek().map(|(i, _)| *i);
-            match (events.peek(), next_obs) {
-                (Some(e), Some(i)) if e.after > i => {
-                    observations.next().map(|o| FactRef::Observed(o.1))
-                }
-                (Some(_), _) => events.next().map(|e| FactRef::Other(&e.fact)),
-                (None, _) => observations.next().map(|o| FactRef::Observed(o.1)),
-            }
-        })
     }
 }

@@ -11,7 +11,6 @@
 
 use sim_core::explore::{ExploreConfig, ExploreReport};
 
-pub use crate::explore::ExploreRequest;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 
 pub use crate::roles::{RoleSpec, Roles};
@@ -85,6 +84,29 @@ pub struct Family {
     /// own model (initial world, properties) and calls [`sim_core::explore::explore`].
     /// `None` for families not explorable yet.
     pub explore: Option<ExploreFn>,
+}
+
+/// What `commitlab explore` asks a family to explore.
+#[derive(Clone, Debug)]
+pub struct ExploreRequest<'a> {
+    /// One of the family's variants.
+    pub variant: &'a str,
+    /// Participants, transactions, seed (the rest as `run` takes it).
+    pub scenario: &'a Scenario,
+    /// The properties to check (empty: every property the family's explorer checks).
+    pub properties: &'a [String],
+    /// Replay these steps (a counterexample's) instead of searching: the report's verdict is
+    /// the replayed path's, its counterexample the steps up to the first violation.
+    pub replay: Option<&'a [String]>,
+    /// Reduce by symmetry over interchangeable participants (families that support it).
+    pub symmetry: bool,
+}
+
+impl<'a> ExploreRequest<'a> {
+    /// A search (no replay, no symmetry) of `variant` on `scenario`, checking `properties`.
+    pub fn new(variant: &'a str, scenario: &'a Scenario, properties: &'a [String]) -> Self {
+        ExploreRequest { variant, scenario, properties, replay: None, symmetry: false }
+    }
 }
 
 /// A family's type-erased entry into the explorer: what to explore (variant, scenario,

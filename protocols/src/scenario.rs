@@ -26,7 +26,8 @@ use sim_core::{
 use crate::client::ClientConfig;
 use crate::durable::{DiskView, TxnRecord, replay};
 pub use crate::error::ScenarioError;
-use crate::facts::{Happened, PlacedFact, RunFact};
+pub use crate::facts::TxnObserved;
+use crate::facts::{FactRef, Happened, PlacedFact, RunFact};
 use crate::roles::Roles;
 use crate::settings::{SettingValue, Settings};
 use crate::shared::Shared;
@@ -196,14 +197,6 @@ impl Scenario {
     }
 }
 
-/// An observation with when and where, in the shared vocabulary.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct TxnObserved {
-    pub time: Time,
-    pub node: NodeId,
-    pub obs: Observation,
-}
-
 /// The cluster at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -286,6 +279,29 @@ impl RunReport {
     /// Observations of `node`.
     pub fn observed_at(&self, node: NodeId) -> impl Iterator<Item = &Observation> {
         self.observations.iter().filter(move |o| o.node == node).map(|o| &o.obs)
+    }
+
+    /// Every fact of the run in the order it happened: the observations with the other facts
+    /// placed among them. The report's `liveness_phase` flag is authoritative: a report whose
+    /// flag is cleared reads as a run without a liveness phase (its start is left out).
+    pub fn facts(&self) -> impl Iterator<Item = FactRef<'_>> + '_ {
+        let live = self.liveness_phase;
+        let mut events = self
+            .events
+            .iter()
+            .filter(move |e| live || e.fact.what != Happened::LivenessPhaseBegan)
+            .peekable();
+        let mut observations = self.observations.iter().enumerate().peekable();
+        std::iter::from_fn(move || {
+            let next_obs = observations.peek().map(|(i, _)| *i);
+            match (events.peek(), next_obs) {
+                (Some(e), Some(i)) if e.after > i => {
+                    observations.next().map(|o| FactRef::Observed(o.1))
+                }
+                (Some(_), _) => events.next().map(|e| FactRef::Other(&e.fact)),
+                (None, _) => observations.next().map(|o| FactRef::Observed(o.1)),
+            }
+        })
     }
 }
 

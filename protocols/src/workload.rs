@@ -99,18 +99,6 @@ impl Workload {
         }
     }
 
-    /// The bank workload searches, studies and sweeps run `spec` on with `participants`:
-    /// order sagas of [`Workload::ORDER_STEPS`] steps (fewer only if there are fewer
-    /// participants) for a saga protocol, since a 2-step saga never compensates more than
-    /// one step; transfers otherwise.
-    pub fn bank_for(spec: &crate::catalog::ProtocolSpec, participants: u32) -> Workload {
-        if spec.has_property("saga-atomicity") {
-            Workload::order(Self::ORDER_STEPS.min(participants))
-        } else {
-            Workload::bank()
-        }
-    }
-
     pub fn validate(&self, participants: u32) -> Result<(), String> {
         match *self {
             Workload::Spread { keys_per_participant: 0 } => {

@@ -11,6 +11,7 @@ use protocols::{RunOutcome, Scenario};
 use serde::{Deserialize, Serialize};
 use sim_core::TraceLevel;
 
+use super::catching::run_catching;
 use super::property::Target;
 use super::runner::SearchStats;
 use crate::error::Result;
@@ -72,34 +73,6 @@ pub fn replay_spec(spec: &ProtocolSpec, scenario: &Scenario, target: Target) -> 
 
 /// The trace hash recorded for a run a panic cut short (its trace died with it).
 pub const PANICKED: &str = "panicked";
-
-/// Runs `scenario`; a panic inside a node (a protocol's own assertion) comes back as a
-/// `no-panic` violation naming the message, never as a crash of the tool.
-pub fn run_catching(
-    spec: &ProtocolSpec,
-    scenario: &Scenario,
-) -> Result<std::result::Result<RunOutcome, Violation>> {
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spec.run(scenario)));
-    match run {
-        Ok(outcome) => Ok(Ok(outcome?)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic with no message".into());
-            Ok(Err(Violation {
-                property: checkers::Property::NoPanic,
-                txn: None,
-                nodes: Vec::new(),
-                detail: format!("a node panicked: {message}"),
-                since: None,
-                waiting_on: None,
-                decisions: Vec::new(),
-            }))
-        }
-    }
-}
 
 impl Counterexample {
     pub fn new(

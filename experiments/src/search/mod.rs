@@ -1,6 +1,7 @@
 //! Searching fault plans for counterexamples, shrinking them to minimal ones, and the
 //! counterexample files `commitlab replay` reads.
 
+pub mod catching;
 pub mod corpus;
 pub mod counterexample;
 pub mod guided;

@@ -22,7 +22,7 @@ use sim_core::{Fault, FaultClass, FaultPlan, FaultSpace, NodeId, TraceLevel};
 
 use protocols::catalog::ProtocolSpec;
 use protocols::family::Settings;
-use protocols::workload::{VotePolicy, Workload};
+use protocols::workload::VotePolicy;
 use protocols::{Fact, Roles, RunOutcome, Scenario, TraceFact};
 
 use super::corpus::Run;
@@ -108,7 +108,7 @@ impl SearchConfig {
         let saga = self.participants >= 2
             && self.spec().is_ok_and(|spec| spec.has_property("saga-atomicity"));
         if let (true, Ok(spec)) = (saga || self.target == Target::Conservation, self.spec()) {
-            s.workload = Workload::bank_for(&spec, self.participants);
+            s.workload = spec.bank_workload(self.participants);
         }
         if let Some(p) = no_voter {
             s.votes = VotePolicy::always_no(NodeId(1 + p % self.participants));
@@ -283,7 +283,7 @@ pub fn judge(cfg: &SearchConfig, scenario: &Scenario) -> Result<bool> {
 
 /// [`judge`], and the run (none if a node panicked) for the search to learn from.
 fn judge_run(cfg: &SearchConfig, scenario: &Scenario) -> Result<(bool, Option<RunOutcome>)> {
-    let Ok(outcome) = super::counterexample::run_catching(&cfg.spec()?, scenario)? else {
+    let Ok(outcome) = super::catching::run_catching(&cfg.spec()?, scenario)? else {
         return Ok((true, None));
     };
     let report = &outcome.report;

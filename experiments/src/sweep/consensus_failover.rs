@@ -20,6 +20,7 @@ use serde::Serialize;
 use sim_core::{Action, FaultPlan, NodeId, TraceLevel, Trigger};
 
 use super::Options;
+use super::failover_plot::Point;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::metrics::mean;
@@ -269,7 +270,15 @@ pub fn run(opts: &Options, out: &mut impl Write) -> Result<Exit> {
     let rows = measure(opts)?;
     let csv = opts.out.join("consensus-failover.csv");
     let svg = opts.out.join("consensus-failover.svg");
-    let plot = super::failover_plot::unavailability(&rows)?;
+    let points: Vec<Point<'_>> = rows
+        .iter()
+        .map(|r| Point {
+            series: format!("{} @ {}", r.protocol, r.mark),
+            election_min_ms: r.election_min_ms,
+            mean_unavailable_ms: &r.mean_unavailable_ms,
+        })
+        .collect();
+    let plot = super::failover_plot::unavailability(&points)?;
     crate::csv_out::write_rows(&csv, &rows)?;
     crate::output::write_atomically(&svg, "the SVG plot", |w| w.write_all(plot.as_bytes()))?;
     writeln!(

@@ -1,26 +1,35 @@
 //! The failover sweep's figure: the unavailability clients see after the leader crashes,
-//! against the election timeout range, one line per protocol and crash mark. Drawn from the
-//! rows the CSV holds, so the figure never shows a number the CSV does not.
+//! against the election timeout range, one line per protocol and crash mark. The sweep hands
+//! it the points of the rows its CSV holds, so the figure never shows a number the CSV does
+//! not.
 
 use plotters::prelude::*;
 
-use super::consensus_failover::Row;
 use crate::error::Result;
 use crate::plot::plot_err;
 
+/// One point of the figure: a row of the sweep's CSV.
+pub struct Point<'a> {
+    /// The line it belongs to (protocol and crash mark).
+    pub series: String,
+    /// The election timeout's lower bound, in ms.
+    pub election_min_ms: u64,
+    /// The mean unavailability, as the CSV writes it (ms).
+    pub mean_unavailable_ms: &'a str,
+}
+
 /// Mean unavailability (ms) against the election timeout's lower bound (ms).
-pub fn unavailability(rows: &[Row]) -> Result<String> {
-    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for r in rows {
-        let name = format!("{} @ {}", r.protocol, r.mark);
-        let y: f64 = r.mean_unavailable_ms.parse().map_err(plot_err)?;
-        let point = (r.election_min_ms as f64, y);
-        match series.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, points)) => points.push(point),
-            None => series.push((name, vec![point])),
+pub fn unavailability(points: &[Point<'_>]) -> Result<String> {
+    let mut series: Vec<(&str, Vec<(f64, f64)>)> = Vec::new();
+    for p in points {
+        let y: f64 = p.mean_unavailable_ms.parse().map_err(plot_err)?;
+        let point = (p.election_min_ms as f64, y);
+        match series.iter_mut().find(|(n, _)| *n == p.series) {
+            Some((_, line)) => line.push(point),
+            None => series.push((&p.series, vec![point])),
         }
     }
-    let x_max = rows.iter().map(|r| r.election_min_ms).max().unwrap_or(1) as f64 * 1.1;
+    let x_max = points.iter().map(|p| p.election_min_ms).max().unwrap_or(1) as f64 * 1.1;
     let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max) * 1.15;
     let mut svg = String::new();
     {
@@ -44,7 +53,7 @@ pub fn unavailability(rows: &[Row]) -> Result<String> {
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
                 .map_err(plot_err)?
-                .label(name.clone())
+                .label(*name)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
                 });

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::Path;
 
 use protocols::Scenario;
-use protocols::workload::Workload;
 use serde::Serialize;
 use sim_core::{FaultClass, FaultSpace};
 
@@ -57,7 +56,7 @@ pub struct Row {
 pub fn scenario(protocol: &'static str, classes: &[FaultClass], seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, PARTICIPANTS, 6, seed);
     let spec = protocols::catalog::lookup(protocol).expect("the sweep's protocols exist");
-    s.workload = Workload::bank_for(spec, PARTICIPANTS);
+    s.workload = spec.bank_workload(PARTICIPANTS);
     s.max_in_flight = 2;
     s.fault_horizon_us = 3_000_000;
     s.liveness_bound_us = Some(3_000_000);

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::Path;
 
 use protocols::Scenario;
-use protocols::workload::Workload;
 use serde::Serialize;
 use sim_core::rng::{StreamDomain, exponential_us, stream};
 use sim_core::{Action, Fault, FaultPlan, NodeId, Trigger};
@@ -80,7 +79,7 @@ fn scenario(protocol: &str, mttr_ms: u64, seed: u64) -> Scenario {
     // More transactions than the window can hold: the client is never idle.
     let mut s = Scenario::new(protocol, PARTICIPANTS, 1_000_000, seed);
     let spec = protocols::catalog::lookup(protocol).expect("the sweep's protocols exist");
-    s.workload = Workload::bank_for(spec, PARTICIPANTS);
+    s.workload = spec.bank_workload(PARTICIPANTS);
     s.max_in_flight = IN_FLIGHT;
     s.fault_horizon_us = WINDOW_US;
     s.liveness_bound_us = None;

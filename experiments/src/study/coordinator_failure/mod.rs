@@ -14,7 +14,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use protocols::Scenario;
-use protocols::workload::Workload;
 use sim_core::{Action, FaultPlan, Trigger};
 
 use serde::{Deserialize, Serialize};
@@ -88,7 +87,7 @@ pub fn cells() -> Vec<Cell> {
 pub fn fault_free_scenario(protocol: &str, opts: &Options, seed: u64) -> Scenario {
     let mut s = Scenario::new(protocol, opts.participants, opts.txns, seed);
     let spec = protocols::catalog::lookup(protocol).expect("the study's protocols exist");
-    s.workload = Workload::bank_for(spec, opts.participants);
+    s.workload = spec.bank_workload(opts.participants);
     s.fault_horizon_us = FAULT_HORIZON_US;
     s.liveness_bound_us = Some(LIVENESS_BOUND_US);
     s
