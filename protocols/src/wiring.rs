@@ -132,7 +132,7 @@ macro_rules! replicated_log {
         /// The handlers the engine calls, as the replicated log's replica routes them.
         impl sim_core::Process<$proto> for Replica {
             fn on_start(&mut self, ctx: &mut sim_core::Context<'_, $proto>) {
-                $crate::consensus::replica::LogReplica::boot(self, ctx)
+                $crate::consensus::replica::LogReplica::on_log_start(self, ctx)
             }
             fn on_message(
                 &mut self,

@@ -15,7 +15,7 @@ use sim_core::{Context, NodeId, Protocol};
 
 use super::client::{KvMsg, KvWire};
 use super::kv::Kv;
-use super::wiring::LogTimer;
+use super::wiring::{LogConfig, LogTimer};
 use super::{KvResult, Op, OpId};
 use crate::txn::Observation;
 
@@ -36,6 +36,18 @@ impl<C, L> Role<C, L> {
             Role::Follower { leader } => *leader,
             Role::Candidate(_) => None,
         }
+    }
+
+    /// Follows `leader` (if known); a leader stops its heartbeat.
+    pub fn follow<P: Protocol<Timer = LogTimer>>(
+        &mut self,
+        ctx: &mut Context<'_, P>,
+        leader: Option<NodeId>,
+    ) {
+        if self.leading().is_some() {
+            ctx.cancel_timer(LogTimer::Heartbeat);
+        }
+        *self = Role::Follower { leader };
     }
 
     /// The leader's state, if this replica leads.
@@ -110,8 +122,16 @@ pub fn apply_entry<P: Protocol<Obs = Observation>>(
 /// as `sim_core::Process` by [`crate::replicated_log!`]) and what a process hosting the
 /// replica reads (`crate::replicated_2pc`'s transaction manager runs on top of one).
 pub trait LogReplica<P: KvWire<Timer = LogTimer>> {
-    /// The replica boots (fresh, or recovered from its disk).
-    fn boot(&mut self, ctx: &mut Context<'_, P>);
+    /// The family's broken behaviours.
+    type Broken;
+    fn config(&self) -> &LogConfig<Self::Broken>;
+    /// What the replica does at boot before it arms its election timer (fresh, or recovered
+    /// from its disk): nothing unless its disk holds what its state machine is rebuilt from.
+    fn recover(&mut self, _ctx: &mut Context<'_, P>) {}
+    /// The answer to a message from a replica of an older term (ballot, epoch) that this one
+    /// refuses to act on, telling the sender of the newer one; `None`: [`Self::step`] takes
+    /// the message.
+    fn refusal(&self, msg: &P::Msg) -> Option<P::Msg>;
     /// A message of the log's own protocol (the client's requests go to [`Self::on_request`]).
     fn step(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg);
     /// A client asks for `op`.
@@ -125,13 +145,23 @@ pub trait LogReplica<P: KvWire<Timer = LogTimer>> {
     /// The state machine: every committed entry applied, in log order.
     fn state_machine(&self) -> &Kv;
 
+    /// Boots the replica: recovers, then waits an election timeout for a leader.
+    fn on_log_start(&mut self, ctx: &mut Context<'_, P>) {
+        self.recover(ctx);
+        self.config().arm_election(ctx);
+    }
+
     /// Routes a message: the client's requests to [`Self::on_request`], the log's own to
-    /// [`Self::step`]; replies and redirects are the client's, not a replica's.
+    /// [`Self::step`] unless refused; replies and redirects are the client's, not a
+    /// replica's.
     fn on_log_message(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg) {
         match P::unwrap_msg(msg) {
             Ok(KvMsg::Request { op }) => self.on_request(ctx, from, op),
             Ok(KvMsg::Reply { .. } | KvMsg::Redirect { .. }) => {}
-            Err(msg) => self.step(ctx, from, msg),
+            Err(msg) => match self.refusal(&msg) {
+                Some(answer) => ctx.send(from, answer),
+                None => self.step(ctx, from, msg),
+            },
         }
     }
 

@@ -147,17 +147,6 @@ pub enum Record {
 }
 
 impl Msg {
-    /// The ballot of what a proposer sends the acceptors (phase 1a, phase 2a, its
-    /// heartbeat): an acceptor that promised a higher ballot refuses it.
-    pub fn proposer_ballot(&self) -> Option<Ballot> {
-        match self {
-            Msg::Prepare { ballot, .. }
-            | Msg::Accept { ballot, .. }
-            | Msg::Heartbeat { ballot, .. } => Some(*ballot),
-            _ => None,
-        }
-    }
-
     /// How diagrams label the message.
     pub fn label(&self) -> String {
         match self {

@@ -107,19 +107,33 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica reads.
 impl LogReplica<MultiPaxos> for Replica {
-    fn boot(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    type Broken = BrokenMultiPaxos;
+
+    fn config(&self) -> &MultiPaxosConfig {
+        &self.config
+    }
+
+    /// The state machine is rebuilt from the chosen values on disk.
+    fn recover(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
         self.apply(ctx);
-        self.config.arm_election(ctx);
+    }
+
+    /// The acceptor refuses what a proposer sends the acceptors (phase 1a, phase 2a, its
+    /// heartbeat) in a ballot lower than one it promised.
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::Prepare { ballot, .. }
+            | Msg::Accept { ballot, .. }
+            | Msg::Heartbeat { ballot, .. }
+                if ballot < self.promised =>
+            {
+                Some(Msg::Nack { promised: self.promised })
+            }
+            _ => None,
+        }
     }
 
     fn step(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
-        // The acceptor refuses a proposer that promised less than it did.
-        if let Some(ballot) = msg.proposer_ballot()
-            && ballot < self.promised
-        {
-            ctx.send(from, Msg::Nack { promised: self.promised });
-            return;
-        }
         match msg {
             Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Prepare { ballot, from: slot } => self.on_prepare(ctx, from, ballot, slot),
@@ -216,14 +230,6 @@ impl Replica {
         debug_assert!(ballot > self.promised, "{}: promises only go up", self.id);
         self.promised = ballot;
         ctx.persist(Record::Promised { ballot });
-    }
-
-    /// Follows `leader` (if known): a leader or candidate of a lower ballot gives up.
-    fn follow(&mut self, ctx: &mut Context<'_, MultiPaxos>, leader: Option<NodeId>) {
-        if self.leader_ballot().is_some() {
-            ctx.cancel_timer(Timer::Heartbeat);
-        }
-        self.role = Role::Follower { leader };
     }
 
     // --- Phase 1: a new leader ----------------------------------------------------------
@@ -381,7 +387,7 @@ impl Replica {
     ) {
         if ballot > self.promised {
             self.promise(ctx, ballot);
-            self.follow(ctx, None);
+            self.role.follow(ctx, None);
         }
         // Give the candidate time to finish phase 1 before standing ourselves.
         self.config.arm_election(ctx);
@@ -405,7 +411,7 @@ impl Replica {
         if ballot > self.promised || self.leader_ballot().is_some_and(|b| b < ballot) {
             // The Accepted record below forces the promise with it.
             self.promised = ballot;
-            self.follow(ctx, Some(to));
+            self.role.follow(ctx, Some(to));
         }
         if let Role::Follower { leader } = &mut self.role {
             *leader = Some(to);
@@ -429,7 +435,7 @@ impl Replica {
         if ballot > self.promised {
             self.promise(ctx, ballot);
         }
-        self.follow(ctx, Some(to));
+        self.role.follow(ctx, Some(to));
         self.config.arm_election(ctx);
         if self.applied < applied {
             ctx.send(to, Msg::Learn { from: self.applied + 1 });
@@ -441,7 +447,7 @@ impl Replica {
     fn on_nack(&mut self, ctx: &mut Context<'_, MultiPaxos>, promised: Ballot) {
         if promised > self.promised {
             self.promise(ctx, promised);
-            self.follow(ctx, None);
+            self.role.follow(ctx, None);
         }
     }
 }

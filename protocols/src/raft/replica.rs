@@ -83,8 +83,23 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica reads.
 impl LogReplica<Raft> for Replica {
-    fn boot(&mut self, ctx: &mut Context<'_, Raft>) {
-        self.config.arm_election(ctx);
+    type Broken = BrokenRaft;
+
+    fn config(&self) -> &RaftConfig {
+        &self.config
+    }
+
+    /// A request for votes or entries of an older term is refused (§5.1).
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::RequestVote { term, .. } if term < self.term => {
+                Some(Msg::Vote { term: self.term, granted: false })
+            }
+            Msg::AppendEntries { term, .. } if term < self.term => {
+                Some(Msg::AppendReply { term: self.term, ok: false, index: 0 })
+            }
+            _ => None,
+        }
     }
 
     fn step(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
@@ -196,10 +211,7 @@ impl Replica {
         if term > self.term {
             self.set_hard_state(ctx, term, None);
         }
-        if self.is_leader() {
-            ctx.cancel_timer(Timer::Heartbeat);
-        }
-        self.role = Role::Follower { leader };
+        self.role.follow(ctx, leader);
     }
 
     fn on_request_vote(
@@ -317,10 +329,6 @@ impl Replica {
         entries: &[Entry],
         leader_commit: u64,
     ) {
-        if term < self.term {
-            ctx.send(from, Msg::AppendReply { term: self.term, ok: false, index: 0 });
-            return;
-        }
         self.step_down(ctx, term, Some(from));
         self.config.arm_election(ctx);
         if prev_index > self.last_index() || self.term_at(prev_index) != prev_term {

@@ -175,20 +175,6 @@ pub enum Record {
 }
 
 impl Msg {
-    /// The epoch of what a (prospective) leader sends to be followed in it: `NEWEPOCH`,
-    /// `NEWLEADER`, `PROPOSAL` and its heartbeat. A replica that accepted a later epoch
-    /// answers it with `NewerEpoch`. (`COMMIT` is not answered: a follower acts on it only in
-    /// the epoch it follows.)
-    pub fn leader_epoch(&self) -> Option<u64> {
-        match self {
-            Msg::NewEpoch { epoch, .. }
-            | Msg::NewLeader { epoch, .. }
-            | Msg::Proposal { epoch, .. }
-            | Msg::Heartbeat { epoch, .. } => Some(*epoch),
-            _ => None,
-        }
-    }
-
     /// How diagrams label the message.
     pub fn label(&self) -> String {
         match self {

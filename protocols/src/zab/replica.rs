@@ -123,17 +123,30 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica would read.
 impl LogReplica<Zab> for Replica {
-    fn boot(&mut self, ctx: &mut Context<'_, Zab>) {
-        self.config.arm_election(ctx);
+    type Broken = BrokenZab;
+
+    fn config(&self) -> &ZabConfig {
+        &self.config
+    }
+
+    /// A replica that accepted a later epoch refuses what a (prospective) leader of an older
+    /// one sends to be followed in it: `NEWEPOCH`, `NEWLEADER`, `PROPOSAL` and its heartbeat.
+    /// (`COMMIT` is not answered: a follower acts on it only in the epoch it follows.)
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::NewEpoch { epoch, .. }
+            | Msg::NewLeader { epoch, .. }
+            | Msg::Proposal { epoch, .. }
+            | Msg::Heartbeat { epoch, .. }
+                if epoch < self.accepted_epoch =>
+            {
+                Some(Msg::NewerEpoch { accepted_epoch: self.accepted_epoch })
+            }
+            _ => None,
+        }
     }
 
     fn step(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, msg: Msg) {
-        if let Some(epoch) = msg.leader_epoch()
-            && epoch < self.accepted_epoch
-        {
-            ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
-            return;
-        }
         match msg {
             Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Elect { current_epoch, last_zxid } => {
