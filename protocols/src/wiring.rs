@@ -63,49 +63,109 @@ macro_rules! kv_wire {
     };
 }
 
-/// Wires the replicated log `$proto` as the protocol family `$name`: its replica is
-/// `$replica` (built by `$replica::new(&Shared<LogConfig<$broken>>, NodeId, &[$record])`),
-/// its variants `$variants` (each with the broken behaviour it plants), its replicas' crash
-/// points `$points`, the properties it is judged on `$properties` and those `commitlab
-/// explore` checks `$explored` ([`crate::consensus::explore`]). Emits the key-value client's envelope ([`kv_wire!`]), `pub type Node`,
-/// the runner's [`crate::scenario::CommitProtocol`], a [`crate::durable::TxnRecord`] that finds
-/// no transaction in `$record` (a replica's disk holds none), and `pub const FAMILY`.
+/// Wires the replicated log `$proto` as the protocol family `$name`, from the names its module
+/// defines by convention: `Msg` (with a `label()` for diagrams and a `Kv` variant for the
+/// client's messages), `Record`, and `Replica` (a [`crate::consensus::replica::LogReplica`]
+/// built by `Replica::new(&Shared<$config>, NodeId, &[Record])`, whose crash points are
+/// `replica::Point`). Declares the family's broken behaviours as the enum `$broken`, each with
+/// the variant that plants it, after the correct variant (named as the family, summarised
+/// `$correct_summary`); its configuration
+/// `$config`; the properties it is judged on `$properties` and those `commitlab explore`
+/// checks `$explored` ([`crate::consensus::explore`]). Emits the protocol's types
+/// (`Timer`: [`crate::consensus::wiring::LogTimer`]), the key-value client's envelope
+/// ([`kv_wire!`]), the replica's `sim_core::Process`, `pub type Node`, the runner's
+/// [`crate::scenario::CommitProtocol`], a [`crate::durable::TxnRecord`] that finds no
+/// transaction in `Record` (a replica's disk holds none), `REPLICA_POINTS` and
+/// `pub const FAMILY`.
 #[macro_export]
 macro_rules! replicated_log {
     (
         family: $name:literal,
         protocol: $proto:ident,
-        msg: $msg:ident,
-        timer: $timer:ident,
-        record: $record:ident,
-        replica: $replica:ident,
-        broken: $broken:ty,
-        variants: $variants:ident,
-        crash_points: $points:expr,
+        config: $config:ident,
         properties: $properties:expr,
-        explored: $explored:expr $(,)?
+        explored: $explored:expr,
+        correct: $correct_summary:literal,
+        $(#[$broken_meta:meta])*
+        broken: $broken:ident {
+            $($(#[$meta:meta])* $bug:ident: $variant:literal => $summary:literal),+ $(,)?
+        } $(,)?
     ) => {
-        $crate::kv_wire!($proto, $msg, $timer);
+        pub use $crate::consensus::wiring::LogTimer as Timer;
+
+        impl sim_core::Protocol for $proto {
+            type Msg = Msg;
+            type Timer = Timer;
+            type Record = Record;
+            type Obs = $crate::txn::Observation;
+
+            fn label_msg(msg: &Msg) -> String {
+                msg.label()
+            }
+        }
+
+        $crate::kv_wire!($proto, Msg, Timer);
+
+        $(#[$broken_meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum $broken {
+            $($(#[$meta])* $bug,)+
+        }
+
+        #[doc = concat!("The configuration of a ", $name, " cluster.")]
+        pub type $config = $crate::consensus::wiring::LogConfig<$broken>;
+
+        const VARIANTS: &[($crate::family::VariantSpec, Option<$broken>)] = &[
+            ($crate::family::VariantSpec::new($name, true, $correct_summary), None),
+            $((
+                $crate::family::VariantSpec::new($variant, false, $summary),
+                Some($broken::$bug),
+            ),)+
+        ];
+
+        /// A replica's crash points (a family hosting the replica declares them).
+        pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
+
+        /// The handlers the engine calls, as the replicated log's replica routes them.
+        impl sim_core::Process<$proto> for Replica {
+            fn on_start(&mut self, ctx: &mut sim_core::Context<'_, $proto>) {
+                $crate::consensus::replica::LogReplica::on_log_start(self, ctx)
+            }
+            fn on_message(
+                &mut self,
+                ctx: &mut sim_core::Context<'_, $proto>,
+                from: sim_core::NodeId,
+                msg: Msg,
+            ) {
+                $crate::consensus::replica::LogReplica::on_log_message(self, ctx, from, msg)
+            }
+            fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, $proto>, timer: Timer) {
+                $crate::consensus::replica::LogReplica::on_log_timer(self, ctx, timer)
+            }
+        }
 
         /// One node of the cluster: a replica or the key-value client.
-        pub type Node = $crate::consensus::wiring::ConsensusNode<$replica>;
+        pub type Node = $crate::consensus::wiring::ConsensusNode<Replica>;
 
         impl $crate::scenario::CommitProtocol for $proto {
             type Node = Node;
-            type Config = $crate::consensus::wiring::LogConfig<$broken>;
+            type Config = $config;
             fn build(
                 config: &$crate::shared::Shared<Self::Config>,
                 id: sim_core::NodeId,
-                boot: sim_core::Boot<'_, $record>,
+                boot: sim_core::Boot<'_, Record>,
             ) -> Node {
                 let recovered = boot.is_recovery();
                 Node::build(id, config.replicas, &config.client, recovered, || {
-                    $replica::new(config, id, boot.disk())
+                    Replica::new(config, id, boot.disk())
                 })
             }
         }
 
-        impl $crate::durable::TxnRecord for $record {
+        impl $crate::durable::TxnRecord for Record {
             fn prepared(&self) -> Option<($crate::txn::TxnId, &[$crate::txn::Write])> {
                 None
             }
@@ -115,26 +175,26 @@ macro_rules! replicated_log {
         }
 
         const ROLES: &[$crate::family::RoleSpec] =
-            &$crate::consensus::wiring::replica_roles($points);
+            &$crate::consensus::wiring::replica_roles(replica::Point::NAMES);
 
         /// The family, as data.
         pub const FAMILY: $crate::family::Family = $crate::consensus::wiring::log_family(
             $name,
-            || $variants.iter().map(|v| v.0).collect(),
+            || VARIANTS.iter().map(|v| v.0).collect(),
             ROLES,
             $properties,
             |scenario| $crate::consensus::wiring::replica_layout(ROLES, scenario),
             |variant, scenario| {
                 $crate::consensus::wiring::run_log::<$proto, $broken>(
-                    $variants,
+                    VARIANTS,
                     FAMILY.layout,
                     variant,
                     scenario,
                 )
             },
             |request, config| {
-                $crate::consensus::explore::explore::<$proto, $replica, $broken>(
-                    &FAMILY, $variants, $explored, request, config,
+                $crate::consensus::explore::explore::<$proto, Replica, $broken>(
+                    &FAMILY, VARIANTS, $explored, request, config,
                 )
             },
         );

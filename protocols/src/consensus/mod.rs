@@ -13,6 +13,7 @@
 pub mod client;
 pub mod explore;
 pub mod kv;
+pub mod replica;
 pub mod wiring;
 
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@
 //! and its variants.
 
 use serde::{Deserialize, Serialize};
-use sim_core::{Context, Duration, NodeId, Process, SimRng};
+use sim_core::{Context, Duration, NodeId, Process, Protocol, SimRng};
 
 use super::client::{KvClient, KvClientConfig, KvTimer, KvWire};
 use crate::backoff::Backoff;
@@ -132,15 +132,25 @@ impl<B> LogConfig<B> {
         broken: Option<B>,
     ) -> Result<LogConfig<B>, ScenarioError> {
         let t = Timeouts::of(timing, &scenario.family)?;
-        Ok(LogConfig {
-            replicas: scenario.participants,
+        Ok(LogConfig::new(scenario.participants, &t, client_config(scenario, timing), broken))
+    }
+
+    /// A cluster of `replicas` timed by `t`, with `client`, planting `broken`.
+    pub fn new(
+        replicas: u32,
+        t: &Timeouts,
+        client: KvClientConfig,
+        broken: Option<B>,
+    ) -> LogConfig<B> {
+        LogConfig {
+            replicas,
             election_min_us: t.election_min_us,
             election_max_us: t.election_max_us,
             heartbeat_us: t.heartbeat_us,
             batch_max: BATCH_MAX,
             broken,
-            client: client_config(scenario, timing),
-        })
+            client,
+        }
     }
 
     /// Replicas in a majority: any two majorities share one.
@@ -152,6 +162,17 @@ impl<B> LogConfig<B> {
     pub fn election_timeout(&self, rng: &mut SimRng) -> Duration {
         let us = sim_core::rng::uniform_u64(rng, self.election_min_us, self.election_max_us);
         Duration::from_us(us)
+    }
+
+    /// Arms the replica's election timer with a fresh timeout.
+    pub fn arm_election<P: Protocol<Timer = LogTimer>>(&self, ctx: &mut Context<'_, P>) {
+        let after = self.election_timeout(ctx.rng());
+        ctx.set_timer(after, LogTimer::Election);
+    }
+
+    /// Every replica but `me`.
+    pub fn others(&self, me: NodeId) -> impl Iterator<Item = NodeId> + use<B> {
+        (0..self.replicas).map(NodeId).filter(move |&n| n != me)
     }
 }
 

@@ -39,14 +39,9 @@
 mod replica;
 
 use serde::{Deserialize, Serialize};
-use sim_core::Protocol;
 
 use crate::consensus::Op;
 use crate::consensus::client::KvMsg;
-use crate::consensus::wiring::LogConfig;
-pub use crate::consensus::wiring::LogTimer as Timer;
-use crate::family::VariantSpec;
-use crate::txn::Observation;
 
 pub use replica::Replica;
 
@@ -151,14 +146,10 @@ pub enum Record {
     Chosen { slot: u64, entry: Entry },
 }
 
-impl Protocol for MultiPaxos {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-
-    fn label_msg(msg: &Msg) -> String {
-        match msg {
+impl Msg {
+    /// How diagrams label the message.
+    pub fn label(&self) -> String {
+        match self {
             Msg::Kv(m) => m.label(),
             Msg::Prepare { ballot, from } => format!("PREPARE {ballot} from {from}"),
             Msg::Promise { ballot, accepted } => format!("PROMISE {ballot} x{}", accepted.len()),
@@ -172,49 +163,17 @@ impl Protocol for MultiPaxos {
     }
 }
 
-/// Textbook mistakes, for the checkers to catch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BrokenMultiPaxos {
-    /// A new leader proposes its own no-op where phase 1b reported accepted values.
-    IgnoresAccepted,
-}
-
-/// The configuration of a MultiPaxos cluster.
-pub type MultiPaxosConfig = LogConfig<BrokenMultiPaxos>;
-
-const VARIANTS: &[(VariantSpec, Option<BrokenMultiPaxos>)] = &[
-    (
-        VariantSpec::new(
-            "multi-paxos",
-            true,
-            "Multi-Paxos: stable leader, phase 1 once for all open slots, KV client",
-        ),
-        None,
-    ),
-    (
-        VariantSpec::new(
-            "broken-multipaxos-ignores-accepted",
-            false,
-            "BROKEN: a new leader proposes its own value despite phase 1b reports",
-        ),
-        Some(BrokenMultiPaxos::IgnoresAccepted),
-    ),
-];
-
-/// A replica's crash points (a family hosting the replica declares them).
-pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
-
 crate::replicated_log! {
     family: "multi-paxos",
     protocol: MultiPaxos,
-    msg: Msg,
-    timer: Timer,
-    record: Record,
-    replica: Replica,
-    broken: BrokenMultiPaxos,
-    variants: VARIANTS,
-    crash_points: replica::Point::NAMES,
+    config: MultiPaxosConfig,
     properties: crate::consensus::CONSENSUS_PROPERTIES,
     explored: crate::consensus::explore::SLOT_EXPLORED,
+    correct: "Multi-Paxos: stable leader, phase 1 once for all open slots, KV client",
+    /// Textbook mistakes, for the checkers to catch.
+    broken: BrokenMultiPaxos {
+        /// A new leader proposes its own no-op where phase 1b reported accepted values.
+        IgnoresAccepted: "broken-multipaxos-ignores-accepted" =>
+            "BROKEN: a new leader proposes its own value despite phase 1b reports",
+    },
 }

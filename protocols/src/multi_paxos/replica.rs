@@ -9,9 +9,9 @@ use sim_core::{Context, Duration, NodeId};
 use super::{
     Accepted, Ballot, BrokenMultiPaxos, Entry, Msg, MultiPaxos, MultiPaxosConfig, Record, Timer,
 };
-use crate::consensus::client::KvMsg;
+use crate::consensus::Op;
 use crate::consensus::kv::Kv;
-use crate::consensus::{Op, OpId};
+use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -30,31 +30,31 @@ struct Proposal {
     acks: BTreeSet<NodeId>,
 }
 
+/// The proposer's role: following, a candidate in phase 1, or the leader in phase 2.
+type Role = crate::consensus::replica::Role<Candidate, Leader>;
+
+/// Phase 1 of `ballot` for every slot from `from` on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Role {
-    Follower {
-        leader: Option<NodeId>,
-    },
-    /// Phase 1 of `ballot` for every slot from `from` on.
-    Candidate {
-        ballot: Ballot,
-        from: u64,
-        promised_by: BTreeSet<NodeId>,
-        /// Per slot: the highest-ballot value the promises reported.
-        reports: BTreeMap<u64, (Ballot, Entry)>,
-    },
-    Leader {
-        ballot: Ballot,
-        /// The slot the next client operation goes to.
-        next_slot: u64,
-        /// `next_slot` at the last heartbeat: a proposal below it that is still open at the
-        /// next heartbeat went unanswered for a whole heartbeat period, and is re-sent.
-        next_slot_at_tick: u64,
-        /// Slots proposed in this ballot and not yet chosen.
-        proposals: BTreeMap<u64, Proposal>,
-        /// Operations whose client waits for this leader's answer.
-        waiting: BTreeMap<OpId, NodeId>,
-    },
+struct Candidate {
+    ballot: Ballot,
+    from: u64,
+    promised_by: BTreeSet<NodeId>,
+    /// Per slot: the highest-ballot value the promises reported.
+    reports: BTreeMap<u64, (Ballot, Entry)>,
+}
+
+/// Phase 2 of `ballot`, one slot per client operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Leader {
+    ballot: Ballot,
+    /// The slot the next client operation goes to.
+    next_slot: u64,
+    /// `next_slot` at the last heartbeat: a proposal below it that is still open at the next
+    /// heartbeat went unanswered for a whole heartbeat period, and is re-sent.
+    next_slot_at_tick: u64,
+    /// Slots proposed in this ballot and not yet chosen.
+    proposals: BTreeMap<u64, Proposal>,
+    waiting: Waiting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -104,43 +104,38 @@ impl Replica {
     }
 }
 
-/// What a process hosting the replica reads (`crate::replicated_2pc`'s transaction manager
-/// runs on top of it): whom it follows, and its state machine.
-impl Replica {
-    /// This replica if it leads, the leader it follows if it knows one, else `None`.
-    pub fn leader(&self) -> Option<NodeId> {
-        match self.role {
-            Role::Leader { .. } => Some(self.id),
-            Role::Follower { leader } => leader,
-            Role::Candidate { .. } => None,
-        }
+/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
+/// and what a process hosting the replica reads.
+impl LogReplica<MultiPaxos> for Replica {
+    type Broken = BrokenMultiPaxos;
+
+    fn config(&self) -> &MultiPaxosConfig {
+        &self.config
     }
 
-    /// The state machine: every committed entry applied, in log order.
-    pub fn state_machine(&self) -> &Kv {
-        &self.kv
-    }
-}
-
-/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
-impl sim_core::Process<MultiPaxos> for Replica {
-    fn on_start(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    /// The state machine is rebuilt from the chosen values on disk.
+    fn recover(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
         self.apply(ctx);
-        self.arm_election(ctx);
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>, timer: Timer) {
-        match timer {
-            Timer::Election => self.on_election_timeout(ctx),
-            Timer::Heartbeat => self.on_heartbeat_timer(ctx),
-            Timer::Kv(t) => debug_assert!(false, "{}: a replica got client timer {t:?}", self.id),
+    /// The acceptor refuses what a proposer sends the acceptors (phase 1a, phase 2a, its
+    /// heartbeat) in a ballot lower than one it promised.
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::Prepare { ballot, .. }
+            | Msg::Accept { ballot, .. }
+            | Msg::Heartbeat { ballot, .. }
+                if ballot < self.promised =>
+            {
+                Some(Msg::Nack { promised: self.promised })
+            }
+            _ => None,
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
-            Msg::Kv(_) => {} // replies and redirects are the client's
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Prepare { ballot, from: slot } => self.on_prepare(ctx, from, ballot, slot),
             Msg::Promise { ballot, accepted } => self.on_promise(ctx, from, ballot, &accepted),
             Msg::Accept { ballot, slot, entry } => self.on_accept(ctx, from, ballot, slot, entry),
@@ -156,45 +151,31 @@ impl sim_core::Process<MultiPaxos> for Replica {
             Msg::Learn { from: slot } => self.on_learn(ctx, from, slot),
         }
     }
-}
 
-impl Replica {
-    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
-        let me = self.id;
-        (0..self.config.replicas).map(NodeId).filter(move |&n| n != me)
-    }
-
-    fn arm_election(&self, ctx: &mut Context<'_, MultiPaxos>) {
-        let after = self.config.election_timeout(ctx.rng());
-        ctx.set_timer(after, Timer::Election);
-    }
-
-    fn leader_ballot(&self) -> Option<Ballot> {
-        match self.role {
-            Role::Leader { ballot, .. } => Some(ballot),
-            _ => None,
+    fn on_request(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, op: Op) {
+        let Role::Leader(l) = &mut self.role else {
+            redirect(ctx, from, &op, self.role.leader(self.id));
+            return;
+        };
+        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+            return;
         }
-    }
-
-    /// Promises `ballot` (higher than any promised) and forces the promise.
-    fn promise(&mut self, ctx: &mut Context<'_, MultiPaxos>, ballot: Ballot) {
-        debug_assert!(ballot > self.promised, "{}: promises only go up", self.id);
-        self.promised = ballot;
-        ctx.persist(Record::Promised { ballot });
-    }
-
-    /// Follows `leader` (if known): a leader or candidate of a lower ballot gives up.
-    fn follow(&mut self, ctx: &mut Context<'_, MultiPaxos>, leader: Option<NodeId>) {
-        if self.leader_ballot().is_some() {
-            ctx.cancel_timer(Timer::Heartbeat);
+        let carries = |e: &Entry| e.op.is_some_and(|o| o.id == op.id);
+        let open = l.proposals.values().any(|p| carries(&p.entry))
+            || self.chosen.range(self.applied + 1..).any(|(_, e)| carries(e));
+        if open {
+            return; // a retry of an operation already in the log: its applying will answer
         }
-        self.role = Role::Follower { leader };
+        let slot = l.next_slot;
+        l.next_slot += 1;
+        let entry = Entry { term: l.ballot.number(self.config.replicas), op: Some(op) };
+        self.propose(ctx, slot, entry);
     }
 
-    // --- Phase 1: a new leader ----------------------------------------------------------
-
+    /// Phase 1 of a ballot above any this replica promised, for every slot not known
+    /// chosen.
     fn on_election_timeout(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
         if self.leader_ballot().is_some() {
             return;
         }
@@ -204,11 +185,54 @@ impl Replica {
         // Every slot through `applied` is chosen and known: phase 1 covers the rest.
         let from = self.applied + 1;
         let reports = self.accepted.range(from..).map(|(&s, &v)| (s, v)).collect();
-        self.role =
-            Role::Candidate { ballot, from, promised_by: BTreeSet::from([self.id]), reports };
-        ctx.broadcast(self.others(), Msg::Prepare { ballot, from });
+        let promised_by = BTreeSet::from([self.id]);
+        self.role = Role::Candidate(Candidate { ballot, from, promised_by, reports });
+        ctx.broadcast(self.config.others(self.id), Msg::Prepare { ballot, from });
         self.count_promises(ctx);
     }
+
+    /// Asserts leadership, and re-sends the proposals that went unanswered for a whole
+    /// heartbeat period (their messages were lost): a proposal younger than that is not
+    /// re-sent, so a fault-free command costs one Accept per replica, however the heartbeat
+    /// falls.
+    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+        let Role::Leader(l) = &self.role else { return };
+        let (ballot, next_slot) = (l.ballot, l.next_slot);
+        let others = || self.config.others(self.id);
+        ctx.broadcast(others(), Msg::Heartbeat { ballot, applied: self.applied });
+        let overdue = l.proposals.range(..l.next_slot_at_tick);
+        for (&slot, p) in overdue.take(self.config.batch_max as usize) {
+            let missing = others().filter(|n| !p.acks.contains(n));
+            ctx.broadcast(missing, Msg::Accept { ballot, slot, entry: p.entry });
+        }
+        if let Role::Leader(l) = &mut self.role {
+            l.next_slot_at_tick = next_slot;
+        }
+        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+    }
+
+    fn leader(&self) -> Option<NodeId> {
+        self.role.leader(self.id)
+    }
+
+    fn state_machine(&self) -> &Kv {
+        &self.kv
+    }
+}
+
+impl Replica {
+    fn leader_ballot(&self) -> Option<Ballot> {
+        self.role.leading().map(|l| l.ballot)
+    }
+
+    /// Promises `ballot` (higher than any promised) and forces the promise.
+    fn promise(&mut self, ctx: &mut Context<'_, MultiPaxos>, ballot: Ballot) {
+        debug_assert!(ballot > self.promised, "{}: promises only go up", self.id);
+        self.promised = ballot;
+        ctx.persist(Record::Promised { ballot });
+    }
+
+    // --- Phase 1: a new leader ----------------------------------------------------------
 
     fn on_promise(
         &mut self,
@@ -217,14 +241,12 @@ impl Replica {
         ballot: Ballot,
         accepted: &[Accepted],
     ) {
-        let Role::Candidate { ballot: mine, promised_by, reports, .. } = &mut self.role else {
-            return;
-        };
-        if *mine != ballot || !promised_by.insert(from) {
+        let Role::Candidate(c) = &mut self.role else { return };
+        if c.ballot != ballot || !c.promised_by.insert(from) {
             return; // a stale or repeated promise
         }
         for a in accepted {
-            let r = reports.entry(a.slot).or_insert((a.ballot, a.entry));
+            let r = c.reports.entry(a.slot).or_insert((a.ballot, a.entry));
             if a.ballot > r.0 {
                 *r = (a.ballot, a.entry);
             }
@@ -233,16 +255,15 @@ impl Replica {
     }
 
     fn count_promises(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
-        let Role::Candidate { promised_by, .. } = &self.role else { return };
-        if promised_by.len() < self.config.majority() {
+        let majority = self.config.majority();
+        if !matches!(&self.role, Role::Candidate(c) if c.promised_by.len() >= majority) {
             return;
         }
-        let Role::Candidate { ballot, from, reports, .. } =
+        if let Role::Candidate(c) =
             std::mem::replace(&mut self.role, Role::Follower { leader: None })
-        else {
-            unreachable!("checked above")
-        };
-        self.become_leader(ctx, ballot, from, &reports);
+        {
+            self.become_leader(ctx, c.ballot, c.from, &c.reports);
+        }
     }
 
     /// Phase 1 succeeded: re-propose what was reported (the highest ballot's value per slot),
@@ -262,13 +283,13 @@ impl Replica {
             .flatten()
             .copied()
             .fold(from - 1, u64::max);
-        self.role = Role::Leader {
+        self.role = Role::Leader(Leader {
             ballot,
             next_slot: last + 1,
             next_slot_at_tick: from,
             proposals: BTreeMap::new(),
-            waiting: BTreeMap::new(),
-        };
+            waiting: Waiting::default(),
+        });
         let ignore_reports = self.config.broken == Some(BrokenMultiPaxos::IgnoresAccepted);
         for slot in from..=last {
             if self.chosen.contains_key(&slot) {
@@ -285,40 +306,14 @@ impl Replica {
 
     // --- Phase 2: one slot at a time ----------------------------------------------------
 
-    fn on_request(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, op: Op) {
-        let Role::Leader { ballot, next_slot, proposals, waiting, .. } = &mut self.role else {
-            let leader = match self.role {
-                Role::Follower { leader } => leader,
-                _ => None,
-            };
-            ctx.send(from, Msg::Kv(KvMsg::Redirect { op: op.id, leader }));
-            return;
-        };
-        if let Some(result) = self.kv.result(op.id) {
-            ctx.send(from, Msg::Kv(KvMsg::Reply { op: op.id, result }));
-            return;
-        }
-        waiting.insert(op.id, from);
-        let carries = |e: &Entry| e.op.is_some_and(|o| o.id == op.id);
-        let open = proposals.values().any(|p| carries(&p.entry))
-            || self.chosen.range(self.applied + 1..).any(|(_, e)| carries(e));
-        if open {
-            return; // a retry of an operation already in the log: its applying will answer
-        }
-        let slot = *next_slot;
-        *next_slot += 1;
-        let entry = Entry { term: ballot.number(self.config.replicas), op: Some(op) };
-        self.propose(ctx, slot, entry);
-    }
-
     /// Phase 2a for `slot`: the leader accepts its own proposal, then asks the others.
     fn propose(&mut self, ctx: &mut Context<'_, MultiPaxos>, slot: u64, entry: Entry) {
-        let Role::Leader { ballot, proposals, .. } = &mut self.role else { return };
-        let ballot = *ballot;
-        proposals.insert(slot, Proposal { entry, acks: BTreeSet::new() });
+        let Role::Leader(l) = &mut self.role else { return };
+        let ballot = l.ballot;
+        l.proposals.insert(slot, Proposal { entry, acks: BTreeSet::new() });
         self.accepted.insert(slot, (ballot, entry));
         ctx.persist(Record::Accepted { slot, ballot, entry });
-        ctx.broadcast(self.others(), Msg::Accept { ballot, slot, entry });
+        ctx.broadcast(self.config.others(self.id), Msg::Accept { ballot, slot, entry });
         self.on_accepted_ack(ctx, self.id, ballot, slot);
     }
 
@@ -330,43 +325,21 @@ impl Replica {
         slot: u64,
     ) {
         let majority = self.config.majority();
-        let Role::Leader { ballot: mine, proposals, .. } = &mut self.role else { return };
-        if *mine != ballot {
+        let Role::Leader(l) = &mut self.role else { return };
+        if l.ballot != ballot {
             return;
         }
-        let Some(p) = proposals.get_mut(&slot) else { return }; // chosen already
+        let Some(p) = l.proposals.get_mut(&slot) else { return }; // chosen already
         p.acks.insert(from);
         if p.acks.len() < majority {
             return;
         }
         let entry = p.entry;
-        proposals.remove(&slot);
+        l.proposals.remove(&slot);
         self.learn(ctx, slot, entry);
         ctx.mark(Point::Chosen.name());
-        ctx.broadcast(self.others(), Msg::Chosen { values: vec![(slot, entry)] });
+        ctx.broadcast(self.config.others(self.id), Msg::Chosen { values: vec![(slot, entry)] });
         self.apply(ctx);
-    }
-
-    /// Asserts leadership, and re-sends the proposals that went unanswered for a whole
-    /// heartbeat period (their messages were lost): a proposal younger than that is not
-    /// re-sent, so a fault-free command costs one Accept per replica, however the heartbeat
-    /// falls.
-    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
-        let Role::Leader { ballot, next_slot, next_slot_at_tick, proposals, .. } = &self.role
-        else {
-            return;
-        };
-        let (ballot, next_slot) = (*ballot, *next_slot);
-        ctx.broadcast(self.others(), Msg::Heartbeat { ballot, applied: self.applied });
-        let overdue = proposals.range(..*next_slot_at_tick).take(self.config.batch_max as usize);
-        for (&slot, p) in overdue {
-            let missing = self.others().filter(|n| !p.acks.contains(n));
-            ctx.broadcast(missing, Msg::Accept { ballot, slot, entry: p.entry });
-        }
-        if let Role::Leader { next_slot_at_tick, .. } = &mut self.role {
-            *next_slot_at_tick = next_slot;
-        }
-        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
     }
 
     // --- Learning and applying ----------------------------------------------------------
@@ -384,13 +357,9 @@ impl Replica {
     fn apply(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
         while let Some(&entry) = self.chosen.get(&(self.applied + 1)) {
             self.applied += 1;
-            let result = entry.op.map(|op| (op.id, self.kv.apply(&op)));
-            let op = result.map_or(0, |(id, _)| id);
-            ctx.observe(Observation::EntryApplied { index: self.applied, term: entry.term, op });
-            if let (Some((id, result)), Role::Leader { waiting, .. }) = (result, &mut self.role)
-                && let Some(client) = waiting.remove(&id)
-            {
-                ctx.send(client, Msg::Kv(KvMsg::Reply { op: id, result }));
+            let result = apply_entry(ctx, &mut self.kv, self.applied, entry.term, entry.op);
+            if let (Some((id, result)), Role::Leader(l)) = (result, &mut self.role) {
+                l.waiting.answer(ctx, id, result);
             }
         }
     }
@@ -416,16 +385,12 @@ impl Replica {
         ballot: Ballot,
         from: u64,
     ) {
-        if ballot < self.promised {
-            ctx.send(to, Msg::Nack { promised: self.promised });
-            return;
-        }
         if ballot > self.promised {
             self.promise(ctx, ballot);
-            self.follow(ctx, None);
+            self.role.follow(ctx, None);
         }
         // Give the candidate time to finish phase 1 before standing ourselves.
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
         let accepted = self
             .accepted
             .range(from..)
@@ -443,19 +408,15 @@ impl Replica {
         slot: u64,
         entry: Entry,
     ) {
-        if ballot < self.promised {
-            ctx.send(to, Msg::Nack { promised: self.promised });
-            return;
-        }
         if ballot > self.promised || self.leader_ballot().is_some_and(|b| b < ballot) {
             // The Accepted record below forces the promise with it.
             self.promised = ballot;
-            self.follow(ctx, Some(to));
+            self.role.follow(ctx, Some(to));
         }
         if let Role::Follower { leader } = &mut self.role {
             *leader = Some(to);
         }
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
         if self.accepted.get(&slot) != Some(&(ballot, entry)) {
             self.accepted.insert(slot, (ballot, entry));
             ctx.persist(Record::Accepted { slot, ballot, entry });
@@ -471,15 +432,11 @@ impl Replica {
         ballot: Ballot,
         applied: u64,
     ) {
-        if ballot < self.promised {
-            ctx.send(to, Msg::Nack { promised: self.promised });
-            return;
-        }
         if ballot > self.promised {
             self.promise(ctx, ballot);
         }
-        self.follow(ctx, Some(to));
-        self.arm_election(ctx);
+        self.role.follow(ctx, Some(to));
+        self.config.arm_election(ctx);
         if self.applied < applied {
             ctx.send(to, Msg::Learn { from: self.applied + 1 });
         }
@@ -490,7 +447,7 @@ impl Replica {
     fn on_nack(&mut self, ctx: &mut Context<'_, MultiPaxos>, promised: Ballot) {
         if promised > self.promised {
             self.promise(ctx, promised);
-            self.follow(ctx, None);
+            self.role.follow(ctx, None);
         }
     }
 }

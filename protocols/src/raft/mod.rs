@@ -36,14 +36,10 @@
 mod replica;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::consensus::Op;
 use crate::consensus::client::KvMsg;
-use crate::consensus::wiring::LogConfig;
-pub use crate::consensus::wiring::LogTimer as Timer;
-use crate::family::VariantSpec;
-use crate::txn::Observation;
 
 pub use replica::Replica;
 
@@ -101,14 +97,21 @@ pub enum Record {
     Truncate { from: u64 },
 }
 
-impl Protocol for Raft {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
+impl Msg {
+    /// The sender's term (`None`: the client's messages).
+    pub fn term(&self) -> Option<u64> {
+        match self {
+            Msg::Kv(_) => None,
+            Msg::RequestVote { term, .. }
+            | Msg::Vote { term, .. }
+            | Msg::AppendEntries { term, .. }
+            | Msg::AppendReply { term, .. } => Some(*term),
+        }
+    }
 
-    fn label_msg(msg: &Msg) -> String {
-        match msg {
+    /// How diagrams label the message.
+    pub fn label(&self) -> String {
+        match self {
             Msg::Kv(m) => m.label(),
             Msg::RequestVote { term, .. } => format!("REQUEST-VOTE t{term}"),
             Msg::Vote { term, granted } => {
@@ -127,54 +130,23 @@ impl Protocol for Raft {
     }
 }
 
-/// Textbook mistakes, for the checkers to catch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BrokenRaft {
-    /// `votedFor` is not persisted: a recovered replica may vote twice in a term.
-    VolatileVote,
-    /// A leader commits an entry of an earlier term by counting its replicas (Figure 8), and
-    /// appends no no-op when it takes office (which would mask the bug, see the variant).
-    CommitOldTerm,
-}
-
-/// The configuration of a Raft cluster.
-pub type RaftConfig = LogConfig<BrokenRaft>;
-
-const VARIANTS: &[(VariantSpec, Option<BrokenRaft>)] = &[
-    (VariantSpec::new("raft", true, "Raft: leader election, log replication, KV client"), None),
-    (
-        VariantSpec::new(
-            "broken-raft-volatile-vote",
-            false,
-            "BROKEN: votedFor is not persisted, so a recovered replica may vote twice in a term",
-        ),
-        Some(BrokenRaft::VolatileVote),
-    ),
-    (
-        VariantSpec::new(
-            "broken-raft-commit-old-term",
-            false,
-            "BROKEN: commits an older term's entry by counting its replicas (Figure 8); \
-             no no-op at a term's start, which would mask it",
-        ),
-        Some(BrokenRaft::CommitOldTerm),
-    ),
-];
-
-/// A replica's crash points (a family hosting the replica declares them).
-pub const REPLICA_POINTS: &[&str] = replica::Point::NAMES;
-
 crate::replicated_log! {
     family: "raft",
     protocol: Raft,
-    msg: Msg,
-    timer: Timer,
-    record: Record,
-    replica: Replica,
-    broken: BrokenRaft,
-    variants: VARIANTS,
-    crash_points: replica::Point::NAMES,
+    config: RaftConfig,
     properties: crate::consensus::CONSENSUS_PROPERTIES,
     explored: crate::consensus::explore::LOG_EXPLORED,
+    correct: "Raft: leader election, log replication, KV client",
+    /// Textbook mistakes, for the checkers to catch.
+    broken: BrokenRaft {
+        /// `votedFor` is not persisted: a recovered replica may vote twice in a term.
+        VolatileVote: "broken-raft-volatile-vote" =>
+            "BROKEN: votedFor is not persisted, so a recovered replica may vote twice in a term",
+        /// A leader commits an entry of an earlier term by counting its replicas (Figure 8),
+        /// and appends no no-op when it takes office (which would mask the bug, see the
+        /// variant).
+        CommitOldTerm: "broken-raft-commit-old-term" =>
+            "BROKEN: commits an older term's entry by counting its replicas (Figure 8); \
+             no no-op at a term's start, which would mask it",
+    },
 }

@@ -1,14 +1,14 @@
 //! One Raft replica: follower, candidate or leader (Figure 2 of the paper), read top to
 //! bottom as the paper's rules: elections, then replication, then commitment and applying.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sim_core::{Context, Duration, NodeId};
 
 use super::{BrokenRaft, Entry, Msg, Raft, RaftConfig, Record, Timer};
-use crate::consensus::OpId;
-use crate::consensus::client::KvMsg;
+use crate::consensus::Op;
 use crate::consensus::kv::Kv;
+use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -19,25 +19,20 @@ crate::crash_points! {
     }
 }
 
+/// Follower, candidate (with the votes it got, its own included) or leader.
+type Role = crate::consensus::replica::Role<BTreeSet<NodeId>, Leader>;
+
+/// A leader's state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Role {
-    Follower {
-        leader: Option<NodeId>,
-    },
-    Candidate {
-        votes: BTreeSet<NodeId>,
-    },
-    Leader {
-        /// Per replica: the next entry to send it. It advances as entries are sent, not as
-        /// they are acknowledged (the thesis's pipelining; raft-rs's `Progress` in its
-        /// replicate state), so an entry goes out once; it backs up only when the replica
-        /// rejects an AppendEntries (a heartbeat's consistency check finds lost entries).
-        next: Vec<u64>,
-        /// Per replica: the highest entry known to match the leader's log there.
-        matched: Vec<u64>,
-        /// Operations whose client waits for this leader's answer.
-        waiting: BTreeMap<OpId, NodeId>,
-    },
+struct Leader {
+    /// Per replica: the next entry to send it. It advances as entries are sent, not as they
+    /// are acknowledged (the thesis's pipelining; raft-rs's `Progress` in its replicate
+    /// state), so an entry goes out once; it backs up only when the replica rejects an
+    /// AppendEntries (a heartbeat's consistency check finds lost entries).
+    next: Vec<u64>,
+    /// Per replica: the highest entry known to match the leader's log there.
+    matched: Vec<u64>,
+    waiting: Waiting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -85,48 +80,37 @@ impl Replica {
     }
 }
 
-/// What a process hosting the replica reads (`crate::replicated_2pc`'s transaction manager
-/// runs on top of it): whom it follows, and its state machine.
-impl Replica {
-    /// This replica if it leads, the leader it follows if it knows one, else `None`.
-    pub fn leader(&self) -> Option<NodeId> {
-        match self.role {
-            Role::Leader { .. } => Some(self.id),
-            Role::Follower { leader } => leader,
-            Role::Candidate { .. } => None,
-        }
+/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
+/// and what a process hosting the replica reads.
+impl LogReplica<Raft> for Replica {
+    type Broken = BrokenRaft;
+
+    fn config(&self) -> &RaftConfig {
+        &self.config
     }
 
-    /// The state machine: every committed entry applied, in log order.
-    pub fn state_machine(&self) -> &Kv {
-        &self.kv
-    }
-}
-
-/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
-impl sim_core::Process<Raft> for Replica {
-    fn on_start(&mut self, ctx: &mut Context<'_, Raft>) {
-        self.arm_election(ctx);
-    }
-
-    fn on_timer(&mut self, ctx: &mut Context<'_, Raft>, timer: Timer) {
-        match timer {
-            Timer::Election => self.on_election_timeout(ctx),
-            Timer::Heartbeat => {
-                if self.is_leader() {
-                    self.replicate_all(ctx);
-                    let every = Duration::from_us(self.config.heartbeat_us);
-                    ctx.set_timer(every, Timer::Heartbeat);
-                }
+    /// A request for votes or entries of an older term is refused (§5.1).
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::RequestVote { term, .. } if term < self.term => {
+                Some(Msg::Vote { term: self.term, granted: false })
             }
-            Timer::Kv(t) => debug_assert!(false, "{}: a replica got client timer {t:?}", self.id),
+            Msg::AppendEntries { term, .. } if term < self.term => {
+                Some(Msg::AppendReply { term: self.term, ok: false, index: 0 })
+            }
+            _ => None,
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
+        // §5.1: a message of a higher term makes any replica a follower in that term.
+        if let Some(term) = msg.term()
+            && term > self.term
+        {
+            self.step_down(ctx, term, None);
+        }
         match msg {
-            Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
-            Msg::Kv(_) => {} // replies and redirects are the client's
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::RequestVote { term, last_index, last_term } => {
                 self.on_request_vote(ctx, from, term, last_index, last_term)
             }
@@ -139,13 +123,63 @@ impl sim_core::Process<Raft> for Replica {
             }
         }
     }
+
+    fn on_request(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, op: Op) {
+        let Role::Leader(l) = &mut self.role else {
+            return redirect(ctx, from, &op, self.role.leader(self.id));
+        };
+        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+            return;
+        }
+        let uncommitted = &self.log[self.commit as usize..];
+        if uncommitted.iter().any(|e| e.op.is_some_and(|o| o.id == op.id)) {
+            return; // a retry of an operation already in the log: its commit will answer
+        }
+        self.append(ctx, Entry { term: self.term, op: Some(op) });
+        ctx.mark(Point::Appended.name());
+        self.replicate_all(ctx);
+        self.advance_commit(ctx);
+    }
+
+    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Raft>) {
+        self.config.arm_election(ctx);
+        if self.is_leader() {
+            return;
+        }
+        self.set_hard_state(ctx, self.term + 1, Some(self.id));
+        ctx.mark(Point::ElectionStarted.name());
+        self.role = Role::Candidate(BTreeSet::from([self.id]));
+        let ask = Msg::RequestVote {
+            term: self.term,
+            last_index: self.last_index(),
+            last_term: self.term_at(self.last_index()),
+        };
+        ctx.broadcast(self.config.others(self.id), ask);
+        self.count_votes(ctx);
+    }
+
+    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, Raft>) {
+        if self.is_leader() {
+            self.replicate_all(ctx);
+            let every = Duration::from_us(self.config.heartbeat_us);
+            ctx.set_timer(every, Timer::Heartbeat);
+        }
+    }
+
+    fn leader(&self) -> Option<NodeId> {
+        self.role.leader(self.id)
+    }
+
+    fn state_machine(&self) -> &Kv {
+        &self.kv
+    }
 }
 
 impl Replica {
     // --- Terms and elections (§5.2) -------------------------------------------------------
 
     fn is_leader(&self) -> bool {
-        matches!(self.role, Role::Leader { .. })
+        self.role.leading().is_some()
     }
 
     fn last_index(&self) -> u64 {
@@ -154,16 +188,6 @@ impl Replica {
 
     fn term_at(&self, index: u64) -> u64 {
         if index == 0 { 0 } else { self.log[index as usize - 1].term }
-    }
-
-    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
-        let me = self.id;
-        (0..self.config.replicas).map(NodeId).filter(move |&n| n != me)
-    }
-
-    fn arm_election(&self, ctx: &mut Context<'_, Raft>) {
-        let after = self.config.election_timeout(ctx.rng());
-        ctx.set_timer(after, Timer::Election);
     }
 
     /// Sets and forces `currentTerm` and `votedFor` (the broken volatile-vote variant forces
@@ -187,27 +211,7 @@ impl Replica {
         if term > self.term {
             self.set_hard_state(ctx, term, None);
         }
-        if self.is_leader() {
-            ctx.cancel_timer(Timer::Heartbeat);
-        }
-        self.role = Role::Follower { leader };
-    }
-
-    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Raft>) {
-        self.arm_election(ctx);
-        if self.is_leader() {
-            return;
-        }
-        self.set_hard_state(ctx, self.term + 1, Some(self.id));
-        ctx.mark(Point::ElectionStarted.name());
-        self.role = Role::Candidate { votes: BTreeSet::from([self.id]) };
-        let ask = Msg::RequestVote {
-            term: self.term,
-            last_index: self.last_index(),
-            last_term: self.term_at(self.last_index()),
-        };
-        ctx.broadcast(self.others(), ask);
-        self.count_votes(ctx);
+        self.role.follow(ctx, leader);
     }
 
     fn on_request_vote(
@@ -218,9 +222,6 @@ impl Replica {
         last_index: u64,
         last_term: u64,
     ) {
-        if term > self.term {
-            self.step_down(ctx, term, None);
-        }
         // §5.4.1: vote only for a candidate whose log is at least as up to date as ours.
         let (my_index, my_term) = (self.last_index(), self.term_at(self.last_index()));
         let up_to_date = last_term > my_term || (last_term == my_term && last_index >= my_index);
@@ -230,7 +231,7 @@ impl Replica {
             if self.voted_for != Some(from) {
                 self.set_hard_state(ctx, term, Some(from));
             }
-            self.arm_election(ctx);
+            self.config.arm_election(ctx);
         }
         ctx.send(from, Msg::Vote { term: self.term, granted });
         if granted {
@@ -240,11 +241,7 @@ impl Replica {
     }
 
     fn on_vote(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, term: u64, granted: bool) {
-        if term > self.term {
-            self.step_down(ctx, term, None);
-            return;
-        }
-        if let Role::Candidate { votes } = &mut self.role
+        if let Role::Candidate(votes) = &mut self.role
             && term == self.term
             && granted
         {
@@ -254,7 +251,7 @@ impl Replica {
     }
 
     fn count_votes(&mut self, ctx: &mut Context<'_, Raft>) {
-        if let Role::Candidate { votes } = &self.role
+        if let Role::Candidate(votes) = &self.role
             && votes.len() >= self.config.majority()
         {
             self.become_leader(ctx);
@@ -266,7 +263,8 @@ impl Replica {
         let last = self.last_index();
         let mut matched = vec![0; n];
         matched[self.id.index()] = last; // its own log matches itself
-        self.role = Role::Leader { next: vec![last + 1; n], matched, waiting: BTreeMap::new() };
+        self.role =
+            Role::Leader(Leader { next: vec![last + 1; n], matched, waiting: Waiting::default() });
         ctx.observe(Observation::LeaderElected { term: self.term });
         let terms = self.log.iter().map(|e| e.term).collect();
         ctx.observe(Observation::LeaderLog { term: self.term, terms });
@@ -282,32 +280,6 @@ impl Replica {
         ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
     }
 
-    // --- Client requests ----------------------------------------------------------------
-
-    fn on_request(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, op: crate::consensus::Op) {
-        let Role::Leader { waiting, .. } = &mut self.role else {
-            let leader = match self.role {
-                Role::Follower { leader } => leader,
-                _ => None,
-            };
-            ctx.send(from, Msg::Kv(KvMsg::Redirect { op: op.id, leader }));
-            return;
-        };
-        if let Some(result) = self.kv.result(op.id) {
-            ctx.send(from, Msg::Kv(KvMsg::Reply { op: op.id, result }));
-            return;
-        }
-        waiting.insert(op.id, from);
-        let uncommitted = &self.log[self.commit as usize..];
-        if uncommitted.iter().any(|e| e.op.is_some_and(|o| o.id == op.id)) {
-            return; // a retry of an operation already in the log: its commit will answer
-        }
-        self.append(ctx, Entry { term: self.term, op: Some(op) });
-        ctx.mark(Point::Appended.name());
-        self.replicate_all(ctx);
-        self.advance_commit(ctx);
-    }
-
     // --- Log replication (§5.3) -----------------------------------------------------------
 
     /// Appends and forces one entry; a leader counts itself as matching it.
@@ -315,13 +287,13 @@ impl Replica {
         self.log.push(entry);
         let index = self.last_index();
         ctx.persist(Record::Append { index, entry });
-        if let Role::Leader { matched, .. } = &mut self.role {
-            matched[self.id.index()] = index;
+        if let Role::Leader(l) = &mut self.role {
+            l.matched[self.id.index()] = index;
         }
     }
 
     fn replicate_all(&mut self, ctx: &mut Context<'_, Raft>) {
-        for to in self.others() {
+        for to in self.config.others(self.id) {
             self.replicate(ctx, to);
         }
     }
@@ -331,7 +303,7 @@ impl Replica {
     /// past them.
     fn replicate(&mut self, ctx: &mut Context<'_, Raft>, to: NodeId) {
         let last = self.last_index();
-        let Role::Leader { next, .. } = &mut self.role else { return };
+        let Role::Leader(Leader { next, .. }) = &mut self.role else { return };
         let prev_index = next[to.index()] - 1;
         let end = last.min(prev_index + self.config.batch_max);
         next[to.index()] = end + 1;
@@ -357,12 +329,8 @@ impl Replica {
         entries: &[Entry],
         leader_commit: u64,
     ) {
-        if term < self.term {
-            ctx.send(from, Msg::AppendReply { term: self.term, ok: false, index: 0 });
-            return;
-        }
         self.step_down(ctx, term, Some(from));
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
         if prev_index > self.last_index() || self.term_at(prev_index) != prev_term {
             // The consistency check failed: hint where our log could still match.
             let hint = (prev_index - 1).min(self.last_index());
@@ -402,11 +370,7 @@ impl Replica {
         ok: bool,
         index: u64,
     ) {
-        if term > self.term {
-            self.step_down(ctx, term, None);
-            return;
-        }
-        let Role::Leader { next, matched, .. } = &mut self.role else { return };
+        let Role::Leader(Leader { next, matched, .. }) = &mut self.role else { return };
         if term != self.term {
             return; // a stale reply
         }
@@ -432,7 +396,7 @@ impl Replica {
     /// term's entry commits with it, never by counting its own replicas (Figure 8). The
     /// commit-old-term variant counts replicas of any term's entry: Figure 8's bug.
     fn advance_commit(&mut self, ctx: &mut Context<'_, Raft>) {
-        let Role::Leader { matched, .. } = &self.role else { return };
+        let Role::Leader(Leader { matched, .. }) = &self.role else { return };
         let majority = self.config.majority();
         let any_term = self.config.broken == Some(BrokenRaft::CommitOldTerm);
         let committable = (self.commit + 1..=self.last_index()).rev().find(|&n| {
@@ -452,13 +416,9 @@ impl Replica {
         while self.applied < self.commit {
             self.applied += 1;
             let entry = self.log[self.applied as usize - 1];
-            let result = entry.op.map(|op| (op.id, self.kv.apply(&op)));
-            let op = result.map_or(0, |(id, _)| id);
-            ctx.observe(Observation::EntryApplied { index: self.applied, term: entry.term, op });
-            if let (Some((id, result)), Role::Leader { waiting, .. }) = (result, &mut self.role)
-                && let Some(client) = waiting.remove(&id)
-            {
-                ctx.send(client, Msg::Kv(KvMsg::Reply { op: id, result }));
+            let result = apply_entry(ctx, &mut self.kv, self.applied, entry.term, entry.op);
+            if let (Some((id, result)), Role::Leader(l)) = (result, &mut self.role) {
+                l.waiting.answer(ctx, id, result);
             }
         }
     }

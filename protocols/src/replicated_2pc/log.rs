@@ -35,6 +35,7 @@ use super::embed::{embed, push_local};
 use super::{Msg, Record, Replicated2pc, Timer};
 use crate::consensus::client::{KvMsg, KvWire};
 use crate::consensus::kv::Kv;
+use crate::consensus::replica::LogReplica;
 use crate::consensus::wiring::LogTimer;
 use crate::consensus::{KvCall, Op, OpId};
 use crate::txn::{Outcome, TxnId};
@@ -403,33 +404,9 @@ pub fn forward_or_hold(
     }
 }
 
-/// What the group's host reads of either replica.
-pub trait HostedReplica {
-    fn leader(&self) -> Option<NodeId>;
-    fn state_machine(&self) -> &Kv;
-}
-
-impl HostedReplica for raft::Replica {
-    fn leader(&self) -> Option<NodeId> {
-        raft::Replica::leader(self)
-    }
-    fn state_machine(&self) -> &Kv {
-        raft::Replica::state_machine(self)
-    }
-}
-
-impl HostedReplica for multi_paxos::Replica {
-    fn leader(&self) -> Option<NodeId> {
-        multi_paxos::Replica::leader(self)
-    }
-    fn state_machine(&self) -> &Kv {
-        multi_paxos::Replica::state_machine(self)
-    }
-}
-
 /// Whether a member with replica `r` is idle: its host busy with nothing, a leader known
 /// (or patient), and no transaction of the table begun and undecided.
-fn idle(r: &impl HostedReplica, pace: &Pace) -> bool {
+fn idle<Q: KvWire<Timer = LogTimer>>(r: &impl LogReplica<Q>, pace: &Pace) -> bool {
     !pace.busy
         && (r.leader().is_some() || pace.patient)
         && r.state_machine()
@@ -462,7 +439,7 @@ pub struct Wrap<Q: sim_core::Protocol> {
 /// [`Pace`]) and records wrapped; answers to the host's operations come back as
 /// [`LogEvent`]s. The replicas' observations (leaders, applied entries) are the consensus
 /// checkers' vocabulary, not a commit's: they are not reported.
-pub fn drive<Q: KvWire + sim_core::Protocol<Timer = LogTimer>, R: Process<Q> + HostedReplica>(
+pub fn drive<Q: KvWire<Timer = LogTimer>, R: Process<Q> + LogReplica<Q>>(
     ctx: &mut Context<'_, Replicated2pc>,
     group: &Group,
     pace: &mut Pace,

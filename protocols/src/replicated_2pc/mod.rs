@@ -172,24 +172,8 @@ impl LogConfig {
             retry,
         };
         LogConfig {
-            raft: Shared::new(raft::RaftConfig {
-                replicas,
-                election_min_us: t.election_min_us,
-                election_max_us: t.election_max_us,
-                heartbeat_us: t.heartbeat_us,
-                batch_max: 64,
-                broken: None,
-                client: client.clone(),
-            }),
-            multi_paxos: Shared::new(multi_paxos::MultiPaxosConfig {
-                replicas,
-                election_min_us: t.election_min_us,
-                election_max_us: t.election_max_us,
-                heartbeat_us: t.heartbeat_us,
-                batch_max: 64,
-                broken: None,
-                client,
-            }),
+            raft: Shared::new(raft::RaftConfig::new(replicas, t, client.clone(), None)),
+            multi_paxos: Shared::new(multi_paxos::MultiPaxosConfig::new(replicas, t, client, None)),
         }
     }
 

@@ -63,14 +63,10 @@
 mod replica;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Protocol};
+use sim_core::NodeId;
 
 use crate::consensus::client::KvMsg;
-use crate::consensus::wiring::LogConfig;
-pub use crate::consensus::wiring::LogTimer as Timer;
 use crate::consensus::{CONSENSUS_PROPERTIES, Op};
-use crate::family::VariantSpec;
-use crate::txn::Observation;
 
 pub use replica::Replica;
 
@@ -178,14 +174,10 @@ pub enum Record {
     Append { index: u64, txn: Txn },
 }
 
-impl Protocol for Zab {
-    type Msg = Msg;
-    type Timer = Timer;
-    type Record = Record;
-    type Obs = Observation;
-
-    fn label_msg(msg: &Msg) -> String {
-        match msg {
+impl Msg {
+    /// How diagrams label the message.
+    pub fn label(&self) -> String {
+        match self {
             Msg::Kv(m) => m.label(),
             Msg::Elect { last_zxid, .. } => format!("ELECT {last_zxid}"),
             Msg::CEpoch { accepted_epoch } => format!("CEPOCH {accepted_epoch}"),
@@ -201,37 +193,6 @@ impl Protocol for Zab {
         }
     }
 }
-
-/// Textbook mistakes, for the checkers to catch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BrokenZab {
-    /// A new leader broadcasts without synchronizing its followers first.
-    SkipSync,
-}
-
-/// The configuration of a ZAB ensemble (`batch_max`: proposals re-sent to one follower per
-/// heartbeat, at most).
-pub type ZabConfig = LogConfig<BrokenZab>;
-
-const VARIANTS: &[(VariantSpec, Option<BrokenZab>)] = &[
-    (
-        VariantSpec::new(
-            "zab",
-            true,
-            "ZAB: epochs, discovery, synchronization, broadcast; KV client",
-        ),
-        None,
-    ),
-    (
-        VariantSpec::new(
-            "broken-zab-skip-sync",
-            false,
-            "BROKEN: a new leader broadcasts before synchronizing its followers",
-        ),
-        Some(BrokenZab::SkipSync),
-    ),
-];
 
 /// What ZAB is judged on: every consensus property, and the paper's own.
 pub const ZAB_PROPERTIES: &[&str] = &{
@@ -250,13 +211,14 @@ pub const ZAB_PROPERTIES: &[&str] = &{
 crate::replicated_log! {
     family: "zab",
     protocol: Zab,
-    msg: Msg,
-    timer: Timer,
-    record: Record,
-    replica: Replica,
-    broken: BrokenZab,
-    variants: VARIANTS,
-    crash_points: replica::Point::NAMES,
+    config: ZabConfig,
     properties: ZAB_PROPERTIES,
     explored: crate::consensus::explore::ZAB_EXPLORED,
+    correct: "ZAB: epochs, discovery, synchronization, broadcast; KV client",
+    /// Textbook mistakes, for the checkers to catch.
+    broken: BrokenZab {
+        /// A new leader broadcasts without synchronizing its followers first.
+        SkipSync: "broken-zab-skip-sync" =>
+            "BROKEN: a new leader broadcasts before synchronizing its followers",
+    },
 }

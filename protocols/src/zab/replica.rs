@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Context, Duration, NodeId};
 
 use super::{BrokenZab, Msg, Record, Timer, Txn, Zab, ZabConfig, Zxid};
-use crate::consensus::client::KvMsg;
+use crate::consensus::Op;
 use crate::consensus::kv::Kv;
-use crate::consensus::{Op, OpId};
+use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -48,8 +48,7 @@ struct Leading {
     /// The history's length at the previous heartbeat: what a follower has not acknowledged
     /// by the next one is re-sent.
     last_at_tick: u64,
-    /// Operations whose client waits for this leader's answer.
-    waiting: BTreeMap<OpId, NodeId>,
+    waiting: Waiting,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -121,24 +120,35 @@ impl Replica {
     }
 }
 
-/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)).
-impl sim_core::Process<Zab> for Replica {
-    fn on_start(&mut self, ctx: &mut Context<'_, Zab>) {
-        self.arm_election(ctx);
+/// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
+/// and what a process hosting the replica would read.
+impl LogReplica<Zab> for Replica {
+    type Broken = BrokenZab;
+
+    fn config(&self) -> &ZabConfig {
+        &self.config
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_, Zab>, timer: Timer) {
-        match timer {
-            Timer::Election => self.on_election_timeout(ctx),
-            Timer::Heartbeat => self.on_heartbeat_timer(ctx),
-            Timer::Kv(t) => debug_assert!(false, "{}: a replica got client timer {t:?}", self.id),
+    /// A replica that accepted a later epoch refuses what a (prospective) leader of an older
+    /// one sends to be followed in it: `NEWEPOCH`, `NEWLEADER`, `PROPOSAL` and its heartbeat.
+    /// (`COMMIT` is not answered: a follower acts on it only in the epoch it follows.)
+    fn refusal(&self, msg: &Msg) -> Option<Msg> {
+        match *msg {
+            Msg::NewEpoch { epoch, .. }
+            | Msg::NewLeader { epoch, .. }
+            | Msg::Proposal { epoch, .. }
+            | Msg::Heartbeat { epoch, .. }
+                if epoch < self.accepted_epoch =>
+            {
+                Some(Msg::NewerEpoch { accepted_epoch: self.accepted_epoch })
+            }
+            _ => None,
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(KvMsg::Request { op }) => self.on_request(ctx, from, op),
-            Msg::Kv(_) => {} // replies and redirects are the client's
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Elect { current_epoch, last_zxid } => {
                 self.on_elect(ctx, from, current_epoch, last_zxid)
             }
@@ -158,19 +168,68 @@ impl sim_core::Process<Zab> for Replica {
             Msg::NewerEpoch { accepted_epoch } => self.on_newer_epoch(ctx, accepted_epoch),
         }
     }
+
+    /// Phase 3: the leader in broadcast turns an operation into a proposal.
+    fn on_request(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, op: Op) {
+        let leader = self.leader();
+        let commit = self.commit as usize;
+        let Role::Leader(l) = &mut self.role else {
+            redirect(ctx, from, &op, leader);
+            return;
+        };
+        if l.phase != Phase::Broadcast {
+            redirect(ctx, from, &op, None);
+            return;
+        }
+        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+            return;
+        }
+        if self.history[commit..].iter().any(|t| t.op.id == op.id) {
+            return; // a retry of an operation already proposed: its commit will answer
+        }
+        self.propose(ctx, op);
+    }
+
+    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Zab>) {
+        self.config.arm_election(ctx);
+        if self.broadcasting().is_none() {
+            // No word from an established leader, or a phase that never finished.
+            self.stand(ctx);
+        }
+    }
+
+    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, Zab>) {
+        let Some(epoch) = self.broadcasting() else { return };
+        ctx.broadcast(self.config.others(self.id), Msg::Heartbeat { epoch, commit: self.commit });
+        let Some(l) = self.leading() else { return };
+        // Proposals a follower left unacknowledged for a whole heartbeat period were lost.
+        let behind: Vec<(NodeId, u64)> =
+            l.matched.iter().filter(|&(_, &m)| m < l.last_at_tick).map(|(&n, &m)| (n, m)).collect();
+        for (to, m) in behind {
+            self.send_proposals(ctx, to, m);
+        }
+        let last = self.history.len() as u64;
+        if let Role::Leader(l) = &mut self.role {
+            l.last_at_tick = last;
+        }
+        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+    }
+
+    /// The leader in broadcast: this replica if it is, the one it follows if it does.
+    fn leader(&self) -> Option<NodeId> {
+        match &self.role {
+            Role::Leader(l) if l.phase == Phase::Broadcast => Some(self.id),
+            Role::Follower { leader, phase: Phase::Broadcast } => Some(*leader),
+            _ => None,
+        }
+    }
+
+    fn state_machine(&self) -> &Kv {
+        &self.kv
+    }
 }
 
 impl Replica {
-    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
-        let me = self.id;
-        (0..self.config.replicas).map(NodeId).filter(move |&n| n != me)
-    }
-
-    fn arm_election(&self, ctx: &mut Context<'_, Zab>) {
-        let after = self.config.election_timeout(ctx.rng());
-        ctx.set_timer(after, Timer::Election);
-    }
-
     fn last_zxid(&self) -> Zxid {
         self.history.last().map_or(Zxid::default(), |t| t.zxid)
     }
@@ -204,14 +263,6 @@ impl Replica {
 
     // --- Phase 0: election ---------------------------------------------------------------
 
-    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Zab>) {
-        self.arm_election(ctx);
-        if self.broadcasting().is_none() {
-            // No word from an established leader, or a phase that never finished.
-            self.stand(ctx);
-        }
-    }
-
     /// Stands as prospective leader: discovery starts with our own `CEPOCH`.
     fn stand(&mut self, ctx: &mut Context<'_, Zab>) {
         self.role = Role::Leader(Box::new(Leading {
@@ -224,11 +275,11 @@ impl Replica {
             matched: BTreeMap::new(),
             counter: 0,
             last_at_tick: 0,
-            waiting: BTreeMap::new(),
+            waiting: Waiting::default(),
         }));
         ctx.mark(Point::Stood.name());
         let elect = Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
-        ctx.broadcast(self.others(), elect);
+        ctx.broadcast(self.config.others(self.id), elect);
         self.count_cepochs(ctx);
     }
 
@@ -245,7 +296,7 @@ impl Replica {
         if (epoch, last, from.0) > self.rank() {
             self.follow(ctx, from, Phase::Discovery);
             ctx.send(from, Msg::CEpoch { accepted_epoch: self.accepted_epoch });
-            self.arm_election(ctx);
+            self.config.arm_election(ctx);
         } else if standing {
             let elect =
                 Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
@@ -303,10 +354,6 @@ impl Replica {
         epoch: u64,
         established: bool,
     ) {
-        if epoch < self.accepted_epoch {
-            ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
-            return;
-        }
         if epoch > self.accepted_epoch {
             self.accept_epoch(ctx, epoch, from);
         } else if self.accepted_leader != Some(from) {
@@ -328,7 +375,7 @@ impl Replica {
         };
         ctx.send(from, ack);
         ctx.mark(Point::EpochAccepted.name());
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
     }
 
     fn on_ack_epoch(
@@ -420,10 +467,6 @@ impl Replica {
         epoch: u64,
         history: Vec<Txn>,
     ) {
-        if epoch < self.accepted_epoch {
-            ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
-            return;
-        }
         if epoch != self.accepted_epoch || self.accepted_leader != Some(from) {
             return;
         }
@@ -436,7 +479,7 @@ impl Replica {
         let index = self.history.len() as u64;
         ctx.send(from, Msg::AckNewLeader { epoch, index });
         ctx.mark(Point::Synchronized.name());
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
     }
 
     fn on_ack_new_leader(
@@ -494,31 +537,6 @@ impl Replica {
 
     // --- Phase 3: broadcast --------------------------------------------------------------
 
-    fn on_request(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, op: Op) {
-        let leader = match &self.role {
-            Role::Follower { leader, phase: Phase::Broadcast } => Some(*leader),
-            _ => None,
-        };
-        let commit = self.commit as usize;
-        let Role::Leader(l) = &mut self.role else {
-            ctx.send(from, Msg::Kv(KvMsg::Redirect { op: op.id, leader }));
-            return;
-        };
-        if l.phase != Phase::Broadcast {
-            ctx.send(from, Msg::Kv(KvMsg::Redirect { op: op.id, leader: None }));
-            return;
-        }
-        if let Some(result) = self.kv.result(op.id) {
-            ctx.send(from, Msg::Kv(KvMsg::Reply { op: op.id, result }));
-            return;
-        }
-        l.waiting.insert(op.id, from);
-        if self.history[commit..].iter().any(|t| t.op.id == op.id) {
-            return; // a retry of an operation already proposed: its commit will answer
-        }
-        self.propose(ctx, op);
-    }
-
     /// `PROPOSE(e', <v, z>)`: the leader forces the transaction, then sends it.
     fn propose(&mut self, ctx: &mut Context<'_, Zab>, op: Op) {
         let Role::Leader(l) = &mut self.role else { return };
@@ -554,15 +572,11 @@ impl Replica {
         index: u64,
         txn: Txn,
     ) {
-        if epoch < self.accepted_epoch {
-            ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
-            return;
-        }
         self.skip_sync(ctx, from, epoch);
         if !self.follows_in_broadcast(from, epoch) {
             return;
         }
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
         let len = self.history.len() as u64;
         if index == len + 1 {
             self.history.push(txn);
@@ -617,31 +631,10 @@ impl Replica {
         }
     }
 
-    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, Zab>) {
-        let Some(epoch) = self.broadcasting() else { return };
-        ctx.broadcast(self.others(), Msg::Heartbeat { epoch, commit: self.commit });
-        let Role::Leader(l) = &self.role else { unreachable!("broadcasting") };
-        // Proposals a follower left unacknowledged for a whole heartbeat period were lost.
-        let behind: Vec<(NodeId, u64)> =
-            l.matched.iter().filter(|&(_, &m)| m < l.last_at_tick).map(|(&n, &m)| (n, m)).collect();
-        for (to, m) in behind {
-            self.send_proposals(ctx, to, m);
-        }
-        let last = self.history.len() as u64;
-        if let Role::Leader(l) = &mut self.role {
-            l.last_at_tick = last;
-        }
-        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
-    }
-
     fn on_heartbeat(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, commit: u64) {
-        if epoch < self.accepted_epoch {
-            ctx.send(from, Msg::NewerEpoch { accepted_epoch: self.accepted_epoch });
-            return;
-        }
         self.skip_sync(ctx, from, epoch);
         if self.follows_in_broadcast(from, epoch) {
-            self.arm_election(ctx);
+            self.config.arm_election(ctx);
             self.learn_commit(ctx, commit);
             // Short of the commit point for a whole heartbeat period: the leader lost track
             // of us (an ACK-LD or ACKs lost). Say how far we hold its history.
@@ -656,7 +649,7 @@ impl Replica {
         // An established leader we do not follow yet: join it through discovery.
         self.follow(ctx, from, Phase::Discovery);
         ctx.send(from, Msg::CEpoch { accepted_epoch: self.accepted_epoch });
-        self.arm_election(ctx);
+        self.config.arm_election(ctx);
     }
 
     /// The sender accepted a later epoch: a leader or candidate of an older one gives up.
@@ -692,15 +685,12 @@ impl Replica {
         while self.delivered < self.commit {
             self.delivered += 1;
             let txn = self.history[self.delivered as usize - 1];
-            let result = self.kv.apply(&txn.op);
-            let (index, op) = (self.delivered, txn.op.id);
-            ctx.observe(Observation::EntryApplied { index, term: txn.zxid.epoch, op });
             let (epoch, counter) = (txn.zxid.epoch, txn.zxid.counter);
+            let applied = apply_entry(ctx, &mut self.kv, self.delivered, epoch, Some(txn.op));
+            let (op, result) = applied.expect("a transaction carries an operation");
             ctx.observe(Observation::Delivered { epoch, counter, op });
-            if let Role::Leader(l) = &mut self.role
-                && let Some(client) = l.waiting.remove(&op)
-            {
-                ctx.send(client, Msg::Kv(KvMsg::Reply { op, result }));
+            if let Role::Leader(l) = &mut self.role {
+                l.waiting.answer(ctx, op, result);
             }
         }
     }

@@ -1,0 +1,178 @@
+//! What the replica of every replicated log does the same way, so that a family's replica
+//! module holds only its protocol's rules: the roles of a leader-based replica, the clients
+//! waiting on a leader, applying a chosen entry to the state machine, and the handlers the
+//! engine calls (the two timers every replica arms, the client's requests).
+//!
+//! Each family still names its states as its paper does: Raft's candidate collects votes and
+//! its leader keeps `nextIndex`/`matchIndex`; a Multi-Paxos candidate runs phase 1 and its
+//! leader phase 2 per slot (their `C` and `L` below). ZAB's replica, whose roles are the
+//! paper's election, following and leading phases, keeps its own role enum and shares the
+//! rest.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Context, NodeId, Protocol};
+
+use super::client::{KvMsg, KvWire};
+use super::kv::Kv;
+use super::wiring::{LogConfig, LogTimer};
+use super::{KvResult, Op, OpId};
+use crate::txn::Observation;
+
+/// The role of a replica in a leader-based log: it follows a leader (if it knows one),
+/// stands for election with the candidate's state `C`, or leads with the leader's state `L`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Role<C, L> {
+    Follower { leader: Option<NodeId> },
+    Candidate(C),
+    Leader(L),
+}
+
+impl<C, L> Role<C, L> {
+    /// `me` if it leads, the leader it follows if it knows one, else `None`.
+    pub fn leader(&self, me: NodeId) -> Option<NodeId> {
+        match self {
+            Role::Leader(_) => Some(me),
+            Role::Follower { leader } => *leader,
+            Role::Candidate(_) => None,
+        }
+    }
+
+    /// Follows `leader` (if known); a leader stops its heartbeat.
+    pub fn follow<P: Protocol<Timer = LogTimer>>(
+        &mut self,
+        ctx: &mut Context<'_, P>,
+        leader: Option<NodeId>,
+    ) {
+        if self.leading().is_some() {
+            ctx.cancel_timer(LogTimer::Heartbeat);
+        }
+        *self = Role::Follower { leader };
+    }
+
+    /// The leader's state, if this replica leads.
+    pub fn leading(&self) -> Option<&L> {
+        match self {
+            Role::Leader(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn leading_mut(&mut self) -> Option<&mut L> {
+        match self {
+            Role::Leader(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+/// Operations whose client waits for this leader's answer. Bounded by the client's
+/// operations in flight.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Waiting(BTreeMap<OpId, NodeId>);
+
+impl Waiting {
+    /// A client's request to the leader: a repeat of an operation the state machine applied
+    /// already is answered at once (`false`); otherwise its client waits for the operation
+    /// to apply (`true`: the leader has it to propose, unless it is in the log already).
+    pub fn admit<P: KvWire>(
+        &mut self,
+        ctx: &mut Context<'_, P>,
+        kv: &Kv,
+        from: NodeId,
+        op: &Op,
+    ) -> bool {
+        if let Some(result) = kv.result(op.id) {
+            ctx.send(from, P::wrap_msg(KvMsg::Reply { op: op.id, result }));
+            return false;
+        }
+        self.0.insert(op.id, from);
+        true
+    }
+
+    /// Operation `id` was applied with `result`: its waiting client, if any, gets the answer.
+    pub fn answer<P: KvWire>(&mut self, ctx: &mut Context<'_, P>, id: OpId, result: KvResult) {
+        if let Some(client) = self.0.remove(&id) {
+            ctx.send(client, P::wrap_msg(KvMsg::Reply { op: id, result }));
+        }
+    }
+}
+
+/// A replica that does not lead answers a client's request with the leader it knows of.
+pub fn redirect<P: KvWire>(ctx: &mut Context<'_, P>, to: NodeId, op: &Op, leader: Option<NodeId>) {
+    ctx.send(to, P::wrap_msg(KvMsg::Redirect { op: op.id, leader }));
+}
+
+/// Applies the entry at `index` of the log (written in `term`; `op` `None`: a no-op) to
+/// `kv`, and reports it: the operation's id and answer, for the client waiting on it.
+pub fn apply_entry<P: Protocol<Obs = Observation>>(
+    ctx: &mut Context<'_, P>,
+    kv: &mut Kv,
+    index: u64,
+    term: u64,
+    op: Option<Op>,
+) -> Option<(OpId, KvResult)> {
+    let result = op.map(|op| (op.id, kv.apply(&op)));
+    let op = result.map_or(0, |(id, _)| id);
+    ctx.observe(Observation::EntryApplied { index, term, op });
+    result
+}
+
+/// A replica of a replicated log `P`: what the engine calls (written once for every family
+/// as `sim_core::Process` by [`crate::replicated_log!`]) and what a process hosting the
+/// replica reads (`crate::replicated_2pc`'s transaction manager runs on top of one).
+pub trait LogReplica<P: KvWire<Timer = LogTimer>> {
+    /// The family's broken behaviours.
+    type Broken;
+    fn config(&self) -> &LogConfig<Self::Broken>;
+    /// What the replica does at boot before it arms its election timer (fresh, or recovered
+    /// from its disk): nothing unless its disk holds what its state machine is rebuilt from.
+    fn recover(&mut self, _ctx: &mut Context<'_, P>) {}
+    /// The answer to a message from a replica of an older term (ballot, epoch) that this one
+    /// refuses to act on, telling the sender of the newer one; `None`: [`Self::step`] takes
+    /// the message.
+    fn refusal(&self, msg: &P::Msg) -> Option<P::Msg>;
+    /// A message of the log's own protocol (the client's requests go to [`Self::on_request`]).
+    fn step(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg);
+    /// A client asks for `op`.
+    fn on_request(&mut self, ctx: &mut Context<'_, P>, from: NodeId, op: Op);
+    /// No word from a leader for an election timeout.
+    fn on_election_timeout(&mut self, ctx: &mut Context<'_, P>);
+    /// A leader's heartbeat period is over.
+    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, P>);
+    /// This replica if it leads, the leader it follows if it knows one, else `None`.
+    fn leader(&self) -> Option<NodeId>;
+    /// The state machine: every committed entry applied, in log order.
+    fn state_machine(&self) -> &Kv;
+
+    /// Boots the replica: recovers, then waits an election timeout for a leader.
+    fn on_log_start(&mut self, ctx: &mut Context<'_, P>) {
+        self.recover(ctx);
+        self.config().arm_election(ctx);
+    }
+
+    /// Routes a message: the client's requests to [`Self::on_request`], the log's own to
+    /// [`Self::step`] unless refused; replies and redirects are the client's, not a
+    /// replica's.
+    fn on_log_message(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg) {
+        match P::unwrap_msg(msg) {
+            Ok(KvMsg::Request { op }) => self.on_request(ctx, from, op),
+            Ok(KvMsg::Reply { .. } | KvMsg::Redirect { .. }) => {}
+            Err(msg) => match self.refusal(&msg) {
+                Some(answer) => ctx.send(from, answer),
+                None => self.step(ctx, from, msg),
+            },
+        }
+    }
+
+    /// Routes a timer to its handler.
+    fn on_log_timer(&mut self, ctx: &mut Context<'_, P>, timer: LogTimer) {
+        match timer {
+            LogTimer::Election => self.on_election_timeout(ctx),
+            LogTimer::Heartbeat => self.on_heartbeat_timer(ctx),
+            LogTimer::Kv(t) => {
+                debug_assert!(false, "{}: a replica got client timer {t:?}", ctx.id())
+            }
+        }
+    }
+}
