@@ -19,6 +19,7 @@ pub mod export;
 pub mod fault;
 pub mod hash;
 pub mod id;
+pub mod label;
 pub mod network;
 pub mod plans;
 pub mod process;

@@ -46,21 +46,21 @@ pub trait Protocol: Clone + Debug + PartialEq + Hash + Send + 'static {
     type Obs: Payload;
 
     /// How diagrams label a message, in protocol words (`VOTE t1 yes`). Default: the
-    /// message's serde form, [`crate::export::short_label`].
+    /// message's serde form, [`crate::label::short_label`].
     fn label_msg(msg: &Self::Msg) -> String {
-        crate::export::short_label(msg)
+        crate::label::short_label(msg)
     }
-    /// How diagrams label a timer (default: [`crate::export::short_label`]).
+    /// How diagrams label a timer (default: [`crate::label::short_label`]).
     fn label_timer(timer: &Self::Timer) -> String {
-        crate::export::short_label(timer)
+        crate::label::short_label(timer)
     }
-    /// How diagrams label a disk record (default: [`crate::export::short_label`]).
+    /// How diagrams label a disk record (default: [`crate::label::short_label`]).
     fn label_record(record: &Self::Record) -> String {
-        crate::export::short_label(record)
+        crate::label::short_label(record)
     }
-    /// How diagrams label an observation (default: [`crate::export::short_label`]).
+    /// How diagrams label an observation (default: [`crate::label::short_label`]).
     fn label_obs(obs: &Self::Obs) -> String {
-        crate::export::short_label(obs)
+        crate::label::short_label(obs)
     }
 }
 
