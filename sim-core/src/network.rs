@@ -290,12 +290,18 @@ struct LinkDraw {
     rng: SimRng,
     /// Latest delivery time scheduled on this link; FIFO links never deliver before it.
     last_delivery: Time,
+    /// No loss, no duplication, reordering: a message's fate is its latency draw alone.
+    /// The general path draws exactly the same then (a certain Bernoulli outcome draws
+    /// nothing, a reordering link keeps no high-water mark), so this only skips its checks.
+    plain: bool,
 }
 
 impl LinkDraw {
     fn set_config(&mut self, config: LinkConfig) {
         self.drop = Chance::new(config.drop_prob);
         self.dup = Chance::new(config.dup_prob);
+        self.plain =
+            self.drop.is_never() && self.dup.is_never() && config.ordering == Ordering::Reorder;
         self.config = config;
     }
 }
@@ -324,6 +330,7 @@ impl LinkDraws {
                     dup: Chance::NEVER,
                     rng: stream(seed, StreamDomain::Link, (i / n) as u64, (i % n) as u64),
                     last_delivery: Time::ZERO,
+                    plain: false,
                 };
                 l.set_config(*c);
                 l
@@ -341,6 +348,10 @@ impl LinkDraws {
     #[inline(always)]
     pub(crate) fn fate(&mut self, now: Time, from: NodeId, to: NodeId) -> Fate {
         let link = &mut self.links[from.index() * self.n + to.index()];
+        if link.plain {
+            let at = now + link.config.latency.sample(&mut link.rng);
+            return Fate::Arrives { at, duplicate_at: None };
+        }
         if link.drop.sample(&mut link.rng) {
             return Fate::Lost;
         }
@@ -359,5 +370,56 @@ impl LinkDraws {
             link.last_delivery = at;
         }
         at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn latency() -> impl Strategy<Value = Latency> {
+        prop_oneof![
+            (0u64..5_000).prop_map(|us| Latency::Constant { us }),
+            (0u64..5_000, 0u64..5_000)
+                .prop_map(|(a, b)| Latency::Uniform { min_us: a.min(b), max_us: a.max(b) }),
+            (1u64..5_000, 0u64..1_000)
+                .prop_map(|(mean_us, floor_us)| Latency::Exponential { mean_us, floor_us }),
+        ]
+    }
+
+    proptest! {
+        /// The fast path of a plain link (no loss, no duplication, reordering) draws exactly
+        /// what the general path draws: the same fates, and the streams left in the same
+        /// state, for any latency; other links never take it.
+        #[test]
+        fn a_plain_link_draws_what_the_general_path_draws(
+            latency in latency(),
+            drop_prob in prop_oneof![Just(0.0), 0.0..1.0f64],
+            dup_prob in prop_oneof![Just(0.0), 0.0..1.0f64],
+            fifo in any::<bool>(),
+            seed in any::<u64>(),
+            gaps in proptest::collection::vec(0u64..3_000, 1..40),
+        ) {
+            let ordering = if fifo { Ordering::Fifo } else { Ordering::Reorder };
+            let default = LinkConfig { latency, drop_prob, dup_prob, ordering };
+            let links = Links::new(2, &NetworkConfig { default, links: Vec::new() });
+            let mut fast = LinkDraws::new(seed, &links);
+            let mut general = fast.clone();
+            for l in &mut general.links {
+                l.plain = false;
+            }
+            let plain = drop_prob == 0.0 && dup_prob == 0.0 && !fifo;
+            prop_assert_eq!(fast.links.iter().all(|l| l.plain), plain);
+            let (a, b) = (NodeId(0), NodeId(1));
+            let mut now = Time::ZERO;
+            for gap in gaps {
+                now = now + Duration::from_us(gap);
+                prop_assert_eq!(fast.fate(now, a, b), general.fate(now, a, b));
+            }
+            let i = a.index() * 2 + b.index();
+            prop_assert_eq!(&fast.links[i].rng, &general.links[i].rng);
+        }
     }
 }

@@ -170,8 +170,10 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
         world.stats.events += 1;
         let sched = &mut self.timed;
         match entry.what {
+            Pending::Deliver(env) if world.is_local(env.from, env.to) => {
+                world.deliver_local(env, sched)
+            }
             Pending::Deliver(env) => world.deliver_network(env, sched),
-            Pending::DeliverLocal(env) => world.deliver_local(env, sched),
             Pending::Timer { node, timer, token } => {
                 world.fire_timer_in(node, timer, token, sched);
             }
@@ -269,9 +271,7 @@ impl<P: Protocol, N: Process<P>> Simulation<P, N> {
     pub fn into_world(mut self) -> World<P, N> {
         while let Some(entry) = self.timed.queue.pop() {
             match entry.what {
-                Pending::Deliver(env) | Pending::DeliverLocal(env) => {
-                    self.world.in_flight.messages.push(env)
-                }
+                Pending::Deliver(env) => self.world.in_flight.messages.push(env),
                 Pending::Recover { node } => self.world.in_flight.recoveries.push(node),
                 Pending::Timer { .. } | Pending::Fault { .. } => {}
             }

@@ -39,7 +39,7 @@ impl<P: Protocol> Schedule<P> for Timed<P> {
 
     #[inline]
     fn hold_local(&mut self, now: Time, env: Envelope<P>) {
-        self.queue.push(now, Pending::DeliverLocal(env));
+        self.queue.push(now, Pending::Deliver(env));
     }
 
     #[inline]

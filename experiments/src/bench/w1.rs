@@ -134,3 +134,25 @@ pub fn run(sim: &mut Simulation<W1, Node>, txns: u64) -> W1Result {
     assert_eq!(messages, 16 * txns, "W1 sends 16 messages per transaction");
     W1Result { committed, messages, sim_time_us: sim.now().as_us(), trace_hash: sim.trace_hash() }
 }
+
+#[cfg(test)]
+mod tests {
+    use sim_core::TraceLevel;
+
+    use super::*;
+
+    /// W1's trace hash, pinned: the engine's hot path may get faster, never different.
+    /// Recorded with the build of 2026-11-30 before the W1 speed work (issue 18), and the
+    /// same at every trace level.
+    #[test]
+    fn the_trace_hash_of_100_000_transactions_is_pinned_at_every_level() {
+        const TXNS: u64 = 100_000;
+        for level in [TraceLevel::Off, TraceLevel::Observations, TraceLevel::Full] {
+            let config = SimConfig::new(NODES, 42).with_trace(level);
+            let mut sim = simulation(TXNS, config);
+            let result = run(&mut sim, TXNS);
+            assert_eq!(format!("{:016x}", result.trace_hash), "22060ebf50a0d072", "{level:?}");
+            assert_eq!(result.sim_time_us, 2_964_091_204, "{level:?}");
+        }
+    }
+}
