@@ -21,6 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Scenario;
 use protocols::explore::ExploreRequest;
 use serde::{Deserialize, Serialize};
+use sim_core::Ordering;
 use sim_core::explore::{
     Budget, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
 };
@@ -66,6 +67,13 @@ pub struct ExploreArgs {
     /// synchronous network).
     #[arg(long, value_enum, default_value_t = TimersArg::Any)]
     pub timers: TimersArg,
+    /// Link ordering: `reorder` (any message in flight may arrive next) or `fifo` (each
+    /// link delivers in send order, as over TCP: only the oldest message in flight on a link
+    /// may arrive next; fewer interleavings, so a violation found is also one under
+    /// `reorder`, and `holds` holds for FIFO networks only).
+    #[arg(long, value_enum, default_value_t = LinksArg::Reorder)]
+    #[serde(default)]
+    pub links: LinksArg,
     /// Stop after this many unique states (verdict `incomplete`).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
@@ -95,6 +103,14 @@ pub struct ExploreArgs {
 pub enum TimersArg {
     Any,
     Quiescent,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinksArg {
+    #[default]
+    Reorder,
+    Fifo,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
@@ -197,7 +213,10 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
             progress_bar.tick();
         })),
     };
-    let scenario = Scenario::new(spec.name, args.participants, args.txns, 1);
+    let mut scenario = Scenario::new(spec.name, args.participants, args.txns, 1);
+    if args.links == LinksArg::Fifo {
+        scenario.network.default.ordering = Ordering::Fifo;
+    }
     let request = ExploreRequest {
         variant: spec.name,
         scenario: &scenario,
@@ -219,6 +238,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "threads": args.threads,
         "symmetry": args.symmetry,
         "timers": match args.timers { TimersArg::Any => "any", TimersArg::Quiescent => "quiescent" },
+        "links": match args.links { LinksArg::Reorder => "reorder", LinksArg::Fifo => "fifo" },
         "txns": args.txns,
         "crashes": args.crashes,
         "recoveries": args.recoveries,

@@ -8,7 +8,7 @@
 //! legitimately moves one, re-pin it in [`pinned`] (and say why in the commit).
 
 use experiments::exit::Exit;
-use experiments::explore::{ExploreArgs, StrategyArg, TimersArg};
+use experiments::explore::{ExploreArgs, LinksArg, StrategyArg, TimersArg};
 use experiments::replay::ReplayArgs;
 use protocols::Scenario;
 use protocols::catalog::explorable;
@@ -30,6 +30,12 @@ mod pinned {
     /// ZAB, 3 replicas, no fault, every state within [`ZAB_DEPTH`] steps.
     pub const ZAB_DEPTH: u32 = 9;
     pub const ZAB_UNIQUE: u64 = 69_964;
+    /// Raft under FIFO links (`--links fifo`), one crash and one recovery, every state within
+    /// [`VOLATILE_VOTE_STEPS`] steps: fewer than [`RAFT_UNIQUE`] (a link's later messages
+    /// wait for its earlier ones).
+    pub const RAFT_FIFO_UNIQUE: u64 = 40_434;
+    /// Raft's volatile vote under FIFO links: BFS's shortest path to two leaders in one term.
+    pub const VOLATILE_VOTE_FIFO_STEPS: usize = 7;
 }
 
 fn explore(name: &str, budget: Budget, max_depth: Option<u32>, threads: usize) -> ExploreReport {
@@ -58,6 +64,7 @@ fn args(protocol: &str, property: &str, budget: Budget, out: &std::path::Path) -
         partitions: budget.partitions,
         strategy: StrategyArg::Bfs,
         timers: TimersArg::Any,
+        links: LinksArg::Reorder,
         max_states: None,
         max_depth: None,
         threads: 1,
@@ -178,4 +185,91 @@ fn properties_explore_does_not_check_are_refused() {
     assert!(e.contains("not checked by explore"), "{e}");
     let e = ask("zab", "total-ordr");
     assert!(e.contains("did you mean \"total-order\""), "{e}");
+}
+
+/// `commitlab explore` flags for `protocol` on 3 replicas with `budget` and `links`, every
+/// property, to `max_depth`, on `threads` threads.
+fn links_args(
+    protocol: &str,
+    budget: Budget,
+    links: LinksArg,
+    max_depth: Option<u32>,
+    threads: u64,
+) -> ExploreArgs {
+    let out = std::path::Path::new(".");
+    let a = args(protocol, "election-safety", budget, out);
+    ExploreArgs { properties: Vec::new(), links, max_depth, threads, json: false, out: None, ..a }
+}
+
+/// A FIFO link (`--links fifo`, as over TCP) delivers in send order: only the oldest message
+/// in flight on a link may arrive next, so Raft explores fewer states within the same depth,
+/// still without a violation, the same on one and two threads.
+#[test]
+fn fifo_links_hold_a_message_behind_earlier_ones_on_its_link() {
+    let depth = Some(pinned::VOLATILE_VOTE_STEPS as u32);
+    let fifo = |threads| {
+        let a = links_args("raft", crash_and_recovery(), LinksArg::Fifo, depth, threads);
+        experiments::explore::run(&a, None).expect("a valid request")
+    };
+    let one = fifo(1);
+    assert_eq!(one.verdict, Verdict::Incomplete, "{:?}", one.counterexample);
+    assert_eq!(one.unique_states, pinned::RAFT_FIFO_UNIQUE);
+    assert!(one.unique_states < pinned::RAFT_UNIQUE);
+    let two = fifo(2);
+    assert_eq!((two.unique_states, two.states), (one.unique_states, one.states));
+}
+
+/// FIFO links explore a subset of the reordering network's paths: what they find is found
+/// with reordering links too, by a path no longer (BFS is shortest there over more paths).
+/// Checked on 2PC's unilateral abort (3 participants, one crash) and on the replicated logs'
+/// broken variants that explore finds.
+#[test]
+fn what_fifo_links_find_is_found_with_reordering_links_too() {
+    let crash = Budget { crashes: 1, ..Default::default() };
+    let cases: &[(&str, u32, Budget)] = &[
+        ("broken-2pc-unilateral-abort", 3, crash),
+        ("broken-raft-volatile-vote", 3, crash_and_recovery()),
+        ("broken-multipaxos-ignores-accepted", 3, Budget::default()),
+    ];
+    let mut found = 0;
+    for &(name, participants, budget) in cases {
+        let run = |links| {
+            let a = ExploreArgs { participants, ..links_args(name, budget, links, None, 1) };
+            experiments::explore::run(&a, None).expect("a valid request")
+        };
+        let (fifo, reorder) = (run(LinksArg::Fifo), run(LinksArg::Reorder));
+        assert!(fifo.unique_states <= reorder.unique_states, "{name}: FIFO explores a subset");
+        let Some(f) = &fifo.counterexample else { continue };
+        found += 1;
+        let r = reorder.counterexample.as_ref().expect("found with reordering links too");
+        assert!(r.steps.len() <= f.steps.len(), "{name}: {} > {}", r.steps.len(), f.steps.len());
+    }
+    assert_eq!(found, cases.len(), "every case is found under FIFO links");
+}
+
+/// A counterexample found under FIFO links is stored with `--links fifo` and replays through
+/// `commitlab replay` to the same verdict and trace hash.
+#[test]
+fn a_fifo_counterexample_replays_to_the_same_violation() {
+    let dir = std::env::temp_dir().join(format!("explore-logs-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = "broken-raft-volatile-vote";
+    let a = ExploreArgs {
+        links: LinksArg::Fifo,
+        ..args(name, "election-safety", crash_and_recovery(), &dir)
+    };
+    let (exit, v) = explore_cli(&a);
+    assert_eq!(exit, Exit::PropertyFailed, "{v}");
+    assert_eq!(v["links"].as_str(), Some("fifo"));
+    let file = v["counterexample"].as_str().expect("the file's path").to_string();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(stored["steps"].as_array().unwrap().len(), pinned::VOLATILE_VOTE_FIFO_STEPS);
+    let mut out = Vec::new();
+    let replay = ReplayArgs { file: file.into(), diagram: None };
+    let exit = experiments::replay::main(&replay, &mut out).expect("reproduced");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(exit, Exit::PropertyFailed, "{out}");
+    assert!(out.contains("same trace hash as recorded"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

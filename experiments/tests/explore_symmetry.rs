@@ -8,7 +8,7 @@
 //! one, re-pin it in [`pinned`] (and say why in the commit).
 
 use experiments::exit::Exit;
-use experiments::explore::{ExploreArgs, StrategyArg, TimersArg, main, run};
+use experiments::explore::{ExploreArgs, LinksArg, StrategyArg, TimersArg, main, run};
 use experiments::replay::ReplayArgs;
 use sim_core::explore::{ExploreReport, Verdict};
 
@@ -48,6 +48,7 @@ fn args(protocol: &str, crashes: u32, recoveries: u32, symmetry: bool) -> Explor
         partitions: 0,
         strategy: StrategyArg::Bfs,
         timers: TimersArg::Quiescent,
+        links: LinksArg::Reorder,
         max_states: None,
         max_depth: None,
         threads: 1,

@@ -3,7 +3,8 @@
 //! The order is part of the result: BFS and DFS visit successors in it, and a
 //! counterexample is stored as the index of each step among its state's successors (8 bytes
 //! a state instead of the step itself) and rebuilt by enumerating them again. So the order
-//! depends only on the world: the events [`World::enabled`] lists (in its order), each with
+//! depends only on the world: the events [`World::enabled`] lists (in its order; on a FIFO
+//! link only the oldest message in flight is deliverable, see [`behind_on_fifo_link`]), each with
 //! every combination of its choices (option 0 first; the options of a later choice vary
 //! fastest) and, within the crash budget, every crash point of its handler; then the fault
 //! events: crash each up node, recover each down node, drop, then duplicate, each message,
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{Event, Steering, StepError};
 use crate::fault::Action;
 use crate::id::NodeId;
+use crate::network::Ordering;
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
@@ -150,6 +152,10 @@ where
     let budget = &rules.budget;
     let mut events = Vec::new();
     world.enabled(&mut events);
+    let behind = behind_on_fifo_link(world);
+    if !behind.is_empty() {
+        events.retain(|e| !matches!(e, Event::Deliver { id } if behind.contains(id)));
+    }
     if rules.timers == Timers::Quiescent && !world.in_flight().is_empty() {
         events.retain(|e| !matches!(e, Event::Timer { .. }));
     }
@@ -280,6 +286,26 @@ where
         fault(Event::Act { action: Action::Heal }, used);
     }
     x
+}
+
+/// The ids of the messages in flight that a FIFO link ([`Ordering::Fifo`]) may not deliver
+/// yet: those behind an earlier message on the same link. A FIFO link is a queue, so only
+/// its head may arrive next (the runner keeps the same order by delivery times); a message
+/// may still be lost or duplicated anywhere in it. Reordering links (the default) hold
+/// nothing back. Messages are in flight in send order, a duplicate at its first copy's place.
+fn behind_on_fifo_link<P: Protocol, N>(world: &World<P, N>) -> Vec<u64> {
+    let messages = world.in_flight();
+    let mut behind = Vec::new();
+    for (i, e) in messages.iter().enumerate() {
+        let first_copy = !messages[..i].iter().any(|o| o.id == e.id);
+        if first_copy
+            && world.link_config(e.from, e.to).ordering == Ordering::Fifo
+            && messages[..i].iter().any(|o| (o.from, o.to) == (e.from, e.to))
+        {
+            behind.push(e.id);
+        }
+    }
+    behind
 }
 
 /// Every split of nodes `0..nodes` into two non-empty groups, once each: the group without
