@@ -338,9 +338,19 @@ where
     P::Record: TxnRecord,
     P::Node: Hash,
 {
+    state_key(world, memory(world))
+}
+
+/// A state's key for a model that keeps a finite `memory` of the history beside the world
+/// (what a property still reads that no node holds): the world's fingerprint, then `memory`.
+/// Equal keys are one state to the explorer.
+pub(crate) fn state_key<P: sim_core::Protocol, N: Hash>(
+    world: &World<P, N>,
+    memory: impl Hash,
+) -> u64 {
     let mut h = StableHasher::default();
     h.write_u64(world.fingerprint());
-    memory(world).hash(&mut h);
+    memory.hash(&mut h);
     h.finish()
 }
 

@@ -16,6 +16,7 @@ use super::{Ballot, Msg, QuorumCommit, QuorumConfig, Record, Timer};
 use crate::active::ThreePhase as Phase;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -117,12 +118,10 @@ impl Coordinator {
                 .insert(id, Active { participants, phase: Phase::Inquiring { attempts: 0 } });
             return self.inquire(ctx, id, 0);
         }
-        for &p in &participants {
-            let writes = txn.writes_at(p);
-            let participants = participants.clone();
-            ctx.send(p, Msg::CanCommit { txn: id, participants, writes });
-        }
-        ctx.mark(Point::CanCommitSent.name());
+        let sent = Point::CanCommitSent.name();
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
+            (p, Msg::CanCommit { txn: id, participants, writes })
+        });
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });
         self.round_timer(ctx, id);

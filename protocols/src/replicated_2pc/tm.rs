@@ -17,6 +17,7 @@ use super::{Config, Msg, Record, Replicated2pc, Timer};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::two_pc::{self, Shape};
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
@@ -245,15 +246,11 @@ impl CoordinatorReplica {
         };
         self.active.insert(id, active);
         self.submit(ctx, transition(id, None, begun));
-        for &p in participants.iter().filter(|&&p| Some(p) != initiator) {
-            let prepare = two_pc::Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(self.routes.to(p), Msg::TwoPc(prepare));
-        }
-        ctx.mark(Point::PrepareSent.name());
+        let (to, sent) = ((&participants[..], initiator), Point::PrepareSent.name());
+        send_prepares(ctx, &txn, to, sent, |p, participants, writes| {
+            let prepare = two_pc::Msg::Prepare { txn: id, participants, writes };
+            (self.routes.to(p), Msg::TwoPc(prepare))
+        });
         ctx.set_timer(Duration::from_us(self.config.votes_timeout_us()), Timer::Votes(id));
         if let Some(rm) = initiator {
             self.on_vote(ctx, rm, id, Vote::Yes);

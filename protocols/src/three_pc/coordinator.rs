@@ -17,6 +17,7 @@ use crate::active::ThreePhase as Phase;
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -126,11 +127,10 @@ impl Coordinator {
             self.active.insert(id, Active { participants, phase });
             return;
         }
-        for &p in &participants {
-            let writes = txn.writes_at(p);
-            ctx.send(p, Msg::CanCommit { txn: id, participants: participants.clone(), writes });
-        }
-        ctx.mark(Point::CanCommitSent.name());
+        let sent = Point::CanCommitSent.name();
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
+            (p, Msg::CanCommit { txn: id, participants, writes })
+        });
         self.round_timer(ctx, id);
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });

@@ -24,6 +24,7 @@ use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -163,15 +164,10 @@ impl Coordinator {
         prepared: Option<NodeId>,
     ) {
         let id = txn.id;
-        for &p in participants.iter().filter(|&&p| Some(p) != prepared) {
-            let msg = Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(p, msg);
-        }
-        ctx.mark(Point::PrepareSent.name());
+        let (to, sent) = ((&participants[..], prepared), Point::PrepareSent.name());
+        send_prepares(ctx, txn, to, sent, |p, participants, writes| {
+            (p, Msg::Prepare { txn: id, participants, writes })
+        });
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
         self.active
             .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });
