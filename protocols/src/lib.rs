@@ -18,6 +18,7 @@ pub mod error;
 pub mod explore;
 pub mod facts;
 pub mod family;
+pub mod initiated;
 pub mod multi_paxos;
 pub mod paxos_commit;
 pub mod prepare;

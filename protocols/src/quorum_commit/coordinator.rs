@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Ballot, Msg, QuorumCommit, QuorumConfig, Record, Timer};
 use crate::active::ThreePhase as Phase;
+use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::prepare::send_prepares;
@@ -136,14 +137,11 @@ impl Coordinator {
     ) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::Waiting { yes } = &mut a.phase else { return };
-        if vote == Vote::No {
-            return self.decide(ctx, txn, Outcome::Abort);
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => return self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => {}
+            Tally::Waiting => return,
         }
-        yes.insert(from);
-        if yes.len() < a.participants.len() {
-            return;
-        }
-        ctx.mark(Point::AllVotesIn.name());
         let to = a.participants.clone();
         a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
         let sent = (Point::PrecommitSentToFirst.name(), Point::PrecommitSentToAll.name());

@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::log::{Group, Host, Log, LogEvent, Pace, TxnState, forward_or_hold, transition, txn_of};
 use super::route::Routes;
 use super::{Config, Msg, Record, Replicated2pc, Timer};
+use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
@@ -277,15 +278,10 @@ impl CoordinatorReplica {
             }
             return;
         };
-        match vote {
-            Vote::No => self.decide(ctx, txn, Outcome::Abort),
-            Vote::Yes => {
-                yes.insert(from);
-                if yes.len() == a.participants.len() {
-                    ctx.mark(Point::AllVotesIn.name());
-                    self.decide(ctx, txn, Outcome::Commit);
-                }
-            }
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => self.decide(ctx, txn, Outcome::Commit),
+            Tally::Waiting => {}
         }
     }
 

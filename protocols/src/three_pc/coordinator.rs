@@ -14,6 +14,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::active::ThreePhase as Phase;
+use crate::active::{Tally, tally};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
@@ -151,17 +152,14 @@ impl Coordinator {
             return;
         };
         let Phase::Waiting { yes } = &mut a.phase else { return }; // late, or a duplicate
-        match vote {
-            Vote::No => self.decide(ctx, txn, Outcome::Abort),
-            Vote::Yes => {
-                yes.insert(from);
-                if yes.len() == a.participants.len() {
-                    ctx.mark(Point::AllVotesIn.name());
-                    send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
-                    a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
-                    self.round_timer(ctx, txn);
-                }
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => {
+                send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
+                a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
+                self.round_timer(ctx, txn);
             }
+            Tally::Waiting => {}
         }
     }
 

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use crate::active::{Tally, tally};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
@@ -221,17 +222,17 @@ impl Coordinator {
                     self.abort_unprepared(ctx, txn);
                 }
             }
-            Phase::Collecting { yes } => match vote {
-                Vote::No => self.decide(ctx, txn, Outcome::Abort),
-                Vote::Yes => {
-                    yes.insert(from);
-                    if yes.len() == a.participants.len() {
-                        ctx.mark(Point::AllVotesIn.name());
+            Phase::Collecting { yes } => {
+                let votes = (yes, &a.participants[..]);
+                match tally(ctx, votes, (from, vote), Point::AllVotesIn.name()) {
+                    Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+                    Tally::AllYes => {
                         ctx.cancel_timer(Timer::Votes(txn));
                         self.decide(ctx, txn, Outcome::Commit);
                     }
+                    Tally::Waiting => {}
                 }
-            },
+            }
         }
     }
 
