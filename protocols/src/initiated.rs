@@ -55,3 +55,17 @@ impl Initiated {
 
 // Symmetry reduction (`explore --symmetry`): transaction ids name no node.
 sim_core::rename_nothing!(Initiated);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::stable_hash_of as hash;
+
+    /// A state's fingerprint hashes the set as it is: wrapping it changed no explored state.
+    #[test]
+    fn it_hashes_as_the_set_it_wraps() {
+        let set: BTreeSet<TxnId> = [TxnId(1), TxnId(3)].into_iter().collect();
+        assert_eq!(hash(&Initiated(set.clone())), hash(&set));
+        assert_ne!(hash(&Initiated(set)), hash(&Initiated::default()));
+    }
+}

@@ -52,3 +52,42 @@ impl<V: Clone> Unacked<V> {
         self.0.values().map(|(v, _)| v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sim_core::NodeId;
+
+    use super::*;
+    use crate::explore::stable_hash_of as hash;
+    use crate::saga::choreography::EventKind;
+    use crate::txn::TxnId;
+
+    fn id(txn: u64, kind: EventKind) -> EventId {
+        EventId { txn: TxnId(txn), kind }
+    }
+
+    #[test]
+    fn resends_count_up_to_the_budget_and_restart_on_a_new_send() {
+        let (a, b) = (id(1, EventKind::Started), id(1, EventKind::Done(1)));
+        let mut u = Unacked::default();
+        u.insert(a, NodeId(1));
+        u.insert(b, NodeId(2));
+        assert_eq!(u.resend(a), Some((NodeId(1), 1)));
+        assert_eq!(u.resend(a), Some((NodeId(1), 2)));
+        assert!(u.spent(2) && !u.spent(3), "two re-sends spend a budget of two");
+        assert_eq!(u.resend(id(2, EventKind::Started)), None, "never sent: nothing to re-send");
+        assert_eq!(u.values().copied().collect::<Vec<_>>(), [NodeId(1), NodeId(2)]);
+        u.insert(a, NodeId(3));
+        assert!(!u.spent(1), "sent again from the start");
+    }
+
+    /// A state's fingerprint hashes the map as it is: wrapping it changed no explored state.
+    #[test]
+    fn it_hashes_as_the_map_it_wraps() {
+        let mut u = Unacked::default();
+        u.insert(id(1, EventKind::Failed(2)), NodeId(4));
+        let mut map = BTreeMap::new();
+        map.insert(id(1, EventKind::Failed(2)), (NodeId(4), 0u32));
+        assert_eq!(hash(&u), hash(&map));
+    }
+}
