@@ -316,9 +316,28 @@ where
     P::Record: TxnRecord,
     P::Node: Hash,
 {
+    state_key(world, memory(world))
+}
+
+/// The stable hash of `t` alone, as a state's key hashes it (for tests that compare a
+/// wrapper in a node's state with what it wraps).
+#[cfg(test)]
+pub(crate) fn stable_hash_of(t: &impl Hash) -> u64 {
+    let mut h = StableHasher::default();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// A state's key for a model that keeps a finite `memory` of the history beside the world
+/// (what a property still reads that no node holds): the world's fingerprint, then `memory`.
+/// Equal keys are one state to the explorer.
+pub(crate) fn state_key<P: sim_core::Protocol, N: Hash>(
+    world: &World<P, N>,
+    memory: impl Hash,
+) -> u64 {
     let mut h = StableHasher::default();
     h.write_u64(world.fingerprint());
-    memory(world).hash(&mut h);
+    memory.hash(&mut h);
     h.finish()
 }
 

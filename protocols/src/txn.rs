@@ -263,9 +263,23 @@ impl fmt::Display for SagaOutcome {
     }
 }
 
+/// Which kind of protocol reports a fact, and the transaction it concerns: the one
+/// classification [`Observation::txn`], [`Observation::is_saga`] and
+/// [`Observation::is_consensus`] read, so a new fact is classified in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reporter {
+    /// A commit protocol's fact about `txn` (sagas report some of these too).
+    Commit(TxnId),
+    /// A fact only sagas report, about saga `txn`.
+    Saga(TxnId),
+    /// A fact only replicated logs (and their key-value client) report.
+    Consensus,
+    /// A fact about no transaction that is neither a saga's nor a log's.
+    Other,
+}
+
 impl Observation {
-    /// The transaction the fact is about.
-    pub fn txn(&self) -> TxnId {
+    fn reporter(&self) -> Reporter {
         match self {
             Observation::Submitted { txn, .. }
             | Observation::Voted { txn, .. }
@@ -276,49 +290,40 @@ impl Observation {
             | Observation::LocksAcquired { txn, .. }
             | Observation::LocksReleased { txn }
             | Observation::ReportedToClient { txn, .. }
-            | Observation::ClientLearned { txn, .. }
-            | Observation::SagaBegun { txn, .. }
+            | Observation::ClientLearned { txn, .. } => Reporter::Commit(*txn),
+            Observation::SagaBegun { txn, .. }
             | Observation::StepApplied { txn, .. }
             | Observation::StepRefused { txn, .. }
             | Observation::CompensationApplied { txn, .. }
-            | Observation::SagaEnded { txn, .. } => *txn,
-            // No transaction: ids count from 1, so 0 is nobody's.
-            Observation::AuditRead { .. }
-            | Observation::LeaderElected { .. }
+            | Observation::SagaEnded { txn, .. } => Reporter::Saga(*txn),
+            Observation::LeaderElected { .. }
             | Observation::LeaderLog { .. }
             | Observation::EntryApplied { .. }
             | Observation::PrimaryBroadcast { .. }
             | Observation::Delivered { .. }
             | Observation::OpInvoked { .. }
-            | Observation::OpReturned { .. }
-            | Observation::QuorumSystem { .. } => TxnId(0),
+            | Observation::OpReturned { .. } => Reporter::Consensus,
+            Observation::AuditRead { .. } | Observation::QuorumSystem { .. } => Reporter::Other,
+        }
+    }
+
+    /// The transaction the fact is about.
+    pub fn txn(&self) -> TxnId {
+        match self.reporter() {
+            Reporter::Commit(txn) | Reporter::Saga(txn) => txn,
+            // No transaction: ids count from 1, so 0 is nobody's.
+            Reporter::Consensus | Reporter::Other => TxnId(0),
         }
     }
 
     /// Whether the fact is one only sagas report.
     pub fn is_saga(&self) -> bool {
-        matches!(
-            self,
-            Observation::SagaBegun { .. }
-                | Observation::StepApplied { .. }
-                | Observation::StepRefused { .. }
-                | Observation::CompensationApplied { .. }
-                | Observation::SagaEnded { .. }
-        )
+        matches!(self.reporter(), Reporter::Saga(_))
     }
 
     /// Whether the fact is one only replicated logs (and their key-value client) report.
     pub fn is_consensus(&self) -> bool {
-        matches!(
-            self,
-            Observation::LeaderElected { .. }
-                | Observation::LeaderLog { .. }
-                | Observation::EntryApplied { .. }
-                | Observation::PrimaryBroadcast { .. }
-                | Observation::Delivered { .. }
-                | Observation::OpInvoked { .. }
-                | Observation::OpReturned { .. }
-        )
+        self.reporter() == Reporter::Consensus
     }
 }
 

@@ -6,7 +6,7 @@ use sim_core::rng::Chance;
 
 use crate::durable::TxnRecord;
 use crate::store::{Store, choose_vote};
-use crate::txn::{Observation, Outcome, Vote};
+use crate::txn::{Observation, Outcome, TxnId, Vote};
 
 /// A participant's vote, asked to hold the writes of its `prepared` record under lock: it
 /// prepares them in `store` (a no vote when a lock is taken, the store refuses, or the
@@ -46,4 +46,19 @@ where
     ctx.observe(Observation::LocksAcquired { txn, keys });
     ctx.observe(Observation::Voted { txn, vote: Vote::Yes });
     Vote::Yes
+}
+
+/// After a yes vote is sent, the same in every commit protocol: the participant is uncertain
+/// from now on, until it learns the outcome. Marks `voted` (its voted-yes crash point),
+/// reports it uncertain, and arms `timer` to fire after `timeout_us` (its wait for the
+/// outcome; what it does then — ask, elect a backup — is its protocol's).
+pub fn await_outcome<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    txn: TxnId,
+    voted: &'static str,
+    (timeout_us, timer): (u64, P::Timer),
+) {
+    ctx.mark(voted);
+    ctx.observe(Observation::Uncertain { txn });
+    ctx.set_timer(sim_core::Duration::from_us(timeout_us), timer);
 }

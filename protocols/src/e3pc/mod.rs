@@ -18,8 +18,7 @@
 use sim_core::NodeId;
 
 use crate::family::{Family, VariantSpec};
-use crate::quorum_commit::{self, Ballot, PreState, Quorums, Report, Rule, State, Step};
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::quorum_commit::{self, Ballot, PreState, Quorums, Report, State, Step};
 use crate::txn::Outcome;
 
 /// E3PC's rule for a coordinator elected among `reports`: any aborted → abort; any
@@ -53,23 +52,12 @@ pub fn is_max_attempt_committable(reports: &[(NodeId, Report)]) -> bool {
 }
 
 /// The E3PC family.
-pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec(), run, explore);
+pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec());
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "e3pc",
     "E3PC (Keidar & Dolev): quorum 3PC with last_elected/last_attempt; a connected quorum never blocks",
 )];
-
-fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    quorum_commit::run_rule(Rule::KeidarDolev, scenario)
-}
-
-fn explore(
-    request: &crate::explore::ExploreRequest<'_>,
-    config: &sim_core::explore::ExploreConfig,
-) -> Result<sim_core::explore::ExploreReport, ScenarioError> {
-    quorum_commit::explore::explore(Rule::KeidarDolev, request, config)
-}
 
 #[cfg(test)]
 mod tests {

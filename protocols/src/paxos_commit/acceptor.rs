@@ -42,6 +42,34 @@ impl Instances {
         let accepted = self.accepted.iter().map(|a| a.expect("every instance accepted").1);
         self.participants.iter().copied().zip(accepted).collect()
     }
+
+    /// Accepts, in ballot 0, every ballot-0 proposal held so far (the caller forces it).
+    fn accept_held(&mut self) {
+        for (accepted, held) in self.accepted.iter_mut().zip(&mut self.held) {
+            if let Some(v) = held.take() {
+                *accepted = Some((Ballot::ZERO, v));
+            }
+        }
+    }
+
+    /// Whether `ballot` is below this transaction's promise, and so refused: a leader's
+    /// ballot is told so (`Nack`) and retries higher; ballot 0's proposers (the RMs) never
+    /// retry, so they are not told.
+    fn refuses(
+        &self,
+        ctx: &mut Context<'_, PaxosCommit>,
+        from: NodeId,
+        txn: TxnId,
+        ballot: Ballot,
+    ) -> bool {
+        if ballot >= self.promised {
+            return false;
+        }
+        if ballot != Ballot::ZERO {
+            ctx.send(from, Msg::Nack { txn, ballot, promised: self.promised });
+        }
+        true
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -117,10 +145,7 @@ impl Acceptor {
         values: Vec<(NodeId, Value)>,
     ) {
         let s = self.instances(txn, participants);
-        if ballot < s.promised {
-            if ballot != Ballot::ZERO {
-                ctx.send(from, Msg::Nack { txn, ballot, promised: s.promised });
-            }
+        if s.refuses(ctx, from, txn, ballot) {
             return;
         }
         if ballot == Ballot::ZERO {
@@ -137,11 +162,7 @@ impl Acceptor {
                 return;
             }
             if !already_complete {
-                for i in 0..s.participants.len() {
-                    if let Some(v) = s.held[i].take() {
-                        s.accepted[i] = Some((Ballot::ZERO, v));
-                    }
-                }
+                s.accept_held();
                 self.persist(ctx, txn);
             }
             // Every instance accepted in ballot 0 (nothing higher was promised, so nothing
@@ -179,17 +200,12 @@ impl Acceptor {
     ) {
         assert_ne!(ballot, Ballot::ZERO, "ballot 0 has no phase 1");
         let s = self.instances(txn, participants);
-        if ballot < s.promised {
-            ctx.send(from, Msg::Nack { txn, ballot, promised: s.promised });
+        if s.refuses(ctx, from, txn, ballot) {
             return;
         }
         if ballot > s.promised {
             // Ballot 0 proposals held so far are accepted now, in the promise's write.
-            for i in 0..s.participants.len() {
-                if let Some(v) = s.held[i].take() {
-                    s.accepted[i] = Some((Ballot::ZERO, v));
-                }
-            }
+            s.accept_held();
             s.promised = ballot;
             self.persist(ctx, txn);
         }

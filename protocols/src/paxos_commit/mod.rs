@@ -38,7 +38,6 @@
 //! the tests show it.
 
 mod acceptor;
-mod explore;
 mod leader;
 mod rm;
 mod tm;
@@ -49,7 +48,7 @@ use sim_core::NodeId;
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
 use crate::roles::commit_roles;
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Layout, Outcome, Txn, TxnId, Write};
 use crate::workload::VotePolicy;
@@ -96,6 +95,8 @@ pub struct PaxosCommitConfig {
     pub votes: VotePolicy,
     pub client: ClientConfig,
 }
+
+crate::commit_config!(PaxosCommitConfig);
 
 impl PaxosCommitConfig {
     pub fn acceptors(&self) -> Vec<NodeId> {
@@ -243,8 +244,10 @@ pub const FAMILY: Family = Family {
     settings: SETTINGS,
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, "acceptor"),
-    run,
-    explore: Some(explore::explore),
+    run: |variant, scenario| {
+        crate::commit_config::run::<PaxosCommit>(&FAMILY, config, variant, scenario)
+    },
+    explore: Some(|r, c| crate::commit_config::explore::<PaxosCommit>(&FAMILY, config, r, c)),
 };
 
 const VARIANTS: &[(VariantSpec, bool)] = &[
@@ -315,14 +318,8 @@ fn layout_of(scenario: &Scenario) -> Layout {
     }
 }
 
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let config = config(variant, scenario);
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<PaxosCommit>(scenario, roles, config.timing, config)
-}
-
 /// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
-fn config(variant: &str, scenario: &Scenario) -> PaxosCommitConfig {
+fn config(variant: &str, scenario: &Scenario) -> Result<PaxosCommitConfig, ScenarioError> {
     let (_, faster) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a variant");
     let timing = Timing::for_network(&scenario.network);
     let client = ClientConfig {
@@ -330,12 +327,12 @@ fn config(variant: &str, scenario: &Scenario) -> PaxosCommitConfig {
         ..scenario.client_config(&timing)
     };
     let f = SettingsView::new(SETTINGS, &scenario.family).int("f") as u32;
-    PaxosCommitConfig {
+    Ok(PaxosCommitConfig {
         layout: layout_of(scenario),
         f,
         faster: *faster,
         timing,
         votes: scenario.votes.clone(),
         client,
-    }
+    })
 }

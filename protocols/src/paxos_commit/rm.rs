@@ -13,12 +13,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Context, NodeId};
 
 use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
+use crate::initiated::Initiated;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
@@ -50,7 +51,7 @@ pub struct ResourceManager {
     store: Store,
     txns: BTreeMap<TxnId, State>,
     /// Transactions this RM initiated for the client (it replies when it learns).
-    initiated: BTreeSet<TxnId>,
+    initiated: Initiated,
     incarnation: u32,
     ballots: Ballots,
 }
@@ -71,7 +72,7 @@ impl ResourceManager {
             no_vote: config.votes.chance(id),
             store,
             txns,
-            initiated: BTreeSet::new(),
+            initiated: Initiated::default(),
             incarnation,
             ballots: Ballots::new(config, id, incarnation),
         }
@@ -125,12 +126,10 @@ impl ResourceManager {
     /// The client hands this RM a transaction it takes part in: start the commit.
     fn on_request(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: Txn) {
         let id = txn.id;
-        assert_eq!(txn.participants()[0], self.id, "{id} sent to a non-initiating RM");
-        self.initiated.insert(id);
-        match self.txns.get(&id) {
-            Some(State::Decided(outcome)) => return self.reply(ctx, id, *outcome),
-            Some(State::Prepared { .. }) => return, // in progress: the reply comes with it
-            None => {}
+        let known = self.txns.contains_key(&id).then(|| self.decided(id));
+        let ends = (self.id, self.config.layout.client());
+        if !self.initiated.request(ctx, ends, &txn, known) {
+            return;
         }
         // A no vote ends it here: no other RM has heard of the transaction.
         let participants = txn.participants();
@@ -172,9 +171,7 @@ impl ResourceManager {
         let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, abort, marks);
         if vote == Vote::No {
             self.txns.insert(txn, State::Decided(Outcome::Abort));
-            if self.initiated.contains(&txn) {
-                self.reply(ctx, txn, Outcome::Abort);
-            }
+            self.initiated.settled(ctx, self.config.layout.client(), txn, Outcome::Abort);
             return Vote::No;
         }
         let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
@@ -200,10 +197,8 @@ impl ResourceManager {
         };
         ctx.broadcast(self.config.ballot0_acceptors(), msg);
         if value == Value::Prepared {
-            ctx.mark(Point::VotedYes.name());
-            ctx.observe(Observation::Uncertain { txn });
-            let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
-            ctx.set_timer(timeout, Timer::Outcome(txn));
+            let wait = (self.config.timing.participant_timeout_us, Timer::Outcome(txn));
+            crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
         }
     }
 
@@ -247,13 +242,7 @@ impl ResourceManager {
         self.txns.insert(txn, State::Decided(outcome));
         crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Outcome(txn));
-        if self.initiated.contains(&txn) {
-            self.reply(ctx, txn, outcome);
-        }
-    }
-
-    fn reply(&self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId, outcome: Outcome) {
-        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
+        self.initiated.settled(ctx, self.config.layout.client(), txn, outcome);
     }
 
     // ----- failures: asking leaders, and leading ---------------------------------------------

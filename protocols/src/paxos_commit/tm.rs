@@ -12,6 +12,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::leader::Ballots;
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId};
 
@@ -111,15 +112,10 @@ impl TransactionManager {
             None => {}
         }
         let participants = txn.participants();
-        for &p in participants.iter().filter(|&&p| p != from) {
-            let msg = Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(p, msg);
-        }
-        ctx.mark(Point::PrepareSent.name());
+        let (to, sent) = ((&participants[..], Some(from)), Point::PrepareSent.name());
+        send_prepares(ctx, &txn, to, sent, |p, participants, writes| {
+            (p, Msg::Prepare { txn: id, participants, writes })
+        });
         let state = if self.config.faster {
             State::Delegated
         } else {

@@ -18,8 +18,7 @@
 use sim_core::NodeId;
 
 use crate::family::{Family, VariantSpec};
-use crate::quorum_commit::{self, PreState, Quorums, Report, Rule, State, Step};
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::quorum_commit::{self, PreState, Quorums, Report, State, Step};
 use crate::txn::Outcome;
 
 /// Skeen's rule for a coordinator elected among `reports` (BHG's termination rule with
@@ -46,23 +45,12 @@ pub fn rule(reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
 
 /// The quorum-based 3PC family.
 pub const FAMILY: Family =
-    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec(), run, explore);
+    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec());
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "quorum-3pc",
     "Skeen's quorum-based 3PC: weighted commit/abort quorums; safe under partitions, can block a connected quorum",
 )];
-
-fn run(_variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    quorum_commit::run_rule(Rule::Skeen, scenario)
-}
-
-fn explore(
-    request: &crate::explore::ExploreRequest<'_>,
-    config: &sim_core::explore::ExploreConfig,
-) -> Result<sim_core::explore::ExploreReport, ScenarioError> {
-    quorum_commit::explore::explore(Rule::Skeen, request, config)
-}
 
 #[cfg(test)]
 mod tests {

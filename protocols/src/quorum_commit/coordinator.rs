@@ -14,8 +14,10 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Ballot, Msg, QuorumCommit, QuorumConfig, Record, Timer};
 use crate::active::ThreePhase as Phase;
+use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -117,12 +119,10 @@ impl Coordinator {
                 .insert(id, Active { participants, phase: Phase::Inquiring { attempts: 0 } });
             return self.inquire(ctx, id, 0);
         }
-        for &p in &participants {
-            let writes = txn.writes_at(p);
-            let participants = participants.clone();
-            ctx.send(p, Msg::CanCommit { txn: id, participants, writes });
-        }
-        ctx.mark(Point::CanCommitSent.name());
+        let sent = Point::CanCommitSent.name();
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
+            (p, Msg::CanCommit { txn: id, participants, writes })
+        });
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });
         self.round_timer(ctx, id);
@@ -137,14 +137,11 @@ impl Coordinator {
     ) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::Waiting { yes } = &mut a.phase else { return };
-        if vote == Vote::No {
-            return self.decide(ctx, txn, Outcome::Abort);
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => return self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => {}
+            Tally::Waiting => return,
         }
-        yes.insert(from);
-        if yes.len() < a.participants.len() {
-            return;
-        }
-        ctx.mark(Point::AllVotesIn.name());
         let to = a.participants.clone();
         a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
         let sent = (Point::PrecommitSentToFirst.name(), Point::PrecommitSentToAll.name());

@@ -46,10 +46,7 @@ pub fn explore(
     request: &ExploreRequest<'_>,
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
-    let family = match rule {
-        Rule::Skeen => &crate::quorum_3pc::FAMILY,
-        Rule::KeidarDolev => &crate::e3pc::FAMILY,
-    };
+    let family = rule.family();
     let configure = |scenario: &_| {
         let mut c = super::config(rule, scenario)?;
         bounded(&mut c.timing, &mut c.client);

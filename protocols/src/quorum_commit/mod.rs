@@ -72,6 +72,22 @@ impl Rule {
     pub fn may_move(self, state: PreState, to: PreState) -> bool {
         self == Rule::KeidarDolev || state == to
     }
+
+    /// The family whose decision rule this is.
+    pub fn family(self) -> &'static crate::family::Family {
+        match self {
+            Rule::Skeen => &crate::quorum_3pc::FAMILY,
+            Rule::KeidarDolev => &crate::e3pc::FAMILY,
+        }
+    }
+
+    /// The rule of the family `variant` belongs to (the shared `run` and `explore` learn
+    /// their family from the variant they are asked for).
+    fn of(variant: &str) -> Rule {
+        let rules = [Rule::Skeen, Rule::KeidarDolev];
+        let has = |r: &Rule| (r.family().variants)().iter().any(|v| v.name == variant);
+        rules.into_iter().find(has).expect("a quorum-commit variant")
+    }
 }
 
 /// An election's (or attempt's) number: a round, made unique by the node that leads it, and
@@ -346,13 +362,12 @@ pub fn config(rule: Rule, scenario: &Scenario) -> Result<QuorumConfig, ScenarioE
     })
 }
 
-/// A quorum family: `variants` run by `run` and explored by `explore`, with the shared roles,
-/// settings, properties and layout (what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are).
+/// A quorum family: `variants`, with the shared roles, settings, properties and layout, run
+/// and explored with the decision rule of the family a variant belongs to ([`Rule::of`]):
+/// what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are.
 pub const fn family(
     name: &'static str,
     variants: fn() -> Vec<VariantSpec>,
-    run: fn(&str, &Scenario) -> Result<RunOutcome, ScenarioError>,
-    explore: crate::family::ExploreFn,
 ) -> crate::family::Family {
     crate::family::Family {
         name,
@@ -361,8 +376,10 @@ pub const fn family(
         settings: SETTINGS,
         properties: crate::family::QUORUM_COMMIT_PROPERTIES,
         layout,
-        run,
-        explore: Some(explore),
+        run: |variant, scenario| run_rule(Rule::of(variant), scenario),
+        explore: Some(|request, config| {
+            explore::explore(Rule::of(request.variant), request, config)
+        }),
     }
 }
 

@@ -153,9 +153,8 @@ impl Participant {
         if vote == Vote::No {
             return;
         }
-        ctx.mark(Point::VotedYes.name());
-        ctx.observe(Observation::Uncertain { txn });
-        self.wait(ctx, txn);
+        let wait = (self.config.election_timeout_us(self.id), Timer::Election(txn));
+        crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     /// (Re)arms this process's election timer on `txn`: it starts an election unless

@@ -14,9 +14,11 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::log::{Group, Host, Log, LogEvent, Pace, TxnState, forward_or_hold, transition, txn_of};
 use super::route::Routes;
 use super::{Config, Msg, Record, Replicated2pc, Timer};
+use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
 use crate::consensus::{Op, OpId};
 use crate::decision::{reply_to_client, send_marked};
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::two_pc::{self, Shape};
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
@@ -245,15 +247,11 @@ impl CoordinatorReplica {
         };
         self.active.insert(id, active);
         self.submit(ctx, transition(id, None, begun));
-        for &p in participants.iter().filter(|&&p| Some(p) != initiator) {
-            let prepare = two_pc::Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(self.routes.to(p), Msg::TwoPc(prepare));
-        }
-        ctx.mark(Point::PrepareSent.name());
+        let (to, sent) = ((&participants[..], initiator), Point::PrepareSent.name());
+        send_prepares(ctx, &txn, to, sent, |p, participants, writes| {
+            let prepare = two_pc::Msg::Prepare { txn: id, participants, writes };
+            (self.routes.to(p), Msg::TwoPc(prepare))
+        });
         ctx.set_timer(Duration::from_us(self.config.votes_timeout_us()), Timer::Votes(id));
         if let Some(rm) = initiator {
             self.on_vote(ctx, rm, id, Vote::Yes);
@@ -280,15 +278,10 @@ impl CoordinatorReplica {
             }
             return;
         };
-        match vote {
-            Vote::No => self.decide(ctx, txn, Outcome::Abort),
-            Vote::Yes => {
-                yes.insert(from);
-                if yes.len() == a.participants.len() {
-                    ctx.mark(Point::AllVotesIn.name());
-                    self.decide(ctx, txn, Outcome::Commit);
-                }
-            }
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => self.decide(ctx, txn, Outcome::Commit),
+            Tally::Waiting => {}
         }
     }
 

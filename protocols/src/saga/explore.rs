@@ -43,10 +43,9 @@
 //! re-delivers nothing — spent no budget: a saga it strands is judged.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate};
-use sim_core::hash::StableHasher;
 use sim_core::{NodeId, World};
 
 use super::LedgerRecord;
@@ -144,10 +143,7 @@ where
     S::Record: TxnRecord,
     S::Node: Hash,
 {
-    let mut h = StableHasher::default();
-    h.write_u64(world.fingerprint());
-    memory(world).hash(&mut h);
-    h.finish()
+    crate::explore::state_key(world, memory(world))
 }
 
 /// One saga as the disks and the [`Memory`] show it.

@@ -14,9 +14,11 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::active::ThreePhase as Phase;
+use crate::active::{Tally, tally};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -126,11 +128,10 @@ impl Coordinator {
             self.active.insert(id, Active { participants, phase });
             return;
         }
-        for &p in &participants {
-            let writes = txn.writes_at(p);
-            ctx.send(p, Msg::CanCommit { txn: id, participants: participants.clone(), writes });
-        }
-        ctx.mark(Point::CanCommitSent.name());
+        let sent = Point::CanCommitSent.name();
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
+            (p, Msg::CanCommit { txn: id, participants, writes })
+        });
         self.round_timer(ctx, id);
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });
@@ -151,17 +152,14 @@ impl Coordinator {
             return;
         };
         let Phase::Waiting { yes } = &mut a.phase else { return }; // late, or a duplicate
-        match vote {
-            Vote::No => self.decide(ctx, txn, Outcome::Abort),
-            Vote::Yes => {
-                yes.insert(from);
-                if yes.len() == a.participants.len() {
-                    ctx.mark(Point::AllVotesIn.name());
-                    send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
-                    a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
-                    self.round_timer(ctx, txn);
-                }
+        match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
+            Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+            Tally::AllYes => {
+                send_marked(ctx, &a.participants, Msg::PreCommit { txn }, PRECOMMIT_SENT);
+                a.phase = Phase::PreCommitting { acked: BTreeSet::new() };
+                self.round_timer(ctx, txn);
             }
+            Tally::Waiting => {}
         }
     }
 

@@ -24,7 +24,6 @@
 //! the transaction and answer the client.
 
 mod coordinator;
-mod explore;
 mod participant;
 mod recovery;
 mod termination;
@@ -35,7 +34,7 @@ use sim_core::NodeId;
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
 use crate::roles::{commit_role_specs, commit_roles};
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::timing::Timing;
 use crate::txn::{Layout, Outcome, TxnId, Vote, Write};
 use crate::workload::VotePolicy;
@@ -60,6 +59,8 @@ pub struct ThreePcConfig {
     pub votes: VotePolicy,
     pub client: ClientConfig,
 }
+
+crate::commit_config!(ThreePcConfig);
 
 /// The 3PC vocabulary.
 #[derive(Clone, Debug, PartialEq, Hash)]
@@ -170,8 +171,10 @@ pub const FAMILY: Family = Family {
     settings: &[],
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&Layout::new(s.participants), ROLES, ""),
-    run,
-    explore: Some(explore::explore),
+    run: |variant, scenario| {
+        crate::commit_config::run::<ThreePc>(&FAMILY, config, variant, scenario)
+    },
+    explore: Some(|r, c| crate::commit_config::explore::<ThreePc>(&FAMILY, config, r, c)),
 };
 
 const VARIANTS: &[(VariantSpec, Option<Broken3pc>)] = &[
@@ -205,21 +208,15 @@ const ROLES: &[RoleSpec] = &commit_role_specs(
     (participant::Point::NAMES, termination::BackupPoint::NAMES),
 );
 
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let config = config(variant, scenario);
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<ThreePc>(scenario, roles, config.timing, config)
-}
-
 /// The configuration `variant` runs `scenario` with (`run` and `explore` share it).
-fn config(variant: &str, scenario: &Scenario) -> ThreePcConfig {
+fn config(variant: &str, scenario: &Scenario) -> Result<ThreePcConfig, ScenarioError> {
     let (_, broken) = VARIANTS.iter().find(|(s, _)| s.name == variant).expect("a 3PC variant");
     let timing = Timing::for_network(&scenario.network);
-    ThreePcConfig {
+    Ok(ThreePcConfig {
         layout: Layout::new(scenario.participants),
         broken: *broken,
         timing,
         votes: scenario.votes.clone(),
         client: scenario.client_config(&timing),
-    }
+    })
 }

@@ -157,9 +157,8 @@ impl Participant {
         }
         self.txns.insert(txn, entry(State::Uncertain));
         ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
-        ctx.mark(Point::VotedYes.name());
-        ctx.observe(Observation::Uncertain { txn });
-        self.wait_for(ctx, Timer::Coordinator(txn));
+        let wait = (self.config.timing.participant_timeout_us, Timer::Coordinator(txn));
+        crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     pub(super) fn wait_for(&self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {

@@ -21,9 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use crate::active::{Tally, tally};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
+use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId, Vote};
 
@@ -163,15 +165,10 @@ impl Coordinator {
         prepared: Option<NodeId>,
     ) {
         let id = txn.id;
-        for &p in participants.iter().filter(|&&p| Some(p) != prepared) {
-            let msg = Msg::Prepare {
-                txn: id,
-                participants: participants.clone(),
-                writes: txn.writes_at(p),
-            };
-            ctx.send(p, msg);
-        }
-        ctx.mark(Point::PrepareSent.name());
+        let (to, sent) = ((&participants[..], prepared), Point::PrepareSent.name());
+        send_prepares(ctx, txn, to, sent, |p, participants, writes| {
+            (p, Msg::Prepare { txn: id, participants, writes })
+        });
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
         self.active
             .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });
@@ -225,17 +222,17 @@ impl Coordinator {
                     self.abort_unprepared(ctx, txn);
                 }
             }
-            Phase::Collecting { yes } => match vote {
-                Vote::No => self.decide(ctx, txn, Outcome::Abort),
-                Vote::Yes => {
-                    yes.insert(from);
-                    if yes.len() == a.participants.len() {
-                        ctx.mark(Point::AllVotesIn.name());
+            Phase::Collecting { yes } => {
+                let votes = (yes, &a.participants[..]);
+                match tally(ctx, votes, (from, vote), Point::AllVotesIn.name()) {
+                    Tally::Abort => self.decide(ctx, txn, Outcome::Abort),
+                    Tally::AllYes => {
                         ctx.cancel_timer(Timer::Votes(txn));
                         self.decide(ctx, txn, Outcome::Commit);
                     }
+                    Tally::Waiting => {}
                 }
-            },
+            }
         }
     }
 

@@ -5,7 +5,8 @@
 use sim_core::explore::{ExploreConfig, ExploreReport};
 
 use super::{FAMILY, TwoPc};
-use crate::explore::{ExploreRequest, bounded};
+use crate::commit_config::bounded;
+use crate::explore::ExploreRequest;
 use crate::scenario::ScenarioError;
 
 pub(super) fn explore(
@@ -13,9 +14,7 @@ pub(super) fn explore(
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
     crate::explore::symmetry::explore::<TwoPc>(&FAMILY, request, config, |scenario| {
-        let mut c = super::config(request.variant, scenario)?;
-        bounded(&mut c.timing, &mut c.client);
-        Ok(c)
+        bounded(super::config, request.variant, scenario)
     })
 }
 
@@ -25,6 +24,7 @@ mod tests {
 
     use super::super::{FAMILY, TwoPc, VARIANTS};
     use crate::Scenario;
+    use crate::commit_config::bounded;
     use crate::explore::ExploreRequest;
     use crate::explore::symmetry::{orbits_reached, symmetric_model};
 
@@ -47,11 +47,7 @@ mod tests {
                 timers: Timers::Quiescent,
                 ..Default::default()
             };
-            let configure = |s: &Scenario| {
-                let mut c = super::super::config(variant, s)?;
-                crate::explore::bounded(&mut c.timing, &mut c.client);
-                Ok(c)
-            };
+            let configure = |s: &Scenario| bounded(super::super::config, variant, s);
             let model = symmetric_model::<TwoPc>(&FAMILY, &request, configure).expect("symmetric");
             let reduced = explore(&model, &config);
             let (orbits, full) = orbits_reached(model, &config);

@@ -56,7 +56,7 @@ use crate::family::{
     CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
 };
 use crate::roles::{commit_role_specs, commit_roles};
-use crate::scenario::{RunOutcome, Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError};
 
 /// What the coordinator presumes about a transaction it has no record of.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,6 +110,8 @@ pub struct TwoPcConfig {
     pub votes: VotePolicy,
     pub client: ClientConfig,
 }
+
+crate::commit_config!(TwoPcConfig);
 
 impl TwoPcConfig {
     /// Whether decisions on `outcome` are forced to disk (the coordinator's before it sends
@@ -296,19 +298,13 @@ pub const FAMILY: Family = Family {
     settings: SETTINGS,
     properties: crate::family::COMMIT_PROPERTIES,
     layout: |s| commit_roles(&layout_of(s), ROLES, ""),
-    run,
+    run: |variant, scenario| crate::commit_config::run::<TwoPc>(&FAMILY, config, variant, scenario),
     explore: Some(explore::explore),
 };
 
 fn layout_of(scenario: &Scenario) -> Layout {
     let colocated = SettingsView::new(SETTINGS, &scenario.family).flag("colocated");
     Layout { participants: scenario.participants, extra: 0, colocated }
-}
-
-fn run(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError> {
-    let config = config(variant, scenario)?;
-    let roles = (FAMILY.layout)(scenario);
-    crate::scenario::run_with::<TwoPc>(scenario, roles, config.timing, config)
 }
 
 /// The configuration `variant` runs `scenario` with (`run` and `explore` share it).

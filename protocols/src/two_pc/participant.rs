@@ -19,7 +19,7 @@
 //! acknowledged; a no vote is forced too (an abort decision), because no coordinator holds
 //! the initiating RM's unilateral abort, and a recovered RM must not vote again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, Duration, NodeId};
@@ -27,6 +27,7 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
+use crate::initiated::Initiated;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
@@ -59,7 +60,7 @@ pub struct Participant {
     store: Store,
     txns: BTreeMap<TxnId, State>,
     /// Transactions the client handed this RM (Gray & Lamport's shape): it replies.
-    initiated: BTreeSet<TxnId>,
+    initiated: Initiated,
 }
 
 impl Participant {
@@ -77,7 +78,7 @@ impl Participant {
             no_vote: config.votes.chance(id),
             store,
             txns,
-            initiated: BTreeSet::new(),
+            initiated: Initiated::default(),
         }
     }
 
@@ -169,13 +170,14 @@ impl Participant {
     /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
     fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn) {
         let id = txn.id;
-        assert_eq!(txn.participants()[0], self.id, "{id} sent to a non-initiating RM");
-        self.initiated.insert(id);
-        match self.txns.get(&id) {
-            Some(State::Decided(outcome)) => return self.reply(ctx, id, *outcome),
-            Some(State::Uncertain { .. }) => return, // in progress: the reply comes with it
-            Some(State::Working) => unreachable!("no execution phase in Gray & Lamport's shape"),
-            None => {}
+        let known = self.txns.get(&id).map(|s| match s {
+            State::Decided(outcome) => Some(*outcome),
+            State::Uncertain { .. } => None,
+            State::Working => unreachable!("no execution phase in Gray & Lamport's shape"),
+        });
+        let ends = (self.id, self.config.layout.client());
+        if !self.initiated.request(ctx, ends, &txn, known) {
+            return;
         }
         let (participants, writes) = (txn.participants(), txn.writes_at(self.id));
         if self.vote(ctx, id, participants, writes, None) == Vote::Yes {
@@ -237,9 +239,7 @@ impl Participant {
             if let Some(to) = tell {
                 ctx.send(to, Msg::Vote { txn, vote: Vote::No });
             }
-            if self.initiated.contains(&txn) {
-                self.reply(ctx, txn, Outcome::Abort);
-            }
+            self.initiated.settled(ctx, self.config.layout.client(), txn, Outcome::Abort);
             return Vote::No;
         }
         self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
@@ -248,14 +248,8 @@ impl Participant {
 
     /// The yes vote is sent: uncertain from now on, until the decision (or an inquiry) comes.
     fn await_decision(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
-        ctx.mark(Point::VotedYes.name());
-        ctx.observe(Observation::Uncertain { txn });
-        let timeout = Duration::from_us(self.config.timing.participant_timeout_us);
-        ctx.set_timer(timeout, Timer::Inquire(txn));
-    }
-
-    fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
-        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
+        let wait = (self.config.timing.participant_timeout_us, Timer::Inquire(txn));
+        crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     fn on_decision(
@@ -307,9 +301,7 @@ impl Participant {
         if ack && acknowledged {
             ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
         }
-        if self.initiated.contains(&txn) {
-            self.reply(ctx, txn, outcome);
-        }
+        self.initiated.settled(ctx, self.config.layout.client(), txn, outcome);
     }
 
     /// One round of the termination protocol: ask the coordinator, and the other

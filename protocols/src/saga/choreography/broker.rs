@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{Boot, Context, NodeId};
 
+use super::unacked::Unacked;
 use super::{
     BrokenChoreography, ChoreographyConfig, Event, EventId, EventKind, LOSSY_BUS_BUFFER, Msg,
     Reaction, Record, SagaChoreography, Timer, reaction, subscriber,
@@ -34,7 +35,7 @@ pub struct Broker {
     stored: BTreeMap<EventId, Event>,
     ended: BTreeMap<TxnId, SagaOutcome>,
     /// Deliveries not acknowledged yet: the subscriber and the re-deliveries so far.
-    pending: BTreeMap<EventId, (NodeId, u32)>,
+    pending: Unacked<NodeId>,
     /// Read back at recovery; routed again by `on_start`.
     to_resume: Vec<Event>,
 }
@@ -45,7 +46,7 @@ impl Broker {
             config: config.clone(),
             stored: BTreeMap::new(),
             ended: BTreeMap::new(),
-            pending: BTreeMap::new(),
+            pending: Unacked::default(),
             to_resume: Vec::new(),
         };
         for r in boot.disk() {
@@ -91,20 +92,14 @@ impl Broker {
                     ctx.send(from, Msg::Stored { id });
                 }
             }
-            Msg::Ack { id } => {
-                if self.pending.remove(&id).is_some() {
-                    ctx.cancel_timer(Timer::Redeliver(id));
-                }
-            }
+            Msg::Ack { id } => self.pending.ack(ctx, id, Timer::Redeliver(id)),
             other => unreachable!("the broker got {other:?}"),
         }
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
         let Timer::Redeliver(id) = timer else { unreachable!("the broker got {timer:?}") };
-        let Some((node, attempts)) = self.pending.get_mut(&id) else { return };
-        *attempts += 1;
-        let (node, attempt) = (*node, *attempts);
+        let Some((node, attempt)) = self.pending.resend(id) else { return };
         ctx.send(node, Msg::Deliver { event: self.stored[&id].clone() });
         self.arm(ctx, id, attempt);
     }
@@ -112,8 +107,7 @@ impl Broker {
     /// Whether some unacknowledged delivery spent its budget of re-deliveries: it waits for
     /// a recovery of the broker (what the explorer reads on terminal states).
     pub fn retries_spent(&self) -> bool {
-        let max = self.config.timing.resend.max_attempts;
-        self.pending.values().any(|&(_, attempts)| attempts >= max)
+        self.pending.spent(self.config.timing.resend.max_attempts)
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_, SagaChoreography>, saga: Txn) {
@@ -157,7 +151,7 @@ impl Broker {
     fn deliver(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event, node: NodeId) {
         let id = event.id();
         if self.lossy() {
-            let buffered = self.pending.values().filter(|p| p.0 == node).count();
+            let buffered = self.pending.values().filter(|&&n| n == node).count();
             if buffered >= LOSSY_BUS_BUFFER {
                 ctx.mark(Point::EventDropped.name());
                 return;
@@ -165,7 +159,7 @@ impl Broker {
         }
         ctx.send(node, Msg::Deliver { event });
         ctx.mark(Point::EventDelivered.name());
-        self.pending.insert(id, (node, 0));
+        self.pending.insert(id, node);
         self.arm(ctx, id, 0);
     }
 

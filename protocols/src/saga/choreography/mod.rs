@@ -29,6 +29,7 @@
 
 mod broker;
 mod service;
+mod unacked;
 
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;

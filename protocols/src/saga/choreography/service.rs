@@ -8,11 +8,12 @@
 //! it is stored, re-sent with jittered, bounded backoff; a recovered service re-sends its
 //! whole outbox (the broker deduplicates by id).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, NodeId};
 
+use super::unacked::Unacked;
 use super::{
     ChoreographyConfig, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography, Timer,
     reaction, step_event,
@@ -35,7 +36,7 @@ pub struct Service {
     /// Ids of the events handled (durable: the deduplication).
     handled: BTreeSet<EventId>,
     /// Events published and not yet acknowledged, with their re-sends so far.
-    outbox: BTreeMap<EventId, (Event, u32)>,
+    outbox: Unacked<Event>,
 }
 
 /// A service's ledger as its disk holds it (recovery and the report both read it so).
@@ -47,11 +48,11 @@ pub(super) fn ledger(workload: &Workload, node: NodeId, records: &[Record]) -> L
 impl Service {
     pub fn new(config: &Shared<ChoreographyConfig>, id: NodeId, boot: Boot<'_, Record>) -> Service {
         let mut handled = BTreeSet::new();
-        let mut outbox = BTreeMap::new();
+        let mut outbox = Unacked::default();
         for r in boot.disk() {
             if let Record::Handled { id, publish, .. } = r {
                 handled.insert(*id);
-                outbox.insert(publish.id(), (publish.clone(), 0));
+                outbox.insert(publish.id(), publish.clone());
             }
         }
         Service {
@@ -72,13 +73,12 @@ impl Service {
     /// Whether some unacknowledged publish spent its budget of re-sends: it waits for a
     /// recovery of this service (what the explorer reads on terminal states).
     pub fn retries_spent(&self) -> bool {
-        let max = self.timing.resend.max_attempts;
-        self.outbox.values().any(|&(_, attempts)| attempts >= max)
+        self.outbox.spent(self.timing.resend.max_attempts)
     }
 
     /// After a recovery: the outbox read back from the disk is published again.
     pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
-        let events: Vec<Event> = self.outbox.values().map(|e| e.0.clone()).collect();
+        let events: Vec<Event> = self.outbox.values().cloned().collect();
         for event in events {
             self.send_publish(ctx, event, 0);
         }
@@ -93,20 +93,14 @@ impl Service {
                 }
                 ctx.send(self.broker, Msg::Ack { id });
             }
-            Msg::Stored { id } => {
-                if self.outbox.remove(&id).is_some() {
-                    ctx.cancel_timer(Timer::Republish(id));
-                }
-            }
+            Msg::Stored { id } => self.outbox.ack(ctx, id, Timer::Republish(id)),
             other => unreachable!("a saga service got {other:?}"),
         }
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
         let Timer::Republish(id) = timer else { unreachable!("a service got {timer:?}") };
-        let Some((event, attempts)) = self.outbox.get_mut(&id) else { return };
-        *attempts += 1;
-        let (event, attempt) = (event.clone(), *attempts);
+        let Some((event, attempt)) = self.outbox.resend(id) else { return };
         self.send_publish(ctx, event, attempt);
     }
 
@@ -157,7 +151,7 @@ impl Service {
                 }
             }
         }
-        self.outbox.insert(publish.id(), (publish.clone(), 0));
+        self.outbox.insert(publish.id(), publish.clone());
         self.send_publish(ctx, publish, 0);
     }
 
