@@ -32,6 +32,7 @@ pub mod time;
 mod timed;
 pub mod topology;
 pub mod trace;
+mod trace_event;
 mod trace_log;
 pub mod world;
 
