@@ -49,7 +49,8 @@ use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate};
 use sim_core::{NodeId, World};
 
 use super::LedgerRecord;
-use super::wiring::{SagaStyle, config, family};
+use super::family;
+use super::wiring::{SagaNode, SagaStyle, config};
 use crate::durable::TxnRecord;
 use crate::explore::{ExploreRequest, RETRIES, bounded, explore_with};
 use crate::scenario::{CommitProtocol, ScenarioError};
@@ -62,12 +63,6 @@ pub const EXPLORED: &[&str] = crate::family::SAGA_PROPERTIES;
 /// The workload of the explored scenario ([`crate::explore::scenario`]): a saga's writes
 /// are fixed by its participants, which [`conserved`] relies on.
 const WORKLOAD: Workload = Workload::Spread { keys_per_participant: 1 };
-
-/// What the explorer reads of a saga node beside its observations.
-pub trait SagaNode {
-    /// Whether a retry loop of this node spent its budget of rounds (module docs).
-    fn retries_spent(&self) -> bool;
-}
 
 /// Explores `request` as the saga `request.variant` of style `S`.
 pub fn explore<S: SagaStyle>(

@@ -33,7 +33,11 @@ use serde::{Deserialize, Serialize};
 use sim_core::{Duration, SimRng};
 
 use crate::backoff::Backoff;
-use crate::txn::{Key, Txn, TxnId, Write};
+use crate::family::{Family, VariantSpec};
+use crate::roles::{Roles, commit_roles};
+use crate::scenario::{RunOutcome, Scenario, ScenarioError, run_with};
+use crate::txn::{Key, Layout, Txn, TxnId, Write};
+use wiring::SagaStyle;
 
 /// A service's answer to a step request, kept under the step's idempotency key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -182,6 +186,47 @@ pub fn jittered(backoff: &Backoff, attempt: u32, rng: &mut SimRng) -> Option<Dur
     let d = backoff.delay(attempt)?.as_us();
     let half = d / 2;
     Some(Duration::from_us(half + rng.random_range(0..=d - half)))
+}
+
+/// The family of saga style `S`: sagas have no settings of their own, are judged on the saga
+/// properties and are explored by [`crate::saga::explore`].
+pub const fn family<S: SagaStyle>() -> Family
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    Family {
+        name: S::NAME,
+        variants: variants::<S>,
+        roles: S::ROLES,
+        settings: &[],
+        properties: crate::family::SAGA_PROPERTIES,
+        layout: layout::<S>,
+        run: run::<S>,
+        explore: Some(crate::saga::explore::explore::<S>),
+    }
+}
+
+fn variants<S: SagaStyle>() -> Vec<VariantSpec>
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    S::VARIANTS.iter().map(|(spec, _)| *spec).collect()
+}
+
+fn layout<S: SagaStyle>(scenario: &Scenario) -> Roles
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    commit_roles(&Layout::new(scenario.participants), S::ROLES, "")
+}
+
+/// Runs `scenario` as the saga `variant` of style `S`.
+fn run<S: SagaStyle>(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError>
+where
+    S::Record: crate::durable::TxnRecord,
+{
+    let config = wiring::config::<S>(variant, scenario);
+    run_with::<S>(scenario, layout::<S>(scenario), config.timing, config)
 }
 
 #[cfg(test)]

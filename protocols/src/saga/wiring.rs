@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::ClientConfig;
-use crate::family::{Family, VariantSpec};
-use crate::roles::{RoleSpec, Roles, commit_roles};
-use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError, run_with};
+use crate::family::VariantSpec;
+use crate::roles::RoleSpec;
+use crate::scenario::{CommitProtocol, Scenario};
 use crate::timing::Timing;
 use crate::txn::Layout;
 use crate::workload::VotePolicy;
@@ -27,14 +27,17 @@ pub struct SagaConfig<B> {
     pub client: ClientConfig,
 }
 
+/// What the explorer reads of a saga node beside its observations.
+pub trait SagaNode {
+    /// Whether a retry loop of this node spent its budget of rounds (module docs).
+    fn retries_spent(&self) -> bool;
+}
+
 /// One saga style as a family: its name, its variants (with the broken behaviour each turns
 /// on) and its coordinating node's crash points. [`family`] turns this into the style's
 /// [`Family`], so the two styles describe themselves the same way by construction.
 pub trait SagaStyle:
-    CommitProtocol<
-        Config = SagaConfig<Self::Broken>,
-        Node: crate::saga::explore::SagaNode + Clone + std::hash::Hash + Send,
-    >
+    CommitProtocol<Config = SagaConfig<Self::Broken>, Node: SagaNode + Clone + std::hash::Hash + Send>
 where
     Self::Record: crate::durable::TxnRecord,
 {
@@ -58,47 +61,6 @@ pub const fn saga_roles(
 ) -> [RoleSpec; 3] {
     let services = crate::saga::ServicePoint::NAMES;
     crate::roles::commit_role_specs(coordinator.split_at(normal_points), (services, &[]))
-}
-
-/// The family of saga style `S`: sagas have no settings of their own, are judged on the saga
-/// properties and are explored by [`crate::saga::explore`].
-pub const fn family<S: SagaStyle>() -> Family
-where
-    S::Record: crate::durable::TxnRecord,
-{
-    Family {
-        name: S::NAME,
-        variants: variants::<S>,
-        roles: S::ROLES,
-        settings: &[],
-        properties: crate::family::SAGA_PROPERTIES,
-        layout: layout::<S>,
-        run: run::<S>,
-        explore: Some(crate::saga::explore::explore::<S>),
-    }
-}
-
-fn variants<S: SagaStyle>() -> Vec<VariantSpec>
-where
-    S::Record: crate::durable::TxnRecord,
-{
-    S::VARIANTS.iter().map(|(spec, _)| *spec).collect()
-}
-
-fn layout<S: SagaStyle>(scenario: &Scenario) -> Roles
-where
-    S::Record: crate::durable::TxnRecord,
-{
-    commit_roles(&Layout::new(scenario.participants), S::ROLES, "")
-}
-
-/// Runs `scenario` as the saga `variant` of style `S`.
-fn run<S: SagaStyle>(variant: &str, scenario: &Scenario) -> Result<RunOutcome, ScenarioError>
-where
-    S::Record: crate::durable::TxnRecord,
-{
-    let config = config::<S>(variant, scenario);
-    run_with::<S>(scenario, layout::<S>(scenario), config.timing, config)
 }
 
 /// The configuration `run` gives the saga `variant` of style `S` on `scenario` (the explorer
@@ -188,7 +150,7 @@ macro_rules! saga_node {
             }
         }
 
-        impl crate::saga::explore::SagaNode for $node {
+        impl crate::saga::wiring::SagaNode for $node {
             fn retries_spent(&self) -> bool {
                 match self {
                     $node::$coord(n) => n.retries_spent(),

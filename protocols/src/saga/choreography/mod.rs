@@ -209,7 +209,7 @@ crate::saga::wiring::saga_node! {
 }
 
 /// The saga choreography family.
-pub const FAMILY: Family = crate::saga::wiring::family::<SagaChoreography>();
+pub const FAMILY: Family = crate::saga::family::<SagaChoreography>();
 
 impl crate::saga::wiring::SagaStyle for SagaChoreography {
     type Broken = BrokenChoreography;

@@ -156,7 +156,7 @@ crate::saga::wiring::saga_node! {
 }
 
 /// The saga orchestration family.
-pub const FAMILY: Family = crate::saga::wiring::family::<SagaOrchestration>();
+pub const FAMILY: Family = crate::saga::family::<SagaOrchestration>();
 
 impl crate::saga::wiring::SagaStyle for SagaOrchestration {
     type Broken = BrokenOrchestration;
