@@ -3,8 +3,9 @@
 //! Each worker runs depth first over its own stack; all of them share one visited set
 //! ([`SharedVisited`]: a lock per segment), so every reachable state is expanded exactly
 //! once by some worker. A worker whose stack runs dry waits for work; a busy worker that
-//! sees one waiting hands it the oldest entry of its stack (the root of the largest subtree
-//! it has not begun), detached from its thread's handles ([`Detached`]).
+//! sees one waiting hands it the older half of its stack (the roots of the largest subtrees
+//! it has not begun: so few hand-overs are needed), detached from its thread's handles
+//! ([`Detached`]).
 //!
 //! Which worker reaches a state first, and from where, depends on the interleaving; the
 //! result must not. What a complete search that finds nothing reports is a function of the
@@ -61,9 +62,9 @@ struct Shipped<P: Protocol, N> {
     used: Used,
 }
 
-/// Entries handed over, and who waits for them.
+/// Entries handed over (in batches, each the bottom of a stack), and who waits for them.
 struct Pool<P: Protocol, N> {
-    entries: Vec<Shipped<P, N>>,
+    batches: Vec<Vec<Shipped<P, N>>>,
     /// Workers waiting for an entry.
     idle: usize,
     /// Every worker is idle with nothing to hand over, or the search was abandoned.
@@ -115,7 +116,7 @@ where
     let threads = config.threads;
     let shared = Shared {
         visited: SharedVisited::default(),
-        pool: Mutex::new(Pool { entries: Vec::new(), idle: 0, done: false }),
+        pool: Mutex::new(Pool { batches: Vec::new(), idle: 0, done: false }),
         wake: Condvar::new(),
         hungry: AtomicUsize::new(0),
         abandoned: AtomicBool::new(false),
@@ -169,7 +170,11 @@ where
     let mut fresh = Vec::new();
     let mut tally = Tally::default();
     let (mut expanded, mut published) = (0u64, 0u64);
-    while let Some(entry) = stack.pop().or_else(|| take(shared, &template, config.threads)) {
+    loop {
+        if stack.is_empty() {
+            take(shared, &template, config.threads, &mut stack);
+        }
+        let Some(entry) = stack.pop() else { break };
         if shared.abandoned.load(Ordering::Relaxed) {
             break;
         }
@@ -239,43 +244,61 @@ where
     tally
 }
 
-/// Hands the oldest entry of `stack` to a waiting worker, unless enough are waiting already.
+/// Hands the older half of `stack` to a waiting worker, unless every waiting worker has a
+/// batch already.
 fn hand_over<P, N>(shared: &Shared<P, N>, stack: &mut Vec<Entry<P, N>>)
 where
     P: Protocol,
     N: Process<P>,
 {
     let mut pool = shared.pool.lock().expect("the pool");
-    if pool.entries.len() >= pool.idle {
+    if pool.batches.len() >= pool.idle {
         return;
     }
-    let Entry { world, depth, key, used } = stack.remove(0);
-    pool.entries.push(Shipped { world: Detached::from_world(*world), depth, key, used });
+    let batch = stack.drain(..stack.len() / 2).map(|Entry { world, depth, key, used }| Shipped {
+        world: Detached::from_world(*world),
+        depth,
+        key,
+        used,
+    });
+    let batch = batch.collect();
+    pool.batches.push(batch);
     drop(pool);
     shared.wake.notify_one();
 }
 
-/// An entry another worker handed over, waiting for one; `None` when every worker is idle
-/// with nothing handed over (the search is done) or the search was abandoned.
-fn take<P, N>(shared: &Shared<P, N>, template: &World<P, N>, threads: usize) -> Option<Entry<P, N>>
-where
+/// Fills the empty `stack` with a batch another worker handed over, waiting for one; leaves
+/// it empty when every worker is idle with nothing handed over (the search is done) or the
+/// search was abandoned.
+fn take<P, N>(
+    shared: &Shared<P, N>,
+    template: &World<P, N>,
+    threads: usize,
+    stack: &mut Vec<Entry<P, N>>,
+) where
     P: Protocol,
     N: Process<P>,
 {
     let mut pool = shared.pool.lock().expect("the pool");
     loop {
         if pool.done {
-            return None;
+            return;
         }
-        if let Some(Shipped { world, depth, key, used }) = pool.entries.pop() {
+        if let Some(batch) = pool.batches.pop() {
             drop(pool);
-            return Some(Entry { world: Box::new(world.attach(template)), depth, key, used });
+            stack.extend(batch.into_iter().map(|Shipped { world, depth, key, used }| Entry {
+                world: Box::new(world.attach(template)),
+                depth,
+                key,
+                used,
+            }));
+            return;
         }
         pool.idle += 1;
         if pool.idle == threads {
             pool.done = true;
             shared.wake.notify_all();
-            return None;
+            return;
         }
         shared.hungry.fetch_add(1, Ordering::Relaxed);
         pool = shared.wake.wait(pool).expect("the pool");
@@ -289,7 +312,7 @@ fn abandon<P: Protocol, N>(shared: &Shared<P, N>) {
     shared.abandoned.store(true, Ordering::SeqCst);
     let mut pool = shared.pool.lock().expect("the pool");
     pool.done = true;
-    pool.entries.clear();
+    pool.batches.clear();
     drop(pool);
     shared.wake.notify_all();
 }
