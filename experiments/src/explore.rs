@@ -80,7 +80,9 @@ pub struct ExploreArgs {
     /// Do not expand states deeper than this many steps (verdict `incomplete` if cut).
     #[arg(long)]
     pub max_depth: Option<u32>,
-    /// Worker threads for BFS (the result is the same for any count).
+    /// Worker threads (the result is the same for any count). DFS runs on one thread under
+    /// `--max-depth`, and runs again on one when the result depends on the order (a violation,
+    /// `--max-states` reached): `threads_used` in `--json` says which.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub threads: u64,
     /// Reduce by symmetry over interchangeable participants (`tla-two-phase` without faults;
@@ -251,6 +253,7 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "wall_ms": r.wall.as_millis() as u64,
         "states_per_sec": r.states_per_sec().round() as u64,
         "bytes_per_state": r.bytes_per_state,
+        "threads_used": r.threads_used,
         "verdict": r.verdict.name(),
     });
     if let Some(c) = &r.counterexample {

@@ -103,6 +103,7 @@ where
         counterexample,
         wall: started.elapsed(),
         bytes_per_state: 0,
+        threads_used: 1,
     })
 }
 

@@ -107,7 +107,8 @@ where
         frontier = next;
     }
     let unique_states = visited.len() as u64;
-    report(model, &rules, found, incomplete, unique_states, states, depth)
+    let report = report(model, &rules, found, incomplete, unique_states, states, depth);
+    ExploreReport { threads_used: config.threads.max(1), ..report }
 }
 
 /// Checks and (if `expanding`) expands every state of a level, in order.

@@ -19,7 +19,9 @@
 //! ([`bfs`]) runs level by level, expanding a level's states on `threads` threads and
 //! merging what they produced in the level's order, so counts and the counterexample (the
 //! first violating state in BFS order: a shortest one) are the same for any thread count.
-//! DFS ([`dfs`]) runs on one thread and keeps only the unexpanded states.
+//! DFS ([`dfs`]) keeps only the unexpanded states; on several threads
+//! ([`parallel_dfs`]) it shares one visited set and reports what one thread reports (it
+//! leaves every order-dependent outcome, such as a violation, to the one-thread search).
 //!
 //! A handler that panics is a finding: the step reaches a state that violates [`NO_PANIC`]
 //! (`no-panic`), reported with the path to it like any other violation, and replayed the
@@ -31,6 +33,7 @@ mod bfs;
 mod detached;
 mod dfs;
 mod draw;
+mod parallel_dfs;
 mod path;
 mod report;
 mod successors;
@@ -170,7 +173,8 @@ pub struct ExploreConfig {
     pub max_states: Option<u64>,
     /// Do not expand states this many steps from the start (incomplete if one had more).
     pub max_depth: Option<u32>,
-    /// Worker threads for BFS (0 or 1: the calling thread only). DFS ignores it.
+    /// Worker threads (0 or 1: the calling thread only). The result is the same for any
+    /// count; DFS uses them only without `max_depth`, and only while nothing violates.
     pub threads: usize,
     pub progress: Option<ProgressFn>,
 }
@@ -197,7 +201,7 @@ where
     let started = std::time::Instant::now(); // reporting only: never steers the search
     let mut report = match config.strategy {
         Strategy::Bfs => bfs::run(model, config),
-        Strategy::Dfs => dfs::run(model, config),
+        Strategy::Dfs => parallel_dfs::run(model, config),
     };
     report.wall = started.elapsed();
     report.bytes_per_state = report::bytes_per_state(report.unique_states);

@@ -104,6 +104,7 @@ where
         counterexample,
         wall: Default::default(),
         bytes_per_state: 0,
+        threads_used: 1,
     }
 }
 

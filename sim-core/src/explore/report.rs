@@ -55,6 +55,9 @@ pub struct ExploreReport {
     pub wall: Duration,
     /// Peak resident memory of the process divided by `unique_states` (0 where unknown).
     pub bytes_per_state: u64,
+    /// The threads of the search whose result this is: 1 when it ran (or, for DFS, was run
+    /// again) on the calling thread alone (reporting only: the result is the same).
+    pub threads_used: usize,
 }
 
 impl ExploreReport {

@@ -1,4 +1,4 @@
-//! The visited set: 64-bit state keys, nothing else.
+//! The visited set: 64-bit state keys (shared between threads, with a depth each), nothing else.
 //!
 //! Keys are stable hashes already (avalanched: every bit is uniform), so the set indexes
 //! them by their own bits. It is only ever asked membership (never iterated), so its order
@@ -12,8 +12,14 @@
 //! it doubles (1.5 times its size at the peak); a segment doubling holds 1/256 of that. So
 //! the peak memory is about the final tables: 7 bytes a slot at 7/16 to 7/8 of the slots
 //! used.
+//!
+//! A search on several threads shares one [`SharedVisited`]: the same segments, each behind
+//! its own lock (two threads contend only on keys of one segment), with one byte more a
+//! slot for the depth a state was first reached at (`parallel_dfs` checks every transition
+//! against it).
 
 use std::hash::Hasher;
+use std::sync::Mutex;
 
 use crate::hash::StableHasher;
 
@@ -25,70 +31,84 @@ const SEGMENTS: usize = 1 << SEGMENT_BITS;
 /// What a segment stores of a key: the bits below the segment bits.
 const REST_BITS: u32 = 64 - SEGMENT_BITS;
 const REST_MASK: u64 = (1 << REST_BITS) - 1;
-/// Bytes a slot (a key's rest, little-endian).
-const SLOT_BYTES: usize = (REST_BITS / 8) as usize;
 /// A segment's first size (slots, a power of two).
 const FIRST_SLOTS_LOG2: u32 = 6;
 /// The empty slot. A key whose rest is 0 is kept apart, in [`Segment::zero`].
 const EMPTY: u64 = 0;
 
-/// One segment: a power-of-two array of 7-byte keys' rests, `EMPTY` where none (plus one
-/// byte, so that every slot can be read as a whole `u64`).
-#[derive(Default)]
-struct Segment {
+/// One segment: a power-of-two array of `W`-byte slots, `EMPTY` where none (plus one byte,
+/// so that every slot can be read as a whole `u64`). A slot is a key's 7-byte rest and, when
+/// `W` is 8, one byte of payload above it (the shared set's depth, see [`SharedVisited`]).
+struct Segment<const W: usize> {
     bytes: Vec<u8>,
     /// Slots, a power of two (0 before the first insertion).
     slots: usize,
     len: usize,
-    /// Whether the rest 0 (the empty slot's marker) is in the segment.
-    zero: bool,
+    /// The payload of the rest 0 (the empty slot's marker), if it is in the segment.
+    zero: Option<u8>,
 }
 
-impl Segment {
+impl<const W: usize> Default for Segment<W> {
+    fn default() -> Self {
+        Segment { bytes: Vec::new(), slots: 0, len: 0, zero: None }
+    }
+}
+
+impl<const W: usize> Segment<W> {
+    const ASSERT_WIDTH: () = assert!(W * 8 == REST_BITS as usize || W == 8);
+
     /// Where `rest` starts probing: its top bits.
     #[inline]
     fn home(&self, rest: u64) -> usize {
         (rest >> (REST_BITS - self.slots.trailing_zeros())) as usize
     }
 
+    /// Slot `i`: the rest and the payload.
     #[inline]
-    fn slot(&self, i: usize) -> u64 {
-        let at = i * SLOT_BYTES;
+    fn slot(&self, i: usize) -> (u64, u8) {
+        let at = i * W;
         let word: [u8; 8] = self.bytes[at..at + 8].try_into().expect("8 bytes");
-        u64::from_le_bytes(word) & REST_MASK
+        let word = u64::from_le_bytes(word);
+        let payload = if W == 8 { (word >> REST_BITS) as u8 } else { 0 };
+        (word & REST_MASK, payload)
     }
 
     #[inline]
-    fn set(&mut self, i: usize, rest: u64) {
-        let at = i * SLOT_BYTES;
-        self.bytes[at..at + SLOT_BYTES].copy_from_slice(&rest.to_le_bytes()[..SLOT_BYTES]);
+    fn set(&mut self, i: usize, rest: u64, payload: u8) {
+        let at = i * W;
+        let word = rest | u64::from(payload) << REST_BITS;
+        self.bytes[at..at + W].copy_from_slice(&word.to_le_bytes()[..W]);
     }
 
+    /// The payload kept with `rest`, if `rest` is in the segment.
     #[inline]
-    fn contains(&self, rest: u64) -> bool {
+    fn get(&self, rest: u64) -> Option<u8> {
         if rest == EMPTY {
             return self.zero;
         }
         if self.slots == 0 {
-            return false;
+            return None;
         }
         let mask = self.slots - 1;
         let mut i = self.home(rest);
         // At most 7/8 full: an empty slot ends every probe.
         loop {
             match self.slot(i) {
-                EMPTY => return false,
-                r if r == rest => return true,
+                (EMPTY, _) => return None,
+                (r, payload) if r == rest => return Some(payload),
                 _ => i = (i + 1) & mask,
             }
         }
     }
 
-    /// Inserts `rest`; false if it was there.
+    /// Inserts `rest` with `payload`: `None` if it was new, else the payload it has.
     #[inline]
-    fn insert(&mut self, rest: u64) -> bool {
+    fn insert(&mut self, rest: u64, payload: u8) -> Option<u8> {
+        let () = Self::ASSERT_WIDTH;
         if rest == EMPTY {
-            return !std::mem::replace(&mut self.zero, true);
+            let old = self.zero;
+            self.zero = self.zero.or(Some(payload));
+            return old;
         }
         if (self.len + 1) * 8 > self.slots * 7 {
             self.grow();
@@ -97,31 +117,32 @@ impl Segment {
         let mut i = self.home(rest);
         loop {
             match self.slot(i) {
-                EMPTY => {
-                    self.set(i, rest);
+                (EMPTY, _) => {
+                    self.set(i, rest, payload);
                     self.len += 1;
-                    return true;
+                    return None;
                 }
-                r if r == rest => return false,
+                (r, old) if r == rest => return Some(old),
                 _ => i = (i + 1) & mask,
             }
         }
+    }
+
+    /// Keys in the segment.
+    fn len(&self) -> usize {
+        self.len + usize::from(self.zero.is_some())
     }
 
     fn grow(&mut self) {
         let log2 = if self.slots == 0 { FIRST_SLOTS_LOG2 } else { self.slots.trailing_zeros() + 1 };
         assert!(log2 < REST_BITS, "a visited set of 2^64 states");
         let old = std::mem::take(self);
-        *self = Segment {
-            bytes: vec![0; (SLOT_BYTES << log2) + 1],
-            slots: 1 << log2,
-            len: 0,
-            zero: old.zero,
-        };
+        *self =
+            Segment { bytes: vec![0; (W << log2) + 1], slots: 1 << log2, len: 0, zero: old.zero };
         for i in 0..old.slots {
-            let rest = old.slot(i);
+            let (rest, payload) = old.slot(i);
             if rest != EMPTY {
-                self.insert(rest);
+                self.insert(rest, payload);
             }
         }
     }
@@ -129,7 +150,7 @@ impl Segment {
 
 /// Membership only, never iterated: its order cannot reach a count or a counterexample.
 pub(crate) struct Visited {
-    segments: Vec<Segment>,
+    segments: Vec<Segment<7>>,
     len: usize,
 }
 
@@ -139,27 +160,61 @@ impl Default for Visited {
     }
 }
 
-impl Visited {
-    #[inline]
-    fn segment(key: u64) -> usize {
-        (key >> REST_BITS) as usize
-    }
+#[inline]
+fn segment(key: u64) -> usize {
+    (key >> REST_BITS) as usize
+}
 
+impl Visited {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     #[inline]
     pub(crate) fn contains(&self, key: &u64) -> bool {
-        self.segments[Self::segment(*key)].contains(key & REST_MASK)
+        self.segments[segment(*key)].get(key & REST_MASK).is_some()
     }
 
     /// Inserts `key`; false if it was there.
     #[inline]
     pub(crate) fn insert(&mut self, key: u64) -> bool {
-        let new = self.segments[Self::segment(key)].insert(key & REST_MASK);
+        let new = self.segments[segment(key)].insert(key & REST_MASK, 0).is_none();
         self.len += usize::from(new);
         new
+    }
+}
+
+/// One segment behind its own lock, alone on its cache line (two threads locking
+/// neighbouring segments do not contend).
+#[repr(align(64))]
+#[derive(Default)]
+struct Locked(Mutex<Segment<8>>);
+
+/// The visited set of a search on several threads: each segment behind its own lock, so
+/// two threads contend only on a key of the same segment (1 in 256), and every key kept
+/// with one byte of payload (8 bytes a slot): the depth a state was first reached at.
+/// Membership and payloads only, never iterated.
+pub(crate) struct SharedVisited {
+    segments: Vec<Locked>,
+}
+
+impl Default for SharedVisited {
+    fn default() -> Self {
+        SharedVisited { segments: (0..SEGMENTS).map(|_| Locked::default()).collect() }
+    }
+}
+
+impl SharedVisited {
+    /// Inserts `key` with `payload`: `None` if it was new, else the payload it has.
+    #[inline]
+    pub(crate) fn insert(&self, key: u64, payload: u8) -> Option<u8> {
+        let mut segment = self.segments[segment(key)].0.lock().expect("a visited segment");
+        segment.insert(key & REST_MASK, payload)
+    }
+
+    /// Keys in the set (locks every segment in turn: for a final count or a progress line).
+    pub(crate) fn len(&self) -> usize {
+        self.segments.iter().map(|s| s.0.lock().expect("a visited segment").len()).sum()
     }
 }
 
@@ -209,5 +264,32 @@ mod tests {
         for k in absent.filter(|k| !keys.contains(k)) {
             assert!(!v.contains(&k), "{k:#x} was never inserted");
         }
+    }
+
+    /// The shared set keeps what the one-thread set keeps, and each key's first payload:
+    /// the rest 0 of every segment included, from two threads at once.
+    #[test]
+    fn the_shared_set_keeps_each_keys_first_payload() {
+        let shared = SharedVisited::default();
+        let keys: Vec<u64> = (0..20_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .chain((1..SEGMENTS as u64).map(|s| s << REST_BITS)) // 0 is the first key
+            .collect();
+        let payload = |k: u64| (k % 251) as u8;
+        std::thread::scope(|s| {
+            for half in keys.chunks(keys.len() / 2 + 1) {
+                let shared = &shared;
+                s.spawn(move || {
+                    for &k in half {
+                        assert_eq!(shared.insert(k, payload(k)), None, "{k:#x} is new");
+                    }
+                });
+            }
+        });
+        assert_eq!(shared.len(), keys.len());
+        for &k in &keys {
+            assert_eq!(shared.insert(k, payload(k).wrapping_add(1)), Some(payload(k)), "{k:#x}");
+        }
+        assert_eq!(shared.len(), keys.len(), "nothing inserted twice");
     }
 }
