@@ -206,7 +206,7 @@ impl<'a> TxnFacts<'a> {
 
     /// Whether some node decided `outcome` (reported, or durable).
     pub fn any_decided(&self, outcome: Outcome) -> bool {
-        self.nodes.iter().any(|(_, k)| k == Kind::Decided(outcome) || k == Kind::Logged(outcome))
+        self.nodes.any_of(Kind::Decided(outcome), Kind::Logged(outcome))
     }
 
     /// Did `node` vote yes (reported, or durable on its disk)?

@@ -108,7 +108,17 @@ impl<'a> Entries<'a> {
 
     /// The nodes of the entries of `kind`, in arrival order.
     pub fn nodes(self, kind: Kind) -> impl Iterator<Item = NodeId> + 'a {
-        self.iter().filter(move |e| e.1 == kind).map(|e| e.0)
+        let code = kind.code();
+        let narrow = self.narrow.iter().filter(move |&&b| b & 7 == code).map(|&b| wide(b).0);
+        narrow.chain(self.wide.iter().filter(move |e| e.1 == kind).map(|e| e.0))
+    }
+
+    /// Whether an entry of either kind is there (whichever node).
+    pub fn any_of(self, a: Kind, b: Kind) -> bool {
+        let (ca, cb) = (a.code(), b.code());
+        // No early exit: the compiler compares the few bytes a vector at a time.
+        let narrow = self.narrow.iter().fold(false, |c, &x| c | (x & 7 == ca) | (x & 7 == cb));
+        narrow || self.wide.iter().any(|e| e.1 == a || e.1 == b)
     }
 
     pub fn contains(self, node: NodeId, kind: Kind) -> bool {
