@@ -54,8 +54,12 @@ pub fn irreversibility(h: &History) -> Verdict {
         if !(f.any_decided(Outcome::Commit) && f.any_decided(Outcome::Abort)) {
             continue;
         }
+        // Reported decisions in time order, then durable ones by node (each node's in disk
+        // order): a node's first decision is its first reported one, else its first durable.
+        let mut durable: Vec<(NodeId, Outcome)> = f.durable_decisions().collect();
+        durable.sort_by_key(|d| d.0);
         let mut per_node: Vec<(NodeId, Outcome, Outcome)> = Vec::new();
-        for (node, outcome) in f.all_decisions() {
+        for (node, outcome) in f.decided().chain(durable) {
             match per_node.iter_mut().find(|p| p.0 == node) {
                 Some(p) if p.1 != outcome => p.2 = outcome,
                 Some(_) => {}
@@ -82,20 +86,17 @@ pub fn commit_needs_all_yes(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let lacks_yes = |p: NodeId| !f.voted_yes(p) || f.voted_no(p);
-        if !f.any_decided(Outcome::Commit)
-            || (f.submitted && !f.participants.iter().any(|&p| lacks_yes(p)))
-        {
+        if !f.any_decided(Outcome::Commit) || (f.submitted() && !f.participants().any(lacks_yes)) {
             continue;
         }
         let committers: BTreeSet<NodeId> =
             f.all_decisions().filter(|d| d.1 == Outcome::Commit).map(|d| d.0).collect();
-        let missing: Vec<NodeId> =
-            f.participants.iter().copied().filter(|&p| lacks_yes(p)).collect();
+        let missing: Vec<NodeId> = f.participants().filter(|&p| lacks_yes(p)).collect();
         out.push(Violation {
             property: Property::CommitNeedsAllYes,
             txn: Some(txn),
             nodes: missing.clone(),
-            detail: if f.submitted {
+            detail: if f.submitted() {
                 format!("{txn} committed without a yes vote from {}", list(&missing))
             } else {
                 format!("{txn} committed but was never submitted")
@@ -115,9 +116,9 @@ pub fn commit_without_failures(h: &History) -> Verdict {
         return Verdict::NotApplicable { reason: "the run had failures".into() };
     }
     let mut out = Vec::new();
-    for (txn, f) in h.txns().filter(|(_, f)| f.submitted) {
-        let all_yes = !f.participants.is_empty()
-            && f.participants.iter().all(|&p| f.voted_yes(p) && !f.voted_no(p));
+    for (txn, f) in h.txns().filter(|(_, f)| f.submitted()) {
+        let all_yes = f.participants().next().is_some()
+            && f.participants().all(|p| f.voted_yes(p) && !f.voted_no(p));
         if !all_yes || !f.any_decided(Outcome::Abort) {
             continue;
         }

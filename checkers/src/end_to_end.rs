@@ -5,7 +5,7 @@ use protocols::Outcome;
 use sim_core::NodeId;
 
 use crate::BankTotals;
-use crate::history::History;
+use crate::history::{History, TxnFacts};
 use crate::verdict::{Property, Verdict, Violation};
 
 /// An outcome reported to the client is what every participant ends with (durably), and a
@@ -19,7 +19,7 @@ pub fn durability(h: &History) -> Verdict {
     }
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
-        let told = || f.client_learned.into_iter().chain(f.reported_to_client.iter());
+        let told = || f.client_learned().into_iter().chain(f.reported_to_client().iter());
         let Some(outcome) = told().next() else { continue };
         if told().any(|o| o != outcome) {
             out.push(violation(
@@ -30,11 +30,11 @@ pub fn durability(h: &History) -> Verdict {
             continue;
         }
         let mut wrong = Vec::new();
-        for &p in &f.participants {
+        for p in f.participants() {
             // The index holds the disks as they are at the end of the history.
-            let disk = f.durable_decisions.iter().find(|d| d.0 == p).map(|d| d.1);
+            let disk = f.first_on_disk(p);
             let ok = match outcome {
-                Outcome::Commit => disk == Some(Outcome::Commit) && f.durable_yes.contains(&p),
+                Outcome::Commit => disk == Some(Outcome::Commit) && f.durable_yes().any(|n| n == p),
                 Outcome::Abort => disk != Some(Outcome::Commit),
             };
             if !ok {
@@ -91,10 +91,10 @@ pub fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
     let mut in_flight: i64 = 0;
     let mut not_judged = Vec::new();
     for (txn, f) in h.txns() {
-        if is_judged(h, f) {
+        if is_judged(h, &f) {
             judged += 1;
         } else {
-            in_flight += applied(h, f);
+            in_flight += applied(h, &f);
             not_judged.push(txn);
         }
     }
@@ -142,19 +142,17 @@ pub fn conservation_not_judged(h: &History, bank: Option<BankTotals>) -> Vec<pro
 }
 
 /// Whether conservation judges a transaction (see [`conservation`]).
-fn is_judged(h: &History, f: &crate::history::TxnFacts) -> bool {
-    let settled = f.durable_yes.iter().all(|n| f.durable_decisions.iter().any(|d| d.0 == *n));
-    let known = f.all_decisions().next().is_some() || f.client_learned.is_some();
+fn is_judged(h: &History, f: &TxnFacts) -> bool {
+    let settled = f.durable_yes().all(|n| f.first_on_disk(n).is_some());
+    let known = f.all_decisions().next().is_some() || f.client_learned().is_some();
     settled || (known && h.liveness_phase())
 }
 
 /// What a transaction's participants' disks applied: the writes of those whose first
 /// durable decision is commit (a decision recovery honours, as the disks' replay does).
-fn applied(h: &History, f: &crate::history::TxnFacts) -> i64 {
+fn applied(h: &History, f: &TxnFacts) -> i64 {
     h.prepared_deltas(f)
-        .filter(|(n, _)| {
-            f.durable_decisions.iter().find(|d| d.0 == *n).is_some_and(|d| d.1 == Outcome::Commit)
-        })
+        .filter(|(n, _)| f.first_on_disk(*n) == Some(Outcome::Commit))
         .map(|(_, delta)| delta)
         .sum()
 }

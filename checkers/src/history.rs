@@ -9,9 +9,10 @@
 //! Two kinds of state are kept, both updated in amortised O(1) per fact:
 //!
 //! - **per transaction** ([`TxnFacts`]): transaction ids are dense (the client numbers them
-//!   1, 2, ...), so the index is a flat vector; each entry holds what was reported or made
-//!   durable about the transaction, in short lists ([`Few`]) kept inside the entry while
-//!   they are as short as a transaction's participants usually make them.
+//!   1, 2, ...), so the index is a flat vector, sized once from the report; each entry (40
+//!   bytes) holds what was reported or made durable about the transaction: a few flags, and
+//!   its nodes' participations, votes and decisions a byte each ([`crate::packed`]), in
+//!   place unless the transaction is unusually long.
 //! - **per node** ([`NodeState`]): up or down, and what it holds open *now*: the
 //!   transactions it is in doubt on (from its `Uncertain` to its `Decided`) and the locks it
 //!   holds (`LocksAcquired` to `LocksReleased`). A crash empties both (a down node is in doubt
@@ -27,41 +28,79 @@ use sim_core::{NodeId, Time};
 use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, TxnId, Vote};
 
 use crate::consensus::facts::ConsensusFacts;
-use crate::few::Few;
+use crate::packed::{Entries, Kind, Packed, Spills};
 use crate::quorum::{QuorumFacts, QuorumSystem};
 use crate::saga::SagaFacts;
 use crate::verdict::WaitingOn;
 
-/// Everything reported or made durable about one transaction that a checker reads, and
-/// nothing else: the index holds one entry per transaction, so its size is the history's
-/// memory and every checker's pass over it (when a vote or decision was reported is never
-/// read, so it is not kept; nor are what a prepared record's writes add to the bank total,
-/// which only conservation reads, and only of the few transactions it cannot judge: those
-/// sit in the history's [`Delta`] arena).
+/// One transaction's slot of the index: everything reported or made durable about it that a
+/// checker reads, and nothing else (the index is the check's memory, and at a million
+/// transactions touching fresh memory costs more than judging it). Not kept: when a vote or
+/// decision was reported; a repeated prepared record; what a prepared record's writes add to the bank
+/// total, which only conservation reads (those sit in the history's [`Delta`] arena).
+/// Read through [`TxnFacts`].
 #[derive(Clone, Debug, Default)]
-pub struct TxnFacts {
-    pub submitted: bool,
-    /// What the client learnt (its first reply only).
-    pub client_learned: Option<Outcome>,
-    /// Which outcomes the coordinator reported to the client.
-    pub reported_to_client: Outcomes,
-    /// The participants the client addressed.
-    pub participants: Few<NodeId, 4>,
-    /// Reported votes, in time order.
-    pub votes: Few<(NodeId, Vote), 4>,
-    /// Yes votes made durable (prepared records), by node, each node's in disk order.
-    pub durable_yes: Few<NodeId, 4>,
-    /// Reported decisions, in time order.
-    pub decided: Few<(NodeId, Outcome), 5>,
-    /// Decisions made durable, by node, each node's in disk order.
-    pub durable_decisions: Few<(NodeId, Outcome), 5>,
-    /// Saga facts, once a saga observation names the transaction.
-    pub(crate) saga: Option<Box<SagaFacts>>,
+struct Entry {
+    /// Submitted; what the client learnt; what the coordinator reported to the client.
+    flags: Flags,
+    /// Its nodes' participations, votes and decisions, reported and durable.
+    nodes: Packed,
     /// Where this transaction sits in the nodes' open lists right now: the first of its
     /// slots in the history's arena (a [`Link`]).
     open: Link,
     /// Its nodes' first prepared deltas: the first of them in the history's delta arena.
     deltas: Link,
+    /// Its saga facts, once a saga observation names it: a [`Link`] into the history's sagas.
+    saga: Link,
+}
+
+/// A transaction's flags in a byte: whether it was submitted (bit 0), what the client learnt
+/// (its first reply only: bits 1–2, an [`Outcomes`] with at most one outcome) and which
+/// outcomes the coordinator reported to the client (bits 3–4).
+#[derive(Clone, Copy, Debug, Default)]
+struct Flags(u8);
+
+impl Flags {
+    const SUBMITTED: u8 = 1;
+    const LEARNED: u32 = 1;
+    const REPORTED: u32 = 3;
+
+    fn submitted(self) -> bool {
+        self.0 & Self::SUBMITTED != 0
+    }
+
+    fn client_learned(self) -> Option<Outcome> {
+        Outcomes((self.0 >> Self::LEARNED) & 3).iter().next()
+    }
+
+    fn reported_to_client(self) -> Outcomes {
+        Outcomes((self.0 >> Self::REPORTED) & 3)
+    }
+
+    fn submit(&mut self) {
+        self.0 |= Self::SUBMITTED;
+    }
+
+    /// The client learnt `o` (kept if it is the first reply).
+    fn learn(&mut self, o: Outcome) {
+        if self.client_learned().is_none() {
+            self.0 |= Outcomes::bit(o) << Self::LEARNED;
+        }
+    }
+
+    fn report(&mut self, o: Outcome) {
+        self.0 |= Outcomes::bit(o) << Self::REPORTED;
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 40, "the index's entry is 40 bytes");
+
+/// What the history knows about one transaction (a view of its slot of the index).
+#[derive(Clone, Copy, Debug)]
+pub struct TxnFacts<'a> {
+    entry: &'a Entry,
+    nodes: Entries<'a>,
+    saga: Option<&'a SagaFacts>,
 }
 
 /// A set of outcomes (which were reported, not how often or when).
@@ -118,53 +157,88 @@ enum Open {
     Locks,
 }
 
-impl TxnFacts {
-    /// Every decision, reported or durable, as (node, outcome).
-    pub fn all_decisions(&self) -> impl Iterator<Item = (NodeId, Outcome)> + '_ {
-        self.decided.iter().chain(self.durable_decisions.iter()).copied()
+impl<'a> TxnFacts<'a> {
+    pub fn submitted(&self) -> bool {
+        self.entry.flags.submitted()
+    }
+
+    /// What the client learnt (its first reply only).
+    pub fn client_learned(&self) -> Option<Outcome> {
+        self.entry.flags.client_learned()
+    }
+
+    /// Which outcomes the coordinator reported to the client.
+    pub fn reported_to_client(&self) -> Outcomes {
+        self.entry.flags.reported_to_client()
+    }
+
+    /// The participants the client addressed (its last submission's list, as given).
+    pub fn participants(&self) -> impl Iterator<Item = NodeId> + 'a {
+        self.nodes.nodes(Kind::Participant)
+    }
+
+    /// The nodes that made a yes vote durable (wrote a prepared record).
+    pub fn durable_yes(&self) -> impl Iterator<Item = NodeId> + 'a {
+        self.nodes.nodes(Kind::DurableYes)
+    }
+
+    /// Reported decisions, in time order.
+    pub fn decided(&self) -> impl Iterator<Item = (NodeId, Outcome)> + 'a {
+        self.nodes.iter().filter_map(|(n, k)| match k {
+            Kind::Decided(o) => Some((n, o)),
+            _ => None,
+        })
+    }
+
+    /// Decisions made durable, each node's in disk order.
+    pub fn durable_decisions(&self) -> impl Iterator<Item = (NodeId, Outcome)> + 'a {
+        self.nodes.iter().filter_map(|(n, k)| match k {
+            Kind::Logged(o) => Some((n, o)),
+            _ => None,
+        })
+    }
+
+    /// Every decision, reported (in time order) then durable (each node's in disk order),
+    /// as (node, outcome).
+    pub fn all_decisions(&self) -> impl Iterator<Item = (NodeId, Outcome)> + 'a {
+        self.decided().chain(self.durable_decisions())
     }
 
     /// Whether some node decided `outcome` (reported, or durable).
     pub fn any_decided(&self, outcome: Outcome) -> bool {
-        self.all_decisions().any(|d| d.1 == outcome)
+        self.nodes.any_of(Kind::Decided(outcome), Kind::Logged(outcome))
     }
 
     /// Did `node` vote yes (reported, or durable on its disk)?
     pub fn voted_yes(&self, node: NodeId) -> bool {
-        self.durable_yes.contains(&node) || self.votes.contains(&(node, Vote::Yes))
+        self.nodes.contains(node, Kind::DurableYes)
+            || self.nodes.contains(node, Kind::Voted(Vote::Yes))
     }
 
     pub fn voted_no(&self, node: NodeId) -> bool {
-        self.votes.contains(&(node, Vote::No))
+        self.nodes.contains(node, Kind::Voted(Vote::No))
     }
 
-    /// Did `node` decide (reported, or durable)?
+    /// `node`'s first reported decision, or else its first durable one.
     pub fn decided_at(&self, node: NodeId) -> Option<Outcome> {
-        self.decided
-            .iter()
-            .find(|(n, _)| *n == node)
-            .map(|(_, o)| *o)
-            .or_else(|| self.durable_decisions.iter().find(|(n, _)| *n == node).map(|(_, o)| *o))
+        let reported = self.decided().find(|(n, _)| *n == node).map(|(_, o)| o);
+        reported.or_else(|| self.first_on_disk(node))
     }
 
-    /// The nodes that took part: addressed participants plus anyone who voted or decided.
-    pub fn involved(&self) -> Vec<NodeId> {
-        let mut v: Vec<NodeId> = self
-            .participants
-            .iter()
-            .copied()
-            .chain(self.votes.iter().map(|x| x.0))
-            .chain(self.durable_yes.iter().copied())
-            .chain(self.all_decisions().map(|x| x.0))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    /// `node`'s first durable decision (what its disk's replay honours).
+    pub fn first_on_disk(&self, node: NodeId) -> Option<Outcome> {
+        self.durable_decisions().find(|(n, _)| *n == node).map(|(_, o)| o)
     }
 
-    /// Where a durable fact of `node` goes: after every earlier one of nodes up to `node`.
-    fn by_node<T>(v: &[T], node: NodeId, of: impl Fn(&T) -> NodeId) -> usize {
-        v.iter().rposition(|e| of(e) <= node).map_or(0, |i| i + 1)
+    /// Saga facts, once a saga observation named the transaction.
+    pub(crate) fn saga(&self) -> Option<&'a SagaFacts> {
+        self.saga
+    }
+
+    /// Whether anything was recorded beyond a prepared record: a submission, a vote or a
+    /// decision.
+    fn recorded(&self) -> bool {
+        self.entry.flags.submitted() || self.nodes.iter().any(|(_, k)| k != Kind::DurableYes)
     }
 }
 
@@ -252,7 +326,11 @@ pub struct FaultPhaseEnd {
 /// The per-transaction and per-node index of a history, fed one fact at a time.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    txns: Vec<TxnFacts>,
+    txns: Vec<Entry>,
+    /// Transactions' node lists too long (or with nodes too large) to sit in their entry.
+    spills: Spills,
+    /// Every saga's facts, linked from its transaction.
+    sagas: Vec<SagaFacts>,
     nodes: Vec<NodeState>,
     /// Every open (node, transaction) pair's slot; freed slots are reused.
     slots: Vec<Slot>,
@@ -335,22 +413,22 @@ impl History {
                 self.refresh_quorum(time);
             }
             Happened::Prepared { txn, delta } => {
-                let f = self.txn(*txn);
-                // Its first prepared record: every one of them is in `durable_yes`.
-                let first = !f.durable_yes.contains(&node);
-                let at = TxnFacts::by_node(&f.durable_yes, node, |n| *n);
-                f.durable_yes.insert(at, node);
+                // Its first prepared record (a repeat is not kept: only whether is read).
+                self.txn(*txn);
+                let f = &mut self.txns[txn.0 as usize];
+                let first = !f.nodes.entries(&self.spills).contains(node, Kind::DurableYes);
+                if first {
+                    f.nodes.push(&mut self.spills, node, Kind::DurableYes);
+                }
                 // A zero delta adds nothing: only the bank workload's writes are kept.
                 if first && *delta != 0 {
-                    let next = f.deltas;
-                    self.deltas.push(Delta { node, delta: *delta, next });
-                    self.txns[txn.0 as usize].deltas = self.deltas.len() as Link;
+                    let f = &mut self.txns[txn.0 as usize];
+                    self.deltas.push(Delta { node, delta: *delta, next: f.deltas });
+                    f.deltas = self.deltas.len() as Link;
                 }
             }
             Happened::Logged { txn, outcome } => {
-                let f = self.txn(*txn);
-                let at = TxnFacts::by_node(&f.durable_decisions, node, |d| d.0);
-                f.durable_decisions.insert(at, (node, *outcome));
+                self.add(*txn, node, Kind::Logged(*outcome));
             }
             Happened::FaultFired { .. } | Happened::Lost | Happened::Duplicated => {
                 self.failures += 1
@@ -389,22 +467,30 @@ impl History {
             return;
         }
         let txn = obs.txn();
-        let f = self.txn(txn);
+        let i = txn.0 as usize;
+        self.txn(txn);
         match obs {
             Observation::Submitted { participants, .. } => {
-                f.submitted = true;
-                f.participants = Few::from_slice(participants);
+                let (f, spills) = (&mut self.txns[i], &mut self.spills);
+                f.flags.submit();
+                // The last submission's list, as the client gave it.
+                f.nodes.remove_all(spills, Kind::Participant);
+                for &p in participants {
+                    f.nodes.push(spills, p, Kind::Participant);
+                }
             }
-            Observation::Voted { vote, .. } => f.votes.push((node, *vote)),
+            Observation::Voted { vote, .. } => {
+                self.add(txn, node, Kind::Voted(*vote));
+            }
             Observation::Uncertain { .. } => self.open(Open::Doubt, node, txn, time, 0),
             Observation::Decided { outcome, .. } => {
-                f.decided.push((node, *outcome));
+                self.add(txn, node, Kind::Decided(*outcome));
                 self.close(Open::Doubt, node, txn);
             }
             Observation::ClientLearned { outcome, .. } => {
-                f.client_learned.get_or_insert(*outcome);
+                self.txns[i].flags.learn(*outcome);
             }
-            Observation::ReportedToClient { outcome, .. } => f.reported_to_client.insert(*outcome),
+            Observation::ReportedToClient { outcome, .. } => self.txns[i].flags.report(*outcome),
             Observation::LocksAcquired { keys, .. } => {
                 self.open(Open::Locks, node, txn, time, *keys)
             }
@@ -414,7 +500,11 @@ impl History {
             | Observation::StepRefused { .. }
             | Observation::CompensationApplied { .. }
             | Observation::SagaEnded { .. } => {
-                f.saga.get_or_insert_default().observe(obs, at, node);
+                if self.txns[i].saga == 0 {
+                    self.sagas.push(SagaFacts::default());
+                    self.txns[i].saga = self.sagas.len() as Link;
+                }
+                self.sagas[self.txns[i].saga as usize - 1].observe(obs, at, node);
             }
             Observation::PreCommitted { .. }
             | Observation::Applied { .. }
@@ -452,12 +542,18 @@ impl History {
     }
 
     /// The entry of `txn`, created (with every id below it) if need be.
-    fn txn(&mut self, txn: TxnId) -> &mut TxnFacts {
+    fn txn(&mut self, txn: TxnId) -> &mut Entry {
         let i = txn.0 as usize;
         if i >= self.txns.len() {
-            self.txns.resize_with(i + 1, TxnFacts::default);
+            self.txns.resize_with(i + 1, Entry::default);
         }
         &mut self.txns[i]
+    }
+
+    /// Adds `node`'s entry of `kind` to `txn`'s list.
+    fn add(&mut self, txn: TxnId, node: NodeId, kind: Kind) {
+        self.txn(txn);
+        self.txns[txn.0 as usize].nodes.push(&mut self.spills, node, kind)
     }
 
     fn node(&mut self, node: NodeId) -> &mut NodeState {
@@ -587,24 +683,24 @@ impl History {
     // ----- reading the history ---------------------------------------------------------------
 
     /// The facts about `txn`, if anything was recorded.
-    pub fn facts(&self, txn: TxnId) -> Option<&TxnFacts> {
-        self.txns.get(txn.0 as usize)
+    pub fn facts(&self, txn: TxnId) -> Option<TxnFacts<'_>> {
+        self.txns.get(txn.0 as usize).map(|e| self.view(e))
+    }
+
+    fn view<'a>(&'a self, entry: &'a Entry) -> TxnFacts<'a> {
+        let saga = (entry.saga as usize).checked_sub(1).map(|i| &self.sagas[i]);
+        TxnFacts { entry, nodes: entry.nodes.entries(&self.spills), saga }
     }
 
     /// Every transaction anything was recorded about, in id order.
-    pub fn txns(&self) -> impl Iterator<Item = (TxnId, &TxnFacts)> {
-        self.all_txns().filter(|(_, f)| {
-            f.submitted
-                || !f.votes.is_empty()
-                || !f.decided.is_empty()
-                || !f.durable_decisions.is_empty()
-        })
+    pub fn txns(&self) -> impl Iterator<Item = (TxnId, TxnFacts<'_>)> {
+        self.all_txns().filter(|(_, f)| f.recorded())
     }
 
     /// Per node that prepared `f`, what committing it adds to the node's total (its first
     /// prepared record's writes; nodes whose writes add nothing are left out).
     pub fn prepared_deltas<'a>(&'a self, f: &TxnFacts) -> impl Iterator<Item = (NodeId, i64)> + 'a {
-        let mut link = f.deltas;
+        let mut link = f.entry.deltas;
         std::iter::from_fn(move || {
             let d = self.deltas.get((link as usize).checked_sub(1)?)?;
             link = d.next;
@@ -613,8 +709,8 @@ impl History {
     }
 
     /// Every entry of the index, in id order (empty ones included).
-    pub(crate) fn all_txns(&self) -> impl Iterator<Item = (TxnId, &TxnFacts)> {
-        self.txns.iter().enumerate().map(|(i, f)| (TxnId(i as u64), f))
+    pub(crate) fn all_txns(&self) -> impl Iterator<Item = (TxnId, TxnFacts<'_>)> {
+        self.txns.iter().enumerate().map(|(i, e)| (TxnId(i as u64), self.view(e)))
     }
 
     /// `node` right now (a node no fact named is up and holds nothing).

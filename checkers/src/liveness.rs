@@ -101,10 +101,8 @@ pub fn termination(h: &History) -> Verdict {
     let mut out = Vec::new();
     for (txn, f) in h.txns() {
         let mut undecided: Vec<NodeId> = f
-            .participants
-            .iter()
-            .chain(f.durable_yes.iter())
-            .copied()
+            .participants()
+            .chain(f.durable_yes())
             .filter(|&p| f.voted_yes(p) && f.decided_at(p).is_none())
             .collect();
         // A node that reported a decision but is in doubt again after recovery counts too.

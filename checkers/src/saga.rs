@@ -191,11 +191,11 @@ fn sagas(h: &History) -> impl Iterator<Item = (TxnId, &SagaFacts, Option<Outcome
         ended: Vec::new(),
     };
     h.all_txns().filter_map(|(t, f)| {
-        let learned = f.client_learned;
-        let saga = f.saga.as_deref();
+        let learned = f.client_learned();
+        let saga = f.saga();
         // Submitted, or named by a saga fact (a refusal alone names it only if the client
         // learned of it too).
-        let judged = f.submitted || saga.is_some_and(|s| s.named || learned.is_some());
+        let judged = f.submitted() || saga.is_some_and(|s| s.named || learned.is_some());
         judged.then(|| (t, saga.unwrap_or(&NONE), learned))
     })
 }
