@@ -29,8 +29,8 @@ use protocols::{FactRef, Happened, Observation, Outcome, RunFact, RunReport, Txn
 
 use crate::consensus::facts::ConsensusFacts;
 use crate::packed::{Entries, Kind, Packed, Spills};
-use crate::quorum::{QuorumFacts, QuorumSystem};
-use crate::saga::SagaFacts;
+use crate::quorum_facts::{QuorumFacts, QuorumSystem};
+use crate::saga_facts::SagaFacts;
 use crate::verdict::WaitingOn;
 
 /// One transaction's slot of the index: everything reported or made durable about it that a

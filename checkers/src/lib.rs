@@ -36,7 +36,9 @@ pub mod inconclusive;
 pub mod liveness;
 pub mod packed;
 pub mod quorum;
+pub mod quorum_facts;
 pub mod saga;
+pub mod saga_facts;
 pub mod verdict;
 
 use protocols::RunReport;

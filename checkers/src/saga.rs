@@ -24,12 +24,14 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sim_core::{NodeId, Time};
+use sim_core::Time;
 
 use protocols::{Observation, Outcome, RunReport, SagaOutcome, TxnId};
 
 use crate::BankTotals;
 use crate::history::History;
+pub use crate::saga_facts::SagaFacts;
+use crate::saga_facts::sequence;
 use crate::verdict::{Property, Verdict, Violation};
 
 /// On a saga run, the verdict of a commit-protocol property that reads differently there:
@@ -82,102 +84,6 @@ fn conservation(h: &History, bank: Option<BankTotals>) -> Verdict {
             decisions: Vec::new(),
         }],
     }
-}
-
-/// One applied step or compensation: its step, its position among the observations, where.
-#[derive(Clone, Copy, Debug)]
-struct Applied {
-    step: u32,
-    at: usize,
-    node: NodeId,
-}
-
-/// What the saga observations say about one transaction, indexed as they come
-/// ([`History`] keeps one per transaction a saga fact names).
-#[derive(Clone, Debug, Default)]
-pub struct SagaFacts {
-    /// A saga fact other than a refusal was reported (begun, applied, compensated, ended).
-    named: bool,
-    steps: Option<u32>,
-    applied: Vec<Applied>,
-    compensated: Vec<Applied>,
-    ended: Vec<(SagaOutcome, NodeId)>,
-}
-
-impl SagaFacts {
-    /// Indexes one saga observation, the `at`-th observation of the history, from `node`.
-    pub(crate) fn observe(&mut self, obs: &Observation, at: usize, node: NodeId) {
-        let a = |step| Applied { step, at, node };
-        match *obs {
-            Observation::SagaBegun { steps, .. } => self.steps = Some(steps),
-            Observation::StepApplied { step, .. } => self.applied.push(a(step)),
-            Observation::CompensationApplied { step, .. } => self.compensated.push(a(step)),
-            Observation::SagaEnded { outcome, .. } => self.ended.push((outcome, node)),
-            _ => return,
-        }
-        self.named = true;
-    }
-
-    fn nodes(&self) -> Vec<NodeId> {
-        let mut v: Vec<NodeId> = self
-            .applied
-            .iter()
-            .chain(&self.compensated)
-            .map(|a| a.node)
-            .chain(self.ended.iter().map(|e| e.1))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
-
-    fn first(list: &[Applied], step: u32) -> Option<usize> {
-        list.iter().find(|a| a.step == step).map(|a| a.at)
-    }
-
-    /// Distinct steps in `list`, ascending.
-    fn distinct(list: &[Applied]) -> Vec<u32> {
-        let mut v: Vec<u32> = list.iter().map(|a| a.step).collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
-
-    /// Why the saga is in neither final form (None: it is in the one `outcome` names).
-    fn form_error(&self, outcome: SagaOutcome) -> Option<String> {
-        let done = Self::distinct(&self.applied);
-        let undone = Self::distinct(&self.compensated);
-        let prefix = done.iter().enumerate().all(|(i, &s)| s == i as u32 + 1);
-        let j = done.len() as u32;
-        match outcome {
-            SagaOutcome::Completed => {
-                let n = self.steps.unwrap_or(0);
-                if prefix && j == n && n > 0 && undone.is_empty() {
-                    None
-                } else {
-                    Some(format!("ended completed as {}, not T1..T{n}", sequence(&done, &undone)))
-                }
-            }
-            SagaOutcome::Compensated => {
-                let short = self.steps.is_none_or(|n| j < n);
-                if prefix && short && undone == done {
-                    None
-                } else {
-                    Some(format!(
-                        "ended compensated as {}, not T1..Tj, Cj..C1",
-                        sequence(&done, &undone)
-                    ))
-                }
-            }
-        }
-    }
-}
-
-fn sequence(done: &[u32], undone: &[u32]) -> String {
-    let t = done.iter().map(|s| format!("T{s}"));
-    let c = undone.iter().rev().map(|s| format!("C{s}"));
-    let all: Vec<String> = t.chain(c).collect();
-    if all.is_empty() { "nothing applied".into() } else { all.join(" ") }
 }
 
 /// The sagas of a history, in id order, each with what the client learned: every submitted

@@ -7,7 +7,7 @@ use protocols::Observation;
 use protocols::consensus::{KvCall, KvResult, OpId};
 use sim_core::{NodeId, Time};
 
-use super::zab::ZabFacts;
+use super::zab_facts::ZabFacts;
 
 /// One client operation: when it was invoked and, if it was, when and how it returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

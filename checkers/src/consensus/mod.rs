@@ -22,6 +22,7 @@
 pub mod facts;
 pub mod linearizability;
 pub mod zab;
+pub mod zab_facts;
 
 use std::collections::BTreeMap;
 

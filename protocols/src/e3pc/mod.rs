@@ -51,8 +51,17 @@ pub fn is_max_attempt_committable(reports: &[(NodeId, Report)]) -> bool {
         && reports.iter().filter(|(_, r)| r.last_attempt == max).all(|(_, r)| r.state == State::Pc)
 }
 
-/// The E3PC family.
-pub const FAMILY: Family = quorum_commit::family("E3PC", || VARIANTS.to_vec());
+/// The family: its variants and its rule.
+pub struct E3pc;
+
+impl quorum_commit::QuorumFamily for E3pc {
+    const NAME: &'static str = "E3PC";
+    const RULE: quorum_commit::Rule =
+        quorum_commit::Rule { name: "keidar_dolev", step: rule, later_attempt_overrides: true };
+    const VARIANTS: &'static [VariantSpec] = VARIANTS;
+}
+
+pub const FAMILY: Family = quorum_commit::family::<E3pc>();
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "e3pc",

@@ -43,9 +43,17 @@ pub fn rule(reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
     }
 }
 
-/// The quorum-based 3PC family.
-pub const FAMILY: Family =
-    quorum_commit::family("quorum-based three-phase commit", || VARIANTS.to_vec());
+/// The family: its variants and its rule.
+pub struct Quorum3pc;
+
+impl quorum_commit::QuorumFamily for Quorum3pc {
+    const NAME: &'static str = "quorum-based three-phase commit";
+    const RULE: quorum_commit::Rule =
+        quorum_commit::Rule { name: "skeen", step: rule, later_attempt_overrides: false };
+    const VARIANTS: &'static [VariantSpec] = VARIANTS;
+}
+
+pub const FAMILY: Family = quorum_commit::family::<Quorum3pc>();
 
 const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
     "quorum-3pc",

@@ -30,34 +30,11 @@ use std::collections::BTreeMap;
 
 use sim_core::{Context, Duration, NodeId};
 
+use super::lead::{ElectionPoint, Lead, Phase};
 use super::participant::Participant;
 use super::{Ballot, Msg, PreState, QuorumCommit, Record, Report, Step, Timer};
 use crate::decision::send_marked;
 use crate::txn::{Outcome, TxnId};
-
-crate::crash_points! {
-    /// Crash points of elections (failure paths only).
-    pub enum ElectionPoint {
-        ElectionStarted, ElectionJoined, RecoveryPrecommitSentToFirst, RecoveryPrecommitSentToAll,
-        RecoveryPreabortSentToFirst, RecoveryPreabortSentToAll, Preaborted, RecoveryDecisionLogged,
-        RecoveryDecisionSentToFirst, RecoveryDecisionSentToAll
-    }
-}
-
-/// The election a participant leads.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Lead {
-    ballot: Ballot,
-    phase: Phase,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Phase {
-    /// Collecting the states of the processes that joined, this one's included.
-    Collecting { reports: BTreeMap<NodeId, Report> },
-    /// Attempting `pre`: the processes that took it.
-    Attempting { pre: PreState, acked: Vec<NodeId> },
-}
 
 impl Participant {
     /// Step 1: the election timer fired on `txn`.

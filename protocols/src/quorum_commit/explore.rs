@@ -31,6 +31,7 @@ use sim_core::{NodeId, World};
 use super::participant::Participant;
 use super::{Ballot, Node, QuorumCommit, Report, Rule, State, Step};
 use crate::explore::{COMMIT_EXPLORED, ExploreRequest, bounded};
+use crate::family::Family;
 use crate::scenario::ScenarioError;
 
 /// The highest election round a participant may start under exploration (module docs).
@@ -43,10 +44,10 @@ const EXPLORED: &[&str] = &[COMMIT_EXPLORED[0], COMMIT_EXPLORED[1], "quorum-non-
 /// Explores `request` with `rule` (what each quorum family's `explore` calls).
 pub fn explore(
     rule: Rule,
+    family: &Family,
     request: &ExploreRequest<'_>,
     config: &ExploreConfig,
 ) -> Result<ExploreReport, ScenarioError> {
-    let family = rule.family();
     let configure = |scenario: &_| {
         let mut c = super::config(rule, scenario)?;
         bounded(&mut c.timing, &mut c.client);

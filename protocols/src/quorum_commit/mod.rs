@@ -29,6 +29,7 @@
 mod coordinator;
 mod election;
 pub mod explore;
+mod lead;
 mod participant;
 pub mod quorum;
 
@@ -47,47 +48,55 @@ pub use coordinator::Coordinator;
 pub use participant::Participant;
 pub use quorum::{Quorums, SETTINGS};
 
-/// Which family's decision rule an elected coordinator applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    /// Skeen's quorum-based 3PC ([`crate::quorum_3pc::rule`]): a pre-state is final.
-    Skeen,
-    /// Keidar & Dolev's E3PC ([`crate::e3pc::rule`]): the latest attempt decides.
-    KeidarDolev,
+use crate::family::ExploreRequest;
+use sim_core::explore::{ExploreConfig, ExploreReport};
+
+/// A family's decision rule: what a coordinator elected among some processes does with the
+/// states they reported, and whether a later attempt may override an earlier one. Each
+/// family declares its own ([`QuorumFamily::RULE`]): Skeen's in [`crate::quorum_3pc`],
+/// Keidar & Dolev's in [`crate::e3pc`]; the machinery here only applies it.
+#[derive(Clone, Copy)]
+pub struct Rule {
+    /// The rule's name (configurations compare and print rules by it).
+    pub name: &'static str,
+    /// What an elected coordinator does with the states it collected.
+    pub step: fn(&[(NodeId, Report)], &Quorums) -> Step,
+    /// Whether a process may move to the other pre-state in a later attempt: never in
+    /// Skeen's protocol (a pre-committed process never pre-aborts, a pre-aborted one never
+    /// pre-commits); always in E3PC, where a later attempt overrides an earlier one.
+    pub later_attempt_overrides: bool,
 }
 
 impl Rule {
     /// What an elected coordinator does with the states it collected.
     pub fn step(self, reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
-        match self {
-            Rule::Skeen => crate::quorum_3pc::rule(reports, quorums),
-            Rule::KeidarDolev => crate::e3pc::rule(reports, quorums),
-        }
+        (self.step)(reports, quorums)
     }
 
-    /// Whether a process in `state` may move to `to` in a later attempt: in Skeen's protocol
-    /// a pre-committed process never pre-aborts and a pre-aborted one never pre-commits; in
-    /// E3PC a later attempt overrides an earlier one.
+    /// Whether a process in `state` may move to `to` in a later attempt.
     pub fn may_move(self, state: PreState, to: PreState) -> bool {
-        self == Rule::KeidarDolev || state == to
+        self.later_attempt_overrides || state == to
     }
+}
 
-    /// The family whose decision rule this is.
-    pub fn family(self) -> &'static crate::family::Family {
-        match self {
-            Rule::Skeen => &crate::quorum_3pc::FAMILY,
-            Rule::KeidarDolev => &crate::e3pc::FAMILY,
-        }
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.name == other.name
     }
+}
 
-    /// The rule of the family `variant` belongs to (the shared `run` and `explore` learn
-    /// their family from the variant they are asked for).
-    fn of(variant: &str) -> Rule {
-        let rules = [Rule::Skeen, Rule::KeidarDolev];
-        let has = |r: &Rule| (r.family().variants)().iter().any(|v| v.name == variant);
-        rules.into_iter().find(has).expect("a quorum-commit variant")
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
     }
+}
+
+/// A quorum-commit family: its name, its variants and its decision rule. [`family`] turns
+/// it into the family's [`crate::family::Family`], run and explored with that rule.
+pub trait QuorumFamily: 'static {
+    const NAME: &'static str;
+    const RULE: Rule;
+    const VARIANTS: &'static [VariantSpec];
 }
 
 /// An election's (or attempt's) number: a round, made unique by the node that leads it, and
@@ -186,8 +195,9 @@ pub enum Step {
     Block,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What every node of a quorum-commit run shares (built by [`config`], never read from a
+/// file: the rule is the family's code).
+#[derive(Clone, Debug, PartialEq)]
 pub struct QuorumConfig {
     pub layout: Layout,
     pub rule: Rule,
@@ -198,7 +208,6 @@ pub struct QuorumConfig {
     /// The highest election round a participant may start (`None`: no bound). Only the
     /// explorer sets it ([`explore`]): time is abstracted there, so elections could follow one
     /// another forever, each a new state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_round: Option<u32>,
 }
 
@@ -323,7 +332,7 @@ crate::commit_node! {
 /// The roles and crash points both families declare.
 pub const ROLES: &[RoleSpec] = &commit_role_specs(
     (coordinator::Point::NAMES, &[]),
-    (participant::Point::NAMES, election::ElectionPoint::NAMES),
+    (participant::Point::NAMES, lead::ElectionPoint::NAMES),
 );
 
 /// The normal-case cost both claim (Keidar & Dolev: E3PC costs what 3PC costs): the three
@@ -362,25 +371,35 @@ pub fn config(rule: Rule, scenario: &Scenario) -> Result<QuorumConfig, ScenarioE
     })
 }
 
-/// A quorum family: `variants`, with the shared roles, settings, properties and layout, run
-/// and explored with the decision rule of the family a variant belongs to ([`Rule::of`]):
-/// what `quorum_3pc::FAMILY` and `e3pc::FAMILY` are.
-pub const fn family(
-    name: &'static str,
-    variants: fn() -> Vec<VariantSpec>,
-) -> crate::family::Family {
+/// The family of `F`: its variants, with the shared roles, settings, properties and
+/// layout, run and explored with `F`'s decision rule (what `quorum_3pc::FAMILY` and
+/// `e3pc::FAMILY` are).
+pub const fn family<F: QuorumFamily>() -> crate::family::Family {
     crate::family::Family {
-        name,
-        variants,
+        name: F::NAME,
+        variants: variants_of::<F>,
         roles: ROLES,
         settings: SETTINGS,
         properties: crate::family::QUORUM_COMMIT_PROPERTIES,
         layout,
-        run: |variant, scenario| run_rule(Rule::of(variant), scenario),
-        explore: Some(|request, config| {
-            explore::explore(Rule::of(request.variant), request, config)
-        }),
+        run: run_family::<F>,
+        explore: Some(explore_family::<F>),
     }
+}
+
+fn variants_of<F: QuorumFamily>() -> Vec<VariantSpec> {
+    F::VARIANTS.to_vec()
+}
+
+fn run_family<F: QuorumFamily>(_variant: &str, s: &Scenario) -> Result<RunOutcome, ScenarioError> {
+    run_rule(F::RULE, s)
+}
+
+fn explore_family<F: QuorumFamily>(
+    request: &ExploreRequest<'_>,
+    config: &ExploreConfig,
+) -> Result<ExploreReport, ScenarioError> {
+    explore::explore(F::RULE, &family::<F>(), request, config)
 }
 
 fn layout(s: &Scenario) -> crate::family::Roles {

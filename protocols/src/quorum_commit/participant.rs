@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::election::Lead;
+use super::lead::{ElectionPoint, Lead};
 use super::{Ballot, Msg, PreState, QuorumCommit, QuorumConfig, Record, Report, State, Timer};
 use crate::durable::recover_participant;
 use crate::shared::Shared;
@@ -216,7 +216,7 @@ impl Participant {
                     ctx.observe(Observation::PreCommitted { txn });
                     ctx.mark(Point::Precommitted.name());
                 }
-                PreState::Pa => ctx.mark(super::election::ElectionPoint::Preaborted.name()),
+                PreState::Pa => ctx.mark(ElectionPoint::Preaborted.name()),
             }
         }
         true
