@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
-const CRATES: &[&str] = &["sim-core/src", "protocols/src", "checkers/src", "experiments/src", "src"];
+const CRATES: &[&str] =
+    &["sim-core/src", "protocols/src", "checkers/src", "experiments/src", "src"];
 
 /// Every `.rs` file under `dir`, by path relative to it.
 fn sources(dir: &Path) -> BTreeMap<PathBuf, String> {
@@ -106,8 +107,7 @@ fn named(file: &Path, text: &str) -> Vec<Vec<String>> {
         out.extend(paths_at(&code[at + "crate::".len()..], &[]));
     }
     for (at, _) in code.match_indices("super::") {
-        if code[..at].ends_with("super::") || code[..at].chars().next_back().is_some_and(is_ident)
-        {
+        if code[..at].ends_with("super::") || code[..at].chars().next_back().is_some_and(is_ident) {
             continue; // counted from the first `super::` of a chain
         }
         let mut base = me.clone();
