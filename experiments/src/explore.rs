@@ -23,7 +23,7 @@ use protocols::explore::ExploreRequest;
 use serde::{Deserialize, Serialize};
 use sim_core::Ordering;
 use sim_core::explore::{
-    Budget, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
+    Budget, Counterexample, ExploreConfig, ExploreReport, Progress, Strategy, Timers, Verdict,
 };
 
 use crate::error::Result;
@@ -261,6 +261,9 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
             c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect();
         v["property"] = c.property.clone().into();
         v["trace_hash"] = c.trace_hash.into();
+        if let Some(message) = &c.panic {
+            v["panic"] = message.clone().into();
+        }
         v["counterexample"] = steps.into();
     }
     v
@@ -292,10 +295,19 @@ fn write_summary(
     )?;
     writeln!(out, "verdict: {}", r.verdict.name())?;
     if let Some(c) = &r.counterexample {
-        writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
-        for (i, s) in c.steps.iter().enumerate() {
-            writeln!(out, "  {:>3}. {s}", i + 1)?;
-        }
+        write_path(out, c)?;
+    }
+    Ok(())
+}
+
+/// The violated property, the steps to it, and the message of the panic it ended in.
+fn write_path(out: &mut dyn Write, c: &Counterexample) -> std::io::Result<()> {
+    writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
+    for (i, s) in c.steps.iter().enumerate() {
+        writeln!(out, "  {:>3}. {s}", i + 1)?;
+    }
+    if let Some(message) = &c.panic {
+        writeln!(out, "a node panicked in the last step: {message}")?;
     }
     Ok(())
 }

@@ -21,7 +21,6 @@ pub mod metrics;
 pub mod output;
 pub mod parallel;
 mod plot;
-pub mod quiet_panic;
 pub mod replay;
 pub mod report;
 pub mod run;

@@ -93,6 +93,7 @@ where
         property: p.to_string(),
         steps: steps[..r.steps].to_vec(),
         trace_hash: r.trace_hash,
+        panic: r.panic,
         diagrams: None,
     });
     Ok(ExploreReport {

@@ -24,6 +24,7 @@ pub mod network;
 pub mod plans;
 pub mod process;
 pub mod queue;
+pub mod quiet_panic;
 pub mod rename;
 pub mod rng;
 pub mod schedule;

@@ -2,7 +2,7 @@
 //! echo node asserts it is pinged at most once (a retry breaks that) is explored with BFS
 //! (1 and 2 threads) and DFS; each reports `no-panic` violated with a path that ends in the
 //! panicking step, BFS's a shortest one, and replaying the path reaches the same verdict
-//! and trace hash.
+//! and trace hash. The counterexample carries the handler's panic message.
 
 use serde::{Deserialize, Serialize};
 use sim_core::explore::{
@@ -106,6 +106,7 @@ fn a_panicking_handler_is_reported_as_no_panic_with_a_path_that_replays() {
         assert_eq!(report.verdict, Verdict::Violated, "{strategy:?}/{threads}");
         let c = report.counterexample.expect("a counterexample");
         assert_eq!(c.property, NO_PANIC);
+        assert_eq!(c.panic.as_deref(), Some("pinged twice"), "the handler's own message");
         // Shortest: fire the retry (the first ping still in flight), deliver one ping, then
         // the other: the echo's handler panics in the third step.
         if strategy == Strategy::Bfs {
@@ -114,6 +115,7 @@ fn a_panicking_handler_is_reported_as_no_panic_with_a_path_that_replays() {
         assert!(c.steps.last().unwrap().contains("deliver"), "{:?}", c.steps);
         let r = replay(&model, &c.steps).expect("the path replays");
         assert_eq!(r.property, Some(NO_PANIC));
+        assert_eq!(r.panic, c.panic);
         assert_eq!(r.steps, c.steps.len());
         assert_eq!(r.trace_hash, c.trace_hash);
         hashes.push((strategy, c.steps, c.trace_hash));

@@ -29,6 +29,9 @@ pub struct ExploredPath {
     pub explore: ExploreArgs,
     pub property: String,
     pub trace_hash: u64,
+    /// The message of the panic the last step ended in (`no-panic` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<String>,
     pub steps: Vec<serde_json::Value>,
 }
 
@@ -59,6 +62,7 @@ fn write_json(path: &Path, args: &ExploreArgs, c: &Counterexample) -> Result<Pat
         explore: ExploreArgs { out: None, json: false, ..args.clone() },
         property: c.property.clone(),
         trace_hash: c.trace_hash,
+        panic: c.panic.clone(),
         steps: c.steps.iter().map(|s| serde_json::from_str(s).expect("steps are JSON")).collect(),
     };
     write_atomically(path, "the counterexample", |w| {
@@ -119,9 +123,6 @@ pub fn replay(
         write_atomically(to, "the diagram (--diagram)", |w| w.write_all(text.as_bytes()))?;
         writeln!(out, "diagram: {}", to.display())?;
     }
-    writeln!(out, "{} violated after {} steps:", c.property, c.steps.len())?;
-    for (i, s) in c.steps.iter().enumerate() {
-        writeln!(out, "  {:>3}. {s}", i + 1)?;
-    }
+    super::write_path(out, &c)?;
     Ok(Exit::PropertyFailed)
 }

@@ -312,8 +312,7 @@ pub fn run_resolved(
     out: &mut impl Write,
 ) -> Result<Exit> {
     let diagram = args.diagram.as_deref().map(|p| diagram_kind(p).map(|k| (p, k))).transpose()?;
-    let caught =
-        crate::quiet_panic::quietly(|| crate::search::catching::run_catching(spec, scenario))?;
+    let caught = crate::search::catching::run_catching(spec, scenario)?;
     let outcome = match caught {
         Ok(outcome) => outcome,
         Err(panic) => {

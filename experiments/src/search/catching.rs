@@ -1,6 +1,7 @@
 //! Running one scenario with a node's panic caught: a protocol's own assertion failing is a
 //! finding (`no-panic`, with its message), never a crash of the tool. The search, the
-//! replay of a counterexample and `commitlab run` all run through here.
+//! replay of a counterexample and `commitlab run` all run through here, quietly: the panic
+//! prints nothing of its own on any thread (`sim_core::quiet_panic`).
 
 use checkers::Violation;
 use protocols::catalog::ProtocolSpec;
@@ -14,24 +15,16 @@ pub fn run_catching(
     spec: &ProtocolSpec,
     scenario: &Scenario,
 ) -> Result<std::result::Result<RunOutcome, Violation>> {
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spec.run(scenario)));
-    match run {
+    match sim_core::quiet_panic::catching(|| spec.run(scenario)) {
         Ok(outcome) => Ok(Ok(outcome?)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "a panic with no message".into());
-            Ok(Err(Violation {
-                property: checkers::Property::NoPanic,
-                txn: None,
-                nodes: Vec::new(),
-                detail: format!("a node panicked: {message}"),
-                since: None,
-                waiting_on: None,
-                decisions: Vec::new(),
-            }))
-        }
+        Err(message) => Ok(Err(Violation {
+            property: checkers::Property::NoPanic,
+            txn: None,
+            nodes: Vec::new(),
+            detail: format!("a node panicked: {message}"),
+            since: None,
+            waiting_on: None,
+            decisions: Vec::new(),
+        })),
     }
 }

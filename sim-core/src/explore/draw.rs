@@ -49,7 +49,7 @@ where
     let mut world = (drawing.init)();
     for (i, text) in steps.iter().enumerate() {
         world.advance_to(Time::from_us((i as u64 + 1) * STEP_US));
-        if apply_step(&mut world, i, text)? {
+        if apply_step(&mut world, i, text)?.is_some() {
             break; // a handler panicked: the path ends at the half-applied world
         }
     }

@@ -6,7 +6,7 @@ use crate::process::{Process, Protocol};
 use crate::world::World;
 
 use super::report::{Counterexample, ExploreReport, Verdict};
-use super::successors::{NO_PANIC, Spare, Used, apply_caught, expand};
+use super::successors::{NO_PANIC, Spare, Used, apply_telling_panic, expand};
 use super::{Model, Rules};
 
 /// A state's key before the budget is mixed in: the model's view, or the fingerprint.
@@ -93,8 +93,8 @@ where
         (None, false) => Verdict::Holds,
     };
     let counterexample = found.map(|(branches, property)| {
-        let (steps, trace_hash) = path(model, rules, &branches);
-        Counterexample { property: property.to_string(), steps, trace_hash, diagrams: None }
+        let (steps, trace_hash, panic) = path(model, rules, &branches);
+        Counterexample { property: property.to_string(), steps, trace_hash, panic, diagrams: None }
     });
     ExploreReport {
         unique_states,
@@ -109,8 +109,13 @@ where
 }
 
 /// The steps along `branches` from the initial state, each as one JSON object, found by
-/// enumerating successors again, and the trace hash of the world they reach.
-fn path<P, N>(model: &Model<P, N>, rules: &Rules, branches: &[u32]) -> (Vec<String>, u64)
+/// enumerating successors again, the trace hash of the world they reach, and the message of
+/// the panic the last step ended in, if it did.
+fn path<P, N>(
+    model: &Model<P, N>,
+    rules: &Rules,
+    branches: &[u32],
+) -> (Vec<String>, u64, Option<String>)
 where
     P: Protocol,
     N: Process<P> + Clone,
@@ -119,24 +124,45 @@ where
     let mut used = Used::default();
     let mut spare = Spare::default();
     let mut steps = Vec::with_capacity(branches.len());
+    let mut panic = None;
     for &branch in branches {
         let (mut i, mut taken) = (0u32, None);
         expand(&world, used, rules, &mut spare, |b, w, u| {
             let this = i == branch;
             i += 1;
             if this {
-                taken = Some((b.step(), w, u));
+                taken = Some((b.step(), b.panicked, w, u));
                 None
             } else {
                 Some(w)
             }
         });
-        let (step, next, spent) = taken.expect("a recorded branch is enumerated again");
+        let (step, panicked, next, spent) = taken.expect("a recorded branch is enumerated again");
+        if panicked {
+            // The expansion keeps no message: the step again, on the world before it.
+            panic = Some(panic_message(&world, &step));
+        }
         steps.push(serde_json::to_string(&step).expect("a step serialises"));
         world = *next;
         used = spent;
     }
-    (steps, world.trace_hash())
+    (steps, world.trace_hash(), panic)
+}
+
+/// The message of the panic `step` ends in when applied to (a copy of) `world`.
+fn panic_message<P, N>(world: &World<P, N>, step: &super::Step<P::Timer>) -> String
+where
+    P: Protocol,
+    N: Process<P> + Clone,
+{
+    use crate::event::Steering;
+    let mut world = world.clone();
+    let steering =
+        Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
+    match apply_telling_panic(&mut world, &step.event, steering) {
+        Err(Err(message)) => message,
+        other => unreachable!("a step that panicked in the search panics again: {:?}", other.err()),
+    }
 }
 
 /// What replaying a path found: the first property violated (and after how many steps),
@@ -144,6 +170,8 @@ where
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Replayed {
     pub property: Option<&'static str>,
+    /// The message of the panic the path ended in (`property` is then [`NO_PANIC`]).
+    pub panic: Option<String>,
     /// Steps applied (all of them, or up to the first violating state).
     pub steps: usize,
     pub trace_hash: u64,
@@ -161,27 +189,27 @@ where
 {
     let mut world = (model.init)();
     let mut property = violated(model, &world);
-    let mut applied = 0;
+    let (mut applied, mut panic) = (0, None);
     for (i, text) in steps.iter().enumerate() {
         if property.is_some() {
             break;
         }
-        let panicked = apply_step(&mut world, i, text)?;
+        panic = apply_step(&mut world, i, text)?;
         applied += 1;
-        property = if panicked { Some(NO_PANIC) } else { violated(model, &world) };
+        property = if panic.is_some() { Some(NO_PANIC) } else { violated(model, &world) };
     }
-    Ok(Replayed { property, steps: applied, trace_hash: world.trace_hash() })
+    Ok(Replayed { property, panic, steps: applied, trace_hash: world.trace_hash() })
 }
 
 /// Applies step number `i` (from 0), stored as `text`, to `world`, as the search took it:
-/// `true` if a handler panicked in it (as the search caught it: `world` is left
+/// the panic's message if a handler panicked in it (as the search caught it: `world` is left
 /// half-applied, and a path ends there). An unparsable step, or one not enabled here, is an
 /// error naming it.
 pub(crate) fn apply_step<P, N>(
     world: &mut World<P, N>,
     i: usize,
     text: &str,
-) -> Result<bool, String>
+) -> Result<Option<String>, String>
 where
     P: Protocol,
     N: Process<P> + Clone,
@@ -192,9 +220,9 @@ where
         serde_json::from_str(text).map_err(|e| format!("step {}: {e}: {text}", i + 1))?;
     let steering =
         Steering { choices: &step.choices, crash_after_effects: step.crash_after_effects };
-    match apply_caught(world, &step.event, steering) {
-        Ok(_) => Ok(false),
-        Err(None) => Ok(true),
-        Err(Some(e)) => Err(format!("step {}: {e}: {text}", i + 1)),
+    match apply_telling_panic(world, &step.event, steering) {
+        Ok(_) => Ok(None),
+        Err(Err(message)) => Ok(Some(message)),
+        Err(Ok(e)) => Err(format!("step {}: {e}: {text}", i + 1)),
     }
 }

@@ -36,6 +36,8 @@ pub struct Counterexample {
     ///
     /// [`World::apply`]: crate::World::apply
     pub trace_hash: u64,
+    /// The message of the panic the path ends in, when the property is `no-panic`.
+    pub panic: Option<String>,
     /// The path drawn (when the model says how: [`Drawing`](super::Drawing)).
     pub diagrams: Option<super::Diagrams>,
 }

@@ -72,11 +72,20 @@ pub(crate) fn apply_caught<P: Protocol, N: Process<P>>(
     event: &Event<P::Timer>,
     steering: Steering<'_>,
 ) -> Result<crate::event::Outcome, Option<StepError>> {
-    let applied =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| world.apply(event, steering)));
-    match applied {
-        Ok(result) => result.map_err(Some),
-        Err(_) => Err(None),
+    apply_telling_panic(world, event, steering).map_err(|e| e.ok())
+}
+
+/// [`apply_caught`] with the panic's message: `Err(Err(message))` if a handler panicked.
+/// Quiet on every thread ([`crate::quiet_panic`]): a search's workers print nothing of a
+/// panic it reports as a finding.
+pub(crate) fn apply_telling_panic<P: Protocol, N: Process<P>>(
+    world: &mut World<P, N>,
+    event: &Event<P::Timer>,
+    steering: Steering<'_>,
+) -> Result<crate::event::Outcome, Result<StepError, String>> {
+    match crate::quiet_panic::catching(|| world.apply(event, steering)) {
+        Ok(result) => result.map_err(Ok),
+        Err(message) => Err(Err(message)),
     }
 }
 
