@@ -88,6 +88,10 @@ fn bounds_make_it_incomplete_and_bad_input_exits_2() {
         commitlab(&["explore", "--protocol", "tla-two-phase", "--participants", "0"]);
     assert_eq!(code, 2);
     assert!(err.contains("participants"), "{err}");
+    // As `run` takes them: a thousand replicas is a typo, not a search to start.
+    let (code, _, err) = commitlab(&["explore", "--protocol", "raft", "--participants", "1000"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--participants") && err.contains("1..=64"), "{err}");
     let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--max-states", "0"]);
     assert_eq!(code, 2, "a search allowed no state is bad input: {err}");
     assert!(err.contains("--max-states"), "{err}");

@@ -35,7 +35,8 @@ pub struct ExploreArgs {
     /// An explorable protocol (the command lists them when given another).
     #[arg(long)]
     pub protocol: String,
-    #[arg(long, default_value_t = 3)]
+    /// Participants (replicas for a replicated log), as `run` takes them.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub participants: u32,
     /// Transactions the client submits, one after the other (commit protocols).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
