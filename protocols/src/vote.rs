@@ -48,6 +48,25 @@ where
     Vote::Yes
 }
 
+/// A participant that has not voted yes aborts alone (it may: nobody can have committed
+/// without its vote), the same in every commit protocol: it forces `abort`, its abort
+/// record, since a late request to prepare must still be answered no, reports the decision
+/// and marks `decided`. The caller keeps its own state.
+pub fn abort_alone<P: sim_core::Protocol<Obs = Observation>>(
+    ctx: &mut sim_core::Context<'_, P>,
+    abort: P::Record,
+    decided: &'static str,
+) where
+    P::Record: TxnRecord,
+{
+    let Some((txn, Outcome::Abort)) = abort.decision() else {
+        panic!("aborting alone forces an abort record, not {abort:?}")
+    };
+    ctx.persist(abort);
+    ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
+    ctx.mark(decided);
+}
+
 /// After a yes vote is sent, the same in every commit protocol: the participant is uncertain
 /// from now on, until it learns the outcome. Marks `voted` (its voted-yes crash point),
 /// reports it uncertain, and arms `timer` to fire after `timeout_us` (its wait for the

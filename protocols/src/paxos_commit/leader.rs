@@ -39,6 +39,17 @@ struct Run {
     attempts: u32,
 }
 
+/// What a message to a leader came to ([`Ballots::lead`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Led {
+    /// A ballot chose every instance of the transaction: its outcome and participants.
+    Chosen(TxnId, Outcome, Vec<NodeId>),
+    /// A `Help` started a ballot for the transaction.
+    Started(TxnId),
+    /// Nothing for the caller to do.
+    Nothing,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ballots {
     me: NodeId,
@@ -97,72 +108,57 @@ impl Ballots {
         self.runs.insert(txn, Run { participants, ballot, phase, attempts });
     }
 
-    /// A message of a ballot above 0 (phase 1b, phase 2b, nack) for a ballot this node leads;
-    /// returns the transaction, its outcome and participants once a ballot chose every
-    /// instance. Ballot 0's phase 2b and everything else is the caller's.
-    pub fn on_message(
+    /// A message to this node as a leader, the same at the TM and at an RM: an RM's `Help`
+    /// with `txn` (answered with the outcome when `decided` knows it, else a ballot is started
+    /// unless one runs), or a phase 1b, phase 2b or nack of a ballot above 0 it leads. Ballot
+    /// 0's phase 2b and everything else is the caller's.
+    pub fn lead(
         &mut self,
         ctx: &mut Context<'_, PaxosCommit>,
         from: NodeId,
         msg: Msg,
-    ) -> Option<(TxnId, Outcome, Vec<NodeId>)> {
+        decided: impl FnOnce(TxnId) -> Option<Outcome>,
+    ) -> Led {
         match msg {
-            Msg::Phase2b { txn, ballot, .. } => {
-                self.on_phase2b(ctx, from, txn, ballot).map(|(o, ps)| (txn, o, ps))
+            Msg::Help { txn, participants } => {
+                if let Some(outcome) = decided(txn) {
+                    ctx.send(from, Msg::Outcome { txn, outcome });
+                    return Led::Nothing;
+                }
+                if self.running(txn) {
+                    return Led::Nothing;
+                }
+                self.start(ctx, txn, participants);
+                Led::Started(txn)
             }
+            Msg::Phase2b { txn, ballot, .. } => match self.on_phase2b(ctx, from, txn, ballot) {
+                Some((outcome, participants)) => Led::Chosen(txn, outcome, participants),
+                None => Led::Nothing,
+            },
             Msg::Phase1b { txn, ballot, accepted } => {
                 self.on_phase1b(ctx, from, txn, ballot, accepted);
-                None
+                Led::Nothing
             }
             Msg::Nack { txn, ballot, promised } => {
-                self.on_nack(ctx, txn, ballot, promised);
-                None
+                self.max_round = self.max_round.max(promised.round);
+                if self.runs.get(&txn).is_some_and(|r| r.ballot == ballot) {
+                    self.restart(ctx, txn);
+                }
+                Led::Nothing
             }
             other => unreachable!("{} (a ballot leader) got {other:?}", self.me),
         }
     }
 
-    /// Another node asks for help with `txn`: answer with the outcome when `decided` knows
-    /// it, else start a ballot unless one runs; returns whether one was started.
-    pub fn help(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        from: NodeId,
-        txn: TxnId,
-        decided: Option<Outcome>,
-        participants: Vec<NodeId>,
-    ) -> bool {
-        if let Some(outcome) = decided {
-            ctx.send(from, Msg::Outcome { txn, outcome });
-            return false;
-        }
-        if self.running(txn) {
-            return false;
-        }
-        self.start(ctx, txn, participants);
-        true
-    }
-
     /// The ballot timer fired: retry higher if still running.
     pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
-        if let Some(r) = self.runs.get(&txn) {
-            let participants = r.participants.clone();
-            self.start(ctx, txn, participants);
-        }
+        self.restart(ctx, txn);
     }
 
-    /// An acceptor promised a higher ballot: retry above it.
-    fn on_nack(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        txn: TxnId,
-        ballot: Ballot,
-        promised: Ballot,
-    ) {
-        self.max_round = self.max_round.max(promised.round);
-        if let Some(r) = self.runs.get(&txn)
-            && r.ballot == ballot
-        {
+    /// Starts the run on `txn`, if any, again with a higher ballot (after a timeout, or an
+    /// acceptor's promise of a higher ballot: retry above it).
+    fn restart(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+        if let Some(r) = self.runs.get(&txn) {
             let participants = r.participants.clone();
             self.start(ctx, txn, participants);
         }

@@ -47,6 +47,7 @@ use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::prepare::Prepare;
 use crate::roles::commit_roles;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timing::Timing;
@@ -130,11 +131,7 @@ pub enum Msg {
         txn: Txn,
     },
     /// TM → RM: prepare your part.
-    Prepare {
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    },
+    Prepare(Prepare),
     /// Phase 2a: from an RM in ballot 0 (its own instance only), from a leader in a higher
     /// ballot (every instance).
     Phase2a {

@@ -15,11 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::rng::Chance;
 use sim_core::{Boot, Context, NodeId};
 
-use super::leader::Ballots;
+use super::leader::{Ballots, Led};
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
 use crate::initiated::Initiated;
+use crate::prepare::Prepare;
 use crate::shared::Shared;
 use crate::store::Store;
 use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
@@ -41,6 +42,15 @@ enum State {
         chosen_by: BTreeSet<NodeId>,
     },
     Decided(Outcome),
+}
+
+impl State {
+    fn outcome(&self) -> Option<Outcome> {
+        match self {
+            State::Decided(o) => Some(*o),
+            State::Prepared { .. } => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -92,20 +102,16 @@ impl ResourceManager {
     pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
-            Msg::Prepare { txn, participants, writes } => {
-                self.on_prepare(ctx, from, txn, participants, writes)
-            }
+            Msg::Prepare(prepare) => self.on_prepare(ctx, from, prepare),
             Msg::Outcome { txn, outcome } => self.learn(ctx, txn, outcome),
             Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
                 self.on_ballot0_phase2b(ctx, from, txn, values)
             }
-            Msg::Help { txn, participants } => {
-                let decided = self.decided(txn);
-                self.ballots.help(ctx, from, txn, decided, participants);
-            }
-            ballot => {
-                if let Some((txn, outcome, participants)) =
-                    self.ballots.on_message(ctx, from, ballot)
+            // As a backup leader: help, or a ballot it leads.
+            leader => {
+                let decided = |txn| self.txns.get(&txn).and_then(State::outcome);
+                if let Led::Chosen(txn, outcome, participants) =
+                    self.ballots.lead(ctx, from, leader, decided)
                 {
                     self.lead_to_outcome(ctx, txn, outcome, participants);
                 }
@@ -139,14 +145,8 @@ impl ResourceManager {
         }
     }
 
-    fn on_prepare(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        _tm: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    ) {
+    fn on_prepare(&mut self, ctx: &mut Context<'_, PaxosCommit>, _tm: NodeId, prepare: Prepare) {
+        let Prepare { txn, participants, writes } = prepare;
         if self.txns.contains_key(&txn) {
             return; // voted already (a duplicate, or a TM that recovered)
         }
@@ -293,9 +293,6 @@ impl ResourceManager {
         self.store.locks()
     }
     pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
-        match self.txns.get(&txn) {
-            Some(State::Decided(o)) => Some(*o),
-            _ => None,
-        }
+        self.txns.get(&txn).and_then(State::outcome)
     }
 }

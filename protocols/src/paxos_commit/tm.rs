@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::leader::Ballots;
+use super::leader::{Ballots, Led};
 use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
 use crate::prepare::send_prepares;
 use crate::shared::Shared;
@@ -67,21 +67,21 @@ impl TransactionManager {
             Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
                 self.on_ballot0_phase2b(ctx, from, txn, values)
             }
-            Msg::Help { txn, participants } => {
-                // An RM has not learnt the outcome: tell it, or find it out with a new ballot.
-                let decided = match self.txns.get(&txn) {
+            // As a leader: an RM that has not learnt the outcome asks for help (it is told,
+            // or a new ballot finds the outcome out), or a ballot it leads.
+            leader => {
+                let decided = |txn| match self.txns.get(&txn) {
                     Some(State::Decided(outcome)) => Some(*outcome),
                     _ => None,
                 };
-                if self.ballots.help(ctx, from, txn, decided, participants) {
-                    self.txns.entry(txn).or_insert(State::Delegated);
-                }
-            }
-            ballot => {
-                if let Some((txn, outcome, participants)) =
-                    self.ballots.on_message(ctx, from, ballot)
-                {
-                    self.decide(ctx, txn, outcome, participants);
+                match self.ballots.lead(ctx, from, leader, decided) {
+                    Led::Chosen(txn, outcome, participants) => {
+                        self.decide(ctx, txn, outcome, participants)
+                    }
+                    Led::Started(txn) => {
+                        self.txns.entry(txn).or_insert(State::Delegated);
+                    }
+                    Led::Nothing => {}
                 }
             }
         }
@@ -113,9 +113,7 @@ impl TransactionManager {
         }
         let participants = txn.participants();
         let (to, sent) = ((&participants[..], Some(from)), Point::PrepareSent.name());
-        send_prepares(ctx, &txn, to, sent, |p, participants, writes| {
-            (p, Msg::Prepare { txn: id, participants, writes })
-        });
+        send_prepares(ctx, &txn, to, sent, |p, prepare| (p, Msg::Prepare(prepare)));
         let state = if self.config.faster {
             State::Delegated
         } else {

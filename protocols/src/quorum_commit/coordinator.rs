@@ -120,8 +120,8 @@ impl Coordinator {
             return self.inquire(ctx, id, 0);
         }
         let sent = Point::CanCommitSent.name();
-        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
-            (p, Msg::CanCommit { txn: id, participants, writes })
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, prepare| {
+            (p, Msg::CanCommit(prepare))
         });
         let phase = Phase::Waiting { yes: BTreeSet::new() };
         self.active.insert(id, Active { participants, phase });

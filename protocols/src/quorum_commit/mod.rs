@@ -38,6 +38,7 @@ use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{RoleSpec, VariantSpec};
+use crate::prepare::Prepare;
 use crate::roles::commit_role_specs;
 use crate::scenario::{RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
@@ -240,11 +241,7 @@ pub struct QuorumCommit;
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {
     Client(ClientMsg),
-    CanCommit {
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    },
+    CanCommit(Prepare),
     Vote {
         txn: TxnId,
         vote: Vote,

@@ -11,9 +11,10 @@ use sim_core::{Boot, Context, Duration, NodeId};
 use super::lead::{ElectionPoint, Lead};
 use super::{Ballot, Msg, PreState, QuorumCommit, QuorumConfig, Record, Report, State, Timer};
 use crate::durable::recover_participant;
+use crate::prepare::Prepare;
 use crate::shared::Shared;
 use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, TxnId, Vote};
 
 crate::crash_points! {
     /// A participant's crash points (normal path).
@@ -107,9 +108,7 @@ impl Participant {
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, QuorumCommit>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::CanCommit { txn, participants, writes } => {
-                self.on_can_commit(ctx, from, txn, participants, writes)
-            }
+            Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
             Msg::PreCommit { txn, ballot } => self.on_attempt(ctx, from, txn, ballot, PreState::Pc),
             Msg::PreAbort { txn, ballot } => self.on_attempt(ctx, from, txn, ballot, PreState::Pa),
             Msg::Decision { txn, outcome } => self.on_decision(ctx, txn, outcome),
@@ -136,10 +135,9 @@ impl Participant {
         &mut self,
         ctx: &mut Context<'_, QuorumCommit>,
         coordinator: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
+        prepare: Prepare,
     ) {
+        let Prepare { txn, participants, writes } = prepare;
         if let Some(e) = self.txns.get(&txn) {
             let vote = if e.state == State::A { Vote::No } else { Vote::Yes };
             return ctx.send(coordinator, Msg::Vote { txn, vote });
@@ -249,9 +247,8 @@ impl Participant {
     /// have pre-committed: the first coordinator had no vote from it).
     pub(super) fn abort_unknown(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
         self.txns.insert(txn, Entry::new(vec![], State::A));
-        ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
-        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-        ctx.mark(Point::Decided.name());
+        let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
+        crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
     fn on_decision_request(

@@ -248,9 +248,8 @@ impl CoordinatorReplica {
         self.active.insert(id, active);
         self.submit(ctx, transition(id, None, begun));
         let (to, sent) = ((&participants[..], initiator), Point::PrepareSent.name());
-        send_prepares(ctx, &txn, to, sent, |p, participants, writes| {
-            let prepare = two_pc::Msg::Prepare { txn: id, participants, writes };
-            (self.routes.to(p), Msg::TwoPc(prepare))
+        send_prepares(ctx, &txn, to, sent, |p, prepare| {
+            (self.routes.to(p), Msg::TwoPc(two_pc::Msg::Prepare(prepare)))
         });
         ctx.set_timer(Duration::from_us(self.config.votes_timeout_us()), Timer::Votes(id));
         if let Some(rm) = initiator {

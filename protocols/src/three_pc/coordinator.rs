@@ -129,8 +129,8 @@ impl Coordinator {
             return;
         }
         let sent = Point::CanCommitSent.name();
-        send_prepares(ctx, &txn, (&participants, None), sent, |p, participants, writes| {
-            (p, Msg::CanCommit { txn: id, participants, writes })
+        send_prepares(ctx, &txn, (&participants, None), sent, |p, prepare| {
+            (p, Msg::CanCommit(prepare))
         });
         self.round_timer(ctx, id);
         let phase = Phase::Waiting { yes: BTreeSet::new() };

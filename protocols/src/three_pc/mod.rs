@@ -33,10 +33,11 @@ use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
 use crate::family::{CostFormula, Family, RoleSpec, VariantSpec};
+use crate::prepare::Prepare;
 use crate::roles::{commit_role_specs, commit_roles};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::timing::Timing;
-use crate::txn::{Layout, Outcome, TxnId, Vote, Write};
+use crate::txn::{Layout, Outcome, TxnId, Vote};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -80,11 +81,7 @@ pub enum TermState {
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {
     Client(ClientMsg),
-    CanCommit {
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    },
+    CanCommit(Prepare),
     Vote {
         txn: TxnId,
         vote: Vote,

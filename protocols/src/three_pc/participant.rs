@@ -11,9 +11,10 @@ use sim_core::{Boot, Context, Duration, NodeId};
 
 use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
 use crate::durable::recover_participant;
+use crate::prepare::Prepare;
 use crate::shared::Shared;
 use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, TxnId, Vote};
 
 crate::crash_points! {
     /// A 3PC participant's crash points (normal path).
@@ -98,9 +99,7 @@ impl Participant {
 
     pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
         match msg {
-            Msg::CanCommit { txn, participants, writes } => {
-                self.on_can_commit(ctx, from, txn, participants, writes)
-            }
+            Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
             Msg::PreCommit { txn } => self.on_precommit(ctx, from, txn),
             Msg::Decision { txn, outcome } => self.on_decision(ctx, from, txn, outcome),
             Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
@@ -127,10 +126,9 @@ impl Participant {
         &mut self,
         ctx: &mut Context<'_, ThreePc>,
         coordinator: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
+        prepare: Prepare,
     ) {
+        let Prepare { txn, participants, writes } = prepare;
         if let Some(e) = self.txns.get_mut(&txn) {
             // A coordinator that asks again (it lost the transaction in a crash and a
             // duplicated request restarted it) is running it now: a report it gave as a
@@ -242,9 +240,8 @@ impl Participant {
             recovered_reports: BTreeMap::new(),
         };
         self.txns.insert(txn, e);
-        ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
-        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-        ctx.mark(Point::Decided.name());
+        let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
+        crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
     /// A recovered participant in doubt asks everyone (coordinator and peers), with backoff.

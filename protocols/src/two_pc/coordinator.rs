@@ -166,9 +166,7 @@ impl Coordinator {
     ) {
         let id = txn.id;
         let (to, sent) = ((&participants[..], prepared), Point::PrepareSent.name());
-        send_prepares(ctx, txn, to, sent, |p, participants, writes| {
-            (p, Msg::Prepare { txn: id, participants, writes })
-        });
+        send_prepares(ctx, txn, to, sent, |p, prepare| (p, Msg::Prepare(prepare)));
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
         self.active
             .insert(id, Active { participants, phase: Phase::Collecting { yes: BTreeSet::new() } });

@@ -39,11 +39,11 @@ mod explore;
 mod participant;
 
 use serde::{Deserialize, Serialize};
-use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
+use crate::prepare::Prepare;
 use crate::timing::Timing;
-use crate::txn::{Layout, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Layout, Outcome, Txn, TxnId, Vote};
 use crate::workload::VotePolicy;
 
 pub use coordinator::Coordinator;
@@ -146,11 +146,7 @@ pub enum Msg {
         txn: TxnId,
     },
     /// Phase 1: the participant's writes, and who else takes part (for termination).
-    Prepare {
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    },
+    Prepare(Prepare),
     Vote {
         txn: TxnId,
         vote: Vote,
@@ -345,7 +341,7 @@ sim_core::rename_enum!(Msg {
     Client(m),
     Work { txn },
     WorkDone { txn },
-    Prepare { txn, participants: sorted, writes: sorted },
+    Prepare(p),
     Vote { txn, vote },
     Decision { txn, outcome },
     Ack { txn },

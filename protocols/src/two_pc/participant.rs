@@ -28,9 +28,10 @@ use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
 use crate::initiated::Initiated;
+use crate::prepare::Prepare;
 use crate::shared::Shared;
 use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Key, Outcome, Txn, TxnId, Vote, Write};
 
 crate::crash_points! {
     /// A 2PC participant's crash points.
@@ -95,9 +96,7 @@ impl Participant {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Work { txn } => self.on_work(ctx, from, txn),
-            Msg::Prepare { txn, participants, writes } => {
-                self.on_prepare(ctx, from, txn, participants, writes)
-            }
+            Msg::Prepare(prepare) => self.on_prepare(ctx, from, prepare),
             Msg::Decision { txn, outcome } => self.on_decision(ctx, from, txn, outcome),
             Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
             other => unreachable!("a 2PC participant got {other:?}"),
@@ -162,9 +161,8 @@ impl Participant {
             self.id
         );
         ctx.cancel_timer(Timer::PreVote(txn));
-        ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] });
-        ctx.observe(Observation::Decided { txn, outcome: Outcome::Abort });
-        ctx.mark(Point::Decided.name());
+        let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
+        crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
     /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
@@ -186,14 +184,8 @@ impl Participant {
         }
     }
 
-    fn on_prepare(
-        &mut self,
-        ctx: &mut Context<'_, TwoPc>,
-        coordinator: NodeId,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    ) {
+    fn on_prepare(&mut self, ctx: &mut Context<'_, TwoPc>, coordinator: NodeId, prepare: Prepare) {
+        let Prepare { txn, participants, writes } = prepare;
         assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
         match self.txns.get(&txn) {
             Some(State::Uncertain { .. }) => {
