@@ -19,8 +19,8 @@
 //! `observations`: the facts the nodes report, which the checkers read too), and the
 //! properties are judged from them. The state's key is the world's fingerprint plus only
 //! what a property can still read from that history: per node and transaction, the
-//! decisions it ever reported and the votes it ever cast ([`Memory`]). Two paths that reach
-//! the same world with the same memory have the same futures *and* the same verdicts, so
+//! decisions it ever reported and the votes it ever cast (the model's [`Memory`]). Two paths
+//! that reach the same world with the same memory have the same futures *and* the same verdicts, so
 //! deduplicating them is sound; anything more of the path (the order of facts, how often)
 //! would only multiply states. The memory is finite (two outcomes and two votes per node and
 //! transaction), so the state space stays finite.
@@ -259,7 +259,7 @@ where
     }
     Model {
         init: Box::new(world(TraceLevel::Observations)),
-        view: Some(key::<P>),
+        view: Some(memory_key::<CommitMemory, P, P::Node>),
         invariants,
         terminal,
         drawing: Some(drawing),
@@ -279,46 +279,60 @@ pub fn sim_config(scenario: &Scenario, roles: &Roles) -> SimConfig {
     }
 }
 
-/// What a safety property can still read from a world's history: per node and transaction,
-/// every decision reported and every vote cast (see the module docs).
+/// What a model keeps of a world's history beside the world: the part of its observations a
+/// property can still read that no node holds (see the module docs), folded one observation
+/// at a time. Finite, and part of the state's key ([`memory_key`]).
+pub(crate) trait Memory: Default + Hash {
+    /// Takes in one observation, reported by `node`.
+    fn note(&mut self, node: NodeId, obs: &Observation);
+}
+
+/// The memory `M` of `world`'s history: every observation so far, noted in order.
+pub(crate) fn remember<M: Memory, P: sim_core::Protocol<Obs = Observation>, N>(
+    world: &World<P, N>,
+) -> M {
+    let mut m = M::default();
+    for o in world.trace().observations() {
+        m.note(o.node, &o.obs);
+    }
+    m
+}
+
+/// The state's key of a model whose memory is `M`: the world's fingerprint and its memory.
+pub(crate) fn memory_key<M: Memory, P: sim_core::Protocol<Obs = Observation>, N: Hash>(
+    world: &World<P, N>,
+) -> u64 {
+    state_key(world, remember::<M, P, N>(world))
+}
+
+/// What a commit safety property can still read from a world's history: per node and
+/// transaction, every decision reported and every vote cast (see the module docs).
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-struct Memory {
+struct CommitMemory {
     decided: BTreeSet<(NodeId, TxnId, Outcome)>,
     voted: BTreeSet<(NodeId, TxnId, Vote)>,
-    /// Each submitted transaction's participants.
+    /// Each submitted transaction's participants, kept sorted (the order of submissions is
+    /// not part of the state).
     submitted: Vec<(TxnId, Vec<NodeId>)>,
 }
 
-fn memory<P: CommitProtocol, N>(world: &World<P, N>) -> Memory
-where
-    P::Record: TxnRecord,
-{
-    let mut m = Memory::default();
-    for o in world.trace().observations() {
-        match &o.obs {
+impl Memory for CommitMemory {
+    fn note(&mut self, node: NodeId, obs: &Observation) {
+        match obs {
             Observation::Decided { txn, outcome } => {
-                m.decided.insert((o.node, *txn, *outcome));
+                self.decided.insert((node, *txn, *outcome));
             }
             Observation::Voted { txn, vote } => {
-                m.voted.insert((o.node, *txn, *vote));
+                self.voted.insert((node, *txn, *vote));
             }
             Observation::Submitted { txn, participants } => {
-                m.submitted.push((*txn, participants.clone()))
+                let s = (*txn, participants.clone());
+                let at = self.submitted.partition_point(|t| *t <= s);
+                self.submitted.insert(at, s);
             }
             _ => {}
         }
     }
-    m.submitted.sort();
-    m
-}
-
-/// The state's key: the world's fingerprint and its [`Memory`].
-fn key<P: CommitProtocol>(world: &World<P, P::Node>) -> u64
-where
-    P::Record: TxnRecord,
-    P::Node: Hash,
-{
-    state_key(world, memory(world))
 }
 
 /// The stable hash of `t` alone, as a state's key hashes it (for tests that compare a
@@ -350,7 +364,7 @@ fn atomic<P: CommitProtocol>(world: &World<P, P::Node>) -> bool
 where
     P::Record: TxnRecord,
 {
-    let m = memory(world);
+    let m: CommitMemory = remember(world);
     let both = m.decided.iter().any(|&(_, txn, o)| {
         o == Outcome::Commit && m.decided.iter().any(|d| d.1 == txn && d.2 == Outcome::Abort)
     });

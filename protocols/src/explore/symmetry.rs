@@ -9,7 +9,7 @@
 //! of each other have the same verdicts and futures that are renamings of each other, and
 //! the explorer need expand only one of them. Node ids live deep inside the commit
 //! protocols' states (participant lists, vote sets, senders and receivers, disk records, the
-//! explorer's [`Memory`](super::Memory)), so a state cannot be canonicalised by sorting the
+//! explorer's [`CommitMemory`](super::CommitMemory)), so a state cannot be canonicalised by sorting the
 //! participants by a summary of their own state: a participant's state names the others.
 //! Instead every type that holds an id implements [`sim_core::Rename`] (declared field by
 //! field next to the type, lists that are sets of participants re-sorted), and the key of a
@@ -56,7 +56,10 @@ use sim_core::explore::{ExploreConfig, ExploreReport, Model};
 use sim_core::rename::MAX_INTERCHANGEABLE;
 use sim_core::{NodeId, Rename, Renaming, World};
 
-use super::{Explorable, ExploreRequest, memory, model, properties, scenario, search_or_replay};
+use super::{
+    CommitMemory, Explorable, ExploreRequest, model, properties, remember, scenario,
+    search_or_replay,
+};
 use crate::family::Family;
 use crate::scenario::{Scenario, ScenarioError};
 
@@ -141,20 +144,20 @@ fn asymmetric<P: Symmetric>(model: &Model<P, P::Node>, participants: &[NodeId]) 
 }
 
 /// The state's key up to renaming the participants: the smallest, over every permutation,
-/// of the renamed world's fingerprint with the renamed [`Memory`](super::Memory).
+/// of the renamed world's fingerprint with the renamed [`CommitMemory`](super::CommitMemory).
 fn symmetric_key<P: Symmetric>(world: &World<P, P::Node>) -> u64
 where
     P::Record: crate::durable::TxnRecord,
     P::Node: Hash,
 {
-    let memory = memory(world);
+    let memory: CommitMemory = remember(world);
     world.symmetric_fingerprint(|r, h| memory.renamed(r).hash(h))
 }
 
 /// Implemented here for the model's own type: what the key needs renamed beside the world.
-impl Rename for super::Memory {
+impl Rename for CommitMemory {
     fn rename(&mut self, r: &Renaming) {
-        let super::Memory { decided, voted, submitted } = self;
+        let CommitMemory { decided, voted, submitted } = self;
         decided.rename(r);
         voted.rename(r);
         for (_, participants) in submitted.iter_mut() {
@@ -182,7 +185,7 @@ pub(crate) fn orbits_reached<P: Symmetric>(
     fn recording<P: Symmetric>(world: &World<P, P::Node>) -> u64 {
         let orbit = (symmetric_key::<P>(world), world.stats().crashes);
         ORBITS.with(|o| o.borrow_mut().insert(orbit));
-        super::key::<P>(world)
+        super::memory_key::<CommitMemory, P, P::Node>(world)
     }
     assert!(config.threads <= 1, "the orbits are recorded on the calling thread");
     assert_eq!(

@@ -29,7 +29,7 @@
 //! its table shows their outcome; and a member back from a crash is *patient* — idle before
 //! it hears of a leader — until it stands for election or is woken.
 
-use sim_core::{Context, Duration, Effect, NodeId, Process};
+use sim_core::{Boot, Context, Duration, Effect, NodeId, Process};
 
 use super::embed::{embed, push_local};
 use super::{Msg, Record, Replicated2pc, Timer};
@@ -197,18 +197,12 @@ macro_rules! on_replica {
             Log::Raft(r) => {
                 #[allow(unused_imports)]
                 use raft as $q;
-                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
-                drive($ctx, $group, $pace, r, $call, wrap)
+                drive($ctx, $group, $pace, r, $call, RAFT)
             }
             Log::MultiPaxos(r) => {
                 #[allow(unused_imports)]
                 use multi_paxos as $q;
-                let wrap = Wrap {
-                    msg: Msg::MultiPaxos,
-                    timer: Timer::MultiPaxos,
-                    record: Record::MultiPaxos,
-                };
-                drive($ctx, $group, $pace, r, $call, wrap)
+                drive($ctx, $group, $pace, r, $call, MULTI_PAXOS)
             }
         }
     };
@@ -275,16 +269,10 @@ impl Log {
         pace.busy |= carries_entry(&msg);
         match (self, msg) {
             (Log::Raft(r), Msg::Raft(m)) => {
-                let wrap = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
-                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
+                drive(ctx, group, pace, r, Call::Message(from, m), RAFT)
             }
             (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => {
-                let wrap = Wrap {
-                    msg: Msg::MultiPaxos,
-                    timer: Timer::MultiPaxos,
-                    record: Record::MultiPaxos,
-                };
-                drive(ctx, group, pace, r, Call::Message(from, m), wrap)
+                drive(ctx, group, pace, r, Call::Message(from, m), MULTI_PAXOS)
             }
             (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
         }
@@ -359,20 +347,137 @@ impl Log {
         }
     }
 
-    /// The table's row for `txn`.
+    /// Every row of the table, read by `decode` (the coordinator's [`TxnState::decode`], a
+    /// participant group's `Row::decode`).
+    pub fn rows<T: 'static>(&self, decode: fn(i64) -> T) -> impl Iterator<Item = (TxnId, T)> + '_ {
+        self.table().values().map(move |(k, v)| (TxnId(u64::from(k)), decode(v)))
+    }
+
+    /// The table's row for `txn`, read by `decode`.
+    pub fn row<T>(&self, txn: TxnId, decode: fn(i64) -> T) -> Option<T> {
+        self.table().get(txn.0 as u32).map(decode)
+    }
+
+    /// The coordinator's table's row for `txn`.
     pub fn state(&self, txn: TxnId) -> Option<TxnState> {
-        self.table().get(txn.0 as u32).map(TxnState::decode)
+        self.row(txn, TxnState::decode)
+    }
+}
+
+/// What every group member's host keeps for its log, the same for a coordinator's and a
+/// participant's: [`Host`]'s shared handlers read and move it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    pub log: Log,
+    /// Whether the replica's timers run at the idle pace.
+    pub pace: Pace,
+    /// Booted fresh, not recovered (a fresh group's first member stands for election at once).
+    pub fresh: bool,
+    /// Whether its replica leads, as the host's last [`Host::after_log`] saw it.
+    pub leading: bool,
+    /// 2PC messages (with their origin) that came while no ready leader was known.
+    pub held: Vec<(NodeId, two_pc::Msg)>,
+}
+
+impl Member {
+    /// Replica `replica` of a group whose logs `group` configures, as its disk leaves it.
+    pub fn new(
+        config: &super::Config,
+        group: &super::LogConfig,
+        replica: NodeId,
+        boot: &Boot<'_, Record>,
+    ) -> Member {
+        Member {
+            log: Log::new(config, group, replica, boot.disk()),
+            pace: group.pace(config.log, boot.is_recovery()),
+            fresh: !boot.is_recovery(),
+            leading: false,
+            held: Vec::new(),
+        }
     }
 }
 
 /// A node hosting a group member (a coordinator's or a participant's): its log's own
 /// messages go to the log, 2PC messages (direct, from the client, or forwarded by a follower
-/// with their origin) to the host's 2PC side.
+/// with their origin) to the host's 2PC side if it plays it, to the leader it knows
+/// otherwise. A host says what is its own (its member's part, whether it is busy or plays
+/// 2PC, how it handles a 2PC message and what it does after its log spoke); how it calls
+/// into its log, forwards, holds and releases is the same for every host.
 pub trait Host {
+    /// Its member's part, and its group.
+    fn member(&mut self) -> (&mut Member, &Group);
+    /// Whether it runs or holds something (see [`Pace`]).
+    fn busy(&self) -> bool;
+    /// Whether it handles 2PC messages itself: it leads, ready to play its 2PC side.
+    fn plays_2pc(&self) -> bool;
+    /// A 2PC message `origin` sent, for its 2PC side (only while [`Self::plays_2pc`]).
+    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg);
+    /// After any handler of its log: act on `events` and on a change of leader, then
+    /// [`Self::release_held`].
+    fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>);
+
+    /// Calls into the log, telling it whether this member is busy (see [`Pace`]), and acts
+    /// on what it answers.
+    fn with_log(
+        &mut self,
+        ctx: &mut Context<'_, Replicated2pc>,
+        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
+    ) {
+        let busy = self.busy();
+        let (m, group) = self.member();
+        m.pace.busy = busy;
+        let events = call(&mut m.log, ctx, group, &mut m.pace);
+        self.after_log(ctx, events);
+    }
+
+    /// Boots the log; a fresh group's first member stands for election at once (see
+    /// [`Log::start`]).
+    fn start_log(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        let (m, group) = self.member();
+        let first_leader = m.fresh && ctx.id() == group.members[0];
+        self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
+    }
+
+    /// One of the log's timers.
+    fn on_log_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+        self.with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
+    }
+
+    /// Submits `op` to the log as the host.
+    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
+        self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
+    }
+
     /// A message of the log's own protocol from member `from`.
-    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg);
-    /// A 2PC message `origin` sent.
-    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg);
+    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+        self.with_log(ctx, |log, ctx, group, pace| log.on_message(ctx, group, pace, from, msg));
+    }
+
+    /// A 2PC message `origin` sent: work (it wakes the log), handled here if this member
+    /// plays 2PC, forwarded or held otherwise.
+    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        let (m, _) = self.member();
+        m.log.wake(ctx, &mut m.pace, m.leading);
+        if self.plays_2pc() {
+            return self.handle(ctx, origin, msg);
+        }
+        let (m, group) = self.member();
+        let leader = m.log.leader(group);
+        forward_or_hold(ctx, leader, &mut m.held, origin, msg);
+    }
+
+    /// Held messages go on as soon as this member plays 2PC, or knows who does.
+    fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        let plays = self.plays_2pc();
+        let (m, group) = self.member();
+        let ready = plays || m.log.leader(group).is_some_and(|l| l != ctx.id());
+        if m.held.is_empty() || !ready {
+            return;
+        }
+        for (origin, msg) in std::mem::take(&mut m.held) {
+            self.on_2pc(ctx, origin, msg);
+        }
+    }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
         match msg {
@@ -433,6 +538,12 @@ pub struct Wrap<Q: sim_core::Protocol> {
     timer: fn(Q::Timer) -> Timer,
     record: fn(Q::Record) -> Record,
 }
+
+/// Raft's wrappers.
+const RAFT: Wrap<raft::Raft> = Wrap { msg: Msg::Raft, timer: Timer::Raft, record: Record::Raft };
+/// Multi-Paxos's wrappers.
+const MULTI_PAXOS: Wrap<multi_paxos::MultiPaxos> =
+    Wrap { msg: Msg::MultiPaxos, timer: Timer::MultiPaxos, record: Record::MultiPaxos };
 
 /// Runs one handler of replica `r` and pushes its effects as the host's: the replica's own
 /// traffic to the other members (renumbered), its timers (stretched while idle, see

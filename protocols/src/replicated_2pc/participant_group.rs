@@ -34,10 +34,10 @@ use std::collections::BTreeMap;
 use sim_core::{Boot, Context, Duration, Effect, NodeId};
 
 use super::embed::embed;
-use super::log::{Group, Host, Log, LogEvent, Pace, cas, forward_or_hold};
+use super::log::{Group, Host, LogEvent, Member, cas};
 use super::participant::send;
 use super::route::Routes;
-use super::{Config, Msg, Record, Replicated2pc, Timer};
+use super::{Config, Record, Replicated2pc, Timer};
 use crate::consensus::{KvCall, Op};
 use crate::durable::recover_participant;
 use crate::error::ScenarioError;
@@ -200,10 +200,7 @@ pub struct GroupParticipant {
     /// The participant the group plays (its first member).
     party: NodeId,
     group: Group,
-    log: Log,
-    pace: Pace,
-    fresh: bool,
-    leading: bool,
+    member: Member,
     /// Leading: the barrier read whose application makes the table complete.
     barrier: Option<u64>,
     /// Leading, past the barrier: the 2PC participant.
@@ -211,8 +208,6 @@ pub struct GroupParticipant {
     /// The entry the participant's later effects wait for (its compare-and-set).
     waiting: Option<Op>,
     queue: Vec<Queued>,
-    /// 2PC messages (with their origin) that came while no ready leader was known.
-    held: Vec<(NodeId, two_pc::Msg)>,
     /// The coordinator-group member heard from last.
     coordinator: NodeId,
     routes: Routes,
@@ -235,16 +230,12 @@ impl GroupParticipant {
         GroupParticipant {
             config: config.clone(),
             party,
-            log: Log::new(config, &config.participant_log, group.replica(id), boot.disk()),
-            pace: config.participant_log.pace(config.log, boot.is_recovery()),
+            member: Member::new(config, &config.participant_log, group.replica(id), &boot),
             group,
-            fresh: !boot.is_recovery(),
-            leading: false,
             barrier: None,
             inner: None,
             waiting: None,
             queue: Vec::new(),
-            held: Vec::new(),
             coordinator: config.layout.coordinator(),
             routes: Routes::default(),
             applied,
@@ -266,10 +257,7 @@ impl GroupParticipant {
         for txn in self.in_doubt() {
             crate::store::report_recovered_doubt(ctx, &self.store, txn);
         }
-        let first_leader = self.fresh && ctx.id() == self.party;
-        let events =
-            self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
-        self.after_log(ctx, events);
+        self.start_log(ctx);
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
@@ -277,32 +265,27 @@ impl GroupParticipant {
             // The participant's timers mean nothing to a member that no longer plays it.
             Timer::TwoPc(t) if self.inner.is_some() => self.run(ctx, |p, c| p.on_timer(c, t)),
             Timer::TwoPc(_) => {}
-            Timer::Raft(_) | Timer::MultiPaxos(_) => {
-                let events = self
-                    .with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
-                self.after_log(ctx, events);
-            }
+            Timer::Raft(_) | Timer::MultiPaxos(_) => self.on_log_timer(ctx, timer),
             other => unreachable!("participant member {} got timer {other:?}", ctx.id()),
         }
     }
+}
 
-    /// Calls into the log, telling it whether this member is busy (see [`Pace`]).
-    fn with_log(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
-    ) -> Vec<LogEvent> {
-        self.pace.busy = self.waiting.is_some()
-            || self.barrier.is_some()
-            || !self.queue.is_empty()
-            || !self.held.is_empty();
-        let group = self.group.clone();
-        call(&mut self.log, ctx, &group, &mut self.pace)
+impl Host for GroupParticipant {
+    fn member(&mut self) -> (&mut Member, &Group) {
+        (&mut self.member, &self.group)
     }
 
-    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
-        let events = self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
-        self.after_log(ctx, events);
+    fn busy(&self) -> bool {
+        self.waiting.is_some()
+            || self.barrier.is_some()
+            || !self.queue.is_empty()
+            || !self.member.held.is_empty()
+    }
+
+    /// It plays the participant once it leads and its barrier is applied.
+    fn plays_2pc(&self) -> bool {
+        self.inner.is_some()
     }
 
     // ----- the log's answers -------------------------------------------------------------
@@ -319,7 +302,7 @@ impl GroupParticipant {
             } else if let Some(op) = self.waiting.filter(|op| op.id == id) {
                 let KvCall::Cas { new, .. } = op.call else { unreachable!("rows move by CAS") };
                 assert_eq!(
-                    self.log.table().get(op.key),
+                    self.member.log.table().get(op.key),
                     Some(new),
                     "{}: the group's table diverged from its leader's participant",
                     self.party
@@ -328,16 +311,16 @@ impl GroupParticipant {
                 self.release(ctx);
             }
         }
-        let leads = self.log.leader(&self.group) == Some(ctx.id());
-        if leads && !self.leading {
-            self.leading = true;
+        let leads = self.member.log.leader(&self.group) == Some(ctx.id());
+        if leads && !self.member.leading {
+            self.member.leading = true;
             let op = self.barrier_op(ctx);
             self.barrier = Some(op.id);
             self.submit(ctx, op);
-        } else if !leads && self.leading {
+        } else if !leads && self.member.leading {
             // The next leader finishes from the log; whatever waited here is dropped (its
             // entry may still commit: the next leader then acts on it).
-            self.leading = false;
+            self.member.leading = false;
             self.barrier = None;
             self.inner = None;
             self.waiting = None;
@@ -346,6 +329,23 @@ impl GroupParticipant {
         self.release_held(ctx);
     }
 
+    // ----- 2PC messages --------------------------------------------------------------------
+
+    /// The leader's participant handles a message, its sender named as the participant sees
+    /// it: any coordinator member is "the coordinator", any member of another participant's
+    /// group that participant.
+    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+        let from = if self.config.group.contains(origin) {
+            self.coordinator = origin;
+            self.config.layout.coordinator()
+        } else {
+            self.routes.heard(&self.config.parties, origin)
+        };
+        self.run(ctx, |p, c| p.on_message(c, from, msg));
+    }
+}
+
+impl GroupParticipant {
     /// A read through the log, unique to this member and instant: once it is applied, every
     /// entry before it is (all an earlier leader committed among them).
     fn barrier_op(&self, ctx: &mut Context<'_, Replicated2pc>) -> Op {
@@ -359,10 +359,10 @@ impl GroupParticipant {
     fn take_over(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
         let party = self.party;
         let records: Vec<two_pc::Record> = self
+            .member
             .log
-            .table()
-            .values()
-            .flat_map(|(k, v)| Row::decode(v).records(TxnId(u64::from(k)), party))
+            .rows(Row::decode)
+            .flat_map(|(txn, row)| row.records(txn, party))
             .collect();
         let boot = Boot::Recovered { disk: &records };
         self.inner = Some(two_pc::Participant::new(&self.config.two_pc, party, boot));
@@ -374,10 +374,9 @@ impl GroupParticipant {
     /// its store moved, its observations reported (in a 2PC participant's order).
     fn apply_rows(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
         let rows: Vec<(TxnId, Row)> = self
+            .member
             .log
-            .table()
-            .values()
-            .map(|(k, v)| (TxnId(u64::from(k)), Row::decode(v)))
+            .rows(Row::decode)
             .filter(|(t, r)| match self.applied.get(t) {
                 None => true,
                 Some(None) => r.outcome.is_some(),
@@ -430,31 +429,6 @@ impl GroupParticipant {
     }
 
     // ----- 2PC messages --------------------------------------------------------------------
-
-    /// Held messages go on as soon as this member plays the participant, or knows who does.
-    fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
-        let leader = self.log.leader(&self.group);
-        let ready = self.inner.is_some() || leader.is_some_and(|l| l != ctx.id());
-        if self.held.is_empty() || !ready {
-            return;
-        }
-        for (origin, msg) in std::mem::take(&mut self.held) {
-            self.on_2pc(ctx, origin, msg);
-        }
-    }
-
-    /// The leader's participant handles a message, its sender named as the participant sees
-    /// it: any coordinator member is "the coordinator", any member of another participant's
-    /// group that participant.
-    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
-        let from = if self.config.group.contains(origin) {
-            self.coordinator = origin;
-            self.config.layout.coordinator()
-        } else {
-            self.routes.heard(&self.config.parties, origin)
-        };
-        self.run(ctx, |p, c| p.on_message(c, from, msg));
-    }
 
     /// Runs one handler of the leader's participant and pushes its effects.
     fn run(
@@ -521,7 +495,7 @@ impl GroupParticipant {
     fn entry_of(&self, record: &two_pc::Record) -> Op {
         let (txn, now) = match record {
             two_pc::Record::Prepared { txn, .. } | two_pc::Record::Decision { txn, .. } => {
-                (*txn, self.log.table().get(txn.0 as u32).map(Row::decode))
+                (*txn, self.member.log.row(*txn, Row::decode))
             }
             two_pc::Record::End { .. } => unreachable!("a participant ends nothing"),
         };
@@ -543,23 +517,6 @@ impl GroupParticipant {
             (r, now) => unreachable!("{txn}: record {r:?} over row {now:?}"),
         };
         cas(txn, now.map(Row::encode), new.encode())
-    }
-}
-
-impl Host for GroupParticipant {
-    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
-        let events =
-            self.with_log(ctx, |log, ctx, group, pace| log.on_message(ctx, group, pace, from, msg));
-        self.after_log(ctx, events);
-    }
-
-    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
-        self.log.wake(ctx, &mut self.pace, self.leading);
-        if self.inner.is_some() {
-            return self.handle(ctx, origin, msg);
-        }
-        let leader = self.log.leader(&self.group);
-        forward_or_hold(ctx, leader, &mut self.held, origin, msg);
     }
 }
 

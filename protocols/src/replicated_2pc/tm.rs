@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Context, Duration, NodeId};
 
-use super::log::{Group, Host, Log, LogEvent, Pace, TxnState, forward_or_hold, transition, txn_of};
+use super::log::{Group, Host, LogEvent, Member, TxnState, transition, txn_of};
 use super::route::Routes;
 use super::{Config, Msg, Record, Replicated2pc, Timer};
 use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
-use crate::consensus::{Op, OpId};
+use crate::consensus::OpId;
 use crate::decision::{reply_to_client, send_marked};
 use crate::prepare::send_prepares;
 use crate::shared::Shared;
@@ -53,16 +53,10 @@ struct Active {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CoordinatorReplica {
     config: Shared<Config>,
-    log: Log,
-    fresh: bool,
-    leading: bool,
+    member: Member,
     active: BTreeMap<TxnId, Active>,
     /// Transactions announced since this member last became leader.
     announced: BTreeSet<TxnId>,
-    /// 2PC messages (with their origin) that came while no leader was known.
-    held: Vec<(NodeId, two_pc::Msg)>,
-    /// Whether the replica's timers run at the idle pace.
-    pace: Pace,
     /// Which member of each participant group to send to (R > 1; see `super::route`).
     routes: Routes,
 }
@@ -72,13 +66,9 @@ impl CoordinatorReplica {
         let replica = config.group.replica(id);
         CoordinatorReplica {
             config: config.clone(),
-            log: Log::new(config, &config.coordinator_log, replica, boot.disk()),
-            fresh: !boot.is_recovery(),
-            leading: false,
+            member: Member::new(config, &config.coordinator_log, replica, &boot),
             active: BTreeMap::new(),
             announced: BTreeSet::new(),
-            held: Vec::new(),
-            pace: config.coordinator_log.pace(config.log, boot.is_recovery()),
             routes: Routes::default(),
         }
     }
@@ -88,27 +78,13 @@ impl CoordinatorReplica {
     }
 
     pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
-        let first_leader = self.fresh && ctx.id() == self.group().members[0];
-        let events =
-            self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
-        self.after_log(ctx, events);
-    }
-
-    /// Calls into the log, telling it whether this member is busy (see [`Pace`]).
-    fn with_log(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
-    ) -> Vec<LogEvent> {
-        self.pace.busy = !self.active.is_empty() || !self.held.is_empty();
-        let config = self.config.clone();
-        call(&mut self.log, ctx, &config.group, &mut self.pace)
+        self.start_log(ctx);
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
         match timer {
             Timer::Votes(txn) => {
-                if self.leading
+                if self.member.leading
                     && matches!(
                         self.active.get(&txn).map(|a| &a.phase),
                         Some(Phase::Collecting { .. })
@@ -117,13 +93,23 @@ impl CoordinatorReplica {
                     self.decide(ctx, txn, Outcome::Abort);
                 }
             }
-            Timer::Raft(_) | Timer::MultiPaxos(_) => {
-                let events = self
-                    .with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
-                self.after_log(ctx, events);
-            }
+            Timer::Raft(_) | Timer::MultiPaxos(_) => self.on_log_timer(ctx, timer),
             other => unreachable!("member {} got timer {other:?}", ctx.id()),
         }
+    }
+}
+
+impl Host for CoordinatorReplica {
+    fn member(&mut self) -> (&mut Member, &Group) {
+        (&mut self.member, &self.config.group)
+    }
+
+    fn busy(&self) -> bool {
+        !self.active.is_empty() || !self.member.held.is_empty()
+    }
+
+    fn plays_2pc(&self) -> bool {
+        self.member.leading
     }
 
     // ----- the log's answers -------------------------------------------------------------
@@ -137,68 +123,21 @@ impl CoordinatorReplica {
                 LogEvent::Refused(_) => {} // not leading: noticed just below
             }
         }
-        let leads = self.log.leader(self.group()) == Some(ctx.id());
-        if leads && !self.leading {
-            self.leading = true;
+        let leads = self.member.log.leader(self.group()) == Some(ctx.id());
+        if leads && !self.member.leading {
+            self.member.leading = true;
             self.announced.clear();
-        } else if !leads && self.leading {
-            self.leading = false;
+        } else if !leads && self.member.leading {
+            self.member.leading = false;
             self.active.clear(); // the next leader finishes from the table
         }
-        if self.leading {
+        if self.member.leading {
             self.finish_table(ctx);
         }
         self.release_held(ctx);
     }
 
-    /// The log applied `op`: announce the decision the table shows; a transaction still only
-    /// begun that this leader is not running gets aborted, and an abort that found the row
-    /// other than it expected is proposed again against the row as it is.
-    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: OpId) {
-        let txn = txn_of(op);
-        if !self.leading {
-            return;
-        }
-        match self.log.state(txn) {
-            Some(TxnState::Decided { outcome, mask }) => self.announce(ctx, txn, outcome, mask),
-            Some(TxnState::Begun { .. }) => match self.active.get(&txn) {
-                None => self.finish(ctx, txn, None),
-                Some(a) if a.pending == Some(op) => self.propose_abort(ctx, txn),
-                Some(_) => {} // our begun entry: votes decide
-            },
-            None => unreachable!("{txn}: an applied transition leaves a row"),
-        }
-    }
-
-    /// A new leader's duty: every decided row is announced (once per leadership), every row
-    /// only begun and not run here is aborted through the log.
-    fn finish_table(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
-        let rows: Vec<(TxnId, TxnState)> = self
-            .log
-            .table()
-            .values()
-            .map(|(k, v)| (TxnId(u64::from(k)), TxnState::decode(v)))
-            .filter(|(t, _)| !self.announced.contains(t) && !self.active.contains_key(t))
-            .collect();
-        for (txn, state) in rows {
-            match state {
-                TxnState::Decided { outcome, mask } => self.announce(ctx, txn, outcome, mask),
-                TxnState::Begun { .. } => self.finish(ctx, txn, None),
-            }
-        }
-    }
-
     // ----- 2PC messages --------------------------------------------------------------------
-
-    /// Held messages go to the leader as soon as one is known.
-    fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
-        if self.held.is_empty() || self.log.leader(self.group()).is_none() {
-            return;
-        }
-        for (origin, msg) in std::mem::take(&mut self.held) {
-            self.on_2pc(ctx, origin, msg);
-        }
-    }
 
     fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
         // A participant group's member speaks for its participant (see `super::route`).
@@ -214,13 +153,51 @@ impl CoordinatorReplica {
             other => unreachable!("the manager got {other:?}"),
         }
     }
+}
+
+impl CoordinatorReplica {
+    /// The log applied `op`: announce the decision the table shows; a transaction still only
+    /// begun that this leader is not running gets aborted, and an abort that found the row
+    /// other than it expected is proposed again against the row as it is.
+    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: OpId) {
+        let txn = txn_of(op);
+        if !self.member.leading {
+            return;
+        }
+        match self.member.log.state(txn) {
+            Some(TxnState::Decided { outcome, mask }) => self.announce(ctx, txn, outcome, mask),
+            Some(TxnState::Begun { .. }) => match self.active.get(&txn) {
+                None => self.finish(ctx, txn, None),
+                Some(a) if a.pending == Some(op) => self.propose_abort(ctx, txn),
+                Some(_) => {} // our begun entry: votes decide
+            },
+            None => unreachable!("{txn}: an applied transition leaves a row"),
+        }
+    }
+
+    /// A new leader's duty: every decided row is announced (once per leadership), every row
+    /// only begun and not run here is aborted through the log.
+    fn finish_table(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+        let rows: Vec<(TxnId, TxnState)> = self
+            .member
+            .log
+            .rows(TxnState::decode)
+            .filter(|(t, _)| !self.announced.contains(t) && !self.active.contains_key(t))
+            .collect();
+        for (txn, state) in rows {
+            match state {
+                TxnState::Decided { outcome, mask } => self.announce(ctx, txn, outcome, mask),
+                TxnState::Begun { .. } => self.finish(ctx, txn, None),
+            }
+        }
+    }
 
     // ----- phase 1 -------------------------------------------------------------------------
 
     /// A new transaction (in Gray & Lamport's shape, with its initiating RM prepared).
     fn begin(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: Txn, initiator: Option<NodeId>) {
         let id = txn.id;
-        match self.log.state(id) {
+        match self.member.log.state(id) {
             Some(TxnState::Decided { outcome, .. }) => {
                 if let Some(rm) = initiator {
                     let to = self.routes.to(rm);
@@ -302,7 +279,7 @@ impl CoordinatorReplica {
     /// Finishes a transaction this leader is not collecting votes for: announce what the table
     /// says, or abort it through the log. `asker` (a participant) is told the outcome.
     fn finish(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, asker: Option<NodeId>) {
-        if let Some(TxnState::Decided { outcome, .. }) = self.log.state(txn) {
+        if let Some(TxnState::Decided { outcome, .. }) = self.member.log.state(txn) {
             if let Some(p) = asker {
                 ctx.send(self.routes.to(p), Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }));
             }
@@ -312,7 +289,7 @@ impl CoordinatorReplica {
             a.askers.extend(asker); // collecting or deciding here: the answer comes with it
             return;
         }
-        let participants = match self.log.state(txn) {
+        let participants = match self.member.log.state(txn) {
             Some(state) => self.participants_of(state.mask()),
             None => Vec::new(),
         };
@@ -324,7 +301,7 @@ impl CoordinatorReplica {
 
     /// Proposes abort against the row as the table shows it now.
     fn propose_abort(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId) {
-        let now = self.log.state(txn);
+        let now = self.member.log.state(txn);
         let mask = now.map_or(0, TxnState::mask);
         let op = transition(txn, now, TxnState::Decided { outcome: Outcome::Abort, mask });
         if let Some(a) = self.active.get_mut(&txn) {
@@ -365,11 +342,6 @@ impl CoordinatorReplica {
             reply_to_client(ctx, self.config.layout.client(), txn, outcome);
         }
     }
-
-    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
-        let events = self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
-        self.after_log(ctx, events);
-    }
 }
 
 /// Participants a row's mask can name (bit `i`: participant node `i + 1`).
@@ -392,22 +364,5 @@ impl CoordinatorReplica {
             return layout.participant_ids().collect();
         }
         (0..MASK_BITS).filter(|i| mask & 1 << i != 0).map(|i| NodeId(i + 1)).collect()
-    }
-}
-
-impl Host for CoordinatorReplica {
-    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
-        let events =
-            self.with_log(ctx, |log, ctx, group, pace| log.on_message(ctx, group, pace, from, msg));
-        self.after_log(ctx, events);
-    }
-
-    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
-        self.log.wake(ctx, &mut self.pace, self.leading);
-        if self.leading {
-            return self.handle(ctx, origin, msg);
-        }
-        let leader = self.log.leader(self.group());
-        forward_or_hold(ctx, leader, &mut self.held, origin, msg);
     }
 }

@@ -52,8 +52,10 @@ use super::LedgerRecord;
 use super::family;
 use super::wiring::{SagaNode, SagaStyle, config};
 use crate::durable::TxnRecord;
-use crate::explore::{ExploreRequest, RETRIES, bounded, explore_with};
-use crate::scenario::{CommitProtocol, ScenarioError};
+use crate::explore::{
+    ExploreRequest, Memory, RETRIES, bounded, explore_with, memory_key, remember,
+};
+use crate::scenario::ScenarioError;
 use crate::txn::{Layout, Observation, Outcome, SagaOutcome, TxnId};
 use crate::workload::Workload;
 
@@ -81,7 +83,7 @@ where
     };
     let extend = |model: &mut Model<S, S::Node>, checked: &[&'static str]| {
         // The commit model's memory (votes, decisions) says nothing of sagas: this one does.
-        model.view = Some(key::<S>);
+        model.view = Some(memory_key::<SagaMemory, S, S::Node>);
         if checked.contains(&"saga-atomicity") {
             model.invariants.push(Predicate { name: "saga-atomicity", holds: atomic::<S> });
         }
@@ -100,48 +102,34 @@ where
 /// nothing), and the outcome its client learned; and the participants of each saga
 /// submitted. Part of the state's key (module docs).
 #[derive(Debug, Default, PartialEq, Eq, Hash)]
-struct Memory {
+struct SagaMemory {
     begun: BTreeSet<TxnId>,
     ended: BTreeSet<(TxnId, SagaOutcome)>,
     learned: BTreeMap<TxnId, Outcome>,
     submitted: BTreeMap<TxnId, Vec<NodeId>>,
 }
 
-fn memory<S: CommitProtocol>(world: &World<S, S::Node>) -> Memory
-where
-    S::Record: TxnRecord,
-{
-    let mut m = Memory::default();
-    for o in world.trace().observations() {
-        match &o.obs {
+impl Memory for SagaMemory {
+    fn note(&mut self, _node: NodeId, obs: &Observation) {
+        match obs {
             Observation::Submitted { txn, participants } => {
-                m.submitted.insert(*txn, participants.clone());
+                self.submitted.insert(*txn, participants.clone());
             }
             Observation::SagaBegun { txn, .. } => {
-                m.begun.insert(*txn);
+                self.begun.insert(*txn);
             }
             Observation::SagaEnded { txn, outcome } => {
-                m.ended.insert((*txn, *outcome));
+                self.ended.insert((*txn, *outcome));
             }
             Observation::ClientLearned { txn, outcome } => {
-                m.learned.entry(*txn).or_insert(*outcome);
+                self.learned.entry(*txn).or_insert(*outcome);
             }
             _ => {}
         }
     }
-    m
 }
 
-/// The state's key: the world's fingerprint (disks included) and its [`Memory`].
-fn key<S: CommitProtocol>(world: &World<S, S::Node>) -> u64
-where
-    S::Record: TxnRecord,
-    S::Node: Hash,
-{
-    crate::explore::state_key(world, memory(world))
-}
-
-/// One saga as the disks and the [`Memory`] show it.
+/// One saga as the disks and the [`SagaMemory`] show it.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Saga {
     /// Its steps (one per participant of the explored workload).
@@ -164,7 +152,7 @@ fn sagas<S: SagaStyle>(world: &World<S, S::Node>) -> BTreeMap<TxnId, Saga>
 where
     S::Record: TxnRecord,
 {
-    let m = memory(world);
+    let m: SagaMemory = remember(world);
     let mut out: BTreeMap<TxnId, Saga> = BTreeMap::new();
     for (txn, participants) in &m.submitted {
         out.entry(*txn).or_default().steps = participants.len() as u32;
@@ -271,7 +259,7 @@ fn conserved<S: SagaStyle>(world: &World<S, S::Node>) -> bool
 where
     S::Record: TxnRecord,
 {
-    let (m, sagas) = (memory(world), sagas(world));
+    let (m, sagas) = (remember::<SagaMemory, S, S::Node>(world), sagas(world));
     if m.submitted.keys().any(|txn| sagas[txn].ended.is_empty()) {
         return true; // a saga is still running: termination's question
     }

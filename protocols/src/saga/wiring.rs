@@ -83,8 +83,9 @@ where
 /// The node enum of a saga style, its `Process` dispatch (the client's traffic to the client,
 /// audit replies to the auditor, audit queries answered from a service's ledger), its
 /// `NodeView` (nobody in a saga is in doubt, and services hold no locks across steps: that is
-/// the isolation a saga gives up) and `CommitProtocol` (a service's applied data is its
-/// ledger as its disk holds it).
+/// the isolation a saga gives up), `CommitProtocol` (a service's applied data is its
+/// ledger as its disk holds it) and its record's `TxnRecord` (the style's `Record` has an
+/// `Ended { txn, outcome }` record, the coordinating node's, written before anyone is told).
 macro_rules! saga_node {
     (
         $(#[$meta:meta])*
@@ -146,6 +147,20 @@ macro_rules! saga_node {
                     ($node::$coord(n), t) => n.on_timer(ctx, t),
                     ($node::Service(s), t) => s.on_timer(ctx, t),
                     ($node::Client(..), t) => panic!("the client got timer {t:?}: a protocol bug"),
+                }
+            }
+        }
+
+        /// A saga has no prepared records (no service ever waits in doubt); its one decision
+        /// is the coordinating node's end record: completed is commit, compensated is abort.
+        impl crate::durable::TxnRecord for $record {
+            fn prepared(&self) -> Option<(crate::txn::TxnId, &[crate::txn::Write])> {
+                None
+            }
+            fn decision(&self) -> Option<(crate::txn::TxnId, crate::txn::Outcome)> {
+                match self {
+                    Record::Ended { txn, outcome } => Some((*txn, outcome.outcome())),
+                    _ => None,
                 }
             }
         }

@@ -36,9 +36,8 @@ use sim_core::NodeId;
 
 use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{ClientMsg, ClientTimer};
-use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
-use crate::txn::{Outcome, SagaOutcome, Txn, TxnId};
+use crate::txn::{SagaOutcome, Txn, TxnId};
 
 pub use broker::Broker;
 pub use service::Service;
@@ -174,20 +173,6 @@ pub enum Record {
     Ended { txn: TxnId, outcome: SagaOutcome },
     /// Service: one event handled — what it did and what it publishes — in one record.
     Handled { id: EventId, ledger: LedgerRecord, publish: Event },
-}
-
-/// As in the orchestrated saga: no prepared records; the broker's end record is the saga's
-/// one decision (completed is commit, compensated is abort).
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[crate::txn::Write])> {
-        None
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        match self {
-            Record::Ended { txn, outcome } => Some((*txn, outcome.outcome())),
-            _ => None,
-        }
-    }
 }
 
 /// What a step's outcome publishes.

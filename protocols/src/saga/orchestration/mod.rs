@@ -30,9 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{LedgerRecord, StepResult};
 use crate::client::{ClientMsg, ClientTimer};
-use crate::durable::TxnRecord;
 use crate::family::{Family, RoleSpec, VariantSpec};
-use crate::txn::{Outcome, SagaOutcome, Txn, TxnId, Write};
+use crate::txn::{SagaOutcome, Txn, TxnId, Write};
 
 pub use orchestrator::Orchestrator;
 pub use service::Service;
@@ -130,20 +129,6 @@ pub enum Record {
     },
     /// A service's ledger.
     Service(LedgerRecord),
-}
-
-/// A saga has no prepared records (no service ever waits in doubt); its one decision is the
-/// orchestrator's end record: completed is commit, compensated is abort.
-impl TxnRecord for Record {
-    fn prepared(&self) -> Option<(TxnId, &[Write])> {
-        None
-    }
-    fn decision(&self) -> Option<(TxnId, Outcome)> {
-        match self {
-            Record::Ended { txn, outcome } => Some((*txn, outcome.outcome())),
-            _ => None,
-        }
-    }
 }
 
 crate::saga::wiring::saga_node! {
