@@ -190,3 +190,44 @@ fn an_explored_counterexample_is_drawn_beside_its_file() {
     assert!(mermaid.contains("coord->>p1: PREPARE t1"), "{mermaid}");
     assert!(mermaid.contains("Note over coord: CRASH"), "{mermaid}");
 }
+
+/// `--delays D` reaches Raft's Figure 8 (four elections, no fault): found, and the file
+/// replays through `commitlab replay` to the same property and trace hash (DFS, the faster
+/// search here: its path is not a shortest one). The log bounds are bad input for a protocol
+/// that replicates no log (exit 2, naming the flag and the protocols it is for).
+#[test]
+fn a_delay_bounded_search_finds_figure8_and_the_path_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let figure8 = [
+        "explore",
+        "--protocol",
+        "broken-raft-commit-old-term",
+        "--participants",
+        "3",
+        "--delays",
+        "3",
+        "--max-round",
+        "4",
+        "--client-retries",
+        "2",
+        "--strategy",
+        "dfs",
+        "--json",
+        "--out",
+        out,
+    ];
+    let (code, text, err) = commitlab(&figure8);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(v["property"], "leader-completeness", "{v}");
+    assert_eq!(v["delays"], 3, "{v}");
+    let file = v["counterexample"].as_str().expect("the file's path").to_string();
+    let (code, replayed, err) = commitlab(&["replay", &file]);
+    assert_eq!(code, 1, "{replayed}{err}");
+    assert!(replayed.contains("leader-completeness violated after"), "{replayed}");
+    assert!(replayed.contains("same trace hash as recorded"), "{replayed}");
+    let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--max-round", "3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-round") && err.contains("raft"), "{err}");
+}

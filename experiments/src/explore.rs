@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use protocols::Scenario;
-use protocols::explore::ExploreRequest;
+use protocols::explore::{ExploreRequest, LogBounds};
 use serde::{Deserialize, Serialize};
 use sim_core::Ordering;
 use sim_core::explore::{
@@ -75,6 +75,21 @@ pub struct ExploreArgs {
     #[arg(long, value_enum, default_value_t = LinksArg::Reorder)]
     #[serde(default)]
     pub links: LinksArg,
+    /// Delay-bounded search: take every path that deviates at most D times from the default
+    /// order (the oldest message in flight first; a timer, the one armed longest ago, only
+    /// when none is in flight). Faults are bounded by their own budget, not by D.
+    #[arg(long)]
+    #[serde(default)]
+    pub delays: Option<u32>,
+    /// Replicated logs: elections (terms, ballot rounds, epochs) a replica may start
+    /// (default: the family's bound, Raft 1, Multi-Paxos 1, ZAB 2).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16))]
+    #[serde(default)]
+    pub max_round: Option<u64>,
+    /// Replicated logs: retries of each client operation on its timer (default 0).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=4))]
+    #[serde(default)]
+    pub client_retries: Option<u32>,
     /// Stop after this many unique states (verdict `incomplete`).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_states: Option<u64>,
@@ -176,6 +191,18 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
         let why = if known { "cannot be explored yet" } else { "is not a known protocol" };
         return Err(format!("--protocol {}: {why}; explorable: {}", args.protocol, names()).into());
     };
+    if !spec.replicates_log() {
+        let set = [
+            ("--max-round", args.max_round.is_some()),
+            ("--client-retries", args.client_retries.is_some()),
+        ];
+        if let Some((flag, _)) = set.iter().find(|f| f.1) {
+            let logs: Vec<&str> =
+                explorable.iter().filter(|s| s.replicates_log()).map(|s| s.name).collect();
+            let logs = logs.join(", ");
+            return Err(format!("{flag} bounds a replicated log's explorer; {} is not one (replicated logs: {logs})", args.protocol).into());
+        }
+    }
     let explore = spec.family.explore.expect("explorable families have an entry point");
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -199,6 +226,7 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
             TimersArg::Any => Timers::Any,
             TimersArg::Quiescent => Timers::Quiescent,
         },
+        delays: args.delays,
         max_states: args.max_states,
         max_depth: args.max_depth,
         threads: args.threads as usize,
@@ -226,6 +254,7 @@ pub fn run(args: &ExploreArgs, replay: Option<&[String]>) -> Result<ExploreRepor
         properties: &args.properties,
         replay,
         symmetry: args.symmetry,
+        log_bounds: LogBounds { max_round: args.max_round, client_retries: args.client_retries },
     };
     let report = explore(&request, &config).map_err(|e| format!("{e}"))?;
     bar.finish_and_clear();
@@ -248,6 +277,9 @@ pub fn to_json(protocol: &str, args: &ExploreArgs, r: &ExploreReport) -> serde_j
         "drops": args.drops,
         "duplicates": args.duplicates,
         "partitions": args.partitions,
+        "delays": args.delays,
+        "max_round": args.max_round,
+        "client_retries": args.client_retries,
         "unique_states": r.unique_states,
         "states": r.states,
         "max_depth": r.max_depth,

@@ -44,7 +44,7 @@ use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
 use crate::client::ClientConfig;
 use crate::durable::TxnRecord;
-pub use crate::family::ExploreRequest;
+pub use crate::family::{ExploreRequest, LogBounds};
 use crate::family::{Family, unknown_name};
 use crate::roles::Roles;
 use crate::scenario::{CommitProtocol, NodeView, Scenario, ScenarioError};

@@ -100,12 +100,32 @@ pub struct ExploreRequest<'a> {
     pub replay: Option<&'a [String]>,
     /// Reduce by symmetry over interchangeable participants (families that support it).
     pub symmetry: bool,
+    /// Replicated logs: the round bound (`None`: the family's `Round::MAX_ROUND`) and the
+    /// client's retries of an operation (`None`: `CLIENT_RETRIES`), see
+    /// `protocols::consensus::explore`.
+    pub log_bounds: LogBounds,
+}
+
+/// What a replicated log's explorer may be told to bound otherwise than by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogBounds {
+    /// Elections (terms, ballot rounds, epochs) a replica may start.
+    pub max_round: Option<u64>,
+    /// Retries of each client operation on its timer.
+    pub client_retries: Option<u32>,
 }
 
 impl<'a> ExploreRequest<'a> {
     /// A search (no replay, no symmetry) of `variant` on `scenario`, checking `properties`.
     pub fn new(variant: &'a str, scenario: &'a Scenario, properties: &'a [String]) -> Self {
-        ExploreRequest { variant, scenario, properties, replay: None, symmetry: false }
+        ExploreRequest {
+            variant,
+            scenario,
+            properties,
+            replay: None,
+            symmetry: false,
+            log_bounds: LogBounds::default(),
+        }
     }
 }
 

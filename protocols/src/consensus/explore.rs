@@ -97,6 +97,8 @@ pub struct Bounded<R> {
     node: ConsensusNode<R>,
     /// The replica's round when it last took an election timeout.
     election_at: Option<u64>,
+    /// The round bound: [`Round::MAX_ROUND`] unless the request sets another.
+    max_round: u64,
 }
 
 impl<P: KvWire<Timer = LogTimer>, R: Process<P> + Round> Process<P> for Bounded<R> {
@@ -114,7 +116,7 @@ impl<P: KvWire<Timer = LogTimer>, R: Process<P> + Round> Process<P> for Bounded<
         match timer {
             // A leader's election timeout only re-arms it: a step back to the same state.
             LogTimer::Election if replica.leads() => self.node.on_timer(ctx, timer),
-            LogTimer::Election if round < R::MAX_ROUND && self.election_at != Some(round) => {
+            LogTimer::Election if round < self.max_round && self.election_at != Some(round) => {
                 self.election_at = Some(round);
                 self.node.on_timer(ctx, timer);
             }
@@ -152,7 +154,8 @@ where
     let timing = Timing::for_network(&scenario.network);
     let mut log = LogConfig::of(&scenario, &timing, broken_of(variants, request.variant))?;
     log.client.keys = EXPLORED_KEYS;
-    log.client.retry.max_attempts = CLIENT_RETRIES;
+    log.client.retry.max_attempts = request.log_bounds.client_retries.unwrap_or(CLIENT_RETRIES);
+    let max_round = request.log_bounds.max_round.unwrap_or(R::MAX_ROUND);
     let roles = (family.layout)(&scenario);
     let sim = sim_config(&scenario, &roles);
     let log = Shared::new(log);
@@ -163,6 +166,7 @@ where
             let factory = move |id: NodeId, boot: sim_core::Boot<'_, P::Record>| Bounded {
                 node: P::build(&log, id, boot),
                 election_at: None,
+                max_round,
             };
             World::new(sim.clone(), FaultPlan::new(Vec::new()), factory)
                 .expect("a scenario the runner accepts")

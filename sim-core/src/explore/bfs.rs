@@ -55,7 +55,7 @@ where
     let rules = Rules::of(config);
     let root = (model.init)();
     let mut visited = Visited::default();
-    visited.insert(key(world_key(model, &root), Used::default()));
+    visited.insert(key(world_key(model, &rules, &root), Used::default()));
     let mut arena = Arena::default();
     let root_id = arena.root();
     let mut frontier =
@@ -193,7 +193,7 @@ where
             done.panicked.get_or_insert(branch);
             return Some(w);
         }
-        let k = key(world_key(model, &w), u);
+        let k = key(world_key(model, rules, &w), u);
         if visited.contains(&k) || !seen.insert(k) {
             return Some(w);
         }

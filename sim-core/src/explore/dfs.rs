@@ -40,7 +40,7 @@ where
     let rules = Rules::of(config);
     let root = (model.init)();
     let mut visited = Visited::default();
-    visited.insert(key(world_key(model, &root), Used::default()));
+    visited.insert(key(world_key(model, &rules, &root), Used::default()));
     let mut stack =
         vec![Entry { world: Box::new(root), depth: 0, branch: 0, used: Used::default() }];
     let mut path: Vec<u32> = Vec::new();
@@ -80,7 +80,7 @@ where
                 panicked.get_or_insert(b); // a state violating no-panic: found
                 return Some(w);
             }
-            let k = key(world_key(model, &w), u);
+            let k = key(world_key(model, &rules, &w), u);
             if full || visited.contains(&k) {
                 return Some(w);
             }

@@ -23,6 +23,12 @@
 //! ([`parallel_dfs`]) it shares one visited set and reports what one thread reports (it
 //! leaves every order-dependent outcome, such as a violation, to the one-thread search).
 //!
+//! A delay bound ([`ExploreConfig::delays`]) cuts the order rather than the faults: the
+//! search takes every path that deviates from one default order (the oldest message first,
+//! a timer only when nothing is in flight) at most D times, so a deep bug that needs few
+//! deviations is found in a small state space (`delays.rs` says how, and why it is
+//! exhaustive within its bound).
+//!
 //! A handler that panics is a finding: the step reaches a state that violates [`NO_PANIC`]
 //! (`no-panic`), reported with the path to it like any other violation, and replayed the
 //! same way; the explorer itself goes on (the panic is caught around the one step).
@@ -30,6 +36,7 @@
 //! Nothing here names a protocol: a model is an initial world plus predicates over worlds.
 
 mod bfs;
+mod delays;
 mod detached;
 mod dfs;
 mod draw;
@@ -124,11 +131,13 @@ impl Timers {
 pub(crate) struct Rules {
     pub(crate) budget: Budget,
     pub(crate) timers: Timers,
+    /// Steps a path may take off the default order (`None`: any; [`delays`]).
+    pub(crate) delays: Option<u32>,
 }
 
 impl Rules {
     pub(crate) fn of(config: &ExploreConfig) -> Rules {
-        Rules { budget: config.budget, timers: config.timers }
+        Rules { budget: config.budget, timers: config.timers, delays: config.delays }
     }
 }
 
@@ -169,6 +178,9 @@ pub struct ExploreConfig {
     pub budget: Budget,
     /// When an armed timer may fire.
     pub timers: Timers,
+    /// Take every path that deviates from the default order at most this many times
+    /// (delay-bounded search, see `delays` in this module's source); `None`: every path.
+    pub delays: Option<u32>,
     /// Stop (verdict incomplete) once this many unique states are known.
     pub max_states: Option<u64>,
     /// Do not expand states this many steps from the start (incomplete if one had more).
@@ -185,6 +197,7 @@ impl fmt::Debug for ExploreConfig {
             .field("strategy", &self.strategy)
             .field("budget", &self.budget)
             .field("timers", &self.timers)
+            .field("delays", &self.delays)
             .field("max_states", &self.max_states)
             .field("max_depth", &self.max_depth)
             .field("threads", &self.threads)

@@ -124,7 +124,7 @@ where
         states: AtomicU64::new(0),
     };
     let root = (model.init)();
-    let root_key = key(world_key(model, &root), Used::default());
+    let root_key = key(world_key(model, &rules, &root), Used::default());
     assert_eq!(shared.visited.insert(root_key, 0), None, "the first key");
     let first = Entry { world: Box::new(root), depth: 0, key: root_key, used: Used::default() };
     let tallies: Vec<Tally> = std::thread::scope(|s| {
@@ -190,7 +190,7 @@ where
                 order_dependent |= branch.panicked; // a violation: the one thread reports it
                 return Some(w);
             }
-            let k = key(world_key(model, &w), u);
+            let k = key(world_key(model, rules, &w), u);
             if k == parent {
                 return Some(w); // a self-loop: reached at the state's own depth
             }

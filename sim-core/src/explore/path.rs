@@ -1,20 +1,35 @@
 //! What BFS and DFS share: checking a state, keying it, and rebuilding a path to it.
 
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
+
+use crate::hash::StableHasher;
 
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
+use super::delays;
 use super::report::{Counterexample, ExploreReport, Verdict};
 use super::successors::{NO_PANIC, Spare, Used, apply_telling_panic, expand};
 use super::{Model, Rules};
 
-/// A state's key before the budget is mixed in: the model's view, or the fingerprint.
-pub(crate) fn world_key<P: Protocol, N: Hash>(model: &Model<P, N>, world: &World<P, N>) -> u64 {
-    match model.view {
+/// A state's key before the budget is mixed in: the model's view, or the fingerprint, and
+/// under a delay bound the order the default reads ([`delays::order_key`]).
+pub(crate) fn world_key<P: Protocol, N: Hash>(
+    model: &Model<P, N>,
+    rules: &Rules,
+    world: &World<P, N>,
+) -> u64 {
+    let k = match model.view {
         Some(view) => view(world),
         None => world.fingerprint(),
+    };
+    if rules.delays.is_none() {
+        return k;
     }
+    let mut h = StableHasher::default();
+    h.write_u64(k);
+    h.write_u64(delays::order_key(world));
+    h.finish()
 }
 
 /// The first property `world` violates: an invariant, or (when nothing but faults is

@@ -9,7 +9,8 @@
 //! fastest) and, within the crash budget, every crash point of its handler; then the fault
 //! events: crash each up node, recover each down node, drop, then duplicate, each message,
 //! then every split of the cluster in two (by the bit mask of the nodes apart from node 0,
-//! ascending), then heal.
+//! ascending), then heal. Under a delay bound ([`super::delays`]) an event other than the
+//! default one is a branch only while the path has a delay left, and spends it.
 //!
 //! A handler that panics is a finding, not a crash of the explorer: the step that panicked
 //! is still a branch (numbered in the same order, so a path to it is rebuilt like any
@@ -26,7 +27,7 @@ use crate::network::Ordering;
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
-use super::{Rules, Timers};
+use super::{Rules, Timers, delays};
 
 /// Faults spent along a path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -36,6 +37,8 @@ pub(crate) struct Used {
     pub(crate) drops: u32,
     pub(crate) duplicates: u32,
     pub(crate) partitions: u32,
+    /// Steps that deviated from the default order ([`super::delays`]).
+    pub(crate) delays: u32,
 }
 
 /// One explored step: the event, the options its choices took, and where (if anywhere) its
@@ -171,7 +174,18 @@ where
     let mut x = Expansion::default();
     let can_crash = used.crashes < budget.crashes;
     let mut pending: Vec<Vec<usize>> = Vec::new();
-    for event in &events {
+    let default = rules.delays.and_then(|_| delays::default_event(world, &events));
+    for (i, event) in events.iter().enumerate() {
+        // Under a delay bound, every event but the default one costs a delay.
+        let used = match rules.delays {
+            Some(bound) if default != Some(i) => {
+                if used.delays >= bound {
+                    continue;
+                }
+                Used { delays: used.delays + 1, ..used }
+            }
+            _ => used,
+        };
         // Every combination of the step's choices, depth first over a forced prefix.
         pending.push(Vec::new());
         while let Some(forced) = pending.pop() {

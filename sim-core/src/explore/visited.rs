@@ -218,8 +218,8 @@ impl SharedVisited {
     }
 }
 
-/// The key of a state: its world's key, plus the fault budget spent (a world reached with
-/// budget left is a different search state from the same world with none).
+/// The key of a state: its world's key, plus the fault budget and the delays spent (a world
+/// reached with budget left is a different search state from the same world with none).
 pub(crate) fn key(world_key: u64, used: Used) -> u64 {
     if used == Used::default() {
         return world_key;
@@ -231,6 +231,9 @@ pub(crate) fn key(world_key: u64, used: Used) -> u64 {
     h.write_u32(used.drops);
     h.write_u32(used.duplicates);
     h.write_u32(used.partitions);
+    if used.delays > 0 {
+        h.write_u32(used.delays);
+    }
     h.finish()
 }
 
