@@ -27,15 +27,26 @@ mod pinned {
     pub const IGNORES_ACCEPTED_STEPS: usize = 11;
     /// Multi-Paxos, 3 replicas, no fault, every state within that many steps.
     pub const MULTI_PAXOS_UNIQUE: u64 = 139_049;
-    /// ZAB, 3 replicas, no fault, every state within [`ZAB_DEPTH`] steps.
+    /// ZAB, 3 replicas, no fault, every state within [`ZAB_DEPTH`] steps (the client retries
+    /// twice under exploration: `Round::CLIENT_RETRIES`).
     pub const ZAB_DEPTH: u32 = 9;
-    pub const ZAB_UNIQUE: u64 = 69_964;
+    pub const ZAB_UNIQUE: u64 = 134_550;
     /// Raft under FIFO links (`--links fifo`), one crash and one recovery, every state within
     /// [`VOLATILE_VOTE_STEPS`] steps: fewer than [`RAFT_UNIQUE`] (a link's later messages
     /// wait for its earlier ones).
     pub const RAFT_FIFO_UNIQUE: u64 = 40_434;
     /// Raft's volatile vote under FIFO links: BFS's shortest path to two leaders in one term.
     pub const VOLATILE_VOTE_FIFO_STEPS: usize = 7;
+    /// ZAB's skipped synchronization, 3 replicas, FIFO links, quiescent timers, one drop:
+    /// BFS's shortest path to two transactions delivered at one index.
+    pub const SKIP_SYNC_STEPS: usize = 38;
+    /// ZAB under the same bounds and budget, explored to completion.
+    pub const ZAB_QUIESCENT_UNIQUE: u64 = 221_711;
+    /// ZAB, FIFO links, quiescent timers, one crash (also between two effects of a handler)
+    /// and one recovery: the depth at which `integrity` failed while a leader reported its
+    /// proposal after forcing it, and every state within it.
+    pub const ZAB_CRASH_DEPTH: u32 = 28;
+    pub const ZAB_CRASH_UNIQUE: u64 = 440_611;
 }
 
 fn explore(name: &str, budget: Budget, max_depth: Option<u32>, threads: usize) -> ExploreReport {
@@ -77,6 +88,19 @@ fn args(protocol: &str, property: &str, budget: Budget, out: &std::path::Path) -
     }
 }
 
+/// `commitlab replay FILE` on a counterexample `explore --json` reported as `v`: the property
+/// violated again, with the same trace hash. Its output.
+fn replays_to_the_same_violation(file: String, v: &serde_json::Value) -> String {
+    let mut out = Vec::new();
+    let replay = ReplayArgs { file: file.into(), diagram: None };
+    let exit = experiments::replay::main(&replay, &mut out).expect("reproduced");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(exit, Exit::PropertyFailed, "{out}");
+    assert!(out.contains(&format!("trace_hash={}", v["trace_hash"])), "{out}");
+    assert!(out.contains("same trace hash as recorded"), "{out}");
+    out
+}
+
 /// Explores as `args` say through the CLI's entry point: its JSON report.
 fn explore_cli(args: &ExploreArgs) -> (Exit, serde_json::Value) {
     let mut out = Vec::new();
@@ -109,14 +133,7 @@ fn volatile_vote_elects_two_leaders_in_one_term_within_a_crash_and_a_recovery() 
     let shallower =
         explore(name, crash_and_recovery(), Some(pinned::VOLATILE_VOTE_STEPS as u32 - 1), 1);
     assert_eq!(shallower.verdict, Verdict::Incomplete);
-    // `commitlab replay FILE`: the same property violated, the same trace hash.
-    let mut out = Vec::new();
-    let replay = ReplayArgs { file: file.into(), diagram: None };
-    let exit = experiments::replay::main(&replay, &mut out).expect("reproduced");
-    let out = String::from_utf8(out).unwrap();
-    assert_eq!(exit, Exit::PropertyFailed, "{out}");
-    assert!(out.contains(&format!("trace_hash={}", v["trace_hash"])), "{out}");
-    assert!(out.contains("same trace hash as recorded"), "{out}");
+    replays_to_the_same_violation(file, &v);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -268,11 +285,91 @@ fn a_fifo_counterexample_replays_to_the_same_violation() {
     let text = std::fs::read_to_string(&file).unwrap();
     let stored: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(stored["steps"].as_array().unwrap().len(), pinned::VOLATILE_VOTE_FIFO_STEPS);
-    let mut out = Vec::new();
-    let replay = ReplayArgs { file: file.into(), diagram: None };
-    let exit = experiments::replay::main(&replay, &mut out).expect("reproduced");
-    let out = String::from_utf8(out).unwrap();
-    assert_eq!(exit, Exit::PropertyFailed, "{out}");
-    assert!(out.contains("same trace hash as recorded"), "{out}");
+    replays_to_the_same_violation(file, &v);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The bounds under which ZAB's skipped synchronization is found: FIFO links (ZAB assumes
+/// TCP), timers that fire only when nothing is in flight (`--timers quiescent`: every timeout
+/// outlasts every message, so elections do not overlap), one drop.
+fn skip_sync_args(protocol: &str, out: &std::path::Path, threads: u64) -> ExploreArgs {
+    let budget = Budget { drops: 1, ..Default::default() };
+    let a = args(protocol, "state-machine-safety", budget, out);
+    ExploreArgs { links: LinksArg::Fifo, timers: TimersArg::Quiescent, threads, ..a }
+}
+
+/// A new leader that broadcasts without synchronizing its followers: the leader of epoch 1
+/// forces the client's retry at index 1 and no follower takes it (one's `ACK-E` is lost, the
+/// other stands in a new election); the leader of epoch 2 proposes the client's next retry
+/// at index 1 of its own empty history, the old leader joins epoch 2 on its heartbeat keeping
+/// its history, and delivers its own transaction at index 1 when it learns the commit point.
+/// Found by a shortest path that `commitlab replay` re-runs to the same violation and trace
+/// hash.
+#[test]
+fn skipped_synchronization_delivers_two_transactions_at_one_index_within_one_drop() {
+    let dir = std::env::temp_dir().join(format!("explore-logs-zab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (exit, v) = explore_cli(&skip_sync_args("broken-zab-skip-sync", &dir, 1));
+    assert_eq!(exit, Exit::PropertyFailed, "{v}");
+    assert_eq!(
+        (v["verdict"].as_str(), v["property"].as_str()),
+        (Some("violated"), Some("state-machine-safety"))
+    );
+    let file = v["counterexample"].as_str().expect("the file's path").to_string();
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let steps = stored["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), pinned::SKIP_SYNC_STEPS, "{steps:?}");
+    let events: Vec<&str> = steps.iter().filter_map(|s| s["event"].as_str()).collect();
+    assert_eq!(events.iter().filter(|&&e| e == "drop").count(), 1, "{events:?}");
+    // Shortest: nothing violated one step earlier.
+    let shallower = ExploreArgs {
+        max_depth: Some(pinned::SKIP_SYNC_STEPS as u32 - 1),
+        json: false,
+        out: None,
+        ..skip_sync_args("broken-zab-skip-sync", &dir, 1)
+    };
+    let shallower = experiments::explore::run(&shallower, None).expect("a valid request");
+    assert_eq!(shallower.verdict, Verdict::Incomplete, "{:?}", shallower.counterexample);
+    let out = replays_to_the_same_violation(file, &v);
+    assert!(out.contains("state-machine-safety"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// ZAB, which synchronizes every follower before broadcasting, under the same bounds and
+/// budget, explored to completion on every property explore checks for it: no violation,
+/// the same counts on one and two threads.
+#[test]
+fn zab_holds_to_completion_under_the_bounds_that_find_skipped_synchronization() {
+    let run = |threads| {
+        let a = skip_sync_args("zab", std::path::Path::new("."), threads);
+        let a = ExploreArgs { properties: Vec::new(), json: false, out: None, ..a };
+        experiments::explore::run(&a, None).expect("a valid request")
+    };
+    let one = run(1);
+    assert_eq!(one.verdict, Verdict::Holds, "{:?}", one.counterexample);
+    assert_eq!(one.unique_states, pinned::ZAB_QUIESCENT_UNIQUE);
+    let two = run(2);
+    assert_eq!((two.unique_states, two.states), (one.unique_states, one.states));
+}
+
+/// A leader that crashes after forcing a proposal keeps it, and may deliver it once it leads
+/// again: the proposal counts as broadcast from the moment it is forced. ZAB reported the
+/// broadcast after forcing it, so a crash between the two made a later delivery break
+/// `integrity` (found here at depth 28); it reports it first now, and `integrity` holds on
+/// every state within that depth.
+#[test]
+fn a_proposal_forced_just_before_a_crash_counts_as_broadcast() {
+    let budget = Budget { crashes: 1, recoveries: 1, ..Default::default() };
+    let a = ExploreArgs {
+        max_depth: Some(pinned::ZAB_CRASH_DEPTH),
+        properties: vec!["integrity".into()],
+        json: false,
+        out: None,
+        ..skip_sync_args("zab", std::path::Path::new("."), 1)
+    };
+    let a = ExploreArgs { crashes: budget.crashes, recoveries: budget.recoveries, drops: 0, ..a };
+    let r = experiments::explore::run(&a, None).expect("a valid request");
+    assert_eq!(r.verdict, Verdict::Incomplete, "{:?}", r.counterexample);
+    assert_eq!(r.unique_states, pinned::ZAB_CRASH_UNIQUE);
 }

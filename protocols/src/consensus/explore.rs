@@ -15,11 +15,15 @@
 //!   seconds), and once per round (a standing that failed is not retried in the same round);
 //!   a leader's election timeout only re-arms it and is always handed on;
 //! - no heartbeat timeout: a heartbeat repairs lost messages and spreads the commit point
-//!   (what liveness needs); the explored replicas apply what they learn without it.
+//!   (what liveness needs); the explored replicas apply what they learn without it. A ZAB
+//!   leader's first heartbeat is sent as it establishes its epoch, not on the timer: it is
+//!   explored as every message is, and brings in a replica that missed discovery (the old
+//!   leader in `broken-zab-skip-sync`'s counterexample).
 //!
 //! A timeout past the bounds is swallowed: that timer stays unarmed until the replica arms
 //! it again. The client puts `--txns` operations, one at a time, on [`EXPLORED_KEYS`] key,
-//! sends each once ([`CLIENT_RETRIES`]) and follows redirects as in `run`. These bounds are
+//! retries each at most [`Round::CLIENT_RETRIES`] times on its timer ([`CLIENT_RETRIES`]
+//! unless the family says otherwise: ZAB 2) and follows redirects as in `run`. These bounds are
 //! part of the state space explored; the README says so. Even so the state spaces grow
 //! fast with depth (every order of the broadcasts' messages is a state): the tests explore
 //! the correct logs to the depth at which their broken variants fail.
@@ -65,7 +69,7 @@ use crate::timing::Timing;
 use crate::txn::Observation;
 
 /// Retries of an operation on the client's timer under exploration (redirects are still
-/// followed).
+/// followed), unless the family's [`Round::CLIENT_RETRIES`] says otherwise.
 pub const CLIENT_RETRIES: u32 = 0;
 /// Keys the client's operations go to under exploration (contention without a key choice).
 pub const EXPLORED_KEYS: u32 = 1;
@@ -85,6 +89,8 @@ pub trait Round {
     /// Elections (terms, ballot rounds, epochs) a replica may start under exploration.
     const MAX_ROUND: u64;
     fn round(&self) -> u64;
+    /// Retries of an operation on the client's timer under exploration.
+    const CLIENT_RETRIES: u32 = CLIENT_RETRIES;
     /// Whether the replica leads (its election timeout then changes nothing).
     fn leads(&self) -> bool;
 }
@@ -154,7 +160,8 @@ where
     let timing = Timing::for_network(&scenario.network);
     let mut log = LogConfig::of(&scenario, &timing, broken_of(variants, request.variant))?;
     log.client.keys = EXPLORED_KEYS;
-    log.client.retry.max_attempts = request.log_bounds.client_retries.unwrap_or(CLIENT_RETRIES);
+    log.client.retry.max_attempts =
+        request.log_bounds.client_retries.unwrap_or(R::CLIENT_RETRIES);
     let max_round = request.log_bounds.max_round.unwrap_or(R::MAX_ROUND);
     let roles = (family.layout)(&scenario);
     let sim = sim_config(&scenario, &roles);

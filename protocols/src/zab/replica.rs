@@ -544,11 +544,14 @@ impl Replica {
         let zxid = Zxid { epoch: l.epoch, counter: l.counter };
         let followers: Vec<NodeId> = l.matched.keys().copied().collect();
         let txn = Txn { zxid, op };
+        // Reported before it is forced: a leader that crashes between the two keeps the
+        // transaction, and may deliver it later, so it must already count as broadcast
+        // (`integrity`); one that crashes before forcing loses it, which no property forbids.
+        let (epoch, counter) = (zxid.epoch, zxid.counter);
+        ctx.observe(Observation::PrimaryBroadcast { epoch, counter, op: op.id });
         self.history.push(txn);
         let index = self.history.len() as u64;
         ctx.persist(Record::Append { index, txn });
-        let (epoch, counter) = (zxid.epoch, zxid.counter);
-        ctx.observe(Observation::PrimaryBroadcast { epoch, counter, op: op.id });
         ctx.mark(Point::Proposed.name());
         ctx.broadcast(followers, Msg::Proposal { epoch, index, txn });
         self.advance_commit(ctx);
@@ -699,6 +702,12 @@ impl Replica {
 /// What `commitlab explore` reads to bound elections ([`crate::consensus::explore`]).
 impl crate::consensus::explore::Round for Replica {
     const MAX_ROUND: u64 = 2;
+    /// An operation sent before any leader exists is redirected nowhere (under `--timers
+    /// quiescent` it always is: it arrives before the first election): one retry reaches
+    /// a leader, a second reaches the leader of a later epoch, as in `run` when the first
+    /// leader loses its epoch. Without them, an explored epoch change never carries an
+    /// operation into the new epoch, and `broken-zab-skip-sync` is out of reach.
+    const CLIENT_RETRIES: u32 = 2;
     fn leads(&self) -> bool {
         self.broadcasting().is_some()
     }
