@@ -160,8 +160,7 @@ where
     let timing = Timing::for_network(&scenario.network);
     let mut log = LogConfig::of(&scenario, &timing, broken_of(variants, request.variant))?;
     log.client.keys = EXPLORED_KEYS;
-    log.client.retry.max_attempts =
-        request.log_bounds.client_retries.unwrap_or(R::CLIENT_RETRIES);
+    log.client.retry.max_attempts = request.log_bounds.client_retries.unwrap_or(R::CLIENT_RETRIES);
     let max_round = request.log_bounds.max_round.unwrap_or(R::MAX_ROUND);
     let roles = (family.layout)(&scenario);
     let sim = sim_config(&scenario, &roles);
