@@ -9,10 +9,13 @@
 //! Two kinds of state are kept, both updated in amortised O(1) per fact:
 //!
 //! - **per transaction** ([`TxnFacts`]): transaction ids are dense (the client numbers them
-//!   1, 2, ...), so the index is a flat vector, sized once from the report; each entry (40
+//!   1, 2, ...), so the index is a flat vector, sized once from the report; each entry (32
 //!   bytes) holds what was reported or made durable about the transaction: a few flags, and
 //!   its nodes' participations, votes and decisions a byte each ([`crate::packed`]), in
-//!   place unless the transaction is unusually long.
+//!   place unless the transaction is unusually long. What only some runs have (a saga's
+//!   facts, the bank workload's prepared deltas) hangs off side tables ([`Links`]) that
+//!   such a run alone allocates: at a million transactions the index is the check's one
+//!   large allocation, and touching fresh memory costs more than judging it.
 //! - **per node** ([`NodeState`]): up or down, and what it holds open *now*: the
 //!   transactions it is in doubt on (from its `Uncertain` to its `Decided`) and the locks it
 //!   holds (`LocksAcquired` to `LocksReleased`). A crash empties both (a down node is in doubt
@@ -37,7 +40,8 @@ use crate::verdict::WaitingOn;
 /// checker reads, and nothing else (the index is the check's memory, and at a million
 /// transactions touching fresh memory costs more than judging it). Not kept: when a vote or
 /// decision was reported; a repeated prepared record; what a prepared record's writes add to the bank
-/// total, which only conservation reads (those sit in the history's [`Delta`] arena).
+/// total, which only conservation reads (those sit in the history's [`Delta`] arena); a
+/// saga's facts (in the history's sagas). Both are linked from side tables, not from here.
 /// Read through [`TxnFacts`].
 #[derive(Clone, Debug, Default)]
 struct Entry {
@@ -48,10 +52,6 @@ struct Entry {
     /// Where this transaction sits in the nodes' open lists right now: the first of its
     /// slots in the history's arena (a [`Link`]).
     open: Link,
-    /// Its nodes' first prepared deltas: the first of them in the history's delta arena.
-    deltas: Link,
-    /// Its saga facts, once a saga observation names it: a [`Link`] into the history's sagas.
-    saga: Link,
 }
 
 /// A transaction's flags in a byte: whether it was submitted (bit 0), what the client learnt
@@ -93,12 +93,33 @@ impl Flags {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Entry>() == 40, "the index's entry is 40 bytes");
+const _: () = assert!(std::mem::size_of::<Entry>() == 32, "the index's entry is 32 bytes");
+
+/// A [`Link`] per transaction id, for what only some runs have (a saga's facts, the bank's
+/// prepared deltas): grown to an id only when that id gets a link, so a run without any
+/// allocates nothing; amortised O(1) per link, as the index.
+#[derive(Clone, Debug, Default)]
+struct Links(Vec<Link>);
+
+impl Links {
+    fn get(&self, txn: usize) -> Link {
+        self.0.get(txn).copied().unwrap_or(0)
+    }
+
+    fn set(&mut self, txn: usize, link: Link) {
+        if txn >= self.0.len() {
+            self.0.resize(txn + 1, 0);
+        }
+        self.0[txn] = link;
+    }
+}
 
 /// What the history knows about one transaction (a view of its slot of the index).
 #[derive(Clone, Copy, Debug)]
 pub struct TxnFacts<'a> {
     entry: &'a Entry,
+    /// Its index in the history (the transaction's id).
+    index: usize,
     nodes: Entries<'a>,
     saga: Option<&'a SagaFacts>,
 }
@@ -329,14 +350,18 @@ pub struct History {
     txns: Vec<Entry>,
     /// Transactions' node lists too long (or with nodes too large) to sit in their entry.
     spills: Spills,
-    /// Every saga's facts, linked from its transaction.
+    /// Every saga's facts, linked from its transaction through `saga_of`.
     sagas: Vec<SagaFacts>,
+    saga_of: Links,
     nodes: Vec<NodeState>,
     /// Every open (node, transaction) pair's slot; freed slots are reused.
     slots: Vec<Slot>,
     free: Link,
-    /// Every transaction's prepared deltas, linked from the transaction.
+    /// Every transaction's prepared deltas, linked from the transaction through `deltas_of`
+    /// (kept unless the history was told no total is conserved: [`History::from_report`]).
     deltas: Vec<Delta>,
+    deltas_of: Links,
+    skip_deltas: bool,
     /// Observations pushed so far (a saga fact's position counts observations).
     observed: usize,
     now: Time,
@@ -368,13 +393,23 @@ impl History {
     }
 
     /// The history of a finished run: every fact of `report`, in order
-    /// ([`RunReport::facts`]).
+    /// ([`RunReport::facts`]). Prepared deltas are kept only if the run's workload conserves
+    /// a total ([`crate::BankTotals::of`]): conservation, their one reader, judges nothing
+    /// else, and at a million transactions they would be the check's largest allocation.
     pub fn from_report(report: &RunReport) -> History {
         let mut h = History::new();
+        h.skip_deltas = crate::BankTotals::of(report).is_none();
         if let Some(last) = report.observations.last() {
             h.txn(last.obs.txn()); // ids are dense and grow: one allocation, most of the time
         }
+        // Read ahead: at a million transactions the report is in main memory.
+        let (mut observed, mut others) = (0, 0);
         for f in report.facts() {
+            crate::prefetch::ahead(report, observed, others);
+            match f {
+                FactRef::Observed(_) => observed += 1,
+                FactRef::Other(_) => others += 1,
+            }
             h.push_ref(f);
         }
         h
@@ -421,10 +456,10 @@ impl History {
                     f.nodes.push(&mut self.spills, node, Kind::DurableYes);
                 }
                 // A zero delta adds nothing: only the bank workload's writes are kept.
-                if first && *delta != 0 {
-                    let f = &mut self.txns[txn.0 as usize];
-                    self.deltas.push(Delta { node, delta: *delta, next: f.deltas });
-                    f.deltas = self.deltas.len() as Link;
+                if first && *delta != 0 && !self.skip_deltas {
+                    let i = txn.0 as usize;
+                    self.deltas.push(Delta { node, delta: *delta, next: self.deltas_of.get(i) });
+                    self.deltas_of.set(i, self.deltas.len() as Link);
                 }
             }
             Happened::Logged { txn, outcome } => {
@@ -500,11 +535,11 @@ impl History {
             | Observation::StepRefused { .. }
             | Observation::CompensationApplied { .. }
             | Observation::SagaEnded { .. } => {
-                if self.txns[i].saga == 0 {
+                if self.saga_of.get(i) == 0 {
                     self.sagas.push(SagaFacts::default());
-                    self.txns[i].saga = self.sagas.len() as Link;
+                    self.saga_of.set(i, self.sagas.len() as Link);
                 }
-                self.sagas[self.txns[i].saga as usize - 1].observe(obs, at, node);
+                self.sagas[self.saga_of.get(i) as usize - 1].observe(obs, at, node);
             }
             Observation::PreCommitted { .. }
             | Observation::Applied { .. }
@@ -684,12 +719,13 @@ impl History {
 
     /// The facts about `txn`, if anything was recorded.
     pub fn facts(&self, txn: TxnId) -> Option<TxnFacts<'_>> {
-        self.txns.get(txn.0 as usize).map(|e| self.view(e))
+        let i = txn.0 as usize;
+        self.txns.get(i).map(|e| self.view(i, e))
     }
 
-    fn view<'a>(&'a self, entry: &'a Entry) -> TxnFacts<'a> {
-        let saga = (entry.saga as usize).checked_sub(1).map(|i| &self.sagas[i]);
-        TxnFacts { entry, nodes: entry.nodes.entries(&self.spills), saga }
+    fn view<'a>(&'a self, index: usize, entry: &'a Entry) -> TxnFacts<'a> {
+        let saga = (self.saga_of.get(index) as usize).checked_sub(1).map(|i| &self.sagas[i]);
+        TxnFacts { entry, index, nodes: entry.nodes.entries(&self.spills), saga }
     }
 
     /// Every transaction anything was recorded about, in id order.
@@ -700,7 +736,7 @@ impl History {
     /// Per node that prepared `f`, what committing it adds to the node's total (its first
     /// prepared record's writes; nodes whose writes add nothing are left out).
     pub fn prepared_deltas<'a>(&'a self, f: &TxnFacts) -> impl Iterator<Item = (NodeId, i64)> + 'a {
-        let mut link = f.entry.deltas;
+        let mut link = self.deltas_of.get(f.index);
         std::iter::from_fn(move || {
             let d = self.deltas.get((link as usize).checked_sub(1)?)?;
             link = d.next;
@@ -710,7 +746,7 @@ impl History {
 
     /// Every entry of the index, in id order (empty ones included).
     pub(crate) fn all_txns(&self) -> impl Iterator<Item = (TxnId, TxnFacts<'_>)> {
-        self.txns.iter().enumerate().map(|(i, e)| (TxnId(i as u64), self.view(e)))
+        self.txns.iter().enumerate().map(|(i, e)| (TxnId(i as u64), self.view(i, e)))
     }
 
     /// `node` right now (a node no fact named is up and holds nothing).

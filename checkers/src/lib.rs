@@ -35,6 +35,7 @@ pub mod history;
 pub mod inconclusive;
 pub mod liveness;
 pub mod packed;
+mod prefetch;
 pub mod quorum;
 pub mod quorum_facts;
 pub mod saga;

@@ -60,7 +60,7 @@ impl Kind {
 }
 
 /// Entries held in place; with the length byte and the index's other fields, an entry of
-/// the index is 40 bytes.
+/// the index is 32 bytes.
 pub const INLINE: usize = 26;
 /// Nodes below this id fit a byte beside the kind's three bits.
 const NARROW_NODES: u32 = 1 << 5;
