@@ -230,4 +230,13 @@ fn a_delay_bounded_search_finds_figure8_and_the_path_replays() {
     let (code, _, err) = commitlab(&["explore", "--protocol", "2pc", "--max-round", "3"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--max-round") && err.contains("raft"), "{err}");
+    // The summary names every bound a `holds` is within: nothing outside them was explored.
+    let bounded = ["explore", "--protocol", "2pc", "--drops", "1", "--delays", "1"];
+    let (code, text, err) = commitlab(&bounded);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with("2pc: 3 participants, crashes 0, drops 1, delays 1, bfs, 1 thread(s)\n"),
+        "{text}"
+    );
+    assert!(text.contains("verdict: holds"), "{text}");
 }

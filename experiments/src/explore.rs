@@ -86,7 +86,8 @@ pub struct ExploreArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16))]
     #[serde(default)]
     pub max_round: Option<u64>,
-    /// Replicated logs: retries of each client operation on its timer (default 0).
+    /// Replicated logs: retries of each client operation on its timer (default: the
+    /// family's, ZAB 2, Raft and Multi-Paxos 0).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=4))]
     #[serde(default)]
     pub client_retries: Option<u32>,
@@ -310,9 +311,10 @@ fn write_summary(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{protocol}: {} participants, crashes {}, {}, {} thread(s)",
+        "{protocol}: {} participants, crashes {}{}, {}, {} thread(s)",
         args.participants,
         args.crashes,
+        bounds_set(args),
         args.strategy.name(),
         args.threads
     )?;
@@ -331,6 +333,28 @@ fn write_summary(
         write_path(out, c)?;
     }
     Ok(())
+}
+
+/// The other bounds a verdict holds within, those set (", drops 1, delays 3"): a `holds`
+/// under a delay bound or a budget says nothing of the paths outside it.
+fn bounds_set(args: &ExploreArgs) -> String {
+    let counts = [
+        ("recoveries", args.recoveries),
+        ("drops", args.drops),
+        ("duplicates", args.duplicates),
+        ("partitions", args.partitions),
+    ];
+    let mut text: String =
+        counts.iter().filter(|(_, n)| *n > 0).map(|(name, n)| format!(", {name} {n}")).collect();
+    let optional = [
+        ("delays", args.delays.map(u64::from)),
+        ("max round", args.max_round),
+        ("client retries", args.client_retries.map(u64::from)),
+    ];
+    for (name, n) in optional.iter().filter_map(|(name, n)| Some((name, (*n)?))) {
+        text += &format!(", {name} {n}");
+    }
+    text
 }
 
 /// The violated property, the steps to it, and the message of the panic it ended in.
