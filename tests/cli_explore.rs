@@ -231,12 +231,11 @@ fn a_delay_bounded_search_finds_figure8_and_the_path_replays() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--max-round") && err.contains("raft"), "{err}");
     // The summary names every bound a `holds` is within: nothing outside them was explored.
-    let bounded = ["explore", "--protocol", "2pc", "--drops", "1", "--delays", "1"];
-    let (code, text, err) = commitlab(&bounded);
+    let bounded = ["explore", "--protocol", "2pc", "--drops", "1", "--delays", "1", "--links"];
+    let (code, text, err) = commitlab(&[&bounded[..], &["fifo"]].concat());
     assert_eq!(code, 0, "{err}");
-    assert!(
-        text.starts_with("2pc: 3 participants, crashes 0, drops 1, delays 1, bfs, 1 thread(s)\n"),
-        "{text}"
-    );
+    let header =
+        "2pc: 3 participants, crashes 0, drops 1, delays 1, links fifo, bfs, 1 thread(s)\n";
+    assert!(text.starts_with(header), "{text}");
     assert!(text.contains("verdict: holds"), "{text}");
 }

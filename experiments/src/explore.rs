@@ -354,6 +354,13 @@ fn bounds_set(args: &ExploreArgs) -> String {
     for (name, n) in optional.iter().filter_map(|(name, n)| Some((name, (*n)?))) {
         text += &format!(", {name} {n}");
     }
+    // The network and timing models that take fewer paths than the default ones.
+    if matches!(args.timers, TimersArg::Quiescent) {
+        text += ", timers quiescent";
+    }
+    if args.links == LinksArg::Fifo {
+        text += ", links fifo";
+    }
     text
 }
 
