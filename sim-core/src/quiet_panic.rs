@@ -3,7 +3,7 @@
 //! Rust's default panic hook writes `thread 'main' panicked at ...` and a backtrace note to
 //! stderr before any `catch_unwind` sees the panic. When a run or a search turns a node's
 //! panic into a `no-panic` violation (with the message), that dump is noise beside the
-//! report, and it reads like the tool crashed. [`quietly`] silences the hook on the calling
+//! report, and it reads like the tool crashed. [`catching`] silences the hook on the calling
 //! thread only while it runs its closure: a panic anywhere else (another thread, or a bug of
 //! the tool itself outside the closure) still prints as usual. It lives here, beside the
 //! engine, because the explorer catches handlers' panics on its own worker threads.
@@ -15,9 +15,9 @@ thread_local! {
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Runs `f` with this thread's panics silent (they still unwind to the caller's
-/// `catch_unwind`).
-pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+/// Runs `f` with this thread's panics silent. Private: only [`catching`] calls it, around a
+/// `catch_unwind`, so `f` never unwinds past the flag's reset.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();

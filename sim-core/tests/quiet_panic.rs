@@ -1,6 +1,7 @@
 //! A panic caught as a finding prints nothing of its own on any thread, while a panic
 //! outside [`catching`] still reaches the hook (the tool's own bugs stay loud). One test in
-//! its own binary: the panic hook is process-wide.
+//! its own binary: the panic hook is process-wide. The threads are the test's subject (the
+//! explorer's and the search's workers catch on their own threads), outside any run.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
