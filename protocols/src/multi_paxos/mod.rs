@@ -49,6 +49,9 @@ pub use replica::Replica;
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct MultiPaxos;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, MultiPaxos>;
+
 /// A ballot: higher rounds win, the node id breaks ties. `Ballot::ZERO` is below every real
 /// ballot (rounds start at 1).
 #[derive(

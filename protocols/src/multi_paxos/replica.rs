@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Context, Duration, NodeId};
+use sim_core::{Duration, NodeId};
 
 use super::{
-    Accepted, Ballot, BrokenMultiPaxos, Entry, Msg, MultiPaxos, MultiPaxosConfig, Record, Timer,
+    Accepted, Ballot, BrokenMultiPaxos, Ctx, Entry, Msg, MultiPaxos, MultiPaxosConfig, Record,
+    Timer,
 };
 use crate::consensus::Op;
 use crate::consensus::kv::Kv;
@@ -114,7 +115,7 @@ impl LogReplica<MultiPaxos> for Replica {
     }
 
     /// The state machine is rebuilt from the chosen values on disk.
-    fn recover(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    fn recover(&mut self, ctx: &mut Ctx) {
         self.apply(ctx);
     }
 
@@ -133,7 +134,7 @@ impl LogReplica<MultiPaxos> for Replica {
         }
     }
 
-    fn step(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Prepare { ballot, from: slot } => self.on_prepare(ctx, from, ballot, slot),
@@ -152,7 +153,7 @@ impl LogReplica<MultiPaxos> for Replica {
         }
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_, MultiPaxos>, from: NodeId, op: Op) {
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, op: Op) {
         let Role::Leader(l) = &mut self.role else {
             redirect(ctx, from, &op, self.role.leader(self.id));
             return;
@@ -174,7 +175,7 @@ impl LogReplica<MultiPaxos> for Replica {
 
     /// Phase 1 of a ballot above any this replica promised, for every slot not known
     /// chosen.
-    fn on_election_timeout(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    fn on_election_timeout(&mut self, ctx: &mut Ctx) {
         self.config.arm_election(ctx);
         if self.leader_ballot().is_some() {
             return;
@@ -195,7 +196,7 @@ impl LogReplica<MultiPaxos> for Replica {
     /// heartbeat period (their messages were lost): a proposal younger than that is not
     /// re-sent, so a fault-free command costs one Accept per replica, however the heartbeat
     /// falls.
-    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         let Role::Leader(l) = &self.role else { return };
         let (ballot, next_slot) = (l.ballot, l.next_slot);
         let others = || self.config.others(self.id);
@@ -226,7 +227,7 @@ impl Replica {
     }
 
     /// Promises `ballot` (higher than any promised) and forces the promise.
-    fn promise(&mut self, ctx: &mut Context<'_, MultiPaxos>, ballot: Ballot) {
+    fn promise(&mut self, ctx: &mut Ctx, ballot: Ballot) {
         debug_assert!(ballot > self.promised, "{}: promises only go up", self.id);
         self.promised = ballot;
         ctx.persist(Record::Promised { ballot });
@@ -234,13 +235,7 @@ impl Replica {
 
     // --- Phase 1: a new leader ----------------------------------------------------------
 
-    fn on_promise(
-        &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
-        from: NodeId,
-        ballot: Ballot,
-        accepted: &[Accepted],
-    ) {
+    fn on_promise(&mut self, ctx: &mut Ctx, from: NodeId, ballot: Ballot, accepted: &[Accepted]) {
         let Role::Candidate(c) = &mut self.role else { return };
         if c.ballot != ballot || !c.promised_by.insert(from) {
             return; // a stale or repeated promise
@@ -254,7 +249,7 @@ impl Replica {
         self.count_promises(ctx);
     }
 
-    fn count_promises(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    fn count_promises(&mut self, ctx: &mut Ctx) {
         let majority = self.config.majority();
         if !matches!(&self.role, Role::Candidate(c) if c.promised_by.len() >= majority) {
             return;
@@ -270,7 +265,7 @@ impl Replica {
     /// fill the gaps with no-ops, then serve clients.
     fn become_leader(
         &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
+        ctx: &mut Ctx,
         ballot: Ballot,
         from: u64,
         reports: &BTreeMap<u64, (Ballot, Entry)>,
@@ -307,7 +302,7 @@ impl Replica {
     // --- Phase 2: one slot at a time ----------------------------------------------------
 
     /// Phase 2a for `slot`: the leader accepts its own proposal, then asks the others.
-    fn propose(&mut self, ctx: &mut Context<'_, MultiPaxos>, slot: u64, entry: Entry) {
+    fn propose(&mut self, ctx: &mut Ctx, slot: u64, entry: Entry) {
         let Role::Leader(l) = &mut self.role else { return };
         let ballot = l.ballot;
         l.proposals.insert(slot, Proposal { entry, acks: BTreeSet::new() });
@@ -317,13 +312,7 @@ impl Replica {
         self.on_accepted_ack(ctx, self.id, ballot, slot);
     }
 
-    fn on_accepted_ack(
-        &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
-        from: NodeId,
-        ballot: Ballot,
-        slot: u64,
-    ) {
+    fn on_accepted_ack(&mut self, ctx: &mut Ctx, from: NodeId, ballot: Ballot, slot: u64) {
         let majority = self.config.majority();
         let Role::Leader(l) = &mut self.role else { return };
         if l.ballot != ballot {
@@ -345,7 +334,7 @@ impl Replica {
     // --- Learning and applying ----------------------------------------------------------
 
     /// Records (and forces) that `entry` was chosen at `slot`.
-    fn learn(&mut self, ctx: &mut Context<'_, MultiPaxos>, slot: u64, entry: Entry) {
+    fn learn(&mut self, ctx: &mut Ctx, slot: u64, entry: Entry) {
         if slot > self.applied && !self.chosen.contains_key(&slot) {
             self.chosen.insert(slot, entry);
             ctx.persist(Record::Chosen { slot, entry });
@@ -354,7 +343,7 @@ impl Replica {
 
     /// Applies chosen values in slot order, each once, and answers the clients waiting on
     /// this leader.
-    fn apply(&mut self, ctx: &mut Context<'_, MultiPaxos>) {
+    fn apply(&mut self, ctx: &mut Ctx) {
         while let Some(&entry) = self.chosen.get(&(self.applied + 1)) {
             self.applied += 1;
             let result = apply_entry(ctx, &mut self.kv, self.applied, entry.term, entry.op);
@@ -364,7 +353,7 @@ impl Replica {
         }
     }
 
-    fn on_learn(&self, ctx: &mut Context<'_, MultiPaxos>, to: NodeId, from: u64) {
+    fn on_learn(&self, ctx: &mut Ctx, to: NodeId, from: u64) {
         let values: Vec<(u64, Entry)> = self
             .chosen
             .range(from..)
@@ -378,13 +367,7 @@ impl Replica {
 
     // --- The acceptor ---------------------------------------------------------------------
 
-    fn on_prepare(
-        &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
-        to: NodeId,
-        ballot: Ballot,
-        from: u64,
-    ) {
+    fn on_prepare(&mut self, ctx: &mut Ctx, to: NodeId, ballot: Ballot, from: u64) {
         if ballot > self.promised {
             self.promise(ctx, ballot);
             self.role.follow(ctx, None);
@@ -400,14 +383,7 @@ impl Replica {
         ctx.mark(Point::Promised.name());
     }
 
-    fn on_accept(
-        &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
-        to: NodeId,
-        ballot: Ballot,
-        slot: u64,
-        entry: Entry,
-    ) {
+    fn on_accept(&mut self, ctx: &mut Ctx, to: NodeId, ballot: Ballot, slot: u64, entry: Entry) {
         if ballot > self.promised || self.leader_ballot().is_some_and(|b| b < ballot) {
             // The Accepted record below forces the promise with it.
             self.promised = ballot;
@@ -425,13 +401,7 @@ impl Replica {
         ctx.mark(Point::Accepted.name());
     }
 
-    fn on_heartbeat(
-        &mut self,
-        ctx: &mut Context<'_, MultiPaxos>,
-        to: NodeId,
-        ballot: Ballot,
-        applied: u64,
-    ) {
+    fn on_heartbeat(&mut self, ctx: &mut Ctx, to: NodeId, ballot: Ballot, applied: u64) {
         if ballot > self.promised {
             self.promise(ctx, ballot);
         }
@@ -444,7 +414,7 @@ impl Replica {
 
     /// Someone promised a higher ballot: adopt it (so the next phase 1 goes higher) and
     /// give up leading or standing.
-    fn on_nack(&mut self, ctx: &mut Context<'_, MultiPaxos>, promised: Ballot) {
+    fn on_nack(&mut self, ctx: &mut Ctx, promised: Ballot) {
         if promised > self.promised {
             self.promise(ctx, promised);
             self.role.follow(ctx, None);

@@ -12,9 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
-use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
 use crate::shared::Shared;
 use crate::txn::TxnId;
 
@@ -55,13 +55,7 @@ impl Instances {
     /// Whether `ballot` is below this transaction's promise, and so refused: a leader's
     /// ballot is told so (`Nack`) and retries higher; ballot 0's proposers (the RMs) never
     /// retry, so they are not told.
-    fn refuses(
-        &self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-    ) -> bool {
+    fn refuses(&self, ctx: &mut Ctx, from: NodeId, txn: TxnId, ballot: Ballot) -> bool {
         if ballot >= self.promised {
             return false;
         }
@@ -97,14 +91,14 @@ impl Acceptor {
     }
 
     /// An acceptor only answers: nothing to start.
-    pub fn on_start(&mut self, _ctx: &mut Context<'_, PaxosCommit>) {}
+    pub fn on_start(&mut self, _ctx: &mut Ctx) {}
 
     /// An acceptor arms no timers; one firing is a protocol bug.
-    pub fn on_timer(&mut self, _ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+    pub fn on_timer(&mut self, _ctx: &mut Ctx, timer: Timer) {
         panic!("an acceptor got timer {timer:?}: acceptors arm none")
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Phase2a { txn, ballot, participants, values } => {
                 self.on_phase2a(ctx, from, txn, ballot, participants, values)
@@ -125,7 +119,7 @@ impl Acceptor {
         })
     }
 
-    fn persist(&self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+    fn persist(&self, ctx: &mut Ctx, txn: TxnId) {
         let s = &self.txns[&txn];
         ctx.persist(Record::Acceptor {
             txn,
@@ -137,7 +131,7 @@ impl Acceptor {
 
     fn on_phase2a(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,
@@ -192,7 +186,7 @@ impl Acceptor {
 
     fn on_phase1a(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,

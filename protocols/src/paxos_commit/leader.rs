@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Context, NodeId};
+use sim_core::NodeId;
 
-use super::{Accepted, Ballot, Msg, PaxosCommit, PaxosCommitConfig, Timer, Value};
+use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Timer, Value};
 use crate::backoff::Backoff;
 use crate::shared::Shared;
 use crate::txn::{Outcome, TxnId};
@@ -86,12 +86,7 @@ impl Ballots {
     }
 
     /// Starts a ballot for `txn` above every ballot this node has seen.
-    pub fn start(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-    ) {
+    pub fn start(&mut self, ctx: &mut Ctx, txn: TxnId, participants: Vec<NodeId>) {
         let attempts = self.runs.get(&txn).map_or(0, |r| r.attempts + 1);
         let Some(after) = self.retry.delay(attempts) else {
             self.runs.remove(&txn); // retry budget spent: give up (a later Help restarts)
@@ -114,7 +109,7 @@ impl Ballots {
     /// 0's phase 2b and everything else is the caller's.
     pub fn lead(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         msg: Msg,
         decided: impl FnOnce(TxnId) -> Option<Outcome>,
@@ -151,13 +146,13 @@ impl Ballots {
     }
 
     /// The ballot timer fired: retry higher if still running.
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, txn: TxnId) {
         self.restart(ctx, txn);
     }
 
     /// Starts the run on `txn`, if any, again with a higher ballot (after a timeout, or an
     /// acceptor's promise of a higher ballot: retry above it).
-    fn restart(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+    fn restart(&mut self, ctx: &mut Ctx, txn: TxnId) {
         if let Some(r) = self.runs.get(&txn) {
             let participants = r.participants.clone();
             self.start(ctx, txn, participants);
@@ -166,7 +161,7 @@ impl Ballots {
 
     fn on_phase1b(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,
@@ -208,7 +203,7 @@ impl Ballots {
     /// accepted (the run is then over).
     fn on_phase2b(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,

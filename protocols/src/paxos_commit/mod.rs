@@ -121,6 +121,9 @@ impl PaxosCommitConfig {
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct PaxosCommit;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, PaxosCommit>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {

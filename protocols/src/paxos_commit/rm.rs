@@ -13,10 +13,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
 use super::leader::{Ballots, Led};
-use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
 use crate::initiated::Initiated;
@@ -88,7 +88,7 @@ impl ResourceManager {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         if self.incarnation > 0 {
             ctx.persist(Record::Incarnation { incarnation: self.incarnation });
         }
@@ -99,7 +99,7 @@ impl ResourceManager {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Prepare(prepare) => self.on_prepare(ctx, from, prepare),
@@ -119,7 +119,7 @@ impl ResourceManager {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Outcome(txn) => self.ask(ctx, txn),
             Timer::Ballot(txn) => self.ballots.on_timer(ctx, txn),
@@ -130,7 +130,7 @@ impl ResourceManager {
     // ----- ballot 0: voting ------------------------------------------------------------------
 
     /// The client hands this RM a transaction it takes part in: start the commit.
-    fn on_request(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: Txn) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn) {
         let id = txn.id;
         let known = self.txns.contains_key(&id).then(|| self.decided(id));
         let ends = (self.id, self.config.layout.client());
@@ -145,7 +145,7 @@ impl ResourceManager {
         }
     }
 
-    fn on_prepare(&mut self, ctx: &mut Context<'_, PaxosCommit>, _tm: NodeId, prepare: Prepare) {
+    fn on_prepare(&mut self, ctx: &mut Ctx, _tm: NodeId, prepare: Prepare) {
         let Prepare { txn, participants, writes } = prepare;
         if self.txns.contains_key(&txn) {
             return; // voted already (a duplicate, or a TM that recovered)
@@ -159,7 +159,7 @@ impl ResourceManager {
     /// a no vote forces an abort decision.
     fn vote(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         txn: TxnId,
         participants: Vec<NodeId>,
         writes: Vec<Write>,
@@ -182,13 +182,7 @@ impl ResourceManager {
     /// Phase 2a in ballot 0: this RM proposes its own instance's value to F + 1 acceptors.
     /// After `Prepared` it is uncertain until it learns the outcome; `Aborted` (a no vote)
     /// is already its decision and only speeds up everyone else's.
-    fn propose(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        value: Value,
-    ) {
+    fn propose(&mut self, ctx: &mut Ctx, txn: TxnId, participants: Vec<NodeId>, value: Value) {
         let msg = Msg::Phase2a {
             txn,
             ballot: Ballot::ZERO,
@@ -207,7 +201,7 @@ impl ResourceManager {
     /// Faster Paxos Commit: an acceptor accepted every instance in ballot 0.
     fn on_ballot0_phase2b(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         values: Vec<(NodeId, Value)>,
@@ -221,7 +215,7 @@ impl ResourceManager {
     }
 
     /// The outcome is known: force it, apply or drop the writes, release the locks.
-    fn learn(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId, outcome: Outcome) {
+    fn learn(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         match self.txns.get(&txn) {
             Some(State::Decided(d)) => {
                 assert_eq!(*d, outcome, "{txn}: {} learnt {outcome} after deciding {d}", self.id);
@@ -248,7 +242,7 @@ impl ResourceManager {
     // ----- failures: asking leaders, and leading ---------------------------------------------
 
     /// The outcome is late: ask the next leader in takeover order (or lead, on our turn).
-    fn ask(&mut self, ctx: &mut Context<'_, PaxosCommit>, txn: TxnId) {
+    fn ask(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let Some(State::Prepared { participants, asked, .. }) = self.txns.get_mut(&txn) else {
             return;
         };
@@ -272,7 +266,7 @@ impl ResourceManager {
     /// A ballot this RM led chose every instance: learn, and tell the other RMs.
     fn lead_to_outcome(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         txn: TxnId,
         outcome: Outcome,
         participants: Vec<NodeId>,

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
 use super::leader::{Ballots, Led};
-use super::{Ballot, Msg, PaxosCommit, PaxosCommitConfig, Record, Timer, Value};
+use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
 use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId};
@@ -55,13 +55,13 @@ impl TransactionManager {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, PaxosCommit>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         if self.incarnation > 0 {
             ctx.persist(Record::Incarnation { incarnation: self.incarnation });
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::BeginCommit { txn } => self.on_begin_commit(ctx, from, txn),
             Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
@@ -87,7 +87,7 @@ impl TransactionManager {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, PaxosCommit>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Ballot0(txn) => {
                 if let Some(State::Init { participants, .. }) = self.txns.get(&txn) {
@@ -101,7 +101,7 @@ impl TransactionManager {
     }
 
     /// The initiating RM asks to commit: send Prepare to the others.
-    fn on_begin_commit(&mut self, ctx: &mut Context<'_, PaxosCommit>, from: NodeId, txn: Txn) {
+    fn on_begin_commit(&mut self, ctx: &mut Ctx, from: NodeId, txn: Txn) {
         let id = txn.id;
         match self.txns.get(&id) {
             Some(State::Decided(outcome)) => {
@@ -129,7 +129,7 @@ impl TransactionManager {
     /// An acceptor accepted every instance in ballot 0 (Paxos Commit).
     fn on_ballot0_phase2b(
         &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         values: Vec<(NodeId, Value)>,
@@ -152,13 +152,7 @@ impl TransactionManager {
         self.decide(ctx, txn, outcome, participants);
     }
 
-    fn decide(
-        &mut self,
-        ctx: &mut Context<'_, PaxosCommit>,
-        txn: TxnId,
-        outcome: Outcome,
-        participants: Vec<NodeId>,
-    ) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome, participants: Vec<NodeId>) {
         if matches!(self.txns.get(&txn), Some(State::Decided(_))) {
             return;
         }

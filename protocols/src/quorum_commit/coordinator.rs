@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
-use super::{Ballot, Msg, QuorumCommit, QuorumConfig, Record, Timer};
+use super::{Ballot, Ctx, Msg, QuorumConfig, Record, Timer};
 use crate::active::ThreePhase as Phase;
 use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
@@ -58,13 +58,13 @@ impl Coordinator {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, QuorumCommit>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         for (&txn, &outcome) in &self.finished {
             ctx.observe(Observation::Decided { txn, outcome });
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, QuorumCommit>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
             Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
@@ -83,7 +83,7 @@ impl Coordinator {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, QuorumCommit>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Round(txn) => match self.active.get(&txn).map(|a| &a.phase) {
                 Some(Phase::Waiting { .. }) => self.decide(ctx, txn, Outcome::Abort),
@@ -102,7 +102,7 @@ impl Coordinator {
         }
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: Txn, attempt: u32) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn, attempt: u32) {
         let id = txn.id;
         if let Some(&outcome) = self.finished.get(&id) {
             return self.reply(ctx, id, outcome);
@@ -128,13 +128,7 @@ impl Coordinator {
         self.round_timer(ctx, id);
     }
 
-    fn on_vote(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        from: NodeId,
-        txn: TxnId,
-        vote: Vote,
-    ) {
+    fn on_vote(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, vote: Vote) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::Waiting { yes } = &mut a.phase else { return };
         match tally(ctx, (yes, &a.participants), (from, vote), Point::AllVotesIn.name()) {
@@ -149,7 +143,7 @@ impl Coordinator {
         self.round_timer(ctx, txn);
     }
 
-    fn on_precommit_ack(&mut self, ctx: &mut Context<'_, QuorumCommit>, from: NodeId, txn: TxnId) {
+    fn on_precommit_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::PreCommitting { acked } = &mut a.phase else { return };
         acked.insert(from);
@@ -160,7 +154,7 @@ impl Coordinator {
     }
 
     /// Forces the decision, sends it to every participant, tells the client.
-    fn decide(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, outcome: Outcome) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let a = self.active.remove(&txn).expect("deciding an active transaction");
         ctx.cancel_timer(Timer::Round(txn));
         let participants = a.participants;
@@ -173,7 +167,7 @@ impl Coordinator {
     }
 
     /// Someone who knows told the outcome: adopt it (forced) and tell the client.
-    fn learn(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, outcome: Outcome) {
+    fn learn(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         if self.finished.contains_key(&txn) {
             return;
         }
@@ -185,16 +179,16 @@ impl Coordinator {
         self.finish(ctx, txn, outcome);
     }
 
-    fn finish(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, outcome: Outcome) {
+    fn finish(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         self.finished.insert(txn, outcome);
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 
-    fn reply(&self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, outcome: Outcome) {
+    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 
-    fn inquire(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, attempts: u32) {
+    fn inquire(&mut self, ctx: &mut Ctx, txn: TxnId, attempts: u32) {
         let a = self.active.get_mut(&txn).expect("inquiring on an active transaction");
         a.phase = Phase::Inquiring { attempts };
         ctx.broadcast(a.participants.clone(), Msg::DecisionRequest { txn });
@@ -203,7 +197,7 @@ impl Coordinator {
         }
     }
 
-    fn round_timer(&self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    fn round_timer(&self, ctx: &mut Ctx, txn: TxnId) {
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Round(txn));
     }
 }

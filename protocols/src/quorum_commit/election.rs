@@ -28,17 +28,17 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Context, Duration, NodeId};
+use sim_core::{Duration, NodeId};
 
 use super::lead::{ElectionPoint, Lead, Phase};
 use super::participant::Participant;
-use super::{Ballot, Msg, PreState, QuorumCommit, Record, Report, Step, Timer};
+use super::{Ballot, Ctx, Msg, PreState, Record, Report, Step, Timer};
 use crate::decision::send_marked;
 use crate::txn::{Outcome, TxnId};
 
 impl Participant {
     /// Step 1: the election timer fired on `txn`.
-    pub(super) fn start_election(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    pub(super) fn start_election(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let id = self.id;
         let Some(e) = self.txns.get_mut(&txn).filter(|e| e.in_doubt()) else { return };
         let round = e.last_elected.round.max(e.round_seen) + 1;
@@ -62,13 +62,7 @@ impl Participant {
     }
 
     /// Step 2: join `ballot` if it outranks every election joined so far.
-    pub(super) fn on_state_req(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-    ) {
+    pub(super) fn on_state_req(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, ballot: Ballot) {
         if !self.txns.contains_key(&txn) {
             self.abort_unknown(ctx, txn);
         }
@@ -92,7 +86,7 @@ impl Participant {
 
     pub(super) fn on_state_report(
         &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,
@@ -109,7 +103,7 @@ impl Participant {
         }
     }
 
-    fn resolve_if_all_in(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    fn resolve_if_all_in(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let e = &self.txns[&txn];
         if let Some(Lead { phase: Phase::Collecting { reports }, .. }) = &e.lead
             && reports.len() == e.participants.len()
@@ -118,7 +112,7 @@ impl Participant {
         }
     }
 
-    pub(super) fn on_collect_timeout(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    pub(super) fn on_collect_timeout(&mut self, ctx: &mut Ctx, txn: TxnId) {
         match self.txns.get(&txn).and_then(|e| e.lead.as_ref()).map(|l| &l.phase) {
             Some(Phase::Collecting { .. }) => self.resolve(ctx, txn),
             // Short of a quorum of acks: try again later.
@@ -128,13 +122,7 @@ impl Participant {
     }
 
     /// A process joined a later election than ours: ours is over.
-    pub(super) fn on_nack(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        txn: TxnId,
-        ballot: Ballot,
-        joined: Ballot,
-    ) {
+    pub(super) fn on_nack(&mut self, ctx: &mut Ctx, txn: TxnId, ballot: Ballot, joined: Ballot) {
         let Some(e) = self.txns.get_mut(&txn) else { return };
         e.round_seen = e.round_seen.max(joined.round);
         if e.lead.as_ref().is_some_and(|l| l.ballot == ballot) {
@@ -142,7 +130,7 @@ impl Participant {
         }
     }
 
-    fn step_down(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    fn step_down(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let e = self.txns.get_mut(&txn).expect("a known transaction");
         e.lead = None;
         ctx.cancel_timer(Timer::Collect(txn));
@@ -150,7 +138,7 @@ impl Participant {
     }
 
     /// Step 3: the family's rule over the reports.
-    fn resolve(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    fn resolve(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let id = self.id;
         let e = self.txns.get_mut(&txn).expect("a known transaction");
         let Some(Lead { ballot, phase: Phase::Collecting { reports } }) = &e.lead else { return };
@@ -195,13 +183,7 @@ impl Participant {
     }
 
     /// Step 4: an ack of our attempt.
-    pub(super) fn on_pre_ack(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-    ) {
+    pub(super) fn on_pre_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, ballot: Ballot) {
         let Some(Lead { ballot: b, phase: Phase::Attempting { pre, acked } }) =
             self.txns.get_mut(&txn).and_then(|e| e.lead.as_mut())
         else {
@@ -223,12 +205,7 @@ impl Participant {
     }
 
     /// An elected coordinator's decision: forced, then sent to everyone else.
-    fn decide_elected(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        txn: TxnId,
-        outcome: Outcome,
-    ) {
+    fn decide_elected(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let id = self.id;
         let coordinator = self.config.layout.coordinator();
         let others: Vec<NodeId> = (self.txns[&txn].participants.iter().copied())

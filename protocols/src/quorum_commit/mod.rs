@@ -237,6 +237,9 @@ impl QuorumConfig {
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct QuorumCommit;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, QuorumCommit>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {

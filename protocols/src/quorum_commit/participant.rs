@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
 use super::lead::{ElectionPoint, Lead};
-use super::{Ballot, Msg, PreState, QuorumCommit, QuorumConfig, Record, Report, State, Timer};
+use super::{Ballot, Ctx, Msg, PreState, QuorumConfig, Record, Report, State, Timer};
 use crate::durable::recover_participant;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
@@ -97,7 +97,7 @@ impl Participant {
         Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, QuorumCommit>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         let bound_us = self.config.quorum_bound_us();
         ctx.observe(self.config.quorums.observed(bound_us));
         for txn in self.in_doubt() {
@@ -106,7 +106,7 @@ impl Participant {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, QuorumCommit>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
             Msg::PreCommit { txn, ballot } => self.on_attempt(ctx, from, txn, ballot, PreState::Pc),
@@ -123,7 +123,7 @@ impl Participant {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, QuorumCommit>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Election(txn) => self.start_election(ctx, txn),
             Timer::Collect(txn) => self.on_collect_timeout(ctx, txn),
@@ -131,12 +131,7 @@ impl Participant {
         }
     }
 
-    fn on_can_commit(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        coordinator: NodeId,
-        prepare: Prepare,
-    ) {
+    fn on_can_commit(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
         let Prepare { txn, participants, writes } = prepare;
         if let Some(e) = self.txns.get(&txn) {
             let vote = if e.state == State::A { Vote::No } else { Vote::Yes };
@@ -157,7 +152,7 @@ impl Participant {
 
     /// (Re)arms this process's election timer on `txn`: it starts an election unless
     /// someone moves the transaction on first.
-    pub(super) fn wait(&self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    pub(super) fn wait(&self, ctx: &mut Ctx, txn: TxnId) {
         let after = Duration::from_us(self.config.election_timeout_us(self.id));
         ctx.set_timer(after, Timer::Election(txn));
     }
@@ -167,7 +162,7 @@ impl Participant {
     /// pre-state; forced before the ack.
     fn on_attempt(
         &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         ballot: Ballot,
@@ -190,7 +185,7 @@ impl Participant {
     /// Moves to `to` in attempt `ballot` if the rule allows (forced, reported); whether it did.
     pub(super) fn take_attempt(
         &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
+        ctx: &mut Ctx,
         txn: TxnId,
         ballot: Ballot,
         to: PreState,
@@ -220,19 +215,14 @@ impl Participant {
         true
     }
 
-    fn on_decision(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId, outcome: Outcome) {
+    fn on_decision(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         if self.txns.get(&txn).is_some_and(Entry::in_doubt) {
             self.decide(ctx, txn, outcome);
         }
     }
 
     /// Forces the decision, applies or drops the writes, releases the locks.
-    pub(super) fn decide(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        txn: TxnId,
-        outcome: Outcome,
-    ) {
+    pub(super) fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let e = self.txns.get_mut(&txn).expect("deciding a known transaction");
         assert!(e.in_doubt(), "{txn} decided twice at {}", self.id);
         e.state = State::decided(outcome);
@@ -245,18 +235,13 @@ impl Participant {
 
     /// A transaction this process never voted on (q): it aborts alone, durably (nobody can
     /// have pre-committed: the first coordinator had no vote from it).
-    pub(super) fn abort_unknown(&mut self, ctx: &mut Context<'_, QuorumCommit>, txn: TxnId) {
+    pub(super) fn abort_unknown(&mut self, ctx: &mut Ctx, txn: TxnId) {
         self.txns.insert(txn, Entry::new(vec![], State::A));
         let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
         crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
-    fn on_decision_request(
-        &mut self,
-        ctx: &mut Context<'_, QuorumCommit>,
-        from: NodeId,
-        txn: TxnId,
-    ) {
+    fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         if !self.txns.contains_key(&txn) {
             self.abort_unknown(ctx, txn);
         }

@@ -47,6 +47,9 @@ pub use replica::Replica;
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Raft;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, Raft>;
+
 /// One log entry: the term it was written in and the client operation (`None`: a new
 /// leader's no-op).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

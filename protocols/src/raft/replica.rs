@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use sim_core::{Context, Duration, NodeId};
+use sim_core::{Duration, NodeId};
 
-use super::{BrokenRaft, Entry, Msg, Raft, RaftConfig, Record, Timer};
+use super::{BrokenRaft, Ctx, Entry, Msg, Raft, RaftConfig, Record, Timer};
 use crate::consensus::Op;
 use crate::consensus::kv::Kv;
 use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
@@ -102,7 +102,7 @@ impl LogReplica<Raft> for Replica {
         }
     }
 
-    fn step(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         // §5.1: a message of a higher term makes any replica a follower in that term.
         if let Some(term) = msg.term()
             && term > self.term
@@ -124,7 +124,7 @@ impl LogReplica<Raft> for Replica {
         }
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, op: Op) {
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, op: Op) {
         let Role::Leader(l) = &mut self.role else {
             return redirect(ctx, from, &op, self.role.leader(self.id));
         };
@@ -141,7 +141,7 @@ impl LogReplica<Raft> for Replica {
         self.advance_commit(ctx);
     }
 
-    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn on_election_timeout(&mut self, ctx: &mut Ctx) {
         self.config.arm_election(ctx);
         if self.is_leader() {
             return;
@@ -158,7 +158,7 @@ impl LogReplica<Raft> for Replica {
         self.count_votes(ctx);
     }
 
-    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         if self.is_leader() {
             self.replicate_all(ctx);
             let every = Duration::from_us(self.config.heartbeat_us);
@@ -192,12 +192,7 @@ impl Replica {
 
     /// Sets and forces `currentTerm` and `votedFor` (the broken volatile-vote variant forces
     /// only the term).
-    fn set_hard_state(
-        &mut self,
-        ctx: &mut Context<'_, Raft>,
-        term: u64,
-        voted_for: Option<NodeId>,
-    ) {
+    fn set_hard_state(&mut self, ctx: &mut Ctx, term: u64, voted_for: Option<NodeId>) {
         debug_assert!(term >= self.term, "{}: terms never go back", self.id);
         self.term = term;
         self.voted_for = voted_for;
@@ -207,7 +202,7 @@ impl Replica {
     }
 
     /// A higher term was seen: adopt it and follow (§5.1).
-    fn step_down(&mut self, ctx: &mut Context<'_, Raft>, term: u64, leader: Option<NodeId>) {
+    fn step_down(&mut self, ctx: &mut Ctx, term: u64, leader: Option<NodeId>) {
         if term > self.term {
             self.set_hard_state(ctx, term, None);
         }
@@ -216,7 +211,7 @@ impl Replica {
 
     fn on_request_vote(
         &mut self,
-        ctx: &mut Context<'_, Raft>,
+        ctx: &mut Ctx,
         from: NodeId,
         term: u64,
         last_index: u64,
@@ -240,7 +235,7 @@ impl Replica {
         }
     }
 
-    fn on_vote(&mut self, ctx: &mut Context<'_, Raft>, from: NodeId, term: u64, granted: bool) {
+    fn on_vote(&mut self, ctx: &mut Ctx, from: NodeId, term: u64, granted: bool) {
         if let Role::Candidate(votes) = &mut self.role
             && term == self.term
             && granted
@@ -250,7 +245,7 @@ impl Replica {
         }
     }
 
-    fn count_votes(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn count_votes(&mut self, ctx: &mut Ctx) {
         if let Role::Candidate(votes) = &self.role
             && votes.len() >= self.config.majority()
         {
@@ -258,7 +253,7 @@ impl Replica {
         }
     }
 
-    fn become_leader(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn become_leader(&mut self, ctx: &mut Ctx) {
         let n = self.config.replicas as usize;
         let last = self.last_index();
         let mut matched = vec![0; n];
@@ -283,7 +278,7 @@ impl Replica {
     // --- Log replication (§5.3) -----------------------------------------------------------
 
     /// Appends and forces one entry; a leader counts itself as matching it.
-    fn append(&mut self, ctx: &mut Context<'_, Raft>, entry: Entry) {
+    fn append(&mut self, ctx: &mut Ctx, entry: Entry) {
         self.log.push(entry);
         let index = self.last_index();
         ctx.persist(Record::Append { index, entry });
@@ -292,7 +287,7 @@ impl Replica {
         }
     }
 
-    fn replicate_all(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn replicate_all(&mut self, ctx: &mut Ctx) {
         for to in self.config.others(self.id) {
             self.replicate(ctx, to);
         }
@@ -301,7 +296,7 @@ impl Replica {
     /// Sends `to` the entries from its `next` on (none: a heartbeat, whose consistency check
     /// at `next - 1` is how the leader learns that entries were lost) and moves its `next`
     /// past them.
-    fn replicate(&mut self, ctx: &mut Context<'_, Raft>, to: NodeId) {
+    fn replicate(&mut self, ctx: &mut Ctx, to: NodeId) {
         let last = self.last_index();
         let Role::Leader(Leader { next, .. }) = &mut self.role else { return };
         let prev_index = next[to.index()] - 1;
@@ -321,7 +316,7 @@ impl Replica {
     #[allow(clippy::too_many_arguments)] // the message's fields, as the paper names them
     fn on_append(
         &mut self,
-        ctx: &mut Context<'_, Raft>,
+        ctx: &mut Ctx,
         from: NodeId,
         term: u64,
         prev_index: u64,
@@ -362,14 +357,7 @@ impl Replica {
         ctx.send(from, Msg::AppendReply { term: self.term, ok: true, index: matched });
     }
 
-    fn on_append_reply(
-        &mut self,
-        ctx: &mut Context<'_, Raft>,
-        from: NodeId,
-        term: u64,
-        ok: bool,
-        index: u64,
-    ) {
+    fn on_append_reply(&mut self, ctx: &mut Ctx, from: NodeId, term: u64, ok: bool, index: u64) {
         let Role::Leader(Leader { next, matched, .. }) = &mut self.role else { return };
         if term != self.term {
             return; // a stale reply
@@ -395,7 +383,7 @@ impl Replica {
     /// Commits the highest entry a majority holds — of the current term only: an earlier
     /// term's entry commits with it, never by counting its own replicas (Figure 8). The
     /// commit-old-term variant counts replicas of any term's entry: Figure 8's bug.
-    fn advance_commit(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn advance_commit(&mut self, ctx: &mut Ctx) {
         let Role::Leader(Leader { matched, .. }) = &self.role else { return };
         let majority = self.config.majority();
         let any_term = self.config.broken == Some(BrokenRaft::CommitOldTerm);
@@ -412,7 +400,7 @@ impl Replica {
 
     /// Applies committed entries in index order, each once, and answers the clients waiting
     /// on this leader.
-    fn apply(&mut self, ctx: &mut Context<'_, Raft>) {
+    fn apply(&mut self, ctx: &mut Ctx) {
         while self.applied < self.commit {
             self.applied += 1;
             let entry = self.log[self.applied as usize - 1];

@@ -8,6 +8,7 @@
 //! forward to their leader), and acknowledgements, which are not sent (the log keeps every
 //! outcome: the manager ends nothing).
 
+use crate::two_pc::Ctx;
 use sim_core::{Boot, Context, Effect, NodeId};
 
 use super::embed::{embed, push_local};
@@ -71,7 +72,7 @@ impl Participant {
     fn run(
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
-        handler: impl FnOnce(&mut two_pc::Participant, &mut Context<'_, TwoPc>),
+        handler: impl FnOnce(&mut two_pc::Participant, &mut Ctx),
     ) {
         let me = ctx.id();
         let effects = embed::<Replicated2pc, TwoPc>(ctx, me, |c| handler(&mut self.inner, c));

@@ -29,6 +29,7 @@
 //! - Followers forward the 2PC messages they get to the leader they know; senders remember
 //!   the member that spoke for the participant last (`super::route`).
 
+use crate::two_pc::Ctx;
 use std::collections::BTreeMap;
 
 use sim_core::{Boot, Context, Duration, Effect, NodeId};
@@ -434,7 +435,7 @@ impl GroupParticipant {
     fn run(
         &mut self,
         ctx: &mut Context<'_, Replicated2pc>,
-        handler: impl FnOnce(&mut two_pc::Participant, &mut Context<'_, TwoPc>),
+        handler: impl FnOnce(&mut two_pc::Participant, &mut Ctx),
     ) {
         let inner = self.inner.as_mut().expect("the leader's participant");
         let effects = embed::<Replicated2pc, TwoPc>(ctx, self.party, |c| handler(inner, c));

@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
-use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
+use super::{Ctx, Msg, Record, TermState, ThreePcConfig, Timer};
 use crate::active::ThreePhase as Phase;
 use crate::active::{Tally, tally};
 use crate::announced::Announced;
@@ -59,11 +59,11 @@ impl Coordinator {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.announced.announce_recovered(ctx, self.config.timing.resend);
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
             Msg::Vote { txn, vote } => self.on_vote(ctx, from, txn, vote),
@@ -78,7 +78,7 @@ impl Coordinator {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Round(txn) => match self.active.get(&txn).map(|a| &a.phase) {
                 Some(Phase::Waiting { .. }) => self.decide(ctx, txn, Outcome::Abort),
@@ -100,17 +100,17 @@ impl Coordinator {
         }
     }
 
-    fn arm_inquiry(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, attempt: u32) {
+    fn arm_inquiry(&self, ctx: &mut Ctx, txn: TxnId, attempt: u32) {
         if let Some(after) = self.config.timing.inquiry.delay(attempt) {
             ctx.set_timer(after, Timer::Inquire(txn));
         }
     }
 
-    fn round_timer(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn round_timer(&self, ctx: &mut Ctx, txn: TxnId) {
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Round(txn));
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_, ThreePc>, txn: Txn, attempt: u32) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn, attempt: u32) {
         let id = txn.id;
         if let Some(outcome) = self.announced.ended(id) {
             return self.reply(ctx, id, outcome);
@@ -137,7 +137,7 @@ impl Coordinator {
         self.active.insert(id, Active { participants, phase });
     }
 
-    fn on_vote(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId, vote: Vote) {
+    fn on_vote(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, vote: Vote) {
         if let Some(outcome) = self.announced.announcing(txn) {
             if vote == Vote::Yes && outcome == Outcome::Abort {
                 self.announced.await_late_voter(txn, from);
@@ -163,7 +163,7 @@ impl Coordinator {
         }
     }
 
-    fn on_precommit_ack(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+    fn on_precommit_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::PreCommitting { acked } = &mut a.phase else { return };
         acked.insert(from);
@@ -173,7 +173,7 @@ impl Coordinator {
         }
     }
 
-    fn decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let a = self.active.remove(&txn).expect("deciding an active transaction");
         let targets: Vec<NodeId> = match (&a.phase, outcome) {
             (Phase::Waiting { yes }, Outcome::Abort) => yes.iter().copied().collect(),
@@ -190,14 +190,14 @@ impl Coordinator {
         self.announced.await_acks(ctx, txn, outcome, targets, announce);
     }
 
-    fn on_ack(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+    fn on_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         self.announced.on_ack(ctx, from, txn, self.config.layout.client());
     }
 
     /// A participant asks what was decided: answer the outcome if there is one; a coordinator
     /// that lost the transaction in a crash (no record, or asking itself) says it recovered
     /// undecided, for the total-failure rule; one still running it stays silent.
-    fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+    fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         if let Some(outcome) = self.announced.outcome(txn) {
             return ctx.send(from, Msg::Decision { txn, outcome });
         }
@@ -213,7 +213,7 @@ impl Coordinator {
     }
 
     /// A recovered coordinator hears the outcome it asked for.
-    fn on_learned(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+    fn on_learned(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let Some(Active { phase: Phase::Inquiring { .. }, participants }) = self.active.get(&txn)
         else {
             return;
@@ -228,7 +228,7 @@ impl Coordinator {
         self.announced.await_acks(ctx, txn, outcome, Vec::new(), announce);
     }
 
-    fn reply(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 }

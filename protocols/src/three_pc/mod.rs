@@ -67,6 +67,9 @@ crate::commit_config!(ThreePcConfig);
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct ThreePc;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, ThreePc>;
+
 /// A participant's state as reported to a backup coordinator (BHG's q, w, p, c, a).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
-use super::{Msg, Record, TermState, ThreePc, ThreePcConfig, Timer};
+use super::{Ctx, Msg, Record, TermState, ThreePcConfig, Timer};
 use crate::durable::recover_participant;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
@@ -90,14 +90,14 @@ impl Participant {
         Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, ThreePc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         for txn in self.in_doubt() {
             crate::store::report_recovered_doubt(ctx, &self.store, txn);
             self.ask(ctx, txn);
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
             Msg::PreCommit { txn } => self.on_precommit(ctx, from, txn),
@@ -112,7 +112,7 @@ impl Participant {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Coordinator(txn) => self.on_coordinator_silent(ctx, txn),
             Timer::Backup(txn) => self.on_backup_silent(ctx, txn),
@@ -122,12 +122,7 @@ impl Participant {
         }
     }
 
-    fn on_can_commit(
-        &mut self,
-        ctx: &mut Context<'_, ThreePc>,
-        coordinator: NodeId,
-        prepare: Prepare,
-    ) {
+    fn on_can_commit(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
         let Prepare { txn, participants, writes } = prepare;
         if let Some(e) = self.txns.get_mut(&txn) {
             // A coordinator that asks again (it lost the transaction in a crash and a
@@ -159,11 +154,11 @@ impl Participant {
         crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
-    pub(super) fn wait_for(&self, ctx: &mut Context<'_, ThreePc>, timer: Timer) {
+    pub(super) fn wait_for(&self, ctx: &mut Ctx, timer: Timer) {
         ctx.set_timer(Duration::from_us(self.config.timing.participant_timeout_us), timer);
     }
 
-    fn on_precommit(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+    fn on_precommit(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         let Some(e) = self.txns.get_mut(&txn) else { return };
         if e.recovered {
             return; // not operational: it asks instead
@@ -186,13 +181,7 @@ impl Participant {
         self.wait_for(ctx, timer);
     }
 
-    fn on_decision(
-        &mut self,
-        ctx: &mut Context<'_, ThreePc>,
-        from: NodeId,
-        txn: TxnId,
-        outcome: Outcome,
-    ) {
+    fn on_decision(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, outcome: Outcome) {
         let from_coordinator = from == self.config.layout.coordinator();
         let learned = matches!(
             self.txns.get(&txn).map(|e| e.state),
@@ -209,12 +198,12 @@ impl Participant {
     }
 
     /// Tells the coordinator this participant knows the outcome of `txn`.
-    pub(super) fn ack_coordinator(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    pub(super) fn ack_coordinator(&self, ctx: &mut Ctx, txn: TxnId) {
         ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
     }
 
     /// Forces the decision, applies or drops the writes, releases the locks.
-    pub(super) fn decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+    pub(super) fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let e = self.txns.get_mut(&txn).expect("deciding a known transaction");
         assert!(!matches!(e.state, State::Decided(_)), "{txn} decided twice at {}", self.id);
         e.state = State::Decided(outcome);
@@ -230,7 +219,7 @@ impl Participant {
 
     /// A transaction this participant never voted on: abort it unilaterally (BHG: a process
     /// that has not voted may), durably, since a late CanCommit must be answered no.
-    pub(super) fn abort_unknown(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    pub(super) fn abort_unknown(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let e = Entry {
             participants: vec![],
             state: State::Decided(Outcome::Abort),
@@ -245,7 +234,7 @@ impl Participant {
     }
 
     /// A recovered participant in doubt asks everyone (coordinator and peers), with backoff.
-    fn ask(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn ask(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let Some(e) = self.txns.get_mut(&txn) else { return };
         if matches!(e.state, State::Decided(_)) {
             return;
@@ -261,7 +250,7 @@ impl Participant {
         e.asked += 1;
     }
 
-    fn on_decision_request(&mut self, ctx: &mut Context<'_, ThreePc>, from: NodeId, txn: TxnId) {
+    fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         match self.txns.get(&txn).map(|e| e.state) {
             Some(State::Decided(outcome)) => ctx.send(from, Msg::Decision { txn, outcome }),
             // Recovered and undecided: say so (total-failure recovery, [`super::recovery`]).

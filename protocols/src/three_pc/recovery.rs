@@ -32,10 +32,10 @@
 //! participant drops the coordinator's report when it gets its CanCommit, before voting,
 //! so either it fired the rule first (and votes no) or it waits for the coordinator.
 
-use sim_core::{Context, NodeId};
+use sim_core::NodeId;
 
 use super::participant::{Participant, State};
-use super::{Msg, TermState, ThreePc};
+use super::{Ctx, Msg, TermState};
 use crate::txn::{Outcome, TxnId};
 
 impl Participant {
@@ -47,7 +47,7 @@ impl Participant {
     /// Another process recovered undecided on `txn` and says so, with its state.
     pub(super) fn on_recovered_state(
         &mut self,
-        ctx: &mut Context<'_, ThreePc>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         state: TermState,

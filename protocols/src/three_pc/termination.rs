@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Context, NodeId};
+use sim_core::NodeId;
 
 use crate::decision::send_marked;
 
@@ -24,7 +24,7 @@ const BACKUP_PRECOMMIT_SENT: (&str, &str) =
 const BACKUP_DECISION_SENT: (&str, &str) =
     (BackupPoint::BackupDecisionSentToFirst.name(), BackupPoint::BackupDecisionSentToAll.name());
 use super::participant::{Participant, State, TermRole, Termination};
-use super::{Broken3pc, Msg, TermState, ThreePc, Timer};
+use super::{Broken3pc, Ctx, Msg, TermState, Timer};
 use crate::txn::{Observation, Outcome, TxnId};
 
 crate::crash_points! {
@@ -52,7 +52,7 @@ impl Participant {
         })
     }
 
-    pub(super) fn on_coordinator_silent(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    pub(super) fn on_coordinator_silent(&mut self, ctx: &mut Ctx, txn: TxnId) {
         if !self.operational_in_doubt(txn) || self.txns[&txn].term.is_some() {
             return;
         }
@@ -63,7 +63,7 @@ impl Participant {
     /// Enters (or widens) the termination round on `txn` with more suspects, then elects.
     fn join_termination(
         &mut self,
-        ctx: &mut Context<'_, ThreePc>,
+        ctx: &mut Ctx,
         txn: TxnId,
         suspects: impl IntoIterator<Item = NodeId>,
     ) {
@@ -80,7 +80,7 @@ impl Participant {
     }
 
     /// Follows the lowest unsuspected participant, or becomes the backup if that is us.
-    fn elect(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn elect(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let id = self.id;
         let e = self.txns.get_mut(&txn).expect("a known transaction");
         let term = e.term.as_mut().expect("in a termination round");
@@ -115,7 +115,7 @@ impl Participant {
         self.resolve_if_complete(ctx, txn);
     }
 
-    fn collect_timer(&self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn collect_timer(&self, ctx: &mut Ctx, txn: TxnId) {
         let after = sim_core::Duration::from_us(self.config.timing.round_timeout_us);
         ctx.set_timer(after, Timer::Collect(txn));
     }
@@ -129,7 +129,7 @@ impl Participant {
 
     pub(super) fn on_elect(
         &mut self,
-        ctx: &mut Context<'_, ThreePc>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         suspected: Vec<NodeId>,
@@ -145,12 +145,7 @@ impl Participant {
         }
     }
 
-    pub(super) fn on_state_req(
-        &mut self,
-        ctx: &mut Context<'_, ThreePc>,
-        backup: NodeId,
-        txn: TxnId,
-    ) {
+    pub(super) fn on_state_req(&mut self, ctx: &mut Ctx, backup: NodeId, txn: TxnId) {
         if !self.txns.contains_key(&txn) {
             self.abort_unknown(ctx, txn);
         }
@@ -178,7 +173,7 @@ impl Participant {
 
     pub(super) fn on_state_report(
         &mut self,
-        ctx: &mut Context<'_, ThreePc>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         state: TermState,
@@ -190,7 +185,7 @@ impl Participant {
         self.resolve_if_complete(ctx, txn);
     }
 
-    fn resolve_if_complete(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn resolve_if_complete(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let e = &self.txns[&txn];
         let Some(Termination { role: TermRole::Collecting { reports }, suspected }) = &e.term
         else {
@@ -202,7 +197,7 @@ impl Participant {
         }
     }
 
-    pub(super) fn on_collect_timeout(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    pub(super) fn on_collect_timeout(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let Some(e) = self.txns.get_mut(&txn) else { return };
         let Some(term) = &mut e.term else { return };
         match &term.role {
@@ -219,7 +214,7 @@ impl Participant {
     }
 
     /// BHG's decision rule for a backup coordinator.
-    fn resolve(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    fn resolve(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let e = &self.txns[&txn];
         let Some(Termination { role: TermRole::Collecting { reports }, .. }) = &e.term else {
             return;
@@ -258,12 +253,7 @@ impl Participant {
         self.collect_timer(ctx, txn);
     }
 
-    pub(super) fn on_backup_precommit_ack(
-        &mut self,
-        ctx: &mut Context<'_, ThreePc>,
-        from: NodeId,
-        txn: TxnId,
-    ) {
+    pub(super) fn on_backup_precommit_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         let Some(e) = self.txns.get_mut(&txn) else { return };
         let Some(Termination { role: TermRole::PreCommitting { awaiting }, .. }) = &mut e.term
         else {
@@ -275,7 +265,7 @@ impl Participant {
         }
     }
 
-    fn backup_decide(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId, outcome: Outcome) {
+    fn backup_decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let others: Vec<NodeId> =
             self.txns[&txn].participants.iter().copied().filter(|&p| p != self.id).collect();
         self.decide(ctx, txn, outcome);
@@ -284,7 +274,7 @@ impl Participant {
         self.ack_coordinator(ctx, txn);
     }
 
-    pub(super) fn on_backup_silent(&mut self, ctx: &mut Context<'_, ThreePc>, txn: TxnId) {
+    pub(super) fn on_backup_silent(&mut self, ctx: &mut Ctx, txn: TxnId) {
         if !self.operational_in_doubt(txn) {
             return;
         }

@@ -44,6 +44,9 @@ use crate::txn::Observation;
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct TlaTwoPhase;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, TlaTwoPhase>;
+
 /// `[type |-> "Prepared", rm |-> r]` (the RM is the sender), `[type |-> "Commit"]`,
 /// `[type |-> "Abort"]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

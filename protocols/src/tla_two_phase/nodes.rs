@@ -9,9 +9,9 @@
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use sim_core::{Context, Duration, NodeId, Process};
+use sim_core::{Duration, NodeId, Process};
 
-use super::{Msg, Timer, TlaTwoPhase};
+use super::{Ctx, Msg, Timer, TlaTwoPhase};
 use crate::txn::{Observation, Outcome, TxnId, Vote};
 
 /// The one transaction the model decides.
@@ -91,7 +91,7 @@ const RM_STEP: Duration = Duration::from_us(1_000);
 const TM_STEP: Duration = Duration::from_us(10_000);
 
 impl Process<TlaTwoPhase> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, TlaTwoPhase>) {
+    fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             Node::Tm(tm) if tm.state == TmState::Init => ctx.set_timer(TM_STEP, Timer::Step),
             Node::Rm(rm) if rm.state == RmState::Working => ctx.set_timer(RM_STEP, Timer::Step),
@@ -99,7 +99,7 @@ impl Process<TlaTwoPhase> for Node {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, TlaTwoPhase>, from: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match (self, msg) {
             // TMRcvPrepared(rm): only while tmState = "init".
             (Node::Tm(tm), Msg::Prepared) if tm.state == TmState::Init && from.0 >= 1 => {
@@ -112,7 +112,7 @@ impl Process<TlaTwoPhase> for Node {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_, TlaTwoPhase>, _timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Ctx, _timer: Timer) {
         match self {
             Node::Rm(rm) if rm.state == RmState::Working => {
                 let options = [RmStep::Prepare, RmStep::Abort];
@@ -150,7 +150,7 @@ impl Process<TlaTwoPhase> for Node {
 }
 
 impl Rm {
-    fn decide(&mut self, ctx: &mut Context<'_, TlaTwoPhase>, state: RmState) {
+    fn decide(&mut self, ctx: &mut Ctx, state: RmState) {
         if self.state == state {
             return;
         }

@@ -18,9 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
-use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use super::{Broken2pc, Ctx, Msg, Record, Shape, Timer, TwoPcConfig};
 use crate::active::{Tally, tally};
 use crate::announced::Announced;
 use crate::client::ClientMsg;
@@ -73,11 +73,11 @@ impl Coordinator {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, TwoPc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.announced.announce_recovered(ctx, self.config.timing.resend);
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
             Msg::WorkDone { txn } => self.on_work_done(ctx, from, txn),
@@ -89,7 +89,7 @@ impl Coordinator {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, TwoPc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Votes(txn) => match self.active.get(&txn).map(|a| &a.phase) {
                 Some(Phase::Collecting { .. }) => self.decide(ctx, txn, Outcome::Abort),
@@ -103,7 +103,7 @@ impl Coordinator {
 
     // ----- phase 1 -----------------------------------------------------------------------
 
-    fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn, attempt: u32) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn, attempt: u32) {
         let id = txn.id;
         if let Some(outcome) = self.announced.ended(id) {
             return self.reply(ctx, id, outcome);
@@ -128,7 +128,7 @@ impl Coordinator {
 
     /// Execution phase: enlist every participant (WORK), prepare once all answered; a
     /// participant not answering in a round timeout aborts the transaction.
-    fn execute(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn, participants: Vec<NodeId>) {
+    fn execute(&mut self, ctx: &mut Ctx, txn: Txn, participants: Vec<NodeId>) {
         let id = txn.id;
         ctx.broadcast(participants.iter().copied(), Msg::Work { txn: id });
         ctx.set_timer(Duration::from_us(self.config.timing.round_timeout_us), Timer::Votes(id));
@@ -136,7 +136,7 @@ impl Coordinator {
         self.active.insert(id, Active { participants, phase });
     }
 
-    fn on_work_done(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+    fn on_work_done(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         let Some(a) = self.active.get_mut(&txn) else { return };
         let Phase::Executing { txn: t, done } = &mut a.phase else { return }; // a duplicate
         done.insert(from);
@@ -149,7 +149,7 @@ impl Coordinator {
 
     /// Aborts a transaction in its execution phase: nobody voted, so nobody is told (each
     /// enlisted participant aborts alone when PREPARE does not come).
-    fn abort_unprepared(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+    fn abort_unprepared(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let a = self.active.get_mut(&txn).expect("an active transaction");
         a.phase = Phase::Collecting { yes: BTreeSet::new() };
         self.decide(ctx, txn, Outcome::Abort);
@@ -159,7 +159,7 @@ impl Coordinator {
     /// Lamport's shape, which prepared already), then collect votes until the timeout.
     fn prepare(
         &mut self,
-        ctx: &mut Context<'_, TwoPc>,
+        ctx: &mut Ctx,
         txn: &Txn,
         participants: Vec<NodeId>,
         prepared: Option<NodeId>,
@@ -173,7 +173,7 @@ impl Coordinator {
     }
 
     /// Gray & Lamport's shape: the initiating RM prepared; prepare the others.
-    fn on_initiator_prepared(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: Txn) {
+    fn on_initiator_prepared(&mut self, ctx: &mut Ctx, from: NodeId, txn: Txn) {
         let id = txn.id;
         if let Some(outcome) = self.announced.ended(id) {
             // Decided already (aborted on an inquiry, or a duplicate): the initiator is
@@ -189,7 +189,7 @@ impl Coordinator {
         self.on_vote(ctx, from, id, Vote::Yes);
     }
 
-    fn on_vote(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId, vote: Vote) {
+    fn on_vote(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, vote: Vote) {
         if let Some(outcome) = self.announced.announcing(txn) {
             // A vote after the decision (abort on an earlier no, or a duplicate).
             if vote == Vote::Yes {
@@ -236,7 +236,7 @@ impl Coordinator {
 
     // ----- phase 2 -----------------------------------------------------------------------
 
-    fn decide(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let a = self.active.remove(&txn).expect("deciding an active transaction");
         let Phase::Collecting { yes } = &a.phase else { unreachable!("{txn} decided twice") };
         // Commit goes to everyone; abort only to those who may be prepared (the yes voters
@@ -272,7 +272,7 @@ impl Coordinator {
         }
     }
 
-    fn on_ack(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+    fn on_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         self.announced.on_ack(ctx, from, txn, self.config.layout.client());
     }
 
@@ -282,7 +282,7 @@ impl Coordinator {
     }
 
     /// A participant asks what was decided (it is uncertain, or recovering).
-    fn on_decision_request(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+    fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         if self.active.contains_key(&txn) {
             return; // deciding soon
         }
@@ -299,7 +299,7 @@ impl Coordinator {
     /// aborted, and stays so should anyone ask again. In Gray & Lamport's shape the abort is
     /// forced first: the initiating RM's Prepared may still arrive (or arrive after a crash
     /// of ours), and must find it.
-    fn presume_abort(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) -> Outcome {
+    fn presume_abort(&mut self, ctx: &mut Ctx, txn: TxnId) -> Outcome {
         if self.config.shape == Shape::GrayLamport {
             let participants = vec![];
             ctx.persist(Record::Decision { txn, outcome: Outcome::Abort, participants });
@@ -308,7 +308,7 @@ impl Coordinator {
         Outcome::Abort
     }
 
-    fn reply(&self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome) {
+    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 }

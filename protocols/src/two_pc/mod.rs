@@ -130,6 +130,9 @@ impl TwoPcConfig {
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct TwoPc;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, TwoPc>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {

@@ -22,9 +22,9 @@
 use std::collections::BTreeMap;
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
-use super::{Broken2pc, Msg, Record, Shape, Timer, TwoPc, TwoPcConfig};
+use super::{Broken2pc, Ctx, Msg, Record, Shape, Timer, TwoPcConfig};
 use crate::client::ClientMsg;
 use crate::durable::recover_participant;
 use crate::initiated::Initiated;
@@ -83,7 +83,7 @@ impl Participant {
         }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, TwoPc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         // After a recovery: still in doubt, locks re-taken; ask at once.
         let in_doubt: Vec<TxnId> = self.in_doubt();
         for txn in in_doubt {
@@ -92,7 +92,7 @@ impl Participant {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Work { txn } => self.on_work(ctx, from, txn),
@@ -103,7 +103,7 @@ impl Participant {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, TwoPc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         let txn = match timer {
             Timer::Inquire(txn) => txn,
             Timer::PreVote(txn) => return self.on_pre_vote_timeout(ctx, txn),
@@ -120,7 +120,7 @@ impl Participant {
     }
 
     /// Execution phase: enlisted in `txn`; wait for PREPARE, but not forever.
-    fn on_work(&mut self, ctx: &mut Context<'_, TwoPc>, coordinator: NodeId, txn: TxnId) {
+    fn on_work(&mut self, ctx: &mut Ctx, coordinator: NodeId, txn: TxnId) {
         match self.txns.get(&txn) {
             None => {
                 self.txns.insert(txn, State::Working);
@@ -140,7 +140,7 @@ impl Participant {
     /// PREPARE did not come in time: the coordinator may be gone before phase 1. A
     /// participant that has not voted may abort alone (BHG §7.3); one that voted yes may not,
     /// and never gets here (its timer is cancelled when it votes).
-    fn on_pre_vote_timeout(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+    fn on_pre_vote_timeout(&mut self, ctx: &mut Ctx, txn: TxnId) {
         match self.txns.get(&txn) {
             Some(State::Working) => self.abort_unilaterally(ctx, txn),
             Some(State::Uncertain { .. }) => {
@@ -153,7 +153,7 @@ impl Participant {
     /// Aborts a transaction this participant has not voted on, durably whatever the
     /// presumption: a PREPARE may still come (late, or after a crash of ours) and must be
     /// answered no.
-    fn abort_unilaterally(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+    fn abort_unilaterally(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let previous = self.txns.insert(txn, State::Decided(Outcome::Abort));
         assert!(
             matches!(previous, None | Some(State::Working)),
@@ -166,7 +166,7 @@ impl Participant {
     }
 
     /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
-    fn on_request(&mut self, ctx: &mut Context<'_, TwoPc>, txn: Txn) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn) {
         let id = txn.id;
         let known = self.txns.get(&id).map(|s| match s {
             State::Decided(outcome) => Some(*outcome),
@@ -184,7 +184,7 @@ impl Participant {
         }
     }
 
-    fn on_prepare(&mut self, ctx: &mut Context<'_, TwoPc>, coordinator: NodeId, prepare: Prepare) {
+    fn on_prepare(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
         let Prepare { txn, participants, writes } = prepare;
         assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
         match self.txns.get(&txn) {
@@ -210,7 +210,7 @@ impl Participant {
     /// under lock. The caller sends the yes vote.
     fn vote(
         &mut self,
-        ctx: &mut Context<'_, TwoPc>,
+        ctx: &mut Ctx,
         txn: TxnId,
         participants: Vec<NodeId>,
         writes: Vec<Write>,
@@ -239,18 +239,12 @@ impl Participant {
     }
 
     /// The yes vote is sent: uncertain from now on, until the decision (or an inquiry) comes.
-    fn await_decision(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+    fn await_decision(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let wait = (self.config.timing.participant_timeout_us, Timer::Inquire(txn));
         crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
-    fn on_decision(
-        &mut self,
-        ctx: &mut Context<'_, TwoPc>,
-        from: NodeId,
-        txn: TxnId,
-        outcome: Outcome,
-    ) {
+    fn on_decision(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, outcome: Outcome) {
         let from_coordinator = from == self.config.layout.coordinator();
         match self.txns.get(&txn) {
             // From the coordinator or from a peer (cooperative termination): either way the
@@ -278,7 +272,7 @@ impl Participant {
     /// Leaves the uncertain state: force the decision (unless presumed abort spares it),
     /// apply or drop the writes, release the locks, and with `ack` acknowledge to the
     /// coordinator (when the presumption acknowledges `outcome`), whoever told us.
-    fn decide(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId, outcome: Outcome, ack: bool) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome, ack: bool) {
         let Some(State::Uncertain { participants, .. }) =
             self.txns.insert(txn, State::Decided(outcome))
         else {
@@ -298,7 +292,7 @@ impl Participant {
 
     /// One round of the termination protocol: ask the coordinator, and the other
     /// participants if cooperative; ask again later (bounded backoff).
-    fn inquire(&mut self, ctx: &mut Context<'_, TwoPc>, txn: TxnId) {
+    fn inquire(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let Some(State::Uncertain { participants, asked }) = self.txns.get_mut(&txn) else {
             return;
         };
@@ -313,7 +307,7 @@ impl Participant {
         *asked += 1;
     }
 
-    fn on_decision_request(&mut self, ctx: &mut Context<'_, TwoPc>, from: NodeId, txn: TxnId) {
+    fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         match self.txns.get(&txn) {
             Some(State::Decided(outcome)) => {
                 ctx.send(from, Msg::Decision { txn, outcome: *outcome });

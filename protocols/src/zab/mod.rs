@@ -74,6 +74,9 @@ pub use replica::Replica;
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Zab;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, Zab>;
+
 /// A transaction id: the epoch of the leader that proposed it, and its counter there (from
 /// 1). Ordered as the paper orders zxids: by epoch, then counter.
 #[derive(

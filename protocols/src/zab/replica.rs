@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Context, Duration, NodeId};
+use sim_core::{Duration, NodeId};
 
-use super::{BrokenZab, Msg, Record, Timer, Txn, Zab, ZabConfig, Zxid};
+use super::{BrokenZab, Ctx, Msg, Record, Timer, Txn, Zab, ZabConfig, Zxid};
 use crate::consensus::Op;
 use crate::consensus::kv::Kv;
 use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
@@ -146,7 +146,7 @@ impl LogReplica<Zab> for Replica {
         }
     }
 
-    fn step(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, msg: Msg) {
+    fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
             Msg::Elect { current_epoch, last_zxid } => {
@@ -170,7 +170,7 @@ impl LogReplica<Zab> for Replica {
     }
 
     /// Phase 3: the leader in broadcast turns an operation into a proposal.
-    fn on_request(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, op: Op) {
+    fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, op: Op) {
         let leader = self.leader();
         let commit = self.commit as usize;
         let Role::Leader(l) = &mut self.role else {
@@ -190,7 +190,7 @@ impl LogReplica<Zab> for Replica {
         self.propose(ctx, op);
     }
 
-    fn on_election_timeout(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn on_election_timeout(&mut self, ctx: &mut Ctx) {
         self.config.arm_election(ctx);
         if self.broadcasting().is_none() {
             // No word from an established leader, or a phase that never finished.
@@ -198,7 +198,7 @@ impl LogReplica<Zab> for Replica {
         }
     }
 
-    fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         let Some(epoch) = self.broadcasting() else { return };
         ctx.broadcast(self.config.others(self.id), Msg::Heartbeat { epoch, commit: self.commit });
         let Some(l) = self.leading() else { return };
@@ -254,7 +254,7 @@ impl Replica {
     }
 
     /// Follows `leader` in `phase`; a leader gives up leading.
-    fn follow(&mut self, ctx: &mut Context<'_, Zab>, leader: NodeId, phase: Phase) {
+    fn follow(&mut self, ctx: &mut Ctx, leader: NodeId, phase: Phase) {
         if self.broadcasting().is_some() {
             ctx.cancel_timer(Timer::Heartbeat);
         }
@@ -264,7 +264,7 @@ impl Replica {
     // --- Phase 0: election ---------------------------------------------------------------
 
     /// Stands as prospective leader: discovery starts with our own `CEPOCH`.
-    fn stand(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn stand(&mut self, ctx: &mut Ctx) {
         self.role = Role::Leader(Box::new(Leading {
             phase: Phase::Discovery,
             cepochs: BTreeMap::from([(self.id, self.accepted_epoch)]),
@@ -288,7 +288,7 @@ impl Replica {
         (self.current_epoch, self.last_zxid(), self.id.0)
     }
 
-    fn on_elect(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, last: Zxid) {
+    fn on_elect(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, last: Zxid) {
         let standing = self.leading().is_some_and(|l| l.phase == Phase::Discovery && l.epoch == 0);
         if !(standing || self.role == Role::Election) {
             return; // following or leading someone already
@@ -308,7 +308,7 @@ impl Replica {
 
     // --- Phase 1: discovery --------------------------------------------------------------
 
-    fn on_cepoch(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, accepted_epoch: u64) {
+    fn on_cepoch(&mut self, ctx: &mut Ctx, from: NodeId, accepted_epoch: u64) {
         let Role::Leader(l) = &mut self.role else { return };
         if l.epoch == 0 {
             l.cepochs.insert(from, accepted_epoch);
@@ -321,7 +321,7 @@ impl Replica {
     }
 
     /// With a quorum of `CEPOCH`, proposes `e' = max f.p + 1`.
-    fn count_cepochs(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn count_cepochs(&mut self, ctx: &mut Ctx) {
         let quorum = self.config.majority();
         let Role::Leader(l) = &self.role else { return };
         if l.epoch != 0 || l.cepochs.len() < quorum {
@@ -340,20 +340,14 @@ impl Replica {
     }
 
     /// Sets and forces `acceptedEpoch`.
-    fn accept_epoch(&mut self, ctx: &mut Context<'_, Zab>, epoch: u64, leader: NodeId) {
+    fn accept_epoch(&mut self, ctx: &mut Ctx, epoch: u64, leader: NodeId) {
         assert!(epoch >= self.accepted_epoch, "{}: accepted epochs never go down", self.id);
         self.accepted_epoch = epoch;
         self.accepted_leader = Some(leader);
         ctx.persist(Record::AcceptedEpoch { epoch, leader });
     }
 
-    fn on_new_epoch(
-        &mut self,
-        ctx: &mut Context<'_, Zab>,
-        from: NodeId,
-        epoch: u64,
-        established: bool,
-    ) {
+    fn on_new_epoch(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, established: bool) {
         if epoch > self.accepted_epoch {
             self.accept_epoch(ctx, epoch, from);
         } else if self.accepted_leader != Some(from) {
@@ -380,7 +374,7 @@ impl Replica {
 
     fn on_ack_epoch(
         &mut self,
-        ctx: &mut Context<'_, Zab>,
+        ctx: &mut Ctx,
         from: NodeId,
         epoch: u64,
         current_epoch: u64,
@@ -413,7 +407,7 @@ impl Replica {
 
     /// With a quorum of `ACK-E`, the best history among them becomes the initial history
     /// `I_e'`, and synchronization starts (the broken variant skips it).
-    fn count_ack_epochs(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn count_ack_epochs(&mut self, ctx: &mut Ctx) {
         let quorum = self.config.majority();
         let Role::Leader(l) = &mut self.role else { return };
         if l.phase != Phase::Discovery || l.epoch == 0 || l.ack_epochs.len() < quorum {
@@ -447,7 +441,7 @@ impl Replica {
 
     /// Sets and forces `currentEpoch` and the history together. A delivered transaction is
     /// committed, so every later initial history holds it where it was delivered.
-    fn synchronize(&mut self, ctx: &mut Context<'_, Zab>, epoch: u64, history: Vec<Txn>) {
+    fn synchronize(&mut self, ctx: &mut Ctx, epoch: u64, history: Vec<Txn>) {
         let kept = self.delivered as usize;
         assert!(
             history.len() >= kept && history[..kept] == self.history[..kept],
@@ -460,13 +454,7 @@ impl Replica {
         ctx.persist(Record::NewLeader { epoch, history: self.history.clone() });
     }
 
-    fn on_new_leader(
-        &mut self,
-        ctx: &mut Context<'_, Zab>,
-        from: NodeId,
-        epoch: u64,
-        history: Vec<Txn>,
-    ) {
+    fn on_new_leader(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, history: Vec<Txn>) {
         if epoch != self.accepted_epoch || self.accepted_leader != Some(from) {
             return;
         }
@@ -482,13 +470,7 @@ impl Replica {
         self.config.arm_election(ctx);
     }
 
-    fn on_ack_new_leader(
-        &mut self,
-        ctx: &mut Context<'_, Zab>,
-        from: NodeId,
-        epoch: u64,
-        index: u64,
-    ) {
+    fn on_ack_new_leader(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, index: u64) {
         let Role::Leader(l) = &mut self.role else { return };
         if l.epoch != epoch {
             return;
@@ -513,7 +495,7 @@ impl Replica {
         }
     }
 
-    fn count_ack_leaders(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn count_ack_leaders(&mut self, ctx: &mut Ctx) {
         let quorum = self.config.majority();
         if self.leading().is_some_and(|l| l.ack_leaders.len() >= quorum) {
             self.establish(ctx);
@@ -521,7 +503,7 @@ impl Replica {
     }
 
     /// A quorum holds the initial history: commit it, and broadcast from now on.
-    fn establish(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn establish(&mut self, ctx: &mut Ctx) {
         let Role::Leader(l) = &mut self.role else { return };
         l.phase = Phase::Broadcast;
         l.last_at_tick = self.history.len() as u64;
@@ -538,7 +520,7 @@ impl Replica {
     // --- Phase 3: broadcast --------------------------------------------------------------
 
     /// `PROPOSE(e', <v, z>)`: the leader forces the transaction, then sends it.
-    fn propose(&mut self, ctx: &mut Context<'_, Zab>, op: Op) {
+    fn propose(&mut self, ctx: &mut Ctx, op: Op) {
         let Role::Leader(l) = &mut self.role else { return };
         l.counter += 1;
         let zxid = Zxid { epoch: l.epoch, counter: l.counter };
@@ -558,7 +540,7 @@ impl Replica {
     }
 
     /// Proposals after `index` to `to`, at most `batch_max` of them.
-    fn send_proposals(&self, ctx: &mut Context<'_, Zab>, to: NodeId, index: u64) {
+    fn send_proposals(&self, ctx: &mut Ctx, to: NodeId, index: u64) {
         let Some(epoch) = self.broadcasting() else { return };
         let end = (self.history.len() as u64).min(index + self.config.batch_max);
         for i in index + 1..=end {
@@ -567,14 +549,7 @@ impl Replica {
         }
     }
 
-    fn on_proposal(
-        &mut self,
-        ctx: &mut Context<'_, Zab>,
-        from: NodeId,
-        epoch: u64,
-        index: u64,
-        txn: Txn,
-    ) {
+    fn on_proposal(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, index: u64, txn: Txn) {
         self.skip_sync(ctx, from, epoch);
         if !self.follows_in_broadcast(from, epoch) {
             return;
@@ -591,7 +566,7 @@ impl Replica {
         ctx.mark(Point::Acked.name());
     }
 
-    fn on_ack(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, index: u64) {
+    fn on_ack(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, index: u64) {
         let Role::Leader(l) = &mut self.role else { return };
         if l.epoch != epoch || l.phase != Phase::Broadcast {
             return;
@@ -603,7 +578,7 @@ impl Replica {
     }
 
     /// Commits the longest prefix a quorum holds, and sends `COMMIT` for it.
-    fn advance_commit(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn advance_commit(&mut self, ctx: &mut Ctx) {
         let quorum = self.config.majority();
         let Role::Leader(l) = &self.role else { return };
         let last = self.history.len() as u64;
@@ -618,7 +593,7 @@ impl Replica {
         self.deliver(ctx);
     }
 
-    fn on_commit(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, index: u64) {
+    fn on_commit(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, index: u64) {
         self.skip_sync(ctx, from, epoch);
         if self.follows_in_broadcast(from, epoch) {
             self.learn_commit(ctx, index);
@@ -626,7 +601,7 @@ impl Replica {
     }
 
     /// A follower learns the commit point: its history is a prefix of the leader's.
-    fn learn_commit(&mut self, ctx: &mut Context<'_, Zab>, index: u64) {
+    fn learn_commit(&mut self, ctx: &mut Ctx, index: u64) {
         let commit = index.min(self.history.len() as u64);
         if commit > self.commit {
             self.commit = commit;
@@ -634,7 +609,7 @@ impl Replica {
         }
     }
 
-    fn on_heartbeat(&mut self, ctx: &mut Context<'_, Zab>, from: NodeId, epoch: u64, commit: u64) {
+    fn on_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, commit: u64) {
         self.skip_sync(ctx, from, epoch);
         if self.follows_in_broadcast(from, epoch) {
             self.config.arm_election(ctx);
@@ -656,7 +631,7 @@ impl Replica {
     }
 
     /// The sender accepted a later epoch: a leader or candidate of an older one gives up.
-    fn on_newer_epoch(&mut self, ctx: &mut Context<'_, Zab>, accepted_epoch: u64) {
+    fn on_newer_epoch(&mut self, ctx: &mut Ctx, accepted_epoch: u64) {
         if accepted_epoch > self.accepted_epoch && self.leading().is_some() {
             if self.broadcasting().is_some() {
                 ctx.cancel_timer(Timer::Heartbeat);
@@ -667,7 +642,7 @@ impl Replica {
 
     /// The broken variant: a follower that accepted `epoch` from `leader` takes its
     /// proposals without synchronization, keeping its own history.
-    fn skip_sync(&mut self, ctx: &mut Context<'_, Zab>, leader: NodeId, epoch: u64) {
+    fn skip_sync(&mut self, ctx: &mut Ctx, leader: NodeId, epoch: u64) {
         let skipping = self.config.broken == Some(BrokenZab::SkipSync)
             && self.accepted_epoch == epoch
             && self.accepted_leader == Some(leader)
@@ -684,7 +659,7 @@ impl Replica {
 
     /// Delivers committed transactions in history (zxid) order, each once, and answers the
     /// clients waiting on this leader.
-    fn deliver(&mut self, ctx: &mut Context<'_, Zab>) {
+    fn deliver(&mut self, ctx: &mut Ctx) {
         while self.delivered < self.commit {
             self.delivered += 1;
             let txn = self.history[self.delivered as usize - 1];

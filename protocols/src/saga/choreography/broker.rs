@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
 use super::unacked::Unacked;
 use super::{
-    BrokenChoreography, ChoreographyConfig, Event, EventId, EventKind, LOSSY_BUS_BUFFER, Msg,
-    Reaction, Record, SagaChoreography, Timer, reaction, subscriber,
+    BrokenChoreography, ChoreographyConfig, Ctx, Event, EventId, EventKind, LOSSY_BUS_BUFFER, Msg,
+    Reaction, Record, Timer, reaction, subscriber,
 };
 use crate::client::ClientMsg;
 use crate::saga::{jittered, steps};
@@ -70,7 +70,7 @@ impl Broker {
 
     /// After a recovery: every saga not ended gets its events again (acks are not logged;
     /// services deduplicate), and a saga whose last event was stored but not its end ends.
-    pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         for event in std::mem::take(&mut self.to_resume) {
             if !self.ended.contains_key(&event.saga.id) {
                 self.route(ctx, event);
@@ -78,7 +78,7 @@ impl Broker {
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Publish { event } => {
@@ -97,7 +97,7 @@ impl Broker {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         let Timer::Redeliver(id) = timer else { unreachable!("the broker got {timer:?}") };
         let Some((node, attempt)) = self.pending.resend(id) else { return };
         ctx.send(node, Msg::Deliver { event: self.stored[&id].clone() });
@@ -110,7 +110,7 @@ impl Broker {
         self.pending.spent(self.config.timing.resend.max_attempts)
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_, SagaChoreography>, saga: Txn) {
+    fn on_request(&mut self, ctx: &mut Ctx, saga: Txn) {
         let txn = saga.id;
         if let Some(&outcome) = self.ended.get(&txn) {
             return self.reply(ctx, txn, outcome);
@@ -128,7 +128,7 @@ impl Broker {
     }
 
     /// Forces `event` to the broker's disk (the lossy bus keeps it in memory only).
-    fn store(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+    fn store(&mut self, ctx: &mut Ctx, event: Event) {
         if !self.lossy() {
             ctx.persist(Record::Event { event: event.clone() });
         }
@@ -136,7 +136,7 @@ impl Broker {
     }
 
     /// Hands `event` to its subscriber, or ends the saga if it is the last.
-    fn route(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+    fn route(&mut self, ctx: &mut Ctx, event: Event) {
         match (reaction(&event), subscriber(&event)) {
             (Reaction::End(outcome), _) => {
                 if !self.ended.contains_key(&event.saga.id) {
@@ -148,7 +148,7 @@ impl Broker {
         }
     }
 
-    fn deliver(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event, node: NodeId) {
+    fn deliver(&mut self, ctx: &mut Ctx, event: Event, node: NodeId) {
         let id = event.id();
         if self.lossy() {
             let buffered = self.pending.values().filter(|&&n| n == node).count();
@@ -165,7 +165,7 @@ impl Broker {
 
     /// Re-delivery after a jittered, bounded backoff (never on the lossy bus). Past the
     /// budget the event waits for a recovery of the broker to be delivered again.
-    fn arm(&self, ctx: &mut Context<'_, SagaChoreography>, id: EventId, attempt: u32) {
+    fn arm(&self, ctx: &mut Ctx, id: EventId, attempt: u32) {
         if self.lossy() {
             return;
         }
@@ -174,7 +174,7 @@ impl Broker {
         }
     }
 
-    fn end(&mut self, ctx: &mut Context<'_, SagaChoreography>, txn: TxnId, outcome: SagaOutcome) {
+    fn end(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: SagaOutcome) {
         if !self.lossy() {
             ctx.persist(Record::Ended { txn, outcome });
         }
@@ -185,7 +185,7 @@ impl Broker {
         self.reply(ctx, txn, outcome);
     }
 
-    fn reply(&self, ctx: &mut Context<'_, SagaChoreography>, txn: TxnId, outcome: SagaOutcome) {
+    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: SagaOutcome) {
         let client = self.config.layout.client();
         crate::decision::reply_to_client(ctx, client, txn, outcome.outcome());
     }

@@ -122,6 +122,9 @@ pub fn subscriber(event: &Event) -> Option<NodeId> {
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct SagaChoreography;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, SagaChoreography>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {

@@ -11,12 +11,12 @@
 use std::collections::BTreeSet;
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
 use super::unacked::Unacked;
 use super::{
-    ChoreographyConfig, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography, Timer,
-    reaction, step_event,
+    ChoreographyConfig, Ctx, Event, EventId, EventKind, Msg, Reaction, Record, SagaChoreography,
+    Timer, reaction, step_event,
 };
 use crate::saga::wiring::SagaStyle;
 use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult, jittered, step_write};
@@ -77,14 +77,14 @@ impl Service {
     }
 
     /// After a recovery: the outbox read back from the disk is published again.
-    pub fn on_start(&mut self, ctx: &mut Context<'_, SagaChoreography>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         let events: Vec<Event> = self.outbox.values().cloned().collect();
         for event in events {
             self.send_publish(ctx, event, 0);
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaChoreography>, _from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, _from: NodeId, msg: Msg) {
         match msg {
             Msg::Deliver { event } => {
                 let id = event.id();
@@ -98,14 +98,14 @@ impl Service {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaChoreography>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         let Timer::Republish(id) = timer else { unreachable!("a service got {timer:?}") };
         let Some((event, attempt)) = self.outbox.resend(id) else { return };
         self.send_publish(ctx, event, attempt);
     }
 
     /// The first delivery of `event`: act, force what was done with what to publish, report.
-    fn handle(&mut self, ctx: &mut Context<'_, SagaChoreography>, event: Event) {
+    fn handle(&mut self, ctx: &mut Ctx, event: Event) {
         let (txn, saga) = (event.saga.id, &event.saga);
         let (record, publish) = match reaction(&event) {
             Reaction::Step(step) => {
@@ -155,7 +155,7 @@ impl Service {
         self.send_publish(ctx, publish, 0);
     }
 
-    fn send_publish(&self, ctx: &mut Context<'_, SagaChoreography>, event: Event, attempt: u32) {
+    fn send_publish(&self, ctx: &mut Ctx, event: Event, attempt: u32) {
         let id = event.id();
         ctx.send(self.broker, Msg::Publish { event });
         // Past the budget the event waits for a recovery of this service to be re-sent.

@@ -50,6 +50,9 @@ pub type OrchestrationConfig = crate::saga::wiring::SagaConfig<BrokenOrchestrati
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct SagaOrchestration;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = sim_core::Context<'a, SagaOrchestration>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
 pub enum Msg {

@@ -12,9 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
-use super::{BrokenOrchestration, Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
+use super::{BrokenOrchestration, Ctx, Msg, OrchestrationConfig, Record, Timer};
 use crate::client::ClientMsg;
 use crate::saga::{StepResult, jittered, step_write, steps};
 use crate::shared::Shared;
@@ -105,13 +105,13 @@ impl Orchestrator {
         Orchestrator { config: config.clone(), sagas, to_resume, recovered: boot.is_recovery() }
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, SagaOrchestration>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         for (txn, logged) in std::mem::take(&mut self.to_resume) {
             self.after(ctx, txn, logged);
         }
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Client(ClientMsg::Request { txn, attempt }) => self.on_request(ctx, txn, attempt),
             Msg::StepReply { txn, step, result } => {
@@ -122,7 +122,7 @@ impl Orchestrator {
         }
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         let Timer::Retry(txn) = timer else { unreachable!("the orchestrator got {timer:?}") };
         let Some(saga) = self.sagas.get_mut(&txn) else { return };
         match &mut saga.phase {
@@ -154,7 +154,7 @@ impl Orchestrator {
 
     // ----- the client ----------------------------------------------------------------------
 
-    fn on_request(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: Txn, attempt: u32) {
+    fn on_request(&mut self, ctx: &mut Ctx, txn: Txn, attempt: u32) {
         let id = txn.id;
         if let Some(saga) = self.sagas.get(&id) {
             if let Phase::Ended(outcome) = saga.phase {
@@ -179,7 +179,7 @@ impl Orchestrator {
         self.after(ctx, id, Logged::Begun);
     }
 
-    fn reply(&self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, outcome: SagaOutcome) {
+    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: SagaOutcome) {
         let client = self.config.layout.client();
         crate::decision::reply_to_client(ctx, client, txn, outcome.outcome());
     }
@@ -188,7 +188,7 @@ impl Orchestrator {
 
     fn on_step_reply(
         &mut self,
-        ctx: &mut Context<'_, SagaOrchestration>,
+        ctx: &mut Ctx,
         from: NodeId,
         txn: TxnId,
         step: u32,
@@ -215,7 +215,7 @@ impl Orchestrator {
         self.after(ctx, txn, logged);
     }
 
-    fn on_compensated(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, step: u32) {
+    fn on_compensated(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32) {
         let Some(saga) = self.sagas.get(&txn) else { return };
         if !matches!(saga.phase, Phase::Compensating { step: s, .. } if s == step) {
             return;
@@ -227,7 +227,7 @@ impl Orchestrator {
     }
 
     /// What follows once `logged` is on the log (live, or read back at recovery).
-    fn after(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, logged: Logged) {
+    fn after(&mut self, ctx: &mut Ctx, txn: TxnId, logged: Logged) {
         let n = steps(&self.sagas[&txn].def);
         match logged {
             Logged::Begun => self.start_step(ctx, txn, 1),
@@ -252,25 +252,20 @@ impl Orchestrator {
         }
     }
 
-    fn start_step(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, step: u32) {
+    fn start_step(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32) {
         self.log(ctx, Record::StepStarted { txn, step });
         ctx.mark(Point::StepStarted.name());
         self.set_phase(ctx, txn, Phase::Executing { step, attempts: 0 });
     }
 
-    fn start_compensation(
-        &mut self,
-        ctx: &mut Context<'_, SagaOrchestration>,
-        txn: TxnId,
-        step: u32,
-    ) {
+    fn start_compensation(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32) {
         self.log(ctx, Record::Compensating { txn, step });
         ctx.mark(Point::Compensating.name());
         self.set_phase(ctx, txn, Phase::Compensating { step, attempts: 0 });
     }
 
     /// Enters an executing or compensating phase and sends its first request.
-    fn set_phase(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, phase: Phase) {
+    fn set_phase(&mut self, ctx: &mut Ctx, txn: TxnId, phase: Phase) {
         match phase {
             Phase::Executing { step, .. } => self.request_step(ctx, txn, step, 0),
             Phase::Compensating { step, .. } => self.request_compensation(ctx, txn, step, 0),
@@ -279,38 +274,26 @@ impl Orchestrator {
         self.sagas.get_mut(&txn).expect("known").phase = phase;
     }
 
-    fn request_step(
-        &mut self,
-        ctx: &mut Context<'_, SagaOrchestration>,
-        txn: TxnId,
-        step: u32,
-        attempt: u32,
-    ) {
+    fn request_step(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32, attempt: u32) {
         let write = step_write(&self.sagas[&txn].def, step);
         ctx.send(write.node, Msg::Step { txn, step, write });
         self.arm_retry(ctx, txn, attempt);
     }
 
-    fn request_compensation(
-        &mut self,
-        ctx: &mut Context<'_, SagaOrchestration>,
-        txn: TxnId,
-        step: u32,
-        attempt: u32,
-    ) {
+    fn request_compensation(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32, attempt: u32) {
         let node = step_write(&self.sagas[&txn].def, step).node;
         ctx.send(node, Msg::Compensate { txn, step });
         self.arm_retry(ctx, txn, attempt);
     }
 
-    fn arm_retry(&self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, attempt: u32) {
+    fn arm_retry(&self, ctx: &mut Ctx, txn: TxnId, attempt: u32) {
         // Past the budget the saga waits for a recovery to resume it.
         if let Some(after) = jittered(&self.config.timing.resend, attempt, ctx.rng()) {
             ctx.set_timer(after, Timer::Retry(txn));
         }
     }
 
-    fn end(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, outcome: SagaOutcome) {
+    fn end(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: SagaOutcome) {
         self.log(ctx, Record::Ended { txn, outcome });
         ctx.observe(Observation::SagaEnded { txn, outcome });
         ctx.observe(Observation::Decided { txn, outcome: outcome.outcome() });
@@ -320,7 +303,7 @@ impl Orchestrator {
     }
 
     /// Forces `record` to the saga log (kept in memory only by the broken variant).
-    fn log(&self, ctx: &mut Context<'_, SagaOrchestration>, record: Record) {
+    fn log(&self, ctx: &mut Ctx, record: Record) {
         if self.config.broken != Some(BrokenOrchestration::VolatileOrchestrator) {
             ctx.persist(record);
         }

@@ -10,9 +10,9 @@
 //! after its compensation.
 
 use sim_core::rng::Chance;
-use sim_core::{Boot, Context, NodeId};
+use sim_core::{Boot, NodeId};
 
-use super::{Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
+use super::{Ctx, Msg, OrchestrationConfig, Record, SagaOrchestration, Timer};
 use crate::saga::wiring::SagaStyle;
 use crate::saga::{Ledger, LedgerRecord, ServicePoint as Point, StepResult};
 use crate::shared::Shared;
@@ -52,14 +52,14 @@ impl Service {
     }
 
     /// A service only answers the orchestrator: nothing to start.
-    pub fn on_start(&mut self, _ctx: &mut Context<'_, SagaOrchestration>) {}
+    pub fn on_start(&mut self, _ctx: &mut Ctx) {}
 
     /// A service arms no timers; one firing is a protocol bug.
-    pub fn on_timer(&mut self, _ctx: &mut Context<'_, SagaOrchestration>, timer: Timer) {
+    pub fn on_timer(&mut self, _ctx: &mut Ctx, timer: Timer) {
         panic!("a service got timer {timer:?}: services arm none")
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, SagaOrchestration>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Step { txn, step, write } => {
                 let result = match self.ledger.result(txn, step) {
@@ -79,13 +79,7 @@ impl Service {
     }
 
     /// The first request under this key: apply or refuse, durably, then report.
-    fn perform(
-        &mut self,
-        ctx: &mut Context<'_, SagaOrchestration>,
-        txn: TxnId,
-        step: u32,
-        write: Write,
-    ) -> StepResult {
+    fn perform(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32, write: Write) -> StepResult {
         assert_eq!(write.node, self.id, "{txn}: T{step} addressed to another service");
         // The overdraft is checked first, so the business-failure chance is drawn only for a
         // step that could run (as a participant draws its no vote).
@@ -108,7 +102,7 @@ impl Service {
         }
     }
 
-    fn compensate(&mut self, ctx: &mut Context<'_, SagaOrchestration>, txn: TxnId, step: u32) {
+    fn compensate(&mut self, ctx: &mut Ctx, txn: TxnId, step: u32) {
         let write = self.ledger.applied_write(txn, step);
         let record = LedgerRecord::Compensated { txn, step, write };
         ctx.persist(Record::Service(record.clone()));
