@@ -90,6 +90,15 @@ fn a_plan_mark_the_node_never_emits_is_refused() {
         &["run", "--scenario", &scenario],
         &["--scenario", "never emits mark \"prepare-sent\""],
     );
+    // A scenario file is held to the bound the flags are (1..=64 participants): before, a file
+    // could ask for any number while `--participants 100` was refused.
+    let crowded = temp_file(
+        &dir,
+        "crowded.toml",
+        "protocol = \"2pc\"\nparticipants = 100\ntxns = 1\nseed = 1\nfault_horizon_us = 1000000\n",
+    );
+    rejects(&["run", "--scenario", &crowded], &["participants", "must be within 1..=64"]);
+    rejects(&["run", "--participants", "100"], &["--participants", "1..=64"]);
 }
 
 #[test]

@@ -190,8 +190,9 @@ pub fn main(args: &CheckArgs, out: &mut dyn Write) -> Result<Exit> {
         )
         .into());
     }
-    if args.participants == 0 || args.participants > 64 {
-        return Err("--participants must be within 1..=64".into());
+    let max = protocols::Scenario::MAX_PARTICIPANTS;
+    if !(1..=max).contains(&args.participants) {
+        return Err(format!("--participants must be within 1..={max}").into());
     }
     if args.cases == 0 || args.max_faults == 0 {
         return Err("--cases and --max-faults must be at least 1".into());

@@ -36,7 +36,7 @@ pub struct ExploreArgs {
     #[arg(long)]
     pub protocol: String,
     /// Participants (replicas for a replicated log), as `run` takes them.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=crate::MAX_PARTICIPANTS))]
     pub participants: u32,
     /// Transactions the client submits, one after the other (commit protocols).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]

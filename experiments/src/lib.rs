@@ -29,3 +29,7 @@ pub mod shard;
 pub mod study;
 pub mod sum;
 pub mod sweep;
+
+/// `--participants` takes `1..=MAX_PARTICIPANTS` in every command: the bound a scenario file
+/// is held to ([`protocols::Scenario::MAX_PARTICIPANTS`]), in the type clap's ranges take.
+pub(crate) const MAX_PARTICIPANTS: i64 = protocols::Scenario::MAX_PARTICIPANTS as i64;

@@ -153,12 +153,18 @@ impl Scenario {
         self
     }
 
+    /// The most participants a scenario may have, from a file or from any command's flags:
+    /// a bound on the cluster every run, search and exploration builds (1000 participants
+    /// would start a run that prints nothing for minutes), one number for every entry point.
+    pub const MAX_PARTICIPANTS: u32 = 64;
+
     /// The fields every family shares (the family section is checked by the family).
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let bad =
             |field: &str, reason: String| ScenarioError::Invalid { field: field.into(), reason };
-        if self.participants == 0 {
-            return Err(bad("participants", "must be at least 1".into()));
+        if !(1..=Self::MAX_PARTICIPANTS).contains(&self.participants) {
+            let max = Self::MAX_PARTICIPANTS;
+            return Err(bad("participants", format!("must be within 1..={max}")));
         }
         if self.txns == 0 {
             return Err(bad(

@@ -23,7 +23,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub protocol: Option<String>,
     /// Participants (resource managers). Default: 3.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::MAX_PARTICIPANTS))]
     pub participants: Option<u32>,
     /// Transactions the client submits. Default: 10.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]

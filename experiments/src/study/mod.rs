@@ -34,7 +34,7 @@ pub struct CoordinatorFailureArgs {
     #[arg(long, default_value_t = 1)]
     pub first_seed: u64,
     /// Participants per run (the bank workload needs at least 2).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=64))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..=crate::MAX_PARTICIPANTS))]
     pub participants: u32,
     /// Transactions per run (the coordinator crashes during the first).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
