@@ -10,6 +10,7 @@
 
 pub use crate::label::short_label;
 
+mod labels;
 pub mod mermaid;
 pub mod shiviz;
 pub mod svg;

@@ -2,7 +2,9 @@
 //! messages are arrows from send to arrival; lost messages end in a red cross (at the
 //! receiver for "receiver down", a short way along for cut or lost links); a node's crashed
 //! interval is shaded grey on its lane; an impaired network (partition or cut) is a pale red
-//! band across the diagram. Observations are dots with their label.
+//! band across the diagram. Observations are dots with their label. Labels are drawn over
+//! every line, on a white halo, and a message's label moves along its arrow to a free place
+//! ([`Labels`]).
 //!
 //! The time axis is monotone but compressed: runs are mostly quiet (a blocked node retries
 //! every few hundred milliseconds; the action takes a few milliseconds), so each step
@@ -14,6 +16,7 @@
 
 use std::fmt::Write;
 
+use super::labels::Labels;
 use super::{NodeNames, Sends, clip, describe_action};
 use crate::fault::Action;
 use crate::process::Protocol;
@@ -25,7 +28,8 @@ const TOP: f64 = 60.0;
 const BOTTOM: f64 = 40.0;
 /// One millisecond of simulated time is this many pixels, between the clamps below.
 const PX_PER_MS: f64 = 10.0;
-const STEP_MIN_PX: f64 = 5.0;
+/// A label line (9 px text and its halo) between two consecutive event times.
+const STEP_MIN_PX: f64 = 12.0;
 const STEP_MAX_PX: f64 = 36.0;
 
 /// The compressed time axis: the y of every event time, and the gaps it shortened.
@@ -96,6 +100,10 @@ pub fn render<P: Protocol>(
 
     let mut bands = String::new();
     let mut body = String::new();
+    // Labels are written last, over every line, each on a white halo, where `Labels` finds
+    // room for them.
+    let mut labels = Labels::default();
+    let mut label_layer = String::new();
     let mut down_since: Vec<Option<u64>> = vec![None; nodes as usize];
     let mut label_y: Vec<f64> = vec![f64::MIN; nodes as usize];
     let mut impaired_since: Option<(u64, String)> = None;
@@ -119,10 +127,14 @@ pub fn render<P: Protocol>(
                     let (x1, y1, x2, y2) = (x(*from), y(s.time.as_us()), x(ev.node), y(t));
                     let _ = writeln!(
                         body,
-                        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="msg" marker-end="url(#arrow)"/><text x="{:.1}" y="{:.1}" class="lbl">{}</text>"#,
-                        (x1 + x2) / 2.0 + 3.0,
-                        (y1 + y2) / 2.0 - 2.0,
-                        xml(&clip(P::label_msg(msg), 28))
+                        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="msg" marker-end="url(#arrow)"/>"#,
+                    );
+                    let text = clip(P::label_msg(msg), 28);
+                    let (lx, ly) = labels.along((x1, y1), (x2, y2), &text);
+                    let _ = writeln!(
+                        label_layer,
+                        r#"<text x="{lx:.1}" y="{ly:.1}" class="lbl">{}</text>"#,
+                        xml(&text)
                     );
                 }
             }
@@ -187,12 +199,15 @@ pub fn render<P: Protocol>(
                     cy = *last + 10.0;
                 }
                 *last = cy;
+                let _ = writeln!(body, r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="obs"/>"#);
+                let text = clip(P::label_obs(obs), 30);
+                labels.fixed(cx + 5.0, cy + 3.0, &text);
                 let _ = writeln!(
-                    body,
-                    r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="3" class="obs"/><text x="{:.1}" y="{:.1}" class="obs">{}</text>"#,
+                    label_layer,
+                    r#"<text x="{:.1}" y="{:.1}" class="obs">{}</text>"#,
                     cx + 5.0,
                     cy + 3.0,
-                    xml(&clip(P::label_obs(obs), 30))
+                    xml(&text)
                 );
             }
             _ => {}
@@ -226,6 +241,7 @@ pub fn render<P: Protocol>(
         "\n<style>.msg{stroke:#335;stroke-width:1} .lost{stroke:#c22;stroke-width:1;stroke-dasharray:4 2} ",
         ".x{stroke:#c22;stroke-width:2} .lane{stroke:#999;stroke-width:1} .lbl{font-size:9px;fill:#335} ",
         ".obs{font-size:9px;fill:#070} circle.obs{fill:#070} .fault{font-size:10px;fill:#a40} .band{font-size:10px;fill:#a44} ",
+        "text.lbl,text.obs{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round} ",
         ".down{fill:#bbb;opacity:0.7} .phase{stroke:#a40;stroke-dasharray:6 3} .name{font-size:13px;font-weight:bold} .gap{font-size:9px;fill:#888}</style>\n",
     ));
     out.push_str(&bands);
@@ -242,6 +258,7 @@ pub fn render<P: Protocol>(
         );
     }
     out.push_str(&body);
+    out.push_str(&label_layer);
     let _ = writeln!(
         out,
         r#"<text x="4" y="{:.1}" class="fault">time flows down (quiet gaps shortened, marked ≈); 0 to {t_end} us</text></svg>"#,
