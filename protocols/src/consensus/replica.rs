@@ -15,8 +15,9 @@ use sim_core::{Context, NodeId, Protocol};
 
 use super::client::{KvMsg, KvWire};
 use super::kv::Kv;
-use super::wiring::{LogConfig, LogTimer};
+use super::wiring::{LogConfig, LogProtocol, LogTimer};
 use super::{KvResult, Op, OpId};
+use crate::shared::Shared;
 use crate::txn::Observation;
 
 /// The role of a replica in a leader-based log: it follows a leader (if it knows one),
@@ -118,13 +119,35 @@ pub fn apply_entry<P: Protocol<Obs = Observation>>(
     result
 }
 
+/// What every replica of a replicated log has, whatever its protocol: the cluster's
+/// configuration (`B` names the family's broken behaviours), its own id, and its state
+/// machine (every committed entry applied, in log order). [`LogReplica`] reads it, so that
+/// every family boots its replica and shows its state machine the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Core<B> {
+    pub config: Shared<LogConfig<B>>,
+    pub id: NodeId,
+    pub kv: Kv,
+}
+
+impl<B> Core<B> {
+    /// Replica `id` of the cluster `config` describes, its state machine empty.
+    pub fn new(config: &Shared<LogConfig<B>>, id: NodeId) -> Core<B> {
+        Core { config: config.clone(), id, kv: Kv::default() }
+    }
+
+    /// Every replica but this one.
+    pub fn others(&self) -> impl Iterator<Item = NodeId> + use<B> {
+        self.config.others(self.id)
+    }
+}
+
 /// A replica of a replicated log `P`: what the engine calls (written once for every family
 /// as `sim_core::Process` by [`crate::replicated_log!`]) and what a process hosting the
 /// replica reads (`crate::replicated_2pc`'s transaction manager runs on top of one).
-pub trait LogReplica<P: KvWire<Timer = LogTimer>> {
-    /// The family's broken behaviours.
-    type Broken;
-    fn config(&self) -> &LogConfig<Self::Broken>;
+pub trait LogReplica<P: LogProtocol> {
+    /// What every replica has.
+    fn core(&self) -> &Core<P::Broken>;
     /// What the replica does at boot before it arms its election timer (fresh, or recovered
     /// from its disk): nothing unless its disk holds what its state machine is rebuilt from.
     fn recover(&mut self, _ctx: &mut Context<'_, P>) {}
@@ -142,13 +165,16 @@ pub trait LogReplica<P: KvWire<Timer = LogTimer>> {
     fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, P>);
     /// This replica if it leads, the leader it follows if it knows one, else `None`.
     fn leader(&self) -> Option<NodeId>;
+
     /// The state machine: every committed entry applied, in log order.
-    fn state_machine(&self) -> &Kv;
+    fn state_machine(&self) -> &Kv {
+        &self.core().kv
+    }
 
     /// Boots the replica: recovers, then waits an election timeout for a leader.
     fn on_log_start(&mut self, ctx: &mut Context<'_, P>) {
         self.recover(ctx);
-        self.config().arm_election(ctx);
+        self.core().config.arm_election(ctx);
     }
 
     /// Routes a message: the client's requests to [`Self::on_request`], the log's own to

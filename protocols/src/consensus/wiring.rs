@@ -120,6 +120,21 @@ pub struct LogConfig<B> {
     pub client: KvClientConfig,
 }
 
+/// The protocol of a replicated log (every family [`crate::replicated_log!`] wires): its
+/// timers are [`LogTimer`]s and its configuration a [`LogConfig`] of its broken behaviours.
+pub trait LogProtocol: KvWire<Timer = LogTimer> {
+    /// The family's broken behaviours.
+    type Broken;
+}
+
+impl<P, B> LogProtocol for P
+where
+    P: KvWire<Timer = LogTimer> + CommitProtocol<Config = LogConfig<B>>,
+    P::Record: crate::durable::TxnRecord,
+{
+    type Broken = B;
+}
+
 /// Entries per replication message unless a family says otherwise.
 pub const BATCH_MAX: u64 = 64;
 

@@ -11,8 +11,7 @@ use super::{
     Timer,
 };
 use crate::consensus::Op;
-use crate::consensus::kv::Kv;
-use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -60,8 +59,7 @@ struct Leader {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Replica {
-    config: Shared<MultiPaxosConfig>,
-    id: NodeId,
+    core: Core<BrokenMultiPaxos>,
     // Persistent state (forced before any answer that depends on it).
     promised: Ballot,
     accepted: BTreeMap<u64, (Ballot, Entry)>,
@@ -70,7 +68,6 @@ pub struct Replica {
     role: Role,
     /// Every slot through `applied` is chosen and applied to `kv`.
     applied: u64,
-    kv: Kv,
 }
 
 impl Replica {
@@ -93,14 +90,12 @@ impl Replica {
             }
         }
         Replica {
-            config: config.clone(),
-            id,
+            core: Core::new(config, id),
             promised,
             accepted,
             chosen,
             role: Role::Follower { leader: None },
             applied: 0,
-            kv: Kv::default(),
         }
     }
 }
@@ -108,10 +103,8 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica reads.
 impl LogReplica<MultiPaxos> for Replica {
-    type Broken = BrokenMultiPaxos;
-
-    fn config(&self) -> &MultiPaxosConfig {
-        &self.config
+    fn core(&self) -> &Core<BrokenMultiPaxos> {
+        &self.core
     }
 
     /// The state machine is rebuilt from the chosen values on disk.
@@ -136,7 +129,7 @@ impl LogReplica<MultiPaxos> for Replica {
 
     fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
             Msg::Prepare { ballot, from: slot } => self.on_prepare(ctx, from, ballot, slot),
             Msg::Promise { ballot, accepted } => self.on_promise(ctx, from, ballot, &accepted),
             Msg::Accept { ballot, slot, entry } => self.on_accept(ctx, from, ballot, slot, entry),
@@ -155,10 +148,10 @@ impl LogReplica<MultiPaxos> for Replica {
 
     fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, op: Op) {
         let Role::Leader(l) = &mut self.role else {
-            redirect(ctx, from, &op, self.role.leader(self.id));
+            redirect(ctx, from, &op, self.role.leader(self.core.id));
             return;
         };
-        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+        if !l.waiting.admit(ctx, &self.core.kv, from, &op) {
             return;
         }
         let carries = |e: &Entry| e.op.is_some_and(|o| o.id == op.id);
@@ -169,26 +162,26 @@ impl LogReplica<MultiPaxos> for Replica {
         }
         let slot = l.next_slot;
         l.next_slot += 1;
-        let entry = Entry { term: l.ballot.number(self.config.replicas), op: Some(op) };
+        let entry = Entry { term: l.ballot.number(self.core.config.replicas), op: Some(op) };
         self.propose(ctx, slot, entry);
     }
 
     /// Phase 1 of a ballot above any this replica promised, for every slot not known
     /// chosen.
     fn on_election_timeout(&mut self, ctx: &mut Ctx) {
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if self.leader_ballot().is_some() {
             return;
         }
-        let ballot = Ballot { round: self.promised.round + 1, node: self.id.0 };
+        let ballot = Ballot { round: self.promised.round + 1, node: self.core.id.0 };
         self.promise(ctx, ballot);
         ctx.mark(Point::Phase1Started.name());
         // Every slot through `applied` is chosen and known: phase 1 covers the rest.
         let from = self.applied + 1;
         let reports = self.accepted.range(from..).map(|(&s, &v)| (s, v)).collect();
-        let promised_by = BTreeSet::from([self.id]);
+        let promised_by = BTreeSet::from([self.core.id]);
         self.role = Role::Candidate(Candidate { ballot, from, promised_by, reports });
-        ctx.broadcast(self.config.others(self.id), Msg::Prepare { ballot, from });
+        ctx.broadcast(self.core.others(), Msg::Prepare { ballot, from });
         self.count_promises(ctx);
     }
 
@@ -199,25 +192,21 @@ impl LogReplica<MultiPaxos> for Replica {
     fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         let Role::Leader(l) = &self.role else { return };
         let (ballot, next_slot) = (l.ballot, l.next_slot);
-        let others = || self.config.others(self.id);
+        let others = || self.core.others();
         ctx.broadcast(others(), Msg::Heartbeat { ballot, applied: self.applied });
         let overdue = l.proposals.range(..l.next_slot_at_tick);
-        for (&slot, p) in overdue.take(self.config.batch_max as usize) {
+        for (&slot, p) in overdue.take(self.core.config.batch_max as usize) {
             let missing = others().filter(|n| !p.acks.contains(n));
             ctx.broadcast(missing, Msg::Accept { ballot, slot, entry: p.entry });
         }
         if let Role::Leader(l) = &mut self.role {
             l.next_slot_at_tick = next_slot;
         }
-        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+        ctx.set_timer(Duration::from_us(self.core.config.heartbeat_us), Timer::Heartbeat);
     }
 
     fn leader(&self) -> Option<NodeId> {
-        self.role.leader(self.id)
-    }
-
-    fn state_machine(&self) -> &Kv {
-        &self.kv
+        self.role.leader(self.core.id)
     }
 }
 
@@ -228,7 +217,7 @@ impl Replica {
 
     /// Promises `ballot` (higher than any promised) and forces the promise.
     fn promise(&mut self, ctx: &mut Ctx, ballot: Ballot) {
-        debug_assert!(ballot > self.promised, "{}: promises only go up", self.id);
+        debug_assert!(ballot > self.promised, "{}: promises only go up", self.core.id);
         self.promised = ballot;
         ctx.persist(Record::Promised { ballot });
     }
@@ -250,7 +239,7 @@ impl Replica {
     }
 
     fn count_promises(&mut self, ctx: &mut Ctx) {
-        let majority = self.config.majority();
+        let majority = self.core.config.majority();
         if !matches!(&self.role, Role::Candidate(c) if c.promised_by.len() >= majority) {
             return;
         }
@@ -270,7 +259,7 @@ impl Replica {
         from: u64,
         reports: &BTreeMap<u64, (Ballot, Entry)>,
     ) {
-        let term = ballot.number(self.config.replicas);
+        let term = ballot.number(self.core.config.replicas);
         ctx.observe(Observation::LeaderElected { term });
         ctx.mark(Point::BecameLeader.name());
         let last = [reports.keys().last(), self.chosen.keys().last()]
@@ -285,7 +274,7 @@ impl Replica {
             proposals: BTreeMap::new(),
             waiting: Waiting::default(),
         });
-        let ignore_reports = self.config.broken == Some(BrokenMultiPaxos::IgnoresAccepted);
+        let ignore_reports = self.core.config.broken == Some(BrokenMultiPaxos::IgnoresAccepted);
         for slot in from..=last {
             if self.chosen.contains_key(&slot) {
                 continue;
@@ -308,12 +297,12 @@ impl Replica {
         l.proposals.insert(slot, Proposal { entry, acks: BTreeSet::new() });
         self.accepted.insert(slot, (ballot, entry));
         ctx.persist(Record::Accepted { slot, ballot, entry });
-        ctx.broadcast(self.config.others(self.id), Msg::Accept { ballot, slot, entry });
-        self.on_accepted_ack(ctx, self.id, ballot, slot);
+        ctx.broadcast(self.core.others(), Msg::Accept { ballot, slot, entry });
+        self.on_accepted_ack(ctx, self.core.id, ballot, slot);
     }
 
     fn on_accepted_ack(&mut self, ctx: &mut Ctx, from: NodeId, ballot: Ballot, slot: u64) {
-        let majority = self.config.majority();
+        let majority = self.core.config.majority();
         let Role::Leader(l) = &mut self.role else { return };
         if l.ballot != ballot {
             return;
@@ -327,7 +316,7 @@ impl Replica {
         l.proposals.remove(&slot);
         self.learn(ctx, slot, entry);
         ctx.mark(Point::Chosen.name());
-        ctx.broadcast(self.config.others(self.id), Msg::Chosen { values: vec![(slot, entry)] });
+        ctx.broadcast(self.core.others(), Msg::Chosen { values: vec![(slot, entry)] });
         self.apply(ctx);
     }
 
@@ -346,7 +335,7 @@ impl Replica {
     fn apply(&mut self, ctx: &mut Ctx) {
         while let Some(&entry) = self.chosen.get(&(self.applied + 1)) {
             self.applied += 1;
-            let result = apply_entry(ctx, &mut self.kv, self.applied, entry.term, entry.op);
+            let result = apply_entry(ctx, &mut self.core.kv, self.applied, entry.term, entry.op);
             if let (Some((id, result)), Role::Leader(l)) = (result, &mut self.role) {
                 l.waiting.answer(ctx, id, result);
             }
@@ -357,7 +346,7 @@ impl Replica {
         let values: Vec<(u64, Entry)> = self
             .chosen
             .range(from..)
-            .take(self.config.batch_max as usize)
+            .take(self.core.config.batch_max as usize)
             .map(|(&s, &e)| (s, e))
             .collect();
         if !values.is_empty() {
@@ -373,7 +362,7 @@ impl Replica {
             self.role.follow(ctx, None);
         }
         // Give the candidate time to finish phase 1 before standing ourselves.
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         let accepted = self
             .accepted
             .range(from..)
@@ -392,7 +381,7 @@ impl Replica {
         if let Role::Follower { leader } = &mut self.role {
             *leader = Some(to);
         }
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if self.accepted.get(&slot) != Some(&(ballot, entry)) {
             self.accepted.insert(slot, (ballot, entry));
             ctx.persist(Record::Accepted { slot, ballot, entry });
@@ -406,7 +395,7 @@ impl Replica {
             self.promise(ctx, ballot);
         }
         self.role.follow(ctx, Some(to));
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if self.applied < applied {
             ctx.send(to, Msg::Learn { from: self.applied + 1 });
         }

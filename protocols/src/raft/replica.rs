@@ -7,8 +7,7 @@ use sim_core::{Duration, NodeId};
 
 use super::{BrokenRaft, Ctx, Entry, Msg, Raft, RaftConfig, Record, Timer};
 use crate::consensus::Op;
-use crate::consensus::kv::Kv;
-use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -37,8 +36,7 @@ struct Leader {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Replica {
-    config: Shared<RaftConfig>,
-    id: NodeId,
+    core: Core<BrokenRaft>,
     // Persistent state (forced before any answer that depends on it).
     term: u64,
     voted_for: Option<NodeId>,
@@ -48,7 +46,6 @@ pub struct Replica {
     role: Role,
     commit: u64,
     applied: u64,
-    kv: Kv,
 }
 
 impl Replica {
@@ -67,15 +64,13 @@ impl Replica {
             }
         }
         Replica {
-            config: config.clone(),
-            id,
+            core: Core::new(config, id),
             term,
             voted_for,
             log,
             role: Role::Follower { leader: None },
             commit: 0,
             applied: 0,
-            kv: Kv::default(),
         }
     }
 }
@@ -83,10 +78,8 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica reads.
 impl LogReplica<Raft> for Replica {
-    type Broken = BrokenRaft;
-
-    fn config(&self) -> &RaftConfig {
-        &self.config
+    fn core(&self) -> &Core<BrokenRaft> {
+        &self.core
     }
 
     /// A request for votes or entries of an older term is refused (§5.1).
@@ -110,7 +103,7 @@ impl LogReplica<Raft> for Replica {
             self.step_down(ctx, term, None);
         }
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
             Msg::RequestVote { term, last_index, last_term } => {
                 self.on_request_vote(ctx, from, term, last_index, last_term)
             }
@@ -126,9 +119,9 @@ impl LogReplica<Raft> for Replica {
 
     fn on_request(&mut self, ctx: &mut Ctx, from: NodeId, op: Op) {
         let Role::Leader(l) = &mut self.role else {
-            return redirect(ctx, from, &op, self.role.leader(self.id));
+            return redirect(ctx, from, &op, self.role.leader(self.core.id));
         };
-        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+        if !l.waiting.admit(ctx, &self.core.kv, from, &op) {
             return;
         }
         let uncommitted = &self.log[self.commit as usize..];
@@ -142,36 +135,32 @@ impl LogReplica<Raft> for Replica {
     }
 
     fn on_election_timeout(&mut self, ctx: &mut Ctx) {
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if self.is_leader() {
             return;
         }
-        self.set_hard_state(ctx, self.term + 1, Some(self.id));
+        self.set_hard_state(ctx, self.term + 1, Some(self.core.id));
         ctx.mark(Point::ElectionStarted.name());
-        self.role = Role::Candidate(BTreeSet::from([self.id]));
+        self.role = Role::Candidate(BTreeSet::from([self.core.id]));
         let ask = Msg::RequestVote {
             term: self.term,
             last_index: self.last_index(),
             last_term: self.term_at(self.last_index()),
         };
-        ctx.broadcast(self.config.others(self.id), ask);
+        ctx.broadcast(self.core.others(), ask);
         self.count_votes(ctx);
     }
 
     fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         if self.is_leader() {
             self.replicate_all(ctx);
-            let every = Duration::from_us(self.config.heartbeat_us);
+            let every = Duration::from_us(self.core.config.heartbeat_us);
             ctx.set_timer(every, Timer::Heartbeat);
         }
     }
 
     fn leader(&self) -> Option<NodeId> {
-        self.role.leader(self.id)
-    }
-
-    fn state_machine(&self) -> &Kv {
-        &self.kv
+        self.role.leader(self.core.id)
     }
 }
 
@@ -193,11 +182,14 @@ impl Replica {
     /// Sets and forces `currentTerm` and `votedFor` (the broken volatile-vote variant forces
     /// only the term).
     fn set_hard_state(&mut self, ctx: &mut Ctx, term: u64, voted_for: Option<NodeId>) {
-        debug_assert!(term >= self.term, "{}: terms never go back", self.id);
+        debug_assert!(term >= self.term, "{}: terms never go back", self.core.id);
         self.term = term;
         self.voted_for = voted_for;
-        let durable_vote =
-            if self.config.broken == Some(BrokenRaft::VolatileVote) { None } else { voted_for };
+        let durable_vote = if self.core.config.broken == Some(BrokenRaft::VolatileVote) {
+            None
+        } else {
+            voted_for
+        };
         ctx.persist(Record::HardState { term, voted_for: durable_vote });
     }
 
@@ -226,7 +218,7 @@ impl Replica {
             if self.voted_for != Some(from) {
                 self.set_hard_state(ctx, term, Some(from));
             }
-            self.config.arm_election(ctx);
+            self.core.config.arm_election(ctx);
         }
         ctx.send(from, Msg::Vote { term: self.term, granted });
         if granted {
@@ -247,17 +239,17 @@ impl Replica {
 
     fn count_votes(&mut self, ctx: &mut Ctx) {
         if let Role::Candidate(votes) = &self.role
-            && votes.len() >= self.config.majority()
+            && votes.len() >= self.core.config.majority()
         {
             self.become_leader(ctx);
         }
     }
 
     fn become_leader(&mut self, ctx: &mut Ctx) {
-        let n = self.config.replicas as usize;
+        let n = self.core.config.replicas as usize;
         let last = self.last_index();
         let mut matched = vec![0; n];
-        matched[self.id.index()] = last; // its own log matches itself
+        matched[self.core.id.index()] = last; // its own log matches itself
         self.role =
             Role::Leader(Leader { next: vec![last + 1; n], matched, waiting: Waiting::default() });
         ctx.observe(Observation::LeaderElected { term: self.term });
@@ -267,12 +259,12 @@ impl Replica {
         // A no-op of the new term, so that earlier entries commit with it (§8). The
         // commit-old-term variant leaves it out, as Figure 8's leaders do: with it, the old
         // entry would always travel (and commit) with the new term's no-op.
-        if self.config.broken != Some(BrokenRaft::CommitOldTerm) {
+        if self.core.config.broken != Some(BrokenRaft::CommitOldTerm) {
             self.append(ctx, Entry { term: self.term, op: None });
         }
         self.replicate_all(ctx);
         self.advance_commit(ctx);
-        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+        ctx.set_timer(Duration::from_us(self.core.config.heartbeat_us), Timer::Heartbeat);
     }
 
     // --- Log replication (§5.3) -----------------------------------------------------------
@@ -283,12 +275,12 @@ impl Replica {
         let index = self.last_index();
         ctx.persist(Record::Append { index, entry });
         if let Role::Leader(l) = &mut self.role {
-            l.matched[self.id.index()] = index;
+            l.matched[self.core.id.index()] = index;
         }
     }
 
     fn replicate_all(&mut self, ctx: &mut Ctx) {
-        for to in self.config.others(self.id) {
+        for to in self.core.others() {
             self.replicate(ctx, to);
         }
     }
@@ -300,7 +292,7 @@ impl Replica {
         let last = self.last_index();
         let Role::Leader(Leader { next, .. }) = &mut self.role else { return };
         let prev_index = next[to.index()] - 1;
-        let end = last.min(prev_index + self.config.batch_max);
+        let end = last.min(prev_index + self.core.config.batch_max);
         next[to.index()] = end + 1;
         let entries = self.log[prev_index as usize..end as usize].to_vec();
         let msg = Msg::AppendEntries {
@@ -325,7 +317,7 @@ impl Replica {
         leader_commit: u64,
     ) {
         self.step_down(ctx, term, Some(from));
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if prev_index > self.last_index() || self.term_at(prev_index) != prev_term {
             // The consistency check failed: hint where our log could still match.
             let hint = (prev_index - 1).min(self.last_index());
@@ -385,8 +377,8 @@ impl Replica {
     /// commit-old-term variant counts replicas of any term's entry: Figure 8's bug.
     fn advance_commit(&mut self, ctx: &mut Ctx) {
         let Role::Leader(Leader { matched, .. }) = &self.role else { return };
-        let majority = self.config.majority();
-        let any_term = self.config.broken == Some(BrokenRaft::CommitOldTerm);
+        let majority = self.core.config.majority();
+        let any_term = self.core.config.broken == Some(BrokenRaft::CommitOldTerm);
         let committable = (self.commit + 1..=self.last_index()).rev().find(|&n| {
             let holders = matched.iter().filter(|&&m| m >= n).count();
             holders >= majority && (any_term || self.term_at(n) == self.term)
@@ -404,7 +396,7 @@ impl Replica {
         while self.applied < self.commit {
             self.applied += 1;
             let entry = self.log[self.applied as usize - 1];
-            let result = apply_entry(ctx, &mut self.kv, self.applied, entry.term, entry.op);
+            let result = apply_entry(ctx, &mut self.core.kv, self.applied, entry.term, entry.op);
             if let (Some((id, result)), Role::Leader(l)) = (result, &mut self.role) {
                 l.waiting.answer(ctx, id, result);
             }

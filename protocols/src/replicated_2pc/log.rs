@@ -29,14 +29,14 @@
 //! its table shows their outcome; and a member back from a crash is *patient* — idle before
 //! it hears of a leader — until it stands for election or is woken.
 
-use sim_core::{Boot, Context, Duration, Effect, NodeId, Process};
+use sim_core::{Boot, Duration, Effect, NodeId, Process};
 
 use super::embed::{embed, push_local};
-use super::{Msg, Record, Replicated2pc, Timer};
-use crate::consensus::client::{KvMsg, KvWire};
+use super::{Ctx, Msg, Record, Replicated2pc, Timer};
+use crate::consensus::client::KvMsg;
 use crate::consensus::kv::Kv;
 use crate::consensus::replica::LogReplica;
-use crate::consensus::wiring::LogTimer;
+use crate::consensus::wiring::{LogProtocol, LogTimer};
 use crate::consensus::{KvCall, Op, OpId};
 use crate::txn::{Outcome, TxnId};
 use crate::{multi_paxos, raft, two_pc};
@@ -168,7 +168,7 @@ impl Pace {
     }
 
     /// A fresh election timeout at the normal pace, or the idle one.
-    fn election(&self, ctx: &mut Context<'_, Replicated2pc>, idle: bool) -> Duration {
+    fn election(&self, ctx: &mut Ctx, idle: bool) -> Duration {
         let (min_us, max_us) = self.election_us;
         let us = sim_core::rng::uniform_u64(ctx.rng(), min_us, max_us);
         Duration::from_us(if idle { us * u64::from(IDLE_SLOWDOWN) } else { us })
@@ -182,7 +182,8 @@ pub enum Log {
     MultiPaxos(multi_paxos::Replica),
 }
 
-/// What a handler of the log is asked to do.
+/// What a handler of the log is asked to do: by its host (of the host's vocabulary, see
+/// [`Member::call`]), then of the replica (of the log's own, see [`drive`]).
 pub enum Call<M, T> {
     Start,
     Message(NodeId, M),
@@ -238,79 +239,10 @@ impl Log {
         }
     }
 
-    /// Boots the replica; with `elect_now` it stands for election at once instead of after
-    /// an election timeout (replica 0 of a fresh group: the group's first leader, so that a
-    /// fault-free run has a known leader from its start).
-    pub fn start(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        group: &Group,
-        pace: &mut Pace,
-        elect_now: bool,
-    ) -> Vec<LogEvent> {
-        let mut events = on_replica!(self, ctx, group, pace, |q| Call::Start);
-        if elect_now {
-            events.extend(on_replica!(self, ctx, group, pace, |q| Call::Timer(q::Timer::Election)));
-        }
-        events
-    }
-
-    /// A message of the log's own protocol from member `from`.
-    pub fn on_message(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        group: &Group,
-        pace: &mut Pace,
-        from: NodeId,
-        msg: Msg,
-    ) -> Vec<LogEvent> {
-        // A new entry (a transaction begun or decided, a new leader's no-op) is work: the
-        // member keeps its normal pace until the table shows the entry's outcome.
-        pace.busy |= carries_entry(&msg);
-        match (self, msg) {
-            (Log::Raft(r), Msg::Raft(m)) => {
-                drive(ctx, group, pace, r, Call::Message(from, m), RAFT)
-            }
-            (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => {
-                drive(ctx, group, pace, r, Call::Message(from, m), MULTI_PAXOS)
-            }
-            (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
-        }
-    }
-
-    pub fn on_timer(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        group: &Group,
-        pace: &mut Pace,
-        timer: Timer,
-    ) -> Vec<LogEvent> {
-        let t = match timer {
-            Timer::Raft(t) | Timer::MultiPaxos(t) => t,
-            t => unreachable!("{}: not a log's timer {t:?}", ctx.id()),
-        };
-        assert_eq!(self.timer(t), timer, "{}: another log's timer", ctx.id());
-        if t == LogTimer::Election {
-            pace.patient = false; // it stands: at the normal pace from now on
-        }
-        on_replica!(self, ctx, group, pace, |q| Call::Timer(t))
-    }
-
-    /// Submits `op` as the host (answered by a [`LogEvent`] when applied or refused).
-    pub fn submit(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        group: &Group,
-        pace: &mut Pace,
-        op: Op,
-    ) -> Vec<LogEvent> {
-        on_replica!(self, ctx, group, pace, |q| Call::Submit(op))
-    }
-
     /// The host got work: if its replica's timers were stretched (idle), a leader's heartbeat
     /// comes back to its normal period and a follower's election timer to its normal range,
     /// so a dead idle leader is replaced as fast as a busy one.
-    pub fn wake(&self, ctx: &mut Context<'_, Replicated2pc>, pace: &mut Pace, leading: bool) {
+    pub fn wake(&self, ctx: &mut Ctx, pace: &mut Pace, leading: bool) {
         if leading && pace.heartbeat_slow {
             let every = Duration::from_us(pace.heartbeat_us);
             ctx.set_timer(every, self.timer(LogTimer::Heartbeat));
@@ -395,6 +327,56 @@ impl Member {
             held: Vec::new(),
         }
     }
+
+    /// Runs one of its replica's handlers as the host asks (the host set `pace.busy`):
+    /// - `Start` boots it; a fresh group's first member stands for election at once instead
+    ///   of after an election timeout (the group's first leader, so that a fault-free run has
+    ///   a known leader from its start);
+    /// - `Message` is one of the log's own protocol from member `from`;
+    /// - `Timer` is one of the log's timers;
+    /// - `Submit` submits `op` as the host (answered by a [`LogEvent`] when applied or
+    ///   refused).
+    pub fn call(&mut self, ctx: &mut Ctx, group: &Group, call: Call<Msg, Timer>) -> Vec<LogEvent> {
+        let (log, pace) = (&mut self.log, &mut self.pace);
+        match call {
+            Call::Start => {
+                let elect_now = self.fresh && ctx.id() == group.members[0];
+                let mut events = on_replica!(&mut *log, ctx, group, pace, |q| Call::Start);
+                if elect_now {
+                    let stand =
+                        on_replica!(log, ctx, group, pace, |q| Call::Timer(q::Timer::Election));
+                    events.extend(stand);
+                }
+                events
+            }
+            Call::Message(from, msg) => {
+                // A new entry (a transaction begun or decided, a new leader's no-op) is work:
+                // the member keeps its normal pace until the table shows the entry's outcome.
+                pace.busy |= carries_entry(&msg);
+                match (log, msg) {
+                    (Log::Raft(r), Msg::Raft(m)) => {
+                        drive(ctx, group, pace, r, Call::Message(from, m), RAFT)
+                    }
+                    (Log::MultiPaxos(r), Msg::MultiPaxos(m)) => {
+                        drive(ctx, group, pace, r, Call::Message(from, m), MULTI_PAXOS)
+                    }
+                    (_, m) => unreachable!("{}: another log's message {m:?}", ctx.id()),
+                }
+            }
+            Call::Timer(timer) => {
+                let t = match timer {
+                    Timer::Raft(t) | Timer::MultiPaxos(t) => t,
+                    t => unreachable!("{}: not a log's timer {t:?}", ctx.id()),
+                };
+                assert_eq!(log.timer(t), timer, "{}: another log's timer", ctx.id());
+                if t == LogTimer::Election {
+                    pace.patient = false; // it stands: at the normal pace from now on
+                }
+                on_replica!(log, ctx, group, pace, |q| Call::Timer(t))
+            }
+            Call::Submit(op) => on_replica!(log, ctx, group, pace, |q| Call::Submit(op)),
+        }
+    }
 }
 
 /// A node hosting a group member (a coordinator's or a participant's): its log's own
@@ -411,51 +393,44 @@ pub trait Host {
     /// Whether it handles 2PC messages itself: it leads, ready to play its 2PC side.
     fn plays_2pc(&self) -> bool;
     /// A 2PC message `origin` sent, for its 2PC side (only while [`Self::plays_2pc`]).
-    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg);
+    fn handle(&mut self, ctx: &mut Ctx, origin: NodeId, msg: two_pc::Msg);
     /// After any handler of its log: act on `events` and on a change of leader, then
     /// [`Self::release_held`].
-    fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>);
+    fn after_log(&mut self, ctx: &mut Ctx, events: Vec<LogEvent>);
 
-    /// Calls into the log, telling it whether this member is busy (see [`Pace`]), and acts
-    /// on what it answers.
-    fn with_log(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        call: impl FnOnce(&mut Log, &mut Context<'_, Replicated2pc>, &Group, &mut Pace) -> Vec<LogEvent>,
-    ) {
+    /// Calls into the log (see [`Member::call`]), telling it whether this member is busy
+    /// (see [`Pace`]), and acts on what it answers.
+    fn with_log(&mut self, ctx: &mut Ctx, call: Call<Msg, Timer>) {
         let busy = self.busy();
         let (m, group) = self.member();
         m.pace.busy = busy;
-        let events = call(&mut m.log, ctx, group, &mut m.pace);
+        let events = m.call(ctx, group, call);
         self.after_log(ctx, events);
     }
 
-    /// Boots the log; a fresh group's first member stands for election at once (see
-    /// [`Log::start`]).
-    fn start_log(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
-        let (m, group) = self.member();
-        let first_leader = m.fresh && ctx.id() == group.members[0];
-        self.with_log(ctx, |log, ctx, group, pace| log.start(ctx, group, pace, first_leader));
+    /// Boots the log.
+    fn start_log(&mut self, ctx: &mut Ctx) {
+        self.with_log(ctx, Call::Start);
     }
 
     /// One of the log's timers.
-    fn on_log_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
-        self.with_log(ctx, |log, ctx, group, pace| log.on_timer(ctx, group, pace, timer));
+    fn on_log_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
+        self.with_log(ctx, Call::Timer(timer));
     }
 
     /// Submits `op` to the log as the host.
-    fn submit(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: Op) {
-        self.with_log(ctx, |log, ctx, group, pace| log.submit(ctx, group, pace, op));
+    fn submit(&mut self, ctx: &mut Ctx, op: Op) {
+        self.with_log(ctx, Call::Submit(op));
     }
 
     /// A message of the log's own protocol from member `from`.
-    fn on_log_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
-        self.with_log(ctx, |log, ctx, group, pace| log.on_message(ctx, group, pace, from, msg));
+    fn on_log_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
+        self.with_log(ctx, Call::Message(from, msg));
     }
 
     /// A 2PC message `origin` sent: work (it wakes the log), handled here if this member
     /// plays 2PC, forwarded or held otherwise.
-    fn on_2pc(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+    fn on_2pc(&mut self, ctx: &mut Ctx, origin: NodeId, msg: two_pc::Msg) {
         let (m, _) = self.member();
         m.log.wake(ctx, &mut m.pace, m.leading);
         if self.plays_2pc() {
@@ -467,7 +442,7 @@ pub trait Host {
     }
 
     /// Held messages go on as soon as this member plays 2PC, or knows who does.
-    fn release_held(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn release_held(&mut self, ctx: &mut Ctx) {
         let plays = self.plays_2pc();
         let (m, group) = self.member();
         let ready = plays || m.log.leader(group).is_some_and(|l| l != ctx.id());
@@ -479,7 +454,7 @@ pub trait Host {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::Raft(_) | Msg::MultiPaxos(_) => self.on_log_message(ctx, from, msg),
             Msg::Client(m) => self.on_2pc(ctx, from, two_pc::Msg::Client(m)),
@@ -496,7 +471,7 @@ pub const HELD_MAX: usize = 64;
 /// A 2PC message for a member that does not handle it: forwarded to `leader` if another
 /// member leads, held otherwise (up to [`HELD_MAX`]; its sender retries what is dropped).
 pub fn forward_or_hold(
-    ctx: &mut Context<'_, Replicated2pc>,
+    ctx: &mut Ctx,
     leader: Option<NodeId>,
     held: &mut Vec<(NodeId, two_pc::Msg)>,
     origin: NodeId,
@@ -511,7 +486,7 @@ pub fn forward_or_hold(
 
 /// Whether a member with replica `r` is idle: its host busy with nothing, a leader known
 /// (or patient), and no transaction of the table begun and undecided.
-fn idle<Q: KvWire<Timer = LogTimer>>(r: &impl LogReplica<Q>, pace: &Pace) -> bool {
+fn idle<Q: LogProtocol>(r: &impl LogReplica<Q>, pace: &Pace) -> bool {
     !pace.busy
         && (r.leader().is_some() || pace.patient)
         && r.state_machine()
@@ -550,8 +525,8 @@ const MULTI_PAXOS: Wrap<multi_paxos::MultiPaxos> =
 /// [`Pace`]) and records wrapped; answers to the host's operations come back as
 /// [`LogEvent`]s. The replicas' observations (leaders, applied entries) are the consensus
 /// checkers' vocabulary, not a commit's: they are not reported.
-pub fn drive<Q: KvWire<Timer = LogTimer>, R: Process<Q> + LogReplica<Q>>(
-    ctx: &mut Context<'_, Replicated2pc>,
+pub fn drive<Q: LogProtocol, R: Process<Q> + LogReplica<Q>>(
+    ctx: &mut Ctx,
     group: &Group,
     pace: &mut Pace,
     r: &mut R,

@@ -73,6 +73,9 @@ pub use tm::CoordinatorReplica;
 #[derive(Clone, Debug, PartialEq, Hash)]
 pub struct Replicated2pc;
 
+/// The engine's context as this family's handlers see it.
+pub type Ctx<'a> = Context<'a, Replicated2pc>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Msg {
@@ -252,18 +255,14 @@ pub struct GroupClient {
 }
 
 impl GroupClient {
-    fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn on_start(&mut self, ctx: &mut Ctx) {
         if self.fresh {
             ctx.set_timer(Duration::from_us(self.config.client_start_us), Timer::ClientStart);
         }
     }
 
     /// Runs one of the client's handlers, routing its requests to the members.
-    fn run(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        handler: impl FnOnce(&mut Client, &mut Context<'_, Replicated2pc>),
-    ) {
+    fn run(&mut self, ctx: &mut Ctx, handler: impl FnOnce(&mut Client, &mut Ctx)) {
         let me = ctx.id();
         let effects = embed::embed(ctx, me, |c| handler(&mut self.client, c));
         for e in effects {
@@ -295,7 +294,7 @@ pub enum Node {
 }
 
 impl Process<Replicated2pc> for Node {
-    fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn on_start(&mut self, ctx: &mut Ctx) {
         match self {
             Node::Member(m) => m.on_start(ctx),
             Node::Participant(p) => p.on_start(ctx),
@@ -303,7 +302,7 @@ impl Process<Replicated2pc> for Node {
             Node::Client(c) => c.on_start(ctx),
         }
     }
-    fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match (self, msg) {
             (Node::Member(m), msg) => m.on_message(ctx, from, msg),
             (Node::Participant(p), msg) => p.on_message(ctx, from, msg),
@@ -318,7 +317,7 @@ impl Process<Replicated2pc> for Node {
             (Node::Client(_), msg) => panic!("the client got {msg:?}: a protocol bug"),
         }
     }
-    fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+    fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match (self, timer) {
             (Node::Member(m), t) => m.on_timer(ctx, t),
             (Node::Participant(p), t) => p.on_timer(ctx, t),

@@ -8,11 +8,10 @@
 //! forward to their leader), and acknowledgements, which are not sent (the log keeps every
 //! outcome: the manager ends nothing).
 
-use crate::two_pc::Ctx;
-use sim_core::{Boot, Context, Effect, NodeId};
+use sim_core::{Boot, Effect, NodeId};
 
 use super::embed::{embed, push_local};
-use super::{Config, Msg, Record, Replicated2pc, Timer};
+use super::{Config, Ctx, Msg, Record, Replicated2pc, Timer};
 use crate::shared::Shared;
 use crate::two_pc::{self, TwoPc};
 
@@ -44,11 +43,11 @@ impl Participant {
         &self.inner
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.run(ctx, |p, c| p.on_start(c));
     }
 
-    pub fn on_message(&mut self, ctx: &mut Context<'_, Replicated2pc>, from: NodeId, msg: Msg) {
+    pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         let coordinator = self.config.layout.coordinator();
         let (from, msg) = match msg {
             Msg::Client(m) => (from, two_pc::Msg::Client(m)),
@@ -62,7 +61,7 @@ impl Participant {
         self.run(ctx, |p, c| p.on_message(c, from, msg));
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         let Timer::TwoPc(t) = timer else {
             unreachable!("participant {} got timer {timer:?}", ctx.id())
         };
@@ -71,8 +70,8 @@ impl Participant {
 
     fn run(
         &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        handler: impl FnOnce(&mut two_pc::Participant, &mut Ctx),
+        ctx: &mut Ctx,
+        handler: impl FnOnce(&mut two_pc::Participant, &mut two_pc::Ctx),
     ) {
         let me = ctx.id();
         let effects = embed::<Replicated2pc, TwoPc>(ctx, me, |c| handler(&mut self.inner, c));
@@ -91,7 +90,7 @@ impl Participant {
 /// acknowledgements, which are not sent (the log keeps every outcome); to another
 /// participant at `route(participant)` (the member speaking for it, see `super::route`).
 pub(super) fn send(
-    ctx: &mut Context<'_, Replicated2pc>,
+    ctx: &mut Ctx,
     config: &Config,
     leader: NodeId,
     route: impl Fn(NodeId) -> NodeId,

@@ -29,16 +29,15 @@
 //! - Followers forward the 2PC messages they get to the leader they know; senders remember
 //!   the member that spoke for the participant last (`super::route`).
 
-use crate::two_pc::Ctx;
 use std::collections::BTreeMap;
 
-use sim_core::{Boot, Context, Duration, Effect, NodeId};
+use sim_core::{Boot, Duration, Effect, NodeId};
 
 use super::embed::embed;
 use super::log::{Group, Host, LogEvent, Member, cas};
 use super::participant::send;
 use super::route::Routes;
-use super::{Config, Record, Replicated2pc, Timer};
+use super::{Config, Ctx, Record, Replicated2pc, Timer};
 use crate::consensus::{KvCall, Op};
 use crate::durable::recover_participant;
 use crate::error::ScenarioError;
@@ -253,7 +252,7 @@ impl GroupParticipant {
         self.store.locks()
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         // Back from a crash: still in doubt where its disk says so, locks re-taken.
         for txn in self.in_doubt() {
             crate::store::report_recovered_doubt(ctx, &self.store, txn);
@@ -261,7 +260,7 @@ impl GroupParticipant {
         self.start_log(ctx);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             // The participant's timers mean nothing to a member that no longer plays it.
             Timer::TwoPc(t) if self.inner.is_some() => self.run(ctx, |p, c| p.on_timer(c, t)),
@@ -293,7 +292,7 @@ impl Host for GroupParticipant {
 
     /// After any handler of the log: apply the rows it committed, act on our applied
     /// entries, and notice a change of leader.
-    fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>) {
+    fn after_log(&mut self, ctx: &mut Ctx, events: Vec<LogEvent>) {
         self.apply_rows(ctx);
         for e in events {
             let LogEvent::Applied(id) = e else { continue }; // refused: noticed just below
@@ -335,7 +334,7 @@ impl Host for GroupParticipant {
     /// The leader's participant handles a message, its sender named as the participant sees
     /// it: any coordinator member is "the coordinator", any member of another participant's
     /// group that participant.
-    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+    fn handle(&mut self, ctx: &mut Ctx, origin: NodeId, msg: two_pc::Msg) {
         let from = if self.config.group.contains(origin) {
             self.coordinator = origin;
             self.config.layout.coordinator()
@@ -349,7 +348,7 @@ impl Host for GroupParticipant {
 impl GroupParticipant {
     /// A read through the log, unique to this member and instant: once it is applied, every
     /// entry before it is (all an earlier leader committed among them).
-    fn barrier_op(&self, ctx: &mut Context<'_, Replicated2pc>) -> Op {
+    fn barrier_op(&self, ctx: &mut Ctx) -> Op {
         let replica = u64::from(self.group.replica(ctx.id()).0);
         let id = 1 << 63 | (ctx.now().as_us() & ((1 << 54) - 1)) << 8 | replica;
         Op { id, key: u32::MAX, call: KvCall::Get }
@@ -357,7 +356,7 @@ impl GroupParticipant {
 
     /// The barrier is applied: rebuild the 2PC participant from the table, as it recovers
     /// from its disk, and start it (it asks about what it is in doubt on).
-    fn take_over(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn take_over(&mut self, ctx: &mut Ctx) {
         let party = self.party;
         let records: Vec<two_pc::Record> = self
             .member
@@ -373,7 +372,7 @@ impl GroupParticipant {
 
     /// Applies every row the table shows past what this member applied: its records forced,
     /// its store moved, its observations reported (in a 2PC participant's order).
-    fn apply_rows(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn apply_rows(&mut self, ctx: &mut Ctx) {
         let rows: Vec<(TxnId, Row)> = self
             .member
             .log
@@ -434,8 +433,8 @@ impl GroupParticipant {
     /// Runs one handler of the leader's participant and pushes its effects.
     fn run(
         &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        handler: impl FnOnce(&mut two_pc::Participant, &mut Ctx),
+        ctx: &mut Ctx,
+        handler: impl FnOnce(&mut two_pc::Participant, &mut two_pc::Ctx),
     ) {
         let inner = self.inner.as_mut().expect("the leader's participant");
         let effects = embed::<Replicated2pc, TwoPc>(ctx, self.party, |c| handler(inner, c));
@@ -447,7 +446,7 @@ impl GroupParticipant {
     /// One effect of the participant, in order: queued while an entry is awaited; a record
     /// becomes the entry awaited; the rest goes out (observations the applied rows report
     /// are left to them).
-    fn push(&mut self, ctx: &mut Context<'_, Replicated2pc>, e: Queued) {
+    fn push(&mut self, ctx: &mut Ctx, e: Queued) {
         if self.waiting.is_some() {
             assert!(self.queue.len() < QUEUED_MAX, "{}: the queue behind an entry", self.party);
             self.queue.push(e);
@@ -472,7 +471,7 @@ impl GroupParticipant {
     }
 
     /// Effects queued behind the entry just applied go out, up to the next record.
-    fn release(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn release(&mut self, ctx: &mut Ctx) {
         while self.waiting.is_none() && !self.queue.is_empty() {
             let e = self.queue.remove(0);
             self.push(ctx, e);

@@ -9,11 +9,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{Boot, Context, Duration, NodeId};
+use sim_core::{Boot, Duration, NodeId};
 
 use super::log::{Group, Host, LogEvent, Member, TxnState, transition, txn_of};
 use super::route::Routes;
-use super::{Config, Msg, Record, Replicated2pc, Timer};
+use super::{Config, Ctx, Msg, Record, Timer};
 use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
 use crate::consensus::OpId;
@@ -77,11 +77,11 @@ impl CoordinatorReplica {
         &self.config.group
     }
 
-    pub fn on_start(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    pub fn on_start(&mut self, ctx: &mut Ctx) {
         self.start_log(ctx);
     }
 
-    pub fn on_timer(&mut self, ctx: &mut Context<'_, Replicated2pc>, timer: Timer) {
+    pub fn on_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
         match timer {
             Timer::Votes(txn) => {
                 if self.member.leading
@@ -116,7 +116,7 @@ impl Host for CoordinatorReplica {
 
     /// After any handler of the log: act on applied operations, notice a change of leader,
     /// and, leading, finish what the table holds.
-    fn after_log(&mut self, ctx: &mut Context<'_, Replicated2pc>, events: Vec<LogEvent>) {
+    fn after_log(&mut self, ctx: &mut Ctx, events: Vec<LogEvent>) {
         for e in events {
             match e {
                 LogEvent::Applied(op) => self.on_applied(ctx, op),
@@ -139,7 +139,7 @@ impl Host for CoordinatorReplica {
 
     // ----- 2PC messages --------------------------------------------------------------------
 
-    fn handle(&mut self, ctx: &mut Context<'_, Replicated2pc>, origin: NodeId, msg: two_pc::Msg) {
+    fn handle(&mut self, ctx: &mut Ctx, origin: NodeId, msg: two_pc::Msg) {
         // A participant group's member speaks for its participant (see `super::route`).
         let origin = match msg {
             two_pc::Msg::Client(_) => origin,
@@ -159,7 +159,7 @@ impl CoordinatorReplica {
     /// The log applied `op`: announce the decision the table shows; a transaction still only
     /// begun that this leader is not running gets aborted, and an abort that found the row
     /// other than it expected is proposed again against the row as it is.
-    fn on_applied(&mut self, ctx: &mut Context<'_, Replicated2pc>, op: OpId) {
+    fn on_applied(&mut self, ctx: &mut Ctx, op: OpId) {
         let txn = txn_of(op);
         if !self.member.leading {
             return;
@@ -177,7 +177,7 @@ impl CoordinatorReplica {
 
     /// A new leader's duty: every decided row is announced (once per leadership), every row
     /// only begun and not run here is aborted through the log.
-    fn finish_table(&mut self, ctx: &mut Context<'_, Replicated2pc>) {
+    fn finish_table(&mut self, ctx: &mut Ctx) {
         let rows: Vec<(TxnId, TxnState)> = self
             .member
             .log
@@ -195,7 +195,7 @@ impl CoordinatorReplica {
     // ----- phase 1 -------------------------------------------------------------------------
 
     /// A new transaction (in Gray & Lamport's shape, with its initiating RM prepared).
-    fn begin(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: Txn, initiator: Option<NodeId>) {
+    fn begin(&mut self, ctx: &mut Ctx, txn: Txn, initiator: Option<NodeId>) {
         let id = txn.id;
         match self.member.log.state(id) {
             Some(TxnState::Decided { outcome, .. }) => {
@@ -234,13 +234,7 @@ impl CoordinatorReplica {
         }
     }
 
-    fn on_vote(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        from: NodeId,
-        txn: TxnId,
-        vote: Vote,
-    ) {
+    fn on_vote(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, vote: Vote) {
         let Some(a) = self.active.get_mut(&txn) else {
             // Not running here: a yes voter needs the outcome, whatever the table makes it.
             if vote == Vote::Yes {
@@ -264,7 +258,7 @@ impl CoordinatorReplica {
     // ----- phase 2 -------------------------------------------------------------------------
 
     /// Proposes the decision: begun → decided, applied only if nothing decided it first.
-    fn decide(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, outcome: Outcome) {
+    fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
         let mask = self.mask_of(&self.active[&txn].participants);
         let op =
             transition(txn, Some(TxnState::Begun { mask }), TxnState::Decided { outcome, mask });
@@ -278,7 +272,7 @@ impl CoordinatorReplica {
 
     /// Finishes a transaction this leader is not collecting votes for: announce what the table
     /// says, or abort it through the log. `asker` (a participant) is told the outcome.
-    fn finish(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId, asker: Option<NodeId>) {
+    fn finish(&mut self, ctx: &mut Ctx, txn: TxnId, asker: Option<NodeId>) {
         if let Some(TxnState::Decided { outcome, .. }) = self.member.log.state(txn) {
             if let Some(p) = asker {
                 ctx.send(self.routes.to(p), Msg::TwoPc(two_pc::Msg::Decision { txn, outcome }));
@@ -300,7 +294,7 @@ impl CoordinatorReplica {
     }
 
     /// Proposes abort against the row as the table shows it now.
-    fn propose_abort(&mut self, ctx: &mut Context<'_, Replicated2pc>, txn: TxnId) {
+    fn propose_abort(&mut self, ctx: &mut Ctx, txn: TxnId) {
         let now = self.member.log.state(txn);
         let mask = now.map_or(0, TxnState::mask);
         let op = transition(txn, now, TxnState::Decided { outcome: Outcome::Abort, mask });
@@ -311,13 +305,7 @@ impl CoordinatorReplica {
     }
 
     /// The log applied `txn`'s decision: tell every participant, every asker and the client.
-    fn announce(
-        &mut self,
-        ctx: &mut Context<'_, Replicated2pc>,
-        txn: TxnId,
-        outcome: Outcome,
-        mask: u64,
-    ) {
+    fn announce(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome, mask: u64) {
         if !self.announced.insert(txn) {
             return;
         }

@@ -8,8 +8,7 @@ use sim_core::{Duration, NodeId};
 
 use super::{BrokenZab, Ctx, Msg, Record, Timer, Txn, Zab, ZabConfig, Zxid};
 use crate::consensus::Op;
-use crate::consensus::kv::Kv;
-use crate::consensus::replica::{LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -64,8 +63,7 @@ enum Role {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Replica {
-    config: Shared<ZabConfig>,
-    id: NodeId,
+    core: Core<BrokenZab>,
     // Persistent state (forced before any answer that depends on it).
     /// `f.p`: the last epoch whose `NEWEPOCH` this replica accepted, and from whom.
     accepted_epoch: u64,
@@ -81,7 +79,6 @@ pub struct Replica {
     delivered: u64,
     /// A follower's history was short of the leader's commit point at the last heartbeat.
     behind: bool,
-    kv: Kv,
 }
 
 impl Replica {
@@ -105,8 +102,7 @@ impl Replica {
             }
         }
         Replica {
-            config: config.clone(),
-            id,
+            core: Core::new(config, id),
             accepted_epoch,
             accepted_leader,
             current_epoch,
@@ -115,7 +111,6 @@ impl Replica {
             commit: 0,
             delivered: 0,
             behind: false,
-            kv: Kv::default(),
         }
     }
 }
@@ -123,10 +118,8 @@ impl Replica {
 /// The handlers the engine calls (through [`ConsensusNode`](crate::consensus::wiring::ConsensusNode)),
 /// and what a process hosting the replica would read.
 impl LogReplica<Zab> for Replica {
-    type Broken = BrokenZab;
-
-    fn config(&self) -> &ZabConfig {
-        &self.config
+    fn core(&self) -> &Core<BrokenZab> {
+        &self.core
     }
 
     /// A replica that accepted a later epoch refuses what a (prospective) leader of an older
@@ -148,7 +141,7 @@ impl LogReplica<Zab> for Replica {
 
     fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.id),
+            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
             Msg::Elect { current_epoch, last_zxid } => {
                 self.on_elect(ctx, from, current_epoch, last_zxid)
             }
@@ -181,7 +174,7 @@ impl LogReplica<Zab> for Replica {
             redirect(ctx, from, &op, None);
             return;
         }
-        if !l.waiting.admit(ctx, &self.kv, from, &op) {
+        if !l.waiting.admit(ctx, &self.core.kv, from, &op) {
             return;
         }
         if self.history[commit..].iter().any(|t| t.op.id == op.id) {
@@ -191,7 +184,7 @@ impl LogReplica<Zab> for Replica {
     }
 
     fn on_election_timeout(&mut self, ctx: &mut Ctx) {
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         if self.broadcasting().is_none() {
             // No word from an established leader, or a phase that never finished.
             self.stand(ctx);
@@ -200,7 +193,7 @@ impl LogReplica<Zab> for Replica {
 
     fn on_heartbeat_timer(&mut self, ctx: &mut Ctx) {
         let Some(epoch) = self.broadcasting() else { return };
-        ctx.broadcast(self.config.others(self.id), Msg::Heartbeat { epoch, commit: self.commit });
+        ctx.broadcast(self.core.others(), Msg::Heartbeat { epoch, commit: self.commit });
         let Some(l) = self.leading() else { return };
         // Proposals a follower left unacknowledged for a whole heartbeat period were lost.
         let behind: Vec<(NodeId, u64)> =
@@ -212,20 +205,16 @@ impl LogReplica<Zab> for Replica {
         if let Role::Leader(l) = &mut self.role {
             l.last_at_tick = last;
         }
-        ctx.set_timer(Duration::from_us(self.config.heartbeat_us), Timer::Heartbeat);
+        ctx.set_timer(Duration::from_us(self.core.config.heartbeat_us), Timer::Heartbeat);
     }
 
     /// The leader in broadcast: this replica if it is, the one it follows if it does.
     fn leader(&self) -> Option<NodeId> {
         match &self.role {
-            Role::Leader(l) if l.phase == Phase::Broadcast => Some(self.id),
+            Role::Leader(l) if l.phase == Phase::Broadcast => Some(self.core.id),
             Role::Follower { leader, phase: Phase::Broadcast } => Some(*leader),
             _ => None,
         }
-    }
-
-    fn state_machine(&self) -> &Kv {
-        &self.kv
     }
 }
 
@@ -267,7 +256,7 @@ impl Replica {
     fn stand(&mut self, ctx: &mut Ctx) {
         self.role = Role::Leader(Box::new(Leading {
             phase: Phase::Discovery,
-            cepochs: BTreeMap::from([(self.id, self.accepted_epoch)]),
+            cepochs: BTreeMap::from([(self.core.id, self.accepted_epoch)]),
             epoch: 0,
             ack_epochs: BTreeSet::new(),
             best: (0, Vec::new()),
@@ -279,13 +268,13 @@ impl Replica {
         }));
         ctx.mark(Point::Stood.name());
         let elect = Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
-        ctx.broadcast(self.config.others(self.id), elect);
+        ctx.broadcast(self.core.others(), elect);
         self.count_cepochs(ctx);
     }
 
     /// A candidate's rank: the most up-to-date history wins, the node id breaks ties.
     fn rank(&self) -> (u64, Zxid, u32) {
-        (self.current_epoch, self.last_zxid(), self.id.0)
+        (self.current_epoch, self.last_zxid(), self.core.id.0)
     }
 
     fn on_elect(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, last: Zxid) {
@@ -296,7 +285,7 @@ impl Replica {
         if (epoch, last, from.0) > self.rank() {
             self.follow(ctx, from, Phase::Discovery);
             ctx.send(from, Msg::CEpoch { accepted_epoch: self.accepted_epoch });
-            self.config.arm_election(ctx);
+            self.core.config.arm_election(ctx);
         } else if standing {
             let elect =
                 Msg::Elect { current_epoch: self.current_epoch, last_zxid: self.last_zxid() };
@@ -322,18 +311,18 @@ impl Replica {
 
     /// With a quorum of `CEPOCH`, proposes `e' = max f.p + 1`.
     fn count_cepochs(&mut self, ctx: &mut Ctx) {
-        let quorum = self.config.majority();
+        let quorum = self.core.config.majority();
         let Role::Leader(l) = &self.role else { return };
         if l.epoch != 0 || l.cepochs.len() < quorum {
             return;
         }
         let epoch = l.cepochs.values().max().expect("a quorum") + 1;
-        let to: Vec<NodeId> = l.cepochs.keys().copied().filter(|&n| n != self.id).collect();
-        self.accept_epoch(ctx, epoch, self.id);
+        let to: Vec<NodeId> = l.cepochs.keys().copied().filter(|&n| n != self.core.id).collect();
+        self.accept_epoch(ctx, epoch, self.core.id);
         let best = (self.current_epoch, self.history.clone());
         let Role::Leader(l) = &mut self.role else { unreachable!("leading above") };
         l.epoch = epoch;
-        l.ack_epochs = BTreeSet::from([self.id]);
+        l.ack_epochs = BTreeSet::from([self.core.id]);
         l.best = best;
         ctx.broadcast(to, Msg::NewEpoch { epoch, established: false });
         self.count_ack_epochs(ctx);
@@ -341,7 +330,7 @@ impl Replica {
 
     /// Sets and forces `acceptedEpoch`.
     fn accept_epoch(&mut self, ctx: &mut Ctx, epoch: u64, leader: NodeId) {
-        assert!(epoch >= self.accepted_epoch, "{}: accepted epochs never go down", self.id);
+        assert!(epoch >= self.accepted_epoch, "{}: accepted epochs never go down", self.core.id);
         self.accepted_epoch = epoch;
         self.accepted_leader = Some(leader);
         ctx.persist(Record::AcceptedEpoch { epoch, leader });
@@ -369,7 +358,7 @@ impl Replica {
         };
         ctx.send(from, ack);
         ctx.mark(Point::EpochAccepted.name());
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
     }
 
     fn on_ack_epoch(
@@ -380,7 +369,7 @@ impl Replica {
         current_epoch: u64,
         history: Vec<Txn>,
     ) {
-        let skip_sync = self.config.broken == Some(BrokenZab::SkipSync);
+        let skip_sync = self.core.config.broken == Some(BrokenZab::SkipSync);
         let Role::Leader(l) = &mut self.role else { return };
         if l.epoch != epoch {
             return;
@@ -408,7 +397,7 @@ impl Replica {
     /// With a quorum of `ACK-E`, the best history among them becomes the initial history
     /// `I_e'`, and synchronization starts (the broken variant skips it).
     fn count_ack_epochs(&mut self, ctx: &mut Ctx) {
-        let quorum = self.config.majority();
+        let quorum = self.core.config.majority();
         let Role::Leader(l) = &mut self.role else { return };
         if l.phase != Phase::Discovery || l.epoch == 0 || l.ack_epochs.len() < quorum {
             return;
@@ -416,8 +405,8 @@ impl Replica {
         let epoch = l.epoch;
         let best = std::mem::take(&mut l.best.1);
         let followers: Vec<NodeId> =
-            l.ack_epochs.iter().copied().filter(|&n| n != self.id).collect();
-        let skip_sync = self.config.broken == Some(BrokenZab::SkipSync);
+            l.ack_epochs.iter().copied().filter(|&n| n != self.core.id).collect();
+        let skip_sync = self.core.config.broken == Some(BrokenZab::SkipSync);
         let initial = if skip_sync { self.history.clone() } else { best };
         let epochs = initial.iter().map(|t| t.zxid.epoch).collect();
         self.synchronize(ctx, epoch, initial);
@@ -430,7 +419,7 @@ impl Replica {
             self.establish(ctx);
         } else {
             l.phase = Phase::Synchronization;
-            l.ack_leaders = BTreeSet::from([self.id]);
+            l.ack_leaders = BTreeSet::from([self.core.id]);
             let msg = Msg::NewLeader { epoch, history: self.history.clone() };
             ctx.broadcast(followers, msg);
             self.count_ack_leaders(ctx);
@@ -446,7 +435,7 @@ impl Replica {
         assert!(
             history.len() >= kept && history[..kept] == self.history[..kept],
             "{}: synchronization in epoch {epoch} takes back a delivered transaction",
-            self.id
+            self.core.id
         );
         self.current_epoch = epoch;
         self.history = history;
@@ -467,7 +456,7 @@ impl Replica {
         let index = self.history.len() as u64;
         ctx.send(from, Msg::AckNewLeader { epoch, index });
         ctx.mark(Point::Synchronized.name());
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
     }
 
     fn on_ack_new_leader(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, index: u64) {
@@ -496,7 +485,7 @@ impl Replica {
     }
 
     fn count_ack_leaders(&mut self, ctx: &mut Ctx) {
-        let quorum = self.config.majority();
+        let quorum = self.core.config.majority();
         if self.leading().is_some_and(|l| l.ack_leaders.len() >= quorum) {
             self.establish(ctx);
         }
@@ -542,7 +531,7 @@ impl Replica {
     /// Proposals after `index` to `to`, at most `batch_max` of them.
     fn send_proposals(&self, ctx: &mut Ctx, to: NodeId, index: u64) {
         let Some(epoch) = self.broadcasting() else { return };
-        let end = (self.history.len() as u64).min(index + self.config.batch_max);
+        let end = (self.history.len() as u64).min(index + self.core.config.batch_max);
         for i in index + 1..=end {
             let txn = self.history[i as usize - 1];
             ctx.send(to, Msg::Proposal { epoch, index: i, txn });
@@ -554,7 +543,7 @@ impl Replica {
         if !self.follows_in_broadcast(from, epoch) {
             return;
         }
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
         let len = self.history.len() as u64;
         if index == len + 1 {
             self.history.push(txn);
@@ -579,7 +568,7 @@ impl Replica {
 
     /// Commits the longest prefix a quorum holds, and sends `COMMIT` for it.
     fn advance_commit(&mut self, ctx: &mut Ctx) {
-        let quorum = self.config.majority();
+        let quorum = self.core.config.majority();
         let Role::Leader(l) = &self.role else { return };
         let last = self.history.len() as u64;
         let held = |i: u64| 1 + l.matched.values().filter(|&&m| m >= i).count();
@@ -612,7 +601,7 @@ impl Replica {
     fn on_heartbeat(&mut self, ctx: &mut Ctx, from: NodeId, epoch: u64, commit: u64) {
         self.skip_sync(ctx, from, epoch);
         if self.follows_in_broadcast(from, epoch) {
-            self.config.arm_election(ctx);
+            self.core.config.arm_election(ctx);
             self.learn_commit(ctx, commit);
             // Short of the commit point for a whole heartbeat period: the leader lost track
             // of us (an ACK-LD or ACKs lost). Say how far we hold its history.
@@ -627,7 +616,7 @@ impl Replica {
         // An established leader we do not follow yet: join it through discovery.
         self.follow(ctx, from, Phase::Discovery);
         ctx.send(from, Msg::CEpoch { accepted_epoch: self.accepted_epoch });
-        self.config.arm_election(ctx);
+        self.core.config.arm_election(ctx);
     }
 
     /// The sender accepted a later epoch: a leader or candidate of an older one gives up.
@@ -643,7 +632,7 @@ impl Replica {
     /// The broken variant: a follower that accepted `epoch` from `leader` takes its
     /// proposals without synchronization, keeping its own history.
     fn skip_sync(&mut self, ctx: &mut Ctx, leader: NodeId, epoch: u64) {
-        let skipping = self.config.broken == Some(BrokenZab::SkipSync)
+        let skipping = self.core.config.broken == Some(BrokenZab::SkipSync)
             && self.accepted_epoch == epoch
             && self.accepted_leader == Some(leader)
             && self.current_epoch < epoch
@@ -664,7 +653,7 @@ impl Replica {
             self.delivered += 1;
             let txn = self.history[self.delivered as usize - 1];
             let (epoch, counter) = (txn.zxid.epoch, txn.zxid.counter);
-            let applied = apply_entry(ctx, &mut self.kv, self.delivered, epoch, Some(txn.op));
+            let applied = apply_entry(ctx, &mut self.core.kv, self.delivered, epoch, Some(txn.op));
             let (op, result) = applied.expect("a transaction carries an operation");
             ctx.observe(Observation::Delivered { epoch, counter, op });
             if let Role::Leader(l) = &mut self.role {
