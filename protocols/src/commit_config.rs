@@ -1,5 +1,6 @@
-//! What the runner and the explorer read from a commit family's configuration: its timing
-//! (every timeout of a run) and its client's, whose retry loops exploration bounds.
+//! What the runner, the explorer and the shared roles read from a commit family's
+//! configuration: its timing (every timeout of a run) and its client's, whose retry loops
+//! exploration bounds; who is where; how participants vote.
 //!
 //! A family that builds its configuration with one function, `config(variant, scenario)`, is
 //! then run by [`run`] and explored by [`explore`]: the same code for 2PC, 3PC and Paxos
@@ -13,22 +14,37 @@ use crate::explore::{Explorable, ExploreRequest};
 use crate::family::Family;
 use crate::scenario::{CommitProtocol, RunOutcome, Scenario, ScenarioError};
 use crate::timing::Timing;
+use crate::txn::Layout;
+use crate::workload::VotePolicy;
 
-/// A commit family's configuration: its timing and its client's.
+/// A commit family's configuration: its timing and its client's, its layout, its votes.
 pub trait CommitConfig {
     fn timing(&self) -> Timing;
+    fn layout(&self) -> Layout;
+    /// The client's configuration (its workload also gives each participant its data).
+    fn client(&self) -> &ClientConfig;
+    fn votes(&self) -> &VotePolicy;
     /// The timing and the client's configuration, for [`crate::explore::bounded`].
     fn loops(&mut self) -> (&mut Timing, &mut ClientConfig);
 }
 
-/// `impl CommitConfig` for a configuration struct with fields `timing` and `client`:
-/// `commit_config!(ThreePcConfig);`.
+/// `impl CommitConfig` for a configuration struct with fields `timing`, `layout`, `client` and
+/// `votes`: `commit_config!(ThreePcConfig);`.
 #[macro_export]
 macro_rules! commit_config {
     ($config:ty) => {
         impl $crate::commit_config::CommitConfig for $config {
             fn timing(&self) -> $crate::timing::Timing {
                 self.timing
+            }
+            fn layout(&self) -> $crate::txn::Layout {
+                self.layout
+            }
+            fn client(&self) -> &$crate::client::ClientConfig {
+                &self.client
+            }
+            fn votes(&self) -> &$crate::workload::VotePolicy {
+                &self.votes
             }
             fn loops(
                 &mut self,

@@ -22,6 +22,14 @@ pub struct Prepare {
     pub writes: Vec<Write>,
 }
 
+impl Prepare {
+    /// The request to prepare `txn` at participant `p`: what an initiating RM, which starts
+    /// the commit itself, votes on.
+    pub fn at(txn: &Txn, p: NodeId) -> Prepare {
+        Prepare { txn: txn.id, participants: txn.participants(), writes: txn.writes_at(p) }
+    }
+}
+
 /// Sends each of `participants` but `skip` (an initiating RM that prepared already) its
 /// request to prepare `txn`, in order: `request(p, its request)` says to whom and in which
 /// message; then marks `sent`.

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use sim_core::{Boot, NodeId};
 
-use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
+use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Phase1a, Phase1b, Phase2a, Phase2b};
+use super::{Record, Timer, Value};
 use crate::shared::Shared;
 use crate::txn::TxnId;
 
@@ -100,12 +101,8 @@ impl Acceptor {
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Phase2a { txn, ballot, participants, values } => {
-                self.on_phase2a(ctx, from, txn, ballot, participants, values)
-            }
-            Msg::Phase1a { txn, ballot, participants } => {
-                self.on_phase1a(ctx, from, txn, ballot, participants)
-            }
+            Msg::Phase2a(p2a) => self.on_phase2a(ctx, from, p2a),
+            Msg::Phase1a(p1a) => self.on_phase1a(ctx, from, p1a),
             other => unreachable!("an acceptor got {other:?}"),
         }
     }
@@ -129,15 +126,8 @@ impl Acceptor {
         });
     }
 
-    fn on_phase2a(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-        participants: Vec<NodeId>,
-        values: Vec<(NodeId, Value)>,
-    ) {
+    fn on_phase2a(&mut self, ctx: &mut Ctx, from: NodeId, p2a: Phase2a) {
+        let Phase2a { txn, ballot, participants, values } = p2a;
         let s = self.instances(txn, participants);
         if s.refuses(ctx, from, txn, ballot) {
             return;
@@ -163,7 +153,7 @@ impl Acceptor {
             // else was accepted); a duplicate 2a re-sends the answer.
             let s = &self.txns[&txn];
             let values = s.values();
-            let msg = Msg::Phase2b { txn, ballot, values };
+            let msg = Msg::Phase2b(Phase2b { txn, ballot, values });
             if self.config.faster {
                 ctx.broadcast(s.participants.clone(), msg);
             } else {
@@ -180,18 +170,12 @@ impl Acceptor {
             s.held[i] = None;
         }
         self.persist(ctx, txn);
-        ctx.send(NodeId(ballot.leader), Msg::Phase2b { txn, ballot, values });
+        ctx.send(NodeId(ballot.leader), Msg::Phase2b(Phase2b { txn, ballot, values }));
         ctx.mark(Point::Phase2bSent.name());
     }
 
-    fn on_phase1a(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-        participants: Vec<NodeId>,
-    ) {
+    fn on_phase1a(&mut self, ctx: &mut Ctx, from: NodeId, p1a: Phase1a) {
+        let Phase1a { txn, ballot, participants } = p1a;
         assert_ne!(ballot, Ballot::ZERO, "ballot 0 has no phase 1");
         let s = self.instances(txn, participants);
         if s.refuses(ctx, from, txn, ballot) {
@@ -205,7 +189,7 @@ impl Acceptor {
         }
         let s = &self.txns[&txn];
         let accepted = s.participants.iter().copied().zip(s.accepted.iter().copied()).collect();
-        ctx.send(from, Msg::Phase1b { txn, ballot, accepted });
+        ctx.send(from, Msg::Phase1b(Phase1b { txn, ballot, accepted }));
         ctx.mark(Point::Phase1bSent.name());
     }
 }

@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::NodeId;
 
-use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Timer, Value};
+use super::{Accepted, Ballot, Ctx, Msg, PaxosCommitConfig, Phase1a, Phase1b, Phase2a, Phase2b};
+use super::{Timer, Value};
 use crate::backoff::Backoff;
 use crate::shared::Shared;
 use crate::txn::{Outcome, TxnId};
@@ -95,7 +96,7 @@ impl Ballots {
         self.max_round += 1;
         let ballot =
             Ballot { round: self.max_round, incarnation: self.incarnation, leader: self.me.0 };
-        let msg = Msg::Phase1a { txn, ballot, participants: participants.clone() };
+        let msg = Msg::Phase1a(Phase1a { txn, ballot, participants: participants.clone() });
         ctx.broadcast(self.acceptors.clone(), msg);
         ctx.mark(LeaderPoint::Phase1aSent.name());
         ctx.set_timer(after, Timer::Ballot(txn));
@@ -126,12 +127,14 @@ impl Ballots {
                 self.start(ctx, txn, participants);
                 Led::Started(txn)
             }
-            Msg::Phase2b { txn, ballot, .. } => match self.on_phase2b(ctx, from, txn, ballot) {
-                Some((outcome, participants)) => Led::Chosen(txn, outcome, participants),
-                None => Led::Nothing,
-            },
-            Msg::Phase1b { txn, ballot, accepted } => {
-                self.on_phase1b(ctx, from, txn, ballot, accepted);
+            Msg::Phase2b(Phase2b { txn, ballot, .. }) => {
+                match self.on_phase2b(ctx, from, txn, ballot) {
+                    Some((outcome, participants)) => Led::Chosen(txn, outcome, participants),
+                    None => Led::Nothing,
+                }
+            }
+            Msg::Phase1b(p1b) => {
+                self.on_phase1b(ctx, from, p1b);
                 Led::Nothing
             }
             Msg::Nack { txn, ballot, promised } => {
@@ -159,14 +162,8 @@ impl Ballots {
         }
     }
 
-    fn on_phase1b(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        txn: TxnId,
-        ballot: Ballot,
-        accepted: Vec<(NodeId, Accepted)>,
-    ) {
+    fn on_phase1b(&mut self, ctx: &mut Ctx, from: NodeId, p1b: Phase1b) {
+        let Phase1b { txn, ballot, accepted } = p1b;
         let Some(r) = self.runs.get_mut(&txn) else { return };
         let Phase::Promising { promises } = &mut r.phase else { return };
         if r.ballot != ballot {
@@ -188,12 +185,8 @@ impl Ballots {
                 (rm, best.map_or(Value::Aborted, |(_, v)| v))
             })
             .collect();
-        let msg = Msg::Phase2a {
-            txn,
-            ballot,
-            participants: r.participants.clone(),
-            values: values.clone(),
-        };
+        let participants = r.participants.clone();
+        let msg = Msg::Phase2a(Phase2a { txn, ballot, participants, values: values.clone() });
         ctx.broadcast(self.acceptors.clone(), msg);
         ctx.mark(LeaderPoint::Phase2aSent.name());
         r.phase = Phase::Accepting { values, accepted: BTreeSet::new() };

@@ -12,18 +12,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::rng::Chance;
 use sim_core::{Boot, NodeId};
 
 use super::leader::{Ballots, Led};
-use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
+use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Phase2a, Phase2b, Record, Timer, Value};
 use crate::client::ClientMsg;
-use crate::durable::recover_participant;
 use crate::initiated::Initiated;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Key, Observation, Outcome, Txn, TxnId, Vote};
+use crate::voter::Voter;
 
 crate::crash_points! {
     /// An RM's crash points.
@@ -33,7 +31,7 @@ crate::crash_points! {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum State {
+pub enum State {
     /// Proposed `Prepared`; `asked` counts help requests; `chosen_by` the acceptors whose
     /// ballot-0 phase 2b arrived (Faster).
     Prepared {
@@ -55,11 +53,7 @@ impl State {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceManager {
-    id: NodeId,
-    config: Shared<PaxosCommitConfig>,
-    no_vote: Chance,
-    store: Store,
-    txns: BTreeMap<TxnId, State>,
+    voter: Voter<PaxosCommitConfig, State>,
     /// Transactions this RM initiated for the client (it replies when it learns).
     initiated: Initiated,
     incarnation: u32,
@@ -73,15 +67,10 @@ impl ResourceManager {
             let participants = participants.clone();
             State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() }
         };
-        let (workload, disk) = (&config.client.workload, boot.disk());
-        let (store, txns) = recover_participant(workload, id, disk, State::Decided, prepared);
+        let disk = boot.disk();
         let incarnation = super::next_incarnation(disk);
         ResourceManager {
-            id,
-            config: config.clone(),
-            no_vote: config.votes.chance(id),
-            store,
-            txns,
+            voter: Voter::recover(config, id, disk, State::Decided, prepared),
             initiated: Initiated::default(),
             incarnation,
             ballots: Ballots::new(config, id, incarnation),
@@ -94,7 +83,7 @@ impl ResourceManager {
         }
         // After a recovery: still in doubt, locks re-taken; ask at once.
         for txn in self.in_doubt() {
-            crate::store::report_recovered_doubt(ctx, &self.store, txn);
+            self.voter.report_recovered_doubt(ctx, txn);
             self.ask(ctx, txn);
         }
     }
@@ -104,12 +93,12 @@ impl ResourceManager {
             Msg::Client(ClientMsg::Request { txn, .. }) => self.on_request(ctx, txn),
             Msg::Prepare(prepare) => self.on_prepare(ctx, from, prepare),
             Msg::Outcome { txn, outcome } => self.learn(ctx, txn, outcome),
-            Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
-                self.on_ballot0_phase2b(ctx, from, txn, values)
+            Msg::Phase2b(p2b) if p2b.ballot == Ballot::ZERO => {
+                self.on_ballot0_phase2b(ctx, from, p2b)
             }
             // As a backup leader: help, or a ballot it leads.
             leader => {
-                let decided = |txn| self.txns.get(&txn).and_then(State::outcome);
+                let decided = |txn| self.voter.txns.get(&txn).and_then(State::outcome);
                 if let Led::Chosen(txn, outcome, participants) =
                     self.ballots.lead(ctx, from, leader, decided)
                 {
@@ -132,50 +121,46 @@ impl ResourceManager {
     /// The client hands this RM a transaction it takes part in: start the commit.
     fn on_request(&mut self, ctx: &mut Ctx, txn: Txn) {
         let id = txn.id;
-        let known = self.txns.contains_key(&id).then(|| self.decided(id));
-        let ends = (self.id, self.config.layout.client());
+        let known = self.voter.txns.contains_key(&id).then(|| self.decided(id));
+        let ends = (self.voter.id, self.voter.config.layout.client());
         if !self.initiated.request(ctx, ends, &txn, known) {
             return;
         }
         // A no vote ends it here: no other RM has heard of the transaction.
-        let participants = txn.participants();
-        if self.vote(ctx, id, participants.clone(), txn.writes_at(self.id)) == Vote::Yes {
-            ctx.send(self.config.layout.coordinator(), Msg::BeginCommit { txn });
+        let prepare = Prepare::at(&txn, self.voter.id);
+        let participants = prepare.participants.clone();
+        if self.vote(ctx, prepare) == Vote::Yes {
+            ctx.send(self.voter.config.layout.coordinator(), Msg::BeginCommit { txn });
             self.propose(ctx, id, participants, Value::Prepared);
         }
     }
 
     fn on_prepare(&mut self, ctx: &mut Ctx, _tm: NodeId, prepare: Prepare) {
-        let Prepare { txn, participants, writes } = prepare;
-        if self.txns.contains_key(&txn) {
+        let (txn, participants) = (prepare.txn, prepare.participants.clone());
+        if self.voter.txns.contains_key(&txn) {
             return; // voted already (a duplicate, or a TM that recovered)
         }
-        let vote = self.vote(ctx, txn, participants.clone(), writes);
+        let vote = self.vote(ctx, prepare);
         let value = if vote == Vote::Yes { Value::Prepared } else { Value::Aborted };
         self.propose(ctx, txn, participants, value);
     }
 
     /// Decides this RM's vote and makes it durable: a yes vote forces the prepared record,
     /// a no vote forces an abort decision.
-    fn vote(
-        &mut self,
-        ctx: &mut Ctx,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-    ) -> Vote {
-        assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
+    fn vote(&mut self, ctx: &mut Ctx, prepare: Prepare) -> Vote {
+        let Prepare { txn, participants, writes } = prepare;
+        assert!(writes.iter().all(|w| w.node == self.voter.id), "{txn}: writes for another node");
         let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let abort = Some(Record::Decision { txn, outcome: Outcome::Abort });
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, abort, marks);
+        let vote = self.voter.vote(ctx, prepared, abort, marks);
         if vote == Vote::No {
-            self.txns.insert(txn, State::Decided(Outcome::Abort));
-            self.initiated.settled(ctx, self.config.layout.client(), txn, Outcome::Abort);
+            self.voter.txns.insert(txn, State::Decided(Outcome::Abort));
+            self.initiated.settled(ctx, self.voter.config.layout.client(), txn, Outcome::Abort);
             return Vote::No;
         }
         let state = State::Prepared { participants, asked: 0, chosen_by: BTreeSet::new() };
-        self.txns.insert(txn, state);
+        self.voter.txns.insert(txn, state);
         Vote::Yes
     }
 
@@ -183,15 +168,11 @@ impl ResourceManager {
     /// After `Prepared` it is uncertain until it learns the outcome; `Aborted` (a no vote)
     /// is already its decision and only speeds up everyone else's.
     fn propose(&mut self, ctx: &mut Ctx, txn: TxnId, participants: Vec<NodeId>, value: Value) {
-        let msg = Msg::Phase2a {
-            txn,
-            ballot: Ballot::ZERO,
-            participants,
-            values: vec![(self.id, value)],
-        };
-        ctx.broadcast(self.config.ballot0_acceptors(), msg);
+        let values = vec![(self.voter.id, value)];
+        let msg = Msg::Phase2a(Phase2a { txn, ballot: Ballot::ZERO, participants, values });
+        ctx.broadcast(self.voter.config.ballot0_acceptors(), msg);
         if value == Value::Prepared {
-            let wait = (self.config.timing.participant_timeout_us, Timer::Outcome(txn));
+            let wait = (self.voter.config.timing.participant_timeout_us, Timer::Outcome(txn));
             crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
         }
     }
@@ -199,62 +180,68 @@ impl ResourceManager {
     // ----- learning the outcome ------------------------------------------------------------
 
     /// Faster Paxos Commit: an acceptor accepted every instance in ballot 0.
-    fn on_ballot0_phase2b(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        txn: TxnId,
-        values: Vec<(NodeId, Value)>,
-    ) {
-        let quorum = self.config.quorum();
-        let Some(State::Prepared { chosen_by, .. }) = self.txns.get_mut(&txn) else { return };
+    fn on_ballot0_phase2b(&mut self, ctx: &mut Ctx, from: NodeId, p2b: Phase2b) {
+        let quorum = self.voter.config.quorum();
+        let Some(State::Prepared { chosen_by, .. }) = self.voter.txns.get_mut(&p2b.txn) else {
+            return;
+        };
         chosen_by.insert(from);
         if chosen_by.len() >= quorum {
-            self.learn(ctx, txn, super::outcome_of(&values));
+            self.learn(ctx, p2b.txn, super::outcome_of(&p2b.values));
         }
     }
 
     /// The outcome is known: force it, apply or drop the writes, release the locks.
     fn learn(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
-        match self.txns.get(&txn) {
+        match self.voter.txns.get(&txn) {
             Some(State::Decided(d)) => {
-                assert_eq!(*d, outcome, "{txn}: {} learnt {outcome} after deciding {d}", self.id);
+                assert_eq!(
+                    *d, outcome,
+                    "{txn}: {} learnt {outcome} after deciding {d}",
+                    self.voter.id
+                );
                 return;
             }
             Some(State::Prepared { .. }) => {}
             None => {
                 // Never voted (the Prepare is late or lost): only an abort can come of it.
                 // Force it, so a late Prepare is answered no.
-                assert_eq!(outcome, Outcome::Abort, "{txn} committed without {}'s vote", self.id);
+                assert_eq!(
+                    outcome,
+                    Outcome::Abort,
+                    "{txn} committed without {}'s vote",
+                    self.voter.id
+                );
                 ctx.persist(Record::Decision { txn, outcome });
-                self.txns.insert(txn, State::Decided(outcome));
+                self.voter.txns.insert(txn, State::Decided(outcome));
                 ctx.observe(Observation::Decided { txn, outcome });
                 return;
             }
         }
         ctx.persist(Record::Decision { txn, outcome });
-        self.txns.insert(txn, State::Decided(outcome));
-        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
+        self.voter.txns.insert(txn, State::Decided(outcome));
+        self.voter.settle(ctx, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Outcome(txn));
-        self.initiated.settled(ctx, self.config.layout.client(), txn, outcome);
+        self.initiated.settled(ctx, self.voter.config.layout.client(), txn, outcome);
     }
 
     // ----- failures: asking leaders, and leading ---------------------------------------------
 
     /// The outcome is late: ask the next leader in takeover order (or lead, on our turn).
     fn ask(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        let Some(State::Prepared { participants, asked, .. }) = self.txns.get_mut(&txn) else {
+        let Some(State::Prepared { participants, asked, .. }) = self.voter.txns.get_mut(&txn)
+        else {
             return;
         };
-        let leaders = self.config.leaders(participants);
+        let leaders = self.voter.config.leaders(participants);
         let leader = leaders[*asked as usize % leaders.len()];
         let participants = participants.clone();
         let attempt = *asked;
         *asked += 1;
-        if let Some(after) = self.config.timing.inquiry.delay(attempt) {
+        if let Some(after) = self.voter.config.timing.inquiry.delay(attempt) {
             ctx.set_timer(after, Timer::Outcome(txn));
         }
-        if leader == self.id {
+        if leader == self.voter.id {
             if !self.ballots.running(txn) {
                 self.ballots.start(ctx, txn, participants);
             }
@@ -271,7 +258,8 @@ impl ResourceManager {
         outcome: Outcome,
         participants: Vec<NodeId>,
     ) {
-        let others: Vec<NodeId> = participants.into_iter().filter(|&p| p != self.id).collect();
+        let others: Vec<NodeId> =
+            participants.into_iter().filter(|&p| p != self.voter.id).collect();
         ctx.broadcast(others, Msg::Outcome { txn, outcome });
         self.learn(ctx, txn, outcome);
     }
@@ -281,12 +269,12 @@ impl ResourceManager {
     /// Transactions this RM proposed `Prepared` for and has not decided.
     pub fn in_doubt(&self) -> Vec<TxnId> {
         let prepared = |(t, s): (&TxnId, &State)| matches!(s, State::Prepared { .. }).then_some(*t);
-        self.txns.iter().filter_map(prepared).collect()
+        self.voter.txns.iter().filter_map(prepared).collect()
     }
     pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
-        self.store.locks()
+        self.voter.locks()
     }
     pub fn decided(&self, txn: TxnId) -> Option<Outcome> {
-        self.txns.get(&txn).and_then(State::outcome)
+        self.voter.txns.get(&txn).and_then(State::outcome)
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use sim_core::{Boot, Duration, NodeId};
 
 use super::leader::{Ballots, Led};
-use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Record, Timer, Value};
+use super::{Ballot, Ctx, Msg, PaxosCommitConfig, Phase2b, Record, Timer, Value};
 use crate::prepare::send_prepares;
 use crate::shared::Shared;
 use crate::txn::{Observation, Outcome, Txn, TxnId};
@@ -64,8 +64,8 @@ impl TransactionManager {
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
             Msg::BeginCommit { txn } => self.on_begin_commit(ctx, from, txn),
-            Msg::Phase2b { txn, ballot, values } if ballot == Ballot::ZERO => {
-                self.on_ballot0_phase2b(ctx, from, txn, values)
+            Msg::Phase2b(p2b) if p2b.ballot == Ballot::ZERO => {
+                self.on_ballot0_phase2b(ctx, from, p2b)
             }
             // As a leader: an RM that has not learnt the outcome asks for help (it is told,
             // or a new ballot finds the outcome out), or a ballot it leads.
@@ -127,13 +127,8 @@ impl TransactionManager {
     }
 
     /// An acceptor accepted every instance in ballot 0 (Paxos Commit).
-    fn on_ballot0_phase2b(
-        &mut self,
-        ctx: &mut Ctx,
-        from: NodeId,
-        txn: TxnId,
-        values: Vec<(NodeId, Value)>,
-    ) {
+    fn on_ballot0_phase2b(&mut self, ctx: &mut Ctx, from: NodeId, p2b: Phase2b) {
+        let Phase2b { txn, values, .. } = p2b;
         let Some(State::Init { chosen_by, values: known, participants }) = self.txns.get_mut(&txn)
         else {
             return; // decided already, or unknown after a crash (an RM will ask for help)

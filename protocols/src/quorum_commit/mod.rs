@@ -212,6 +212,8 @@ pub struct QuorumConfig {
     pub max_round: Option<u32>,
 }
 
+crate::commit_config!(QuorumConfig);
+
 impl QuorumConfig {
     /// How long participant `id` waits in doubt before it starts an election: the 3PC
     /// participant timeout, staggered by one round per rank so that the lowest reachable

@@ -3,18 +3,13 @@
 //! `last_attempt` — rebuilt from its disk after a crash. Elections live in
 //! [`super::election`].
 
-use std::collections::BTreeMap;
-
-use sim_core::rng::Chance;
 use sim_core::{Boot, Duration, NodeId};
 
 use super::lead::{ElectionPoint, Lead};
 use super::{Ballot, Ctx, Msg, PreState, QuorumConfig, Record, Report, State, Timer};
-use crate::durable::recover_participant;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, TxnId, Vote};
+use crate::txn::{Observation, Outcome, TxnId, Vote};
 
 crate::crash_points! {
     /// A participant's crash points (normal path).
@@ -24,7 +19,7 @@ crate::crash_points! {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(super) struct Entry {
+pub struct Entry {
     pub(super) participants: Vec<NodeId>,
     pub(super) state: State,
     /// The latest election this process joined (forced before it reported).
@@ -59,24 +54,19 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Participant {
-    pub(super) id: NodeId,
-    pub(super) config: Shared<QuorumConfig>,
-    no_vote: Chance,
-    store: Store,
-    pub(super) txns: BTreeMap<TxnId, Entry>,
-}
+/// A quorum-commit participant: a voter whose transactions are [`Entry`]s.
+pub type Participant = crate::voter::Voter<QuorumConfig, Entry>;
 
 impl Participant {
     pub fn new(config: &Shared<QuorumConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
-        let (workload, disk) = (&config.client.workload, boot.disk());
+        let disk = boot.disk();
         let decided = |o| Entry::new(vec![], State::decided(o));
         let uncertain = |r: &Record| {
             let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
             Entry::new(participants.clone(), State::W)
         };
-        let (store, mut txns) = recover_participant(workload, id, disk, decided, uncertain);
+        let mut participant = Participant::recover(config, id, disk, decided, uncertain);
+        let txns = &mut participant.txns;
         for record in disk {
             match record {
                 Record::Elected { txn, ballot } => {
@@ -94,14 +84,14 @@ impl Participant {
                 Record::Prepared { .. } | Record::Decision { .. } => {}
             }
         }
-        Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
+        participant
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         let bound_us = self.config.quorum_bound_us();
         ctx.observe(self.config.quorums.observed(bound_us));
         for txn in self.in_doubt() {
-            crate::store::report_recovered_doubt(ctx, &self.store, txn);
+            self.report_recovered_doubt(ctx, txn);
             self.wait(ctx, txn);
         }
     }
@@ -139,7 +129,7 @@ impl Participant {
         }
         let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, None, marks);
+        let vote = self.vote(ctx, prepared, None, marks);
         let state = if vote == Vote::Yes { State::W } else { State::A };
         self.txns.insert(txn, Entry::new(participants, state));
         ctx.send(coordinator, Msg::Vote { txn, vote });
@@ -228,7 +218,7 @@ impl Participant {
         e.state = State::decided(outcome);
         e.lead = None;
         ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
+        self.settle(ctx, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Election(txn));
         ctx.cancel_timer(Timer::Collect(txn));
     }
@@ -255,8 +245,5 @@ impl Participant {
 
     pub fn in_doubt(&self) -> Vec<TxnId> {
         self.txns.iter().filter(|(_, e)| e.in_doubt()).map(|(t, _)| *t).collect()
-    }
-    pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
-        self.store.locks()
     }
 }

@@ -8,14 +8,13 @@
 //! A PreCommit ack that never comes means a crashed participant (delays are bounded): the
 //! coordinator commits without it, and the participant learns the outcome when it recovers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sim_core::{Boot, Duration, NodeId};
 
 use super::{Ctx, Msg, Record, TermState, ThreePcConfig, Timer};
 use crate::active::ThreePhase as Phase;
 use crate::active::{Tally, tally};
-use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::prepare::send_prepares;
@@ -37,30 +36,14 @@ const DECISION_SENT: (&str, &str) =
 
 type Active = crate::active::Active<Phase>;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Coordinator {
-    config: Shared<ThreePcConfig>,
-    /// Undecided transactions.
-    active: BTreeMap<TxnId, Active>,
-    /// Decided ones: announced until acknowledged, then kept for late questions.
-    announced: Announced,
-    /// Asked about a transaction it has no record of, a recovered coordinator inquires: a
-    /// backup may have decided it meanwhile, so it may not presume.
-    recovered: bool,
-}
+/// The 3PC coordinator: a logging, announcing coordinator in 3PC's phases. Asked about a
+/// transaction it has no record of, a recovered one inquires: a backup may have decided it
+/// meanwhile, so it may not presume.
+pub type Coordinator = crate::coordinator::Coordinator<ThreePcConfig, Phase>;
 
 impl Coordinator {
     pub fn new(config: &Shared<ThreePcConfig>, boot: Boot<'_, Record>) -> Coordinator {
-        Coordinator {
-            config: config.clone(),
-            active: BTreeMap::new(),
-            announced: Announced::recover(boot.disk(), true),
-            recovered: boot.is_recovery(),
-        }
-    }
-
-    pub fn on_start(&mut self, ctx: &mut Ctx) {
-        self.announced.announce_recovered(ctx, self.config.timing.resend);
+        Coordinator::recover(config, boot, true)
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
@@ -115,7 +98,7 @@ impl Coordinator {
         if let Some(outcome) = self.announced.ended(id) {
             return self.reply(ctx, id, outcome);
         }
-        if self.active.contains_key(&id) || self.announced.announcing(id).is_some() {
+        if self.is_known(id) {
             return; // the reply comes at its end
         }
         let participants = txn.participants();
@@ -190,10 +173,6 @@ impl Coordinator {
         self.announced.await_acks(ctx, txn, outcome, targets, announce);
     }
 
-    fn on_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
-        self.announced.on_ack(ctx, from, txn, self.config.layout.client());
-    }
-
     /// A participant asks what was decided: answer the outcome if there is one; a coordinator
     /// that lost the transaction in a crash (no record, or asking itself) says it recovered
     /// undecided, for the total-failure rule; one still running it stays silent.
@@ -226,9 +205,5 @@ impl Coordinator {
         // Nobody to tell (the participants know it: one told us): end at once.
         let announce = (self.config.timing.resend, self.config.layout.client());
         self.announced.await_acks(ctx, txn, outcome, Vec::new(), announce);
-    }
-
-    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
-        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 }

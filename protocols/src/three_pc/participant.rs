@@ -6,15 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::rng::Chance;
 use sim_core::{Boot, Duration, NodeId};
 
 use super::{Ctx, Msg, Record, TermState, ThreePcConfig, Timer};
-use crate::durable::recover_participant;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::store::Store;
-use crate::txn::{Key, Observation, Outcome, TxnId, Vote};
+use crate::txn::{Observation, Outcome, TxnId, Vote};
 
 crate::crash_points! {
     /// A 3PC participant's crash points (normal path).
@@ -49,7 +46,7 @@ pub(super) struct Termination {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(super) struct Entry {
+pub struct Entry {
     pub(super) participants: Vec<NodeId>,
     pub(super) state: State,
     /// In doubt after a recovery: not operational for termination, asks instead.
@@ -61,14 +58,8 @@ pub(super) struct Entry {
     pub(super) recovered_reports: BTreeMap<NodeId, TermState>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Participant {
-    pub(super) id: NodeId,
-    pub(super) config: Shared<ThreePcConfig>,
-    no_vote: Chance,
-    store: Store,
-    pub(super) txns: BTreeMap<TxnId, Entry>,
-}
+/// The 3PC participant: a voter whose transactions are [`Entry`]s.
+pub type Participant = crate::voter::Voter<ThreePcConfig, Entry>;
 
 impl Participant {
     pub fn new(config: &Shared<ThreePcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
@@ -85,14 +76,12 @@ impl Participant {
             entry(participants.clone(), State::Uncertain)
         };
         let decided = |o| entry(vec![], State::Decided(o));
-        let workload = &config.client.workload;
-        let (store, txns) = recover_participant(workload, id, boot.disk(), decided, uncertain);
-        Participant { id, config: config.clone(), no_vote: config.votes.chance(id), store, txns }
+        Participant::recover(config, id, boot.disk(), decided, uncertain)
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         for txn in self.in_doubt() {
-            crate::store::report_recovered_doubt(ctx, &self.store, txn);
+            self.report_recovered_doubt(ctx, txn);
             self.ask(ctx, txn);
         }
     }
@@ -143,7 +132,7 @@ impl Participant {
         };
         let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, None, marks);
+        let vote = self.vote(ctx, prepared, None, marks);
         if vote == Vote::No {
             self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
             return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
@@ -209,7 +198,7 @@ impl Participant {
         e.state = State::Decided(outcome);
         e.term = None;
         ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
+        self.settle(ctx, txn, outcome, Point::Decided.name());
         for t in
             [Timer::Coordinator(txn), Timer::Backup(txn), Timer::Collect(txn), Timer::Inquire(txn)]
         {
@@ -272,8 +261,5 @@ impl Participant {
     pub fn in_doubt(&self) -> Vec<TxnId> {
         let open = |(t, e): (&TxnId, &Entry)| (!matches!(e.state, State::Decided(_))).then_some(*t);
         self.txns.iter().filter_map(open).collect()
-    }
-    pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
-        self.store.locks()
     }
 }

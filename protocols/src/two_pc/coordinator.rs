@@ -16,13 +16,12 @@
 //! it never heard of forces an abort record first, so a Prepared arriving later (or after a
 //! crash) finds the transaction aborted instead of starting it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use sim_core::{Boot, Duration, NodeId};
 
 use super::{Broken2pc, Ctx, Msg, Record, Shape, Timer, TwoPcConfig};
 use crate::active::{Tally, tally};
-use crate::announced::Announced;
 use crate::client::ClientMsg;
 use crate::decision::send_marked;
 use crate::prepare::send_prepares;
@@ -40,7 +39,7 @@ const DECISION_SENT: (&str, &str) =
     (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Phase {
+pub enum Phase {
     /// Execution phase: enlisting the participants; `done` answered WORK-DONE so far.
     Executing { txn: Txn, done: BTreeSet<NodeId> },
     /// Waiting for votes; `yes` holds who voted yes so far.
@@ -49,32 +48,14 @@ enum Phase {
 
 type Active = crate::active::Active<Phase>;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Coordinator {
-    config: Shared<TwoPcConfig>,
-    /// Undecided transactions.
-    active: BTreeMap<TxnId, Active>,
-    /// Decided ones: announced until acknowledged, then kept for late questions.
-    announced: Announced,
-    /// A recovered coordinator cannot tell a lost request from one it started before its
-    /// crash: a retried request it has no record of is aborted, never started.
-    recovered: bool,
-}
+/// The 2PC coordinator: a logging, announcing coordinator in 2PC's phases. A recovered one
+/// aborts a retried request it has no record of, never starts it.
+pub type Coordinator = crate::coordinator::Coordinator<TwoPcConfig, Phase>;
 
 impl Coordinator {
     pub fn new(config: &Shared<TwoPcConfig>, boot: Boot<'_, Record>) -> Coordinator {
         // In Gray & Lamport's shape nothing is acknowledged: a logged decision is only kept.
-        let acknowledged = config.shape != Shape::GrayLamport;
-        Coordinator {
-            config: config.clone(),
-            active: BTreeMap::new(),
-            announced: Announced::recover(boot.disk(), acknowledged),
-            recovered: boot.is_recovery(),
-        }
-    }
-
-    pub fn on_start(&mut self, ctx: &mut Ctx) {
-        self.announced.announce_recovered(ctx, self.config.timing.resend);
+        Coordinator::recover(config, boot, config.shape != Shape::GrayLamport)
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
@@ -272,15 +253,6 @@ impl Coordinator {
         }
     }
 
-    fn on_ack(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
-        self.announced.on_ack(ctx, from, txn, self.config.layout.client());
-    }
-
-    /// Undecided, or decided and still announced: a request for it is answered at its end.
-    fn is_known(&self, txn: TxnId) -> bool {
-        self.active.contains_key(&txn) || self.announced.announcing(txn).is_some()
-    }
-
     /// A participant asks what was decided (it is uncertain, or recovering).
     fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
         if self.active.contains_key(&txn) {
@@ -306,10 +278,6 @@ impl Coordinator {
         }
         self.announced.finish(txn, Outcome::Abort);
         Outcome::Abort
-    }
-
-    fn reply(&self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
-        crate::decision::reply_to_client(ctx, self.config.layout.client(), txn, outcome);
     }
 }
 

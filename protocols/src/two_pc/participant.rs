@@ -21,17 +21,15 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::rng::Chance;
 use sim_core::{Boot, Duration, NodeId};
 
 use super::{Broken2pc, Ctx, Msg, Record, Shape, Timer, TwoPcConfig};
 use crate::client::ClientMsg;
-use crate::durable::recover_participant;
 use crate::initiated::Initiated;
 use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::store::Store;
-use crate::txn::{Key, Outcome, Txn, TxnId, Vote, Write};
+use crate::txn::{Key, Outcome, Txn, TxnId, Vote};
+use crate::voter::Voter;
 
 crate::crash_points! {
     /// A 2PC participant's crash points.
@@ -41,7 +39,7 @@ crate::crash_points! {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum State {
+pub enum State {
     /// Enlisted by the coordinator's WORK (execution phase), not yet asked to vote: may
     /// still abort alone.
     Working,
@@ -55,11 +53,7 @@ enum State {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Participant {
-    id: NodeId,
-    config: Shared<TwoPcConfig>,
-    no_vote: Chance,
-    store: Store,
-    txns: BTreeMap<TxnId, State>,
+    voter: Voter<TwoPcConfig, State>,
     /// Transactions the client handed this RM (Gray & Lamport's shape): it replies.
     initiated: Initiated,
 }
@@ -70,24 +64,15 @@ impl Participant {
             let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
             State::Uncertain { participants: participants.clone(), asked: 0 }
         };
-        let workload = &config.client.workload;
-        let (store, txns) =
-            recover_participant(workload, id, boot.disk(), State::Decided, uncertain);
-        Participant {
-            id,
-            config: config.clone(),
-            no_vote: config.votes.chance(id),
-            store,
-            txns,
-            initiated: Initiated::default(),
-        }
+        let voter = Voter::recover(config, id, boot.disk(), State::Decided, uncertain);
+        Participant { voter, initiated: Initiated::default() }
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         // After a recovery: still in doubt, locks re-taken; ask at once.
         let in_doubt: Vec<TxnId> = self.in_doubt();
         for txn in in_doubt {
-            crate::store::report_recovered_doubt(ctx, &self.store, txn);
+            self.voter.report_recovered_doubt(ctx, txn);
             self.inquire(ctx, txn);
         }
     }
@@ -109,10 +94,10 @@ impl Participant {
             Timer::PreVote(txn) => return self.on_pre_vote_timeout(ctx, txn),
             other => unreachable!("a 2PC participant got {other:?}"),
         };
-        if !matches!(self.txns.get(&txn), Some(State::Uncertain { .. })) {
+        if !matches!(self.voter.txns.get(&txn), Some(State::Uncertain { .. })) {
             return;
         }
-        if self.config.broken == Some(Broken2pc::UnilateralAbort) {
+        if self.voter.config.broken == Some(Broken2pc::UnilateralAbort) {
             // The textbook mistake: an uncertain participant may not abort on its own.
             return self.decide(ctx, txn, Outcome::Abort, false);
         }
@@ -121,10 +106,10 @@ impl Participant {
 
     /// Execution phase: enlisted in `txn`; wait for PREPARE, but not forever.
     fn on_work(&mut self, ctx: &mut Ctx, coordinator: NodeId, txn: TxnId) {
-        match self.txns.get(&txn) {
+        match self.voter.txns.get(&txn) {
             None => {
-                self.txns.insert(txn, State::Working);
-                let timeout = Duration::from_us(self.config.timing.pre_vote_timeout_us);
+                self.voter.txns.insert(txn, State::Working);
+                let timeout = Duration::from_us(self.voter.config.timing.pre_vote_timeout_us);
                 ctx.set_timer(timeout, Timer::PreVote(txn));
                 ctx.send(coordinator, Msg::WorkDone { txn });
             }
@@ -141,10 +126,10 @@ impl Participant {
     /// participant that has not voted may abort alone (BHG §7.3); one that voted yes may not,
     /// and never gets here (its timer is cancelled when it votes).
     fn on_pre_vote_timeout(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        match self.txns.get(&txn) {
+        match self.voter.txns.get(&txn) {
             Some(State::Working) => self.abort_unilaterally(ctx, txn),
             Some(State::Uncertain { .. }) => {
-                unreachable!("{txn}: pre-vote timeout at {} after a yes vote", self.id)
+                unreachable!("{txn}: pre-vote timeout at {} after a yes vote", self.voter.id)
             }
             Some(State::Decided(_)) | None => {}
         }
@@ -154,11 +139,11 @@ impl Participant {
     /// presumption: a PREPARE may still come (late, or after a crash of ours) and must be
     /// answered no.
     fn abort_unilaterally(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        let previous = self.txns.insert(txn, State::Decided(Outcome::Abort));
+        let previous = self.voter.txns.insert(txn, State::Decided(Outcome::Abort));
         assert!(
             matches!(previous, None | Some(State::Working)),
             "{txn}: unilateral abort at {} after voting",
-            self.id
+            self.voter.id
         );
         ctx.cancel_timer(Timer::PreVote(txn));
         let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
@@ -168,26 +153,26 @@ impl Participant {
     /// Gray & Lamport's shape: the client hands this (initiating) RM a transaction.
     fn on_request(&mut self, ctx: &mut Ctx, txn: Txn) {
         let id = txn.id;
-        let known = self.txns.get(&id).map(|s| match s {
+        let known = self.voter.txns.get(&id).map(|s| match s {
             State::Decided(outcome) => Some(*outcome),
             State::Uncertain { .. } => None,
             State::Working => unreachable!("no execution phase in Gray & Lamport's shape"),
         });
-        let ends = (self.id, self.config.layout.client());
+        let ends = (self.voter.id, self.voter.config.layout.client());
         if !self.initiated.request(ctx, ends, &txn, known) {
             return;
         }
-        let (participants, writes) = (txn.participants(), txn.writes_at(self.id));
-        if self.vote(ctx, id, participants, writes, None) == Vote::Yes {
-            ctx.send(self.config.layout.coordinator(), Msg::InitiatorPrepared { txn });
+        if self.vote(ctx, Prepare::at(&txn, self.voter.id), None) == Vote::Yes {
+            ctx.send(self.voter.config.layout.coordinator(), Msg::InitiatorPrepared { txn });
             self.await_decision(ctx, id);
         }
     }
 
     fn on_prepare(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
-        let Prepare { txn, participants, writes } = prepare;
-        assert!(writes.iter().all(|w| w.node == self.id), "{txn}: writes for another node");
-        match self.txns.get(&txn) {
+        let txn = prepare.txn;
+        let mine = prepare.writes.iter().all(|w| w.node == self.voter.id);
+        assert!(mine, "{txn}: writes for another node");
+        match self.voter.txns.get(&txn) {
             Some(State::Uncertain { .. }) => {
                 return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
             }
@@ -198,7 +183,7 @@ impl Participant {
             Some(State::Working) => ctx.cancel_timer(Timer::PreVote(txn)),
             None => {}
         }
-        if self.vote(ctx, txn, participants, writes, Some(coordinator)) == Vote::Yes {
+        if self.vote(ctx, prepare, Some(coordinator)) == Vote::Yes {
             ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
             self.await_decision(ctx, txn);
         }
@@ -208,61 +193,60 @@ impl Participant {
     /// (if anyone is to be told) — nothing to log in the classic shape (no record means
     /// abort), forced in Gray & Lamport's; a yes vote forces the prepared record, the writes
     /// under lock. The caller sends the yes vote.
-    fn vote(
-        &mut self,
-        ctx: &mut Ctx,
-        txn: TxnId,
-        participants: Vec<NodeId>,
-        writes: Vec<Write>,
-        tell: Option<NodeId>,
-    ) -> Vote {
+    fn vote(&mut self, ctx: &mut Ctx, prepare: Prepare, tell: Option<NodeId>) -> Vote {
+        let Prepare { txn, participants, writes } = prepare;
         // A no vote is nothing to log in the classic shape (no record means abort); in Gray &
         // Lamport's no coordinator holds this abort for us (the initiating RM's no vote ends
         // the transaction here) and a Prepared may come again after a crash: force it.
-        let abort = (self.config.shape == Shape::GrayLamport).then(|| {
+        let abort = (self.voter.config.shape == Shape::GrayLamport).then(|| {
             let participants = participants.clone();
             Record::Decision { txn, outcome: Outcome::Abort, participants }
         });
         let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
         let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = crate::vote::vote(ctx, &mut self.store, self.no_vote, prepared, abort, marks);
+        let vote = self.voter.vote(ctx, prepared, abort, marks);
         if vote == Vote::No {
-            self.txns.insert(txn, State::Decided(Outcome::Abort));
+            self.voter.txns.insert(txn, State::Decided(Outcome::Abort));
             if let Some(to) = tell {
                 ctx.send(to, Msg::Vote { txn, vote: Vote::No });
             }
-            self.initiated.settled(ctx, self.config.layout.client(), txn, Outcome::Abort);
+            self.initiated.settled(ctx, self.voter.config.layout.client(), txn, Outcome::Abort);
             return Vote::No;
         }
-        self.txns.insert(txn, State::Uncertain { participants, asked: 0 });
+        self.voter.txns.insert(txn, State::Uncertain { participants, asked: 0 });
         Vote::Yes
     }
 
     /// The yes vote is sent: uncertain from now on, until the decision (or an inquiry) comes.
     fn await_decision(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        let wait = (self.config.timing.participant_timeout_us, Timer::Inquire(txn));
+        let wait = (self.voter.config.timing.participant_timeout_us, Timer::Inquire(txn));
         crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     fn on_decision(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId, outcome: Outcome) {
-        let from_coordinator = from == self.config.layout.coordinator();
-        match self.txns.get(&txn) {
+        let from_coordinator = from == self.voter.config.layout.coordinator();
+        match self.voter.txns.get(&txn) {
             // From the coordinator or from a peer (cooperative termination): either way the
             // coordinator is told, so that it can end the transaction instead of re-sending
             // it a decision (perhaps over a cut link) until it hears an ack.
             Some(State::Uncertain { .. }) => self.decide(ctx, txn, outcome, true),
             // Enlisted, not voted: only an abort can come (a recovered coordinator's).
             Some(State::Working) => {
-                assert_eq!(outcome, Outcome::Abort, "{txn} committed without {}'s vote", self.id);
+                assert_eq!(
+                    outcome,
+                    Outcome::Abort,
+                    "{txn} committed without {}'s vote",
+                    self.voter.id
+                );
                 self.abort_unilaterally(ctx, txn);
-                if from_coordinator && self.config.acknowledged(outcome) {
+                if from_coordinator && self.voter.config.acknowledged(outcome) {
                     ctx.send(from, Msg::Ack { txn });
                 }
             }
             // Already decided (a re-send: our ack was lost), or never prepared (an abort
             // re-sent to every participant after a coordinator recovery): just acknowledge.
             Some(State::Decided(_)) | None => {
-                if from_coordinator && self.config.acknowledged(outcome) {
+                if from_coordinator && self.voter.config.acknowledged(outcome) {
                     ctx.send(from, Msg::Ack { txn });
                 }
             }
@@ -274,41 +258,41 @@ impl Participant {
     /// coordinator (when the presumption acknowledges `outcome`), whoever told us.
     fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome, ack: bool) {
         let Some(State::Uncertain { participants, .. }) =
-            self.txns.insert(txn, State::Decided(outcome))
+            self.voter.txns.insert(txn, State::Decided(outcome))
         else {
-            unreachable!("{txn} decided twice at {}", self.id)
+            unreachable!("{txn} decided twice at {}", self.voter.id)
         };
-        let acknowledged = self.config.acknowledged(outcome);
-        if self.config.logged(outcome) {
+        let acknowledged = self.voter.config.acknowledged(outcome);
+        if self.voter.config.logged(outcome) {
             ctx.persist(Record::Decision { txn, outcome, participants });
         }
-        crate::store::settle(ctx, &mut self.store, txn, outcome, Point::Decided.name());
+        self.voter.settle(ctx, txn, outcome, Point::Decided.name());
         ctx.cancel_timer(Timer::Inquire(txn));
         if ack && acknowledged {
-            ctx.send(self.config.layout.coordinator(), Msg::Ack { txn });
+            ctx.send(self.voter.config.layout.coordinator(), Msg::Ack { txn });
         }
-        self.initiated.settled(ctx, self.config.layout.client(), txn, outcome);
+        self.initiated.settled(ctx, self.voter.config.layout.client(), txn, outcome);
     }
 
     /// One round of the termination protocol: ask the coordinator, and the other
     /// participants if cooperative; ask again later (bounded backoff).
     fn inquire(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        let Some(State::Uncertain { participants, asked }) = self.txns.get_mut(&txn) else {
+        let Some(State::Uncertain { participants, asked }) = self.voter.txns.get_mut(&txn) else {
             return;
         };
-        ctx.send(self.config.layout.coordinator(), Msg::DecisionRequest { txn });
-        if self.config.cooperative_termination {
-            let peers = participants.iter().copied().filter(|&p| p != self.id);
+        ctx.send(self.voter.config.layout.coordinator(), Msg::DecisionRequest { txn });
+        if self.voter.config.cooperative_termination {
+            let peers = participants.iter().copied().filter(|&p| p != self.voter.id);
             ctx.broadcast(peers, Msg::DecisionRequest { txn });
         }
-        if let Some(after) = self.config.timing.inquiry.delay(*asked) {
+        if let Some(after) = self.voter.config.timing.inquiry.delay(*asked) {
             ctx.set_timer(after, Timer::Inquire(txn));
         }
         *asked += 1;
     }
 
     fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
-        match self.txns.get(&txn) {
+        match self.voter.txns.get(&txn) {
             Some(State::Decided(outcome)) => {
                 ctx.send(from, Msg::Decision { txn, outcome: *outcome });
             }
@@ -327,13 +311,13 @@ impl Participant {
     pub fn in_doubt(&self) -> Vec<TxnId> {
         let uncertain =
             |(t, s): (&TxnId, &State)| matches!(s, State::Uncertain { .. }).then_some(*t);
-        self.txns.iter().filter_map(uncertain).collect()
+        self.voter.txns.iter().filter_map(uncertain).collect()
     }
     pub fn locks(&self) -> &BTreeMap<Key, TxnId> {
-        self.store.locks()
+        self.voter.locks()
     }
 }
 
 // Symmetry reduction (`explore --symmetry`, see `crate::explore::symmetric`).
 sim_core::rename_enum!(State { Working, Uncertain { participants: sorted, asked }, Decided(outcome) });
-sim_core::rename_struct!(Participant { id, config, no_vote, store, txns, initiated });
+sim_core::rename_struct!(Participant { voter, initiated });
