@@ -318,8 +318,6 @@ pub enum Record {
     Attempt { txn: TxnId, ballot: Ballot, state: PreState },
 }
 
-crate::txn_record!(Record);
-
 crate::commit_node! {
     /// One node of a quorum-commit cluster.
     pub enum Node {
