@@ -76,10 +76,6 @@ pub enum Record {
     Decision { txn: TxnId, outcome: Outcome },
 }
 
-// `Prepared` is a durable yes vote and `Decision` a durable decision (what the checkers read
-// from disks).
-protocols::txn_record!(Record);
-
 #[derive(Clone, Debug)]
 pub struct Config {
     pub layout: Layout,
@@ -327,8 +323,10 @@ impl Participant {
 }
 
 // The protocol's types (`impl Protocol`), the client's traffic riding in `Msg::Client` /
-// `Timer::Client`, the node enum, its dispatch to each role, what a participant shows (doubts
-// and locks) and how a node is built, written by the same macro the built-in families use.
+// `Timer::Client`, which records are a durable yes vote (`Prepared`) and a durable decision
+// (`Decision`: what the checkers read from disks), the node enum, its dispatch to each role,
+// what a participant shows (doubts and locks) and how a node is built, written by the same
+// macro the built-in families use.
 protocols::commit_node! {
     /// One node of a lean-2PC cluster.
     pub enum Node {

@@ -25,7 +25,8 @@ pub trait Announce: ClientWire<Record = CommitRecord> {
 }
 
 /// `impl Announce` for a protocol whose decision message is `Decision { txn, outcome }` and
-/// whose re-send timer is `Resend(txn)`: `announce_wire!(TwoPc, Msg, Timer);`.
+/// whose re-send timer is `Resend(txn)`: `announce_wire!(TwoPc, Msg, Timer);`, written by
+/// [`commit_node!`](crate::commit_node)'s `record: announced`.
 #[macro_export]
 macro_rules! announce_wire {
     ($proto:ty, $msg:ident, $timer:ident) => {

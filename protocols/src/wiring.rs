@@ -229,16 +229,20 @@ macro_rules! txn_record {
 ///
 /// ```ignore
 /// commit_node! {
-///     /// One node of a 2PC cluster.
+///     /// One node of a quorum-commit cluster.
 ///     pub enum Node {
-///         protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer, record: Record,
+///         protocol: QuorumCommit, config: QuorumConfig, msg: Msg, timer: Timer, record: Record,
 ///         Coordinator(Coordinator),
 ///         Participant(Participant),
 ///     }
 /// }
 /// ```
 ///
-/// It also wires the protocol's types and the client's envelope ([`client_wire!`]).
+/// It also wires the protocol's types and the client's envelope ([`client_wire!`]), and the
+/// disk record: `record: Record` names the family's own record type, whose durable yes vote
+/// and decision [`txn_record!`] reads; `record: announced` says the family logs the shared
+/// [`crate::commit_record::CommitRecord`] (re-exported as `Record`) and its coordinator
+/// announces decisions as [`crate::announced`] does ([`announce_wire!`]): 2PC and 3PC.
 ///
 /// Each role type has `new(config, boot)` (the participant `new(config, id, boot)`) and the
 /// three handlers `on_start`, `on_message(ctx, from, msg)`, `on_timer(ctx, timer)`; the
@@ -248,17 +252,29 @@ macro_rules! txn_record {
 /// reports a panic as a finding).
 #[macro_export]
 macro_rules! commit_node {
+    (@record $proto:ty, $msg:ident, $timer:ident, announced) => {
+        /// The shared commit records ([`crate::commit_record`]), as the announcing
+        /// coordinator ([`crate::announced`]) logs them.
+        pub use $crate::commit_record::CommitRecord as Record;
+
+        $crate::announce_wire!($proto, $msg, $timer);
+        $crate::client_wire!($proto, $msg, $timer, $crate::commit_record::CommitRecord);
+    };
+    (@record $proto:ty, $msg:ident, $timer:ident, $record:ident) => {
+        $crate::txn_record!($record);
+        $crate::client_wire!($proto, $msg, $timer, $record);
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $node:ident {
             protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
-            record: $record:ty,
+            record: $record:ident,
             $coord:ident($coord_ty:ty),
             $part:ident($part_ty:ty)
             $(, $extra:ident($extra_ty:ty))? $(,)?
         }
     ) => {
-        $crate::client_wire!($proto, $msg, $timer, $record);
+        $crate::commit_node!(@record $proto, $msg, $timer, $record);
 
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -17,7 +17,6 @@
 
 use sim_core::NodeId;
 
-use crate::family::{Family, VariantSpec};
 use crate::quorum_commit::{self, Ballot, PreState, Quorums, Report, State, Step};
 use crate::txn::Outcome;
 
@@ -51,22 +50,12 @@ pub fn is_max_attempt_committable(reports: &[(NodeId, Report)]) -> bool {
         && reports.iter().filter(|(_, r)| r.last_attempt == max).all(|(_, r)| r.state == State::Pc)
 }
 
-/// The family: its variants and its rule.
-pub struct E3pc;
-
-impl quorum_commit::QuorumFamily for E3pc {
-    const NAME: &'static str = "E3PC";
-    const RULE: quorum_commit::Rule =
-        quorum_commit::Rule { name: "keidar_dolev", step: rule, later_attempt_overrides: true };
-    const VARIANTS: &'static [VariantSpec] = VARIANTS;
+quorum_commit::quorum_family! {
+    /// Keidar & Dolev's family: quorum commit with E3PC's [`rule`].
+    E3pc: "E3PC",
+    rule: "keidar_dolev" => rule, later_attempt_overrides: true,
+    variant: "e3pc" => "E3PC (Keidar & Dolev): quorum 3PC with last_elected/last_attempt; a connected quorum never blocks",
 }
-
-pub const FAMILY: Family = quorum_commit::family::<E3pc>();
-
-const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
-    "e3pc",
-    "E3PC (Keidar & Dolev): quorum 3PC with last_elected/last_attempt; a connected quorum never blocks",
-)];
 
 #[cfg(test)]
 mod tests {

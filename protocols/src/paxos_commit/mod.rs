@@ -220,8 +220,6 @@ pub enum Record {
     Incarnation { incarnation: u32 },
 }
 
-crate::txn_record!(Record);
-
 crate::commit_node! {
     /// One node of a Paxos Commit cluster.
     pub enum Node {

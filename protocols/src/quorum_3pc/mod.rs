@@ -17,7 +17,6 @@
 
 use sim_core::NodeId;
 
-use crate::family::{Family, VariantSpec};
 use crate::quorum_commit::{self, PreState, Quorums, Report, State, Step};
 use crate::txn::Outcome;
 
@@ -43,22 +42,12 @@ pub fn rule(reports: &[(NodeId, Report)], quorums: &Quorums) -> Step {
     }
 }
 
-/// The family: its variants and its rule.
-pub struct Quorum3pc;
-
-impl quorum_commit::QuorumFamily for Quorum3pc {
-    const NAME: &'static str = "quorum-based three-phase commit";
-    const RULE: quorum_commit::Rule =
-        quorum_commit::Rule { name: "skeen", step: rule, later_attempt_overrides: false };
-    const VARIANTS: &'static [VariantSpec] = VARIANTS;
+quorum_commit::quorum_family! {
+    /// Skeen's family: quorum commit with Skeen's [`rule`].
+    Quorum3pc: "quorum-based three-phase commit",
+    rule: "skeen" => rule, later_attempt_overrides: false,
+    variant: "quorum-3pc" => "Skeen's quorum-based 3PC: weighted commit/abort quorums; safe under partitions, can block a connected quorum",
 }
-
-pub const FAMILY: Family = quorum_commit::family::<Quorum3pc>();
-
-const VARIANTS: &[VariantSpec] = &[quorum_commit::variant(
-    "quorum-3pc",
-    "Skeen's quorum-based 3PC: weighted commit/abort quorums; safe under partitions, can block a connected quorum",
-)];
 
 #[cfg(test)]
 mod tests {

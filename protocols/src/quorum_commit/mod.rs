@@ -100,6 +100,38 @@ pub trait QuorumFamily: 'static {
     const VARIANTS: &'static [VariantSpec];
 }
 
+/// Declares a quorum-commit family from one line each: its type (`$family`, named
+/// `$name`), its decision rule (`$rule_name`, the function `$step`, and whether a later
+/// attempt overrides an earlier one) and its one variant with the shared cost claim
+/// ([`variant`]). Writes the [`QuorumFamily`] impl and `pub const FAMILY` ([`family`]).
+macro_rules! quorum_family {
+    (
+        $(#[$meta:meta])*
+        $family:ident: $name:literal,
+        rule: $rule_name:literal => $step:path, later_attempt_overrides: $overrides:literal,
+        variant: $variant:literal => $summary:literal $(,)?
+    ) => {
+        $(#[$meta])*
+        pub struct $family;
+
+        impl crate::quorum_commit::QuorumFamily for $family {
+            const NAME: &'static str = $name;
+            const RULE: crate::quorum_commit::Rule = crate::quorum_commit::Rule {
+                name: $rule_name,
+                step: $step,
+                later_attempt_overrides: $overrides,
+            };
+            const VARIANTS: &'static [crate::family::VariantSpec] =
+                &[crate::quorum_commit::variant($variant, $summary)];
+        }
+
+        #[doc = concat!("The ", $name, " family.")]
+        pub const FAMILY: crate::family::Family = crate::quorum_commit::family::<$family>();
+    };
+}
+
+pub(crate) use quorum_family;
+
 /// An election's (or attempt's) number: a round, made unique by the node that leads it, and
 /// ordered by round first. E3PC's `last_elected` and `last_attempt` are ballots.
 #[derive(
@@ -319,8 +351,6 @@ pub enum Record {
     /// Moved to `state` in attempt `ballot` (E3PC's `last_attempt`), forced before acking.
     Attempt { txn: TxnId, ballot: Ballot, state: PreState },
 }
-
-crate::txn_record!(Record);
 
 crate::commit_node! {
     /// One node of a quorum-commit cluster.

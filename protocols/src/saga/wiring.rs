@@ -80,40 +80,61 @@ where
     }
 }
 
-/// The node enum of a saga style, its `Process` dispatch (the client's traffic to the client,
-/// audit replies to the auditor, audit queries answered from a service's ledger), its
-/// `NodeView` (nobody in a saga is in doubt, and services hold no locks across steps: that is
-/// the isolation a saga gives up), `CommitProtocol` (a service's applied data is its
-/// ledger as its disk holds it) and its record's `TxnRecord` (the style's `Record` has an
-/// `Ended { txn, outcome }` record, the coordinating node's, written before anyone is told).
-macro_rules! saga_node {
+/// A saga style declared as a family, from the names its module defines by convention: the
+/// vocabulary `$proto` with its `Msg`, `Timer` and `Record`, the `Service` role (with
+/// `service::ledger`), the coordinating role `$coord` (orchestrator or broker) and `VARIANTS`.
+/// Given the family's name, its broken behaviours `$broken`, the coordinating node's crash
+/// points (the first `$normal` of them on every saga, [`saga_roles`]) and which record is a
+/// service's ledger record (`ledger: pattern => ledger`), it writes the `Node` enum, its
+/// `Process` dispatch (the client's traffic to the client, audit replies to the auditor, audit
+/// queries answered from a service's ledger), its `NodeView` (nobody in a saga is in doubt,
+/// and services hold no locks across steps: that is the isolation a saga gives up),
+/// `CommitProtocol` (a service's applied data is its ledger as its disk holds it), its
+/// record's `TxnRecord` (the style's `Record` has an `Ended { txn, outcome }` record, the
+/// coordinating node's, written before anyone is told), [`SagaStyle`] and `pub const FAMILY`
+/// ([`crate::saga::family`]).
+macro_rules! saga_family {
     (
         $(#[$meta:meta])*
-        pub enum $node:ident {
-            protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
-            record: $record:ty,
-            $coord:ident($coord_ty:ty),
-            Service(Service) $(,)?
-        }
+        family: $name:literal, protocol: $proto:ident, broken: $broken:ty,
+        coordinator: $coord:ident($coord_ty:ty), points: ($points:expr, $normal:expr),
+        ledger: $ledger_pat:pat => $ledger:expr $(,)?
     ) => {
-        $crate::client_wire!($proto, $msg, $timer, $record);
-        $crate::audit_wire!($proto, $msg, $timer);
+        $crate::client_wire!($proto, Msg, Timer, Record);
+        $crate::audit_wire!($proto, Msg, Timer);
 
         $(#[$meta])*
+        pub const FAMILY: crate::family::Family = crate::saga::family::<$proto>();
+
+        impl crate::saga::wiring::SagaStyle for $proto {
+            type Broken = $broken;
+            const NAME: &'static str = $name;
+            const VARIANTS: &'static [(crate::family::VariantSpec, Option<$broken>)] = VARIANTS;
+            const ROLES: &'static [crate::family::RoleSpec] =
+                &crate::saga::wiring::saga_roles($points, $normal);
+            fn ledger_record(record: &Record) -> Option<&crate::saga::LedgerRecord> {
+                match record {
+                    $ledger_pat => Some($ledger),
+                    _ => None,
+                }
+            }
+        }
+
+        #[doc = concat!("One node of a ", $name, " cluster.")]
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        pub enum $node {
+        pub enum Node {
             $coord($coord_ty),
             Service(Service),
             /// The client, with the auditor that reads the bank total beside it.
             Client(crate::client::Client, crate::saga::audit::Auditor),
         }
 
-        impl sim_core::Process<$proto> for $node {
+        impl sim_core::Process<$proto> for Node {
             fn on_start(&mut self, ctx: &mut sim_core::Context<'_, $proto>) {
                 match self {
-                    $node::$coord(n) => n.on_start(ctx),
-                    $node::Service(s) => s.on_start(ctx),
-                    $node::Client(c, a) => {
+                    Node::$coord(n) => n.on_start(ctx),
+                    Node::Service(s) => s.on_start(ctx),
+                    Node::Client(c, a) => {
                         c.on_start(ctx);
                         a.on_start(ctx);
                     }
@@ -127,33 +148,33 @@ macro_rules! saga_node {
                 msg: Msg,
             ) {
                 match (self, msg) {
-                    ($node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
-                    ($node::Client(_, a), Msg::BalanceReply { round, total }) => {
+                    (Node::Client(c, _), Msg::Client(m)) => c.on_message(ctx, m),
+                    (Node::Client(_, a), Msg::BalanceReply { round, total }) => {
                         a.on_reply(ctx, from, round, total)
                     }
-                    ($node::Service(s), Msg::BalanceQuery { round }) => {
+                    (Node::Service(s), Msg::BalanceQuery { round }) => {
                         ctx.send(from, Msg::BalanceReply { round, total: s.ledger().total() })
                     }
-                    ($node::$coord(n), msg) => n.on_message(ctx, from, msg),
-                    ($node::Service(s), msg) => s.on_message(ctx, from, msg),
-                    ($node::Client(..), msg) => panic!("the client got {msg:?}: a protocol bug"),
+                    (Node::$coord(n), msg) => n.on_message(ctx, from, msg),
+                    (Node::Service(s), msg) => s.on_message(ctx, from, msg),
+                    (Node::Client(..), msg) => panic!("the client got {msg:?}: a protocol bug"),
                 }
             }
 
             fn on_timer(&mut self, ctx: &mut sim_core::Context<'_, $proto>, timer: Timer) {
                 match (self, timer) {
-                    ($node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
-                    ($node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
-                    ($node::$coord(n), t) => n.on_timer(ctx, t),
-                    ($node::Service(s), t) => s.on_timer(ctx, t),
-                    ($node::Client(..), t) => panic!("the client got timer {t:?}: a protocol bug"),
+                    (Node::Client(c, _), Timer::Client(t)) => c.on_timer(ctx, t),
+                    (Node::Client(c, a), Timer::Audit) => a.on_tick(ctx, c),
+                    (Node::$coord(n), t) => n.on_timer(ctx, t),
+                    (Node::Service(s), t) => s.on_timer(ctx, t),
+                    (Node::Client(..), t) => panic!("the client got timer {t:?}: a protocol bug"),
                 }
             }
         }
 
         /// A saga has no prepared records (no service ever waits in doubt); its one decision
         /// is the coordinating node's end record: completed is commit, compensated is abort.
-        impl crate::durable::TxnRecord for $record {
+        impl crate::durable::TxnRecord for Record {
             fn prepared(&self) -> Option<(crate::txn::TxnId, &[crate::txn::Write])> {
                 None
             }
@@ -165,17 +186,17 @@ macro_rules! saga_node {
             }
         }
 
-        impl crate::saga::wiring::SagaNode for $node {
+        impl crate::saga::wiring::SagaNode for Node {
             fn retries_spent(&self) -> bool {
                 match self {
-                    $node::$coord(n) => n.retries_spent(),
-                    $node::Service(s) => s.retries_spent(),
-                    $node::Client(..) => false,
+                    Node::$coord(n) => n.retries_spent(),
+                    Node::Service(s) => s.retries_spent(),
+                    Node::Client(..) => false,
                 }
             }
         }
 
-        impl crate::scenario::NodeView for $node {
+        impl crate::scenario::NodeView for Node {
             fn in_doubt(&self) -> Vec<crate::txn::TxnId> {
                 Vec::new()
             }
@@ -185,20 +206,20 @@ macro_rules! saga_node {
         }
 
         impl crate::scenario::CommitProtocol for $proto {
-            type Node = $node;
-            type Config = $config;
+            type Node = Node;
+            type Config = crate::saga::wiring::SagaConfig<$broken>;
 
             fn build(
-                config: &crate::shared::Shared<$config>,
+                config: &crate::shared::Shared<crate::saga::wiring::SagaConfig<$broken>>,
                 id: sim_core::NodeId,
                 boot: sim_core::Boot<'_, Record>,
-            ) -> $node {
+            ) -> Node {
                 let layout = &config.layout;
                 if id == layout.coordinator() {
-                    return $node::$coord(<$coord_ty>::new(config, boot));
+                    return Node::$coord(<$coord_ty>::new(config, boot));
                 }
                 if layout.is_participant(id) {
-                    return $node::Service(Service::new(config, id, boot));
+                    return Node::Service(Service::new(config, id, boot));
                 }
                 debug_assert_eq!(id, layout.client(), "sagas lay out no other nodes");
                 let recovered = boot.is_recovery();
@@ -210,7 +231,7 @@ macro_rules! saga_node {
                     &config.timing,
                     recovered,
                 );
-                $node::Client(client, auditor)
+                Node::Client(client, auditor)
             }
 
             fn applied(
@@ -224,4 +245,4 @@ macro_rules! saga_node {
     };
 }
 
-pub(crate) use saga_node;
+pub(crate) use saga_family;

@@ -149,15 +149,10 @@ pub enum Timer {
     Inquire(TxnId),
 }
 
-/// 2PC and 3PC log the same records.
-pub use crate::commit_record::CommitRecord as Record;
-
-crate::announce_wire!(ThreePc, Msg, Timer);
-
 crate::commit_node! {
     /// One node of a 3PC cluster.
     pub enum Node {
-        protocol: ThreePc, config: ThreePcConfig, msg: Msg, timer: Timer, record: Record,
+        protocol: ThreePc, config: ThreePcConfig, msg: Msg, timer: Timer, record: announced,
         Coordinator(Coordinator),
         Participant(Participant),
     }

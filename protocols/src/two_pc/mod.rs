@@ -189,15 +189,10 @@ pub enum Timer {
     PreVote(TxnId),
 }
 
-/// 2PC and 3PC log the same records.
-pub use crate::commit_record::CommitRecord as Record;
-
-crate::announce_wire!(TwoPc, Msg, Timer);
-
 crate::commit_node! {
     /// One node of a 2PC cluster.
     pub enum Node {
-        protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer, record: Record,
+        protocol: TwoPc, config: TwoPcConfig, msg: Msg, timer: Timer, record: announced,
         Coordinator(Coordinator),
         Participant(Participant),
     }

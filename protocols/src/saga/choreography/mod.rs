@@ -36,7 +36,7 @@ use sim_core::NodeId;
 
 use super::{LedgerRecord, StepResult, step_write, steps};
 use crate::client::{ClientMsg, ClientTimer};
-use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::family::VariantSpec;
 use crate::txn::{SagaOutcome, Txn, TxnId};
 
 pub use broker::Broker;
@@ -187,29 +187,11 @@ fn step_event(saga: &Txn, step: u32, result: StepResult) -> Event {
     Event { saga: saga.clone(), kind }
 }
 
-crate::saga::wiring::saga_node! {
-    /// One node of a choreographed-saga cluster.
-    pub enum Node {
-        protocol: SagaChoreography, config: ChoreographyConfig, msg: Msg, timer: Timer, record: Record,
-        Broker(Broker),
-        Service(Service),
-    }
-}
-
-/// The saga choreography family.
-pub const FAMILY: Family = crate::saga::family::<SagaChoreography>();
-
-impl crate::saga::wiring::SagaStyle for SagaChoreography {
-    type Broken = BrokenChoreography;
-    const NAME: &'static str = "saga choreography";
-    const VARIANTS: &'static [(VariantSpec, Option<BrokenChoreography>)] = VARIANTS;
-    const ROLES: &'static [RoleSpec] = &crate::saga::wiring::saga_roles(broker::Point::NAMES, 4);
-    fn ledger_record(record: &Record) -> Option<&LedgerRecord> {
-        match record {
-            Record::Handled { ledger, .. } => Some(ledger),
-            _ => None,
-        }
-    }
+crate::saga::wiring::saga_family! {
+    /// The saga choreography family.
+    family: "saga choreography", protocol: SagaChoreography, broken: BrokenChoreography,
+    coordinator: Broker(Broker), points: (broker::Point::NAMES, 4),
+    ledger: Record::Handled { ledger, .. } => ledger,
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenChoreography>)] = &[

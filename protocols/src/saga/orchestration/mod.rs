@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{LedgerRecord, StepResult};
 use crate::client::{ClientMsg, ClientTimer};
-use crate::family::{Family, RoleSpec, VariantSpec};
+use crate::family::VariantSpec;
 use crate::txn::{SagaOutcome, Txn, TxnId, Write};
 
 pub use orchestrator::Orchestrator;
@@ -134,30 +134,11 @@ pub enum Record {
     Service(LedgerRecord),
 }
 
-crate::saga::wiring::saga_node! {
-    /// One node of an orchestrated-saga cluster.
-    pub enum Node {
-        protocol: SagaOrchestration, config: OrchestrationConfig, msg: Msg, timer: Timer, record: Record,
-        Orchestrator(Orchestrator),
-        Service(Service),
-    }
-}
-
-/// The saga orchestration family.
-pub const FAMILY: Family = crate::saga::family::<SagaOrchestration>();
-
-impl crate::saga::wiring::SagaStyle for SagaOrchestration {
-    type Broken = BrokenOrchestration;
-    const NAME: &'static str = "saga orchestration";
-    const VARIANTS: &'static [(VariantSpec, Option<BrokenOrchestration>)] = VARIANTS;
-    const ROLES: &'static [RoleSpec] =
-        &crate::saga::wiring::saga_roles(orchestrator::Point::NAMES, 4);
-    fn ledger_record(record: &Record) -> Option<&LedgerRecord> {
-        match record {
-            Record::Service(l) => Some(l),
-            _ => None,
-        }
-    }
+crate::saga::wiring::saga_family! {
+    /// The saga orchestration family.
+    family: "saga orchestration", protocol: SagaOrchestration, broken: BrokenOrchestration,
+    coordinator: Orchestrator(Orchestrator), points: (orchestrator::Point::NAMES, 4),
+    ledger: Record::Service(ledger) => ledger,
 }
 
 const VARIANTS: &[(VariantSpec, Option<BrokenOrchestration>)] = &[
