@@ -19,6 +19,26 @@ pub struct SettingSpec {
     pub help: &'static str,
 }
 
+impl SettingSpec {
+    /// A switch: off unless the scenario turns it on (every family's switches are off by
+    /// default, so the plain protocol is what runs unless asked otherwise).
+    pub const fn flag(key: &'static str, help: &'static str) -> SettingSpec {
+        SettingSpec { key, kind: SettingKind::Bool { default: false }, help }
+    }
+
+    /// An integer within `range`, `default` when absent.
+    pub const fn int(
+        key: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+        default: i64,
+        help: &'static str,
+    ) -> SettingSpec {
+        let (min, max) = (*range.start(), *range.end());
+        assert!(min <= default && default <= max, "a setting's default is within its range");
+        SettingSpec { key, kind: SettingKind::Int { min, max, default }, help }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingKind {
     /// An integer in `min..=max`, `default` when absent.

@@ -12,7 +12,7 @@ use crate::backoff::Backoff;
 use crate::family::{ExploreFn, Family, VariantSpec};
 use crate::family::{RoleSpec, Roles};
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
-use crate::settings::{SettingKind, SettingSpec, Settings, SettingsView};
+use crate::settings::{SettingSpec, Settings, SettingsView};
 use crate::shared::Shared;
 use crate::timing::Timing;
 use crate::txn::{Key, TxnId};
@@ -47,16 +47,18 @@ pub struct Timeouts {
 /// The settings every replicated log takes (`[family]`, `--set`): its election timeout
 /// range in latency bounds `d` (what the failover sweep varies).
 pub const TIMEOUT_SETTINGS: &[SettingSpec] = &[
-    SettingSpec {
-        key: "election_min_d",
-        kind: SettingKind::Int { min: 4, max: 1000, default: 10 },
-        help: "shortest election timeout, in latency bounds d (heartbeats come every 3d)",
-    },
-    SettingSpec {
-        key: "election_max_d",
-        kind: SettingKind::Int { min: 4, max: 1000, default: 20 },
-        help: "longest election timeout, in latency bounds d (at least election_min_d)",
-    },
+    SettingSpec::int(
+        "election_min_d",
+        4..=1000,
+        10,
+        "shortest election timeout, in latency bounds d (heartbeats come every 3d)",
+    ),
+    SettingSpec::int(
+        "election_max_d",
+        4..=1000,
+        20,
+        "longest election timeout, in latency bounds d (at least election_min_d)",
+    ),
 ];
 
 impl Timeouts {

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
 use crate::client::{ClientConfig, ClientMsg, ClientTimer};
-use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::family::{Family, RoleSpec, SettingSpec, SettingsView, VariantSpec};
 use crate::prepare::Prepare;
 use crate::roles::commit_roles;
 use crate::scenario::{Scenario, ScenarioError};
@@ -308,16 +308,11 @@ const ROLES: &[RoleSpec] = &[
 ];
 
 const SETTINGS: &[SettingSpec] = &[
-    SettingSpec {
-        key: "f",
-        kind: SettingKind::Int { min: 0, max: 16, default: 1 },
-        help: "faults tolerated: 2F+1 acceptors",
-    },
-    SettingSpec {
-        key: "colocated",
-        kind: SettingKind::Bool { default: false },
-        help: "TM, RMs and acceptors share hosts as in Gray & Lamport's co-located case",
-    },
+    SettingSpec::int("f", 0..=16, 1, "faults tolerated: 2F+1 acceptors"),
+    SettingSpec::flag(
+        "colocated",
+        "TM, RMs and acceptors share hosts as in Gray & Lamport's co-located case",
+    ),
 ];
 
 fn layout_of(scenario: &Scenario) -> Layout {

@@ -54,7 +54,7 @@ use sim_core::{Boot, Context, Duration, NodeId, Process, Protocol};
 
 use crate::client::{Client, ClientMsg, ClientTimer};
 use crate::consensus::wiring::Timeouts;
-use crate::family::{Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec};
+use crate::family::{Family, RoleSpec, SettingSpec, SettingsView, VariantSpec};
 use crate::roles::commit_roles;
 use crate::scenario::{CommitProtocol, NodeView, RunOutcome, Scenario, ScenarioError};
 use crate::shared::Shared;
@@ -485,26 +485,26 @@ const fn union<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'sta
 }
 
 const SETTINGS: &[SettingSpec] = &[
-    SettingSpec {
-        key: "f",
-        kind: SettingKind::Int { min: 0, max: 8, default: 1 },
-        help: "coordinator members tolerated down: the coordinator is a group of 2F+1",
-    },
-    SettingSpec {
-        key: "colocated",
-        kind: SettingKind::Bool { default: false },
-        help: "member 0 shares participant 1's host, member j participant j+1's (Gray & Lamport's co-located case)",
-    },
-    SettingSpec {
-        key: "gray_lamport_shape",
-        kind: SettingKind::Bool { default: false },
-        help: "Gray & Lamport's message flow: the initiating RM prepares first and tells the leader",
-    },
-    SettingSpec {
-        key: "participant_replicas",
-        kind: SettingKind::Int { min: 1, max: MAX_PARTICIPANT_REPLICAS, default: 1 },
-        help: "members of each participant's group (odd; 1: a participant is one node)",
-    },
+    SettingSpec::int(
+        "f",
+        0..=8,
+        1,
+        "coordinator members tolerated down: the coordinator is a group of 2F+1",
+    ),
+    SettingSpec::flag(
+        "colocated",
+        "member 0 shares participant 1's host, member j participant j+1's (Gray & Lamport's co-located case)",
+    ),
+    SettingSpec::flag(
+        "gray_lamport_shape",
+        "Gray & Lamport's message flow: the initiating RM prepares first and tells the leader",
+    ),
+    SettingSpec::int(
+        "participant_replicas",
+        1..=MAX_PARTICIPANT_REPLICAS,
+        1,
+        "members of each participant's group (odd; 1: a participant is one node)",
+    ),
 ];
 
 /// At most this many members per participant group (a bound on the cluster's size).

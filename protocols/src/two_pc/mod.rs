@@ -52,9 +52,7 @@ pub use participant::Participant;
 /// The 2PC participant's crash points (a family reusing the participant declares them).
 pub const PARTICIPANT_POINTS: &[&str] = participant::Point::NAMES;
 
-use crate::family::{
-    CostFormula, Family, RoleSpec, SettingKind, SettingSpec, SettingsView, VariantSpec,
-};
+use crate::family::{CostFormula, Family, RoleSpec, SettingSpec, SettingsView, VariantSpec};
 use crate::roles::{commit_role_specs, commit_roles};
 use crate::scenario::{Scenario, ScenarioError};
 
@@ -267,21 +265,18 @@ const ROLES: &[RoleSpec] =
     &commit_role_specs((coordinator::Point::NAMES, &[]), (participant::Point::NAMES, &[]));
 
 const SETTINGS: &[SettingSpec] = &[
-    SettingSpec {
-        key: "colocated",
-        kind: SettingKind::Bool { default: false },
-        help: "the coordinator shares participant 1's host (Gray & Lamport's co-located case)",
-    },
-    SettingSpec {
-        key: "execution_phase",
-        kind: SettingKind::Bool { default: false },
-        help: "participants are enlisted (WORK) before PREPARE and abort alone if PREPARE is late",
-    },
-    SettingSpec {
-        key: "gray_lamport_shape",
-        kind: SettingKind::Bool { default: false },
-        help: "Gray & Lamport's message flow: the initiating RM prepares first, no acks",
-    },
+    SettingSpec::flag(
+        "colocated",
+        "the coordinator shares participant 1's host (Gray & Lamport's co-located case)",
+    ),
+    SettingSpec::flag(
+        "execution_phase",
+        "participants are enlisted (WORK) before PREPARE and abort alone if PREPARE is late",
+    ),
+    SettingSpec::flag(
+        "gray_lamport_shape",
+        "Gray & Lamport's message flow: the initiating RM prepares first, no acks",
+    ),
 ];
 
 /// The two-phase commit family: its variants, roles, settings and claimed costs.
