@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Lab, Msg, Timer};
-use sim_core::explore::{ExploreConfig, ExploreReport, Model, Predicate, Strategy, explore};
+use sim_core::explore::{ExploreConfig, ExploreReport, Model, Strategy, explore};
 use sim_core::{Boot, Context, Duration, FaultPlan, NodeId, Process, SimConfig, World};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -43,13 +43,7 @@ fn model(nodes: u32, limit: u32) -> Model<Lab, Node> {
         })
         .expect("valid config")
     };
-    Model {
-        init: Box::new(init),
-        view: None,
-        invariants: vec![Predicate { name: "anything", holds: |_| true }],
-        terminal: Vec::new(),
-        drawing: None,
-    }
+    common::unjudged_model(init)
 }
 
 fn dfs(model: &Model<Lab, Node>, threads: usize) -> ExploreReport {

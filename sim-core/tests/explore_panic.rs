@@ -4,9 +4,11 @@
 //! panicking step, BFS's a shortest one, and replaying the path reaches the same verdict
 //! and trace hash. The counterexample carries the handler's panic message.
 
+mod common;
+
 use serde::{Deserialize, Serialize};
 use sim_core::explore::{
-    Budget, ExploreConfig, Model, NO_PANIC, Predicate, Strategy, Verdict, explore, replay,
+    Budget, ExploreConfig, Model, NO_PANIC, Strategy, Verdict, explore, replay,
 };
 use sim_core::{Boot, Context, Duration, FaultPlan, NodeId, Process, Protocol, SimConfig, World};
 
@@ -83,14 +85,8 @@ fn model() -> Model<Echo, Node> {
         })
         .expect("valid config")
     };
-    Model {
-        init: Box::new(init),
-        view: None,
-        // Holds everywhere: the only violation there is to find is the panic.
-        invariants: vec![Predicate { name: "anything", holds: |_| true }],
-        terminal: Vec::new(),
-        drawing: None,
-    }
+    // Holds everywhere: the only violation there is to find is the panic.
+    common::unjudged_model(init)
 }
 
 fn config(strategy: Strategy, threads: usize) -> ExploreConfig {

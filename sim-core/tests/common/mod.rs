@@ -229,3 +229,18 @@ pub fn received(sim: &Simulation<Lab, LabNode>, node: u32) -> Vec<(u64, NodeId, 
         })
         .collect()
 }
+
+/// A model of the worlds `init` builds with nothing to judge but panics: its one invariant
+/// holds everywhere, so what a search reports is its counts, its depth and any panic.
+pub fn unjudged_model<P: Protocol, N: 'static>(
+    init: impl Fn() -> sim_core::World<P, N> + Send + Sync + 'static,
+) -> sim_core::explore::Model<P, N> {
+    use sim_core::explore::{Model, Predicate};
+    Model {
+        init: Box::new(init),
+        view: None,
+        invariants: vec![Predicate { name: "anything", holds: |_| true }],
+        terminal: Vec::new(),
+        drawing: None,
+    }
+}
