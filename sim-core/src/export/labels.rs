@@ -35,16 +35,37 @@ const DESCENT_PX: f64 = 2.0;
 /// arrowheads and other labels).
 const ALONG: [f64; 7] = [0.5, 0.35, 0.65, 0.2, 0.8, 0.42, 0.58];
 
-/// The labels placed so far.
+/// Placed labels are filed by the band of this height their top falls in, so a candidate
+/// is compared with the labels of its own few bands, not with every label of the diagram
+/// (thousands in a long run). A band is taller than a label, so a label that overlaps a
+/// candidate has its top in the candidate's bands or the one above.
+const BAND_PX: f64 = 16.0;
+const _: () = assert!(ASCENT_PX + DESCENT_PX < BAND_PX);
+
+/// The labels placed so far, by band.
 #[derive(Default)]
 pub(super) struct Labels {
-    placed: Vec<Rect>,
+    placed: std::collections::BTreeMap<i64, Vec<Rect>>,
+}
+
+fn band(y: f64) -> i64 {
+    (y / BAND_PX).floor() as i64
 }
 
 impl Labels {
     /// Records a label written at a fixed place (baseline at `y`, starting at `x`).
     pub(super) fn fixed(&mut self, x: f64, y: f64, text: &str) {
-        self.placed.push(rect(x, y, text));
+        self.place(rect(x, y, text));
+    }
+
+    fn place(&mut self, r: Rect) {
+        self.placed.entry(band(r.top)).or_default().push(r);
+    }
+
+    /// The area of `r` that labels placed so far cover (overlaps counted once a label).
+    fn covered(&self, r: &Rect) -> f64 {
+        let bands = band(r.top - ASCENT_PX - DESCENT_PX)..=band(r.bottom);
+        self.placed.range(bands).flat_map(|(_, rs)| rs).map(|p| p.overlap_area(r)).sum()
     }
 
     /// Where to write the label of the arrow from `(x1, y1)` to `(x2, y2)`: the baseline's
@@ -56,10 +77,7 @@ impl Labels {
         text: &str,
     ) -> (f64, f64) {
         let at = |k: f64| (x1 + (x2 - x1) * k + 3.0, y1 + (y2 - y1) * k - 2.0);
-        let overlap = |(x, y): (f64, f64)| {
-            let r = rect(x, y, text);
-            self.placed.iter().map(|p| p.overlap_area(&r)).sum::<f64>()
-        };
+        let overlap = |(x, y): (f64, f64)| self.covered(&rect(x, y, text));
         let mut best = at(ALONG[0]);
         let mut best_overlap = overlap(best);
         for k in &ALONG[1..] {
@@ -72,7 +90,7 @@ impl Labels {
                 (best, best_overlap) = (candidate, o);
             }
         }
-        self.placed.push(rect(best.0, best.1, text));
+        self.place(rect(best.0, best.1, text));
         best
     }
 }
