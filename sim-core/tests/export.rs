@@ -89,3 +89,19 @@ fn svg_space_time_diagram_draws_every_message_and_shades_failures() {
     // Balanced markup: every opened element is closed.
     assert_eq!(picture.matches("<text").count(), picture.matches("</text>").count());
 }
+
+#[test]
+fn svg_labels_each_fault_once_over_the_lines_and_names_the_band_in_a_tooltip() {
+    let sim = small_run();
+    let events = sim.trace().events_vec();
+    let picture = svg::render(&events, 3, &default_name, 600);
+    // The crash, the cut and the heal: one label each, written where they happened.
+    let faults: Vec<&str> = picture.lines().filter(|l| l.contains("class=\"fault\">⚡")).collect();
+    assert_eq!(faults.len(), 3, "{faults:#?}");
+    assert_eq!(picture.matches("cut n0 &lt;-&gt; n1").count(), 2, "the label and the tooltip");
+    assert!(picture.contains("<title>cut n0 &lt;-&gt; n1</title></rect>"), "{picture}");
+    // Labels are written after every line, so no arrow is drawn over them.
+    let last_line = picture.rfind("<line").expect("arrows");
+    let first_fault = picture.find("class=\"fault\">").expect("fault labels");
+    assert!(first_fault > last_line, "a fault label is drawn under a later line");
+}

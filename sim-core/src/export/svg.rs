@@ -107,16 +107,19 @@ pub fn render<P: Protocol>(
     let mut down_since: Vec<Option<u64>> = vec![None; nodes as usize];
     let mut label_y: Vec<f64> = vec![f64::MIN; nodes as usize];
     let mut impaired_since: Option<(u64, String)> = None;
+    // The fault that opened a band is labelled where it happened (below); the band itself
+    // names it only as a tooltip, so the two labels do not print over each other.
     let close_band = |bands: &mut String, from: u64, to: u64, what: &str| {
         let _ = writeln!(
             bands,
-            r##"<rect x="0" y="{:.1}" width="{width:.1}" height="{:.1}" fill="#fbe3e3"/><text x="4" y="{:.1}" class="band">{}</text>"##,
+            r##"<rect x="0" y="{:.1}" width="{width:.1}" height="{:.1}" fill="#fbe3e3"><title>{}</title></rect>"##,
             y(from),
             (y(to) - y(from)).max(1.0),
-            y(from) + 12.0,
             xml(what)
         );
     };
+    // Several faults at one instant stack downwards instead of overprinting.
+    let mut fault_label_y = f64::MIN;
 
     for ev in events {
         let t = ev.time.as_us();
@@ -173,11 +176,14 @@ pub fn render<P: Protocol>(
                     }
                     _ => {}
                 }
+                let text = format!("⚡ {}", clip(describe_action(action, names), 40));
+                let ly = y(t).max(fault_label_y + STEP_MIN_PX);
+                fault_label_y = ly;
+                labels.fixed(4.0, ly, &text);
                 let _ = writeln!(
-                    body,
-                    r#"<text x="4" y="{:.1}" class="fault">⚡ {}</text>"#,
-                    y(t),
-                    xml(&clip(describe_action(action, names), 40))
+                    label_layer,
+                    r#"<text x="4" y="{ly:.1}" class="fault">{}</text>"#,
+                    xml(&text)
                 );
             }
             TraceKind::LivenessPhase => {
@@ -240,8 +246,8 @@ pub fn render<P: Protocol>(
         r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#335"/></marker></defs>"##,
         "\n<style>.msg{stroke:#335;stroke-width:1} .lost{stroke:#c22;stroke-width:1;stroke-dasharray:4 2} ",
         ".x{stroke:#c22;stroke-width:2} .lane{stroke:#999;stroke-width:1} .lbl{font-size:9px;fill:#335} ",
-        ".obs{font-size:9px;fill:#070} circle.obs{fill:#070} .fault{font-size:10px;fill:#a40} .band{font-size:10px;fill:#a44} ",
-        "text.lbl,text.obs{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round} ",
+        ".obs{font-size:9px;fill:#070} circle.obs{fill:#070} .fault{font-size:10px;fill:#a40} ",
+        "text.lbl,text.obs,text.fault{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round} ",
         ".down{fill:#bbb;opacity:0.7} .phase{stroke:#a40;stroke-dasharray:6 3} .name{font-size:13px;font-weight:bold} .gap{font-size:9px;fill:#888}</style>\n",
     ));
     out.push_str(&bands);
