@@ -35,6 +35,7 @@ pub mod shared;
 pub mod store;
 pub mod suggest;
 pub mod three_pc;
+pub mod three_phase;
 pub mod timing;
 pub mod tla_two_phase;
 pub mod two_pc;

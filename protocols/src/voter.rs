@@ -6,6 +6,8 @@
 //! Each protocol adds its states and handlers (an `impl` on its instance of [`Voter`], or a
 //! struct holding one beside what only it keeps): written once so that what a participant
 //! recovers, and how it votes and settles, cannot drift apart between the families.
+//! What the 3PC families' participants further share (their normal path) is added in
+//! [`crate::three_phase`].
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};

@@ -242,7 +242,10 @@ macro_rules! txn_record {
 /// disk record: `record: Record` names the family's own record type, whose durable yes vote
 /// and decision [`txn_record!`] reads; `record: announced` says the family logs the shared
 /// [`crate::commit_record::CommitRecord`] (re-exported as `Record`) and its coordinator
-/// announces decisions as [`crate::announced`] does ([`announce_wire!`]): 2PC and 3PC.
+/// announces decisions as [`crate::announced`] does ([`announce_wire!`]): 2PC and 3PC;
+/// `record: Record(CommitRecord)` names a record type of the family's own that holds the
+/// shared ones beside its own records ([`crate::commit_record::CommitRecords`]) and is read
+/// through them: quorum commit.
 ///
 /// Each role type has `new(config, boot)` (the participant `new(config, id, boot)`) and the
 /// three handlers `on_start`, `on_message(ctx, from, msg)`, `on_timer(ctx, timer)`; the
@@ -260,6 +263,20 @@ macro_rules! commit_node {
         $crate::announce_wire!($proto, $msg, $timer);
         $crate::client_wire!($proto, $msg, $timer, $crate::commit_record::CommitRecord);
     };
+    (@record $proto:ty, $msg:ident, $timer:ident, $record:ident(CommitRecord)) => {
+        impl $crate::durable::TxnRecord for $record {
+            fn prepared(&self) -> Option<($crate::txn::TxnId, &[$crate::txn::Write])> {
+                let record = $crate::commit_record::CommitRecords::commit_record(self)?;
+                $crate::durable::TxnRecord::prepared(record)
+            }
+            fn decision(&self) -> Option<($crate::txn::TxnId, $crate::txn::Outcome)> {
+                let record = $crate::commit_record::CommitRecords::commit_record(self)?;
+                $crate::durable::TxnRecord::decision(record)
+            }
+        }
+
+        $crate::client_wire!($proto, $msg, $timer, $record);
+    };
     (@record $proto:ty, $msg:ident, $timer:ident, $record:ident) => {
         $crate::txn_record!($record);
         $crate::client_wire!($proto, $msg, $timer, $record);
@@ -268,13 +285,13 @@ macro_rules! commit_node {
         $(#[$meta:meta])*
         $vis:vis enum $node:ident {
             protocol: $proto:ty, config: $config:ty, msg: $msg:ident, timer: $timer:ident,
-            record: $record:ident,
+            record: $record:ident $(($commit:ident))?,
             $coord:ident($coord_ty:ty),
             $part:ident($part_ty:ty)
             $(, $extra:ident($extra_ty:ty))? $(,)?
         }
     ) => {
-        $crate::commit_node!(@record $proto, $msg, $timer, $record);
+        $crate::commit_node!(@record $proto, $msg, $timer, $record $(($commit))?);
 
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ use super::{Ballot, Ctx, Msg, QuorumConfig, Record, Timer};
 use crate::active::ThreePhase as Phase;
 use crate::active::{Tally, tally};
 use crate::client::ClientMsg;
+use crate::commit_record::CommitRecord;
 use crate::decision::send_marked;
 use crate::prepare::send_prepares;
 use crate::shared::Shared;
@@ -44,7 +45,7 @@ impl Coordinator {
         let mut finished = BTreeMap::new();
         for r in boot.disk() {
             match r {
-                Record::Decision { txn, outcome, .. } => {
+                Record::Commit(CommitRecord::Decision { txn, outcome, .. }) => {
                     finished.entry(*txn).or_insert(*outcome);
                 }
                 other => unreachable!("the coordinator never logs {other:?}"),
@@ -158,7 +159,8 @@ impl Coordinator {
         let a = self.active.remove(&txn).expect("deciding an active transaction");
         ctx.cancel_timer(Timer::Round(txn));
         let participants = a.participants;
-        ctx.persist(Record::Decision { txn, outcome, participants: participants.clone() });
+        let decision = CommitRecord::Decision { txn, outcome, participants: participants.clone() };
+        ctx.persist(decision.into());
         ctx.observe(Observation::Decided { txn, outcome });
         ctx.mark(Point::DecisionLogged.name());
         let sent = (Point::DecisionSentToFirst.name(), Point::DecisionSentToAll.name());
@@ -174,7 +176,7 @@ impl Coordinator {
         let participants = self.active.remove(&txn).map(|a| a.participants).unwrap_or_default();
         ctx.cancel_timer(Timer::Round(txn));
         ctx.cancel_timer(Timer::Inquire(txn));
-        ctx.persist(Record::Decision { txn, outcome, participants });
+        ctx.persist(CommitRecord::Decision { txn, outcome, participants }.into());
         ctx.observe(Observation::Decided { txn, outcome });
         self.finish(ctx, txn, outcome);
     }

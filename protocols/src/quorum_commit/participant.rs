@@ -1,22 +1,18 @@
 //! A quorum-commit participant: the normal path (vote, move to a pre-state, decide) and what
 //! it keeps per transaction — its state (w, pc, pa, c, a), E3PC's `last_elected` and
 //! `last_attempt` — rebuilt from its disk after a crash. Elections live in
-//! [`super::election`].
+//! [`super::election`]; what every 3PC family's participant does the same way, in
+//! [`crate::three_phase`].
 
 use sim_core::{Boot, Duration, NodeId};
 
 use super::lead::{ElectionPoint, Lead};
 use super::{Ballot, Ctx, Msg, PreState, QuorumConfig, Record, Report, State, Timer};
-use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::txn::{Observation, Outcome, TxnId, Vote};
+use crate::three_phase::ThreePhaseEntry;
+use crate::txn::{Observation, Outcome, TxnId};
 
-crate::crash_points! {
-    /// A participant's crash points (normal path).
-    pub enum Point {
-        PreparedLogged, VotedYes, Precommitted, Decided
-    }
-}
+pub use crate::three_phase::Point;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
@@ -33,11 +29,13 @@ pub struct Entry {
     pub(super) lead: Option<Lead>,
 }
 
-impl Entry {
-    fn new(participants: Vec<NodeId>, state: State) -> Entry {
+/// A recovered entry is like any other: every state change was forced before it was told,
+/// so a recovered process takes part in elections again at once.
+impl ThreePhaseEntry for Entry {
+    fn new(participants: Vec<NodeId>, outcome: Option<Outcome>, _recovered: bool) -> Entry {
         Entry {
             participants,
-            state,
+            state: outcome.map_or(State::W, State::decided),
             last_elected: Ballot::INITIAL,
             last_attempt: Ballot::NONE,
             round_seen: 0,
@@ -45,6 +43,21 @@ impl Entry {
         }
     }
 
+    fn participants(&self) -> &[NodeId] {
+        &self.participants
+    }
+
+    fn outcome(&self) -> Option<Outcome> {
+        self.state.outcome()
+    }
+
+    fn decide(&mut self, outcome: Outcome) {
+        self.state = State::decided(outcome);
+        self.lead = None;
+    }
+}
+
+impl Entry {
     pub(super) fn report(&self) -> Report {
         Report { state: self.state, last_attempt: self.last_attempt }
     }
@@ -60,12 +73,7 @@ pub type Participant = crate::voter::Voter<QuorumConfig, Entry>;
 impl Participant {
     pub fn new(config: &Shared<QuorumConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
         let disk = boot.disk();
-        let decided = |o| Entry::new(vec![], State::decided(o));
-        let uncertain = |r: &Record| {
-            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
-            Entry::new(participants.clone(), State::W)
-        };
-        let mut participant = Participant::recover(config, id, disk, decided, uncertain);
+        let mut participant = Participant::recover_three_phase(config, id, disk);
         let txns = &mut participant.txns;
         for record in disk {
             match record {
@@ -81,7 +89,7 @@ impl Participant {
                         e.state = State::pre(*state);
                     }
                 }
-                Record::Prepared { .. } | Record::Decision { .. } => {}
+                Record::Commit(_) => {}
             }
         }
         participant
@@ -90,15 +98,15 @@ impl Participant {
     pub fn on_start(&mut self, ctx: &mut Ctx) {
         let bound_us = self.config.quorum_bound_us();
         ctx.observe(self.config.quorums.observed(bound_us));
-        for txn in self.in_doubt() {
-            self.report_recovered_doubt(ctx, txn);
-            self.wait(ctx, txn);
-        }
+        self.start_in_doubt(ctx, |p, ctx, txn| p.wait(ctx, txn));
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
+            Msg::CanCommit(prepare) => {
+                let wait = (self.config.election_timeout_us(self.id), Timer::Election);
+                self.on_can_commit(ctx, from, prepare, wait)
+            }
             Msg::PreCommit { txn, ballot } => self.on_attempt(ctx, from, txn, ballot, PreState::Pc),
             Msg::PreAbort { txn, ballot } => self.on_attempt(ctx, from, txn, ballot, PreState::Pa),
             Msg::Decision { txn, outcome } => self.on_decision(ctx, txn, outcome),
@@ -119,25 +127,6 @@ impl Participant {
             Timer::Collect(txn) => self.on_collect_timeout(ctx, txn),
             other => unreachable!("a quorum-commit participant got timer {other:?}"),
         }
-    }
-
-    fn on_can_commit(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
-        let Prepare { txn, participants, writes } = prepare;
-        if let Some(e) = self.txns.get(&txn) {
-            let vote = if e.state == State::A { Vote::No } else { Vote::Yes };
-            return ctx.send(coordinator, Msg::Vote { txn, vote });
-        }
-        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
-        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = self.vote(ctx, prepared, None, marks);
-        let state = if vote == Vote::Yes { State::W } else { State::A };
-        self.txns.insert(txn, Entry::new(participants, state));
-        ctx.send(coordinator, Msg::Vote { txn, vote });
-        if vote == Vote::No {
-            return;
-        }
-        let wait = (self.config.election_timeout_us(self.id), Timer::Election(txn));
-        crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     /// (Re)arms this process's election timer on `txn`: it starts an election unless
@@ -213,22 +202,9 @@ impl Participant {
 
     /// Forces the decision, applies or drops the writes, releases the locks.
     pub(super) fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
-        let e = self.txns.get_mut(&txn).expect("deciding a known transaction");
-        assert!(e.in_doubt(), "{txn} decided twice at {}", self.id);
-        e.state = State::decided(outcome);
-        e.lead = None;
-        ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        self.settle(ctx, txn, outcome, Point::Decided.name());
+        self.force_decision(ctx, txn, outcome);
         ctx.cancel_timer(Timer::Election(txn));
         ctx.cancel_timer(Timer::Collect(txn));
-    }
-
-    /// A transaction this process never voted on (q): it aborts alone, durably (nobody can
-    /// have pre-committed: the first coordinator had no vote from it).
-    pub(super) fn abort_unknown(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        self.txns.insert(txn, Entry::new(vec![], State::A));
-        let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
-        crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
     fn on_decision_request(&mut self, ctx: &mut Ctx, from: NodeId, txn: TxnId) {
@@ -239,11 +215,5 @@ impl Participant {
         if let Some(outcome) = self.txns[&txn].state.outcome() {
             ctx.send(from, Msg::Decision { txn, outcome });
         }
-    }
-
-    // ----- inspection -----------------------------------------------------------------------
-
-    pub fn in_doubt(&self) -> Vec<TxnId> {
-        self.txns.iter().filter(|(_, e)| e.in_doubt()).map(|(t, _)| *t).collect()
     }
 }

@@ -158,6 +158,12 @@ crate::commit_node! {
     }
 }
 
+impl crate::three_phase::ThreePhase for ThreePc {
+    fn vote(txn: TxnId, vote: Vote) -> Msg {
+        Msg::Vote { txn, vote }
+    }
+}
+
 /// The three-phase commit family.
 pub const FAMILY: Family = Family {
     name: "three-phase commit",

@@ -1,24 +1,20 @@
 //! The 3PC participant: states *initial* (unknown here), *uncertain* (voted yes),
 //! *committable* (pre-committed), *committed*, *aborted* (BHG's q, w, p, c, a).
 //!
-//! The normal-case handlers live here; what a participant does when the coordinator falls
-//! silent (elect a backup, or be one) lives in [`super::termination`].
+//! The normal-case handlers live here, those every 3PC family shares in
+//! [`crate::three_phase`]; what a participant does when the coordinator falls silent (elect a
+//! backup, or be one) lives in [`super::termination`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Boot, Duration, NodeId};
 
 use super::{Ctx, Msg, Record, TermState, ThreePcConfig, Timer};
-use crate::prepare::Prepare;
 use crate::shared::Shared;
-use crate::txn::{Observation, Outcome, TxnId, Vote};
+use crate::three_phase::ThreePhaseEntry;
+use crate::txn::{Observation, Outcome, TxnId};
 
-crate::crash_points! {
-    /// A 3PC participant's crash points (normal path).
-    pub enum Point {
-        PreparedLogged, VotedYes, Precommitted, Decided
-    }
-}
+pub use crate::three_phase::Point;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum State {
@@ -58,37 +54,56 @@ pub struct Entry {
     pub(super) recovered_reports: BTreeMap<NodeId, TermState>,
 }
 
+impl ThreePhaseEntry for Entry {
+    fn new(participants: Vec<NodeId>, outcome: Option<Outcome>, recovered: bool) -> Entry {
+        let state = outcome.map_or(State::Uncertain, State::Decided);
+        let recovered_reports = BTreeMap::new();
+        Entry { participants, state, recovered, asked: 0, term: None, recovered_reports }
+    }
+
+    fn participants(&self) -> &[NodeId] {
+        &self.participants
+    }
+
+    fn outcome(&self) -> Option<Outcome> {
+        match self.state {
+            State::Decided(outcome) => Some(outcome),
+            State::Uncertain | State::Committable => None,
+        }
+    }
+
+    fn decide(&mut self, outcome: Outcome) {
+        self.state = State::Decided(outcome);
+        self.term = None;
+    }
+
+    /// A coordinator that asks again (it lost the transaction in a crash and a duplicated
+    /// request restarted it) is running it now: a report it gave as a recovered, undecided
+    /// process no longer holds, and must not count towards the total-failure rule
+    /// ([`super::recovery`]) while this participant's yes vote may let it commit.
+    fn asked_again(&mut self, coordinator: NodeId) {
+        self.recovered_reports.remove(&coordinator);
+    }
+}
+
 /// The 3PC participant: a voter whose transactions are [`Entry`]s.
 pub type Participant = crate::voter::Voter<ThreePcConfig, Entry>;
 
 impl Participant {
     pub fn new(config: &Shared<ThreePcConfig>, id: NodeId, boot: Boot<'_, Record>) -> Participant {
-        let entry = |participants: Vec<NodeId>, state| Entry {
-            participants,
-            state,
-            recovered: true,
-            asked: 0,
-            term: None,
-            recovered_reports: BTreeMap::new(),
-        };
-        let uncertain = |r: &Record| {
-            let Record::Prepared { participants, .. } = r else { unreachable!("in doubt") };
-            entry(participants.clone(), State::Uncertain)
-        };
-        let decided = |o| entry(vec![], State::Decided(o));
-        Participant::recover(config, id, boot.disk(), decided, uncertain)
+        Participant::recover_three_phase(config, id, boot.disk())
     }
 
     pub fn on_start(&mut self, ctx: &mut Ctx) {
-        for txn in self.in_doubt() {
-            self.report_recovered_doubt(ctx, txn);
-            self.ask(ctx, txn);
-        }
+        self.start_in_doubt(ctx, Participant::ask);
     }
 
     pub fn on_message(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::CanCommit(prepare) => self.on_can_commit(ctx, from, prepare),
+            Msg::CanCommit(prepare) => {
+                let wait = (self.config.timing.participant_timeout_us, Timer::Coordinator);
+                self.on_can_commit(ctx, from, prepare, wait)
+            }
             Msg::PreCommit { txn } => self.on_precommit(ctx, from, txn),
             Msg::Decision { txn, outcome } => self.on_decision(ctx, from, txn, outcome),
             Msg::DecisionRequest { txn } => self.on_decision_request(ctx, from, txn),
@@ -109,38 +124,6 @@ impl Participant {
             Timer::Inquire(txn) => self.ask(ctx, txn),
             other => unreachable!("a 3PC participant got timer {other:?}"),
         }
-    }
-
-    fn on_can_commit(&mut self, ctx: &mut Ctx, coordinator: NodeId, prepare: Prepare) {
-        let Prepare { txn, participants, writes } = prepare;
-        if let Some(e) = self.txns.get_mut(&txn) {
-            // A coordinator that asks again (it lost the transaction in a crash and a
-            // duplicated request restarted it) is running it now: a report it gave as a
-            // recovered, undecided process no longer holds, and must not count towards the
-            // total-failure rule ([`super::recovery`]) while this yes vote may let it commit.
-            e.recovered_reports.remove(&coordinator);
-            let vote = if e.state == State::Decided(Outcome::Abort) { Vote::No } else { Vote::Yes };
-            return ctx.send(coordinator, Msg::Vote { txn, vote });
-        }
-        let entry = |state| Entry {
-            participants: participants.clone(),
-            state,
-            recovered: false,
-            asked: 0,
-            term: None,
-            recovered_reports: BTreeMap::new(),
-        };
-        let prepared = Record::Prepared { txn, participants: participants.clone(), writes };
-        let marks = (Point::PreparedLogged.name(), Point::Decided.name());
-        let vote = self.vote(ctx, prepared, None, marks);
-        if vote == Vote::No {
-            self.txns.insert(txn, entry(State::Decided(Outcome::Abort)));
-            return ctx.send(coordinator, Msg::Vote { txn, vote: Vote::No });
-        }
-        self.txns.insert(txn, entry(State::Uncertain));
-        ctx.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
-        let wait = (self.config.timing.participant_timeout_us, Timer::Coordinator(txn));
-        crate::vote::await_outcome(ctx, txn, Point::VotedYes.name(), wait);
     }
 
     pub(super) fn wait_for(&self, ctx: &mut Ctx, timer: Timer) {
@@ -193,33 +176,12 @@ impl Participant {
 
     /// Forces the decision, applies or drops the writes, releases the locks.
     pub(super) fn decide(&mut self, ctx: &mut Ctx, txn: TxnId, outcome: Outcome) {
-        let e = self.txns.get_mut(&txn).expect("deciding a known transaction");
-        assert!(!matches!(e.state, State::Decided(_)), "{txn} decided twice at {}", self.id);
-        e.state = State::Decided(outcome);
-        e.term = None;
-        ctx.persist(Record::Decision { txn, outcome, participants: e.participants.clone() });
-        self.settle(ctx, txn, outcome, Point::Decided.name());
+        self.force_decision(ctx, txn, outcome);
         for t in
             [Timer::Coordinator(txn), Timer::Backup(txn), Timer::Collect(txn), Timer::Inquire(txn)]
         {
             ctx.cancel_timer(t);
         }
-    }
-
-    /// A transaction this participant never voted on: abort it unilaterally (BHG: a process
-    /// that has not voted may), durably, since a late CanCommit must be answered no.
-    pub(super) fn abort_unknown(&mut self, ctx: &mut Ctx, txn: TxnId) {
-        let e = Entry {
-            participants: vec![],
-            state: State::Decided(Outcome::Abort),
-            recovered: false,
-            asked: 0,
-            term: None,
-            recovered_reports: BTreeMap::new(),
-        };
-        self.txns.insert(txn, e);
-        let abort = Record::Decision { txn, outcome: Outcome::Abort, participants: vec![] };
-        crate::vote::abort_alone(ctx, abort, Point::Decided.name());
     }
 
     /// A recovered participant in doubt asks everyone (coordinator and peers), with backoff.
@@ -254,12 +216,5 @@ impl Participant {
                 ctx.send(from, Msg::Decision { txn, outcome: Outcome::Abort });
             }
         }
-    }
-
-    // ----- inspection -----------------------------------------------------------------------
-
-    pub fn in_doubt(&self) -> Vec<TxnId> {
-        let open = |(t, e): (&TxnId, &Entry)| (!matches!(e.state, State::Decided(_))).then_some(*t);
-        self.txns.iter().filter_map(open).collect()
     }
 }
