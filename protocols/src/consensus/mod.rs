@@ -16,6 +16,9 @@ pub mod kv;
 pub mod replica;
 pub mod wiring;
 
+#[cfg(test)]
+mod refusals;
+
 use serde::{Deserialize, Serialize};
 
 /// A client operation's id: 1, 2, ... in invocation order (0 names the leader's no-op entry).
@@ -56,6 +59,16 @@ pub struct Op {
     pub call: KvCall,
 }
 
+/// One entry of a Raft log or value of a Multi-Paxos slot: the term it was written in (for
+/// Multi-Paxos, the number of the ballot that first proposed it, which re-proposals keep)
+/// and the client operation (`None`: a no-op a new leader writes, in Multi-Paxos to fill a
+/// gap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: u64,
+    pub op: Option<Op>,
+}
+
 impl KvCall {
     /// Applies the call to a register holding `value`: the new value and the answer. The one
     /// definition of the register's semantics, shared by the replicas' state machine and the
@@ -70,6 +83,23 @@ impl KvCall {
             KvCall::Cas { .. } => (value, KvResult::Swapped { ok: false }),
         }
     }
+}
+
+/// A replicated log's messages as the rule every replica applies first reads them (see
+/// [`LogReplica::on_log_message`](replica::LogReplica::on_log_message)): which are a
+/// leader's or a candidate's requests, in which term, and what refuses one of an older term
+/// than the receiver promised to follow.
+pub trait Requests: Sized {
+    /// What orders leaders, as the family's paper names it: Raft's term, a Multi-Paxos
+    /// ballot, a ZAB epoch.
+    type Term: Copy + Ord;
+    /// The term in which this message asks its receiver to act (to vote, promise, accept or
+    /// follow its sender), if it is such a request; `None`: a message the rule does not
+    /// cover, which [`LogReplica::step`](replica::LogReplica::step) always takes.
+    fn request_term(&self) -> Option<Self::Term>;
+    /// The answer refusing this request, which tells its sender of the newer term
+    /// `promised`.
+    fn refusal(&self, promised: Self::Term) -> Self;
 }
 
 /// What every consensus family is judged on (see `checkers::consensus`).

@@ -1,7 +1,9 @@
 //! What the replica of every replicated log does the same way, so that a family's replica
 //! module holds only its protocol's rules: the roles of a leader-based replica, the clients
 //! waiting on a leader, applying a chosen entry to the state machine, and the handlers the
-//! engine calls (the two timers every replica arms, the client's requests).
+//! engine calls (the two timers every replica arms, the client's requests, and the rule
+//! every replica applies before its protocol's own: a request of an older term than the
+//! replica promised to follow is refused).
 //!
 //! Each family still names its states as its paper does: Raft's candidate collects votes and
 //! its leader keeps `nextIndex`/`matchIndex`; a Multi-Paxos candidate runs phase 1 and its
@@ -16,7 +18,7 @@ use sim_core::{Context, NodeId, Protocol};
 use super::client::{KvMsg, KvWire};
 use super::kv::Kv;
 use super::wiring::{LogConfig, LogProtocol, LogTimer};
-use super::{KvResult, Op, OpId};
+use super::{KvResult, Op, OpId, Requests};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -104,6 +106,14 @@ pub fn redirect<P: KvWire>(ctx: &mut Context<'_, P>, to: NodeId, op: &Op, leader
     ctx.send(to, P::wrap_msg(KvMsg::Redirect { op: op.id, leader }));
 }
 
+/// A client's message reached a replica's [`LogReplica::step`], which
+/// [`LogReplica::on_log_message`] never lets happen (it routes each elsewhere): every
+/// family's `step` names the case, since its message enum carries the client's, and asserts
+/// here.
+pub fn misrouted(me: NodeId, msg: &KvMsg) {
+    debug_assert!(false, "{me}: {msg:?} is the client's");
+}
+
 /// Applies the entry at `index` of the log (written in `term`; `op` `None`: a no-op) to
 /// `kv`, and reports it: the operation's id and answer, for the client waiting on it.
 pub fn apply_entry<P: Protocol<Obs = Observation>>(
@@ -151,11 +161,8 @@ pub trait LogReplica<P: LogProtocol> {
     /// What the replica does at boot before it arms its election timer (fresh, or recovered
     /// from its disk): nothing unless its disk holds what its state machine is rebuilt from.
     fn recover(&mut self, _ctx: &mut Context<'_, P>) {}
-    /// The answer to a message from a replica of an older term (ballot, epoch) that this one
-    /// refuses to act on, telling the sender of the newer one; `None`: [`Self::step`] takes
-    /// the message.
-    fn refusal(&self, msg: &P::Msg) -> Option<P::Msg>;
-    /// A message of the log's own protocol (the client's requests go to [`Self::on_request`]).
+    /// A message of the log's own protocol (the client's requests go to [`Self::on_request`]),
+    /// unless refused.
     fn step(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg);
     /// A client asks for `op`.
     fn on_request(&mut self, ctx: &mut Context<'_, P>, from: NodeId, op: Op);
@@ -165,6 +172,9 @@ pub trait LogReplica<P: LogProtocol> {
     fn on_heartbeat_timer(&mut self, ctx: &mut Context<'_, P>);
     /// This replica if it leads, the leader it follows if it knows one, else `None`.
     fn leader(&self) -> Option<NodeId>;
+    /// The newest term (ballot, epoch) this replica promised to follow: it acts on no
+    /// request of an older one (see [`Self::on_log_message`]).
+    fn promised(&self) -> <P::Msg as Requests>::Term;
 
     /// The state machine: every committed entry applied, in log order.
     fn state_machine(&self) -> &Kv {
@@ -178,16 +188,20 @@ pub trait LogReplica<P: LogProtocol> {
     }
 
     /// Routes a message: the client's requests to [`Self::on_request`], the log's own to
-    /// [`Self::step`] unless refused; replies and redirects are the client's, not a
-    /// replica's.
+    /// [`Self::step`]; replies and redirects are the client's, not a replica's. The rule
+    /// every replicated log shares comes first: a request of a term older than the one this
+    /// replica promised is not acted on but refused, telling its sender of the newer term.
     fn on_log_message(&mut self, ctx: &mut Context<'_, P>, from: NodeId, msg: P::Msg) {
         match P::unwrap_msg(msg) {
             Ok(KvMsg::Request { op }) => self.on_request(ctx, from, op),
             Ok(KvMsg::Reply { .. } | KvMsg::Redirect { .. }) => {}
-            Err(msg) => match self.refusal(&msg) {
-                Some(answer) => ctx.send(from, answer),
-                None => self.step(ctx, from, msg),
-            },
+            Err(msg) => {
+                let promised = self.promised();
+                match msg.request_term() {
+                    Some(term) if term < promised => ctx.send(from, msg.refusal(promised)),
+                    _ => self.step(ctx, from, msg),
+                }
+            }
         }
     }
 

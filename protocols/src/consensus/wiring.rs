@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use sim_core::{Context, Duration, NodeId, Process, Protocol, SimRng};
 
+use super::Requests;
 use super::client::{KvClient, KvClientConfig, KvTimer, KvWire};
 use crate::backoff::Backoff;
 use crate::family::{ExploreFn, Family, VariantSpec};
@@ -123,15 +124,16 @@ pub struct LogConfig<B> {
 }
 
 /// The protocol of a replicated log (every family [`crate::replicated_log!`] wires): its
-/// timers are [`LogTimer`]s and its configuration a [`LogConfig`] of its broken behaviours.
-pub trait LogProtocol: KvWire<Timer = LogTimer> {
+/// timers are [`LogTimer`]s, its messages say which are [`Requests`] a replica may refuse,
+/// and its configuration is a [`LogConfig`] of its broken behaviours.
+pub trait LogProtocol: KvWire<Timer = LogTimer, Msg: Requests> {
     /// The family's broken behaviours.
     type Broken;
 }
 
 impl<P, B> LogProtocol for P
 where
-    P: KvWire<Timer = LogTimer> + CommitProtocol<Config = LogConfig<B>>,
+    P: KvWire<Timer = LogTimer, Msg: Requests> + CommitProtocol<Config = LogConfig<B>>,
     P::Record: crate::durable::TxnRecord,
 {
     type Broken = B;

@@ -40,7 +40,8 @@ mod replica;
 
 use serde::{Deserialize, Serialize};
 
-use crate::consensus::Op;
+pub use crate::consensus::Entry;
+use crate::consensus::Requests;
 use crate::consensus::client::KvMsg;
 
 pub use replica::Replica;
@@ -75,14 +76,6 @@ impl std::fmt::Display for Ballot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "b{}.{}", self.round, self.node)
     }
-}
-
-/// A proposed value: the number of the ballot that first proposed it and the client
-/// operation (`None`: a no-op filling a gap).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Entry {
-    pub term: u64,
-    pub op: Option<Op>,
 }
 
 /// One accepted value, as a promise reports it.
@@ -163,6 +156,25 @@ impl Msg {
             Msg::Heartbeat { ballot, applied } => format!("HEARTBEAT {ballot} a{applied}"),
             Msg::Learn { from } => format!("LEARN from {from}"),
         }
+    }
+}
+
+/// The acceptor refuses what a proposer sends the acceptors (phase 1a, phase 2a, its
+/// heartbeat) in a ballot lower than one it promised, with a `Nack`.
+impl Requests for Msg {
+    type Term = Ballot;
+
+    fn request_term(&self) -> Option<Ballot> {
+        match *self {
+            Msg::Prepare { ballot, .. }
+            | Msg::Accept { ballot, .. }
+            | Msg::Heartbeat { ballot, .. } => Some(ballot),
+            _ => None,
+        }
+    }
+
+    fn refusal(&self, promised: Ballot) -> Msg {
+        Msg::Nack { promised }
     }
 }
 

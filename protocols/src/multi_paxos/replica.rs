@@ -11,7 +11,7 @@ use super::{
     Timer,
 };
 use crate::consensus::Op;
-use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, misrouted, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -112,24 +112,9 @@ impl LogReplica<MultiPaxos> for Replica {
         self.apply(ctx);
     }
 
-    /// The acceptor refuses what a proposer sends the acceptors (phase 1a, phase 2a, its
-    /// heartbeat) in a ballot lower than one it promised.
-    fn refusal(&self, msg: &Msg) -> Option<Msg> {
-        match *msg {
-            Msg::Prepare { ballot, .. }
-            | Msg::Accept { ballot, .. }
-            | Msg::Heartbeat { ballot, .. }
-                if ballot < self.promised =>
-            {
-                Some(Msg::Nack { promised: self.promised })
-            }
-            _ => None,
-        }
-    }
-
     fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
+            Msg::Kv(m) => misrouted(self.core.id, &m),
             Msg::Prepare { ballot, from: slot } => self.on_prepare(ctx, from, ballot, slot),
             Msg::Promise { ballot, accepted } => self.on_promise(ctx, from, ballot, &accepted),
             Msg::Accept { ballot, slot, entry } => self.on_accept(ctx, from, ballot, slot, entry),
@@ -207,6 +192,11 @@ impl LogReplica<MultiPaxos> for Replica {
 
     fn leader(&self) -> Option<NodeId> {
         self.role.leader(self.core.id)
+    }
+
+    /// The highest ballot the acceptor promised.
+    fn promised(&self) -> Ballot {
+        self.promised
     }
 }
 

@@ -38,7 +38,8 @@ mod replica;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
-use crate::consensus::Op;
+pub use crate::consensus::Entry;
+use crate::consensus::Requests;
 use crate::consensus::client::KvMsg;
 
 pub use replica::Replica;
@@ -49,14 +50,6 @@ pub struct Raft;
 
 /// The engine's context as this family's handlers see it.
 pub type Ctx<'a> = sim_core::Context<'a, Raft>;
-
-/// One log entry: the term it was written in and the client operation (`None`: a new
-/// leader's no-op).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Entry {
-    pub term: u64,
-    pub op: Option<Op>,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "msg", rename_all = "snake_case")]
@@ -129,6 +122,27 @@ impl Msg {
             Msg::AppendReply { ok, index, .. } => {
                 format!("APPEND-{} {index}", if *ok { "OK" } else { "NO" })
             }
+        }
+    }
+}
+
+/// A request for votes or entries of an older term is refused (§5.1): the vote denied, the
+/// entries rejected, in the receiver's term.
+impl Requests for Msg {
+    type Term = u64;
+
+    fn request_term(&self) -> Option<u64> {
+        match *self {
+            Msg::RequestVote { term, .. } | Msg::AppendEntries { term, .. } => Some(term),
+            _ => None,
+        }
+    }
+
+    fn refusal(&self, term: u64) -> Msg {
+        match self {
+            Msg::RequestVote { .. } => Msg::Vote { term, granted: false },
+            Msg::AppendEntries { .. } => Msg::AppendReply { term, ok: false, index: 0 },
+            other => unreachable!("{other:?} is no request: nothing refuses it"),
         }
     }
 }

@@ -7,7 +7,7 @@ use sim_core::{Duration, NodeId};
 
 use super::{BrokenRaft, Ctx, Entry, Msg, Raft, RaftConfig, Record, Timer};
 use crate::consensus::Op;
-use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, misrouted, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -82,19 +82,6 @@ impl LogReplica<Raft> for Replica {
         &self.core
     }
 
-    /// A request for votes or entries of an older term is refused (§5.1).
-    fn refusal(&self, msg: &Msg) -> Option<Msg> {
-        match *msg {
-            Msg::RequestVote { term, .. } if term < self.term => {
-                Some(Msg::Vote { term: self.term, granted: false })
-            }
-            Msg::AppendEntries { term, .. } if term < self.term => {
-                Some(Msg::AppendReply { term: self.term, ok: false, index: 0 })
-            }
-            _ => None,
-        }
-    }
-
     fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         // §5.1: a message of a higher term makes any replica a follower in that term.
         if let Some(term) = msg.term()
@@ -103,7 +90,7 @@ impl LogReplica<Raft> for Replica {
             self.step_down(ctx, term, None);
         }
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
+            Msg::Kv(m) => misrouted(self.core.id, &m),
             Msg::RequestVote { term, last_index, last_term } => {
                 self.on_request_vote(ctx, from, term, last_index, last_term)
             }
@@ -161,6 +148,11 @@ impl LogReplica<Raft> for Replica {
 
     fn leader(&self) -> Option<NodeId> {
         self.role.leader(self.core.id)
+    }
+
+    /// `currentTerm`.
+    fn promised(&self) -> u64 {
+        self.term
     }
 }
 

@@ -66,7 +66,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
 use crate::consensus::client::KvMsg;
-use crate::consensus::{CONSENSUS_PROPERTIES, Op};
+use crate::consensus::{CONSENSUS_PROPERTIES, Op, Requests};
 
 pub use replica::Replica;
 
@@ -194,6 +194,28 @@ impl Msg {
             Msg::Heartbeat { epoch, commit } => format!("HEARTBEAT {epoch} c{commit}"),
             Msg::NewerEpoch { accepted_epoch } => format!("NEWER-EPOCH {accepted_epoch}"),
         }
+    }
+}
+
+/// A replica that accepted a later epoch refuses what a (prospective) leader of an older one
+/// sends to be followed in it: `NEWEPOCH`, `NEWLEADER`, `PROPOSAL` and its heartbeat
+/// (`COMMIT` is not answered: a follower acts on it only in the epoch it follows). The
+/// refusal is `NewerEpoch`.
+impl Requests for Msg {
+    type Term = u64;
+
+    fn request_term(&self) -> Option<u64> {
+        match *self {
+            Msg::NewEpoch { epoch, .. }
+            | Msg::NewLeader { epoch, .. }
+            | Msg::Proposal { epoch, .. }
+            | Msg::Heartbeat { epoch, .. } => Some(epoch),
+            _ => None,
+        }
+    }
+
+    fn refusal(&self, accepted_epoch: u64) -> Msg {
+        Msg::NewerEpoch { accepted_epoch }
     }
 }
 

@@ -8,7 +8,7 @@ use sim_core::{Duration, NodeId};
 
 use super::{BrokenZab, Ctx, Msg, Record, Timer, Txn, Zab, ZabConfig, Zxid};
 use crate::consensus::Op;
-use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, redirect};
+use crate::consensus::replica::{Core, LogReplica, Waiting, apply_entry, misrouted, redirect};
 use crate::shared::Shared;
 use crate::txn::Observation;
 
@@ -122,26 +122,9 @@ impl LogReplica<Zab> for Replica {
         &self.core
     }
 
-    /// A replica that accepted a later epoch refuses what a (prospective) leader of an older
-    /// one sends to be followed in it: `NEWEPOCH`, `NEWLEADER`, `PROPOSAL` and its heartbeat.
-    /// (`COMMIT` is not answered: a follower acts on it only in the epoch it follows.)
-    fn refusal(&self, msg: &Msg) -> Option<Msg> {
-        match *msg {
-            Msg::NewEpoch { epoch, .. }
-            | Msg::NewLeader { epoch, .. }
-            | Msg::Proposal { epoch, .. }
-            | Msg::Heartbeat { epoch, .. }
-                if epoch < self.accepted_epoch =>
-            {
-                Some(Msg::NewerEpoch { accepted_epoch: self.accepted_epoch })
-            }
-            _ => None,
-        }
-    }
-
     fn step(&mut self, ctx: &mut Ctx, from: NodeId, msg: Msg) {
         match msg {
-            Msg::Kv(m) => debug_assert!(false, "{}: {m:?} is the client's", self.core.id),
+            Msg::Kv(m) => misrouted(self.core.id, &m),
             Msg::Elect { current_epoch, last_zxid } => {
                 self.on_elect(ctx, from, current_epoch, last_zxid)
             }
@@ -215,6 +198,11 @@ impl LogReplica<Zab> for Replica {
             Role::Follower { leader, phase: Phase::Broadcast } => Some(*leader),
             _ => None,
         }
+    }
+
+    /// `acceptedEpoch`: the replica follows no leader of an older epoch.
+    fn promised(&self) -> u64 {
+        self.accepted_epoch
     }
 }
 
