@@ -14,9 +14,10 @@
 //! used.
 //!
 //! A search on several threads shares one [`SharedVisited`]: the same segments, each behind
-//! its own lock (two threads contend only on keys of one segment), with one byte more a
-//! slot for the depth a state was first reached at (`parallel_dfs` checks every transition
-//! against it).
+//! its own lock (two threads contend only on keys of one segment). Its slots are 7 bytes
+//! too when the model declares a potential (the depth of a state is then known without
+//! storing it), else one byte more a slot for the depth a state was first reached at
+//! (`depths` says how each is checked on every transition).
 
 use std::hash::Hasher;
 use std::sync::Mutex;
@@ -188,24 +189,25 @@ impl Visited {
 /// neighbouring segments do not contend).
 #[repr(align(64))]
 #[derive(Default)]
-struct Locked(Mutex<Segment<8>>);
+struct Locked<const W: usize>(Mutex<Segment<W>>);
 
 /// The visited set of a search on several threads: each segment behind its own lock, so
-/// two threads contend only on a key of the same segment (1 in 256), and every key kept
-/// with one byte of payload (8 bytes a slot): the depth a state was first reached at.
-/// Membership and payloads only, never iterated.
-pub(crate) struct SharedVisited {
-    segments: Vec<Locked>,
+/// two threads contend only on a key of the same segment (1 in 256), with `W`-byte slots:
+/// 7 (the key alone) or 8 (the key and one byte of payload: the depth a state was first
+/// reached at). Membership and payloads only, never iterated.
+pub(crate) struct SharedVisited<const W: usize> {
+    segments: Vec<Locked<W>>,
 }
 
-impl Default for SharedVisited {
+impl<const W: usize> Default for SharedVisited<W> {
     fn default() -> Self {
         SharedVisited { segments: (0..SEGMENTS).map(|_| Locked::default()).collect() }
     }
 }
 
-impl SharedVisited {
-    /// Inserts `key` with `payload`: `None` if it was new, else the payload it has.
+impl<const W: usize> SharedVisited<W> {
+    /// Inserts `key` with `payload` (kept only in 8-byte slots; 0 in 7-byte ones): `None` if
+    /// it was new, else the payload it has.
     #[inline]
     pub(crate) fn insert(&self, key: u64, payload: u8) -> Option<u8> {
         let mut segment = self.segments[segment(key)].0.lock().expect("a visited segment");
@@ -269,16 +271,22 @@ mod tests {
         }
     }
 
-    /// The shared set keeps what the one-thread set keeps, and each key's first payload:
-    /// the rest 0 of every segment included, from two threads at once.
+    /// The shared set keeps what the one-thread set keeps, and each key's first payload (in
+    /// 8-byte slots; none in 7-byte ones): the rest 0 of every segment included, from two
+    /// threads at once.
     #[test]
     fn the_shared_set_keeps_each_keys_first_payload() {
-        let shared = SharedVisited::default();
+        shared_set_keeps::<8>(|k| (k % 251) as u8);
+        shared_set_keeps::<7>(|_| 0);
+    }
+
+    /// Inserts keys from two threads with `payload(k)`, then again with another payload.
+    fn shared_set_keeps<const W: usize>(payload: fn(u64) -> u8) {
+        let shared = SharedVisited::<W>::default();
         let keys: Vec<u64> = (0..20_000u64)
             .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
             .chain((1..SEGMENTS as u64).map(|s| s << REST_BITS)) // 0 is the first key
             .collect();
-        let payload = |k: u64| (k % 251) as u8;
         std::thread::scope(|s| {
             for half in keys.chunks(keys.len() / 2 + 1) {
                 let shared = &shared;
@@ -291,7 +299,8 @@ mod tests {
         });
         assert_eq!(shared.len(), keys.len());
         for &k in &keys {
-            assert_eq!(shared.insert(k, payload(k).wrapping_add(1)), Some(payload(k)), "{k:#x}");
+            let again = shared.insert(k, payload(k).wrapping_add(1));
+            assert_eq!(again, Some(payload(k)), "{k:#x} in {W}-byte slots");
         }
         assert_eq!(shared.len(), keys.len(), "nothing inserted twice");
     }
