@@ -41,6 +41,7 @@ mod depths;
 mod detached;
 mod dfs;
 mod draw;
+mod pages;
 mod parallel_dfs;
 mod path;
 mod report;

@@ -1,4 +1,5 @@
-//! The visited set: 64-bit state keys (shared between threads, with a depth each), nothing else.
+//! The visited set: 64-bit state keys (shared between threads, with a depth each or not),
+//! nothing else.
 //!
 //! Keys are stable hashes already (avalanched: every bit is uniform), so the set indexes
 //! them by their own bits. It is only ever asked membership (never iterated), so its order
@@ -11,7 +12,8 @@
 //! when it is 7/8 full: a single table would hold its old and its new array at once while
 //! it doubles (1.5 times its size at the peak); a segment doubling holds 1/256 of that. So
 //! the peak memory is about the final tables: 7 bytes a slot at 7/16 to 7/8 of the slots
-//! used.
+//! used (arrays of a page or more are mapped from the OS, so the arrays a segment outgrew
+//! leave no holes behind: `pages`).
 //!
 //! A search on several threads shares one [`SharedVisited`]: the same segments, each behind
 //! its own lock (two threads contend only on keys of one segment). Its slots are 7 bytes
@@ -24,6 +26,7 @@ use std::sync::Mutex;
 
 use crate::hash::StableHasher;
 
+use super::pages::Zeroed;
 use super::successors::Used;
 
 /// Segments, chosen by a key's top `SEGMENT_BITS` bits.
@@ -37,11 +40,11 @@ const FIRST_SLOTS_LOG2: u32 = 6;
 /// The empty slot. A key whose rest is 0 is kept apart, in [`Segment::zero`].
 const EMPTY: u64 = 0;
 
-/// One segment: a power-of-two array of `W`-byte slots, `EMPTY` where none (plus one byte,
-/// so that every slot can be read as a whole `u64`). A slot is a key's 7-byte rest and, when
-/// `W` is 8, one byte of payload above it (the shared set's depth, see [`SharedVisited`]).
+/// One segment: a power-of-two array of `W`-byte slots, `EMPTY` where none (whole pages
+/// once a page or more: [`Zeroed`]). A slot is a key's 7-byte rest and, when `W` is 8, one
+/// byte of payload above it (the shared set's depth, see [`SharedVisited`]).
 struct Segment<const W: usize> {
-    bytes: Vec<u8>,
+    bytes: Zeroed,
     /// Slots, a power of two (0 before the first insertion).
     slots: usize,
     len: usize,
@@ -51,7 +54,7 @@ struct Segment<const W: usize> {
 
 impl<const W: usize> Default for Segment<W> {
     fn default() -> Self {
-        Segment { bytes: Vec::new(), slots: 0, len: 0, zero: None }
+        Segment { bytes: Zeroed::default(), slots: 0, len: 0, zero: None }
     }
 }
 
@@ -68,8 +71,15 @@ impl<const W: usize> Segment<W> {
     #[inline]
     fn slot(&self, i: usize) -> (u64, u8) {
         let at = i * W;
-        let word: [u8; 8] = self.bytes[at..at + 8].try_into().expect("8 bytes");
-        let word = u64::from_le_bytes(word);
+        let word = match self.bytes.get(at..at + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().expect("8 bytes")),
+            None => {
+                // The last of 7-byte slots: no byte follows it.
+                let mut word = [0; 8];
+                word[..W].copy_from_slice(&self.bytes[at..at + W]);
+                u64::from_le_bytes(word)
+            }
+        };
         let payload = if W == 8 { (word >> REST_BITS) as u8 } else { 0 };
         (word & REST_MASK, payload)
     }
@@ -138,8 +148,8 @@ impl<const W: usize> Segment<W> {
         let log2 = if self.slots == 0 { FIRST_SLOTS_LOG2 } else { self.slots.trailing_zeros() + 1 };
         assert!(log2 < REST_BITS, "a visited set of 2^64 states");
         let old = std::mem::take(self);
-        *self =
-            Segment { bytes: vec![0; (W << log2) + 1], slots: 1 << log2, len: 0, zero: old.zero };
+        let bytes = Zeroed::new(W << log2);
+        *self = Segment { bytes, slots: 1 << log2, len: 0, zero: old.zero };
         for i in 0..old.slots {
             let (rest, payload) = old.slot(i);
             if rest != EMPTY {
