@@ -65,6 +65,10 @@ fn map(len: usize) -> Option<Zeroed> {
     if ptr == libc::MAP_FAILED {
         return None;
     }
+    // Small pages only: neighbouring arrays merge into one mapping, where a transparent huge
+    // page would make a 4 KiB fault zero 2 MiB and a later unmap split it. Advice only.
+    // SAFETY: advice on the mapping just made, which nothing else refers to.
+    unsafe { libc::madvise(ptr, len, libc::MADV_NOHUGEPAGE) };
     let ptr = std::ptr::NonNull::new(ptr.cast::<u8>())?;
     Some(Zeroed(Storage::Mapped { ptr, len }))
 }
