@@ -260,6 +260,7 @@ where
     Model {
         init: Box::new(world(TraceLevel::Observations)),
         view: Some(memory_key::<CommitMemory, P, P::Node>),
+        potential: None,
         invariants,
         terminal,
         drawing: Some(drawing),

@@ -1,18 +1,25 @@
 //! DFS on several threads reports what DFS on one thread reports: `tla-two-phase`'s
-//! 6^N + 4^N + 2^N states, its transitions and its depth, searched on every thread; a
+//! 6^N + 4^N + 2^N states, its transitions and its depth, searched on every thread (with
+//! the model's potential, and with depths stored as for a model without one); a
 //! violation's counterexample, a `max_states` cut and a model whose states are reached at
 //! several depths, by the one-thread search run again.
 
 use protocols::tla_two_phase::model::model;
-use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Strategy, Verdict, explore};
+use sim_core::explore::{Budget, ExploreConfig, ExploreReport, Model, Strategy, Verdict, explore};
 
 fn tlc_count(n: u32) -> u64 {
     6u64.pow(n) + 4u64.pow(n) + 2u64.pow(n)
 }
 
 fn dfs(n: u32, broken: bool, faults: bool, config: ExploreConfig) -> ExploreReport {
-    let config = ExploreConfig { strategy: Strategy::Dfs, ..config };
-    explore(&model(n, broken, faults), &config)
+    dfs_of(&model(n, broken, faults), config)
+}
+
+fn dfs_of<P: sim_core::Protocol, N>(model: &Model<P, N>, config: ExploreConfig) -> ExploreReport
+where
+    N: sim_core::Process<P> + Clone + std::hash::Hash + Send,
+{
+    explore(model, &ExploreConfig { strategy: Strategy::Dfs, ..config })
 }
 
 fn threads(threads: usize) -> ExploreConfig {
@@ -25,17 +32,24 @@ fn result(r: &ExploreReport) -> impl PartialEq + std::fmt::Debug + use<> {
 }
 
 /// The TLC counts with the same transitions and depth on 1, 2 and 3 threads, the parallel
-/// search deciding (every state of `TwoPhase` is reached at one depth only).
+/// search deciding (every state of `TwoPhase` is reached at one depth only): with the
+/// model's potential (no depth stored), and without it (each state's depth stored).
 #[test]
 fn tla_two_phase_counts_are_the_same_on_any_thread_count() {
     for n in 1..=6 {
+        let graded = model(n, false, false);
+        assert!(graded.potential.is_some(), "tla-two-phase declares its potential");
+        let stored = Model { potential: None, ..model(n, false, false) };
         let one = dfs(n, false, false, threads(1));
         assert_eq!((one.unique_states, one.verdict), (tlc_count(n), Verdict::Holds), "N = {n}");
         assert_eq!(one.threads_used, 1);
+        assert_eq!(one.max_depth, 3 * n + 1, "N = {n}: every RM twice, tmPrepared, the TM");
         for t in [2, 3] {
-            let many = dfs(n, false, false, threads(t));
-            assert_eq!(result(&many), result(&one), "N = {n}, {t} threads");
-            assert_eq!(many.threads_used, t, "N = {n}: the parallel search decided");
+            for (depths, model) in [("potential", &graded), ("stored", &stored)] {
+                let many = dfs_of(model, threads(t));
+                assert_eq!(result(&many), result(&one), "N = {n}, {t} threads, {depths}");
+                assert_eq!(many.threads_used, t, "N = {n}, {depths}: the parallel search decided");
+            }
         }
     }
     let three = dfs(3, false, false, threads(2));

@@ -196,6 +196,7 @@ where
     let model = Model {
         init: Box::new(world(TraceLevel::Observations)),
         view: Some(key::<P, Bounded<R>>),
+        potential: None,
         invariants,
         terminal: Vec::new(),
         drawing: Some(Drawing {

@@ -6,7 +6,7 @@ use sim_core::explore::{Drawing, ExploreConfig, ExploreReport, Model, Predicate}
 use sim_core::hash::StableHasher;
 use sim_core::{FaultPlan, NodeId, SimConfig, TraceLevel, World};
 
-use super::nodes::{Node, RmState};
+use super::nodes::{Node, RmState, TmState};
 use super::{BROKEN, CORRECT, TlaTwoPhase};
 use crate::explore::ExploreRequest;
 use crate::scenario::ScenarioError;
@@ -45,6 +45,24 @@ pub fn view(world: &TwoPhaseWorld) -> u64 {
     h.write_u64((tm.state as u64) | tm.prepared << 2);
     h.write_u64(rms);
     h.finish()
+}
+
+/// How far `TwoPhase` has gone: RMs that sent `Prepared`, RMs decided, the TM decided, and
+/// the RMs in `tmPrepared`. Every step of the specification raises it by exactly one
+/// (`RMPrepare` sends `Prepared`, `RMChooseToAbort` and the two receipts decide an RM,
+/// `TMCommit` and `TMAbort` decide the TM, `TMRcvPrepared` adds one RM to `tmPrepared`;
+/// what else a delivery does changes nothing), so a state's depth is its potential, in any
+/// order: DFS on several threads needs no depth per state (`Model::potential`). It reads
+/// the fields [`view`] and [`symmetric_view`] key on, so equal views have equal potentials.
+/// Not so for the early-commit TM: its `Commit` can reach an RM that chose to abort.
+pub fn potential(world: &TwoPhaseWorld) -> u64 {
+    let tm = tm(world);
+    let decided = |rm: &super::nodes::Rm| matches!(rm.state, RmState::Committed | RmState::Aborted);
+    let rms: u64 = (1..world.node_count())
+        .map(|i| rm(world, i))
+        .map(|rm| u64::from(rm.sent_prepared) + u64::from(decided(rm)))
+        .sum();
+    rms + u64::from(tm.state != TmState::Init) + u64::from(tm.prepared.count_ones())
 }
 
 /// The TM, up (the views are used only without faults).
@@ -97,11 +115,13 @@ pub fn consistent(world: &TwoPhaseWorld) -> bool {
     !(committed && aborted)
 }
 
-/// The model for `rms` RMs; the view only when `faults` is false (see the module docs).
+/// The model for `rms` RMs; the view only when `faults` is false (see the module docs), the
+/// potential only then and for the specification's TM.
 pub fn model(rms: u32, broken: bool, faults: bool) -> Model<TlaTwoPhase, Node> {
     Model {
         init: Box::new(move || init(rms, broken)),
         view: if faults { None } else { Some(view) },
+        potential: if faults || broken { None } else { Some(potential) },
         invariants: vec![Predicate { name: "atomicity", holds: consistent }],
         terminal: Vec::new(),
         drawing: Some(Drawing {

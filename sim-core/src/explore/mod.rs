@@ -37,9 +37,11 @@
 
 mod bfs;
 mod delays;
+mod depths;
 mod detached;
 mod dfs;
 mod draw;
+mod pages;
 mod parallel_dfs;
 mod path;
 mod report;
@@ -60,6 +62,9 @@ use crate::world::World;
 /// A model's view: a state key coarser than the world's fingerprint.
 pub type ViewFn<P, N> = fn(&World<P, N>) -> u64;
 
+/// A model's potential: a number that every step raises by exactly one.
+pub type PotentialFn<P, N> = fn(&World<P, N>) -> u64;
+
 /// A named predicate over worlds: true when the property holds in that state.
 pub struct Predicate<P: Protocol, N> {
     pub name: &'static str,
@@ -74,6 +79,13 @@ pub struct Model<P: Protocol, N> {
     /// A coarser state key than [`World::fingerprint`], when the model knows that worlds
     /// with equal views have the same futures (as TLC's `VIEW`). `None`: the fingerprint.
     pub view: Option<ViewFn<P, N>>,
+    /// A function of the state key (worlds with equal keys have equal potentials) that
+    /// every step to another state raises by exactly one, when the model knows one: then a
+    /// state's depth is its potential less the initial state's, in any search order, and
+    /// DFS on several threads keeps no depth per state (it checks every transition against
+    /// the potential instead, and leaves the search to one thread at the first step that
+    /// does not raise it by one). `None`: the depths are stored and checked.
+    pub potential: Option<PotentialFn<P, N>>,
     /// Checked on every reached state.
     pub invariants: Vec<Predicate<P, N>>,
     /// Checked on terminal states: those where nothing but a fault is enabled.

@@ -12,18 +12,19 @@
 //! state graph alone: the reachable states (`unique_states`), one expansion each (`states`,
 //! the transitions taken), whether a branch was cut for capacity. The exception is
 //! `max_depth`, the depth each state was first reached at: the one-thread search's depths
-//! are those of its order. So the shared set keeps each state's depth with its key and
-//! every transition is checked against it: a state at depth d whose successor (other than
-//! itself) is not at depth d + 1 means two paths of different lengths reach one state.
-//! When no such transition exists, every path to a state has the same length, the depth of
-//! every state is that of any order, and so is `max_depth` (`tla-two-phase` is such a
-//! model: each step advances exactly one RM, the TM or `tmPrepared`).
+//! are those of its order. So every transition is checked ([`super::depths`]): a state at
+//! depth d whose successor (other than itself) is not at depth d + 1 (by the depth stored
+//! with its key, or by the model's potential) means two paths of different lengths may
+//! reach one state. When no such transition exists, every path to a state has the same
+//! length, the depth of every state is that of any order, and so is `max_depth`
+//! (`tla-two-phase` is such a model: each step advances exactly one RM, the TM or
+//! `tmPrepared`, and it declares that count as its potential).
 //!
 //! Everything that depends on the order is left to the one-thread search ([`super::dfs`]),
 //! which is deterministic: a violation (the first one in its order is the one reported,
 //! with its path), a `max_states` bound that cuts the search (its first M states), a
-//! `max_depth` bound (not tried here at all), a depth-inconsistent model (above), a depth
-//! beyond a byte. The parallel search then stops, and the one-thread search runs from the
+//! `max_depth` bound (not tried here at all), a depth-inconsistent model (above), a stored
+//! depth beyond a byte. The parallel search then stops, and the one-thread search runs from the
 //! start and is the result. So the result is the one-thread search's for any thread count,
 //! by construction; it is faster only when it holds.
 
@@ -34,17 +35,16 @@ use std::sync::{Condvar, Mutex};
 use crate::process::{Process, Protocol};
 use crate::world::World;
 
+use super::depths::{Depths, Potential, StoredDepths, Visit};
 use super::detached::Detached;
 use super::path::{report, violated, world_key};
 use super::report::ExploreReport;
 use super::successors::{Spare, Used, expand};
-use super::visited::{SharedVisited, key};
+use super::visited::key;
 use super::{ExploreConfig, Model, Progress, Rules, dfs};
 
 /// How often (in states a worker expanded) progress is reported and counts are published.
 const PROGRESS_EVERY: u64 = 1 << 16;
-/// The deepest a state may be for the depth to fit the visited set's payload byte.
-const MAX_DEPTH: u32 = u8::MAX as u32;
 
 /// A state waiting to be expanded by the worker holding it.
 struct Entry<P: Protocol, N> {
@@ -72,8 +72,9 @@ struct Pool<P: Protocol, N> {
 }
 
 /// What the workers share.
-struct Shared<P: Protocol, N> {
-    visited: SharedVisited,
+struct Shared<P: Protocol, N, D> {
+    /// The visited set, checking every state's depth.
+    visited: D,
     pool: Mutex<Pool<P, N>>,
     wake: Condvar,
     /// Workers waiting (read without the lock, to decide whether to hand work over).
@@ -112,10 +113,29 @@ where
     P: Protocol,
     N: Process<P> + Clone + Hash + Send,
 {
+    let root = (model.init)();
+    match model.potential {
+        Some(potential) => search_with(model, config, Potential::new(potential, &root), root),
+        None => search_with(model, config, StoredDepths::default(), root),
+    }
+}
+
+/// The parallel search from `root`, visiting states in `visited`.
+fn search_with<P, N, D>(
+    model: &Model<P, N>,
+    config: &ExploreConfig,
+    visited: D,
+    root: World<P, N>,
+) -> Option<ExploreReport>
+where
+    P: Protocol,
+    N: Process<P> + Clone + Hash + Send,
+    D: Depths<P, N>,
+{
     let rules = Rules::of(config);
     let threads = config.threads;
     let shared = Shared {
-        visited: SharedVisited::default(),
+        visited,
         pool: Mutex::new(Pool { batches: Vec::new(), idle: 0, done: false }),
         wake: Condvar::new(),
         hungry: AtomicUsize::new(0),
@@ -123,9 +143,8 @@ where
         inserted: AtomicU64::new(1),
         states: AtomicU64::new(0),
     };
-    let root = (model.init)();
     let root_key = key(world_key(model, &rules, &root), Used::default());
-    assert_eq!(shared.visited.insert(root_key, 0), None, "the first key");
+    assert_eq!(shared.visited.visit(root_key, &root, 0), Visit::New, "the first key");
     let first = Entry { world: Box::new(root), depth: 0, key: root_key, used: Used::default() };
     let tallies: Vec<Tally> = std::thread::scope(|s| {
         let shared = &shared;
@@ -152,16 +171,17 @@ where
 /// One worker: depth first from its own stack until every worker is idle or the search is
 /// abandoned. Only the first worker (`first`: the initial state, on the calling thread)
 /// reports progress.
-fn worker<P, N>(
+fn worker<P, N, D>(
     model: &Model<P, N>,
     config: &ExploreConfig,
     rules: &Rules,
-    shared: &Shared<P, N>,
+    shared: &Shared<P, N, D>,
     first: Option<Entry<P, N>>,
 ) -> Tally
 where
     P: Protocol,
     N: Process<P> + Clone + Hash + Send,
+    D: Depths<P, N>,
 {
     let reporter = first.is_some();
     let template = (model.init)();
@@ -195,16 +215,13 @@ where
                 return Some(w); // a self-loop: reached at the state's own depth
             }
             let next = depth + 1;
-            if next > MAX_DEPTH {
-                order_dependent = true;
-                return Some(w);
-            }
-            match shared.visited.insert(k, next as u8) {
-                Some(seen) => {
-                    order_dependent |= u32::from(seen) != next;
+            match shared.visited.visit(k, &w, next) {
+                Visit::Seen => Some(w),
+                Visit::OrderDependent => {
+                    order_dependent = true;
                     Some(w)
                 }
-                None => {
+                Visit::New => {
                     if let Some(m) = config.max_states {
                         // The one-thread search stops at the (m + 1)-th state: so does this.
                         order_dependent |= shared.inserted.fetch_add(1, Ordering::Relaxed) >= m;
@@ -246,7 +263,7 @@ where
 
 /// Hands the older half of `stack` to a waiting worker, unless every waiting worker has a
 /// batch already.
-fn hand_over<P, N>(shared: &Shared<P, N>, stack: &mut Vec<Entry<P, N>>)
+fn hand_over<P, N, D>(shared: &Shared<P, N, D>, stack: &mut Vec<Entry<P, N>>)
 where
     P: Protocol,
     N: Process<P>,
@@ -270,8 +287,8 @@ where
 /// Fills the empty `stack` with a batch another worker handed over, waiting for one; leaves
 /// it empty when every worker is idle with nothing handed over (the search is done) or the
 /// search was abandoned.
-fn take<P, N>(
-    shared: &Shared<P, N>,
+fn take<P, N, D>(
+    shared: &Shared<P, N, D>,
     template: &World<P, N>,
     threads: usize,
     stack: &mut Vec<Entry<P, N>>,
@@ -308,7 +325,7 @@ fn take<P, N>(
 }
 
 /// Stops every worker: the one-thread search will decide.
-fn abandon<P: Protocol, N>(shared: &Shared<P, N>) {
+fn abandon<P: Protocol, N, D>(shared: &Shared<P, N, D>) {
     shared.abandoned.store(true, Ordering::SeqCst);
     let mut pool = shared.pool.lock().expect("the pool");
     pool.done = true;

@@ -1,4 +1,5 @@
-//! The visited set: 64-bit state keys (shared between threads, with a depth each), nothing else.
+//! The visited set: 64-bit state keys (shared between threads, with a depth each or not),
+//! nothing else.
 //!
 //! Keys are stable hashes already (avalanched: every bit is uniform), so the set indexes
 //! them by their own bits. It is only ever asked membership (never iterated), so its order
@@ -11,18 +12,21 @@
 //! when it is 7/8 full: a single table would hold its old and its new array at once while
 //! it doubles (1.5 times its size at the peak); a segment doubling holds 1/256 of that. So
 //! the peak memory is about the final tables: 7 bytes a slot at 7/16 to 7/8 of the slots
-//! used.
+//! used (arrays of a page or more are mapped from the OS, so the arrays a segment outgrew
+//! leave no holes behind: `pages`).
 //!
 //! A search on several threads shares one [`SharedVisited`]: the same segments, each behind
-//! its own lock (two threads contend only on keys of one segment), with one byte more a
-//! slot for the depth a state was first reached at (`parallel_dfs` checks every transition
-//! against it).
+//! its own lock (two threads contend only on keys of one segment). Its slots are 7 bytes
+//! too when the model declares a potential (the depth of a state is then known without
+//! storing it), else one byte more a slot for the depth a state was first reached at
+//! (`depths` says how each is checked on every transition).
 
 use std::hash::Hasher;
 use std::sync::Mutex;
 
 use crate::hash::StableHasher;
 
+use super::pages::Zeroed;
 use super::successors::Used;
 
 /// Segments, chosen by a key's top `SEGMENT_BITS` bits.
@@ -36,11 +40,11 @@ const FIRST_SLOTS_LOG2: u32 = 6;
 /// The empty slot. A key whose rest is 0 is kept apart, in [`Segment::zero`].
 const EMPTY: u64 = 0;
 
-/// One segment: a power-of-two array of `W`-byte slots, `EMPTY` where none (plus one byte,
-/// so that every slot can be read as a whole `u64`). A slot is a key's 7-byte rest and, when
-/// `W` is 8, one byte of payload above it (the shared set's depth, see [`SharedVisited`]).
+/// One segment: a power-of-two array of `W`-byte slots, `EMPTY` where none (whole pages
+/// once a page or more: [`Zeroed`]). A slot is a key's 7-byte rest and, when `W` is 8, one
+/// byte of payload above it (the shared set's depth, see [`SharedVisited`]).
 struct Segment<const W: usize> {
-    bytes: Vec<u8>,
+    bytes: Zeroed,
     /// Slots, a power of two (0 before the first insertion).
     slots: usize,
     len: usize,
@@ -50,7 +54,7 @@ struct Segment<const W: usize> {
 
 impl<const W: usize> Default for Segment<W> {
     fn default() -> Self {
-        Segment { bytes: Vec::new(), slots: 0, len: 0, zero: None }
+        Segment { bytes: Zeroed::default(), slots: 0, len: 0, zero: None }
     }
 }
 
@@ -67,8 +71,15 @@ impl<const W: usize> Segment<W> {
     #[inline]
     fn slot(&self, i: usize) -> (u64, u8) {
         let at = i * W;
-        let word: [u8; 8] = self.bytes[at..at + 8].try_into().expect("8 bytes");
-        let word = u64::from_le_bytes(word);
+        let word = match self.bytes.get(at..at + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().expect("8 bytes")),
+            None => {
+                // The last of 7-byte slots: no byte follows it.
+                let mut word = [0; 8];
+                word[..W].copy_from_slice(&self.bytes[at..at + W]);
+                u64::from_le_bytes(word)
+            }
+        };
         let payload = if W == 8 { (word >> REST_BITS) as u8 } else { 0 };
         (word & REST_MASK, payload)
     }
@@ -137,8 +148,8 @@ impl<const W: usize> Segment<W> {
         let log2 = if self.slots == 0 { FIRST_SLOTS_LOG2 } else { self.slots.trailing_zeros() + 1 };
         assert!(log2 < REST_BITS, "a visited set of 2^64 states");
         let old = std::mem::take(self);
-        *self =
-            Segment { bytes: vec![0; (W << log2) + 1], slots: 1 << log2, len: 0, zero: old.zero };
+        let bytes = Zeroed::new(W << log2);
+        *self = Segment { bytes, slots: 1 << log2, len: 0, zero: old.zero };
         for i in 0..old.slots {
             let (rest, payload) = old.slot(i);
             if rest != EMPTY {
@@ -188,24 +199,25 @@ impl Visited {
 /// neighbouring segments do not contend).
 #[repr(align(64))]
 #[derive(Default)]
-struct Locked(Mutex<Segment<8>>);
+struct Locked<const W: usize>(Mutex<Segment<W>>);
 
 /// The visited set of a search on several threads: each segment behind its own lock, so
-/// two threads contend only on a key of the same segment (1 in 256), and every key kept
-/// with one byte of payload (8 bytes a slot): the depth a state was first reached at.
-/// Membership and payloads only, never iterated.
-pub(crate) struct SharedVisited {
-    segments: Vec<Locked>,
+/// two threads contend only on a key of the same segment (1 in 256), with `W`-byte slots:
+/// 7 (the key alone) or 8 (the key and one byte of payload: the depth a state was first
+/// reached at). Membership and payloads only, never iterated.
+pub(crate) struct SharedVisited<const W: usize> {
+    segments: Vec<Locked<W>>,
 }
 
-impl Default for SharedVisited {
+impl<const W: usize> Default for SharedVisited<W> {
     fn default() -> Self {
         SharedVisited { segments: (0..SEGMENTS).map(|_| Locked::default()).collect() }
     }
 }
 
-impl SharedVisited {
-    /// Inserts `key` with `payload`: `None` if it was new, else the payload it has.
+impl<const W: usize> SharedVisited<W> {
+    /// Inserts `key` with `payload` (kept only in 8-byte slots; 0 in 7-byte ones): `None` if
+    /// it was new, else the payload it has.
     #[inline]
     pub(crate) fn insert(&self, key: u64, payload: u8) -> Option<u8> {
         let mut segment = self.segments[segment(key)].0.lock().expect("a visited segment");
@@ -269,16 +281,22 @@ mod tests {
         }
     }
 
-    /// The shared set keeps what the one-thread set keeps, and each key's first payload:
-    /// the rest 0 of every segment included, from two threads at once.
+    /// The shared set keeps what the one-thread set keeps, and each key's first payload (in
+    /// 8-byte slots; none in 7-byte ones): the rest 0 of every segment included, from two
+    /// threads at once.
     #[test]
     fn the_shared_set_keeps_each_keys_first_payload() {
-        let shared = SharedVisited::default();
+        shared_set_keeps::<8>(|k| (k % 251) as u8);
+        shared_set_keeps::<7>(|_| 0);
+    }
+
+    /// Inserts keys from two threads with `payload(k)`, then again with another payload.
+    fn shared_set_keeps<const W: usize>(payload: fn(u64) -> u8) {
+        let shared = SharedVisited::<W>::default();
         let keys: Vec<u64> = (0..20_000u64)
             .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
             .chain((1..SEGMENTS as u64).map(|s| s << REST_BITS)) // 0 is the first key
             .collect();
-        let payload = |k: u64| (k % 251) as u8;
         std::thread::scope(|s| {
             for half in keys.chunks(keys.len() / 2 + 1) {
                 let shared = &shared;
@@ -291,7 +309,8 @@ mod tests {
         });
         assert_eq!(shared.len(), keys.len());
         for &k in &keys {
-            assert_eq!(shared.insert(k, payload(k).wrapping_add(1)), Some(payload(k)), "{k:#x}");
+            let again = shared.insert(k, payload(k).wrapping_add(1));
+            assert_eq!(again, Some(payload(k)), "{k:#x} in {W}-byte slots");
         }
         assert_eq!(shared.len(), keys.len(), "nothing inserted twice");
     }

@@ -239,6 +239,7 @@ pub fn unjudged_model<P: Protocol, N: 'static>(
     Model {
         init: Box::new(init),
         view: None,
+        potential: None,
         invariants: vec![Predicate { name: "anything", holds: |_| true }],
         terminal: Vec::new(),
         drawing: None,
