@@ -66,9 +66,13 @@ fn map(len: usize) -> Option<Zeroed> {
         return None;
     }
     // Small pages only: neighbouring arrays merge into one mapping, where a transparent huge
-    // page would make a 4 KiB fault zero 2 MiB and a later unmap split it. Advice only.
+    // page would make a 4 KiB fault zero 2 MiB and a later unmap split it. Advice only, and
+    // Linux's only (other unix systems have no transparent huge pages to advise against).
     // SAFETY: advice on the mapping just made, which nothing else refers to.
-    unsafe { libc::madvise(ptr, len, libc::MADV_NOHUGEPAGE) };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    unsafe {
+        libc::madvise(ptr, len, libc::MADV_NOHUGEPAGE)
+    };
     let ptr = std::ptr::NonNull::new(ptr.cast::<u8>())?;
     Some(Zeroed(Storage::Mapped { ptr, len }))
 }
